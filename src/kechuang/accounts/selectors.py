@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Membership
+
+
+def memberships_of(user: Any) -> list[Membership]:
+    return list(
+        Membership.objects.filter(user=user).select_related("organization").order_by("-is_default", "id")
+    )
+
+
+def acting_organization_for(user: Any, chosen_id: Any) -> Any:
+    """The organization chosen in the session if the user belongs to it, else the default one."""
+    memberships = Membership.objects.filter(user=user).select_related("organization")
+    if chosen_id:
+        chosen = memberships.filter(organization_id=chosen_id).first()
+        if chosen is not None:
+            return chosen.organization
+    first = memberships.order_by("-is_default", "id").first()
+    return first.organization if first else None

@@ -1,0 +1,43 @@
+"""Audit receivers for authentication events (RELIABILITY C1). No domain logic lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from . import audit
+from .models import AuditResult
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit.record("auth.login", actor=user, obj=user)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit.record("auth.logout", actor=user, obj=user)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    username = str(credentials.get("username", ""))[:150]
+    exists = get_user_model().objects.filter(username=username).exists()
+    audit.record(
+        "auth.login", username=username, result=AuditResult.FAILED,
+        detail={"account_exists": exists},
+    )
+
+
+@receiver(user_locked_out)
+def _locked_out(sender: Any, request: Any, username: str | None = None, ip_address: str | None = None,
+                **kwargs: Any) -> None:
+    audit.record(
+        "auth.lockout", username=(username or "")[:150], result=AuditResult.DENIED,
+        detail={"ip": ip_address or ""},
+    )

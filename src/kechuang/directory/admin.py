@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from .models import Block, Building, Industry, Line, Organization, Park, Person, TechnologyField
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "uscc", "block", "park", "is_key")
+    list_filter = ("kind", "block", "is_key")
+    search_fields = ("name", "short_name", "uscc")
+    filter_horizontal = ("fields",)
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ("name", "organization", "title", "is_expert")
+    list_filter = ("is_expert", "title")
+    search_fields = ("name", "expertise")
+    autocomplete_fields = ("organization",)
+    filter_horizontal = ("fields",)
+
+
+@admin.register(TechnologyField)
+class TechnologyFieldAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "parent", "sort_order")
+    search_fields = ("code", "name")
+
+
+admin.site.register([Industry, Block, Park, Line, Building])

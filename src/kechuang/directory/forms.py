@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import uscc as uscc_rules
+from .choices import Qualification
+from .models import Organization, TechnologyField
+
+
+class OrganizationForm(forms.ModelForm):
+    """Input shape only; the service validates the USCC's uniqueness and saves."""
+
+    qualifications = forms.MultipleChoiceField(
+        label=_("资质"), choices=Qualification.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    fields = forms.ModelMultipleChoiceField(
+        label=_("技术领域"), queryset=TechnologyField.objects.all(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
+    class Meta:
+        model = Organization
+        fields = [
+            "kind", "name", "short_name", "uscc", "industry", "fields", "qualifications", "block", "park",
+            "address", "size_band", "is_key", "founded_on", "researchers", "description", "website",
+            "contact_name", "contact_phone",
+        ]
+        widgets = {
+            "founded_on": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {"uscc": _("18 位，可输入小写或全角字符，系统会自动规范化。")}
+
+    def clean_uscc(self) -> str | None:
+        value = self.cleaned_data.get("uscc")
+        if not value:
+            return None
+        try:
+            return uscc_rules.validate(value)
+        except uscc_rules.USCCError as error:
+            raise forms.ValidationError(str(error)) from error
+
+    def validate_unique(self) -> None:
+        """Uniqueness is checked by the service, which names the organization that holds the code."""
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["fields"] = list(data.get("fields") or [])
+        data["qualifications"] = list(data.get("qualifications") or [])
+        return data
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("Excel 或 CSV 文件"), help_text=_("支持 .xlsx 与 .csv（UTF-8 或 GBK），不超过 10 MB。"))

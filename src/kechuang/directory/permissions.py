@@ -1,0 +1,90 @@
+"""Who may see and change directory records: visibility querysets and rules predicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+from django.db.models import QuerySet
+
+from kechuang.accounts.choices import STAFF_ROLES, Role
+from kechuang.accounts.roles import roles_of
+
+from .choices import PUBLIC_KINDS
+from .models import Organization, Person
+
+
+def organization_visible_to(user: Any) -> QuerySet[Organization]:
+    """Anonymous visitors see public kinds (institutes, providers, parks' operators…); signed-in users
+    see the whole directory (contact phones are masked by the presenters, not here)."""
+    qs = Organization.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return qs.filter(kind__in=PUBLIC_KINDS)
+    return qs
+
+
+def person_visible_to(user: Any) -> QuerySet[Person]:
+    """People need a signed-in user."""
+    if not getattr(user, "is_authenticated", False):
+        return Person.objects.none()
+    return Person.objects.all()
+
+
+def member_organization_ids(user: Any) -> set[int]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_member_org_ids", None)
+    if cached is None:
+        cached = set(user.memberships.values_list("organization_id", flat=True))
+        user._member_org_ids = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def may_see_full_phone(user: Any, organization_id: int | None) -> bool:
+    """Staff, and members of the organization itself, see phone numbers in full (RELIABILITY D1)."""
+    roles = roles_of(user)
+    if roles & STAFF_ROLES:
+        return True
+    return organization_id is not None and organization_id in member_organization_ids(user)
+
+
+@rules.predicate
+def is_operator(user: Any) -> bool:
+    return Role.OPERATOR in roles_of(user)
+
+
+@rules.predicate
+def is_organization_admin(user: Any, organization: Organization | None) -> bool:
+    if organization is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.memberships.filter(organization=organization, is_admin=True).exists()  # type: ignore[no-any-return]
+
+
+@rules.predicate
+def is_person_organization_admin(user: Any, person: Person | None) -> bool:
+    if person is None or person.organization_id is None:
+        return False
+    return is_organization_admin(user, person.organization)
+
+
+can_create_organization = is_operator
+can_change_organization = is_operator | is_organization_admin
+can_import_directory = is_operator
+can_create_person = is_operator | is_organization_admin
+can_change_person = is_operator | is_person_organization_admin
+can_edit_taxonomy = is_operator
+
+rules.add_perm("directory.add_organization", can_create_organization)
+rules.add_perm("directory.change_organization", can_change_organization)
+rules.add_perm("directory.import_directory", can_import_directory)
+rules.add_perm("directory.add_person", can_create_person)
+rules.add_perm("directory.change_person", can_change_person)
+rules.add_perm("directory.change_technologyfield", can_edit_taxonomy)
+
+# The approved role × action table (RELIABILITY B3): the tests generate the matrix from the code and
+# compare it with this.
+PERMISSION_TABLE: dict[str, frozenset[str]] = {
+    "directory.add_organization": frozenset({Role.OPERATOR}),
+    "directory.import_directory": frozenset({Role.OPERATOR}),
+    "directory.change_technologyfield": frozenset({Role.OPERATOR}),
+}

@@ -1,0 +1,119 @@
+"""Writes on the directory: ``<entity>_<verb>(*, actor, ...)``, atomic, permission-checked, audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kechuang.core import audit
+
+from . import uscc as uscc_rules
+from .models import Organization, Person, TechnologyField
+from .permissions import can_change_organization, can_change_person, can_create_organization, can_create_person
+
+ORGANIZATION_FIELDS = {
+    "kind", "name", "short_name", "uscc", "industry", "block", "park", "address", "size_band", "is_key",
+    "founded_on", "description", "website", "contact_name", "contact_phone", "qualifications", "researchers",
+}
+PERSON_FIELDS = {
+    "name", "organization", "position", "title", "expertise", "is_expert", "is_academician", "is_researcher",
+    "phone", "email", "bio",
+}
+
+
+def _clean_uscc(value: str | None, *, exclude_pk: int | None = None) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    try:
+        code = uscc_rules.validate(str(value))
+    except uscc_rules.USCCError as error:
+        raise ValidationError({"uscc": str(error)}) from error
+    clash = Organization.objects.filter(uscc=code).exclude(pk=exclude_pk).first()
+    if clash is not None:
+        raise ValidationError({"uscc": _("该统一社会信用代码已被“%(name)s”使用。") % {"name": clash.name}})
+    return code
+
+
+def _apply(instance: Any, data: dict[str, Any], allowed: set[str]) -> list[str]:
+    unknown = set(data) - allowed - {"fields"}
+    if unknown:
+        raise ValidationError(_("不能修改这些字段：%(names)s") % {"names": "、".join(sorted(unknown))})
+    changed = []
+    for key, value in data.items():
+        if key == "fields":
+            continue
+        if getattr(instance, key) != value:
+            setattr(instance, key, value)
+            changed.append(key)
+    return changed
+
+
+@transaction.atomic
+def organization_create(*, actor: Any, fields: Iterable[TechnologyField] = (), **data: Any) -> Organization:
+    if actor is not None and not can_create_organization(actor):
+        raise PermissionDenied(_("只有运营人员可以新建机构。"))
+    data["uscc"] = _clean_uscc(data.get("uscc"))
+    organization = Organization(created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    _apply(organization, data, ORGANIZATION_FIELDS)
+    organization.full_clean()
+    organization.save()
+    if fields:
+        organization.fields.set(fields)
+    audit.record("organization.create", actor=actor, obj=organization)
+    return organization
+
+
+@transaction.atomic
+def organization_update(
+    *, actor: Any, organization: Organization, fields: Iterable[TechnologyField] | None = None, **data: Any
+) -> Organization:
+    if actor is not None and not can_change_organization(actor, organization):
+        raise PermissionDenied(_("您无权修改该机构的资料。"))
+    if "kind" in data and data["kind"] != organization.kind and not (actor is None or actor.has_role("operator")):
+        raise PermissionDenied(_("只有运营人员可以修改机构类型。"))
+    if "uscc" in data:
+        data["uscc"] = _clean_uscc(data["uscc"], exclude_pk=organization.pk)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    changed = _apply(organization, data, ORGANIZATION_FIELDS)
+    organization.full_clean()
+    organization.save()
+    if fields is not None:
+        organization.fields.set(fields)
+        changed.append("fields")
+    audit.record("organization.update", actor=actor, obj=organization, detail={"changed": sorted(changed)})
+    return organization
+
+
+@transaction.atomic
+def person_create(*, actor: Any, fields: Iterable[TechnologyField] = (), **data: Any) -> Person:
+    organization = data.get("organization")
+    if actor is not None and not (can_create_person(actor) or can_create_person(actor, organization)):
+        raise PermissionDenied(_("您无权为该机构添加人员。"))
+    person = Person()
+    _apply(person, data, PERSON_FIELDS)
+    person.full_clean()
+    person.save()
+    if fields:
+        person.fields.set(fields)
+    audit.record("person.create", actor=actor, obj=person)
+    return person
+
+
+@transaction.atomic
+def person_update(*, actor: Any, person: Person, fields: Iterable[TechnologyField] | None = None,
+                  **data: Any) -> Person:
+    if actor is not None and not can_change_person(actor, person):
+        raise PermissionDenied(_("您无权修改该人员的资料。"))
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    changed = _apply(person, data, PERSON_FIELDS)
+    person.full_clean()
+    person.save()
+    if fields is not None:
+        person.fields.set(fields)
+        changed.append("fields")
+    audit.record("person.update", actor=actor, obj=person, detail={"changed": sorted(changed)})
+    return person

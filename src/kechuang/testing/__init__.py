@@ -1,0 +1,1 @@
+"""Test support shipped with the package: factories (zh_CN data) and role helpers."""

@@ -1,0 +1,29 @@
+"""Root URLs. Each app has its namespace; the API lives under /api/v1/."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from kechuang.core import views as core_views
+
+urlpatterns = [
+    path("", include("kechuang.core.urls")),
+    path("accounts/", include("kechuang.accounts.urls")),
+    path("directory/", include("kechuang.directory.urls")),
+    path("transfer/", include("kechuang.transfer.urls")),
+    path("api/v1/", include("kechuang.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = core_views.bad_request
+handler403 = core_views.permission_denied
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error
+
+admin.site.site_header = "科创街区平台 · 后台管理"
+admin.site.site_title = "科创街区平台"
+if settings.DEBUG:  # pragma: no cover
+    pass

@@ -1,0 +1,104 @@
+"""Shared fixtures: one user per role, each acting for an organization of the right kind."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kechuang.accounts.choices import Role
+from kechuang.directory.choices import OrganizationKind
+from kechuang.testing.factories import InstituteFactory, OrganizationFactory, user_with_role
+
+PASSWORD = "Kechuang-Test-2026"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests run in the PostgreSQL pass; the SQLite pass says so in its summary."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+    if on_postgres:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def district_office(db):
+    return OrganizationFactory(kind=OrganizationKind.GOVERNMENT, name="菊园新区科创办", uscc=None)
+
+
+@pytest.fixture
+def enterprise_org(db):
+    return OrganizationFactory(name="上海菊园智感科技有限公司")
+
+
+@pytest.fixture
+def other_enterprise_org(db):
+    return OrganizationFactory(name="上海嘉定光擎激光有限公司")
+
+
+@pytest.fixture
+def institute_org(db):
+    return InstituteFactory(name="中国科学院某光学研究所")
+
+
+@pytest.fixture
+def provider_org(db):
+    return OrganizationFactory(kind=OrganizationKind.PROVIDER, name="上海菊园知识产权服务有限公司")
+
+
+@pytest.fixture
+def operator(db, district_office):
+    return user_with_role(Role.OPERATOR, district_office, username="op")
+
+
+@pytest.fixture
+def leader(db, district_office):
+    return user_with_role(Role.LEADER, district_office, username="lead")
+
+
+@pytest.fixture
+def commissioner(db, district_office):
+    return user_with_role(Role.COMMISSIONER, district_office, username="comm")
+
+
+@pytest.fixture
+def enterprise_user(db, enterprise_org):
+    return user_with_role(Role.ENTERPRISE, enterprise_org, username="ent")
+
+
+@pytest.fixture
+def other_enterprise_user(db, other_enterprise_org):
+    return user_with_role(Role.ENTERPRISE, other_enterprise_org, username="ent2")
+
+
+@pytest.fixture
+def institute_user(db, institute_org):
+    return user_with_role(Role.INSTITUTE, institute_org, username="inst")
+
+
+@pytest.fixture
+def provider_user(db, provider_org):
+    return user_with_role(Role.PROVIDER, provider_org, username="prov")
+
+
+@pytest.fixture
+def expert_user(db):
+    return user_with_role(Role.EXPERT, None, username="expert")
+
+
+@pytest.fixture
+def sysadmin(db):
+    return user_with_role(Role.SYSADMIN, None, username="sysadmin")
+
+
+@pytest.fixture
+def auditor(db):
+    return user_with_role(Role.AUDITOR, None, username="auditor")
