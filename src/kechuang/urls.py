@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("kechuang.accounts.urls")),
     path("directory/", include("kechuang.directory.urls")),
     path("transfer/", include("kechuang.transfer.urls")),
+    path("notifications/", include("kechuang.notifications.urls")),
     path("api/v1/", include("kechuang.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kechuang.accounts",
     "kechuang.directory",
     "kechuang.transfer",
+    "kechuang.notifications",
 ]
 
 MIDDLEWARE = [
