@@ -7,18 +7,35 @@ import unicodedata
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 
 
 class USCCError(ValueError):
     """Raised with a Chinese message that says what is wrong."""
 
 
+def _is_dropped(ch: str) -> bool:
+    """Spaces of any kind and invisible format characters (zero-width, BOM, soft hyphen, bidi marks)."""
+    return ch.isspace() or unicodedata.category(ch) == "Cf"
+
+
+def _normalize_once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).upper()
+    return "".join(ch for ch in text if not _is_dropped(ch))
+
+
 def normalize(raw: str) -> str:
-    """Full-width to half-width, upper case, and no spaces (including zero-width ones) anywhere."""
-    text = unicodedata.normalize("NFKC", raw or "")
-    text = "".join(ch for ch in text if ch not in _INVISIBLE and not ch.isspace())
-    return text.upper()
+    """Full-width to half-width, upper case, and no spaces (including zero-width ones) anywhere.
+
+    Repeated until nothing changes: removing a space can let NFKC compose what it separated
+    (``"A\u00b4"`` becomes ``"A \u0301"``, then ``"Á"``), and normalising twice must change nothing.
+    """
+    text = raw or ""
+    for _round in range(8):
+        again = _normalize_once(text)
+        if again == text:
+            break
+        text = again
+    return text
 
 
 def check_character(prefix: str) -> str:

