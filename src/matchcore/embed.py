@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import itertools
 import re
 import threading
 from typing import Any, Protocol, runtime_checkable
@@ -129,7 +130,7 @@ class HashingEmbedder:
     def _vector(self, text: str) -> npt.NDArray[np.float32]:
         units = _WORDISH.findall(normalize(text))
         vec = np.zeros(self.dim, dtype=np.float32)
-        feats = units + [a + b for a, b in zip(units, units[1:], strict=False)]
+        feats = units + [a + b for a, b in itertools.pairwise(units)]
         for f in feats:
             i, s = self._slot(f)
             vec[i] += s
@@ -170,5 +171,7 @@ def load_embedder(spec: str) -> Embedder:
     factory = getattr(module, arg)
     embedder = factory()
     if not isinstance(embedder, Embedder):
-        raise TypeError(f"{spec!r} did not return an Embedder (needs dim, name, encode_queries, encode_passages)")
+        raise TypeError(
+            f"{spec!r} did not return an Embedder (needs dim, name, encode_queries, encode_passages)"
+        )
     return embedder

@@ -7,7 +7,7 @@ One :class:`Engine` holds a catalogue of :class:`~matchcore.types.Document` obje
 * dense: an ``(n, dim)`` float32 matrix scored exactly with one matrix-vector product; vectors come from
   :meth:`Engine.set_vectors` (computed elsewhere, e.g. by a background task) or :meth:`Engine.embed_missing`;
 * fusion: z-scores of both legs over the live catalogue, weighted (``lexical_weight``); a document without
-  a vector yet gets a neutral dense z-score of 0;
+  a vector yet is scored on its lexical z-score alone;
 * structured features (fields, TRL, budget, park, cluster) rerank the top of the list for
   recommendations and for searches with a :class:`~matchcore.types.QueryContext`.
 
@@ -30,6 +30,7 @@ from .embed import Embedder, load_embedder
 from .features import Profile, feature_reasons, profile_of
 from .lexical import LexicalIndex
 from .text import Segmenter, highlight
+from .threads import limit_blas_threads
 from .types import Document, Explanation, Hit, QueryContext, Reason
 
 __all__ = ["Allowed", "Engine"]
@@ -77,6 +78,8 @@ class Engine:
 
     def __init__(self, config: EngineConfig | None = None, embedder: Embedder | None = None) -> None:
         self.config = config or EngineConfig.default()
+        if self.config.blas_threads:
+            limit_blas_threads(self.config.blas_threads)
         self._embedder = embedder
         self.segmenter = Segmenter(mode=self.config.segment_mode)
         self._lex = LexicalIndex(
@@ -174,7 +177,7 @@ class Engine:
         self.upsert_many([doc])
 
     def upsert_many(self, docs: Iterable[Document]) -> None:
-        """Add or replace documents.  A replaced document keeps its vector when its passage text is unchanged."""
+        """Add or replace documents; a replaced document keeps its vector if its passage text is unchanged."""
         batch = list(docs)
         if not batch:
             return
@@ -193,8 +196,11 @@ class Engine:
                     old = self._docs[old_slot]
                     if old == doc:
                         continue
-                    if old is not None and self._has_vec[old_slot] and self._vectors is not None and (
-                        self.passage_text(old) == self.passage_text(doc)
+                    if (
+                        old is not None
+                        and self._has_vec[old_slot]
+                        and self._vectors is not None
+                        and (self.passage_text(old) == self.passage_text(doc))
                     ):
                         carried = self._vectors[old_slot].copy()
                     self._drop_slot(old_slot)
@@ -285,7 +291,9 @@ class Engine:
             if self._vectors is None:
                 self._vectors = np.zeros((len(self._alive), mat.shape[1]), dtype=np.float32)
             elif self._vectors.shape[1] != mat.shape[1]:
-                raise ValueError(f"vector dimension {mat.shape[1]} != index dimension {self._vectors.shape[1]}")
+                raise ValueError(
+                    f"vector dimension {mat.shape[1]} != index dimension {self._vectors.shape[1]}"
+                )
             for i, doc_id in enumerate(ids):
                 slot = self._slot_of.get(doc_id)
                 if slot is None:
@@ -323,16 +331,18 @@ class Engine:
         return done
 
     # ================================================================== scoring
-    def _query_vector(self, query: str | None, source_slot: int | None, source: Document | None) -> FloatArray | None:
+    def _query_vector(
+        self, query: str | None, source_slot: int | None, source: Document | None
+    ) -> FloatArray | None:
         if not self.config.use_dense or self._n_vec == 0 or self._vectors is None:
             return None
         if source_slot is not None and self._has_vec[source_slot]:
-            return self._vectors[source_slot].copy()
+            return np.array(self._vectors[source_slot], dtype=np.float32)
         if source is not None:
-            return self.embedder.encode_passages([self.passage_text(source)])[0]
+            return np.asarray(self.embedder.encode_passages([self.passage_text(source)])[0], dtype=np.float32)
         if query is None or not query.strip():
             return None
-        return self.embedder.encode_queries([query])[0]
+        return np.asarray(self.embedder.encode_queries([query])[0], dtype=np.float32)
 
     def _query_terms(self, text: str, cap: int | None) -> list[int]:
         tids = self._lex.term_ids(self.segmenter.tokens(text))
@@ -346,7 +356,7 @@ class Engine:
         """Scores of every slot: raw BM25, raw cosine (or ``None``), and the two legs' fused contributions.
 
         The fused score is ``lexical part + dense part``; a document without a vector has a dense part of
-        0 (neutral in z-score fusion).
+        0 and (z-score fusion) its lexical part carries the full weight.
         """
         n = len(self._docs)
         alive = self._alive[:n]
@@ -364,11 +374,20 @@ class Engine:
             lex_part = w * _minmax(lex, alive)
             dense_part = (1 - w) * _minmax(dense, has_vec) if dense is not None else None
         else:
-            lex_part = w * _zscore(lex, alive)
-            dense_part = (1 - w) * np.where(has_vec, _zscore(dense, has_vec), 0.0) if dense is not None else None
+            lex_z = _zscore(lex, alive)
+            if dense is not None:
+                # a document without a vector yet is scored on the evidence it has: its lexical z-score
+                # takes the full weight (the weights are renormalised over the available legs)
+                lex_part = np.where(has_vec, w * lex_z, lex_z)
+                dense_part = (1 - w) * np.where(has_vec, _zscore(dense, has_vec), 0.0)
+            else:
+                lex_part = lex_z
+                dense_part = None
         lex_part = np.asarray(lex_part, dtype=np.float32)
         dense_arr = (
-            np.asarray(dense_part, dtype=np.float32) if dense_part is not None else np.zeros(n, dtype=np.float32)
+            np.asarray(dense_part, dtype=np.float32)
+            if dense_part is not None
+            else np.zeros(n, dtype=np.float32)
         )
         return lex, dense, lex_part, dense_arr
 
@@ -472,12 +491,16 @@ class Engine:
             matched = self._matched_terms(tids, slot)
             if matched:
                 reasons.append(
-                    Reason("terms", float(lex_part[slot]), {"terms": matched, "bm25": round(float(lex[slot]), 4)})
+                    Reason(
+                        "terms", float(lex_part[slot]), {"terms": matched, "bm25": round(float(lex[slot]), 4)}
+                    )
                 )
             dense_score: float | None = None
             if dense is not None and self._has_vec[slot]:
                 dense_score = float(dense[slot])
-                reasons.append(Reason("semantic", float(dense_part[slot]), {"similarity": round(dense_score, 4)}))
+                reasons.append(
+                    Reason("semantic", float(dense_part[slot]), {"similarity": round(dense_score, 4)})
+                )
             feature = 0.0
             score = relevance
             if source is not None:
@@ -531,6 +554,8 @@ class Engine:
         context: QueryContext | None = None,
     ) -> list[Hit]:
         """Free-text search.  ``allowed`` (a set of ids or a predicate) filters before the top-k cut."""
+        if not self.segmenter.tokens(query):
+            return []  # nothing but stop-words and punctuation
         kinds_t = tuple(kinds) if kinds is not None else None
         qvec = self._query_vector(query, None, None) if self._n_vec else None
         with self._lock:
@@ -631,7 +656,7 @@ class Engine:
 
     @staticmethod
     def highlight(text: str, terms: Iterable[str]) -> list[tuple[str, bool]]:
-        """``(segment, is_match)`` pieces of ``text`` for highlighting ``terms`` (see :func:`text.highlight`)."""
+        """``(segment, is_match)`` pieces of ``text`` marking ``terms`` (see ``text.highlight``)."""
         return highlight(text, terms)
 
     def stats(self) -> dict[str, int]:

@@ -56,11 +56,18 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def load_beir(folder: str | Path, queries_file: str = "queries.jsonl", qrels_file: str = "qrels.tsv") -> BeirData:
+def load_beir(
+    folder: str | Path, queries_file: str = "queries.jsonl", qrels_file: str = "qrels.tsv"
+) -> BeirData:
     """Load ``corpus.jsonl``, the queries file and ``qrels.tsv`` (header line optional) from ``folder``."""
     root = Path(folder)
     corpus = [
-        Document(id=str(row["_id"]), kind="achievement", title=str(row.get("title") or ""), text=str(row.get("text") or ""))
+        Document(
+            id=str(row["_id"]),
+            kind="achievement",
+            title=str(row.get("title") or ""),
+            text=str(row.get("text") or ""),
+        )
         for row in _read_jsonl(root / "corpus.jsonl")
     ]
     queries = {str(row["_id"]): str(row["text"]) for row in _read_jsonl(root / queries_file)}

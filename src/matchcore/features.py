@@ -74,8 +74,12 @@ def field_fit(source: Profile, target: Profile) -> tuple[float, dict[str, Any]] 
         f for f in source.fields if f not in shared and any(_field_related(f, g) for g in target.fields)
     ]
     value = (len(shared) + 0.5 * len(related)) / len(set(source.fields))
-    return min(1.0, value), {"shared": shared, "related": related, "source": list(source.fields),
-                             "target": list(target.fields)}
+    return min(1.0, value), {
+        "shared": shared,
+        "related": related,
+        "source": list(source.fields),
+        "target": list(target.fields),
+    }
 
 
 def trl_fit(source: Profile, target: Profile) -> tuple[float, dict[str, Any]] | None:

@@ -36,7 +36,7 @@ _EMPTY_F = np.zeros(0, dtype=np.float32)
 class LexicalIndex:
     """An Okapi BM25 index over pre-tokenised documents (see the module docstring)."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75, merge_min: int = 2000, merge_ratio: float = 0.05):
+    def __init__(self, k1: float = 1.2, b: float = 0.75, merge_min: int = 500, merge_ratio: float = 0.05):
         self.k1 = float(k1)
         self.b = float(b)
         self.merge_min = merge_min
@@ -57,7 +57,7 @@ class LexicalIndex:
         self._m_w = _EMPTY_F
         self._main_docs = 0
         # delta segment
-        self._delta: dict[int, list[tuple[int, float]]] = {}
+        self._delta: dict[int, tuple[list[int], list[float]]] = {}
         self._delta_slots: set[int] = set()
         self.merges = 0
 
@@ -112,7 +112,10 @@ class LexicalIndex:
         self.add_many([slot], [tokens])
 
     def add_many(self, slots: Sequence[int], token_lists: Sequence[Sequence[str]]) -> None:
-        """Index several documents; merges the delta segment when it has grown large."""
+        """Index several documents; merges the delta segment when it has grown large.
+
+        A large batch (more than ``merge_min`` documents, e.g. the initial load) is merged at once.
+        """
         if not slots:
             return
         self._grow(max(slots) + 1)
@@ -131,8 +134,14 @@ class LexicalIndex:
             self._alive[slot] = True
             self.n_alive += 1
             self._total_len += length
+            delta = self._delta
             for tid, tf in zip(tids.tolist(), tfs.tolist(), strict=True):
-                self._delta.setdefault(tid, []).append((slot, tf))
+                postings = delta.get(tid)
+                if postings is None:
+                    delta[tid] = ([slot], [tf])
+                else:
+                    postings[0].append(slot)
+                    postings[1].append(tf)
             self._delta_slots.add(slot)
         self.maybe_merge()
 
@@ -149,11 +158,11 @@ class LexicalIndex:
             self._delta_slots.discard(slot)
             for tid in tids.tolist():
                 postings = self._delta.get(tid)
-                if postings is not None:
-                    kept = [p for p in postings if p[0] != slot]
-                    if kept:
-                        self._delta[tid] = kept
-                    else:
+                if postings is not None and slot in postings[0]:
+                    pos = postings[0].index(slot)
+                    del postings[0][pos]
+                    del postings[1][pos]
+                    if not postings[0]:
                         del self._delta[tid]
         self._doc_tids[slot] = _EMPTY_I
         self._doc_tfs[slot] = _EMPTY_F
@@ -188,7 +197,9 @@ class LexicalIndex:
             n = new_n
         alive_slots = np.flatnonzero(self._alive[:n]).astype(np.int32)
         if len(alive_slots):
-            lens = np.fromiter((len(self._doc_tids[s]) for s in alive_slots), dtype=np.int64, count=len(alive_slots))
+            lens = np.fromiter(
+                (len(self._doc_tids[s]) for s in alive_slots), dtype=np.int64, count=len(alive_slots)
+            )
             all_tids = np.concatenate([self._doc_tids[s] for s in alive_slots])
             all_tfs = np.concatenate([self._doc_tfs[s] for s in alive_slots])
             all_slots = np.repeat(alive_slots, lens)
@@ -201,8 +212,10 @@ class LexicalIndex:
         dl = self._dl[slots_sorted]
         norm = self.k1 * (1.0 - self.b + self.b * dl / np.float32(self.avgdl))
         weights = (tfs_sorted * (self.k1 + 1.0) / (tfs_sorted + norm)).astype(np.float32)
-        counts = np.bincount(sorted_tids, minlength=len(self.terms)) if len(sorted_tids) else np.zeros(
-            len(self.terms), dtype=np.int64
+        counts = (
+            np.bincount(sorted_tids, minlength=len(self.terms))
+            if len(sorted_tids)
+            else np.zeros(len(self.terms), dtype=np.int64)
         )
         ptr = np.zeros(len(self.terms) + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
@@ -230,10 +243,10 @@ class LexicalIndex:
         else:
             m_slots, m_w = _EMPTY_I, _EMPTY_F
         delta = self._delta.get(tid)
-        if not delta:
+        if delta is None:
             return m_slots, m_w
-        d_slots = np.fromiter((p[0] for p in delta), dtype=np.int32, count=len(delta))
-        d_tf = np.fromiter((p[1] for p in delta), dtype=np.float32, count=len(delta))
+        d_slots = np.array(delta[0], dtype=np.int32)
+        d_tf = np.array(delta[1], dtype=np.float32)
         norm = self.k1 * (1.0 - self.b + self.b * self._dl[d_slots] / np.float32(self.avgdl))
         d_w = (d_tf * (self.k1 + 1.0) / (d_tf + norm)).astype(np.float32)
         return np.concatenate([m_slots, d_slots]), np.concatenate([m_w, d_w])

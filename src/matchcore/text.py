@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 __all__ = [
     "STOPWORDS",
-    "Segmenter",
     "SegmentMode",
+    "Segmenter",
     "highlight",
     "normalize",
 ]
@@ -32,18 +32,20 @@ SegmentMode = Literal["all", "search", "default"]
 # Generic Chinese function words and boilerplate verbs of technical writing.  Written by hand from
 # general knowledge of the language (not derived from any benchmark): particles, conjunctions,
 # prepositions, pronouns, and a few academic filler words that carry no topic.
-STOPWORDS: frozenset[str] = frozenset(
-    """
-    的 了 着 过 和 与 及 或 而 且 并 并且 以及 或者 还是 在 是 为 对 于 以 把 被 将 从 由 向 到 给 让 使
-    其 之 也 又 则 就 都 还 只 即 若 如 因 因为 所以 因此 但 但是 然而 而且 虽然 如果 那么 这 那 该 此
-    这些 那些 这种 那种 这个 那个 这样 那样 什么 怎么 如何 哪 谁 各 每 某 个 一 一种 一个 一些 一定
-    我们 我 你 他 她 它 他们 它们 本 本文 本研究 文中 其中 之一 有 有的 没有 无 不 没 很 较 更 最 非常
-    已 已经 曾 正在 将要 能 能够 可 可以 可能 会 应 应该 需 需要 要 得 地 所 等 等等 上 下 中 内 外
-    间 后 前 里 通过 进行 采用 利用 基于 根据 按照 关于 对于 针对 随着 作为 以及 具有 存在 达到 实现
-    提出 表明 结果 方法 研究 分析 发现 认为 说明 给出 得到 得出 显示 主要 相关 相应 不同 各种 方面
-    问题 情况 过程 条件 方式 目的 意义 影响 作用 同时 此外 另外 其次 首先 最后 然后 以上 以下 及其
-    """.split()
-)
+_STOPWORD_TEXT = """
+的 了 着 过 和 与 及 或 而 且 并 并且 以及 或者 还是 在 是 为 对 于 以 把
+被 将 从 由 向 到 给 让 使 其 之 也 又 则 就 都 还 只 即 若 如 因 因为
+所以 因此 但 但是 然而 而且 虽然 如果 那么 这 那 该 此 这些 那些 这种 那种 这个
+那个 这样 那样 什么 怎么 如何 哪 谁 各 每 某 个 一 一种 一个 一些 一定 我们
+我 你 他 她 它 他们 它们 本 本文 本研究 文中 其中 之一 有 有的 没有 无 不 没
+很 较 更 最 非常 已 已经 曾 正在 将要 能 能够 可 可以 可能 会 应 应该 需 需要
+要 得 地 所 等 等等 上 下 中 内 外 间 后 前 里 通过 进行 采用 利用 基于 根据
+按照 关于 对于 针对 随着 作为 以及 具有 存在 达到 实现 提出 表明 结果 方法 研究
+分析 发现 认为 说明 给出 得到 得出 显示 主要 相关 相应 不同 各种 方面 问题 情况
+过程 条件 方式 目的 意义 影响 作用 同时 此外 另外 其次 首先 最后 然后 以上 以下
+及其
+"""
+STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
 
 _TOKEN_OK = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
