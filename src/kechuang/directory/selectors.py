@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -51,24 +52,58 @@ def district_counts() -> dict[str, int]:
     }
 
 
+# Block colours go into a style attribute and the SVG: only plain hex colours pass (RELIABILITY D2).
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?")
+
+
 def district_map_data() -> dict[str, Any]:
-    """Blocks, parks (with their institutes) and lines for the schematic map."""
+    """Everything the schematic map and its side panel draw: blocks (with their organization counts),
+    parks (with their institutes), lines, and the profile's amenities, landmarks and headline figures.
+    Three queries whatever the size of the district."""
+    from django.urls import reverse
+
+    from kechuang.core.home import district_overview
+
     blocks = [
-        {"code": b.code, "name": b.name, "theme": b.theme, "shape": b.shape, "color": b.color}
-        for b in Block.objects.all()
+        {"code": b.code, "name": b.name, "theme": b.theme, "description": b.description, "shape": b.shape,
+         "color": b.color if _HEX_COLOR.fullmatch(b.color or "") else "", "organizations": b.n}
+        for b in Block.objects.annotate(n=Count("organizations"))
     ]
     parks = [
         {
             "code": p.code, "name": p.name, "theme": p.theme, "x": p.x, "y": p.y,
             "institute": p.institute.name if p.institute else "",
-            "institute_id": p.institute_id, "block": p.block.name if p.block else "",
+            "institute_short": (p.institute.short_name or p.institute.name) if p.institute else "",
+            "institute_id": p.institute_id,
+            "institute_url": (
+                reverse("directory:organization-detail", args=[p.institute_id]) if p.institute_id else ""
+            ),
+            "block": p.block.name if p.block else "",
             "organizations": p.n,
         }
         for p in Park.objects.select_related("institute", "block").annotate(n=Count("organizations"))
     ]
-    lines = [{"code": line.code, "name": line.name, "roads": line.roads, "path": line.path}
+    lines = [{"code": line.code, "name": line.name, "roads": line.roads, "description": line.description,
+              "path": line.path}
              for line in Line.objects.all()]
-    return {"blocks": blocks, "parks": parks, "lines": lines}
+    profile = district_profile()
+    amenities = [
+        {"name": a.get("name", ""), "kind": a.get("kind", ""), "x": a["x"], "y": a["y"],
+         "description": a.get("description", "")}
+        for a in profile.get("amenities", []) or []
+        if isinstance(a, dict) and isinstance(a.get("x"), int | float) and isinstance(a.get("y"), int | float)
+    ]
+    landmarks = [
+        {"name": m.get("name", ""), "description": m.get("description", ""), "center": m["center"],
+         "radius": m.get("radius", 60)}
+        for m in profile.get("landmarks", []) or []
+        if isinstance(m, dict) and isinstance(m.get("center"), list) and len(m["center"]) == 2
+    ]
+    return {
+        "canvas": profile.get("canvas") or {"width": 1000, "height": 700},
+        "blocks": blocks, "parks": parks, "lines": lines, "amenities": amenities, "landmarks": landmarks,
+        "overview": district_overview(profile),
+    }
 
 
 @lru_cache(maxsize=4)

@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "kechuang.directory",
     "kechuang.transfer",
     "kechuang.notifications",
+    "kechuang.ledger",
+    "kechuang.vouchers",
+    "kechuang.servicedesk",
+    "kechuang.spaces",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kechuang.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kechuang.core.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,14 +135,16 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "kechuang.accounts.passwords.StrengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ["username", "display_name", "email", "phone", "first_name", "last_name"]}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "kechuang.accounts.passwords.CommonPatternValidator"},
     {"NAME": "kechuang.accounts.passwords.NotUsernameValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "kechuang.accounts.backends.AccountBackend",  # ModelBackend that refuses demo accounts outside demo mode
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -161,6 +168,10 @@ AXES_LOCKOUT_CALLABLE = "kechuang.accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "kechuang.core.request_meta.client_ip"
+AXES_USERNAME_CALLABLE = "kechuang.accounts.backends.lockout_username"
+# Behind N trusted reverse proxies, the client address is the N-th from the right in X-Forwarded-For;
+# 0 (direct) uses REMOTE_ADDR. Lockout pairs and audit addresses depend on it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -195,11 +206,17 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous call gets 401 with "WWW-Authenticate: Token" rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kechuang.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "kechuang.api.parsers.JSONParser",  # refuses NUL characters (PostgreSQL cannot store them)
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "kechuang.core.api.Pagination",
     "PAGE_SIZE": 50,
@@ -217,6 +234,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kechuang.api.schema.add_error_responses",
+    ],
+    # One name for a choice set used by several fields (check --deploy must stay free of warnings).
+    "ENUM_NAME_OVERRIDES": {
+        "CooperationModeEnum": "kechuang.transfer.choices.CooperationMode",
+    },
 }
 
 # --- Background work -----------------------------------------------------------------------------

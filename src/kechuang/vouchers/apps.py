@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VouchersConfig(AppConfig):
+    name = "kechuang.vouchers"
+    label = "vouchers"
+    verbose_name = _("创新券")
+
+    def ready(self) -> None:
+        from . import permissions  # noqa: F401  (registers the rules permissions)
+        from .reconcile import register
+
+        register()
