@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 HERE = Path(__file__).resolve().parent
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def profile_dirs() -> list[Path]:
@@ -37,7 +38,7 @@ def load_profile(name: str) -> dict[str, Any]:
         path = base / name / "profile.yaml"
         if path.is_file():
             with path.open(encoding="utf-8") as handle:
-                data = yaml.safe_load(handle) or {}
+                data = yaml.load(handle, Loader=_Loader) or {}  # noqa: S506 - a safe loader
             data.setdefault("district", {})
             data["district"].setdefault("code", name)
             return data  # type: ignore[no-any-return]
