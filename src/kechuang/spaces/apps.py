@@ -6,3 +6,30 @@ class SpacesConfig(AppConfig):
     name = "kechuang.spaces"
     label = "spaces"
     verbose_name = _("产业空间")
+
+    def ready(self) -> None:
+        from kechuang.accounts.choices import Role
+        from kechuang.accounts.roles import NavItem, register_navigation
+        from kechuang.core.home import register_home_panel
+
+        from . import permissions  # noqa: F401  (registers the rules permissions)
+        from .home import spaces_home_panel
+
+        register_navigation(
+            NavItem("spaces:unit-list", _("产业空间"), None),
+            NavItem(
+                "spaces:request-list",
+                _("用房需求"),
+                frozenset({Role.ENTERPRISE, Role.OPERATOR, Role.COMMISSIONER, Role.LEADER}),
+            ),
+            NavItem("spaces:vacancy-map", _("空置地图"), None),
+            before="admin:index",
+        )
+        register_home_panel(spaces_home_panel)
+        try:
+            from kechuang.directory.demo import register_demo_generator
+        except ImportError:  # pragma: no cover
+            return
+        from .demo import generate
+
+        register_demo_generator("spaces", generate)

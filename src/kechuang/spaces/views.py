@@ -1,0 +1,528 @@
+"""Space pages: the inventory, space requests with matched units, viewings, reservations, leases,
+the vacancy map, and the unit import. Views validate input and call one service; they never save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from kechuang.directory.choices import OrganizationKind
+from kechuang.directory.models import Building, Organization
+
+from . import permissions as perms
+from . import selectors, services
+from .choices import RequestStatus, ViewingStatus
+from .filters import SpaceRequestFilter, SpaceUnitFilter
+from .forms import (
+    LeaseForm,
+    ReleaseForm,
+    ReservationForm,
+    SpaceRequestForm,
+    SpaceUnitForm,
+    ViewingForm,
+    to_fen,
+)
+from .models import Lease, SpaceUnit
+
+PAGE_SIZE = 25
+
+
+def _errors(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "；".join(m for ms in error.message_dict.values() for m in ms)
+    return "；".join(error.messages)
+
+
+def _form_errors(form: Any) -> str:
+    return "；".join(str(m) for errors in form.errors.values() for m in errors)
+
+
+def _attach(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def acting_enterprise(request: HttpRequest) -> Organization | None:
+    organization = getattr(request, "acting_organization", None)
+    if (
+        organization is not None
+        and organization.kind == OrganizationKind.ENTERPRISE
+        and organization.pk in perms.enterprise_ids(request.user)
+    ):
+        return organization  # type: ignore[no-any-return]
+    return None
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _style(form: Any) -> None:
+    for name, field in form.fields.items():
+        field.widget.attrs.setdefault(
+            "class", "form-select" if field.widget.input_type == "select" else "form-control"
+        )
+        field.widget.attrs.setdefault("id", f"id_{name}")
+
+
+def _manager_buildings(user: Any) -> Any:
+    qs = Building.objects.select_related("park", "block").order_by("code")
+    if perms.is_operator(user):
+        return qs
+    return qs.filter(park__in=perms.managed_park_ids(user))
+
+
+# --- inventory -----------------------------------------------------------------------------------
+
+
+class UnitListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        data = request.GET.copy()
+        units = selectors.unit_list(actor=request.user)
+        unit_filter = SpaceUnitFilter(data, queryset=units)
+        _style(unit_filter.form)
+        qs = unit_filter.qs if unit_filter.is_valid() else units.none()
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            "filter": unit_filter,
+            "page": page,
+            "units": page.object_list,
+            "query": _query_without_page(request),
+            "can_add": perms.can_manage_unit(request.user, None),
+            "can_import": perms.can_import_units(request.user),
+        }
+        template = "spaces/partials/unit_rows.html" if request.htmx else "spaces/unit_list.html"  # type: ignore[attr-defined]
+        return render(request, template, context)
+
+
+def _unit(request: HttpRequest, code: str) -> SpaceUnit:
+    return get_object_or_404(
+        selectors.unit_list(actor=request.user).select_related("building__park__institute"), code=code
+    )
+
+
+class UnitDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        unit = _unit(request, code)
+        return render(request, "spaces/unit_detail.html", _unit_context(request, unit))
+
+
+def _unit_context(request: HttpRequest, unit: SpaceUnit, **extra: Any) -> dict[str, Any]:
+    manager = perms.can_manage_unit(request.user, unit)
+    context: dict[str, Any] = {
+        "unit": unit,
+        "manager": manager,
+        "see_holders": perms.may_see_holders(request.user, unit),
+    }
+    if manager:
+        context.update(selectors.unit_holds(unit))
+        context["viewings"] = list(selectors.viewing_list(actor=request.user).filter(unit=unit)[:20])
+        context.setdefault(
+            "reserve_form",
+            extra.pop("reserve_form", None)
+            or ReservationForm(initial={"space_request": request.GET.get("request")}),
+        )
+        context["lease_form"] = LeaseForm(initial={"rent": unit.rent_yuan})
+        context["release_form"] = ReleaseForm(initial={"free_from": services.today()})
+    enterprise = acting_enterprise(request)
+    if enterprise is not None:
+        context["my_requests"] = list(
+            selectors.request_list(actor=request.user).filter(
+                organization=enterprise, status=RequestStatus.OPEN
+            )
+        )
+    context.update(extra)
+    return context
+
+
+class UnitCreateView(LoginRequiredMixin, View):
+    template_name = "spaces/unit_form.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.user.is_authenticated and not perms.can_manage_unit(request.user, None):
+            raise PermissionDenied(_("只有运营人员或园区运营方可以登记房源。"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = SpaceUnitForm(buildings=_manager_buildings(request.user))
+        return render(request, self.template_name, {"form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SpaceUnitForm(request.POST, buildings=_manager_buildings(request.user))
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                unit = services.unit_create(
+                    actor=request.user,
+                    building=d["building"],
+                    unit_code=d["unit_code"],
+                    floor=d["floor"],
+                    area_m2=d["area_m2"],
+                    space_type=d["space_type"],
+                    rent_fen_per_m2_day=to_fen(d["rent"]) or 0,
+                    floor_load_kn_m2=d.get("floor_load_kn_m2"),
+                    power_kw=d.get("power_kw"),
+                    description=d.get("description") or "",
+                )
+            except ValidationError as error:
+                _attach(form, error)
+            else:
+                messages.success(request, _("房源 %(code)s 已登记。") % {"code": unit.code})
+                return HttpResponseRedirect(reverse("spaces:unit-detail", args=[unit.code]))
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+class UnitEditView(LoginRequiredMixin, View):
+    template_name = "spaces/unit_form.html"
+
+    def _get(self, request: HttpRequest, code: str) -> SpaceUnit:
+        unit = _unit(request, code)
+        if not perms.can_manage_unit(request.user, unit):
+            raise PermissionDenied(_("只有运营人员或该园区的运营方可以修改房源。"))
+        return unit
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        unit = self._get(request, code)
+        form = SpaceUnitForm(
+            editing=True,
+            initial={
+                "floor": unit.floor,
+                "area_m2": unit.area_m2,
+                "space_type": unit.space_type,
+                "rent": unit.rent_yuan,
+                "floor_load_kn_m2": unit.floor_load_kn_m2,
+                "power_kw": unit.power_kw,
+                "description": unit.description,
+            },
+        )
+        return render(request, self.template_name, {"form": form, "unit": unit})
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        unit = self._get(request, code)
+        form = SpaceUnitForm(request.POST, editing=True)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.unit_update(
+                    actor=request.user,
+                    unit=unit,
+                    floor=d["floor"],
+                    area_m2=d["area_m2"],
+                    space_type=d["space_type"],
+                    rent_fen_per_m2_day=to_fen(d["rent"]) or 0,
+                    floor_load_kn_m2=d.get("floor_load_kn_m2"),
+                    power_kw=d.get("power_kw"),
+                    description=d.get("description") or "",
+                )
+            except ValidationError as error:
+                _attach(form, error)
+            else:
+                messages.success(request, _("房源信息已更新。"))
+                return HttpResponseRedirect(reverse("spaces:unit-detail", args=[unit.code]))
+        return render(request, self.template_name, {"form": form, "unit": unit}, status=400)
+
+
+class UnitReserveView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        unit = _unit(request, code)
+        if not perms.can_reserve_unit(request.user, unit):
+            raise PermissionDenied(_("只有运营人员或该园区的运营方可以预订房源。"))
+        form = ReservationForm(request.POST)
+        if form.is_valid():
+            space_request = form.cleaned_data["space_request"]
+            try:
+                reservation = services.reservation_create(
+                    actor=request.user,
+                    unit=unit,
+                    organization=space_request.organization,
+                    start_date=form.cleaned_data["start_date"],
+                    end_date=form.cleaned_data["end_date"],
+                    space_request=space_request,
+                )
+            except ValidationError as error:
+                _attach(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("已为 %(org)s 预订，预订编号 %(code)s。")
+                    % {"org": space_request.organization.name, "code": reservation.code},
+                )
+                return HttpResponseRedirect(reverse("spaces:unit-detail", args=[unit.code]))
+        unit.refresh_from_db()
+        return render(
+            request, "spaces/unit_detail.html", _unit_context(request, unit, reserve_form=form), status=400
+        )
+
+
+class ReservationLeaseView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        reservation = get_object_or_404(selectors.reservation_list(actor=request.user), code=code)
+        if not perms.can_handle_hold(request.user, reservation):
+            raise PermissionDenied(_("只有运营人员或该园区的运营方可以签订租约。"))
+        form = LeaseForm(request.POST)
+        here = reverse("spaces:unit-detail", args=[reservation.unit.code])
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return HttpResponseRedirect(here)
+        try:
+            lease = services.lease_sign(
+                actor=request.user,
+                unit=reservation.unit,
+                organization=reservation.organization,
+                start_date=form.cleaned_data["start_date"],
+                end_date=form.cleaned_data["end_date"],
+                rent_fen_per_m2_day=to_fen(form.cleaned_data["rent"]),
+                reservation=reservation,
+            )
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, _("租约 %(code)s 已签订。") % {"code": lease.code})
+        return HttpResponseRedirect(here)
+
+
+class ReservationCancelView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        reservation = get_object_or_404(selectors.reservation_list(actor=request.user), code=code)
+        if not perms.can_handle_hold(request.user, reservation):
+            raise PermissionDenied(_("只有运营人员或该园区的运营方可以取消预订。"))
+        try:
+            services.reservation_cancel(actor=request.user, reservation=reservation)
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, _("预订已取消。"))
+        return HttpResponseRedirect(reverse("spaces:unit-detail", args=[reservation.unit.code]))
+
+
+class LeaseReleaseView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        lease: Lease = get_object_or_404(selectors.lease_list(actor=request.user), code=code)
+        if not perms.can_handle_hold(request.user, lease):
+            raise PermissionDenied(_("只有运营人员或该园区的运营方可以办理退租。"))
+        form = ReleaseForm(request.POST)
+        here = reverse("spaces:unit-detail", args=[lease.unit.code])
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return HttpResponseRedirect(here)
+        try:
+            services.lease_release(actor=request.user, lease=lease, free_from=form.cleaned_data["free_from"])
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, _("已办理退租，房源可重新出租。"))
+        return HttpResponseRedirect(here)
+
+
+# --- requests and viewings -----------------------------------------------------------------------
+
+
+class RequestListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        qs = selectors.request_list(actor=request.user)
+        request_filter = SpaceRequestFilter(request.GET, queryset=qs)
+        _style(request_filter.form)
+        rows = request_filter.qs if request_filter.is_valid() else qs.none()
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "spaces/request_list.html",
+            {
+                "filter": request_filter,
+                "page": page,
+                "requests": page.object_list,
+                "query": _query_without_page(request),
+                "can_create": perms.can_create_request(request.user),
+            },
+        )
+
+
+class RequestCreateView(LoginRequiredMixin, View):
+    template_name = "spaces/request_form.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.user.is_authenticated and acting_enterprise(request) is None:
+            raise PermissionDenied(_("只有企业用户可以提出用房需求。"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": SpaceRequestForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SpaceRequestForm(request.POST)
+        if form.is_valid():
+            try:
+                space_request = services.space_request_create(
+                    actor=request.user, organization=acting_enterprise(request), **form.service_arguments()
+                )
+            except ValidationError as error:
+                _attach(form, error)
+            else:
+                messages.success(request, _("用房需求已提交，以下是为您匹配的房源。"))
+                return HttpResponseRedirect(reverse("spaces:request-detail", args=[space_request.code]))
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+def _space_request(request: HttpRequest, code: str) -> Any:
+    return get_object_or_404(selectors.request_list(actor=request.user).prefetch_related("fields"), code=code)
+
+
+class RequestDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        space_request = _space_request(request, code)
+        return render(request, "spaces/request_detail.html", _request_context(request, space_request))
+
+
+def _request_context(request: HttpRequest, space_request: Any, **extra: Any) -> dict[str, Any]:
+    owner = perms.can_book_viewing(request.user, space_request)
+    matches = selectors.match_units(space_request) if space_request.status == RequestStatus.OPEN else []
+    viewings = list(selectors.viewing_list(actor=request.user).filter(request=space_request))
+    booked = {v.unit_id for v in viewings if v.status in (ViewingStatus.REQUESTED, ViewingStatus.CONFIRMED)}
+    return {
+        "space_request": space_request,
+        "matches": matches,
+        "viewings": viewings,
+        "booked": booked,
+        "owner": owner,
+        "can_cancel": perms.can_cancel_request(request.user, space_request)
+        and space_request.status == RequestStatus.OPEN,
+        "viewing_form": extra.pop("viewing_form", None) or ViewingForm(),
+        "manager": perms.can_manage_unit(request.user, None),
+        **extra,
+    }
+
+
+class RequestCancelView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        space_request = _space_request(request, code)
+        if not perms.can_cancel_request(request.user, space_request):
+            raise PermissionDenied(_("您无权撤销这条用房需求。"))
+        try:
+            services.space_request_cancel(actor=request.user, space_request=space_request)
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, _("用房需求已撤销。"))
+        return HttpResponseRedirect(reverse("spaces:request-detail", args=[space_request.code]))
+
+
+class ViewingBookView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        space_request = _space_request(request, code)
+        if not perms.can_book_viewing(request.user, space_request):
+            raise PermissionDenied(_("只能为本企业的用房需求预约看房。"))
+        form = ViewingForm(request.POST)
+        if form.is_valid():
+            unit = SpaceUnit.objects.select_related("building").filter(code=form.cleaned_data["unit"]).first()
+            if unit is None:
+                form.add_error(None, _("房源不存在。"))
+            else:
+                try:
+                    viewing = services.viewing_book(
+                        actor=request.user,
+                        space_request=space_request,
+                        unit=unit,
+                        scheduled_at=form.cleaned_data["scheduled_at"],
+                        note=form.cleaned_data.get("note") or "",
+                    )
+                except ValidationError as error:
+                    _attach(form, error)
+                else:
+                    messages.success(
+                        request,
+                        _("已预约看房 %(unit)s，预约编号 %(code)s，园区将与您确认时间。")
+                        % {"unit": unit, "code": viewing.code},
+                    )
+                    return HttpResponseRedirect(reverse("spaces:request-detail", args=[space_request.code]))
+        messages.error(request, _form_errors(form) or _("预约失败，请检查看房时间。"))
+        return render(
+            request,
+            "spaces/request_detail.html",
+            _request_context(request, space_request, viewing_form=form),
+            status=400,
+        )
+
+
+class ViewingListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        qs = selectors.viewing_list(actor=request.user)
+        status = request.GET.get("status") or ""
+        if status in ViewingStatus.values:
+            qs = qs.filter(status=status)
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [
+            {
+                "viewing": v,
+                "can_handle": perms.can_handle_viewing(request.user, v),
+                "can_cancel": perms.can_cancel_viewing(request.user, v),
+            }
+            for v in page.object_list
+        ]
+        return render(
+            request,
+            "spaces/viewing_list.html",
+            {
+                "page": page,
+                "rows": rows,
+                "status": status,
+                "statuses": ViewingStatus.choices,
+                "query": _query_without_page(request),
+            },
+        )
+
+
+VIEWING_ACTIONS = {
+    "confirm": services.viewing_confirm,
+    "complete": services.viewing_complete,
+    "cancel": services.viewing_cancel,
+}
+
+
+class ViewingActionView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str, action: str) -> HttpResponse:
+        if action not in VIEWING_ACTIONS:
+            raise Http404
+        viewing = get_object_or_404(selectors.viewing_list(actor=request.user), code=code)
+        try:
+            VIEWING_ACTIONS[action](actor=request.user, viewing=viewing)
+        except PermissionDenied:
+            raise
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, _("看房预约已更新。"))
+        back = request.POST.get("next") or ""
+        if back not in (
+            reverse("spaces:viewing-list"),
+            reverse("spaces:request-detail", args=[viewing.request.code]),
+            reverse("spaces:unit-detail", args=[viewing.unit.code]),
+        ):
+            back = reverse("spaces:viewing-list")
+        return HttpResponseRedirect(back)
+
+
+# --- vacancy map ---------------------------------------------------------------------------------
+
+
+class VacancyMapView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        figures = selectors.vacancy_figures()
+        return render(
+            request,
+            "spaces/vacancy_map.html",
+            {"figures": figures, "map_data": selectors.vacancy_map_data(figures)},
+        )
