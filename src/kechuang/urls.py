@@ -16,6 +16,7 @@ urlpatterns = [
     path("vouchers/", include("kechuang.vouchers.urls")),
     path("service/", include("kechuang.servicedesk.urls")),
     path("spaces/", include("kechuang.spaces.urls")),
+    path("insights/", include("kechuang.insights.urls")),
     path("api/v1/", include("kechuang.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("kechuang.vouchers.api.urls")),
     path("", include("kechuang.servicedesk.api.urls")),
     path("", include("kechuang.spaces.api.urls")),
+    path("", include("kechuang.insights.api.urls")),
 ]

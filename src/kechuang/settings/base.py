@@ -6,6 +6,7 @@ static files and the secret key live there. ``DATABASE_URL`` switches to Postgre
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "kechuang.vouchers",
     "kechuang.servicedesk",
     "kechuang.spaces",
+    "kechuang.insights",
 ]
 
 MIDDLEWARE = [
@@ -136,7 +138,8 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "kechuang.accounts.passwords.StrengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-     "OPTIONS": {"user_attributes": ["username", "display_name", "email", "phone", "first_name", "last_name"]}},
+     "OPTIONS": {"user_attributes": ["username", "display_name", "email", "phone", "first_name",
+                                     "last_name"]}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "kechuang.accounts.passwords.CommonPatternValidator"},
     {"NAME": "kechuang.accounts.passwords.NotUsernameValidator"},
@@ -205,6 +208,23 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- API -----------------------------------------------------------------------------------------
+
+
+def _enum_name_overrides() -> dict[str, str]:
+    """``<Class>Enum`` for every TextChoices/IntegerChoices class in an app's choices.py.
+
+    Without it drf-spectacular names an enum after the field that uses it, so one choice set used by
+    two fields gets two names, and two ``status`` fields collide (W001 warnings, odd schema names).
+    The files are read, not imported: the app registry is not ready while settings load.
+    """
+    pattern = re.compile(r"^class (\w+)\(models\.(?:Text|Integer)Choices\)", re.MULTILINE)
+    names: dict[str, str] = {}
+    for path in sorted(PACKAGE_DIR.glob("*/choices.py")):
+        for match in pattern.finditer(path.read_text(encoding="utf-8")):
+            names.setdefault(f"{match.group(1)}Enum", f"kechuang.{path.parent.name}.choices.{match.group(1)}")
+    return names
+
+
 REST_FRAMEWORK = {
     # Token first: an anonymous call gets 401 with "WWW-Authenticate: Token" rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -238,10 +258,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kechuang.api.schema.add_error_responses",
     ],
-    # One name for a choice set used by several fields (check --deploy must stay free of warnings).
-    "ENUM_NAME_OVERRIDES": {
-        "CooperationModeEnum": "kechuang.transfer.choices.CooperationMode",
-    },
+    # Every choices class names its own enum (check --deploy must stay free of warnings).
+    "ENUM_NAME_OVERRIDES": _enum_name_overrides(),
 }
 
 # --- Background work -----------------------------------------------------------------------------
