@@ -16,10 +16,24 @@ from .choices import Role
 from .models import Membership, User
 from .setup import ADMIN_SITE_ROLES
 
+# Roles only a system administrator (or a superuser) may hand out: separation of duties (等保 权限分离).
+SYSTEM_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR})
+
 
 def _require_admin(actor: Any) -> None:
     if actor is not None and not (actor.is_superuser or actor.has_role(Role.SYSADMIN, Role.OPERATOR)):
         raise PermissionDenied(_("只有系统管理员或运营人员可以管理账号。"))
+
+
+def _require_role_admin(actor: Any, user: User, role: str) -> None:
+    """Who may change whose roles: never one's own; system roles only by a system administrator."""
+    _require_admin(actor)
+    if actor is None or actor.is_superuser:
+        return
+    if actor.pk == user.pk:
+        raise PermissionDenied(_("不能修改自己的角色。"))
+    if role in SYSTEM_ROLES and not actor.has_role(Role.SYSADMIN):
+        raise PermissionDenied(_("只有系统管理员可以授予或撤销系统管理员、审计员角色。"))
 
 
 @transaction.atomic
@@ -45,9 +59,9 @@ def user_create(
 
 @transaction.atomic
 def role_grant(*, actor: Any, user: User, role: str) -> None:
-    _require_admin(actor)
     if role not in Role.values:
         raise ValidationError({"role": _("未知角色：%(role)s") % {"role": role}})
+    _require_role_admin(actor, user, role)
     group, _created = Group.objects.get_or_create(name=role)
     if not user.groups.filter(pk=group.pk).exists():
         user.groups.add(group)
@@ -60,11 +74,14 @@ def role_grant(*, actor: Any, user: User, role: str) -> None:
 
 @transaction.atomic
 def role_revoke(*, actor: Any, user: User, role: str) -> None:
-    _require_admin(actor)
+    _require_role_admin(actor, user, role)
     group = Group.objects.filter(name=role).first()
     if group is not None and user.groups.filter(pk=group.pk).exists():
         user.groups.remove(group)
         user.__dict__.pop("_roles_cache", None)
+        if user.is_staff and not user.is_superuser and not (user.roles & ADMIN_SITE_ROLES):
+            user.is_staff = False  # the admin site door closes with the last role that needed it
+            user.save(update_fields=["is_staff"])
         audit.record("role.revoke", actor=actor, obj=user, detail={"role": role})
 
 

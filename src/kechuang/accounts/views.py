@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -21,11 +22,15 @@ from .forms import LoginForm, OrganizationSwitchForm
 from .middleware import SESSION_KEY
 from .selectors import memberships_of
 
+LOCKOUT_MESSAGE = _lazy("登录失败次数过多，该账号在此地址暂时锁定，请 5 分钟后再试。")
 
-def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None,
+                     *args: Any, **kwargs: Any) -> HttpResponse:
     """Shown when axes refuses an attempt (RELIABILITY A2). The same words for any username, so the
-    page never tells whether an account exists."""
-    message = _("登录失败次数过多，该账号在此地址暂时锁定，请 5 分钟后再试。")
+    page never tells whether an account exists. axes calls it as (request, original_response,
+    credentials); the API gets JSON, pages get the sign-in form."""
+    message = str(LOCKOUT_MESSAGE)
     if request.path.startswith("/api/"):
         from django.http import JsonResponse
 

@@ -1,5 +1,19 @@
-from django.apps import AppConfig
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
+
+
+def import_permission_modules() -> None:
+    """Import every platform app's ``permissions.py`` so its ``rules.add_perm`` calls run at start-up.
+
+    ``rules`` only autodiscovers modules named ``rules.py``; without this, ``user.has_perm(...)`` is
+    False in a shell, a command or a template until some view happens to import the module.
+    """
+    for config in apps.get_app_configs():
+        if config.name.startswith("kechuang.") and find_spec(f"{config.name}.permissions") is not None:
+            import_module(f"{config.name}.permissions")
 
 
 class CoreConfig(AppConfig):
@@ -9,3 +23,12 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (login/logout/lockout audit receivers)
+
+        import_permission_modules()
+
+        # Admin deletions one object at a time, so each one reaches the audit log (signals.py); the
+        # bulk action writes Django's admin log with bulk_create, which sends no signal.
+        from django.contrib import admin
+
+        if "delete_selected" in dict(admin.site.actions):
+            admin.site.disable_action("delete_selected")

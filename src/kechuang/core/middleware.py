@@ -1,11 +1,13 @@
-"""Request id, and the security headers of RELIABILITY D2/E2."""
+"""Request id, the security headers of RELIABILITY D2/E2, and the NUL-character guard of K2."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from . import request_meta
 
@@ -60,3 +62,37 @@ class SecurityHeadersMiddleware:
         if not request.path.startswith(settings.STATIC_URL):
             response["Cache-Control"] = "no-store"
         return response
+
+
+NUL = "\x00"
+
+
+def _has_nul(query: Any) -> bool:
+    return any(NUL in key or any(NUL in value for value in query.getlist(key)) for key in query)
+
+
+class RejectNullCharactersMiddleware:
+    """A NUL character in the path, the query string or a form body is refused with 400 (RELIABILITY K2).
+
+    No legitimate input carries one, and PostgreSQL refuses it in any text value, so without this a
+    lookup such as ``/api/v1/fields/%00/`` or ``?q=%00`` would be a 500 there (SQLite accepts it).
+    JSON bodies are checked by ``kechuang.api.parsers``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        form_body = request.content_type == "application/x-www-form-urlencoded" and request.method == "POST"
+        if NUL in request.path or _has_nul(request.GET) or (form_body and _has_nul(request.POST)):
+            return self.refuse(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def refuse(request: HttpRequest) -> HttpResponse:
+        message = _("请求中含有空字符（\\0），请删除后重试。")
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": str(message)}, status=400)
+        from .views import bad_request
+
+        return bad_request(request)

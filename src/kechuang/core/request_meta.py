@@ -20,7 +20,9 @@ class RequestMeta:
     user_agent: str = ""
 
 
-_current: contextvars.ContextVar[RequestMeta | None] = contextvars.ContextVar("kechuang_request", default=None)
+_current: contextvars.ContextVar[RequestMeta | None] = contextvars.ContextVar(
+    "kechuang_request", default=None
+)
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -53,17 +54,31 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.fetchone()
         database = {"status": "ok", "vendor": connection.vendor}
         status = 200
-    except Exception:  # noqa: BLE001 - report, do not raise, and do not leak details
+    except Exception:
         logger.exception("health check: database unavailable")
         database = {"status": "unavailable", "vendor": connection.vendor}
         status = 503
-    return JsonResponse({"status": "ok" if status == 200 else "degraded", "database": database}, status=status)
+    overall = "ok" if status == 200 else "degraded"
+    return JsonResponse({"status": overall, "database": database}, status=status)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """A generic page with the request's reference id and nothing else (RELIABILITY E1, C3)."""
-    context = {"request_id": getattr(request, "request_id", "")}
-    return render(request, "500.html", context, status=500)
+    """A generic page with the request's reference id and nothing else (RELIABILITY E1, C3).
+
+    If the page itself cannot be drawn (the database is down, so are the menus), a bare page with
+    the same reference id is sent rather than a second failure.
+    """
+    request_id = getattr(request, "request_id", "")
+    try:
+        return render(request, "500.html", {"request_id": request_id}, status=500)
+    except Exception:
+        logger.exception("error page could not be rendered")
+        body = (
+            '<!doctype html><html lang="zh-hans"><head><meta charset="utf-8"><title>500</title></head>'
+            "<body><h1>500</h1><p>服务器出了点问题，我们已记录。</p>"
+            f"<p>参考编号：<code>{escape(request_id)}</code></p></body></html>"
+        )
+        return HttpResponse(body, status=500, content_type="text/html; charset=utf-8")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

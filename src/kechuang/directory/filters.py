@@ -17,7 +17,8 @@ class OrganizationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("类型"), choices=OrganizationKind.choices)
     block = django_filters.ModelChoiceFilter(label=_("板块"), queryset=Block.objects.all(),
                                              to_field_name="code")
-    park = django_filters.ModelChoiceFilter(label=_("园区"), queryset=Park.objects.all(), to_field_name="code")
+    park = django_filters.ModelChoiceFilter(label=_("园区"), queryset=Park.objects.all(),
+                                            to_field_name="code")
     field = django_filters.ModelChoiceFilter(label=_("技术领域"), queryset=TechnologyField.objects.all(),
                                              to_field_name="code", method="filter_field")
     qualification = django_filters.ChoiceFilter(label=_("资质"), choices=Qualification.choices,
@@ -42,7 +43,8 @@ class OrganizationFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(Q(fields=value) | Q(fields__parent=value)).distinct()
 
-    def filter_qualification(self, queryset: QuerySet[Organization], name: str, value: str) -> QuerySet[Organization]:
+    def filter_qualification(self, queryset: QuerySet[Organization], name: str,
+                             value: str) -> QuerySet[Organization]:
         if not value:
             return queryset
         # JSON containment is not portable to SQLite; a quoted substring match on the JSON text is.

@@ -43,6 +43,18 @@ class OrganizationForm(forms.ModelForm):
         except uscc_rules.USCCError as error:
             raise forms.ValidationError(str(error)) from error
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind, name = cleaned.get("kind"), cleaned.get("name")
+        if kind and name:
+            from .services import organization_name_taken
+
+            message = organization_name_taken(kind, name, exclude_pk=self.instance.pk)
+            if message:
+                # Under the field, and before the model's (kind, name) constraint says it in general words.
+                self.add_error("name", message)
+        return cleaned
+
     def validate_unique(self) -> None:
         """Uniqueness is checked by the service, which names the organization that holds the code."""
 
@@ -54,4 +66,5 @@ class OrganizationForm(forms.ModelForm):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("Excel 或 CSV 文件"), help_text=_("支持 .xlsx 与 .csv（UTF-8 或 GBK），不超过 10 MB。"))
+    file = forms.FileField(label=_("Excel 或 CSV 文件"),
+                           help_text=_("支持 .xlsx 与 .csv（UTF-8 或 GBK），不超过 10 MB。"))

@@ -6,14 +6,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
 
 from . import uscc as uscc_rules
 from .models import Organization, Person, TechnologyField
-from .permissions import can_change_organization, can_change_person, can_create_organization, can_create_person
+from .permissions import (
+    can_change_organization,
+    can_change_person,
+    can_create_organization,
+    can_create_person,
+)
 
 ORGANIZATION_FIELDS = {
     "kind", "name", "short_name", "uscc", "industry", "block", "park", "address", "size_band", "is_key",
@@ -38,6 +43,34 @@ def _clean_uscc(value: str | None, *, exclude_pk: int | None = None) -> str | No
     return code
 
 
+def organization_name_taken(kind: str, name: str, *, exclude_pk: int | None = None) -> str | None:
+    """The message for a second organization of the same kind and name (the model's constraint),
+    in words that name the field; None when the name is free."""
+    if Organization.objects.filter(kind=kind, name=name).exclude(pk=exclude_pk).exists():
+        return _("已有同类型、同名称的机构“%(name)s”，请核对是否重复登记。") % {"name": name}
+    return None
+
+
+def _check_name(kind: str, name: str, *, exclude_pk: int | None = None) -> None:
+    message = organization_name_taken(kind, name, exclude_pk=exclude_pk)
+    if message:
+        raise ValidationError({"name": message})
+
+
+def _save_organization(organization: Organization) -> None:
+    """Save; a unique index that a concurrent request filled first gives the same message as the checks
+    above (a ValidationError, 400), never an IntegrityError (500)."""
+    try:
+        with transaction.atomic():
+            organization.save()
+    except IntegrityError as error:
+        if organization.uscc and Organization.objects.filter(uscc=organization.uscc).exclude(
+                pk=organization.pk).exists():
+            _clean_uscc(organization.uscc, exclude_pk=organization.pk)
+        _check_name(organization.kind, organization.name, exclude_pk=organization.pk)
+        raise ValidationError(_("保存失败：与已有记录冲突，请刷新后重试。")) from error
+
+
 def _apply(instance: Any, data: dict[str, Any], allowed: set[str]) -> list[str]:
     unknown = set(data) - allowed - {"fields"}
     if unknown:
@@ -59,8 +92,9 @@ def organization_create(*, actor: Any, fields: Iterable[TechnologyField] = (), *
     data["uscc"] = _clean_uscc(data.get("uscc"))
     organization = Organization(created_by=actor if getattr(actor, "is_authenticated", False) else None)
     _apply(organization, data, ORGANIZATION_FIELDS)
+    _check_name(organization.kind, organization.name)
     organization.full_clean()
-    organization.save()
+    _save_organization(organization)
     if fields:
         organization.fields.set(fields)
     audit.record("organization.create", actor=actor, obj=organization)
@@ -73,14 +107,16 @@ def organization_update(
 ) -> Organization:
     if actor is not None and not can_change_organization(actor, organization):
         raise PermissionDenied(_("您无权修改该机构的资料。"))
-    if "kind" in data and data["kind"] != organization.kind and not (actor is None or actor.has_role("operator")):
+    changes_kind = "kind" in data and data["kind"] != organization.kind
+    if changes_kind and not (actor is None or actor.has_role("operator")):
         raise PermissionDenied(_("只有运营人员可以修改机构类型。"))
     if "uscc" in data:
         data["uscc"] = _clean_uscc(data["uscc"], exclude_pk=organization.pk)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     changed = _apply(organization, data, ORGANIZATION_FIELDS)
+    _check_name(organization.kind, organization.name, exclude_pk=organization.pk)
     organization.full_clean()
-    organization.save()
+    _save_organization(organization)
     if fields is not None:
         organization.fields.set(fields)
         changed.append("fields")

@@ -81,7 +81,8 @@ class OrganizationDetailView(TemplateView):
         organization = get_object_or_404(
             organization_visible_to(user).select_related("block", "park", "industry"), pk=kwargs["pk"]
         )
-        people = list(person_visible_to(user).filter(organization=organization).order_by("-is_expert", "name")[:50])
+        people = list(person_visible_to(user).filter(organization=organization)
+                      .order_by("-is_expert", "name")[:50])
         for person in people:
             person.shown_phone = phone_for(user, person.phone, organization.pk)
         context.update(
@@ -139,7 +140,8 @@ class OrganizationUpdateView(LoginRequiredMixin, View):
         form = OrganizationForm(request.POST, instance=Organization.objects.get(pk=pk))
         if form.is_valid():
             try:
-                services.organization_update(actor=request.user, organization=organization, **form.service_data())
+                services.organization_update(actor=request.user, organization=organization,
+                                             **form.service_data())
             except ValidationError as error:
                 _attach_errors(form, error)
             else:

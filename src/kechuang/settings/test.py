@@ -5,12 +5,19 @@ import tempfile
 
 os.environ.setdefault("KECHUANG_HOME", tempfile.mkdtemp(prefix="kechuang-test-"))
 
-from .base import *  # noqa: E402,F403
-from .base import DATABASES, env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATABASES, env
 
 if not env.str("DATABASE_URL", default=""):
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory SQLite for the SQLite pass
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S105
+# Django's backends, except that the flush after a transaction=True test may empty the append-only
+# audit table (see kechuang.core.testdb); production keeps the plain backends and refuses it.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.sqlite3": "kechuang.core.testdb.sqlite3",
+    "django.db.backends.postgresql": "kechuang.core.testdb.postgresql",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 DEBUG = False

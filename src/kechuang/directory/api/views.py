@@ -14,7 +14,12 @@ from rest_framework.response import Response
 from .. import services
 from ..filters import OrganizationFilter, PersonFilter
 from ..models import Block, Building, Line, Park, TechnologyField
-from ..permissions import can_change_organization, can_create_organization, organization_visible_to, person_visible_to
+from ..permissions import (
+    can_change_organization,
+    can_create_organization,
+    organization_visible_to,
+    person_visible_to,
+)
 from .serializers import (
     BlockSerializer,
     BuildingSerializer,
@@ -40,7 +45,8 @@ class OrganizationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins
 
     def get_queryset(self) -> Any:
         return (organization_visible_to(self.request.user)
-                .select_related("block", "park", "industry").prefetch_related("fields").order_by("kind", "name", "id"))
+                .select_related("block", "park", "industry").prefetch_related("fields")
+                .order_by("kind", "name", "id"))
 
     @extend_schema(request=OrganizationInput, responses={201: OrganizationOutput})
     def create(self, request: Request) -> Response:

@@ -1,0 +1,108 @@
+"""Fixtures for the security baseline tests (RELIABILITY A–E, K): a fresh cache, and the URL walker
+shared by the anonymous-access test (B1) and the header and origin test (D2/E2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.admindocs.views import simplify_regex
+from django.core.cache import cache
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from kechuang.directory.models import Building, Line
+from kechuang.testing.factories import (
+    BlockFactory,
+    InstituteFactory,
+    OrganizationFactory,
+    ParkFactory,
+    PersonFactory,
+    TechnologyFieldFactory,
+)
+
+LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; each test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _walk(patterns, prefix: str = "") -> Iterator[str]:
+    for entry in patterns:
+        regex = prefix + entry.pattern.regex.pattern
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, regex)
+        elif isinstance(entry, URLPattern):
+            yield re.sub(r"\\(.)", r"\1", simplify_regex(regex))
+
+
+@pytest.fixture
+def url_patterns() -> list[str]:
+    """Every URL pattern of the site, as ``/directory/organizations/<pk>/``."""
+    return sorted(set(_walk(get_resolver().url_patterns)))
+
+
+@pytest.fixture
+def objects(db):
+    """One object of every kind a URL can name: public ones and private ones."""
+    enterprise = OrganizationFactory(name="匿名访问测试企业")
+    return {
+        "institute": InstituteFactory(),
+        "enterprise": enterprise,
+        "person": PersonFactory(organization=enterprise),
+        "field": TechnologyFieldFactory(code="F-ANON"),
+        "block": BlockFactory(code="B-ANON"),
+        "park": ParkFactory(code="P-ANON"),
+        "line": Line.objects.create(code="L-ANON", name="测试线"),
+        "building": Building.objects.create(code="D-ANON", name="测试楼"),
+    }
+
+
+@pytest.fixture
+def fill(objects) -> Callable[..., str]:
+    """A concrete URL for a pattern: public objects where ``public``, else private ones. Parameters
+    the walker does not know get a dummy value (those detail routes then answer 404)."""
+
+    def fill_pattern(pattern: str, *, public: bool) -> str:
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name == "pk":
+                if "/organizations/" in pattern:
+                    return str(objects["institute" if public else "enterprise"].pk)
+                if "/people/" in pattern:
+                    return str(objects["person"].pk)
+                return "1"
+            if name == "code":
+                for key in ("field", "block", "park", "line", "building"):
+                    if f"/{key}s/" in pattern:
+                        return objects[key].code
+                return "x"
+            return {"app_label": "directory", "kind": "organization", "url": "no-such-page/"}.get(name, "1")
+
+        return re.sub(r"<(\w+)>", value, pattern)
+
+    return fill_pattern
+
+
+def is_login_redirect(response, client=None, hops: int = 3) -> bool:
+    """A redirect that ends, within a few same-site hops, on a sign-in page."""
+    while response.status_code in (301, 302) and hops:
+        location = urlsplit(response["Location"])
+        if location.path in LOGIN_PATHS:
+            return True
+        if client is None or location.netloc:
+            return False
+        response = client.get(response["Location"])
+        hops -= 1
+    return False
+
+
+@pytest.fixture
+def login_redirect() -> Callable[..., bool]:
+    return is_login_redirect
