@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import services
 from .models import Block, Building, Industry, Line, Organization, Park, Person, TechnologyField
 
 
@@ -9,6 +10,18 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "block", "is_key")
     search_fields = ("name", "short_name", "uscc")
     filter_horizontal = ("fields",)
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        """Writes go through the services (permission, USCC rules, audit), as everywhere else."""
+        data = {k: v for k, v in form.cleaned_data.items() if k in services.ORGANIZATION_FIELDS}
+        if change:
+            saved = services.organization_update(
+                actor=request.user, organization=Organization.objects.get(pk=obj.pk), **data
+            )
+        else:
+            saved = services.organization_create(actor=request.user, **data)
+        obj.pk = saved.pk
+        obj._state.adding = False
 
 
 @admin.register(Person)

@@ -58,6 +58,14 @@ class OrganizationForm(forms.ModelForm):
     def validate_unique(self) -> None:
         """Uniqueness is checked by the service, which names the organization that holds the code."""
 
+    def _post_clean(self) -> None:
+        """A USCC that failed the form's check is not reported a second time by the model's clean()
+        (which would add "企业必须填写统一社会信用代码" because the value never reached it)."""
+        earlier = list(self._errors.get("uscc", [])) if self._errors else []
+        super()._post_clean()
+        if earlier and "uscc" in self._errors:
+            self._errors["uscc"] = self.error_class(earlier)
+
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data["fields"] = list(data.get("fields") or [])
