@@ -6,9 +6,3 @@ class VouchersConfig(AppConfig):
     name = "kechuang.vouchers"
     label = "vouchers"
     verbose_name = _("创新券")
-
-    def ready(self) -> None:
-        from . import permissions  # noqa: F401  (registers the rules permissions)
-        from .reconcile import register
-
-        register()
