@@ -6,3 +6,20 @@ class InsightsConfig(AppConfig):
     name = "kechuang.insights"
     label = "insights"
     verbose_name = _("数据洞察")
+
+    def ready(self) -> None:
+        from kechuang.accounts.choices import Role
+        from kechuang.accounts.roles import NavItem, register_navigation
+        from kechuang.core.home import register_home_panel
+
+        from . import permissions  # noqa: F401  (registers the rules permissions)
+        from .catalogue import register_all
+        from .home import insights_home_panel
+
+        register_all()
+        register_navigation(
+            NavItem("insights:dashboard", _("五大高地"), frozenset({Role.LEADER, Role.OPERATOR})),
+            NavItem("insights:operator", _("指标与报表"), frozenset({Role.OPERATOR})),
+            before="admin:index",
+        )
+        register_home_panel(insights_home_panel)

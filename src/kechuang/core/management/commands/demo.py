@@ -45,6 +45,7 @@ class Command(BaseCommand):
         from kechuang.directory.demo.accounts import ensure_demo_accounts
 
         accounts = ensure_demo_accounts(password)
+        self._attach_module_demo_accounts()
         self.stdout.write(self.style.SUCCESS(f"准备完成，用时 {time.monotonic() - started:.1f} 秒。"))
         self.stdout.write("演示账号（密码相同）：")
         for account in accounts:
@@ -53,6 +54,17 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         self._serve(options["host"], options["port"], options["workers"])
+
+    def _attach_module_demo_accounts(self) -> None:
+        """Modules whose demo data needs the demo accounts (created after the data) attach them here."""
+        from django.apps import apps
+
+        if apps.is_installed("kechuang.servicedesk"):
+            try:
+                from kechuang.servicedesk.demo import attach_demo_accounts
+            except ImportError:
+                return
+            attach_demo_accounts()
 
     def _password(self, given: str | None) -> str:
         path = Path(settings.HOME) / "demo_password"

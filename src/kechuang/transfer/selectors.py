@@ -1,0 +1,371 @@
+"""Reads of the transfer platform. Lists start from the ``*_visible_to`` querysets; search and
+recommendations go through the engine with an ``allowed`` predicate and are re-checked against the
+querysets before anything is returned (RELIABILITY B5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from kechuang.directory.choices import OrganizationKind
+from kechuang.directory.models import Park, TechnologyField
+from kechuang.directory.permissions import organization_visible_to, person_visible_to
+
+from . import matching
+from .choices import AchievementStatus, DealStage, DemandStatus, InterestStatus
+from .models import Achievement, Deal, Demand, Interest
+from .permissions import (
+    achievement_visible_to,
+    contract_visible_to,
+    deal_visible_to,
+    demand_visible_to,
+    interest_visible_to,
+)
+from .presenters import highlighted, reason_list, snippet
+from .workflow import ACHIEVEMENT_PUBLIC_STATUSES, DEAL_TRANSITIONS, DEMAND_PUBLIC_STATUSES
+
+LISTING_RELATED = ("organization",)
+
+
+def achievement_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Achievement]:
+    from .filters import AchievementFilter
+
+    qs = achievement_visible_to(actor).select_related(*LISTING_RELATED).prefetch_related("fields")
+    if filters:
+        fs = AchievementFilter(filters, queryset=qs, request=None)
+        qs = fs.qs if fs.is_valid() else qs.none()
+    return qs
+
+
+def demand_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Demand]:
+    from .filters import DemandFilter
+
+    qs = demand_visible_to(actor).select_related(*LISTING_RELATED).prefetch_related("fields")
+    if filters:
+        fs = DemandFilter(filters, queryset=qs, request=None)
+        qs = fs.qs if fs.is_valid() else qs.none()
+    return qs
+
+
+def interest_list(*, actor: Any) -> QuerySet[Interest]:
+    return interest_visible_to(actor).select_related(
+        "organization", "achievement__organization", "demand__organization", "created_by", "deal"
+    )
+
+
+def deal_list(*, actor: Any) -> QuerySet[Deal]:
+    return deal_visible_to(actor).select_related("supplier", "buyer", "owner", "achievement", "demand")
+
+
+def contract_list(*, actor: Any) -> QuerySet[Any]:
+    return contract_visible_to(actor).select_related("seller", "buyer", "deal", "registered_by")
+
+
+def review_queue() -> dict[str, list[Any]]:
+    return {
+        "achievements": list(
+            Achievement.objects.filter(status=AchievementStatus.SUBMITTED)
+            .select_related("organization")
+            .order_by("submitted_at", "id")
+        ),
+        "demands": list(
+            Demand.objects.filter(status=DemandStatus.SUBMITTED)
+            .select_related("organization")
+            .order_by("submitted_at", "id")
+        ),
+    }
+
+
+def deal_board(*, actor: Any, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Columns of the pipeline with their deals (terminated deals in a last column)."""
+    qs = deal_list(actor=actor)
+    if filters and filters.get("mine") and getattr(actor, "pk", None):
+        qs = qs.filter(owner=actor)
+    columns = []
+    deals = list(qs.order_by("-stage_changed_at", "-id")[:600])
+    for stage, label in DealStage.choices:
+        items = [d for d in deals if d.stage == stage]
+        columns.append(
+            {
+                "stage": stage,
+                "label": label,
+                "deals": items,
+                "forward": next(
+                    (
+                        t.target
+                        for (s, _t), t in DEAL_TRANSITIONS.items()
+                        if s == stage and t.action == "advance"
+                    ),
+                    None,
+                ),
+                "back": next(
+                    (
+                        t.target
+                        for (s, _t), t in DEAL_TRANSITIONS.items()
+                        if s == stage and t.action == "revert"
+                    ),
+                    None,
+                ),
+            }
+        )
+    return columns
+
+
+# --- search and recommendations ----------------------------------------------------------------------
+
+
+@dataclass
+class Match:
+    """One result: the object (re-read from the database under the user's visibility), the engine's
+    scores, and the reasons in Chinese."""
+
+    kind: str
+    obj: Any
+    score: float
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    matched_terms: list[str] = field(default_factory=list)
+    title_html: str = ""
+    snippet_html: str = ""
+    via: list[Any] = field(default_factory=list)  # e.g. the achievements behind an institute
+
+    @property
+    def score_percent(self) -> int:
+        return max(0, min(100, round(self.score * 100)))
+
+
+@dataclass
+class _Context:
+    """Per-request lookups shared by several recommendation calls (one matching board, one page)."""
+
+    field_names: dict[str, str]
+    park_names: dict[str, str]
+    taxonomy: Any
+
+    @classmethod
+    def load(cls) -> _Context:
+        return cls(
+            dict(TechnologyField.objects.values_list("code", "name")),
+            dict(Park.objects.values_list("code", "name")),
+            matching.Taxonomy.load(),
+        )
+
+
+def _visible_objects(actor: Any, kind: str, pks: list[int]) -> dict[int, Any]:
+    if not pks:
+        return {}
+    if kind == "achievement":
+        qs: Any = achievement_visible_to(actor).filter(status__in=ACHIEVEMENT_PUBLIC_STATUSES)
+        qs = qs.select_related("organization").prefetch_related("fields")
+    elif kind == "demand":
+        qs = demand_visible_to(actor).filter(status__in=DEMAND_PUBLIC_STATUSES)
+        qs = qs.select_related("organization").prefetch_related("fields")
+    elif kind == "organization":
+        qs = organization_visible_to(actor).select_related("park")
+    elif kind == "expert":
+        qs = person_visible_to(actor).filter(is_expert=True).select_related("organization")
+    else:
+        return {}
+    return {obj.pk: obj for obj in qs.filter(pk__in=pks)}
+
+
+def _display_terms(source_text: str) -> frozenset[str]:
+    """Terms a person would recognise in the query or source text (jieba's default cut plus the
+    taxonomy's words), used to keep full-mode fragments such as “接气” out of the shown reasons."""
+    if not source_text:
+        return frozenset()
+    engine = matching.get_engine()
+    words = set(engine.segmenter.display_terms(source_text))
+    from matchcore import normalize
+
+    norm = normalize(source_text)
+    words |= {w for w in engine.segmenter.added_words if w in norm}
+    return frozenset(words)
+
+
+def _clean_terms(terms: list[str], display: frozenset[str]) -> list[str]:
+    kept = [t for t in terms if len(t) > 1 and not (t.isascii() and len(t) < 3)]
+    if display:
+        preferred = [t for t in kept if t in display]
+        kept = preferred or kept
+    return kept
+
+
+def _materialize(
+    actor: Any,
+    hits: list[Any],
+    *,
+    highlight_terms: bool = False,
+    exclude_orgs: frozenset[int] = frozenset(),
+    source_text: str = "",
+    ctx: _Context | None = None,
+) -> list[Match]:
+    """Hits → matches, dropping anything the user may not see (re-checked in the database)."""
+    by_kind: dict[str, list[int]] = {}
+    for hit in hits:
+        try:
+            kind, pk = matching.parse_doc_id(hit.id)
+        except ValueError:
+            continue
+        by_kind.setdefault(kind, []).append(pk)
+    objects = {kind: _visible_objects(actor, kind, pks) for kind, pks in by_kind.items()}
+    if not hits:
+        return []
+    ctx = ctx or _Context.load()
+    field_names, park_names = ctx.field_names, ctx.park_names
+    display = _display_terms(source_text)
+    out: list[Match] = []
+    for hit in hits:
+        kind, pk = matching.parse_doc_id(hit.id)
+        obj = objects.get(kind, {}).get(pk)
+        if obj is None:
+            continue
+        terms = _clean_terms(list(hit.matched_terms), display)
+        hit.matched_terms = terms
+        for reason in hit.reasons:
+            if reason.code == "terms":
+                reason.detail["terms"] = terms
+        owner = getattr(obj, "organization_id", None) if kind in ("achievement", "demand") else None
+        if owner is not None and owner in exclude_orgs:
+            continue
+        match = Match(
+            kind=kind,
+            obj=obj,
+            score=float(hit.score),
+            matched_terms=list(hit.matched_terms),
+            reasons=reason_list(hit.reasons, field_names=field_names, park_names=park_names),
+        )
+        if highlight_terms:
+            title = getattr(obj, "title", None) or getattr(obj, "name", "")
+            body = (
+                getattr(obj, "summary", None)
+                or getattr(obj, "description", None)
+                or getattr(obj, "expertise", None)
+                or ""
+            )
+            match.title_html = highlighted(title, hit.matched_terms)
+            match.snippet_html = highlighted(snippet(body, hit.matched_terms), hit.matched_terms)
+        out.append(match)
+    return out
+
+
+SEARCH_KINDS = {"achievement": "科技成果", "demand": "技术需求", "organization": "机构", "expert": "专家"}
+
+
+def search(*, actor: Any, query: str, kinds: list[str] | None = None, k: int = 30) -> list[Match]:
+    """Free text across everything the user may see, best first, with highlighted terms."""
+    query = (query or "").replace("\x00", "").strip()[:200]
+    if not query:
+        return []
+    kinds = [kd for kd in (kinds or SEARCH_KINDS) if kd in SEARCH_KINDS]
+    engine = matching.get_engine()
+    hits = engine.search(query, k=k, kinds=kinds, allowed=matching.allowed_for(actor))
+    return _materialize(actor, hits, highlight_terms=True, source_text=query)
+
+
+@dataclass
+class Recommendations:
+    primary: list[Match]
+    organizations: list[Match]
+    experts: list[Match]
+
+
+def demand_recommendations(
+    *, actor: Any, demand: Demand, k: int = 8, people: bool = True, ctx: _Context | None = None
+) -> Recommendations:
+    """For a demand: the best achievements, the institutes behind them, and experts; with reasons."""
+    engine = matching.get_engine()
+    ctx = ctx or _Context.load()
+    doc = matching.document_for(demand, ctx.taxonomy)
+    allowed = matching.allowed_for(actor)
+    own = frozenset({demand.organization_id})
+    hits = engine.recommend(doc, k=k + 5, kinds=("achievement",), allowed=allowed)
+    source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"
+    achievements = _materialize(actor, hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
+    if not people:
+        return Recommendations(primary=achievements, organizations=[], experts=[])
+    institutes: dict[int, Match] = {}
+    for match in achievements:
+        org = match.obj.organization
+        if org.pk in institutes:
+            institutes[org.pk].via.append(match.obj)
+            continue
+        institutes[org.pk] = Match(
+            kind="organization", obj=org, score=match.score, reasons=[], via=[match.obj]
+        )
+    # hide organizations the user may not see in the directory
+    visible_orgs = set(
+        organization_visible_to(actor).filter(pk__in=list(institutes)).values_list("pk", flat=True)
+    )
+    organizations = [m for pk, m in institutes.items() if pk in visible_orgs][:5]
+    expert_hits = engine.recommend(doc, k=5, kinds=("expert",), allowed=allowed)
+    experts = _materialize(actor, expert_hits, source_text=source, ctx=ctx)
+    return Recommendations(primary=achievements, organizations=organizations, experts=experts)
+
+
+def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int = 8) -> Recommendations:
+    """For an achievement: enterprises most likely to want it — those with related demands first, then
+    enterprises whose fields and profile fit."""
+    engine = matching.get_engine()
+    ctx = _Context.load()
+    doc = matching.document_for(achievement, ctx.taxonomy)
+    allowed = matching.allowed_for(actor)
+    own = frozenset({achievement.organization_id})
+    demand_hits = engine.recommend(doc, k=k + 5, kinds=("demand",), allowed=allowed)
+    source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"
+    demands = _materialize(actor, demand_hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
+    enterprises: dict[int, Match] = {}
+    for match in demands:
+        org = match.obj.organization
+        if org.pk in enterprises:
+            enterprises[org.pk].via.append(match.obj)
+        else:
+            enterprises[org.pk] = Match(
+                kind="organization", obj=org, score=match.score, reasons=match.reasons, via=[match.obj]
+            )
+    org_hits = engine.recommend(doc, k=20, kinds=("organization",), allowed=allowed)
+    for match in _materialize(actor, org_hits, source_text=source, ctx=ctx):
+        org = match.obj
+        if org.kind != OrganizationKind.ENTERPRISE or org.pk in enterprises or org.pk in own:
+            continue
+        enterprises[org.pk] = match
+    visible_orgs = set(
+        organization_visible_to(actor).filter(pk__in=list(enterprises)).values_list("pk", flat=True)
+    )
+    organizations = [m for pk, m in enterprises.items() if pk in visible_orgs][:k]
+    return Recommendations(primary=demands, organizations=organizations, experts=[])
+
+
+def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3) -> list[dict[str, Any]]:
+    """For operators: demands published recently (or awaiting review) with their best candidates."""
+    since = timezone.now() - timedelta(days=days)
+    demands = list(
+        demand_visible_to(actor)
+        .filter(
+            Q(status__in=[DemandStatus.PUBLISHED, DemandStatus.SUBMITTED, DemandStatus.NEGOTIATING])
+            & (Q(published_at__gte=since) | Q(published_at__isnull=True))
+        )
+        .select_related("organization__park")
+        .prefetch_related("fields")
+        .annotate(
+            n_interests=Count(
+                "interests", filter=Q(interests__status__in=[InterestStatus.PENDING, InterestStatus.ACCEPTED])
+            )
+        )
+        .order_by("-published_at", "-id")[:limit]
+    )
+    rows = []
+    ctx = _Context.load()
+    for demand in demands:
+        recs = demand_recommendations(actor=actor, demand=demand, k=per, people=False, ctx=ctx)
+        rows.append({"demand": demand, "candidates": recs.primary})
+    return rows
+
+
+def prefetch_notes(qs: QuerySet[Deal]) -> QuerySet[Deal]:
+    from .models import DealNote
+
+    return qs.prefetch_related(Prefetch("notes", queryset=DealNote.objects.select_related("author")))

@@ -1,0 +1,150 @@
+"""The matching integration: freshness through the index version, vectors from the background task,
+reasons in Chinese, highlighted search, and strong-match notifications once per pair."""
+
+import pytest
+
+from kechuang.notifications.models import Notification
+from kechuang.transfer import matching, selectors, services, strong
+from kechuang.transfer.factories import make_achievement, make_demand
+from kechuang.transfer.models import ListingVector, StrongMatch
+
+pytestmark = pytest.mark.django_db
+
+
+def _ids(hits):
+    return [h.id for h in hits]
+
+
+def test_a_new_listing_is_searchable_at_once(institute_org, operator, institute_user, fields):
+    engine = matching.get_engine()
+    assert engine.search("太赫兹成像安检", k=5) == []
+    a = make_achievement(
+        institute_org,
+        status="submitted",
+        title="太赫兹成像安检仪",
+        summary="基于太赫兹波的人体安检成像技术，可识别衣物下的非金属违禁品，分辨率优于 5 毫米。",
+    )
+    assert "太赫兹" not in " ".join(
+        engine.get(i).title for i in engine.ids() if engine.get(i)
+    )  # not yet published
+    version = matching.current_version()
+    services.achievement_review(actor=operator, achievement=a, approve=True)
+    assert matching.current_version() > version
+    hits = matching.get_engine().search("太赫兹成像安检", k=5)
+    assert f"achievement:{a.pk}" in _ids(hits)
+    # unpublishing removes it
+    services.achievement_transition(actor=institute_user, achievement=a, target="draft")
+    assert f"achievement:{a.pk}" not in _ids(matching.get_engine().search("太赫兹成像安检", k=5))
+
+
+def test_another_process_builds_the_same_index_from_the_database(institute_org, fields):
+    a = make_achievement(
+        institute_org, title="太赫兹成像安检仪", summary="基于太赫兹波的人体安检成像技术，分辨率优于 5 毫米。"
+    )
+    matching.reset()  # a fresh process
+    assert f"achievement:{a.pk}" in _ids(matching.get_engine().search("太赫兹 安检", k=5))
+
+
+def test_vectors_are_computed_in_the_background_and_reach_other_processes(
+    institute_org, operator, fields, django_capture_on_commit_callbacks
+):
+    a = make_achievement(institute_org, status="submitted")
+    engine = matching.get_engine()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.achievement_review(actor=operator, achievement=a, approve=True)
+    stored = ListingVector.objects.get(doc_id=f"achievement:{a.pk}")
+    assert stored.embedder == engine.embedder_name and stored.dim > 0 and len(stored.text_hash) == 32
+    assert f"achievement:{a.pk}" not in matching.get_engine().missing_vectors()
+    matching.reset()
+    fresh = matching.get_engine()
+    assert f"achievement:{a.pk}" not in fresh.missing_vectors()
+
+
+def test_stored_vectors_are_picked_up_through_the_version(institute_org, fields):
+    a = make_achievement(institute_org)
+    engine = matching.get_engine()
+    assert f"achievement:{a.pk}" in engine.missing_vectors()
+    before = matching.current_version()
+    assert matching.compute_vectors([f"achievement:{a.pk}"]) == 1  # what the worker does
+    assert matching.current_version() == before + 1
+    assert f"achievement:{a.pk}" not in matching.get_engine().missing_vectors()
+    assert matching.compute_vectors([f"achievement:{a.pk}"]) == 0  # unchanged text: nothing to do
+
+
+def test_recommendations_carry_reasons_in_chinese(enterprise_user, achievement, demand):
+    recs = selectors.demand_recommendations(actor=enterprise_user, demand=demand)
+    top = recs.primary[0]
+    assert top.obj == achievement
+    texts = [r["text"] for r in top.reasons]
+    assert any(t.startswith("共同关键词：") and "激光焊接" in t for t in texts), texts
+    assert any(t.startswith("领域匹配：") and "激光制造" in t for t in texts), texts
+    assert "成熟度 TRL 6，符合需求（≥5）" in texts
+    assert "报价 50 万元在预算 30–80 万元内" in texts
+    assert recs.organizations and recs.organizations[0].obj == achievement.organization
+
+
+def test_draft_demand_gets_recommendations_too(enterprise_user, enterprise_org, achievement):
+    draft = make_demand(enterprise_org, title="草稿：电池托盘激光焊接气孔", status="draft")
+    recs = selectors.demand_recommendations(actor=enterprise_user, demand=draft)
+    assert achievement in [m.obj for m in recs.primary]
+
+
+def test_achievement_owner_sees_enterprises_that_may_want_it(
+    institute_user, achievement, demand, enterprise_org
+):
+    recs = selectors.achievement_recommendations(actor=institute_user, achievement=achievement)
+    assert demand in [m.obj for m in recs.primary]
+    assert enterprise_org in [m.obj for m in recs.organizations]
+
+
+def test_search_highlights_terms_and_escapes_html(client, institute_org, fields):
+    make_achievement(
+        institute_org,
+        title="<script>alert(1)</script>激光焊接监测",
+        summary="激光焊接过程监测系统，<b>实时</b>识别气孔缺陷，适用于车身焊装。",
+    )
+    html = client.get("/transfer/search/", {"q": "激光焊接"}).content.decode()
+    assert "<mark>激光焊接</mark>" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_strong_match_notifies_both_owners_once(
+    settings, enterprise_user, institute_user, achievement, demand
+):
+    settings.MATCH_STRONG_MIN_FEATURE = 0.5
+    settings.MATCH_STRONG_MIN_TERMS = 2
+    assert strong.announce_for(f"demand:{demand.pk}") == 1
+    assert strong.announce_for(f"achievement:{achievement.pk}") == 0  # the same pair
+    assert strong.announce_for(f"demand:{demand.pk}") == 0
+    assert StrongMatch.objects.count() == 1
+    assert Notification.objects.filter(recipient=enterprise_user, kind="transfer.match").count() == 1
+    assert Notification.objects.filter(recipient=institute_user, kind="transfer.match").count() == 1
+
+
+def test_confidential_listings_are_never_announced(
+    settings, enterprise_org, institute_org, fields, enterprise_user
+):
+    settings.MATCH_STRONG_MIN_FEATURE = 0.0
+    settings.MATCH_STRONG_MIN_TERMS = 1
+    secret = make_achievement(institute_org, visibility="operators")
+    demand = make_demand(enterprise_org)
+    assert strong.announce_for(f"demand:{demand.pk}") == 0
+    assert strong.announce_for(f"achievement:{secret.pk}") == 0
+    assert not Notification.objects.filter(kind="transfer.match").exists()
+
+
+def test_list_search_uses_the_engine_and_keeps_filters(client, institute_org, fields, achievement):
+    other = make_achievement(
+        institute_org,
+        title="MEMS 压力传感器",
+        fields=["IOT.SENSOR"],
+        trl=4,
+        summary="硅基压阻 MEMS 压力传感器，测量精度 0.1%FS，用于工业过程监测。",
+        keywords="MEMS 压力",
+    )
+    page = client.get("/transfer/achievements/", {"q": "压力传感器"}).content.decode()
+    assert other.code in page and achievement.code not in page
+    page = client.get("/transfer/achievements/", {"q": "压力传感器", "trl_min": 6}).content.decode()
+    assert other.code not in page
+    page = client.get("/transfer/achievements/", {"field": "OPT"}).content.decode()  # a parent field
+    assert achievement.code in page and other.code not in page
