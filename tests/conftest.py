@@ -14,9 +14,9 @@ for _folder in sorted(p for p in Path(__file__).parent.iterdir() if p.is_dir() a
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
-from kechuang.accounts.choices import Role
-from kechuang.directory.choices import OrganizationKind
-from kechuang.testing.factories import InstituteFactory, OrganizationFactory, user_with_role
+from kechuang.accounts.choices import Role  # noqa: E402
+from kechuang.directory.choices import OrganizationKind  # noqa: E402
+from kechuang.testing.factories import InstituteFactory, OrganizationFactory, user_with_role  # noqa: E402
 
 PASSWORD = "Kechuang-Test-2026"
 

@@ -1,5 +1,7 @@
 import pytest
+
 from kechuang.directory.forms import OrganizationForm
+
 
 @pytest.mark.django_db
 def test_bad_uscc_on_enterprise_form_gives_one_message_that_names_the_problem():
