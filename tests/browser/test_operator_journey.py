@@ -70,7 +70,7 @@ def test_operator_finds_an_enterprise_then_imports_a_sheet_fixes_its_errors_and_
 
     # find the enterprise and open its page
     page.get_by_role("link", name="机构名录").first.click()
-    page.fill("#id_q", "智感")
+    page.fill("#id_q", enterprise_org.name)
     expect(page.get_by_test_id("org-total")).to_contain_text("共 1 家机构")
     page.get_by_role("link", name=enterprise_org.name).click()
     expect(page.get_by_test_id("org-name")).to_have_text(enterprise_org.name)
