@@ -135,3 +135,67 @@ def test_demo_plan_depends_only_on_the_seed(directory):
         for p in demo.plan(scale="tiny", rng=random.Random("2:t"))
     ]
     assert a == b and a != c
+
+
+def test_demo_plan_titles_are_unique_per_organization(directory):
+    # few organizations and many listings: a repeated title would make two plans one listing
+    planned = demo.plan(scale="small", rng=random.Random("2026:transfer"))
+    keys = [(p.kind, p.organization.pk, p.data["title"]) for p in planned]
+    assert len(keys) == len(set(keys))
+    assert all(len(p.data["title"]) <= 120 for p in planned)
+
+
+def test_demo_interests_only_go_to_listings_that_accept_interest(directory, monkeypatch):
+    from kechuang.transfer import services
+    from kechuang.transfer.permissions import listing_is_open
+
+    picked = []
+    real = services.interest_express
+
+    def checked(*, listing, organization, **kwargs):
+        current = type(listing).objects.get(pk=listing.pk)
+        assert listing_is_open(current), (current.code, current.status)
+        assert current.organization_id != organization.pk
+        picked.append(current.pk)
+        return real(listing=listing, organization=organization, **kwargs)
+
+    monkeypatch.setattr(services, "interest_express", checked)
+    for bulk in (False, True):
+        demo.generate(scale="tiny", seed=7, rng=random.Random("7:transfer"), bulk=bulk)
+    assert picked
+    # listings closed since the first run (transferred, archived, solved…) get no new interest on a rerun
+    for model in (Achievement, Demand):
+        model.objects.filter(status__in=["published", "negotiating"]).update(status="archived")
+    Interest.objects.all().delete()
+    picked.clear()
+    again = demo.generate(scale="tiny", seed=7, rng=random.Random("7:transfer"), bulk=True)
+    assert picked == [] and again["意向"] == 0
+
+
+def _listing_rows(model):
+    skip = {"id", "code", "created_at", "updated_at", "submitted_at", "published_at", "index_version"}
+    names = [f.name for f in model._meta.concrete_fields if f.name not in skip]
+    rows = []
+    for obj in model.objects.order_by("organization_id", "title"):
+        row = tuple(str(getattr(obj, n)) for n in names)
+        fields = tuple(sorted(obj.fields.values_list("code", flat=True)))
+        stamps = (obj.submitted_at is not None, obj.published_at is not None, obj.index_version > 0)
+        rows.append((row, fields, stamps, obj.code.split("-")[0]))
+    return rows
+
+
+def test_demo_bulk_listings_match_the_service_path(directory):
+    from kechuang.core.audit import verify_chain
+    from kechuang.transfer.models import ContractRegistration, DealNote
+
+    demo.generate(scale="tiny", seed=7, rng=random.Random("7:transfer"), bulk=False)
+    by_service = (_listing_rows(Achievement), _listing_rows(Demand), _snapshot())
+    for model in (ContractRegistration, DealNote, Deal, Interest, Achievement, Demand):
+        model.objects.all().delete()
+    counts = demo.generate(scale="tiny", seed=7, rng=random.Random("7:transfer"), bulk=True)
+    assert counts["科技成果"] == 30 and counts["技术需求"] == 16
+    assert (_listing_rows(Achievement), _listing_rows(Demand), _snapshot()) == by_service
+    assert not Achievement.objects.filter(code__startswith="tmp-").exists()
+    assert list(verify_chain()) == []
+    again = demo.generate(scale="tiny", seed=7, rng=random.Random("7:transfer"), bulk=True)
+    assert all(v == 0 for v in again.values()), again

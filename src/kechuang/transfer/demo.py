@@ -5,7 +5,14 @@ Registered with ``kechuang.directory.demo.register_demo_generator`` (see Transfe
 ``kechuang demo-data`` / ``kechuang demo`` run it after the directory data. Everything is planned in
 memory from the seeded random source and organizations in a stable order, then written through the
 services, skipping what already exists (an organization's listing with the same title; an interest of
-the same organization in the same listing): the same seed twice creates nothing new.
+the same organization in the same listing): the same seed twice creates nothing new. Interests go only
+to listings that take interest at that moment (``accepts_interest``), and an organization's planned
+titles are unique, so two plans never land on one listing.
+
+At large scale the listings are inserted in bulk (``_bulk_write_listings``): the same rows the services
+would leave (data handling, codes, statuses, timestamps, index version), without per-row audit events,
+review notifications or index upkeep; one audit event per batch records the insert and the matching
+index picks the rows up lazily. Interests, deals and contracts always go through the services.
 
 Vectors are not computed here: the listings are lexically searchable at once, and one batch of vector
 tasks is queued at the end (the ``db_worker`` fills the dense leg in behind; ``kechuang match-reindex``
@@ -37,7 +44,8 @@ from .choices import (
     IPKind,
     Visibility,
 )
-from .models import Achievement, Deal, Demand, Interest
+from .models import Achievement, Deal, Demand, Interest, make_code
+from .permissions import listing_is_open
 
 SCALES = {"tiny": (30, 16), "small": (150, 80), "large": (1500, 800)}
 WAN = 1_000_000  # fen per 万元
@@ -84,8 +92,21 @@ def _orgs_for(
     words: list[str],
 ) -> list[Organization]:
     fit = [o for o in orgs if org_fields.get(o.pk, set()) & area_field_ids]
-    fit += [o for o in orgs if o not in fit and any(w in o.name for w in words)]
+    seen = {o.pk for o in fit}  # by pk: ``o not in fit`` compares model instances, quadratic at large scale
+    fit += [o for o in orgs if o.pk not in seen and any(w in o.name for w in words)]
     return fit or orgs
+
+
+def _unique_title(title: str, used: set[str], fallback: str) -> str:
+    """``title`` if the organization has no listing of that name yet, else the fallback, else the fallback
+    numbered (an organization's listings are told apart by title: a repeat would merge two plans)."""
+    for candidate in (title, fallback):
+        if candidate[:120] not in used:
+            return candidate[:120]
+    n = 2
+    while f"{fallback[:110]}（{n}）" in used:
+        n += 1
+    return f"{fallback[:110]}（{n}）"
 
 
 def _achievement(
@@ -103,6 +124,7 @@ def _achievement(
         scene = rng.choice(tech["scenes"])
     else:
         title = f"{tech['name']}（{scene}）"
+    title = _unique_title(title, used, f"{tech['name']}（{scene}）")
     used.add(title)
     m1, m2, m3 = (_fmt(rng, m) for m in rng.sample(tech["metrics"], 3))
     pain = rng.choice(tech["pains"])
@@ -169,6 +191,7 @@ def _demand(rng: random.Random, area: dict[str, Any], org: Organization, used: s
         scene = rng.choice(tech["scenes"])
     else:
         title = f"{tech_short}需求（{scene}）"
+    title = _unique_title(title, used, f"{tech_short}需求（{scene}）")
     used.add(title)
     m1, m2 = (_fmt(rng, m) for m in rng.sample(tech["metrics"], 2))
     low = rng.choice([10, 20, 30, 50, 80, 100, 200])
@@ -274,17 +297,24 @@ def plan(*, scale: str, rng: random.Random) -> list[PlannedListing]:
         org_fields.setdefault(org_id, set()).add(field_id)
     planned: list[PlannedListing] = []
     used: dict[int, set[str]] = {}
+    pools: dict[tuple[str, str], list[Organization]] = {}  # the same pool for every listing of an area
+
+    def pool_for(area: dict[str, Any], kind: str, ids: set[int]) -> list[Organization]:
+        key = (area["key"], kind)
+        if key not in pools:
+            pools[key] = (
+                _orgs_for(area, institutes, org_fields, ids, area["institute_words"])
+                if kind == "institute"
+                else _orgs_for(area, enterprises, org_fields, ids, [])
+            )
+        return pools[key]
+
     for i in range(n_achievements):
         area = W.AREAS[i % len(W.AREAS)]
         fields = _area_fields(area, all_fields)
         ids = {f.pk for f in fields}
         from_institute = bool(institutes) and rng.random() < 0.8
-        pool = (
-            _orgs_for(area, institutes, org_fields, ids, area["institute_words"])
-            if from_institute
-            else _orgs_for(area, enterprises, org_fields, ids, [])
-        )
-        org = rng.choice(pool)
+        org = rng.choice(pool_for(area, "institute" if from_institute else "enterprise", ids))
         data = _achievement(rng, area, org, used.setdefault(org.pk, set()))
         status = rng.choices(
             [s for s, _w in ACHIEVEMENT_STATUS_WEIGHTS], [w for _s, w in ACHIEVEMENT_STATUS_WEIGHTS]
@@ -314,7 +344,7 @@ def plan(*, scale: str, rng: random.Random) -> list[PlannedListing]:
         area = W.AREAS[(i * 5 + 1) % len(W.AREAS)]
         fields = _area_fields(area, all_fields)
         ids = {f.pk for f in fields}
-        org = rng.choice(_orgs_for(area, enterprises, org_fields, ids, []))
+        org = rng.choice(pool_for(area, "enterprise", ids))
         data = _demand(rng, area, org, used.setdefault(org.pk, set()))
         status = rng.choices([s for s, _w in DEMAND_STATUS_WEIGHTS], [w for _s, w in DEMAND_STATUS_WEIGHTS])[
             0
@@ -358,20 +388,131 @@ def _write_listing(item: PlannedListing) -> tuple[Any, bool]:
     if listing.published_at:
         when = timezone.now() - timedelta(days=item.age_days, hours=item.age_days % 9)
         model.objects.filter(pk=listing.pk).update(published_at=when, submitted_at=when - timedelta(days=2))
+        listing.published_at, listing.submitted_at = when, when - timedelta(days=2)
     return listing, True
 
 
-def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -> dict[str, int]:
-    """The registered demo generator (see the module docstring)."""
+def _build_listing(item: PlannedListing, *, now: Any, version: int) -> Achievement | Demand:
+    """The row ``_write_listing`` would leave behind (same data handling, status, timestamps), unsaved."""
+    is_achievement = item.kind == "achievement"
+    model = Achievement if is_achievement else Demand
+    data = services._prepare_listing_data(item.data, achievement=is_achievement)
+    listing = model(organization=item.organization, created_by=None)
+    services._apply(listing, data, services.ACHIEVEMENT_FIELDS if is_achievement else services.DEMAND_FIELDS)
+    if not listing.contact_name and item.organization.contact_name:
+        listing.contact_name = item.organization.contact_name
+    if not listing.contact_phone and item.organization.contact_phone:
+        listing.contact_phone = item.organization.contact_phone
+    # the field checks of the service; its per-row constraint queries are left to the database itself
+    listing.clean_fields(exclude=["code", "organization", "created_by", "reviewed_by"])
+    listing.clean()
+    if len(listing.title) < 4:
+        raise ValueError(f"demo listing title too short: {listing.title!r}")
+    path = PATHS[item.status]
+    listing.status = item.status
+    if path:
+        listing.submitted_at = now
+    if "published" in path:
+        when = now - timedelta(days=item.age_days, hours=item.age_days % 9)
+        listing.published_at, listing.submitted_at = when, when - timedelta(days=2)
+        listing.index_version = version  # as listing_changed() stamps it; the index picks it up lazily
+    return listing
+
+
+def _bulk_write_listings(planned: list[PlannedListing]) -> tuple[list[Any], list[bool]]:
+    """All listings at once: one query for what exists, bulk inserts for the rest, codes assigned as
+    the service does, one index-version bump, one audit event for the batch (no per-row audit events or
+    notifications: demo listings are nobody's work to review or hear about)."""
+    from kechuang.core import audit
+
+    found: dict[tuple[str, int, str], Any] = {}
+    for model in (Achievement, Demand):
+        orgs = {p.organization.pk for p in planned if p.kind == model.KIND}
+        titles = {p.data["title"] for p in planned if p.kind == model.KIND}
+        for row in model.objects.filter(organization_id__in=orgs, title__in=titles).order_by("pk"):
+            found.setdefault((model.KIND, row.organization_id, row.title), row)
+    listings: list[Any] = []
+    created: list[bool] = []
+    new: dict[str, list[tuple[Any, PlannedListing]]] = {"achievement": [], "demand": []}
+    now = timezone.now()
+    version = 0
+    if any("published" in PATHS[p.status] for p in planned):
+        version = matching.bump_version()
+    for item in planned:
+        key = (item.kind, item.organization.pk, item.data["title"])
+        if key in found:
+            listings.append(found[key])
+            created.append(False)
+            continue
+        listing = _build_listing(item, now=now, version=version)
+        found[key] = listing
+        new[item.kind].append((listing, item))
+        listings.append(listing)
+        created.append(True)
+    pending = getattr(matching._deferral, "ids", None)
+    kinds: tuple[Any, ...] = (Achievement, Demand)
+    for model in kinds:
+        rows = new[model.KIND]
+        if not rows:
+            continue
+        objs = model.objects.bulk_create([listing for listing, _item in rows], batch_size=500)
+        for obj in objs:
+            obj.code = make_code(model.CODE_PREFIX, obj.pk)
+        model.objects.bulk_update(objs, ["code"], batch_size=500)
+        m2m = model._meta.get_field("fields")
+        through: Any = m2m.remote_field.through
+        own, other = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+        through.objects.bulk_create(
+            [
+                through(**{f"{own}_id": listing.pk, f"{other}_id": f.pk})
+                for listing, item in rows
+                for f in dict.fromkeys(item.fields)
+            ],
+            batch_size=1000,
+        )
+        public = [obj for obj in objs if obj.index_version]
+        if pending is not None:
+            pending.extend(matching.doc_id_for(obj) for obj in public)
+        audit.record(
+            f"{model.KIND}.demo_bulk_create",
+            detail={"count": len(objs), "first": objs[0].code, "last": objs[-1].code},
+        )
+    return listings, created
+
+
+def accepts_interest(listing: Achievement | Demand, asker: Organization) -> bool:
+    """Whether ``asker`` may express interest in ``listing`` as it is now (the same rule as
+    ``services.interest_express``): a listing already found under the same title, or changed since a
+    previous run, may be in a status that takes no interest."""
+    return listing_is_open(listing) and listing.organization_id != asker.pk
+
+
+BULK_SCALES = frozenset({"large"})
+
+
+def generate(
+    *, scale: str, seed: int, rng: random.Random, stdout: Any = None, bulk: bool | None = None
+) -> dict[str, int]:
+    """The registered demo generator (see the module docstring). With ``bulk`` (the default at large
+    scale) the listings are inserted in bulk instead of one by one through the services; interests,
+    deals and contracts always go through the services."""
     planned = plan(scale=scale, rng=rng)
     counts = {"科技成果": 0, "技术需求": 0, "意向": 0, "项目对接": 0, "技术合同": 0}
     deal_rng = random.Random(f"{seed}:transfer.deals")
+    if bulk is None:
+        bulk = scale in BULK_SCALES
     with matching.deferred():
+        written = _bulk_write_listings(planned) if bulk else None
         for index, item in enumerate(planned):
-            listing, created = _write_listing(item)
+            if written is not None:
+                listing, created = written[0][index], written[1][index]
+            else:
+                listing, created = _write_listing(item)
             if created:
                 counts["科技成果" if item.kind == "achievement" else "技术需求"] += 1
             for asker, message, outcome in item.interests:
+                if not accepts_interest(listing, asker):
+                    continue
                 lookup = {item.kind: listing, "organization": asker}
                 if Interest.objects.filter(**lookup).exists():
                     continue
