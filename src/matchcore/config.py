@@ -53,6 +53,8 @@ class EngineConfig:
     counterpart_kinds: tuple[tuple[str, tuple[str, ...]], ...] = _DEFAULT_COUNTERPARTS
     # housekeeping
     blas_threads: int | None = 1  # OpenBLAS threads (None: leave alone); see threads.py
+    dense_threads: int = 2  # the exact vector scan is split over this many threads (see threads.py)
+    dense_split_min: int = 20_000  # ... when the catalogue has at least this many slots
     compact_dead_ratio: float = 0.25
     max_matched_terms: int = 12
 

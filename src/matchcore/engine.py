@@ -30,7 +30,7 @@ from .embed import Embedder, load_embedder
 from .features import Profile, feature_reasons, profile_of
 from .lexical import LexicalIndex
 from .text import Segmenter, highlight
-from .threads import limit_blas_threads
+from .threads import limit_blas_threads, parallel_matvec
 from .types import Document, Explanation, Hit, QueryContext, Reason
 
 __all__ = ["Allowed", "Engine"]
@@ -364,7 +364,8 @@ class Engine:
         dense: FloatArray | None = None
         has_vec = self._has_vec[:n] & alive
         if qvec is not None and self._vectors is not None and has_vec.any():
-            dense = (self._vectors[:n] @ qvec).astype(np.float32)
+            threads = self.config.dense_threads if n >= self.config.dense_split_min else 1
+            dense = parallel_matvec(self._vectors[:n], np.asarray(qvec, dtype=np.float32), threads)
         cfg = self.config
         w = cfg.lexical_weight if dense is not None else 1.0
         if cfg.fusion == "rrf":
