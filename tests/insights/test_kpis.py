@@ -117,3 +117,42 @@ def test_vacancy_free_modules_are_optional() -> None:
         assert all_kpis()  # still answers
     finally:
         registry._providers[:] = [p for p in registry._providers if p[1] is not broken]
+
+
+def test_voucher_kpis_equal_hand_count(
+    operator: Any,
+    leader: Any,
+    enterprise_org: Any,
+    enterprise_user: Any,
+    other_enterprise_org: Any,
+    other_enterprise_user: Any,
+    provider_org: Any,
+    provider_user: Any,
+) -> None:
+    from kechuang.vouchers import factories, services
+
+    scheme = factories.make_scheme(operator=operator)
+    provider = factories.make_provider(organization=provider_org, applicant=provider_user, reviewer=operator)
+    factories.make_service(provider=provider, actor=provider_user, name="材料成分检测")
+    factories.make_service(provider=provider, actor=provider_user, name="专利检索分析", category="ip")
+    withdrawn = factories.make_service(provider=provider, actor=provider_user, name="已下架服务")
+    services.service_update(actor=provider_user, service=withdrawn, is_active=False)
+    factories.make_voucher(
+        scheme=scheme,
+        enterprise=enterprise_org,
+        applicant=enterprise_user,
+        operator=operator,
+        leader=leader,
+        amount_fen=500_000,
+    )
+    revoked = factories.make_voucher(
+        scheme=scheme,
+        enterprise=other_enterprise_org,
+        applicant=other_enterprise_user,
+        operator=operator,
+        leader=leader,
+        amount_fen=300_000,
+    )
+    services.voucher_revoke(actor=operator, voucher=revoked, reason="企业申请材料不实")
+    assert value("resources.voucher_services") == 2  # two active services; the withdrawn one is not counted
+    assert value("resources.vouchers_granted") == Decimal("0.50")  # 500,000 fen = 0.50 万元; revoked not counted

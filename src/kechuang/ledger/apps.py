@@ -6,3 +6,6 @@ class LedgerConfig(AppConfig):
     name = "kechuang.ledger"
     label = "ledger"
     verbose_name = _("资金账本")
+
+    def ready(self) -> None:
+        from . import permissions  # noqa: F401  (registers the rules permissions)

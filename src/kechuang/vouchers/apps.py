@@ -6,3 +6,21 @@ class VouchersConfig(AppConfig):
     name = "kechuang.vouchers"
     label = "vouchers"
     verbose_name = _("创新券")
+
+    def ready(self) -> None:
+        from kechuang.accounts.choices import Role
+        from kechuang.accounts.roles import NavItem, register_navigation
+        from kechuang.core.home import register_home_panel
+        from kechuang.directory.demo import register_demo_generator
+
+        from . import permissions  # noqa: F401  (registers the rules permissions)
+        from .demo import make_demo_vouchers
+        from .home import voucher_home_panel
+        from .reconcile import register
+
+        register()
+        register_navigation(NavItem(
+            "vouchers:home", _("创新券"),
+            frozenset({Role.OPERATOR, Role.LEADER, Role.ENTERPRISE, Role.PROVIDER, Role.AUDITOR})))
+        register_home_panel(voucher_home_panel)
+        register_demo_generator("vouchers.ledger", make_demo_vouchers)

@@ -1,0 +1,25 @@
+"""Who may read the ledger: district staff who run or oversee the money, and the auditor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+
+from kechuang.accounts.choices import Role
+from kechuang.accounts.roles import roles_of
+
+LEDGER_READERS = frozenset({Role.OPERATOR, Role.LEADER, Role.AUDITOR})
+
+
+@rules.predicate
+def can_view_ledger(user: Any) -> bool:
+    return bool(roles_of(user) & LEDGER_READERS)
+
+
+rules.add_perm("ledger.view_ledger", can_view_ledger)
+
+# The approved role × action table for the ledger (RELIABILITY B3).
+PERMISSION_TABLE: dict[str, frozenset[str]] = {
+    "ledger.view_ledger": LEDGER_READERS,
+}
