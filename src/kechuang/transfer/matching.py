@@ -15,9 +15,12 @@ database, and the visibility rules wrapped around every search and recommendatio
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -347,6 +350,8 @@ class _Index:
         self.org_stamp: tuple[Any, ...] | None = None
         self.org_checked = 0.0
         self.built_at = 0.0
+        # recommendations already computed, keyed by the engine's own change counter (see recommend())
+        self.recommendations: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
 
 
 _index = _Index()
@@ -393,8 +398,8 @@ def _build() -> None:
         meta.update(m)
     engine.upsert_many(docs)
     _load_vectors(engine, ListingVector.objects.all())
-    engine.index_version = version
     idx.engine, idx.meta, idx.taxonomy, idx.version = engine, meta, tax, version
+    idx.recommendations.clear()
     idx.org_stamp, idx.org_checked, idx.built_at = _org_stamp(), time.monotonic(), time.time()
 
 
@@ -470,7 +475,6 @@ def refresh() -> Any:
         if version > idx.version:
             _apply_changes(idx.version)
             idx.version = version
-            idx.engine.index_version = version
         _maybe_resync_organizations()
         return idx.engine
 
@@ -591,11 +595,54 @@ class Viewer:
         return meta.visibility == Visibility.MEMBERS and self.signed_in
 
 
-def allowed_for(user: Any) -> Any:
-    viewer = Viewer.of(user)
-    meta = _index.meta
+class Allowed:
+    """The engine's visibility filter for one viewer (a predicate on document ids)."""
 
-    def allowed(doc_id: str) -> bool:
-        return viewer.may_see(meta.get(doc_id))
+    def __init__(self, viewer: Viewer, meta: dict[str, DocMeta]) -> None:
+        self.viewer = viewer
+        self._meta = meta
 
-    return allowed
+    def __call__(self, doc_id: str) -> bool:
+        return self.viewer.may_see(self._meta.get(doc_id))
+
+
+def allowed_for(user: Any) -> Allowed:
+    return Allowed(Viewer.of(user), _index.meta)
+
+
+RECOMMENDATION_CACHE_SIZE = 4096
+
+
+def recommend(engine: Any, doc: Any, *, k: int, kinds: Sequence[str], allowed: Allowed) -> list[Any]:
+    """``engine.recommend`` remembered per process until the engine changes.
+
+    The answer depends only on the engine's contents, the source document, ``k``, the kinds and what
+    the viewer may see. The engine bumps ``index_version`` on every change (a listing, a vector, an
+    organization resync), so a remembered answer is exact, never stale: the matching board, which
+    recommends for twenty demands at once, then costs its database queries and no scoring. Callers get
+    their own copies (they edit the hits' terms for display).
+    """
+    kinds_t = tuple(kinds)
+    idx = _index
+    key = (id(engine), engine.index_version, doc, k, kinds_t, allowed.viewer)
+    with idx.lock:
+        cached = idx.recommendations.get(key) if idx.engine is engine else None
+        if cached is not None:
+            idx.recommendations.move_to_end(key)
+            return [_copy_hit(h) for h in cached]
+    hits = engine.recommend(doc, k=k, kinds=kinds_t, allowed=allowed)
+    with idx.lock:
+        if idx.engine is engine:
+            idx.recommendations[key] = [_copy_hit(h) for h in hits]
+            while len(idx.recommendations) > RECOMMENDATION_CACHE_SIZE:
+                idx.recommendations.popitem(last=False)
+    return list(hits)
+
+
+def _copy_hit(hit: Any) -> Any:
+    """A copy of a hit that its reader may edit (the term list and each reason's detail are its own)."""
+    return dataclasses.replace(
+        hit,
+        matched_terms=list(hit.matched_terms),
+        reasons=[dataclasses.replace(r, detail=copy.deepcopy(r.detail)) for r in hit.reasons],
+    )

@@ -4,6 +4,7 @@ querysets before anything is returned (RELIABILITY B5)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -172,6 +173,18 @@ def _visible_objects(actor: Any, kind: str, pks: list[int]) -> dict[int, Any]:
     return {obj.pk: obj for obj in qs.filter(pk__in=pks)}
 
 
+def _visible_hit_objects(actor: Any, hits: Iterable[Any]) -> dict[str, dict[int, Any]]:
+    """The objects behind ``hits`` that ``actor`` may see, by kind and primary key (one query per kind)."""
+    by_kind: dict[str, list[int]] = {}
+    for hit in hits:
+        try:
+            kind, pk = matching.parse_doc_id(hit.id)
+        except ValueError:
+            continue
+        by_kind.setdefault(kind, []).append(pk)
+    return {kind: _visible_objects(actor, kind, pks) for kind, pks in by_kind.items()}
+
+
 def _display_terms(source_text: str) -> frozenset[str]:
     """Terms a person would recognise in the query or source text (jieba's default cut plus the
     taxonomy's words), used to keep full-mode fragments such as “接气” out of the shown reasons."""
@@ -202,16 +215,14 @@ def _materialize(
     exclude_orgs: frozenset[int] = frozenset(),
     source_text: str = "",
     ctx: _Context | None = None,
+    objects: dict[str, dict[int, Any]] | None = None,
 ) -> list[Match]:
-    """Hits → matches, dropping anything the user may not see (re-checked in the database)."""
-    by_kind: dict[str, list[int]] = {}
-    for hit in hits:
-        try:
-            kind, pk = matching.parse_doc_id(hit.id)
-        except ValueError:
-            continue
-        by_kind.setdefault(kind, []).append(pk)
-    objects = {kind: _visible_objects(actor, kind, pks) for kind, pks in by_kind.items()}
+    """Hits → matches, dropping anything the user may not see (re-checked in the database).
+
+    ``objects`` (from :func:`_visible_hit_objects`) lets a caller with many hit lists load them at once.
+    """
+    if objects is None:
+        objects = _visible_hit_objects(actor, hits)
     if not hits:
         return []
     ctx = ctx or _Context.load()
@@ -282,7 +293,7 @@ def demand_recommendations(
     doc = matching.document_for(demand, ctx.taxonomy)
     allowed = matching.allowed_for(actor)
     own = frozenset({demand.organization_id})
-    hits = engine.recommend(doc, k=k + 5, kinds=("achievement",), allowed=allowed)
+    hits = matching.recommend(engine, doc, k=k + 5, kinds=("achievement",), allowed=allowed)
     source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"
     achievements = _materialize(actor, hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
     if not people:
@@ -301,7 +312,7 @@ def demand_recommendations(
         organization_visible_to(actor).filter(pk__in=list(institutes)).values_list("pk", flat=True)
     )
     organizations = [m for pk, m in institutes.items() if pk in visible_orgs][:5]
-    expert_hits = engine.recommend(doc, k=5, kinds=("expert",), allowed=allowed)
+    expert_hits = matching.recommend(engine, doc, k=5, kinds=("expert",), allowed=allowed)
     experts = _materialize(actor, expert_hits, source_text=source, ctx=ctx)
     return Recommendations(primary=achievements, organizations=organizations, experts=experts)
 
@@ -314,7 +325,7 @@ def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int 
     doc = matching.document_for(achievement, ctx.taxonomy)
     allowed = matching.allowed_for(actor)
     own = frozenset({achievement.organization_id})
-    demand_hits = engine.recommend(doc, k=k + 5, kinds=("demand",), allowed=allowed)
+    demand_hits = matching.recommend(engine, doc, k=k + 5, kinds=("demand",), allowed=allowed)
     source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"
     demands = _materialize(actor, demand_hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
     enterprises: dict[int, Match] = {}
@@ -326,7 +337,7 @@ def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int 
             enterprises[org.pk] = Match(
                 kind="organization", obj=org, score=match.score, reasons=match.reasons, via=[match.obj]
             )
-    org_hits = engine.recommend(doc, k=20, kinds=("organization",), allowed=allowed)
+    org_hits = matching.recommend(engine, doc, k=20, kinds=("organization",), allowed=allowed)
     for match in _materialize(actor, org_hits, source_text=source, ctx=ctx):
         org = match.obj
         if org.kind != OrganizationKind.ENTERPRISE or org.pk in enterprises or org.pk in own:
@@ -357,11 +368,27 @@ def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3)
         )
         .order_by("-published_at", "-id")[:limit]
     )
-    rows = []
     ctx = _Context.load()
+    engine = matching.get_engine()
+    allowed = matching.allowed_for(actor)
+    plans = []
     for demand in demands:
-        recs = demand_recommendations(actor=actor, demand=demand, k=per, people=False, ctx=ctx)
-        rows.append({"demand": demand, "candidates": recs.primary})
+        doc = matching.document_for(demand, ctx.taxonomy)
+        hits = matching.recommend(engine, doc, k=per + 5, kinds=("achievement",), allowed=allowed)
+        plans.append((demand, doc, hits))
+    # the candidates of every demand on the board, loaded (and visibility re-checked) in one query
+    objects = _visible_hit_objects(actor, [hit for _, _, hits in plans for hit in hits])
+    rows = []
+    for demand, doc, hits in plans:
+        candidates = _materialize(
+            actor,
+            hits,
+            exclude_orgs=frozenset({demand.organization_id}),
+            source_text=f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}",
+            ctx=ctx,
+            objects=objects,
+        )[:per]
+        rows.append({"demand": demand, "candidates": candidates})
     return rows
 
 

@@ -40,8 +40,8 @@ def voucher_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
                                                                    claim__isnull=True).count())]}
         if role in ("operator", "leader"):
             return {"home_panels": [_panel(_("创新券"), reverse("vouchers:review-queue"), "staff",
-                                           figures=selectors.overall_figures(),
-                                           queue=selectors.review_queue(actor=user),
+                                           figures=selectors.overall_figures_cached(),
+                                           counts=selectors.review_counts(actor=user),
                                            is_operator=perms.is_operator(user), is_leader=perms.is_leader(user))]}
     except Exception:  # a broken panel must not take the home page down
         logger.exception("voucher home panel failed")

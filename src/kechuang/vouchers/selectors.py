@@ -217,12 +217,58 @@ def use_by_provider(*, scheme: Scheme | None = None, limit: int = 20) -> list[di
              "rating": ratings.get(row["provider_id"])} for row in rows]
 
 
+FIGURES_CACHE_KEY = "vouchers:overall-figures"
+
+
+def overall_figures_cached() -> dict[str, Any]:
+    """:func:`overall_figures` kept for ``INSIGHTS_CACHE_SECONDS`` (default 60; 0 in tests): the staff home
+    pages show them on every visit and they sum whole tables. The voucher pages read them live."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    seconds = getattr(settings, "INSIGHTS_CACHE_SECONDS", 60)
+    if not seconds:
+        return overall_figures()
+    figures = cache.get(FIGURES_CACHE_KEY)
+    if figures is None:
+        figures = overall_figures()
+        cache.set(FIGURES_CACHE_KEY, figures, seconds)
+    return figures  # type: ignore[no-any-return]
+
+
+def review_counts(*, actor: Any) -> dict[str, int]:
+    """How many items wait for this person, by queue (what :func:`review_queue` lists, counted in SQL)."""
+    counts = {"applications": 0, "approvals": 0, "providers": 0, "claims": 0, "batches": 0}
+    operator, leader = perms.is_operator(actor), perms.is_leader(actor)
+    if operator or leader:
+        apps = perms.application_visible_to(actor).aggregate(
+            applications=Count("id", filter=Q(status=ApplicationStatus.SUBMITTED) & ~Q(submitted_by=actor)),
+            approvals=Count("id", filter=Q(status=ApplicationStatus.REVIEWED) & ~Q(submitted_by=actor)
+                            & ~Q(operator_reviewer=actor)),
+        )
+        if operator:
+            counts["applications"] = int(apps["applications"])
+            counts["providers"] = Provider.objects.filter(status=ProviderStatus.PENDING).exclude(
+                applied_by=actor).count()
+            counts["claims"] = perms.claim_visible_to(actor).filter(status=ClaimStatus.SUBMITTED).exclude(
+                submitted_by=actor).count()
+        if leader:
+            counts["approvals"] = int(apps["approvals"])
+            counts["batches"] = perms.batch_visible_to(actor).filter(status=BatchStatus.DRAFT).exclude(
+                created_by=actor).count()
+    return counts
+
+
 def overall_figures() -> dict[str, Any]:
     """Across every open or closed scheme (the leader's and operator's home panel)."""
     schemes = list(Scheme.objects.exclude(status=SchemeStatus.DRAFT).select_related("budget_account"))
-    confirmed = ServiceOrder.objects.filter(status=OrderStatus.CONFIRMED)
-    redeemed = _sum(confirmed, "redeemed_fen")
-    value = _sum(confirmed, "price_fen")
+    # one pass over each table (the home pages of staff show these on every visit)
+    orders = ServiceOrder.objects.filter(status=OrderStatus.CONFIRMED).aggregate(
+        redeemed=Coalesce(Sum("redeemed_fen"), 0), value=Coalesce(Sum("price_fen"), 0))
+    claims = SettlementClaim.objects.filter(status__in=[ClaimStatus.PAID, ClaimStatus.SUBMITTED]).aggregate(
+        paid=Coalesce(Sum("amount_fen", filter=Q(status=ClaimStatus.PAID)), 0),
+        pending=Count("id", filter=Q(status=ClaimStatus.SUBMITTED)))
+    redeemed, value = int(orders["redeemed"]), int(orders["value"])
     return {
         "schemes": len(schemes),
         "budget_fen": sum(s.budget_fen for s in schemes),
@@ -231,8 +277,8 @@ def overall_figures() -> dict[str, Any]:
         "redeemed_fen": redeemed,
         "service_value_fen": value,
         "leverage": leverage(value, redeemed),
-        "paid_fen": _sum(SettlementClaim.objects.filter(status=ClaimStatus.PAID), "amount_fen"),
-        "pending_claims": SettlementClaim.objects.filter(status=ClaimStatus.SUBMITTED).count(),
+        "paid_fen": int(claims["paid"]),
+        "pending_claims": int(claims["pending"]),
         "pending_applications": Application.objects.filter(
             Q(status=ApplicationStatus.SUBMITTED) | Q(status=ApplicationStatus.REVIEWED)).count(),
     }

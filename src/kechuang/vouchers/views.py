@@ -173,7 +173,7 @@ class HomeView(VoucherPage):
                 provider__organization_id__in=perms.organizations_of(user), status=OrderStatus.CONFIRMED,
                 claim__isnull=True)[:8])
         if context["is_operator"] or context["is_leader"]:
-            context["queue"] = selectors.review_queue(actor=user)
+            context["counts"] = selectors.review_counts(actor=user)
             context["figures"] = selectors.overall_figures()
         return context
 
