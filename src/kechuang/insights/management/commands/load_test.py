@@ -8,6 +8,11 @@ both, and prints requests/s, p50/p95/p99 and failures per page, with each page's
 ratio to the trivial view (/healthz) measured in the same run: ratio = mean latency of /healthz ÷
 mean latency of the page (under the same concurrency, the throughput one worker reaches on a page is
 the inverse of its latency). RELIABILITY I1.
+
+The ratio is only meaningful below saturation: once requests queue, every page's latency is mostly
+waiting and all ratios drift towards 100%. The report therefore prints /healthz's median against its
+fastest response and warns when the server was saturated; measure with few users (``--users 2`` on a
+2-core machine) for the ratios, with more users for errors under load.
 """
 
 from __future__ import annotations
@@ -198,6 +203,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"(times in ms; ratio = mean latency of /healthz ÷ page's mean latency; failures: {failures})"
         )
+        if trivial:
+            fastest = float(trivial["Min Response Time"] or 0)
+            median = float(trivial["50%"] or 0)
+            self.stdout.write(f"/healthz: fastest {fastest:.1f} ms, median {median:.1f} ms")
+            if fastest and median > 5 * max(fastest, 2.0):
+                self.stdout.write(
+                    "warning: the server was saturated (requests queued), so the ratios understate the "
+                    "differences between pages; run again with fewer --users"
+                )
         if failures:
             for r in csv.DictReader(open(f"{prefix}_failures.csv", encoding="utf-8")):  # noqa: SIM115
                 self.stdout.write(f"  failure: {r['Name']} {r['Error']} ×{r['Occurrences']}")
