@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from kechuang.core.models import AuditEvent
-from kechuang.transfer import services
+from kechuang.transfer import selectors, services
 from kechuang.transfer.models import ContractRegistration, Deal
 
 pytestmark = pytest.mark.django_db
@@ -220,3 +220,25 @@ def test_contract_form_shows_chinese_errors(client, operator, enterprise_org, in
     assert response.status_code == 400
     for message in ("技术交易额不能超过合同成交额", "买卖双方不能是同一机构", "签订日期不能晚于今天"):
         assert message in html
+
+
+def test_board_columns_show_the_latest_cards_and_the_full_count(
+    client, operator, institute_org, enterprise_org, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(selectors, "BOARD_COLUMN_CARDS", 2)
+    codes = [
+        services.deal_create(actor=operator, title=f"对接项目{i}", supplier=institute_org, buyer=enterprise_org).code
+        for i in range(3)
+    ]
+    client.force_login(operator)
+    page = client.get(reverse("transfer:deal-board")).content.decode()
+    intent = page.split('data-testid="column-intent"')[1].split('class="kc-col')[0]
+    assert 'data-testid="column-total">3<' in intent
+    assert intent.count('data-testid="deal-card"') == 2
+    assert codes[2] in intent and codes[1] in intent and codes[0] not in intent  # the latest first
+    assert "?column=intent" in intent
+    expanded = client.get(reverse("transfer:deal-board") + "?column=intent").content.decode()
+    intent = expanded.split('data-testid="column-intent"')[1].split('class="kc-col')[0]
+    assert intent.count('data-testid="deal-card"') == 3 and 'data-testid="column-more"' not in intent
+    with django_assert_max_num_queries(20):  # a count, then one query per column
+        client.get(reverse("transfer:deal-board") + "?column=bogus")

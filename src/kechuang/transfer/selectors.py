@@ -81,20 +81,34 @@ def review_queue() -> dict[str, list[Any]]:
     }
 
 
-def deal_board(*, actor: Any, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Columns of the pipeline with their deals (terminated deals in a last column)."""
+BOARD_COLUMN_CARDS = 30
+BOARD_COLUMN_MAX = 600
+
+
+def deal_board(
+    *, actor: Any, filters: dict[str, Any] | None = None, expand: str | None = None
+) -> list[dict[str, Any]]:
+    """Columns of the pipeline with their deals (terminated deals in a last column).
+
+    Each column shows its ``BOARD_COLUMN_CARDS`` most recently moved deals and its full count; the
+    column named by ``expand`` shows up to ``BOARD_COLUMN_MAX``. One query per column, whatever the
+    number of deals."""
     qs = deal_list(actor=actor)
     if filters and filters.get("mine") and getattr(actor, "pk", None):
         qs = qs.filter(owner=actor)
+    counts = dict(qs.order_by().values_list("stage").annotate(n=Count("id")))
     columns = []
-    deals = list(qs.order_by("-stage_changed_at", "-id")[:600])
     for stage, label in DealStage.choices:
-        items = [d for d in deals if d.stage == stage]
+        total = counts.get(stage, 0)
+        cap = BOARD_COLUMN_MAX if stage == expand else BOARD_COLUMN_CARDS
+        items = list(qs.filter(stage=stage).order_by("-stage_changed_at", "-id")[:cap]) if total else []
         columns.append(
             {
                 "stage": stage,
                 "label": label,
                 "deals": items,
+                "total": total,
+                "more": total - len(items),
                 "forward": next(
                     (
                         t.target

@@ -804,7 +804,11 @@ class DealBoardView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context.update(
-            columns=selectors.deal_board(actor=user, filters={"mine": self.request.GET.get("mine")}),
+            columns=selectors.deal_board(
+                actor=user,
+                filters={"mine": self.request.GET.get("mine")},
+                expand=self.request.GET.get("column") or None,
+            ),
             can_move=bool(can_advance_deal(user)),
             mine=bool(self.request.GET.get("mine")),
         )
