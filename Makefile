@@ -46,7 +46,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 messages: $(STAMP)
-	cd src/kechuang && ../../$(BIN)/kechuang makemessages -l en --no-obsolete --ignore "testing/*" && ../../$(BIN)/kechuang compilemessages -l en
+	cd src/kechuang && KECHUANG_HOME=$(CURDIR)/var ../../$(BIN)/kechuang makemessages -l en --no-obsolete --ignore "testing/*" && KECHUANG_HOME=$(CURDIR)/var ../../$(BIN)/kechuang compilemessages -l en
 
 eval-match: $(STAMP)
 	$(BIN)/kechuang match-eval ../shared/benchmarks/csl-match/dev --queries queries-keywords.jsonl

@@ -14,6 +14,7 @@ urlpatterns = [
     path("transfer/", include("kechuang.transfer.urls")),
     path("notifications/", include("kechuang.notifications.urls")),
     path("vouchers/", include("kechuang.vouchers.urls")),
+    path("challenges/", include("kechuang.challenges.urls")),
     path("service/", include("kechuang.servicedesk.urls")),
     path("spaces/", include("kechuang.spaces.urls")),
     path("insights/", include("kechuang.insights.urls")),

@@ -61,6 +61,23 @@ def objects(db):
         "park": ParkFactory(code="P-ANON"),
         "line": Line.objects.create(code="L-ANON", name="测试线"),
         "building": Building.objects.create(code="D-ANON", name="测试楼"),
+        **_challenges(enterprise),
+    }
+
+
+def _challenges(enterprise) -> dict:
+    """A published challenge (public notice) and a draft (private) of the same enterprise."""
+    from kechuang.accounts.choices import Role
+    from kechuang.challenges import factories as challenge_factories
+    from kechuang.directory.choices import OrganizationKind
+    from kechuang.testing.factories import user_with_role
+
+    office = OrganizationFactory(kind=OrganizationKind.GOVERNMENT, name="匿名访问测试科创办", uscc=None)
+    issuer = user_with_role(Role.ENTERPRISE, enterprise, username="anon-walk-issuer")
+    reviewer = user_with_role(Role.OPERATOR, office, username="anon-walk-operator")
+    return {
+        "challenge": challenge_factories.make_challenge(actor=issuer, issuer=enterprise, publish_by=reviewer),
+        "draft_challenge": challenge_factories.make_challenge(actor=issuer, issuer=enterprise, title="草稿榜单"),
     }
 
 
@@ -78,6 +95,8 @@ def fill(objects) -> Callable[..., str]:
                 if "/people/" in pattern:
                     return str(objects["person"].pk)
                 return "1"
+            if name == "code" and pattern.startswith(("/challenges/", "/api/v1/challenges/")):
+                return objects["challenge" if public else "draft_challenge"].code
             if name == "code":
                 for key in ("field", "block", "park", "line", "building"):
                     if f"/{key}s/" in pattern:

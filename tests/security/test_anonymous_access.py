@@ -46,6 +46,16 @@ PUBLIC = {
     "/transfer/search/": "search over public listings",
     "/api/v1/achievements/": "published public achievements",
     "/api/v1/demands/": "published public demands",
+    # 揭榜挂帅 (DESIGN §3.4: public notice 公示 and public progress), reviewed 2026-11: everything starts
+    # from challenges.permissions.challenge_visible_to (published and later states only for anonymous
+    # visitors; drafts, submitted and rejected challenges 404). Also public once a challenge is awarded,
+    # though this walk (published, not awarded) sees them 404: /challenges/<code>/progress/ and
+    # /challenges/awards/<code>/ (milestones and tranches; the task book text only for the parties).
+    "/challenges/": "the challenge board: public (published and later) challenges",
+    "/challenges/<code>/": "public notice of a published challenge (drafts 404)",
+    "/api/v1/challenges/": "published challenges, readable anonymously (issue 5)",
+    "/api/v1/challenges/<code>/": "published challenge, readable anonymously (drafts 404)",
+    "/api/v1/challenges/<code>/progress/": "public progress of a challenge: awards and tranches (empty until awarded)",
 }
 
 # Reviewed answers that are neither 200 nor a refusal.

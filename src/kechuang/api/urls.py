@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("kechuang.directory.api.urls")),
     path("", include("kechuang.transfer.api.urls")),
     path("", include("kechuang.vouchers.api.urls")),
+    path("", include("kechuang.challenges.api.urls")),
     path("", include("kechuang.servicedesk.api.urls")),
     path("", include("kechuang.spaces.api.urls")),
     path("", include("kechuang.insights.api.urls")),

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 env = environ.Env()
 
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "kechuang.notifications",
     "kechuang.ledger",
     "kechuang.vouchers",
+    "kechuang.challenges",
     "kechuang.servicedesk",
     "kechuang.spaces",
     "kechuang.insights",
@@ -212,6 +214,7 @@ SERVICEDESK_VISITS_PER_MONTH = env.int("SERVICEDESK_VISITS_PER_MONTH", default=2
 # --- Forms ---------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("全部")  # django-filter's choice lists start with 全部, not "---------"
 
 # --- API -----------------------------------------------------------------------------------------
 

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ChallengesConfig(AppConfig):
+    name = "kechuang.challenges"
+    label = "challenges"
+    verbose_name = _("揭榜挂帅")
+
+    def ready(self) -> None:
+        from kechuang.accounts.roles import NavItem, register_navigation
+        from kechuang.core.home import register_home_panel
+        from kechuang.directory.demo import register_demo_generator
+
+        from .demo import make_demo_challenges
+        from .home import challenge_home_panel
+        from .reconcile import register
+
+        register()
+        register_navigation(NavItem("challenges:home", _("揭榜挂帅"), frozenset()))
+        register_home_panel(challenge_home_panel)
+        register_demo_generator("challenges.challenges", make_demo_challenges)
