@@ -235,29 +235,32 @@ class LexicalIndex:
                 seen.setdefault(tid, None)
         return list(seen)
 
-    def _postings(self, tid: int) -> tuple[IntArray, FloatArray]:
-        """All postings of ``tid`` (main then delta) with their BM25 tf factors."""
-        if tid + 1 < len(self._m_ptr):
-            a, z = int(self._m_ptr[tid]), int(self._m_ptr[tid + 1])
-            m_slots, m_w = self._m_slots[a:z], self._m_w[a:z]
-        else:
-            m_slots, m_w = _EMPTY_I, _EMPTY_F
+    def _delta_postings(self, tid: int) -> tuple[IntArray, FloatArray] | None:
+        """The delta segment's postings of ``tid`` with their BM25 tf factors (``None`` when it has none)."""
         delta = self._delta.get(tid)
         if delta is None:
-            return m_slots, m_w
+            return None
         d_slots = np.array(delta[0], dtype=np.int32)
         d_tf = np.array(delta[1], dtype=np.float32)
         norm = self.k1 * (1.0 - self.b + self.b * self._dl[d_slots] / np.float32(self.avgdl))
-        d_w = (d_tf * (self.k1 + 1.0) / (d_tf + norm)).astype(np.float32)
-        return np.concatenate([m_slots, d_slots]), np.concatenate([m_w, d_w])
+        return d_slots, (d_tf * (self.k1 + 1.0) / (d_tf + norm)).astype(np.float32)
 
     def scores(self, tids: Sequence[int], n_slots: int) -> FloatArray:
-        """BM25 scores of every slot (``0`` for documents without a query term or removed)."""
+        """BM25 scores of every slot (``0`` for documents without a query term or removed).
+
+        Main and delta postings are added separately (they hold disjoint slots): concatenating a common
+        term's long main posting list with a few delta postings would copy it on every query."""
         out = np.zeros(n_slots, dtype=np.float32)
+        ptr = self._m_ptr
         for tid in tids:
-            slots, w = self._postings(tid)
-            if len(slots):
-                out[slots] += np.float32(self.idf(tid)) * w
+            idf = np.float32(self.idf(tid))
+            if tid + 1 < len(ptr):
+                a, z = int(ptr[tid]), int(ptr[tid + 1])
+                if z > a:
+                    out[self._m_slots[a:z]] += idf * self._m_w[a:z]
+            delta = self._delta_postings(tid)
+            if delta is not None:
+                out[delta[0]] += idf * delta[1]
         upto = min(n_slots, self.n_slots)
         out[:upto][~self._alive[:upto]] = 0.0
         return out
