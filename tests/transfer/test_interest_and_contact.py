@@ -5,7 +5,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from kechuang.accounts.choices import Role
 from kechuang.notifications.models import Notification
+from kechuang.testing.factories import user_with_role
 from kechuang.transfer import services
 from kechuang.transfer.models import Deal, Interest
 
@@ -172,3 +174,27 @@ def test_inbox_shows_received_and_sent(client, enterprise_user, enterprise_org, 
     assert "收件箱里的意向" in client.get(reverse("transfer:interest-inbox")).content.decode()
     client.force_login(enterprise_user)
     assert "收件箱里的意向" in client.get(reverse("transfer:interest-inbox")).content.decode()
+
+
+def test_inbox_shows_pending_interests_first_and_the_totals(client, institute_user, monkeypatch, fields):
+    from kechuang.directory.models import Organization
+    from kechuang.testing.factories import OrganizationFactory
+    from kechuang.transfer import views
+    from kechuang.transfer.factories import make_achievement
+
+    monkeypatch.setattr(views, "INBOX_LIMIT", 2)
+    owner = Organization.objects.get(pk=institute_user.memberships.first().organization_id)
+    listing = make_achievement(owner)
+    codes, names = [], []
+    for i in range(3):
+        org = OrganizationFactory(name=f"意向测试企业{i}有限公司")
+        user = user_with_role(Role.ENTERPRISE, org, username=f"buyer{i}")
+        codes.append(services.interest_express(actor=user, listing=listing, organization=org, message="希望进一步洽谈技术许可。").code)
+        names.append(org.name)
+    # the newest is declined: it waits for nothing, so it drops below the two older pending ones
+    services.interest_decline(actor=institute_user, interest=Interest.objects.get(code=codes[2]), note="暂不考虑")
+    client.force_login(institute_user)
+    page = client.get(reverse("transfer:interest-inbox")).content.decode()
+    assert 'data-testid="received-total">3<' in page
+    assert page.count('data-testid="received-interest"') == 2
+    assert names[0] in page and names[1] in page and names[2] not in page

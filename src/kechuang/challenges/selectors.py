@@ -72,9 +72,15 @@ class Todo:
     kind: str = ""
 
 
-def work_queue(*, actor: Any) -> list[Todo]:
-    """What waits for this user: reviews, panels, awards, acceptances, tranche approvals, scoring."""
+def work_queue(*, actor: Any, limit: int | None = None) -> list[Todo]:
+    """What waits for this user: reviews, panels, awards, acceptances, tranche approvals, scoring.
+
+    With ``limit`` (the home panel shows five), it stops querying once it has that many."""
     items: list[Todo] = []
+
+    def full() -> bool:
+        return limit is not None and len(items) >= limit
+
     if perms.is_operator(actor):
         for c in Challenge.objects.filter(status=ChallengeStatus.SUBMITTED).exclude(created_by=actor)[:20]:
             items.append(Todo(_("审核榜单：%(t)s") % {"t": c.title}, reverse("challenges:challenge-detail", args=[c.code]),
@@ -82,18 +88,22 @@ def work_queue(*, actor: Any) -> list[Todo]:
         for c in Challenge.objects.filter(status=ChallengeStatus.CLOSED)[:20]:
             items.append(Todo(_("组建评审组：%(t)s") % {"t": c.title}, reverse("challenges:panel", args=[c.code]),
                               c.code, "panel"))
-        for c in Challenge.objects.filter(status=ChallengeStatus.REVIEWING)[:20]:
+        for c in Challenge.objects.filter(status=ChallengeStatus.REVIEWING).select_related("panel")[:20]:
             closed = hasattr(c, "panel") and c.panel.status == PanelStatus.CLOSED
             items.append(Todo((_("定榜：%(t)s") if closed else _("评审进行中：%(t)s")) % {"t": c.title},
                               reverse("challenges:panel", args=[c.code]), c.code, "award" if closed else "panel"))
         for m in Milestone.objects.filter(status=MilestoneStatus.ACCEPTED).select_related("award")[:20]:
             items.append(Todo(_("申请拨付：%(c)s 第 %(n)s 笔") % {"c": m.award.code, "n": m.sequence},
                               reverse("challenges:award-detail", args=[m.award.code]), m.code, "request"))
+    if full():
+        return items[:limit]
     if perms.may(actor, "approve_tranche"):
         for m in Milestone.objects.filter(status=MilestoneStatus.REQUESTED).exclude(requested_by=actor) \
                 .select_related("award")[:20]:
             items.append(Todo(_("审批拨付：%(c)s 第 %(n)s 笔") % {"c": m.award.code, "n": m.sequence},
                               reverse("challenges:award-detail", args=[m.award.code]), m.code, "approve"))
+    if full():
+        return items[:limit]
     orgs = perms.organizations_of(actor)
     if orgs:
         for m in Milestone.objects.filter(status=MilestoneStatus.DELIVERED, award__challenge__issuer_id__in=orgs) \
@@ -103,12 +113,14 @@ def work_queue(*, actor: Any) -> list[Todo]:
         for a in Award.objects.filter(status="signing", challenge__issuer_id__in=orgs)[:20]:
             items.append(Todo(_("签订任务书：%(c)s") % {"c": a.code}, reverse("challenges:award-detail", args=[a.code]),
                               a.code, "sign"))
+    if full():
+        return items[:limit]
     person = perms.expert_person(actor)
     if person is not None:
         for panel in Panel.objects.filter(members__expert=person, status=PanelStatus.OPEN).select_related("challenge"):
             items.append(Todo(_("评审：%(t)s") % {"t": panel.challenge.title},
                               reverse("challenges:panel", args=[panel.challenge.code]), panel.challenge.code, "score"))
-    return items
+    return items[:limit] if limit is not None else items
 
 
 # --- panel ---------------------------------------------------------------------------------------------

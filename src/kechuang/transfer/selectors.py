@@ -81,7 +81,7 @@ def review_queue() -> dict[str, list[Any]]:
     }
 
 
-BOARD_COLUMN_CARDS = 30
+BOARD_COLUMN_CARDS = 12
 BOARD_COLUMN_MAX = 600
 
 

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -721,6 +721,9 @@ class MatchingBoardView(LoginRequiredMixin, TemplateView):
         return context
 
 
+INBOX_LIMIT = 30
+
+
 class InterestInboxView(LoginRequiredMixin, TemplateView):
     template_name = "transfer/interest_inbox.html"
 
@@ -731,7 +734,15 @@ class InterestInboxView(LoginRequiredMixin, TemplateView):
         qs = selectors.interest_list(actor=user)
         received = qs.filter(Q(achievement__organization_id__in=orgs) | Q(demand__organization_id__in=orgs))
         sent = qs.filter(organization_id__in=orgs)
-        context.update(received=list(received[:200]), sent=list(sent[:200]))
+        # pending interests first (they wait for an answer), then the latest; each column shows its total
+        order = (Case(When(status=InterestStatus.PENDING, then=0), default=1), "-created_at", "-id")
+        context.update(
+            received=list(received.order_by(*order)[:INBOX_LIMIT]),
+            sent=list(sent.order_by(*order)[:INBOX_LIMIT]),
+            received_total=received.count(),
+            sent_total=sent.count(),
+            inbox_limit=INBOX_LIMIT,
+        )
         return context
 
 

@@ -2,8 +2,9 @@
 
 The command passes, in ``KC_LOAD_PLAN`` (a JSON file path), one entry per role: the session cookie of
 a user of that role and the main pages that role walks. Each simulated user takes a role (round
-robin) and walks its pages; a "trivial" user class fetches /healthz in the same run, so every page's
-speed can be compared with the server's floor.
+robin) and walks its pages; one "trivial" user fetches /healthz in the same run, so every page's
+speed can be compared with the server's floor. With ``--users N`` there are N - 1 role users: give at
+least one per role (8 for the seven roles).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class RoleUser(HttpUser):
 
 
 class TrivialUser(HttpUser):
-    weight = 1
+    fixed_count = 1  # always exactly one, however few users the run has, so every run has its floor
     wait_time = between(0.05, 0.2)
 
     @task
