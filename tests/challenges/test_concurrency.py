@@ -3,42 +3,18 @@ locks). Each thread has its own database connection; a barrier releases them tog
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from kechuang.challenges import services
 from kechuang.challenges.models import Milestone, TranchePayment
 from kechuang.ledger.models import JournalEntry
 from kechuang.ledger.reconcile import reconcile
+from kechuang.testing.concurrency import concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def concurrently(count: int, fn: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = fn(index)
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
 
 
 def outcome(results: list[Any]) -> Counter:
@@ -68,16 +44,18 @@ def test_ten_concurrent_payments_of_one_tranche_post_exactly_once(requested, ope
     assert reconcile().ok
 
 
-def test_the_next_tranche_paid_while_the_first_is_being_paid_keeps_the_order(requested, award, institute_user,
-                                                                             enterprise_user, operator, operator2,
-                                                                             leader):
+def test_the_next_tranche_paid_while_the_first_is_being_paid_keeps_the_order(
+    requested, award, institute_user, enterprise_user, operator, operator2, leader
+):
     second = award.milestones.get(sequence=2)
     # the second tranche forced to "requested" while the first is being paid at the same moment
     Milestone.objects.filter(pk=second.pk).update(status="requested", requested_by=operator)
 
     def pay(i: int) -> Any:
         target = requested if i % 2 == 0 else second
-        return services.tranche_pay(actor=operator2 if i < 2 else leader, milestone=Milestone.objects.get(pk=target.pk))
+        return services.tranche_pay(
+            actor=operator2 if i < 2 else leader, milestone=Milestone.objects.get(pk=target.pk)
+        )
 
     results = concurrently(4, pay)
     paid = set(TranchePayment.objects.values_list("milestone__sequence", flat=True))

@@ -8,11 +8,10 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 from ledger_helpers import balance, fund, open_account
 
 from kechuang.ledger import retry
@@ -21,31 +20,9 @@ from kechuang.ledger.choices import AccountKind, HoldStatus
 from kechuang.ledger.errors import HoldNotActive, IdempotencyConflict, InsufficientFunds
 from kechuang.ledger.models import Account, Hold, JournalEntry, Posting
 from kechuang.ledger.reconcile import reconcile
+from kechuang.testing.concurrency import concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def concurrently(count: int, fn: Callable[[int], Any]) -> list[Any]:
-    """Run ``fn(i)`` in ``count`` threads started together; each result is the return value or the error."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = fn(index)
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
 
 
 def kinds(results: list[Any]) -> Counter:
@@ -61,22 +38,33 @@ def funded(transactional_db):
 
 def test_g1_fifty_concurrent_spends_of_a_tenth_succeed_exactly_ten_times(funded):
     def spend(i: int) -> ledger.PostingResult:
-        return ledger.post(actor=None, idempotency_key=f"g1:{i}", memo="并发支出", kind="test.spend",
-                           lines=[ledger.debit("a", 1_000), ledger.credit("sink", 1_000)])
+        return ledger.post(
+            actor=None,
+            idempotency_key=f"g1:{i}",
+            memo="并发支出",
+            kind="test.spend",
+            lines=[ledger.debit("a", 1_000), ledger.credit("sink", 1_000)],
+        )
 
     results = concurrently(50, spend)
     assert kinds(results) == {"ok": 10, "InsufficientFunds": 40}
     assert all("余额不足" in r.messages[0] for r in results if isinstance(r, InsufficientFunds))
     assert balance("a") == 0 and balance("sink") == 10_000
-    assert sorted(r.balance_after("a") for r in results if isinstance(r, ledger.PostingResult)) == \
-        list(range(0, 10_000, 1_000))
+    assert sorted(r.balance_after("a") for r in results if isinstance(r, ledger.PostingResult)) == list(
+        range(0, 10_000, 1_000)
+    )
     assert reconcile().ok
 
 
 def test_g2_twenty_concurrent_retries_of_one_key_post_one_entry_and_get_identical_answers(funded):
     def retry_storm(_i: int) -> ledger.PostingResult:
-        return ledger.post(actor=None, idempotency_key="g2:order-1", memo="重复提交", kind="test.spend",
-                           lines=[ledger.debit("a", 1_234), ledger.credit("sink", 1_234)])
+        return ledger.post(
+            actor=None,
+            idempotency_key="g2:order-1",
+            memo="重复提交",
+            kind="test.spend",
+            lines=[ledger.debit("a", 1_234), ledger.credit("sink", 1_234)],
+        )
 
     results = concurrently(20, retry_storm)
     assert kinds(results) == {"ok": 20}
@@ -92,8 +80,13 @@ def test_g3_one_key_raced_with_two_different_amounts_posts_once_and_refuses_the_
     amounts = [1_000, 1_200] * 5
 
     def race(i: int) -> ledger.PostingResult:
-        return ledger.post(actor=None, idempotency_key="g3:order", memo="同键不同额", kind="test.spend",
-                           lines=[ledger.debit("a", amounts[i]), ledger.credit("sink", amounts[i])])
+        return ledger.post(
+            actor=None,
+            idempotency_key="g3:order",
+            memo="同键不同额",
+            kind="test.spend",
+            lines=[ledger.debit("a", amounts[i]), ledger.credit("sink", amounts[i])],
+        )
 
     results = concurrently(10, race)
     assert JournalEntry.objects.filter(kind="test.spend").count() == 1
@@ -110,13 +103,15 @@ def test_g3_one_key_raced_with_two_different_amounts_posts_once_and_refuses_the_
 
 def test_g4_a_hold_captured_and_voided_at_the_same_time_ends_exactly_once(funded):
     for round_number in range(15):
-        placed = ledger.hold_place(actor=None, idempotency_key=f"g4:hold:{round_number}", account="a",
-                                   amount_fen=300)
+        placed = ledger.hold_place(
+            actor=None, idempotency_key=f"g4:hold:{round_number}", account="a", amount_fen=300
+        )
 
         def act(i: int, hold: str = placed.hold_uuid, n: int = round_number) -> ledger.PostingResult:
             if i == 0:
-                return ledger.hold_capture(actor=None, idempotency_key=f"g4:capture:{n}", hold=hold,
-                                           destination="sink", memo="核销")
+                return ledger.hold_capture(
+                    actor=None, idempotency_key=f"g4:capture:{n}", hold=hold, destination="sink", memo="核销"
+                )
             return ledger.hold_void(actor=None, idempotency_key=f"g4:void:{n}", hold=hold, reason="取消")
 
         results = concurrently(2, act)
@@ -145,8 +140,14 @@ def test_crossing_transfers_never_deadlock_because_rows_are_locked_in_key_order(
         done = 0
         for n in range(30):
             source, destination = rng.sample(codes, 2)
-            ledger.transfer(actor=None, idempotency_key=f"cross:{i}:{n}", source=source, destination=destination,
-                            amount_fen=rng.randint(1, 500), memo="交叉划转")
+            ledger.transfer(
+                actor=None,
+                idempotency_key=f"cross:{i}:{n}",
+                source=source,
+                destination=destination,
+                amount_fen=rng.randint(1, 500),
+                memo="交叉划转",
+            )
             done += 1
         return done
 
@@ -209,8 +210,14 @@ def test_reconciliation_sees_a_consistent_snapshot_while_postings_run(transactio
     def poster() -> int:
         n = 0
         while not stop.is_set() and n < 150:
-            ledger.transfer(actor=None, idempotency_key=f"snap:{n}", source="r1", destination="r2", amount_fen=7,
-                            memo="对账期间记账")
+            ledger.transfer(
+                actor=None,
+                idempotency_key=f"snap:{n}",
+                source="r1",
+                destination="r2",
+                amount_fen=7,
+                memo="对账期间记账",
+            )
             n += 1
         return n
 

@@ -3,42 +3,18 @@ exactly one succeeds, the other gets a clean "该房源在此期间已被预订"
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
 from spaces_helpers import days
 
 from kechuang.spaces import services
 from kechuang.spaces.choices import LeaseStatus, ReservationStatus, UnitStatus
 from kechuang.spaces.models import Lease, Reservation, SpaceUnit
+from kechuang.testing.concurrency import concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def concurrently(count: int, fn: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = fn(index)
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
 
 
 def _split(results: list[Any], kind: type) -> tuple[list[Any], list[Any]]:
