@@ -21,7 +21,7 @@ def test_a_remembered_answer_equals_the_engine_and_callers_cannot_spoil_it(enter
     fresh = engine.recommend(doc, k=5, kinds=("achievement",), allowed=allowed)
     first = matching.recommend(engine, doc, k=5, kinds=("achievement",), allowed=allowed)
     assert [(h.id, h.score, h.matched_terms) for h in first] == [(h.id, h.score, h.matched_terms) for h in fresh]
-    first[0].matched_terms.clear()  # what _materialize does to the hits it is given
+    first[0].matched_terms.clear()  # what materialize does to the hits it is given
     first[0].reasons[0].detail["terms"] = ["改写"]
     again = matching.recommend(engine, doc, k=5, kinds=("achievement",), allowed=allowed)
     assert [(h.id, h.matched_terms) for h in again] == [(h.id, h.matched_terms) for h in fresh]

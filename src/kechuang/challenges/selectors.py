@@ -211,23 +211,23 @@ def candidate_solvers(*, actor: Any, challenge: Challenge, k: int = 6) -> Candid
     (institutes and enterprises) whose profile fits, the achievements behind them, and experts. Every hit
     is re-read under the user's visibility (RELIABILITY B5); the issuer itself is left out."""
     from kechuang.transfer import matching
-    from kechuang.transfer.selectors import _Context, _materialize
+    from kechuang.transfer.selectors import MatchContext, materialize
 
     try:
         engine = matching.get_engine()
-        ctx = _Context.load()
+        ctx = MatchContext.load()
         doc = challenge_document(challenge, ctx.taxonomy)
         allowed = matching.allowed_for(actor)
         source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"
         own = frozenset({challenge.issuer_id})
         out = Candidates()
         hits = matching.recommend(engine, doc, k=k + 4, kinds=("organization",), allowed=allowed)
-        out.organizations = [m for m in _materialize(actor, hits, source_text=source, ctx=ctx)
+        out.organizations = [m for m in materialize(actor, hits, source_text=source, ctx=ctx)
                              if m.obj.pk != challenge.issuer_id][:k]
         hits = matching.recommend(engine, doc, k=k + 4, kinds=("achievement",), allowed=allowed)
-        out.achievements = _materialize(actor, hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
+        out.achievements = materialize(actor, hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
         hits = matching.recommend(engine, doc, k=k, kinds=("expert",), allowed=allowed)
-        out.experts = _materialize(actor, hits, source_text=source, ctx=ctx)[:k]
+        out.experts = materialize(actor, hits, source_text=source, ctx=ctx)[:k]
         return out
     except Exception:  # recommendations must never take the page down
         logger.exception("challenge recommendations failed")

@@ -153,7 +153,7 @@ class Match:
 
 
 @dataclass
-class _Context:
+class MatchContext:
     """Per-request lookups shared by several recommendation calls (one matching board, one page)."""
 
     field_names: dict[str, str]
@@ -161,7 +161,7 @@ class _Context:
     taxonomy: Any
 
     @classmethod
-    def load(cls) -> _Context:
+    def load(cls) -> MatchContext:
         return cls(
             dict(TechnologyField.objects.values_list("code", "name")),
             dict(Park.objects.values_list("code", "name")),
@@ -221,14 +221,14 @@ def _clean_terms(terms: list[str], display: frozenset[str]) -> list[str]:
     return kept
 
 
-def _materialize(
+def materialize(
     actor: Any,
     hits: list[Any],
     *,
     highlight_terms: bool = False,
     exclude_orgs: frozenset[int] = frozenset(),
     source_text: str = "",
-    ctx: _Context | None = None,
+    ctx: MatchContext | None = None,
     objects: dict[str, dict[int, Any]] | None = None,
 ) -> list[Match]:
     """Hits → matches, dropping anything the user may not see (re-checked in the database).
@@ -239,7 +239,7 @@ def _materialize(
         objects = _visible_hit_objects(actor, hits)
     if not hits:
         return []
-    ctx = ctx or _Context.load()
+    ctx = ctx or MatchContext.load()
     field_names, park_names = ctx.field_names, ctx.park_names
     display = _display_terms(source_text)
     out: list[Match] = []
@@ -288,7 +288,7 @@ def search(*, actor: Any, query: str, kinds: list[str] | None = None, k: int = 3
     kinds = [kd for kd in (kinds or SEARCH_KINDS) if kd in SEARCH_KINDS]
     engine = matching.get_engine()
     hits = engine.search(query, k=k, kinds=kinds, allowed=matching.allowed_for(actor))
-    return _materialize(actor, hits, highlight_terms=True, source_text=query)
+    return materialize(actor, hits, highlight_terms=True, source_text=query)
 
 
 @dataclass
@@ -299,17 +299,17 @@ class Recommendations:
 
 
 def demand_recommendations(
-    *, actor: Any, demand: Demand, k: int = 8, people: bool = True, ctx: _Context | None = None
+    *, actor: Any, demand: Demand, k: int = 8, people: bool = True, ctx: MatchContext | None = None
 ) -> Recommendations:
     """For a demand: the best achievements, the institutes behind them, and experts; with reasons."""
     engine = matching.get_engine()
-    ctx = ctx or _Context.load()
+    ctx = ctx or MatchContext.load()
     doc = matching.document_for(demand, ctx.taxonomy)
     allowed = matching.allowed_for(actor)
     own = frozenset({demand.organization_id})
     hits = matching.recommend(engine, doc, k=k + 5, kinds=("achievement",), allowed=allowed)
     source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"
-    achievements = _materialize(actor, hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
+    achievements = materialize(actor, hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
     if not people:
         return Recommendations(primary=achievements, organizations=[], experts=[])
     institutes: dict[int, Match] = {}
@@ -327,7 +327,7 @@ def demand_recommendations(
     )
     organizations = [m for pk, m in institutes.items() if pk in visible_orgs][:5]
     expert_hits = matching.recommend(engine, doc, k=5, kinds=("expert",), allowed=allowed)
-    experts = _materialize(actor, expert_hits, source_text=source, ctx=ctx)
+    experts = materialize(actor, expert_hits, source_text=source, ctx=ctx)
     return Recommendations(primary=achievements, organizations=organizations, experts=experts)
 
 
@@ -335,13 +335,13 @@ def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int 
     """For an achievement: enterprises most likely to want it — those with related demands first, then
     enterprises whose fields and profile fit."""
     engine = matching.get_engine()
-    ctx = _Context.load()
+    ctx = MatchContext.load()
     doc = matching.document_for(achievement, ctx.taxonomy)
     allowed = matching.allowed_for(actor)
     own = frozenset({achievement.organization_id})
     demand_hits = matching.recommend(engine, doc, k=k + 5, kinds=("demand",), allowed=allowed)
     source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"
-    demands = _materialize(actor, demand_hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
+    demands = materialize(actor, demand_hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
     enterprises: dict[int, Match] = {}
     for match in demands:
         org = match.obj.organization
@@ -352,7 +352,7 @@ def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int 
                 kind="organization", obj=org, score=match.score, reasons=match.reasons, via=[match.obj]
             )
     org_hits = matching.recommend(engine, doc, k=20, kinds=("organization",), allowed=allowed)
-    for match in _materialize(actor, org_hits, source_text=source, ctx=ctx):
+    for match in materialize(actor, org_hits, source_text=source, ctx=ctx):
         org = match.obj
         if org.kind != OrganizationKind.ENTERPRISE or org.pk in enterprises or org.pk in own:
             continue
@@ -382,7 +382,7 @@ def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3)
         )
         .order_by("-published_at", "-id")[:limit]
     )
-    ctx = _Context.load()
+    ctx = MatchContext.load()
     engine = matching.get_engine()
     allowed = matching.allowed_for(actor)
     plans = []
@@ -394,7 +394,7 @@ def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3)
     objects = _visible_hit_objects(actor, [hit for _, _, hits in plans for hit in hits])
     rows = []
     for demand, doc, hits in plans:
-        candidates = _materialize(
+        candidates = materialize(
             actor,
             hits,
             exclude_orgs=frozenset({demand.organization_id}),
