@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import factory.random
 import pytest
 
 # Test modules are imported by path (--import-mode=importlib), so two folders may hold files of the
@@ -30,6 +31,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _same_fake_data_every_run(request: pytest.FixtureRequest) -> None:
+    """Factories draw their random names and sentences from a seed fixed per test, so a test sees the
+    same fixture text on every run and in either pass, whatever ran before it."""
+    factory.random.reseed_random(f"kechuang:{request.node.nodeid}")
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ def _ids(hits):
 
 def test_a_new_listing_is_searchable_at_once(institute_org, operator, institute_user, fields):
     engine = matching.get_engine()
-    assert engine.search("太赫兹成像安检", k=5) == []
+    # nothing about terahertz is listed yet (other fixtures' names may share a single character)
+    assert not [h for h in engine.search("太赫兹成像安检", k=5) if h.kind == "achievement"]
     a = make_achievement(
         institute_org,
         status="submitted",

@@ -86,7 +86,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.Faker("name", locale="zh_CN")
-    password = factory.PostGenerationMethodCall("set_password", "Kechuang-Test-2026")
+    password = factory.django.Password("Kechuang-Test-2026")  # hashed at build: no second save
 
 
 def user_with_role(role: str | None, organization: Organization | None = None, *, admin: bool = True,
