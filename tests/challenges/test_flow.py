@@ -34,6 +34,11 @@ def test_operator_rejects_with_a_reason_and_the_reason_is_required(enterprise_us
     assert "reason" in error.value.message_dict
     rejected = services.challenge_review(actor=operator, challenge=challenge, approve=False, reason="指标不清")
     assert rejected.status == ChallengeStatus.REJECTED and rejected.status_reason == "指标不清"
+    # the issuer revises and resubmits; the reason is cleared and the operators review it again
+    services.challenge_update(actor=enterprise_user, challenge=rejected, indicators="单帧时延 ≤ 20 ms；准确率 ≥ 95%。")
+    again = services.challenge_submit(actor=enterprise_user, challenge=rejected)
+    assert again.status == ChallengeStatus.SUBMITTED and again.status_reason == ""
+    assert services.challenge_review(actor=operator, challenge=again, approve=True).status == ChallengeStatus.PUBLISHED
 
 
 def test_operator_cannot_review_a_challenge_they_drafted(operator, district_office):

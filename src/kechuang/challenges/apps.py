@@ -14,9 +14,11 @@ class ChallengesConfig(AppConfig):
 
         from .demo import make_demo_challenges
         from .home import challenge_home_panel
+        from .matching import register as register_index_source
         from .reconcile import register
 
         register()
+        register_index_source()
         register_navigation(NavItem("challenges:home", _("揭榜挂帅"), frozenset()))
         register_home_panel(challenge_home_panel)
         register_demo_generator("challenges.challenges", make_demo_challenges)

@@ -11,8 +11,9 @@ class IssuerKind(models.TextChoices):
 
 class ChallengeStatus(models.TextChoices):
     """draft → submitted → (operator review) → published (公示/揭榜中) → closed (截止报名) → reviewing
-    (专家评审) → awarded (已定榜) → in_progress (攻关中) → completed (验收结题); withdrawn and rejected end
-    it early, each with a reason."""
+    (专家评审) → awarded (已定榜) → in_progress (攻关中) → completed (验收结题); withdrawn ends it early with
+    a reason; rejected (未通过审核) carries the operator's reason back to the issuer, who may revise the
+    challenge and submit it again."""
 
     DRAFT = "draft", _("草稿")
     SUBMITTED = "submitted", _("待审核")

@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from kechuang.core import audit
@@ -169,6 +170,11 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
     through.objects.bulk_create([through(challenge_id=saved[c.code].pk, technologyfield_id=f.pk)
                                  for c, _s, fs in challenges for f in fs], batch_size=2000)
     counts["榜单"] = len(challenges)
+    # public challenges join the matching index (site search, 可揭榜的榜单); their vectors follow
+    from kechuang.transfer import matching
+
+    Challenge.objects.filter(pk__in=[c.pk for c in saved.values()]).update(index_version=matching.bump_version())
+    transaction.on_commit(matching.enqueue_missing)
 
     # applications
     applications: list[Application] = []

@@ -89,6 +89,10 @@ class Challenge(models.Model):
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
     awarded_at = models.DateTimeField(_("定榜时间"), null=True, blank=True)
+    # the matching index version at this challenge's last indexable change (kechuang.transfer.matching)
+    index_version = models.BigIntegerField(_("索引版本"), default=0, db_index=True, editable=False)
+
+    KIND = "challenge"  # its kind in the matching index: public challenges are searchable
 
     class Meta:
         verbose_name = _("榜单")

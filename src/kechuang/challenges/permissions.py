@@ -216,7 +216,8 @@ def can_create_challenge(user: Any, organization: Any = None) -> bool:
 
 
 def can_edit_challenge(user: Any, challenge: Challenge) -> bool:
-    if challenge.status != ChallengeStatus.DRAFT:
+    """Drafts, and challenges the operators sent back (未通过审核), which the issuer revises and resubmits."""
+    if challenge.status not in (ChallengeStatus.DRAFT, ChallengeStatus.REJECTED):
         return False
     return is_operator(user) or (Role.ENTERPRISE in _roles(user) and is_issuer_member(user, challenge))
 

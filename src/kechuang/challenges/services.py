@@ -39,8 +39,10 @@ from kechuang.ledger.choices import AccountKind
 from kechuang.ledger.models import Account, JournalEntry
 from kechuang.ledger.retry import atomic_with_retry
 
+from . import notify
 from . import permissions as perms
 from .choices import (
+    PUBLIC_STATUSES,
     ApplicationStatus,
     AwardStatus,
     ChallengeStatus,
@@ -129,6 +131,13 @@ def next_code(prefix: str, *, width: int = 4, year: int | None = None) -> str:
     return f"{prefix}-{year}-{last:0{width}d}"
 
 
+def _index_changed(challenge: Challenge) -> None:
+    """The challenge entered or left the public matching index (site search, 可揭榜的榜单)."""
+    from kechuang.transfer import matching
+
+    matching.object_changed(challenge, public=challenge.status in PUBLIC_STATUSES)
+
+
 def _lock_challenge(challenge: Challenge) -> Challenge:
     return Challenge.objects.select_for_update().get(pk=challenge.pk)
 
@@ -212,7 +221,7 @@ def challenge_create(*, actor: Any, issuer: Organization, title: str, problem: s
 @atomic_with_retry
 def challenge_update(*, actor: Any, challenge: Challenge, **data: Any) -> Challenge:
     challenge = _lock_challenge(challenge)
-    _require(perms.can_edit_challenge(actor, challenge), _("只有发榜单位或运营人员可以修改草稿状态的榜单。"))
+    _require(perms.can_edit_challenge(actor, challenge), _("只有发榜单位或运营人员可以修改草稿或被退回的榜单。"))
     fields = data.pop("fields", None)
     unknown = set(data) - set(_CHALLENGE_TEXT) - {"issuer_fen", "subsidy_fen", "deadline", "max_winners"}
     if unknown:
@@ -234,11 +243,12 @@ def challenge_update(*, actor: Any, challenge: Challenge, **data: Any) -> Challe
 def challenge_submit(*, actor: Any, challenge: Challenge) -> Challenge:
     """Send the draft to the operators for review (发榜审核)."""
     challenge = _lock_challenge(challenge)
-    _require(perms.can_submit_challenge(actor, challenge), _("只有发榜单位或运营人员可以提交草稿状态的榜单。"))
+    _require(perms.can_submit_challenge(actor, challenge), _("只有发榜单位或运营人员可以提交草稿或被退回的榜单。"))
     if challenge.deadline <= timezone.localdate():
         raise ValidationError({"deadline": _("揭榜截止日期已过，请先修改。")})
     challenge.status, challenge.submitted_at, challenge.status_reason = ChallengeStatus.SUBMITTED, timezone.now(), ""
     challenge.save(update_fields=["status", "submitted_at", "status_reason", "updated_at"])
+    notify.challenge_submitted(challenge)
     audit.record("challenges.challenge.submit", actor=actor, obj=challenge)
     return challenge
 
@@ -261,6 +271,9 @@ def challenge_review(*, actor: Any, challenge: Challenge, approve: bool, reason:
     else:
         challenge.status, challenge.status_reason = ChallengeStatus.REJECTED, reason
     challenge.save(update_fields=["status", "reviewed_by", "published_at", "status_reason", "updated_at"])
+    if approve:
+        _index_changed(challenge)
+    notify.challenge_reviewed(challenge, approved=approve)
     audit.record("challenges.challenge.publish" if approve else "challenges.challenge.reject", actor=actor,
                  obj=challenge, detail={"reason": reason})
     return challenge
@@ -272,10 +285,15 @@ def challenge_withdraw(*, actor: Any, challenge: Challenge, reason: str) -> Chal
     _require(perms.can_withdraw_challenge(actor, challenge),
              _("只有发榜单位或运营人员可以撤回尚未截止报名的榜单。"))
     reason = _text(reason, "reason", _("撤回原因"), 500)
+    was_public = challenge.status in PUBLIC_STATUSES
     challenge.status, challenge.status_reason = ChallengeStatus.WITHDRAWN, reason
     challenge.save(update_fields=["status", "status_reason", "updated_at"])
-    Application.objects.filter(challenge=challenge, status=ApplicationStatus.SUBMITTED).update(
+    if was_public:
+        _index_changed(challenge)
+    pending = list(Application.objects.filter(challenge=challenge, status=ApplicationStatus.SUBMITTED))
+    Application.objects.filter(pk__in=[a.pk for a in pending]).update(
         status=ApplicationStatus.NOT_CHOSEN, decision_reason=_("榜单已撤回：%(r)s") % {"r": reason})
+    notify.challenge_withdrawn(challenge, pending)
     audit.record("challenges.challenge.withdraw", actor=actor, obj=challenge, detail={"reason": reason})
     return challenge
 
@@ -326,6 +344,7 @@ def application_submit(*, actor: Any, challenge: Challenge, organization: Organi
         milestones=milestones, budget_fen=budget_fen, submitted_by=_user(actor))
     application.co_applicants.set(co)
     application.team_members.set(list(team_members))
+    notify.application_submitted(application)
     audit.record("challenges.application.submit", actor=actor, obj=application,
                  detail={"challenge": challenge.code, "budget_fen": budget_fen})
     return application
@@ -412,6 +431,7 @@ def panel_build(*, actor: Any, challenge: Challenge, experts: Sequence[Person],
                                             "不能参加评审：%(names)s") % {"names": "、".join(conflicted)}})
     panel = Panel.objects.create(challenge=challenge, criteria=_criteria(criteria), created_by=_user(actor))
     PanelMember.objects.bulk_create([PanelMember(panel=panel, expert=p) for p in experts])
+    notify.panel_invited(panel, experts)
     challenge.status = ChallengeStatus.REVIEWING
     challenge.save(update_fields=["status", "updated_at"])
     audit.record("challenges.panel.build", actor=actor, obj=panel,
@@ -578,6 +598,7 @@ def challenge_award(*, actor: Any, challenge: Challenge, winners: Sequence[Appli
         application.save(update_fields=["status", "decision_reason"])
     challenge.status, challenge.awarded_at, challenge.fund_account = ChallengeStatus.AWARDED, timezone.now(), fund
     challenge.save(update_fields=["status", "awarded_at", "fund_account", "updated_at"])
+    notify.decided(challenge, pool.values())
     audit.record("challenges.challenge.award", actor=actor, obj=challenge,
                  detail={"awards": [(a.code, a.amount_fen) for a in awards], "applications": count})
     return awards
@@ -645,6 +666,7 @@ def milestone_deliver(*, actor: Any, milestone: Milestone, note: str) -> Milesto
     milestone.status, milestone.delivery_note = MilestoneStatus.DELIVERED, note
     milestone.delivered_by, milestone.delivered_at = _user(actor), timezone.now()
     milestone.save(update_fields=["status", "delivery_note", "delivered_by", "delivered_at"])
+    notify.milestone_delivered(milestone)
     audit.record("challenges.milestone.deliver", actor=actor, obj=milestone)
     return milestone
 
@@ -662,6 +684,7 @@ def milestone_accept(*, actor: Any, milestone: Milestone, approve: bool = True, 
         milestone.status = MilestoneStatus.PLANNED
         milestone.delivery_note = f"{milestone.delivery_note}\n【退回】{note}"[:3000]
     milestone.save(update_fields=["status", "accepted_by", "accepted_at", "delivery_note"])
+    notify.milestone_answered(milestone, approved=approve)
     audit.record("challenges.milestone.accept" if approve else "challenges.milestone.return", actor=actor,
                  obj=milestone, detail={"note": note})
     return milestone
@@ -679,6 +702,7 @@ def tranche_request(*, actor: Any, milestone: Milestone) -> Milestone:
     milestone.status, milestone.requested_by, milestone.requested_at = (
         MilestoneStatus.REQUESTED, _user(actor), timezone.now())
     milestone.save(update_fields=["status", "requested_by", "requested_at"])
+    notify.tranche_requested(milestone, actor)
     audit.record("challenges.tranche.request", actor=actor, obj=milestone, detail={"amount_fen": milestone.amount_fen})
     return milestone
 
@@ -722,6 +746,7 @@ def tranche_pay(*, actor: Any, milestone: Milestone) -> TranchePayment:
     payment.save(update_fields=["entry"])
     milestone.status = MilestoneStatus.PAID
     milestone.save(update_fields=["status"])
+    notify.tranche_paid(milestone)
     if not award.milestones.exclude(status=MilestoneStatus.PAID).exists():
         award.status, award.accepted_at = AwardStatus.ACCEPTED, timezone.now()
         award.save(update_fields=["status", "accepted_at"])

@@ -14,6 +14,21 @@ from kechuang.core import audit
 from .models import Notification
 
 
+def organization_members(*organization_ids: int | None) -> Any:
+    """Active users acting for any of these organizations (the usual recipients of a module's news)."""
+    from django.contrib.auth import get_user_model
+
+    ids = [i for i in organization_ids if i]
+    return get_user_model().objects.filter(memberships__organization_id__in=ids, is_active=True).distinct()
+
+
+def role_holders(role: str) -> Any:
+    """Active users holding a role (a group), e.g. every operator."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(groups__name=role, is_active=True).distinct()
+
+
 def notification_send(
     *, recipients: Iterable[Any], kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""
 ) -> list[Notification]:

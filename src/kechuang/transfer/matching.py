@@ -1,8 +1,9 @@
 """The platform's side of matching: one process-wide :class:`matchcore.Engine`, kept in step with the
 database, and the visibility rules wrapped around every search and recommendation.
 
-* Documents: published achievements and demands, organizations, and experts. Taxonomy names and
-  keywords go into the segmenter's dictionary before anything is indexed.
+* Documents: published achievements and demands, organizations, and experts, plus what other modules
+  register as an :class:`IndexSource` (public challenges). Taxonomy names and keywords go into the
+  segmenter's dictionary before anything is indexed.
 * Freshness: every listing change bumps ``MatchIndexState.version`` and stamps the listing with it
   (in the service's transaction). Before it searches, a process compares the stored version with the
   one it loaded (one cheap query) and loads only what changed since. A new listing is therefore
@@ -21,7 +22,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,10 +105,16 @@ def deferred() -> Iterator[None]:
 
 def listing_changed(listing: Achievement | Demand) -> None:
     """Called by services (inside their transaction) whenever a listing's indexable state changes."""
+    object_changed(listing, public=listing.status in _public_statuses(type(listing)))
+
+
+def object_changed(obj: Any, *, public: bool) -> None:
+    """Stamp an indexed object (a listing, or a registered source's row) with a new index version in
+    the caller's transaction; after commit this process refreshes and, if it is public, its vector is
+    queued. ``public`` says whether the object belongs in the index now."""
     version = bump_version()
-    type(listing).objects.filter(pk=listing.pk).update(index_version=version)
-    doc_id = doc_id_for(listing)
-    public = listing.status in _public_statuses(type(listing))
+    type(obj).objects.filter(pk=obj.pk).update(index_version=version)
+    doc_id = doc_id_for(obj)
     pending = getattr(_deferral, "ids", None)
     if pending is not None:
         if public:
@@ -189,6 +196,42 @@ class Taxonomy:
         ):
             words.update(w for w in (keywords or "").split() if len(w) > 1)
         return sorted(w for w in words if w and len(w) <= 20)
+
+
+@dataclass(frozen=True)
+class IndexSource:
+    """A kind of document another module puts in the index (challenges register one), so that the
+    index need not import that module.
+
+    ``model`` has ``KIND`` and an ``index_version`` column (stamped through :func:`object_changed`);
+    ``public`` selects the rows that belong in the index; ``documents(queryset, taxonomy)`` turns rows
+    into engine documents and their :class:`DocMeta`; ``visible(actor)`` is the queryset of rows the
+    actor may open, re-checked before any hit is shown; ``announce(doc_id)`` (optional) tells owners of
+    strong counterparts once the document's vector is stored, returning how many it told.
+    """
+
+    kind: str
+    label: Any
+    model: type
+    public: Q
+    documents: Callable[[Any, Taxonomy], tuple[list[Any], dict[str, DocMeta]]]
+    visible: Callable[[Any], Any]
+    announce: Callable[[str], int] | None = None
+
+
+_sources: dict[str, IndexSource] = {}
+
+
+def register_index_source(source: IndexSource) -> None:
+    _sources[source.kind] = source
+
+
+def index_source(kind: str) -> IndexSource | None:
+    return _sources.get(kind)
+
+
+def index_sources() -> tuple[IndexSource, ...]:
+    return tuple(_sources.values())
 
 
 def _cap(text: str) -> str:
@@ -392,6 +435,10 @@ def _build() -> None:
         d, m = _listing_rows(model, model.objects.filter(status__in=statuses), tax)
         docs += d
         meta.update(m)
+    for source in index_sources():
+        d, m = source.documents(source.model.objects.filter(source.public), tax)
+        docs += d
+        meta.update(m)
     for loader in (_organization_documents, _expert_documents):
         d, m = loader(tax)
         docs += d
@@ -431,6 +478,15 @@ def _apply_changes(since: int) -> None:
         idx.meta.update(meta)
         for pk in changed.exclude(status__in=statuses).values_list("pk", flat=True):
             doc_id = f"{model.KIND}:{pk}"
+            engine.remove(doc_id)
+            idx.meta.pop(doc_id, None)
+    for source in index_sources():
+        changed = source.model.objects.filter(index_version__gt=since)
+        docs, meta = source.documents(changed.filter(source.public), tax)
+        engine.upsert_many(docs)
+        idx.meta.update(meta)
+        for pk in changed.exclude(source.public).values_list("pk", flat=True):
+            doc_id = f"{source.kind}:{pk}"
             engine.remove(doc_id)
             idx.meta.pop(doc_id, None)
     _load_vectors(engine, ListingVector.objects.filter(version__gt=since))
@@ -511,6 +567,10 @@ def _documents_by_id(doc_ids: Iterable[str]) -> list[Any]:
         if model.KIND in wanted:
             qs = model.objects.filter(pk__in=wanted[model.KIND], status__in=_public_statuses(model))
             docs += _listing_rows(model, qs, tax)[0]
+    for source in index_sources():
+        if source.kind in wanted:
+            qs = source.model.objects.filter(source.public, pk__in=wanted[source.kind])
+            docs += source.documents(qs, tax)[0]
     if "organization" in wanted:
         docs += _organization_documents(tax, wanted["organization"])[0]
     if "expert" in wanted:

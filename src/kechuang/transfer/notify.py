@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kechuang.accounts.choices import Role
-from kechuang.notifications.services import notification_send
+from kechuang.notifications.services import notification_send, organization_members, role_holders
 
 from .models import Achievement, Deal, Demand, Interest
 
 
-def _members(*organization_ids: int | None) -> Any:
-    ids = [i for i in organization_ids if i]
-    return get_user_model().objects.filter(memberships__organization_id__in=ids, is_active=True).distinct()
-
-
 def _operators() -> Any:
-    return get_user_model().objects.filter(groups__name=Role.OPERATOR, is_active=True).distinct()
+    return role_holders(Role.OPERATOR)
 
 
 def _url(listing: Achievement | Demand) -> str:
@@ -50,7 +44,7 @@ def listing_reviewed(listing: Achievement | Demand, *, approved: bool, note: str
     else:
         title = _("您的%(what)s“%(title)s”被退回修改") % {"what": _what(listing), "title": listing.title}
     notification_send(
-        recipients=_members(listing.organization_id),
+        recipients=organization_members(listing.organization_id),
         kind="transfer.reviewed",
         title=title,
         body=note or "",
@@ -61,7 +55,7 @@ def listing_reviewed(listing: Achievement | Demand, *, approved: bool, note: str
 def interest_expressed(interest: Interest) -> None:
     listing = interest.listing
     notification_send(
-        recipients=_members(listing.organization_id),
+        recipients=organization_members(listing.organization_id),
         kind="transfer.interest",
         title=_("%(org)s 对“%(title)s”表达了意向")
         % {"org": interest.organization.name, "title": listing.title},
@@ -77,7 +71,7 @@ def interest_answered(interest: Interest) -> None:
     else:
         title = _("“%(title)s”的发布方婉拒了您的意向") % {"title": listing.title}
     notification_send(
-        recipients=_members(interest.organization_id),
+        recipients=organization_members(interest.organization_id),
         kind="transfer.interest_answer",
         title=title,
         body=interest.response_note,
@@ -87,7 +81,7 @@ def interest_answered(interest: Interest) -> None:
 
 def deal_moved(deal: Deal, source: str) -> None:
     notification_send(
-        recipients=_members(deal.supplier_id, deal.buyer_id),
+        recipients=organization_members(deal.supplier_id, deal.buyer_id),
         kind="transfer.deal",
         title=_("对接项目“%(title)s”进入“%(stage)s”阶段")
         % {"title": deal.title, "stage": deal.get_stage_display()},
@@ -99,14 +93,14 @@ def strong_match(demand: Demand, achievement: Achievement, score: float) -> None
     """Both owners hear once per pair (the dedupe key makes repeats silent)."""
     key = f"match:{demand.pk}:{achievement.pk}"
     notification_send(
-        recipients=_members(demand.organization_id),
+        recipients=organization_members(demand.organization_id),
         kind="transfer.match",
         title=_("发现与您的需求“%(d)s”高度匹配的成果：%(a)s") % {"d": demand.title, "a": achievement.title},
         url=_url(achievement),
         dedupe_key=key,
     )
     notification_send(
-        recipients=_members(achievement.organization_id),
+        recipients=organization_members(achievement.organization_id),
         kind="transfer.match",
         title=_("您的成果“%(a)s”与企业需求“%(d)s”高度匹配") % {"a": achievement.title, "d": demand.title},
         url=_url(demand),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Park, TechnologyField
@@ -183,7 +184,10 @@ def _visible_objects(actor: Any, kind: str, pks: list[int]) -> dict[int, Any]:
     elif kind == "expert":
         qs = person_visible_to(actor).filter(is_expert=True).select_related("organization")
     else:
-        return {}
+        source = matching.index_source(kind)
+        if source is None:
+            return {}
+        qs = source.visible(actor).filter(source.public)
     return {obj.pk: obj for obj in qs.filter(pk__in=pks)}
 
 
@@ -269,6 +273,7 @@ def materialize(
                 getattr(obj, "summary", None)
                 or getattr(obj, "description", None)
                 or getattr(obj, "expertise", None)
+                or getattr(obj, "problem", None)
                 or ""
             )
             match.title_html = highlighted(title, hit.matched_terms)
@@ -277,7 +282,17 @@ def materialize(
     return out
 
 
-SEARCH_KINDS = {"achievement": "科技成果", "demand": "技术需求", "organization": "机构", "expert": "专家"}
+SEARCH_KINDS: dict[str, Any] = {
+    "achievement": _("科技成果"),
+    "demand": _("技术需求"),
+    "organization": _("机构"),
+    "expert": _("专家"),
+}
+
+
+def search_kinds() -> dict[str, Any]:
+    """What the search covers: the transfer platform's kinds and every registered index source."""
+    return {**SEARCH_KINDS, **{src.kind: src.label for src in matching.index_sources()}}
 
 
 def search(*, actor: Any, query: str, kinds: list[str] | None = None, k: int = 30) -> list[Match]:
@@ -285,7 +300,8 @@ def search(*, actor: Any, query: str, kinds: list[str] | None = None, k: int = 3
     query = (query or "").replace("\x00", "").strip()[:200]
     if not query:
         return []
-    kinds = [kd for kd in (kinds or SEARCH_KINDS) if kd in SEARCH_KINDS]
+    known = search_kinds()
+    kinds = [kd for kd in (kinds or known) if kd in known]
     engine = matching.get_engine()
     hits = engine.search(query, k=k, kinds=kinds, allowed=matching.allowed_for(actor))
     return materialize(actor, hits, highlight_terms=True, source_text=query)
@@ -296,6 +312,7 @@ class Recommendations:
     primary: list[Match]
     organizations: list[Match]
     experts: list[Match]
+    challenges: list[Match] = field(default_factory=list)  # open challenges (揭榜中) the listing may answer
 
 
 def demand_recommendations(
@@ -361,7 +378,15 @@ def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int 
         organization_visible_to(actor).filter(pk__in=list(enterprises)).values_list("pk", flat=True)
     )
     organizations = [m for pk, m in enterprises.items() if pk in visible_orgs][:k]
-    return Recommendations(primary=demands, organizations=organizations, experts=[])
+    challenges: list[Match] = []
+    if matching.index_source("challenge") is not None:
+        challenge_hits = matching.recommend(engine, doc, k=8, kinds=("challenge",), allowed=allowed)
+        challenges = [
+            m
+            for m in materialize(actor, challenge_hits, source_text=source, ctx=ctx)
+            if m.obj.status == "published" and m.obj.issuer_id not in own  # 揭榜中: still taking applications
+        ][:3]
+    return Recommendations(primary=demands, organizations=organizations, experts=[], challenges=challenges)
 
 
 def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3) -> list[dict[str, Any]]:

@@ -30,8 +30,9 @@ def _setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 
 
-def is_strong(hit: Any) -> bool:
-    if hit.rank > int(_setting("MATCH_STRONG_TOP", 1)):
+def is_strong(hit: Any, *, top: int | None = None) -> bool:
+    """Whether a recommendation is strong (module docstring); ``top`` overrides ``MATCH_STRONG_TOP``."""
+    if hit.rank > (top if top is not None else int(_setting("MATCH_STRONG_TOP", 1))):
         return False
     if hit.feature_score < float(_setting("MATCH_STRONG_MIN_FEATURE", 0.75)):
         return False
@@ -56,7 +57,8 @@ def announce_for(doc_id: str) -> int:
         ).first()
         target_kind = "demand"
     else:
-        return 0
+        registered = matching.index_source(kind)
+        return registered.announce(doc_id) if registered is not None and registered.announce else 0
     if source is None:
         return 0
     engine = matching.get_engine()

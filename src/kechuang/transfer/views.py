@@ -691,9 +691,10 @@ class SearchView(TemplateView):
         context = super().get_context_data(**kwargs)
         query = (self.request.GET.get("q") or "").replace("\x00", "").strip()[:200]
         kind = self.request.GET.get("kind") or ""
-        kinds = [kind] if kind in selectors.SEARCH_KINDS else None
+        known = selectors.search_kinds()
+        kinds = [kind] if kind in known else None
         results = selectors.search(actor=self.request.user, query=query, kinds=kinds) if query else []
-        context.update(query=query, kind=kind, results=results, kinds=selectors.SEARCH_KINDS)
+        context.update(query=query, kind=kind, results=results, kinds=known)
         return context
 
 

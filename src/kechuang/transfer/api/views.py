@@ -479,7 +479,7 @@ class ContractViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Ret
 
 class SearchView(APIView):
     """Free-text search across everything the user may see (achievements, demands, organizations,
-    experts), with matched terms and reasons."""
+    experts, public challenges), with matched terms and reasons."""
 
     permission_classes = [AllowAny]
 
@@ -487,7 +487,7 @@ class SearchView(APIView):
         parameters=[
             OpenApiParameter("q", str, required=True, description="查询文本"),
             OpenApiParameter(
-                "kind", str, required=False, enum=["achievement", "demand", "organization", "expert"]
+                "kind", str, required=False, enum=["achievement", "demand", "organization", "expert", "challenge"]
             ),
         ],
         responses={200: SearchOutput, 400: ERROR},
@@ -498,6 +498,6 @@ class SearchView(APIView):
         if not query:
             return Response({"detail": "请提供查询文本 q。"}, status=status.HTTP_400_BAD_REQUEST)
         kind = request.query_params.get("kind") or ""
-        kinds = [kind] if kind in selectors.SEARCH_KINDS else None
+        kinds = [kind] if kind in selectors.search_kinds() else None
         results = selectors.search(actor=request.user, query=query, kinds=kinds)
         return Response({"query": query, "results": [match_data(m) for m in results]})

@@ -57,9 +57,9 @@ def status_color(status: str) -> str:
 
 @register.filter
 def kind_label(kind: str) -> str:
-    return {"achievement": "科技成果", "demand": "技术需求", "organization": "机构", "expert": "专家"}.get(
-        kind, kind
-    )
+    from kechuang.transfer.selectors import search_kinds
+
+    return str(search_kinds().get(kind, kind))
 
 
 @register.filter

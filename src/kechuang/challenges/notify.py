@@ -1,0 +1,143 @@
+"""Who hears about what in 揭榜挂帅, through the in-platform notifications (:mod:`kechuang.notifications`).
+
+Each is sent in the service's transaction (a refused or rolled-back step tells no one) with a dedupe key
+built from the record's code and the step, so a retried step tells each person once. Nothing here
+carries a score before its panel closes: reviewers hear that they were invited, applicants hear the
+decision, never an interim ranking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from kechuang.accounts.choices import Role
+from kechuang.notifications.services import notification_send, organization_members, role_holders
+
+from .models import Application, Challenge, Milestone, Panel
+
+
+def _detail(challenge: Challenge) -> str:
+    return reverse("challenges:challenge-detail", args=[challenge.code])
+
+
+def _applicants(application: Application) -> Any:
+    """The applicant's and the co-applicants' people."""
+    co = list(application.co_applicants.values_list("pk", flat=True))
+    return organization_members(application.organization_id, *co)
+
+
+def _award_url(award: Any) -> str:
+    return reverse("challenges:award-detail", args=[award.code])
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen / 100:,.2f}"
+
+
+def challenge_submitted(challenge: Challenge) -> None:
+    notification_send(
+        recipients=role_holders(Role.OPERATOR), kind="challenges.review",
+        title=_("待审核榜单：%(title)s") % {"title": challenge.title},
+        url=reverse("challenges:work"), dedupe_key=f"challenges.submitted:{challenge.code}:{challenge.submitted_at}")
+
+
+def challenge_reviewed(challenge: Challenge, *, approved: bool) -> None:
+    if approved:
+        title = _("您的榜单“%(title)s”已审核通过并公开发布") % {"title": challenge.title}
+    else:
+        title = _("您的榜单“%(title)s”被退回修改") % {"title": challenge.title}
+    notification_send(
+        recipients=organization_members(challenge.issuer_id), kind="challenges.reviewed", title=title,
+        body=challenge.status_reason, url=_detail(challenge),
+        dedupe_key=f"challenges.reviewed:{challenge.code}:{challenge.status}:{challenge.submitted_at}")
+
+
+def application_submitted(application: Application) -> None:
+    challenge = application.challenge
+    notification_send(
+        recipients=organization_members(challenge.issuer_id), kind="challenges.application",
+        title=_("%(org)s 揭榜了“%(title)s”") % {"org": application.organization.name, "title": challenge.title},
+        body=_("申请经费 %(y)s 元。") % {"y": _yuan(application.budget_fen)}, url=_detail(challenge),
+        dedupe_key=f"challenges.application:{application.code}")
+
+
+def challenge_withdrawn(challenge: Challenge, applications: Iterable[Application]) -> None:
+    for application in applications:
+        notification_send(
+            recipients=_applicants(application),
+            kind="challenges.withdrawn",
+            title=_("您揭榜的“%(title)s”已由发榜方撤回") % {"title": challenge.title},
+            body=challenge.status_reason, url=_detail(challenge),
+            dedupe_key=f"challenges.withdrawn:{application.code}")
+
+
+def panel_invited(panel: Panel, experts: Iterable[Any]) -> None:
+    challenge = panel.challenge
+    notification_send(
+        recipients=[p.user for p in experts if p.user_id],
+        kind="challenges.panel",
+        title=_("邀请您评审榜单“%(title)s”的揭榜申请") % {"title": challenge.title},
+        body=_("请在评审页逐项打分；评审组关闭前，各位专家看不到彼此的评分。"),
+        url=reverse("challenges:work"), dedupe_key=f"challenges.panel:{challenge.code}")
+
+
+def decided(challenge: Challenge, applications: Iterable[Application]) -> None:
+    """Every applicant hears the decision: winners are congratulated; the others get how many applied and
+    the reason (DESIGN §3.4: solvers see how many applied and why they were not chosen)."""
+    for application in applications:
+        if application.status == "won":
+            title = _("恭喜！您已成功揭榜“%(title)s”，请签订任务书") % {"title": challenge.title}
+        else:
+            title = _("“%(title)s”已定榜，您的申请未入选") % {"title": challenge.title}
+        notification_send(
+            recipients=_applicants(application),
+            kind="challenges.decided", title=title, body=application.decision_reason,
+            url=reverse("challenges:application-detail", args=[application.code]),
+            dedupe_key=f"challenges.decided:{application.code}")
+
+
+def milestone_delivered(milestone: Milestone) -> None:
+    award = milestone.award
+    notification_send(
+        recipients=organization_members(award.challenge.issuer_id), kind="challenges.milestone",
+        title=_("“%(title)s”第 %(n)s 个里程碑已交付，请验收") % {"title": award.challenge.title, "n": milestone.sequence},
+        body=milestone.delivery_note[:200], url=_award_url(award),
+        dedupe_key=f"challenges.delivered:{milestone.code}:{milestone.delivered_at}")
+
+
+def milestone_answered(milestone: Milestone, *, approved: bool) -> None:
+    award = milestone.award
+    if approved:
+        title = _("“%(title)s”第 %(n)s 个里程碑已通过验收") % {"title": award.challenge.title, "n": milestone.sequence}
+    else:
+        title = _("“%(title)s”第 %(n)s 个里程碑被退回，请按意见修改后重新提交") % {
+            "title": award.challenge.title, "n": milestone.sequence}
+    notification_send(
+        recipients=organization_members(award.application.organization_id), kind="challenges.milestone",
+        title=title, url=_award_url(award),
+        dedupe_key=f"challenges.answered:{milestone.code}:{milestone.status}:{milestone.delivered_at}")
+
+
+def tranche_requested(milestone: Milestone, requester: Any) -> None:
+    """Operators other than the requester (maker-checker: only they can approve)."""
+    award = milestone.award
+    checkers = [u for u in role_holders(Role.OPERATOR) if u.pk != getattr(requester, "pk", None)]
+    notification_send(
+        recipients=checkers, kind="challenges.tranche",
+        title=_("待审批拨付：%(title)s 第 %(n)s 笔，%(y)s 元") % {
+            "title": award.challenge.title, "n": milestone.sequence, "y": _yuan(milestone.amount_fen)},
+        url=_award_url(award), dedupe_key=f"challenges.requested:{milestone.code}")
+
+
+def tranche_paid(milestone: Milestone) -> None:
+    award = milestone.award
+    notification_send(
+        recipients=organization_members(award.application.organization_id), kind="challenges.tranche",
+        title=_("“%(title)s”第 %(n)s 笔经费 %(y)s 元已拨付") % {
+            "title": award.challenge.title, "n": milestone.sequence, "y": _yuan(milestone.amount_fen)},
+        url=_award_url(award),
+        dedupe_key=f"challenges.paid:{milestone.code}")
