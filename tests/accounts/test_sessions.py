@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from kechuang.accounts.middleware import SEEN_KEY
 from kechuang.accounts.models import User
 from kechuang.core.models import AuditEvent
 
@@ -38,8 +42,19 @@ def goes_to_login(response) -> bool:
 
 def test_idle_timeout_is_thirty_minutes_kept_on_the_server():
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_TOUCH_SECONDS == 60  # the expiry slides at most once a minute
+    assert "kechuang.accounts.middleware.SlidingSessionMiddleware" in settings.MIDDLEWARE
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+def _idle(key: str, minutes: float) -> None:
+    """Make the stored session look as if its last request was ``minutes`` ago."""
+    store = SessionStore(session_key=key)
+    store[SEEN_KEY] = int(time.time() - minutes * 60)
+    store.save()
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE - minutes * 60)
+    )
 
 
 def test_a_session_idle_for_thirty_minutes_sends_the_next_request_to_login(client, member):
@@ -54,10 +69,26 @@ def test_a_session_idle_for_thirty_minutes_sends_the_next_request_to_login(clien
 def test_activity_within_thirty_minutes_keeps_the_session_and_slides_the_expiry(client, member):
     key = sign_in(client)
     # Twenty-nine minutes idle: one minute left.
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(minutes=1))
+    _idle(key, 29)
     assert client.get(reverse("accounts:profile")).status_code == 200
     renewed = Session.objects.get(session_key=client.cookies[COOKIE].value).expire_date
     assert renewed > timezone.now() + timedelta(minutes=29)
+
+
+def test_requests_within_a_minute_do_not_rewrite_the_session(client, member):
+    key = sign_in(client)
+    before = Session.objects.get(session_key=key).expire_date
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            assert client.get(reverse("accounts:profile")).status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"] and q["sql"].startswith("UPDATE")]
+    assert Session.objects.get(session_key=key).expire_date == before
+    # a minute later the next request slides the expiry (one write)
+    _idle(key, 1.5)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("accounts:profile")).status_code == 200
+    assert len([q for q in queries if "django_session" in q["sql"] and q["sql"].startswith("UPDATE")]) == 1
+    assert Session.objects.get(session_key=key).expire_date > timezone.now() + timedelta(minutes=29, seconds=50)
 
 
 def test_logout_deletes_the_session_on_the_server_so_the_old_cookie_no_longer_works(client, member):

@@ -214,8 +214,8 @@ def candidate_solvers(*, actor: Any, challenge: Challenge, k: int = 6) -> Candid
     from kechuang.transfer.selectors import MatchContext, materialize
 
     try:
-        engine = matching.get_engine()
         ctx = MatchContext.load()
+        engine = ctx.engine
         doc = challenge_document(challenge, ctx.taxonomy)
         allowed = matching.allowed_for(actor)
         source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"

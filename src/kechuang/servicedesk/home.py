@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kechuang.core.figures import cached_figures
+
 from . import clock
 
 logger = logging.getLogger(__name__)
@@ -51,17 +53,23 @@ def servicedesk_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
             title = _("我的诉求")
         elif role in STAFF_HOMES:
             visible = request_visible_to(user)
-            context = {"role": role, "counts": request_counts(actor=user)}
+            counts = cached_figures(f"servicedesk:home-counts:{user.pk}", lambda: request_counts(actor=user))
+            context = {"role": role, "counts": counts}
             if role == "leader":
                 escalated = visible.filter(
                     Q(response_escalated_at__isnull=False) | Q(resolution_escalated_at__isnull=False)
                 )
                 context["requests"] = _urgent(escalated)
-                context["total"] = figures(actor=user, since=clock.now() - dt.timedelta(days=90))["total"]
+                context["total"] = cached_figures(
+                    f"servicedesk:home-total-90d:{user.pk}",
+                    lambda: figures(actor=user, since=clock.now() - dt.timedelta(days=90))["total"],
+                )
                 title = _("企业诉求督办")
             elif role == "operator":
                 context["requests"] = _urgent(visible)
-                context["unassigned"] = unassigned_enterprises().count()
+                context["unassigned"] = cached_figures(
+                    "servicedesk:unassigned-enterprises", lambda: unassigned_enterprises().count()
+                )
                 title = _("企业服务")
             else:
                 context["requests"] = _urgent(visible.filter(commissioner=user))

@@ -13,6 +13,8 @@ logger = logging.getLogger(__name__)
 
 
 def spaces_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
+    from kechuang.core.figures import cached_figures
+
     from . import permissions as perms
     from . import selectors
     from .choices import RequestStatus
@@ -35,12 +37,14 @@ def spaces_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
             context = {"role": role, "requests": requests, "viewings": selectors.open_viewings(actor=user)}
             title, url = _("我的用房需求"), reverse("spaces:request-list")
         elif role in ("operator", "leader", "commissioner") or perms.is_park_operator(user):
-            figures = selectors.vacancy_figures()
+            figures = cached_figures("spaces:vacancy-figures", selectors.vacancy_figures)
             context = {
                 "role": role,
                 "figures": figures,
                 "viewings": selectors.open_viewings(actor=user),
-                "open_requests": selectors.request_counts(actor=user)["open"],
+                "open_requests": cached_figures(
+                    f"spaces:home-open-requests:{user.pk}", lambda: selectors.request_counts(actor=user)["open"]
+                ),
             }
             title, url = _("产业空间"), reverse("spaces:vacancy-map")
         else:

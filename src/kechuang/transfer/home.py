@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kechuang.core.figures import cached_figures
+
 from .choices import AchievementStatus, DealStage, DemandStatus, InterestStatus
 from .models import Achievement, Deal, Demand, Interest
 from .permissions import achievement_visible_to, demand_visible_to
@@ -39,11 +41,18 @@ def transfer_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
             demands = list(
                 Demand.objects.filter(organization=organization)
                 .exclude(status=DemandStatus.CLOSED)
-                .select_related("organization")
+                .select_related("organization__park")
+                .prefetch_related("fields")
                 .order_by("-updated_at")[:3]
             )
+            ctx = selectors.MatchContext.load()  # one set of lookups for the three demands
             rows = [
-                {"demand": d, "matches": selectors.demand_recommendations(actor=user, demand=d, k=3).primary}
+                {
+                    "demand": d,
+                    "matches": selectors.demand_recommendations(
+                        actor=user, demand=d, k=3, people=False, ctx=ctx
+                    ).primary,
+                }
                 for d in demands
             ]
             panels.append(
@@ -97,7 +106,10 @@ def transfer_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
                         total=len(items),
                     )
                 )
-            counts = dict(Deal.objects.values_list("stage").annotate(n=Count("id")))
+            counts = cached_figures(
+                "transfer:deal-stage-counts",
+                lambda: dict(Deal.objects.values_list("stage").annotate(n=Count("id"))),
+            )
             stages = [{"label": label, "n": counts.get(value, 0)} for value, label in DealStage.choices]
             panels.append(
                 _panel(

@@ -539,6 +539,12 @@ def get_engine() -> Any:
     return refresh()
 
 
+def current_taxonomy() -> Taxonomy:
+    """The taxonomy the index was built with (reloaded with the organizations' resync): call after
+    :func:`get_engine` in the same request, so both describe the same index."""
+    return _index.taxonomy
+
+
 def index_status() -> dict[str, Any]:
     engine = refresh()
     stats = engine.stats()

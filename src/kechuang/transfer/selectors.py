@@ -160,13 +160,16 @@ class MatchContext:
     field_names: dict[str, str]
     park_names: dict[str, str]
     taxonomy: Any
+    engine: Any = None  # the process's engine, brought up to date once for the whole request
 
     @classmethod
     def load(cls) -> MatchContext:
+        engine = matching.get_engine()
         return cls(
             dict(TechnologyField.objects.values_list("code", "name")),
             dict(Park.objects.values_list("code", "name")),
-            matching.Taxonomy.load(),
+            matching.current_taxonomy(),
+            engine,
         )
 
 
@@ -203,12 +206,12 @@ def _visible_hit_objects(actor: Any, hits: Iterable[Any]) -> dict[str, dict[int,
     return {kind: _visible_objects(actor, kind, pks) for kind, pks in by_kind.items()}
 
 
-def _display_terms(source_text: str) -> frozenset[str]:
+def _display_terms(source_text: str, engine: Any = None) -> frozenset[str]:
     """Terms a person would recognise in the query or source text (jieba's default cut plus the
     taxonomy's words), used to keep full-mode fragments such as “接气” out of the shown reasons."""
     if not source_text:
         return frozenset()
-    engine = matching.get_engine()
+    engine = engine or matching.get_engine()
     words = set(engine.segmenter.display_terms(source_text))
     from matchcore import normalize
 
@@ -245,7 +248,7 @@ def materialize(
         return []
     ctx = ctx or MatchContext.load()
     field_names, park_names = ctx.field_names, ctx.park_names
-    display = _display_terms(source_text)
+    display = _display_terms(source_text, ctx.engine)
     out: list[Match] = []
     for hit in hits:
         kind, pk = matching.parse_doc_id(hit.id)
@@ -319,8 +322,8 @@ def demand_recommendations(
     *, actor: Any, demand: Demand, k: int = 8, people: bool = True, ctx: MatchContext | None = None
 ) -> Recommendations:
     """For a demand: the best achievements, the institutes behind them, and experts; with reasons."""
-    engine = matching.get_engine()
     ctx = ctx or MatchContext.load()
+    engine = ctx.engine
     doc = matching.document_for(demand, ctx.taxonomy)
     allowed = matching.allowed_for(actor)
     own = frozenset({demand.organization_id})
@@ -351,8 +354,8 @@ def demand_recommendations(
 def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int = 8) -> Recommendations:
     """For an achievement: enterprises most likely to want it — those with related demands first, then
     enterprises whose fields and profile fit."""
-    engine = matching.get_engine()
     ctx = MatchContext.load()
+    engine = ctx.engine
     doc = matching.document_for(achievement, ctx.taxonomy)
     allowed = matching.allowed_for(actor)
     own = frozenset({achievement.organization_id})
@@ -408,7 +411,7 @@ def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3)
         .order_by("-published_at", "-id")[:limit]
     )
     ctx = MatchContext.load()
-    engine = matching.get_engine()
+    engine = ctx.engine
     allowed = matching.allowed_for(actor)
     plans = []
     for demand in demands:

@@ -223,17 +223,9 @@ FIGURES_CACHE_KEY = "vouchers:overall-figures"
 def overall_figures_cached() -> dict[str, Any]:
     """:func:`overall_figures` kept for ``INSIGHTS_CACHE_SECONDS`` (default 60; 0 in tests): the staff home
     pages show them on every visit and they sum whole tables. The voucher pages read them live."""
-    from django.conf import settings
-    from django.core.cache import cache
+    from kechuang.core.figures import cached_figures
 
-    seconds = getattr(settings, "INSIGHTS_CACHE_SECONDS", 60)
-    if not seconds:
-        return overall_figures()
-    figures = cache.get(FIGURES_CACHE_KEY)
-    if figures is None:
-        figures = overall_figures()
-        cache.set(FIGURES_CACHE_KEY, figures, seconds)
-    return figures  # type: ignore[no-any-return]
+    return cached_figures(FIGURES_CACHE_KEY, overall_figures)
 
 
 def review_counts(*, actor: Any) -> dict[str, int]:
