@@ -155,3 +155,19 @@ def test_strongly_fitting_achievements_hear_of_a_new_challenge_once(
     services.challenge_withdraw(actor=enterprise_user, challenge=challenge, reason="暂缓")
     Notification.objects.all().delete()
     assert strong.announce_for(doc_id) == 0
+
+
+def test_an_unrelated_open_challenge_is_not_offered(
+    enterprise_user, enterprise_org, operator, institute_user, institute_org, lidar_fields,
+    django_capture_on_commit_callbacks,
+):
+    """With few open challenges the best one may still be about something else: it is not offered."""
+    _published(enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks)
+    unrelated = make_achievement(institute_org, fields=["OPT.LASER", "AUTO"], title="中药材成分检测试剂盒",
+                                 summary="读数仪功耗很小。基于免疫层析，十分钟出结果。", problem_solved="中药材质量控制。",
+                                 advantages="", scenarios="中药饮片厂。", keywords="中药材 试剂盒")
+    engine = matching.get_engine()
+    [hit] = engine.recommend(matching.document_for(unrelated), k=3, kinds=("challenge",))
+    assert [t for t in hit.matched_terms if len(t) > 1] == ["功耗"]  # the engine does rank it (one shared word)
+    recs = selectors.achievement_recommendations(actor=institute_user, achievement=unrelated)
+    assert recs.challenges == []

@@ -310,6 +310,14 @@ def search(*, actor: Any, query: str, kinds: list[str] | None = None, k: int = 3
     return materialize(actor, hits, highlight_terms=True, source_text=query)
 
 
+def _substantive(match: Match) -> bool:
+    """An absolute floor for suggestions drawn from a small pool (a few open challenges), where the top
+    of the ranking need not be relevant at all: two shared words, or one domain term of three or more
+    characters (激光雷达, 动力电池), numbers and Latin fragments not counted."""
+    terms = [t for t in match.matched_terms if len(t) >= 2 and not t.isascii()]
+    return len(terms) >= 2 or any(len(t) >= 3 for t in terms)
+
+
 @dataclass
 class Recommendations:
     primary: list[Match]
@@ -387,7 +395,8 @@ def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int 
         challenges = [
             m
             for m in materialize(actor, challenge_hits, source_text=source, ctx=ctx)
-            if m.obj.status == "published" and m.obj.issuer_id not in own  # 揭榜中: still taking applications
+            # 揭榜中 (still taking applications), not one's own, and about the same thing
+            if m.obj.status == "published" and m.obj.issuer_id not in own and _substantive(m)
         ][:3]
     return Recommendations(primary=demands, organizations=organizations, experts=[], challenges=challenges)
 
