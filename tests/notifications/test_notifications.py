@@ -89,3 +89,15 @@ def test_bell_is_empty_for_anonymous():
 def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("notifications:notification-list"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_sending_to_many_costs_two_queries(django_assert_num_queries):
+    from kechuang.testing.factories import user_with_role
+
+    people = [user_with_role(None, username=f"reader{i}") for i in range(12)]
+    with django_assert_num_queries(2):  # who already has the key; one insert for all
+        sent = notification_send(recipients=people, kind="t", title="批量", dedupe_key="bulk:1")
+    assert len(sent) == 12
+    with django_assert_num_queries(1):
+        assert notification_send(recipients=people, kind="t", title="批量", dedupe_key="bulk:1") == []
+    assert Notification.objects.filter(dedupe_key="bulk:1").count() == 12

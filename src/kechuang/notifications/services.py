@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from kechuang.core import audit
@@ -32,30 +32,39 @@ def role_holders(role: str) -> Any:
 def notification_send(
     *, recipients: Iterable[Any], kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""
 ) -> list[Notification]:
-    """Send one notification to each recipient; with a dedupe key, a recipient gets it at most once."""
-    sent = []
-    seen: set[int] = set()
+    """Send one notification to each recipient; with a dedupe key, a recipient gets it at most once.
+
+    Two queries whatever the number of recipients: who already has this key, then one insert that the
+    database lets skip a row a concurrent sender has just written (the partial UNIQUE on recipient and
+    key). Returns the notifications written, less any such concurrent duplicate.
+    """
+    users: dict[int, Any] = {}
     for user in recipients:
-        if user is None or user.pk in seen or not getattr(user, "is_active", True):
+        if user is None or user.pk in users or not getattr(user, "is_active", True):
             continue
-        seen.add(user.pk)
-        if dedupe_key and Notification.objects.filter(recipient=user, dedupe_key=dedupe_key).exists():
-            continue
-        try:
-            with transaction.atomic():
-                sent.append(
-                    Notification.objects.create(
-                        recipient=user,
-                        kind=kind[:40],
-                        title=title[:200],
-                        body=body[:2000],
-                        url=url[:300],
-                        dedupe_key=dedupe_key[:120],
-                    )
-                )
-        except IntegrityError:  # a concurrent sender won; the recipient has it once
-            continue
-    return sent
+        users[user.pk] = user
+    if dedupe_key and users:
+        have = set(
+            Notification.objects.filter(recipient_id__in=list(users), dedupe_key=dedupe_key[:120]).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        users = {pk: u for pk, u in users.items() if pk not in have}
+    if not users:
+        return []
+    rows = [
+        Notification(
+            recipient=user,
+            kind=kind[:40],
+            title=title[:200],
+            body=body[:2000],
+            url=url[:300],
+            dedupe_key=dedupe_key[:120],
+        )
+        for user in users.values()
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=bool(dedupe_key))
+    return rows
 
 
 def notification_mark_read(*, actor: Any, notification: Notification) -> Notification:

@@ -33,6 +33,7 @@ from kechuang.ledger.models import Account
 from kechuang.ledger.money import format_fen
 from kechuang.ledger.retry import atomic_with_retry
 
+from . import notify
 from . import permissions as perms
 from .choices import (
     OPEN_ORDER_STATUSES,
@@ -263,6 +264,7 @@ def provider_register(*, actor: Any, organization: Organization, categories: Ite
     provider.applied_by, provider.applied_at = _user(actor), timezone.now()
     provider.reviewed_by, provider.reviewed_at, provider.review_note = None, None, ""
     provider.save()
+    notify.provider_registered(provider, actor=actor)
     audit.record("vouchers.provider.register", actor=actor, obj=provider, detail={"categories": codes})
     return provider
 
@@ -279,6 +281,7 @@ def provider_review(*, actor: Any, provider: Provider, approve: bool, note: str 
     provider.status = ProviderStatus.APPROVED if approve else ProviderStatus.REJECTED
     provider.reviewed_by, provider.reviewed_at, provider.review_note = _user(actor), timezone.now(), note
     provider.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    notify.provider_reviewed(provider, actor=actor)
     audit.record("vouchers.provider.review", actor=actor, obj=provider, detail={"approve": approve})
     return provider
 
@@ -370,6 +373,7 @@ def application_submit(*, actor: Any, scheme: Scheme, enterprise: Organization, 
         if request_key and Application.objects.filter(request_key=request_key).exists():
             return Application.objects.get(request_key=request_key)
         raise ValidationError(_("本企业在该批次已有一份审核中的申请。")) from None
+    notify.application_submitted(application, actor=actor)
     audit.record("vouchers.application.submit", actor=actor, obj=application,
                  detail={"scheme": scheme.code, "requested_fen": requested_fen})
     return application
@@ -410,6 +414,7 @@ def application_review(*, actor: Any, application: Application, approve: bool, r
     application.operator_reviewer, application.operator_reviewed_at = _user(actor), timezone.now()
     application.operator_note = note
     application.save()
+    notify.application_reviewed(application, actor=actor)
     audit.record("vouchers.application.review", actor=actor, obj=application,
                  detail={"approve": approve, "recommended_fen": application.recommended_fen})
     return application
@@ -445,6 +450,7 @@ def application_decide(*, actor: Any, application: Application, approve: bool, n
             raise ValidationError({"note": _("不通过时请填写原因。")})
         application.status = ApplicationStatus.REJECTED
         application.save()
+        notify.application_decided(application, actor=actor)
         audit.record("vouchers.application.decide", actor=actor, obj=application, detail={"approve": False})
         return application
     if scheme.status != SchemeStatus.OPEN:
@@ -474,13 +480,14 @@ def application_decide(*, actor: Any, application: Application, approve: bool, n
     except InsufficientFunds:
         raise ValidationError(_("批次剩余预算不足，无法发放 %(amount)s。") % {"amount": format_fen(amount)},
                               code="budget") from None
-    Voucher.objects.create(
+    voucher = Voucher.objects.create(
         code=code, scheme=scheme, enterprise=application.enterprise, application=application, account=account,
         controller_code=application.controller_code, granted_fen=amount, expires_on=scheme.expires_on,
         granted_by=_user(actor))
     application.status = ApplicationStatus.GRANTED
     application.granted_fen = amount
     application.save()
+    notify.application_decided(application, actor=actor, voucher=voucher)
     audit.record("vouchers.application.decide", actor=actor, obj=application,
                  detail={"approve": True, "voucher": code, "granted_fen": amount})
     return application
@@ -533,6 +540,7 @@ def voucher_revoke(*, actor: Any, voucher: Voucher, reason: str) -> Voucher:
     voucher.revoked_by, voucher.revoked_at, voucher.revoke_reason = _user(actor), timezone.now(), reason
     voucher.closed_at = voucher.revoked_at
     voucher.save(update_fields=["status", "revoked_by", "revoked_at", "revoke_reason", "closed_at"])
+    notify.voucher_revoked(voucher, actor=actor, returned_fen=returned)
     audit.record("vouchers.voucher.revoke", actor=actor, obj=voucher, detail={"returned_fen": returned})
     return voucher
 
@@ -553,6 +561,7 @@ def voucher_expire(*, actor: Any, voucher: Voucher, today: dt.date | None = None
     if voucher.status == VoucherStatus.ACTIVE:
         voucher.status, voucher.closed_at = VoucherStatus.EXPIRED, timezone.now()
         voucher.save(update_fields=["status", "closed_at"])
+        notify.voucher_expired(voucher, actor=actor, returned_fen=returned)
     if returned or voucher.status == VoucherStatus.EXPIRED:
         audit.record("vouchers.voucher.expire", actor=actor, obj=voucher, detail={"returned_fen": returned})
     return returned
@@ -614,6 +623,7 @@ def order_place(*, actor: Any, voucher: Voucher, service: ProviderService, quant
         raise ValidationError(_("创新券可用余额不足。"), code="insufficient_funds") from None
     order.hold_id = _hold_id(held.hold_uuid)
     order.save(force_insert=True)
+    notify.order_placed(order, actor=actor)
     audit.record("vouchers.order.place", actor=actor, obj=order,
                  detail={"price_fen": price, "voucher_fen": share, "voucher": voucher.code})
     return order
@@ -640,6 +650,7 @@ def order_accept(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
         raise ValidationError(_("该订单不在待接单状态。"))
     order.status, order.accepted_by, order.accepted_at = OrderStatus.ACCEPTED, _user(actor), timezone.now()
     order.save(update_fields=["status", "accepted_by", "accepted_at"])
+    notify.order_answered(order, actor=actor, accepted=True)
     audit.record("vouchers.order.accept", actor=actor, obj=order)
     return order
 
@@ -661,6 +672,7 @@ def order_decline(*, actor: Any, order: ServiceOrder, reason: str) -> ServiceOrd
     if not reason:
         raise ValidationError({"reason": _("请填写拒单原因。")})
     _release_order(actor=actor, order=order, status=OrderStatus.DECLINED, reason=reason)
+    notify.order_answered(order, actor=actor, accepted=False)
     audit.record("vouchers.order.decline", actor=actor, obj=order)
     return order
 
@@ -672,6 +684,7 @@ def order_cancel(*, actor: Any, order: ServiceOrder, reason: str = "") -> Servic
     if order.status not in perms.CANCELLABLE_ORDER:
         raise ValidationError(_("服务已交付或订单已结束，不能取消。"))
     _release_order(actor=actor, order=order, status=OrderStatus.CANCELLED, reason=_text(reason, 500) or _("企业取消"))
+    notify.order_cancelled(order, actor=actor)
     audit.record("vouchers.order.cancel", actor=actor, obj=order)
     return order
 
@@ -685,6 +698,7 @@ def order_deliver(*, actor: Any, order: ServiceOrder, note: str = "") -> Service
     order.status, order.delivered_by, order.delivered_at = OrderStatus.DELIVERED, _user(actor), timezone.now()
     order.delivery_note = _text(note, 500)
     order.save(update_fields=["status", "delivered_by", "delivered_at", "delivery_note"])
+    notify.order_delivered(order, actor=actor)
     audit.record("vouchers.order.deliver", actor=actor, obj=order)
     return order
 
@@ -709,6 +723,7 @@ def order_confirm(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
     order.redeemed_fen = order.voucher_fen
     order.status, order.confirmed_by, order.confirmed_at = OrderStatus.CONFIRMED, _user(actor), timezone.now()
     order.save(update_fields=["redemption_entry", "redeemed_fen", "status", "confirmed_by", "confirmed_at"])
+    notify.order_confirmed(order, actor=actor)
     audit.record("vouchers.order.confirm", actor=actor, obj=order, detail={"redeemed_fen": order.redeemed_fen})
     return order
 
@@ -771,6 +786,7 @@ def claim_submit(*, actor: Any, order: ServiceOrder, invoice: Any, invoice_name:
         submitted_by=_user(actor))
     claim.invoice.save(checked.name, ContentFile(data), save=False)
     claim.save()
+    notify.claim_submitted(claim, actor=actor)
     audit.record("vouchers.claim.submit", actor=actor, obj=claim,
                  detail={"order": order.code, "amount_fen": claim.amount_fen, "invoice_sha256": checked.sha256})
     return claim
@@ -793,6 +809,7 @@ def claim_resubmit(*, actor: Any, claim: SettlementClaim, invoice: Any, invoice_
     claim.reviewed_by = claim.reviewed_at = None
     claim.review_note = ""
     claim.save()
+    notify.claim_submitted(claim, actor=actor)
     audit.record("vouchers.claim.resubmit", actor=actor, obj=claim, detail={"invoice_sha256": checked.sha256})
     return claim
 
@@ -809,6 +826,7 @@ def claim_review(*, actor: Any, claim: SettlementClaim, approve: bool, note: str
     claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
     claim.reviewed_by, claim.reviewed_at, claim.review_note = _user(actor), timezone.now(), note
     claim.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    notify.claim_reviewed(claim, actor=actor)
     audit.record("vouchers.claim.review", actor=actor, obj=claim, detail={"approve": approve})
     return claim
 
@@ -837,6 +855,7 @@ def batch_create(*, actor: Any, period: dt.date) -> SettlementBatch | None:
         code=next_code("JP", width=4, year=start.year), period=start, created_by=_user(actor),
         total_fen=sum(c.amount_fen for c in claims), claim_count=len(claims))
     SettlementClaim.objects.filter(pk__in=[c.pk for c in claims]).update(batch=batch, status=ClaimStatus.BATCHED)
+    notify.batch_created(batch, actor=actor)
     audit.record("vouchers.batch.create", actor=actor, obj=batch,
                  detail={"period": start.isoformat(), "claims": len(claims), "total_fen": batch.total_fen})
     return batch
@@ -850,6 +869,7 @@ def batch_approve(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
         raise ValidationError(_("该结算批次不在待审批状态。"))
     batch.status, batch.approved_by, batch.approved_at = BatchStatus.APPROVED, _user(actor), timezone.now()
     batch.save(update_fields=["status", "approved_by", "approved_at"])
+    notify.batch_approved(batch, actor=actor)
     audit.record("vouchers.batch.approve", actor=actor, obj=batch, detail={"total_fen": batch.total_fen})
     return batch
 
@@ -879,6 +899,7 @@ def batch_pay(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
             status=ClaimStatus.PAID, paid_at=now, payment_entry=JournalEntry.objects.get(uuid=result.entry_uuid))
     batch.status, batch.paid_by, batch.paid_at = BatchStatus.PAID, _user(actor), now
     batch.save(update_fields=["status", "paid_by", "paid_at"])
+    notify.batch_paid(batch, actor=actor)
     audit.record("vouchers.batch.pay", actor=actor, obj=batch,
                  detail={"claims": len(claims), "total_fen": batch.total_fen})
     return batch
