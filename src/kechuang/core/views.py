@@ -59,7 +59,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database = {"status": "unavailable", "vendor": connection.vendor}
         status = 503
     overall = "ok" if status == 200 else "degraded"
-    return JsonResponse({"status": overall, "database": database}, status=status)
+    from kechuang.transfer.matching import is_ready
+
+    matching = "ready" if is_ready() else "warming"  # this worker's engine (kechuang.gunicorn_conf)
+    return JsonResponse({"status": overall, "database": database, "matching": matching}, status=status)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -93,7 +93,7 @@ def transfer_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
             )
         elif role in ("operator", "leader"):
             if role == "operator":
-                queue = selectors.review_queue()
+                queue = selectors.review_queue(limit=5)
                 items = sorted(
                     queue["achievements"] + queue["demands"], key=lambda x: x.submitted_at or x.created_at
                 )
@@ -103,7 +103,7 @@ def transfer_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
                         reverse("transfer:review-queue"),
                         "review",
                         items=items[:5],
-                        total=len(items),
+                        total=queue["achievement_total"] + queue["demand_total"],
                     )
                 )
             counts = cached_figures(

@@ -539,6 +539,11 @@ def get_engine() -> Any:
     return refresh()
 
 
+def is_ready() -> bool:
+    """Whether this process has built its engine (``/healthz`` shows it; see ``kechuang.gunicorn_conf``)."""
+    return _index.engine is not None
+
+
 def current_taxonomy() -> Taxonomy:
     """The taxonomy the index was built with (reloaded with the organizations' resync): call after
     :func:`get_engine` in the same request, so both describe the same index."""
@@ -710,5 +715,19 @@ def _copy_hit(hit: Any) -> Any:
     return dataclasses.replace(
         hit,
         matched_terms=list(hit.matched_terms),
-        reasons=[dataclasses.replace(r, detail=copy.deepcopy(r.detail)) for r in hit.reasons],
+        reasons=[dataclasses.replace(r, detail=_copy_plain(r.detail)) for r in hit.reasons],
     )
+
+
+def _copy_plain(value: Any) -> Any:
+    """A copy of a reason's detail (dicts, lists and tuples of plain values), many times faster than
+    ``copy.deepcopy`` on the matching board's hundreds of reasons."""
+    if isinstance(value, dict):
+        return {k: _copy_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copy_plain(v) for v in value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return copy.deepcopy(value)

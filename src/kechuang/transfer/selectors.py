@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -67,23 +68,30 @@ def contract_list(*, actor: Any) -> QuerySet[Any]:
     return contract_visible_to(actor).select_related("seller", "buyer", "deal", "registered_by")
 
 
-def review_queue() -> dict[str, list[Any]]:
+REVIEW_QUEUE_SHOWN = 30
+REVIEW_QUEUE_MAX = 500
+
+
+def review_queue(*, limit: int = REVIEW_QUEUE_SHOWN) -> dict[str, Any]:
+    """Listings awaiting review, oldest submission first: the first ``limit`` of each kind and the totals
+    (two queries per kind, however long the queue)."""
+    achievements = Achievement.objects.filter(status=AchievementStatus.SUBMITTED)
+    demands = Demand.objects.filter(status=DemandStatus.SUBMITTED)
     return {
-        "achievements": list(
-            Achievement.objects.filter(status=AchievementStatus.SUBMITTED)
-            .select_related("organization")
-            .order_by("submitted_at", "id")
-        ),
-        "demands": list(
-            Demand.objects.filter(status=DemandStatus.SUBMITTED)
-            .select_related("organization")
-            .order_by("submitted_at", "id")
-        ),
+        "achievements": list(achievements.select_related("organization").order_by("submitted_at", "id")[:limit]),
+        "demands": list(demands.select_related("organization").order_by("submitted_at", "id")[:limit]),
+        "achievement_total": achievements.count(),
+        "demand_total": demands.count(),
     }
 
 
 BOARD_COLUMN_CARDS = 12
 BOARD_COLUMN_MAX = 600
+BOARD_CARD_FIELDS = (
+    "code", "title", "stage", "stage_changed_at", "next_step", "next_step_due", "supplier_id", "buyer_id",
+    "owner_id", "supplier__name", "supplier__short_name", "buyer__name", "buyer__short_name",
+    "owner__username", "owner__display_name",
+)
 
 
 def deal_board(
@@ -92,17 +100,31 @@ def deal_board(
     """Columns of the pipeline with their deals (terminated deals in a last column).
 
     Each column shows its ``BOARD_COLUMN_CARDS`` most recently moved deals and its full count; the
-    column named by ``expand`` shows up to ``BOARD_COLUMN_MAX``. One query per column, whatever the
-    number of deals."""
-    qs = deal_list(actor=actor)
+    column named by ``expand`` shows up to ``BOARD_COLUMN_MAX``. Two queries (three with ``expand``),
+    whatever the number of deals."""
+    qs = deal_visible_to(actor)
     if filters and filters.get("mine") and getattr(actor, "pk", None):
         qs = qs.filter(owner=actor)
     counts = dict(qs.order_by().values_list("stage").annotate(n=Count("id")))
+    # a card shows the deal's title, parties, next step and owner: nothing else is read, and the
+    # newest BOARD_COLUMN_CARDS of every column come in one query (a row number per stage)
+    cards = qs.select_related("supplier", "buyer", "owner").only(*BOARD_CARD_FIELDS)
+    ranked = cards.annotate(
+        position=Window(
+            RowNumber(), partition_by=[F("stage")], order_by=[F("stage_changed_at").desc(), F("id").desc()]
+        )
+    )
+    by_stage: dict[str, list[Deal]] = {}
+    for deal in ranked.filter(position__lte=BOARD_COLUMN_CARDS).order_by("stage", "position"):
+        by_stage.setdefault(deal.stage, []).append(deal)
+    if expand in counts and counts[expand] > BOARD_COLUMN_CARDS:
+        by_stage[expand] = list(
+            cards.filter(stage=expand).order_by("-stage_changed_at", "-id")[:BOARD_COLUMN_MAX]
+        )
     columns = []
     for stage, label in DealStage.choices:
         total = counts.get(stage, 0)
-        cap = BOARD_COLUMN_MAX if stage == expand else BOARD_COLUMN_CARDS
-        items = list(qs.filter(stage=stage).order_by("-stage_changed_at", "-id")[:cap]) if total else []
+        items = by_stage.get(stage, [])
         columns.append(
             {
                 "stage": stage,
@@ -176,12 +198,14 @@ class MatchContext:
 def _visible_objects(actor: Any, kind: str, pks: list[int]) -> dict[int, Any]:
     if not pks:
         return {}
+    # a match shows the listing's title, owner and a few figures; its reasons come from the engine, so
+    # the listing's fields are not loaded
     if kind == "achievement":
         qs: Any = achievement_visible_to(actor).filter(status__in=ACHIEVEMENT_PUBLIC_STATUSES)
-        qs = qs.select_related("organization").prefetch_related("fields")
+        qs = qs.select_related("organization")
     elif kind == "demand":
         qs = demand_visible_to(actor).filter(status__in=DEMAND_PUBLIC_STATUSES)
-        qs = qs.select_related("organization").prefetch_related("fields")
+        qs = qs.select_related("organization")
     elif kind == "organization":
         qs = organization_visible_to(actor).select_related("park")
     elif kind == "expert":
@@ -425,7 +449,8 @@ def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3)
     plans = []
     for demand in demands:
         doc = matching.document_for(demand, ctx.taxonomy)
-        hits = matching.recommend(engine, doc, k=per + 5, kinds=("achievement",), allowed=allowed)
+        # a few spare candidates: the demand's own organization's achievements are dropped below
+        hits = matching.recommend(engine, doc, k=per + 3, kinds=("achievement",), allowed=allowed)
         plans.append((demand, doc, hits))
     # the candidates of every demand on the board, loaded (and visibility re-checked) in one query
     objects = _visible_hit_objects(actor, [hit for _, _, hits in plans for hit in hits])

@@ -680,7 +680,9 @@ class ReviewQueueView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(selectors.review_queue())
+        show_all = self.request.GET.get("all") == "1"
+        limit = selectors.REVIEW_QUEUE_MAX if show_all else selectors.REVIEW_QUEUE_SHOWN
+        context.update(selectors.review_queue(limit=limit), show_all=show_all)
         return context
 
 

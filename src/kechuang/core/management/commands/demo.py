@@ -83,7 +83,8 @@ class Command(BaseCommand):
         env = {**os.environ, "KECHUANG_DEMO": "1", "KECHUANG_HOME": str(settings.HOME)}
         env.setdefault("DJANGO_SETTINGS_MODULE", "kechuang.settings.base")
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "kechuang.wsgi:application", "--bind", f"{host}:{port}",
+            [sys.executable, "-m", "gunicorn", "kechuang.wsgi:application", "--config", "python:kechuang.gunicorn_conf",
+             "--bind", f"{host}:{port}",
              "--workers", str(workers), "--threads", "4", "--access-logfile", "-", "--log-level", "warning"],
             env=env,
         )

@@ -116,6 +116,8 @@ class Command(BaseCommand):
             [
                 str(bin_dir / "gunicorn"),
                 "kechuang.wsgi:application",
+                "--config",
+                "python:kechuang.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
@@ -177,10 +179,24 @@ class Command(BaseCommand):
         for _ in range(100):
             try:
                 with urllib.request.urlopen(f"{host}/healthz", timeout=2):  # noqa: S310 (loopback)
-                    return
+                    break
             except OSError:
                 time.sleep(0.2)
-        raise CommandError("gunicorn did not start")
+        else:
+            raise CommandError("gunicorn did not start")
+        # measure the steady state: wait (at most two minutes) until every worker answering has warmed its
+        # matching engine, i.e. twenty answers in a row say so
+        started, ready_in_a_row = time.monotonic(), 0
+        while ready_in_a_row < 20 and time.monotonic() - started < 120:
+            try:
+                with urllib.request.urlopen(f"{host}/healthz", timeout=5) as response:  # noqa: S310
+                    ready = json.loads(response.read()).get("matching") == "ready"
+            except (OSError, ValueError):
+                ready = False
+            ready_in_a_row = ready_in_a_row + 1 if ready else 0
+            if not ready:
+                time.sleep(0.5)
+        self.stdout.write(f"workers warm after {time.monotonic() - started:.1f} s")
 
     def _report(self, prefix: Path) -> None:
         rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))  # noqa: SIM115
