@@ -65,13 +65,10 @@ def announce(doc_id: str) -> int:
                 and m.organization_id != challenge.issuer_id)
 
     hits = engine.recommend(doc_id, k=ANNOUNCE_TOP, kinds=("achievement",), allowed=allowed)
+    strong_pks = [matching.parse_doc_id(h.id)[1] for h in hits if strong.is_strong(h, top=ANNOUNCE_TOP)]
+    found = Achievement.objects.in_bulk(strong_pks)  # one query for the (at most three) achievements
     told = 0
-    for hit in hits:
-        if not strong.is_strong(hit, top=ANNOUNCE_TOP):
-            continue
-        achievement = Achievement.objects.filter(pk=matching.parse_doc_id(hit.id)[1]).first()
-        if achievement is None:
-            continue
+    for achievement in (found[pk] for pk in strong_pks if pk in found):
         sent = notification_send(
             recipients=organization_members(achievement.organization_id),
             kind="challenges.match",

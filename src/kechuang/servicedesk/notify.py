@@ -9,19 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from kechuang.accounts.choices import Role
 from kechuang.accounts.models import Membership
-from kechuang.notifications.services import notification_send
+from kechuang.notifications.services import notification_send, role_holders
 
 from .choices import AssignmentRole
 from .models import Assignment, ServiceRequest, Visit
 
 
 def _users_with_role(role: str) -> list[Any]:
-    return list(get_user_model().objects.filter(groups__name=role, is_active=True).order_by("id"))
+    return list(role_holders(role).order_by("id"))
 
 
 def enterprise_people(organization_id: int) -> list[Any]:
