@@ -126,6 +126,11 @@ def page(
         device_scale_factor=1,
     )
     context.set_default_timeout(10_000)
+    # web-first assertions wait as long as actions do: a search typed into an htmx filter (400 ms
+    # debounce, then the request) may take more than expect()'s default 5 s on a loaded 2-core machine
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
     own = urlsplit(live_server.url)
 
     def guard(route: Any) -> None:
