@@ -40,6 +40,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy src/matchcore
 
 typecheck: $(STAMP)

@@ -11,7 +11,9 @@ import pytest
 
 # Test modules are imported by path (--import-mode=importlib), so two folders may hold files of the
 # same name; each folder's helper modules (e.g. ledger_helpers) are importable by plain name.
-for _folder in sorted(p for p in Path(__file__).parent.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+for _folder in sorted(
+    p for p in Path(__file__).parent.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+):
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 

@@ -88,7 +88,9 @@ def test_requests_within_a_minute_do_not_rewrite_the_session(client, member):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("accounts:profile")).status_code == 200
     assert len([q for q in queries if "django_session" in q["sql"] and q["sql"].startswith("UPDATE")]) == 1
-    assert Session.objects.get(session_key=key).expire_date > timezone.now() + timedelta(minutes=29, seconds=50)
+    assert Session.objects.get(session_key=key).expire_date > timezone.now() + timedelta(
+        minutes=29, seconds=50
+    )
 
 
 def test_logout_deletes_the_session_on_the_server_so_the_old_cookie_no_longer_works(client, member):

@@ -29,8 +29,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def challenge_world(operator, enterprise_user, institute_user, institute_org, other_enterprise_user, expert_user,
-                    district_office, settings, tmp_path):
+def challenge_world(
+    operator,
+    enterprise_user,
+    institute_user,
+    institute_org,
+    other_enterprise_user,
+    expert_user,
+    district_office,
+    settings,
+    tmp_path,
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     university = InstituteFactory(name="同济大学汽车学院")
     expert_b = user_with_role(Role.EXPERT, None, username="expert_b", display_name="周明")
@@ -45,8 +54,9 @@ def sign_in(page: Any, login: Any, username: str) -> None:
     login(page, username)
 
 
-def test_challenge_journey_from_posting_to_the_first_tranche(page, shot, login, challenge_world, other_enterprise_user,
-                                                             other_enterprise_org, tmp_path):
+def test_challenge_journey_from_posting_to_the_first_tranche(
+    page, shot, login, challenge_world, other_enterprise_user, other_enterprise_org, tmp_path
+):
     def snap(step: str) -> None:
         shot(step)
 
@@ -55,12 +65,17 @@ def test_challenge_journey_from_posting_to_the_first_tranche(page, shot, login, 
     page.goto("/challenges/")
     page.get_by_test_id("nav-challenge-create").click()
     page.fill("input[name=title]", "车规级激光雷达点云实时处理算法")
-    page.fill("textarea[name=problem]", "激光雷达点云在嵌入式平台上的实时分割与目标识别，现有方案时延高、功耗大。")
+    page.fill(
+        "textarea[name=problem]", "激光雷达点云在嵌入式平台上的实时分割与目标识别，现有方案时延高、功耗大。"
+    )
     page.fill("textarea[name=indicators]", "单帧处理时延 ≤ 20 ms；识别准确率 ≥ 95%；整机功耗 ≤ 15 W。")
     page.fill("input[name=issuer_fen]", "3000000")
     page.fill("input[name=subsidy_fen]", "2000000")
     page.fill("input[name=deadline]", (timezone.localdate() + dt.timedelta(days=30)).isoformat())
-    page.fill("textarea[name=ip_terms]", "背景知识产权归各自所有；新产生的知识产权归发榜方，揭榜方享有非独占使用权。")
+    page.fill(
+        "textarea[name=ip_terms]",
+        "背景知识产权归各自所有；新产生的知识产权归发榜方，揭榜方享有非独占使用权。",
+    )
     snap("01-post-form")
     page.get_by_test_id("challenge-save").click()
     expect(page.get_by_test_id("challenge-status")).to_have_text("草稿")
@@ -96,8 +111,12 @@ def test_challenge_journey_from_posting_to_the_first_tranche(page, shot, login, 
     expect(page.get_by_test_id("application-status")).to_have_text("已提交")
     expect(page.get_by_test_id("attachments")).to_contain_text("技术方案.pdf")
     first = Application.objects.get(challenge=challenge)
-    second = factories.make_application(challenge=challenge, actor=other_enterprise_user,
-                                        organization=other_enterprise_org, budget_fen=400_000_000)
+    second = factories.make_application(
+        challenge=challenge,
+        actor=other_enterprise_user,
+        organization=other_enterprise_org,
+        budget_fen=400_000_000,
+    )
 
     # 4. the operator closes applications and builds the panel (the conflicted expert is marked)
     sign_in(page, login, "op")
@@ -172,7 +191,12 @@ def test_challenge_journey_from_posting_to_the_first_tranche(page, shot, login, 
     snap("09-first-tranche-paid")
     milestone.refresh_from_db()
     assert milestone.status == "paid"
-    assert JournalEntry.objects.filter(kind="challenges.tranche", business_reference=milestone.ledger_reference).count() == 1
+    assert (
+        JournalEntry.objects.filter(
+            kind="challenges.tranche", business_reference=milestone.ledger_reference
+        ).count()
+        == 1
+    )
     assert reconcile().ok
 
     # 9. the public progress page and the board

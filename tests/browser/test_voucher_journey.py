@@ -30,11 +30,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def voucher_world(operator, leader, enterprise_user, provider_user, provider_org, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    scheme = factories.make_scheme(operator=operator, name="2026年度菊园创新券", budget_fen=50_000_000,
-                                   subsidy_ratio_bp=5000, enterprise_cap_fen=5_000_000, controller_cap_fen=8_000_000)
+    scheme = factories.make_scheme(
+        operator=operator,
+        name="2026年度菊园创新券",
+        budget_fen=50_000_000,
+        subsidy_ratio_bp=5000,
+        enterprise_cap_fen=5_000_000,
+        controller_cap_fen=8_000_000,
+    )
     provider = factories.make_provider(organization=provider_org, applicant=provider_user, reviewer=operator)
-    service = factories.make_service(provider=provider, actor=provider_user, price_fen=600_000,
-                                     name="电磁兼容（EMC）测试", category="testing")
+    service = factories.make_service(
+        provider=provider,
+        actor=provider_user,
+        price_fen=600_000,
+        name="电磁兼容（EMC）测试",
+        category="testing",
+    )
     return {"scheme": scheme, "provider": provider, "service": service}
 
 
@@ -104,7 +115,11 @@ def test_voucher_journey_from_application_to_exported_settlement(page, shot, log
     # 4. the enterprise sees its voucher and orders a service: the voucher's share is held
     sign_in(page, login, "ent")
     page.goto(f"/vouchers/v/{voucher.code}/")
-    assert assert_page_matches_ledger(page, voucher.code) == {"balance": 2_500_000, "held": 0, "available": 2_500_000}
+    assert assert_page_matches_ledger(page, voucher.code) == {
+        "balance": 2_500_000,
+        "held": 0,
+        "available": 2_500_000,
+    }
     shot("05-enterprise-voucher")
     page.get_by_test_id("voucher-shop").click()
     page.get_by_test_id(f"order-with-{voucher.code}").first.click()
@@ -115,8 +130,11 @@ def test_voucher_journey_from_application_to_exported_settlement(page, shot, log
     expect(page.get_by_test_id("order-status")).to_have_text("待机构接单")
     order = ServiceOrder.objects.get()
     assert (order.price_fen, order.voucher_fen) == (1_200_000, 600_000)
-    assert assert_page_matches_ledger(page, voucher.code) == {"balance": 2_500_000, "held": 600_000,
-                                                              "available": 1_900_000}
+    assert assert_page_matches_ledger(page, voucher.code) == {
+        "balance": 2_500_000,
+        "held": 600_000,
+        "available": 1_900_000,
+    }
     shot("07-order-placed")
 
     # 5. the provider accepts and delivers
@@ -135,8 +153,11 @@ def test_voucher_journey_from_application_to_exported_settlement(page, shot, log
     page.get_by_test_id("order-confirm").click()
     expect(page.get_by_test_id("order-status")).to_have_text("已核销")
     expect(page.get_by_test_id("order-redeemed")).to_contain_text("6,000.00")
-    assert assert_page_matches_ledger(page, voucher.code) == {"balance": 1_900_000, "held": 0,
-                                                              "available": 1_900_000}
+    assert assert_page_matches_ledger(page, voucher.code) == {
+        "balance": 1_900_000,
+        "held": 0,
+        "available": 1_900_000,
+    }
     shot("09-enterprise-confirmed")
     page.goto(f"/vouchers/v/{voucher.code}/")
     expect(page.get_by_test_id("voucher-ledger")).to_contain_text("核销")
@@ -149,8 +170,16 @@ def test_voucher_journey_from_application_to_exported_settlement(page, shot, log
     page.get_by_test_id("order-claim").click()
     page.fill("input[name=invoice_number]", "No.31002026")
     page.fill("input[name=invoice_amount_fen]", "12000")
-    page.set_input_files("input[name=invoice]", files=[{"name": "发票.pdf", "mimeType": "application/pdf",
-                                                         "buffer": factories.minimal_pdf("invoice 31002026")}])
+    page.set_input_files(
+        "input[name=invoice]",
+        files=[
+            {
+                "name": "发票.pdf",
+                "mimeType": "application/pdf",
+                "buffer": factories.minimal_pdf("invoice 31002026"),
+            }
+        ],
+    )
     shot("11-claim-form")
     page.get_by_test_id("claim-submit").click()
     expect(page.get_by_test_id("claim-status")).to_have_text("待审核")
@@ -194,14 +223,16 @@ def test_voucher_journey_from_application_to_exported_settlement(page, shot, log
     sign_in(page, login, "lead")
     page.goto(f"/vouchers/reports/?scheme={scheme.code}")
     expect(page.get_by_test_id("report-remaining")).to_have_text(
-        yuan_text(Account.objects.get(pk=scheme.budget_account_id).balance_fen))
+        yuan_text(Account.objects.get(pk=scheme.budget_account_id).balance_fen)
+    )
     page.wait_for_selector("#category-chart svg")
     shot("14-leader-report")
     assert reconcile().ok
 
 
-def test_voucher_pages_for_each_role_on_demo_data(page, shot, login, district_data, operator, leader,
-                                                  enterprise_user, provider_user, settings, tmp_path):
+def test_voucher_pages_for_each_role_on_demo_data(
+    page, shot, login, district_data, operator, leader, enterprise_user, provider_user, settings, tmp_path
+):
     """The overview, lists and figures each role starts from, on generated demo data."""
     import random
 

@@ -27,8 +27,13 @@ def media_root(settings, tmp_path):
 
 def _expert(username, organization, user=None):
     user = user or user_with_role(Role.EXPERT, None, username=username)
-    person = PersonFactory(organization=organization, is_expert=True, user=user, name=f"专家{username}",
-                           expertise="激光雷达 点云 算法")
+    person = PersonFactory(
+        organization=organization,
+        is_expert=True,
+        user=user,
+        name=f"专家{username}",
+        expertise="激光雷达 点云 算法",
+    )
     return SimpleNamespace(user=user, person=person)
 
 
@@ -50,24 +55,34 @@ def challenge(enterprise_user, enterprise_org, operator):
 
 @pytest.fixture
 def applications(challenge, institute_user, institute_org, other_enterprise_user, other_enterprise_org):
-    first = factories.make_application(challenge=challenge, actor=institute_user, organization=institute_org,
-                                       budget_fen=45_000_000)
-    second = factories.make_application(challenge=challenge, actor=other_enterprise_user,
-                                        organization=other_enterprise_org, budget_fen=40_000_000)
+    first = factories.make_application(
+        challenge=challenge, actor=institute_user, organization=institute_org, budget_fen=45_000_000
+    )
+    second = factories.make_application(
+        challenge=challenge,
+        actor=other_enterprise_user,
+        organization=other_enterprise_org,
+        budget_fen=40_000_000,
+    )
     return SimpleNamespace(institute=first, enterprise=second)
 
 
 @pytest.fixture
 def panel(challenge, applications, operator, experts):
-    return factories.make_panel(challenge=challenge, operator=operator, experts=[experts.a.person, experts.b.person])
+    return factories.make_panel(
+        challenge=challenge, operator=operator, experts=[experts.a.person, experts.b.person]
+    )
 
 
 @pytest.fixture
 def scored_panel(panel, applications, experts):
-    factories.score_all(panel=panel, reviewers={
-        experts.a.user: {applications.institute.code: 90, applications.enterprise.code: 70},
-        experts.b.user: {applications.institute.code: 80, applications.enterprise.code: 75},
-    })
+    factories.score_all(
+        panel=panel,
+        reviewers={
+            experts.a.user: {applications.institute.code: 90, applications.enterprise.code: 70},
+            experts.b.user: {applications.institute.code: 80, applications.enterprise.code: 75},
+        },
+    )
     return panel
 
 
@@ -77,7 +92,8 @@ def award(scored_panel, challenge, applications, operator, enterprise_user):
 
     services.panel_close(actor=operator, panel=scored_panel)
     challenge.refresh_from_db()
-    [award] = services.challenge_award(actor=operator, challenge=challenge, winners=[applications.institute],
-                                       amounts=[30_000_000])
+    [award] = services.challenge_award(
+        actor=operator, challenge=challenge, winners=[applications.institute], amounts=[30_000_000]
+    )
     factories.sign(award=award, actor=enterprise_user)
     return Award.objects.get(pk=award.pk)

@@ -21,13 +21,25 @@ def _api(user) -> APIClient:
     return api
 
 
-def test_whole_lifecycle_through_the_api(enterprise_user, operator, operator2, institute_user, other_enterprise_user,
-                                         experts, media_root):
+def test_whole_lifecycle_through_the_api(
+    enterprise_user, operator, operator2, institute_user, other_enterprise_user, experts, media_root
+):
     issuer = _api(enterprise_user)
     deadline = (timezone.localdate() + dt.timedelta(days=15)).isoformat()
-    response = issuer.post("/api/v1/challenges/", {
-        "title": "动力电池热失控早期预警", "problem": "提前预警", "indicators": "≥ 10 分钟", "issuer_fen": 20_000_000,
-        "subsidy_fen": 10_000_000, "deadline": deadline, "ip_terms": "共有", "max_winners": 1}, format="json")
+    response = issuer.post(
+        "/api/v1/challenges/",
+        {
+            "title": "动力电池热失控早期预警",
+            "problem": "提前预警",
+            "indicators": "≥ 10 分钟",
+            "issuer_fen": 20_000_000,
+            "subsidy_fen": 10_000_000,
+            "deadline": deadline,
+            "ip_terms": "共有",
+            "max_winners": 1,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     code = response.json()["code"]
     assert response.json()["budget_fen"] == 30_000_000 and response.json()["status"] == "draft"
@@ -35,30 +47,53 @@ def test_whole_lifecycle_through_the_api(enterprise_user, operator, operator2, i
     reviewed = _api(operator).post(f"/api/v1/challenges/{code}/review/", {"approve": True}, format="json")
     assert reviewed.json()["status"] == "published"
 
-    applied = _api(institute_user).post(f"/api/v1/challenges/{code}/apply/", {
-        "team": "团队", "plan": "方案", "milestones": "三阶段", "budget_fen": 25_000_000}, format="json")
+    applied = _api(institute_user).post(
+        f"/api/v1/challenges/{code}/apply/",
+        {"team": "团队", "plan": "方案", "milestones": "三阶段", "budget_fen": 25_000_000},
+        format="json",
+    )
     assert applied.status_code == 201, applied.json()
     first = applied.json()["code"]
-    upload = _api(institute_user).post(f"/api/v1/challenges/applications/{first}/attachments/",
-                                       {"file": SimpleUploadedFile("方案.pdf", factories.minimal_pdf())},
-                                       format="multipart")
+    upload = _api(institute_user).post(
+        f"/api/v1/challenges/applications/{first}/attachments/",
+        {"file": SimpleUploadedFile("方案.pdf", factories.minimal_pdf())},
+        format="multipart",
+    )
     assert upload.status_code == 201, upload.json()
-    bad = _api(institute_user).post(f"/api/v1/challenges/applications/{first}/attachments/",
-                                    {"file": SimpleUploadedFile("x.pdf", b"MZ\x90\x00binary")}, format="multipart")
+    bad = _api(institute_user).post(
+        f"/api/v1/challenges/applications/{first}/attachments/",
+        {"file": SimpleUploadedFile("x.pdf", b"MZ\x90\x00binary")},
+        format="multipart",
+    )
     assert bad.status_code == 400 and "file" in bad.json()
-    second = _api(other_enterprise_user).post(f"/api/v1/challenges/{code}/apply/", {
-        "team": "团队", "plan": "方案", "milestones": "两阶段", "budget_fen": 20_000_000}, format="json").json()["code"]
+    second = (
+        _api(other_enterprise_user)
+        .post(
+            f"/api/v1/challenges/{code}/apply/",
+            {"team": "团队", "plan": "方案", "milestones": "两阶段", "budget_fen": 20_000_000},
+            format="json",
+        )
+        .json()["code"]
+    )
 
     op = _api(operator)
     assert op.post(f"/api/v1/challenges/{code}/close/").json()["status"] == "closed"
-    panel = op.post(f"/api/v1/challenges/{code}/panel/",
-                    {"experts": [experts.a.person.pk, experts.b.person.pk]}, format="json")
+    panel = op.post(
+        f"/api/v1/challenges/{code}/panel/",
+        {"experts": [experts.a.person.pk, experts.b.person.pk]},
+        format="json",
+    )
     assert panel.status_code == 200, panel.json()
     for user, values in ((experts.a.user, (90, 60)), (experts.b.user, (80, 70))):
         for application, value in zip((first, second), values, strict=True):
-            scored = _api(user).post(f"/api/v1/challenges/applications/{application}/score/",
-                                     {"values": {"tech": value, "team": value, "indicators": value, "budget": value},
-                                      "comment": "可行"}, format="json")
+            scored = _api(user).post(
+                f"/api/v1/challenges/applications/{application}/score/",
+                {
+                    "values": {"tech": value, "team": value, "indicators": value, "budget": value},
+                    "comment": "可行",
+                },
+                format="json",
+            )
             assert scored.status_code == 200, scored.json()
     closed = op.post(f"/api/v1/challenges/{code}/close-panel/").json()
     assert [r["application"] for r in closed["ranking"]] == [first, second]
@@ -67,17 +102,33 @@ def test_whole_lifecycle_through_the_api(enterprise_user, operator, operator2, i
     award = awarded.json()[0]["code"]
 
     today = timezone.localdate()
-    plan = [{"title": f"阶段{i}", "criteria": "达标", "due_on": (today + dt.timedelta(days=30 * i)).isoformat(),
-             "amount_fen": 10_000_000} for i in (1, 2, 3)]
-    signed = issuer.post(f"/api/v1/challenges/awards/{award}/sign/", {"task_book": "任务书", "milestones": plan},
-                         format="json")
+    plan = [
+        {
+            "title": f"阶段{i}",
+            "criteria": "达标",
+            "due_on": (today + dt.timedelta(days=30 * i)).isoformat(),
+            "amount_fen": 10_000_000,
+        }
+        for i in (1, 2, 3)
+    ]
+    signed = issuer.post(
+        f"/api/v1/challenges/awards/{award}/sign/", {"task_book": "任务书", "milestones": plan}, format="json"
+    )
     assert signed.status_code == 200, signed.json()
     milestone = signed.json()["milestones"][0]["code"]
-    assert _api(institute_user).post(f"/api/v1/challenges/milestones/{milestone}/deliver/", {"note": "完成"},
-                                     format="json").json()["status"] == "delivered"
-    assert issuer.post(f"/api/v1/challenges/milestones/{milestone}/accept/", {}, format="json").json()["status"] == \
-        "accepted"
-    assert op.post(f"/api/v1/challenges/milestones/{milestone}/request-payment/").json()["status"] == "requested"
+    assert (
+        _api(institute_user)
+        .post(f"/api/v1/challenges/milestones/{milestone}/deliver/", {"note": "完成"}, format="json")
+        .json()["status"]
+        == "delivered"
+    )
+    assert (
+        issuer.post(f"/api/v1/challenges/milestones/{milestone}/accept/", {}, format="json").json()["status"]
+        == "accepted"
+    )
+    assert (
+        op.post(f"/api/v1/challenges/milestones/{milestone}/request-payment/").json()["status"] == "requested"
+    )
     assert op.post(f"/api/v1/challenges/milestones/{milestone}/pay/").status_code == 403  # maker-checker
     paid = _api(operator2).post(f"/api/v1/challenges/milestones/{milestone}/pay/")
     assert paid.status_code == 200 and paid.json()["status"] == "paid" and paid.json()["paid_at"]
@@ -92,15 +143,35 @@ def test_whole_lifecycle_through_the_api(enterprise_user, operator, operator2, i
 
 
 def test_api_bad_input_is_a_clean_400_naming_the_field(enterprise_user):
-    response = _api(enterprise_user).post("/api/v1/challenges/", {
-        "title": "长" * 121, "problem": "p", "indicators": "i", "issuer_fen": 0, "subsidy_fen": 0,
-        "deadline": "2030-01-01", "ip_terms": "t"}, format="json")
+    response = _api(enterprise_user).post(
+        "/api/v1/challenges/",
+        {
+            "title": "长" * 121,
+            "problem": "p",
+            "indicators": "i",
+            "issuer_fen": 0,
+            "subsidy_fen": 0,
+            "deadline": "2030-01-01",
+            "ip_terms": "t",
+        },
+        format="json",
+    )
     assert response.status_code == 400 and "title" in response.json()
     nul = _api(enterprise_user).post("/api/v1/challenges/", {"title": "x\x00"}, format="json")
     assert nul.status_code == 400
-    response = _api(enterprise_user).post("/api/v1/challenges/", {
-        "title": "t", "problem": "p", "indicators": "i", "issuer_fen": 0, "subsidy_fen": 0,
-        "deadline": "2030-01-01", "ip_terms": "t"}, format="json")
+    response = _api(enterprise_user).post(
+        "/api/v1/challenges/",
+        {
+            "title": "t",
+            "problem": "p",
+            "indicators": "i",
+            "issuer_fen": 0,
+            "subsidy_fen": 0,
+            "deadline": "2030-01-01",
+            "ip_terms": "t",
+        },
+        format="json",
+    )
     assert response.status_code == 400 and "issuer_fen" in response.json()
 
 
@@ -108,7 +179,9 @@ def test_candidate_solvers_come_with_reasons(challenge, enterprise_user, enterpr
     from kechuang.testing.factories import InstituteFactory
     from kechuang.transfer import matching
 
-    InstituteFactory(name="智能感知激光雷达研究院", description="激光雷达点云实时处理、嵌入式目标识别算法研究")
+    InstituteFactory(
+        name="智能感知激光雷达研究院", description="激光雷达点云实时处理、嵌入式目标识别算法研究"
+    )
     matching.reset()
     response = _api(enterprise_user).get(f"/api/v1/challenges/{challenge.code}/candidates/")
     assert response.status_code == 200

@@ -29,10 +29,18 @@ def test_small_demo_has_every_state_and_reconciles(directory):
     counts = make_demo_challenges(scale="small", seed=7, rng=random.Random("7:x"))
     assert counts["榜单"] == 12
     statuses = set(Challenge.objects.values_list("status", flat=True))
-    assert {ChallengeStatus.PUBLISHED, ChallengeStatus.SUBMITTED, ChallengeStatus.DRAFT, ChallengeStatus.REVIEWING,
-            ChallengeStatus.AWARDED, ChallengeStatus.IN_PROGRESS, ChallengeStatus.COMPLETED} <= statuses
-    assert Milestone.objects.filter(sequence=1, status=MilestoneStatus.PAID,
-                                    award__challenge__status=ChallengeStatus.IN_PROGRESS).exists()
+    assert {
+        ChallengeStatus.PUBLISHED,
+        ChallengeStatus.SUBMITTED,
+        ChallengeStatus.DRAFT,
+        ChallengeStatus.REVIEWING,
+        ChallengeStatus.AWARDED,
+        ChallengeStatus.IN_PROGRESS,
+        ChallengeStatus.COMPLETED,
+    } <= statuses
+    assert Milestone.objects.filter(
+        sequence=1, status=MilestoneStatus.PAID, award__challenge__status=ChallengeStatus.IN_PROGRESS
+    ).exists()
     assert TranchePayment.objects.exists()
     for member in PanelMember.objects.select_related("panel"):
         apps = member.panel.challenge.applications.all()

@@ -42,8 +42,13 @@ def lidar_fields(db):
 
 def _published(enterprise_user, enterprise_org, operator, fields, run, **extra):
     with run():
-        return factories.make_challenge(actor=enterprise_user, issuer=enterprise_org, publish_by=operator,
-                                        fields=fields, **{**LIDAR, **extra})
+        return factories.make_challenge(
+            actor=enterprise_user,
+            issuer=enterprise_org,
+            publish_by=operator,
+            fields=fields,
+            **{**LIDAR, **extra},
+        )
 
 
 def _search_ids(actor, query="激光雷达 点云 分割"):
@@ -53,11 +58,17 @@ def _search_ids(actor, query="激光雷达 点云 分割"):
 def test_a_published_challenge_is_searchable_and_a_draft_is_not(
     enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks, client
 ):
-    draft = factories.make_challenge(actor=enterprise_user, issuer=enterprise_org, fields=lidar_fields,
-                                     title="草稿：激光雷达点云压缩", problem="激光雷达点云压缩传输。",
-                                     indicators="压缩比 ≥ 10。")
-    challenge = _published(enterprise_user, enterprise_org, operator, lidar_fields,
-                           django_capture_on_commit_callbacks)
+    draft = factories.make_challenge(
+        actor=enterprise_user,
+        issuer=enterprise_org,
+        fields=lidar_fields,
+        title="草稿：激光雷达点云压缩",
+        problem="激光雷达点云压缩传输。",
+        indicators="压缩比 ≥ 10。",
+    )
+    challenge = _published(
+        enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks
+    )
     from django.contrib.auth.models import AnonymousUser
 
     ids = _search_ids(AnonymousUser())
@@ -78,8 +89,9 @@ def test_a_published_challenge_is_searchable_and_a_draft_is_not(
 def test_withdrawing_takes_it_out_of_the_index(
     enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks
 ):
-    challenge = _published(enterprise_user, enterprise_org, operator, lidar_fields,
-                           django_capture_on_commit_callbacks)
+    challenge = _published(
+        enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks
+    )
     assert f"challenge:{challenge.pk}" in _search_ids(operator)
     with django_capture_on_commit_callbacks(execute=True):
         services.challenge_withdraw(actor=enterprise_user, challenge=challenge, reason="技术路线调整")
@@ -90,10 +102,15 @@ def test_withdrawing_takes_it_out_of_the_index(
 def test_another_process_builds_the_same_index_from_the_database(
     enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks
 ):
-    challenge = _published(enterprise_user, enterprise_org, operator, lidar_fields,
-                           django_capture_on_commit_callbacks)
-    rejected = factories.make_challenge(actor=enterprise_user, issuer=enterprise_org, fields=lidar_fields,
-                                        **{**LIDAR, "title": "被退回的激光雷达榜单"})
+    challenge = _published(
+        enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks
+    )
+    rejected = factories.make_challenge(
+        actor=enterprise_user,
+        issuer=enterprise_org,
+        fields=lidar_fields,
+        **{**LIDAR, "title": "被退回的激光雷达榜单"},
+    )
     services.challenge_submit(actor=enterprise_user, challenge=rejected)
     services.challenge_review(actor=operator, challenge=rejected, approve=False, reason="指标不够具体")
     matching.reset()  # a fresh process
@@ -106,42 +123,72 @@ def test_another_process_builds_the_same_index_from_the_database(
 
 
 def test_an_achievement_page_offers_its_owners_the_open_challenges_it_may_answer(
-    client, enterprise_user, enterprise_org, operator, institute_user, institute_org, lidar_fields,
+    client,
+    enterprise_user,
+    enterprise_org,
+    operator,
+    institute_user,
+    institute_org,
+    lidar_fields,
     django_capture_on_commit_callbacks,
 ):
-    challenge = _published(enterprise_user, enterprise_org, operator, lidar_fields,
-                           django_capture_on_commit_callbacks)
-    closed_one = _published(enterprise_user, enterprise_org, operator, lidar_fields,
-                            django_capture_on_commit_callbacks, title="激光雷达点云分割（已截止）")
+    challenge = _published(
+        enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks
+    )
+    closed_one = _published(
+        enterprise_user,
+        enterprise_org,
+        operator,
+        lidar_fields,
+        django_capture_on_commit_callbacks,
+        title="激光雷达点云分割（已截止）",
+    )
     factories.make_application(challenge=closed_one, actor=institute_user, organization=institute_org)
     services.challenge_close(actor=operator, challenge=closed_one)
     achievement = make_achievement(institute_org, fields=["OPT.LASER", "AUTO"], **LIDAR_ACHIEVEMENT)
     client.force_login(institute_user)
     html = client.get(reverse("transfer:achievement-detail", args=[achievement.code])).content.decode()
     assert 'data-testid="achievement-challenges"' in html and "可揭榜的榜单" in html
-    section = html[html.find('data-testid="achievement-challenges"'):]
+    section = html[html.find('data-testid="achievement-challenges"') :]
     assert reverse("challenges:challenge-detail", args=[challenge.code]) in section
     assert reverse("challenges:challenge-detail", args=[closed_one.code]) not in section  # no longer open
     # the issuer's own achievement is never offered its own challenge
-    own = make_achievement(enterprise_org, fields=["OPT.LASER", "AUTO"],
-                           **{**LIDAR_ACHIEVEMENT, "title": "发榜企业自己的激光雷达成果"})
+    own = make_achievement(
+        enterprise_org,
+        fields=["OPT.LASER", "AUTO"],
+        **{**LIDAR_ACHIEVEMENT, "title": "发榜企业自己的激光雷达成果"},
+    )
     recs = selectors.achievement_recommendations(actor=enterprise_user, achievement=own)
     assert recs.challenges == []
 
 
 def test_strongly_fitting_achievements_hear_of_a_new_challenge_once(
-    settings, enterprise_user, enterprise_org, operator, institute_org, institute_user, lidar_fields,
+    settings,
+    enterprise_user,
+    enterprise_org,
+    operator,
+    institute_org,
+    institute_user,
+    lidar_fields,
     django_capture_on_commit_callbacks,
 ):
     settings.MATCH_STRONG_MIN_FEATURE = 0.0
     settings.MATCH_STRONG_MIN_TERMS = 2
     achievement = make_achievement(institute_org, fields=["OPT.LASER", "AUTO"], **LIDAR_ACHIEVEMENT)
-    secret = make_achievement(institute_org, fields=["OPT.LASER", "AUTO"], visibility="operators",
-                              **{**LIDAR_ACHIEVEMENT, "title": "保密：激光雷达点云分割"})
-    own = make_achievement(enterprise_org, fields=["OPT.LASER", "AUTO"],
-                           **{**LIDAR_ACHIEVEMENT, "title": "发榜企业自己的激光雷达成果"})
-    challenge = _published(enterprise_user, enterprise_org, operator, lidar_fields,
-                           django_capture_on_commit_callbacks)
+    secret = make_achievement(
+        institute_org,
+        fields=["OPT.LASER", "AUTO"],
+        visibility="operators",
+        **{**LIDAR_ACHIEVEMENT, "title": "保密：激光雷达点云分割"},
+    )
+    own = make_achievement(
+        enterprise_org,
+        fields=["OPT.LASER", "AUTO"],
+        **{**LIDAR_ACHIEVEMENT, "title": "发榜企业自己的激光雷达成果"},
+    )
+    challenge = _published(
+        enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks
+    )
     doc_id = f"challenge:{challenge.pk}"
     assert strong.announce_for(doc_id) == 1
     assert strong.announce_for(doc_id) == 0  # once per challenge and achievement
@@ -158,16 +205,30 @@ def test_strongly_fitting_achievements_hear_of_a_new_challenge_once(
 
 
 def test_an_unrelated_open_challenge_is_not_offered(
-    enterprise_user, enterprise_org, operator, institute_user, institute_org, lidar_fields,
+    enterprise_user,
+    enterprise_org,
+    operator,
+    institute_user,
+    institute_org,
+    lidar_fields,
     django_capture_on_commit_callbacks,
 ):
     """With few open challenges the best one may still be about something else: it is not offered."""
     _published(enterprise_user, enterprise_org, operator, lidar_fields, django_capture_on_commit_callbacks)
-    unrelated = make_achievement(institute_org, fields=["OPT.LASER", "AUTO"], title="中药材成分检测试剂盒",
-                                 summary="读数仪功耗很小。基于免疫层析，十分钟出结果。", problem_solved="中药材质量控制。",
-                                 advantages="", scenarios="中药饮片厂。", keywords="中药材 试剂盒")
+    unrelated = make_achievement(
+        institute_org,
+        fields=["OPT.LASER", "AUTO"],
+        title="中药材成分检测试剂盒",
+        summary="读数仪功耗很小。基于免疫层析，十分钟出结果。",
+        problem_solved="中药材质量控制。",
+        advantages="",
+        scenarios="中药饮片厂。",
+        keywords="中药材 试剂盒",
+    )
     engine = matching.get_engine()
     [hit] = engine.recommend(matching.document_for(unrelated), k=3, kinds=("challenge",))
-    assert [t for t in hit.matched_terms if len(t) > 1] == ["功耗"]  # the engine does rank it (one shared word)
+    assert [t for t in hit.matched_terms if len(t) > 1] == [
+        "功耗"
+    ]  # the engine does rank it (one shared word)
     recs = selectors.achievement_recommendations(actor=institute_user, achievement=unrelated)
     assert recs.challenges == []

@@ -34,7 +34,10 @@ def test_applications_reach_the_issuer_and_withdrawal_reaches_the_applicants(
     challenge, applications, enterprise_user, institute_user, other_enterprise_user
 ):
     notes = _got(enterprise_user, "challenges.application")
-    assert len(notes) == 2 and {applications.institute.organization.name in n.title for n in notes} == {True, False}
+    assert len(notes) == 2 and {applications.institute.organization.name in n.title for n in notes} == {
+        True,
+        False,
+    }
     assert _got(institute_user, "challenges.application") == []
     services.challenge_withdraw(actor=enterprise_user, challenge=challenge, reason="技术路线调整")
     for user in (institute_user, other_enterprise_user):
@@ -70,7 +73,9 @@ def test_milestones_and_tranches_tell_the_next_person(
     first = Milestone.objects.filter(award=award).order_by("sequence").first()
     services.milestone_deliver(actor=institute_user, milestone=first, note="原型完成")
     [delivered] = _got(enterprise_user, "challenges.milestone")
-    assert "请验收" in delivered.title and delivered.url == reverse("challenges:award-detail", args=[award.code])
+    assert "请验收" in delivered.title and delivered.url == reverse(
+        "challenges:award-detail", args=[award.code]
+    )
     services.milestone_accept(actor=enterprise_user, milestone=first)
     assert any("通过验收" in n.title for n in _got(institute_user, "challenges.milestone"))
     services.tranche_request(actor=operator, milestone=first)

@@ -21,15 +21,25 @@ from kechuang.challenges import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-ROLES = [None, "operator", "leader", "enterprise_user", "institute_user", "expert_user", "other_enterprise_user",
-         "auditor"]
+ROLES = [
+    None,
+    "operator",
+    "leader",
+    "enterprise_user",
+    "institute_user",
+    "expert_user",
+    "other_enterprise_user",
+    "auditor",
+]
 EXAMPLES = 6
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture
 def api_world(award, enterprise_user, enterprise_org, operator, media_root):
-    factories.make_challenge(actor=enterprise_user, issuer=enterprise_org, publish_by=operator, title="第二张榜")
+    factories.make_challenge(
+        actor=enterprise_user, issuer=enterprise_org, publish_by=operator, title="第二张榜"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +64,9 @@ def role_headers(request, api_world):
 
 def challenge_operations():
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
-    operations = [result.ok() for result in schema.include(path_regex=r"^/api/v1/challenges").get_all_operations()]
+    operations = [
+        result.ok() for result in schema.include(path_regex=r"^/api/v1/challenges").get_all_operations()
+    ]
     assert len(operations) >= 25
     return operations
 
@@ -62,8 +74,13 @@ def challenge_operations():
 def exercise(operation, headers) -> list[str]:
     failures: list[str] = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy())
     def run(case) -> None:
         if failures:

@@ -26,13 +26,16 @@ def _tranche_entries() -> int:
     return JournalEntry.objects.filter(kind="challenges.tranche").count()
 
 
-def test_first_tranche_posts_to_the_ledger_with_the_tranche_reference(award, institute_user, enterprise_user,
-                                                                     operator, operator2):
+def test_first_tranche_posts_to_the_ledger_with_the_tranche_reference(
+    award, institute_user, enterprise_user, operator, operator2
+):
     first = award.milestones.get(sequence=1)
     _ready(first, institute_user, enterprise_user, operator)
     payment = services.tranche_pay(actor=operator2, milestone=first)
     entry = payment.entry
-    assert entry.business_reference == f"challenges.tranche:{first.code}" and entry.total_fen == first.amount_fen
+    assert (
+        entry.business_reference == f"challenges.tranche:{first.code}" and entry.total_fen == first.amount_fen
+    )
     assert Milestone.objects.get(pk=first.pk).status == MilestoneStatus.PAID
     report = reconcile(only=["challenges_tranches_match_ledger", "challenges_awards_match_ledger"])
     assert report.ok, report.as_dict()
@@ -46,8 +49,9 @@ def test_requester_cannot_approve_their_own_tranche(award, institute_user, enter
     assert _tranche_entries() == 0 and not TranchePayment.objects.exists()
 
 
-def test_roles_without_approval_right_cannot_pay(award, institute_user, enterprise_user, operator, auditor,
-                                                 commissioner):
+def test_roles_without_approval_right_cannot_pay(
+    award, institute_user, enterprise_user, operator, auditor, commissioner
+):
     first = award.milestones.get(sequence=1)
     _ready(first, institute_user, enterprise_user, operator)
     for user in (institute_user, enterprise_user, auditor, commissioner):
@@ -56,8 +60,9 @@ def test_roles_without_approval_right_cannot_pay(award, institute_user, enterpri
     assert _tranche_entries() == 0
 
 
-def test_out_of_order_tranche_is_refused_even_when_the_request_is_forced(award, institute_user, enterprise_user,
-                                                                        operator, operator2):
+def test_out_of_order_tranche_is_refused_even_when_the_request_is_forced(
+    award, institute_user, enterprise_user, operator, operator2
+):
     first, second = award.milestones.get(sequence=1), award.milestones.get(sequence=2)
     _ready(first, institute_user, enterprise_user, operator)
     # the second milestone accepted before the first is paid: asking for its tranche is refused
@@ -84,7 +89,9 @@ def test_a_tranche_is_never_paid_twice(award, institute_user, enterprise_user, o
     assert _tranche_entries() == 1 and TranchePayment.objects.count() == 1
 
 
-def test_a_tranche_beyond_the_award_total_is_refused(award, institute_user, enterprise_user, operator, operator2):
+def test_a_tranche_beyond_the_award_total_is_refused(
+    award, institute_user, enterprise_user, operator, operator2
+):
     first = award.milestones.get(sequence=1)
     Milestone.objects.filter(pk=first.pk).update(amount_fen=award.amount_fen + 1)  # tampered plan
     first.refresh_from_db()
@@ -94,37 +101,44 @@ def test_a_tranche_beyond_the_award_total_is_refused(award, institute_user, ente
     assert _tranche_entries() == 0 and not TranchePayment.objects.exists()
 
 
-def test_the_database_refuses_a_second_payment_row_by_itself(award, institute_user, enterprise_user, operator,
-                                                            operator2, leader):
+def test_the_database_refuses_a_second_payment_row_by_itself(
+    award, institute_user, enterprise_user, operator, operator2, leader
+):
     first = award.milestones.get(sequence=1)
     _ready(first, institute_user, enterprise_user, operator)
     services.tranche_pay(actor=operator2, milestone=first)
     with pytest.raises(IntegrityError), transaction.atomic():
-        TranchePayment.objects.create(milestone=first, award=award, amount_fen=1, requested_by=operator,
-                                      approved_by=leader)
+        TranchePayment.objects.create(
+            milestone=first, award=award, amount_fen=1, requested_by=operator, approved_by=leader
+        )
 
 
 def test_the_database_refuses_a_payment_approved_by_its_requester(award, operator):
     first = award.milestones.get(sequence=1)
     with pytest.raises(IntegrityError), transaction.atomic():
-        TranchePayment.objects.create(milestone=first, award=award, amount_fen=1, requested_by=operator,
-                                      approved_by=operator)
+        TranchePayment.objects.create(
+            milestone=first, award=award, amount_fen=1, requested_by=operator, approved_by=operator
+        )
 
 
 def test_the_database_refuses_a_zero_payment(award, operator, leader):
     first = award.milestones.get(sequence=1)
     with pytest.raises(IntegrityError), transaction.atomic():
-        TranchePayment.objects.create(milestone=first, award=award, amount_fen=0, requested_by=operator,
-                                      approved_by=leader)
+        TranchePayment.objects.create(
+            milestone=first, award=award, amount_fen=0, requested_by=operator, approved_by=leader
+        )
 
 
-def test_reconciliation_finds_a_payment_row_without_its_posting(award, institute_user, enterprise_user, operator,
-                                                               operator2):
+def test_reconciliation_finds_a_payment_row_without_its_posting(
+    award, institute_user, enterprise_user, operator, operator2
+):
     first = award.milestones.get(sequence=1)
     _ready(first, institute_user, enterprise_user, operator)
     services.tranche_pay(actor=operator2, milestone=first)
     TranchePayment.objects.filter(milestone=first).update(amount_fen=first.amount_fen + 100)
     report = reconcile(only=["challenges_tranches_match_ledger", "challenges_awards_match_ledger"])
     assert not report.ok
-    assert {r.name for r in report.results if not r.ok} == {"challenges_tranches_match_ledger",
-                                                           "challenges_awards_match_ledger"}
+    assert {r.name for r in report.results if not r.ok} == {
+        "challenges_tranches_match_ledger",
+        "challenges_awards_match_ledger",
+    }

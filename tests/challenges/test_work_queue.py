@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 def test_a_limited_queue_is_the_start_of_the_full_one(operator2, enterprise_user, enterprise_org):
     for i in range(4):
-        challenge = factories.make_challenge(actor=enterprise_user, issuer=enterprise_org, title=f"待审榜单{i}")
+        challenge = factories.make_challenge(
+            actor=enterprise_user, issuer=enterprise_org, title=f"待审榜单{i}"
+        )
         services.challenge_submit(actor=enterprise_user, challenge=challenge)
     full = selectors.work_queue(actor=operator2)
     assert len(full) == 4 and {t.kind for t in full} == {"review"}

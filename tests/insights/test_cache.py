@@ -26,7 +26,12 @@ def test_second_kpi_table_read_is_served_from_cache_and_a_new_target_shows_at_on
     first = kpi_table(2026)
     with django_assert_num_queries(0):
         assert kpi_table(2026) == first
-    kpi_target_set(actor=operator, kpi_code=code, year=2026, this_year_target=Decimal("77"),
-                   overall_target=Decimal("100"))
+    kpi_target_set(
+        actor=operator,
+        kpi_code=code,
+        year=2026,
+        this_year_target=Decimal("77"),
+        overall_target=Decimal("100"),
+    )
     row = next(r for r in kpi_table(2026) if r["code"] == code)
     assert Decimal(str(row["this_year_target"])) == Decimal("77")

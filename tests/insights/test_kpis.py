@@ -155,4 +155,6 @@ def test_voucher_kpis_equal_hand_count(
     )
     services.voucher_revoke(actor=operator, voucher=revoked, reason="企业申请材料不实")
     assert value("resources.voucher_services") == 2  # two active services; the withdrawn one is not counted
-    assert value("resources.vouchers_granted") == Decimal("0.50")  # 500,000 fen = 0.50 万元; revoked not counted
+    assert value("resources.vouchers_granted") == Decimal(
+        "0.50"
+    )  # 500,000 fen = 0.50 万元; revoked not counted

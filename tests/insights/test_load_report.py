@@ -8,8 +8,18 @@ from pathlib import Path
 
 from kechuang.insights.management.commands.load_test import Command
 
-FIELDS = ["Type", "Name", "Request Count", "Failure Count", "Average Response Time", "Min Response Time",
-          "Requests/s", "50%", "95%", "99%"]
+FIELDS = [
+    "Type",
+    "Name",
+    "Request Count",
+    "Failure Count",
+    "Average Response Time",
+    "Min Response Time",
+    "Requests/s",
+    "50%",
+    "95%",
+    "99%",
+]
 
 
 def _write(prefix: Path, rows: list[dict[str, object]], failures: list[dict[str, object]] = ()) -> None:
@@ -31,9 +41,18 @@ def _report(prefix: Path) -> str:
 
 
 def _row(name: str, mean: float, fastest: float, median: float, fails: int = 0) -> dict[str, object]:
-    return {"Type": "GET", "Name": name, "Request Count": 100, "Failure Count": fails,
-            "Average Response Time": mean, "Min Response Time": fastest, "Requests/s": 10.0,
-            "50%": median, "95%": median * 2, "99%": median * 3}
+    return {
+        "Type": "GET",
+        "Name": name,
+        "Request Count": 100,
+        "Failure Count": fails,
+        "Average Response Time": mean,
+        "Min Response Time": fastest,
+        "Requests/s": 10.0,
+        "50%": median,
+        "95%": median * 2,
+        "99%": median * 3,
+    }
 
 
 def test_ratio_is_the_trivial_views_mean_latency_over_the_pages(tmp_path: Path) -> None:

@@ -30,8 +30,13 @@ AMOUNT = 1_000
 
 
 def spend(key: str) -> ledger.PostingResult:
-    return ledger.post(actor=None, idempotency_key=key, memo="崩溃测试支出", kind="test.crash",
-                       lines=[ledger.debit("a", AMOUNT), ledger.credit("sink", AMOUNT)])
+    return ledger.post(
+        actor=None,
+        idempotency_key=key,
+        memo="崩溃测试支出",
+        kind="test.crash",
+        lines=[ledger.debit("a", AMOUNT), ledger.credit("sink", AMOUNT)],
+    )
 
 
 def say(text: str) -> None:
@@ -45,8 +50,13 @@ def main(argv: list[str]) -> None:
         ledger.account_open(code="a", name="a", kind=AccountKind.LIABILITY)
         ledger.account_open(code="sink", name="sink", kind=AccountKind.LIABILITY)
         ledger.account_open(code="world", name="world", kind=AccountKind.EXTERNAL, normal_side="C")
-        ledger.post(actor=None, idempotency_key="crash:fund", memo="注资", kind="test.fund",
-                    lines=[ledger.debit("world", 1_000_000), ledger.credit("a", 1_000_000)])
+        ledger.post(
+            actor=None,
+            idempotency_key="crash:fund",
+            memo="注资",
+            kind="test.fund",
+            lines=[ledger.debit("world", 1_000_000), ledger.credit("a", 1_000_000)],
+        )
         say("READY")
     elif command == "post":
         count, stage, how, key = int(argv[2]), argv[3], argv[4], argv[5]
@@ -66,12 +76,16 @@ def main(argv: list[str]) -> None:
         spend(key)
         say("UNEXPECTED-COMMIT")
     elif command == "verify":
-        say(json.dumps({
-            "keys": sorted(Posting.objects.values_list("idempotency_key", flat=True)),
-            "entries": JournalEntry.objects.count(),
-            "lines": JournalLine.objects.count(),
-            "balances": dict(Account.objects.values_list("code", "balance_fen")),
-        }))
+        say(
+            json.dumps(
+                {
+                    "keys": sorted(Posting.objects.values_list("idempotency_key", flat=True)),
+                    "entries": JournalEntry.objects.count(),
+                    "lines": JournalLine.objects.count(),
+                    "balances": dict(Account.objects.values_list("code", "balance_fen")),
+                }
+            )
+        )
     elif command == "retry":
         result = spend(argv[2])
         say(json.dumps({"replayed": result.replayed, "entry": result.entry_uuid}))

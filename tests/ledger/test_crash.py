@@ -72,13 +72,35 @@ class Cluster:
         return subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
 
     def init(self) -> None:
-        self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--locale=C", "--no-sync")
+        self._run(
+            self.initdb,
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
 
     def start(self, *settings: str) -> None:
         options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 " + " ".join(settings)
-        self._run(self.pg_ctl, "-D", str(self.data), "-l", str(self.base / "server.log"), "-w", "-t", "60",
-                  "-o", options, "start")
+        self._run(
+            self.pg_ctl,
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
+        )
 
     def stop(self, mode: str) -> None:
         self._run(self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
@@ -105,20 +127,35 @@ def cluster():
 
 def _env(url: str, home: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(DATABASE_URL=url, KECHUANG_HOME=str(home), DJANGO_SETTINGS_MODULE="kechuang.settings.base",
-               PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT / "src"), env.get("PYTHONPATH", "")]))
+    env.update(
+        DATABASE_URL=url,
+        KECHUANG_HOME=str(home),
+        DJANGO_SETTINGS_MODULE="kechuang.settings.base",
+        PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT / "src"), env.get("PYTHONPATH", "")]),
+    )
     return env
 
 
 def _worker(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(HERE / "crash_worker.py"), *args], env=env, capture_output=True,
-                          text=True, timeout=180, check=check)
+    return subprocess.run(
+        [sys.executable, str(HERE / "crash_worker.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=check,
+    )
 
 
 def _killed_mid_posting(env: dict[str, str], *, count: int, stage: str, how: str, key: str) -> list[str]:
     """Run a worker that acknowledges ``count`` postings and then dies inside posting ``key``."""
-    process = subprocess.Popen([sys.executable, str(HERE / "crash_worker.py"), "post", str(count), stage, how, key],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "crash_worker.py"), "post", str(count), stage, how, key],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     acknowledged = []
     assert process.stdout is not None
     for line in process.stdout:
@@ -140,16 +177,35 @@ def _killed_mid_posting(env: dict[str, str], *, count: int, stage: str, how: str
 def test_g6_a_worker_killed_mid_posting_and_a_database_crash_lose_nothing_acknowledged(cluster, tmp_path):
     # set up quickly (fsync off while migrating), then run the scenario with durable settings
     cluster.start("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-    subprocess.run([shutil.which("psql") or "psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
-                    "-d", "postgres", "-c", "CREATE DATABASE crash"], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            shutil.which("psql") or "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cluster.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            "CREATE DATABASE crash",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     env = _env(cluster.url, tmp_path)
-    subprocess.run([str(VENV_BIN / "kechuang"), "migrate", "-v0"], env=env, check=True, capture_output=True,
-                   timeout=600)
+    subprocess.run(
+        [str(VENV_BIN / "kechuang"), "migrate", "-v0"], env=env, check=True, capture_output=True, timeout=600
+    )
     assert _worker(env, "setup").stdout.strip() == "READY"
     cluster.stop("fast")
     cluster.start()  # fsync, synchronous_commit and full_page_writes back on (the defaults)
 
-    acked = _killed_mid_posting(env, count=12, stage="after_posting", how="pause", key="crash:inflight:killed")
+    acked = _killed_mid_posting(
+        env, count=12, stage="after_posting", how="pause", key="crash:inflight:killed"
+    )
     acked += _killed_mid_posting(env, count=7, stage="after_lines", how="exit", key="crash:inflight:exited")
 
     cluster.stop("immediate")  # the database crashes: no shutdown checkpoint, recovery from the WAL
@@ -164,8 +220,9 @@ def test_g6_a_worker_killed_mid_posting_and_a_database_crash_lose_nothing_acknow
     assert state["lines"] == 2 * state["entries"]
     assert state["balances"]["a"] == 1_000_000 - 1_000 * len(acked)
 
-    reconcile = subprocess.run([str(VENV_BIN / "kechuang"), "ledger-reconcile"], env=env, capture_output=True,
-                               text=True, timeout=300)
+    reconcile = subprocess.run(
+        [str(VENV_BIN / "kechuang"), "ledger-reconcile"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
 
     # the clients retry what they never got an answer for: each posts exactly once
@@ -176,6 +233,7 @@ def test_g6_a_worker_killed_mid_posting_and_a_database_crash_lose_nothing_acknow
     after = json.loads(_worker(env, "verify").stdout)
     assert after["entries"] == state["entries"] + 2
     assert after["balances"]["a"] == state["balances"]["a"] - 2_000
-    reconcile = subprocess.run([str(VENV_BIN / "kechuang"), "ledger-reconcile"], env=env, capture_output=True,
-                               text=True, timeout=300)
+    reconcile = subprocess.run(
+        [str(VENV_BIN / "kechuang"), "ledger-reconcile"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr

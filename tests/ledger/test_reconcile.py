@@ -36,8 +36,9 @@ def busy_ledger(accounts):
     for amount in (100, 250, 325):
         spend("a", amount)
     hold = ledger.hold_place(actor=None, idempotency_key="h", account="a", amount_fen=500)
-    ledger.hold_capture(actor=None, idempotency_key="c", hold=hold.hold_uuid, destination="sink", amount_fen=400,
-                        memo="核销")
+    ledger.hold_capture(
+        actor=None, idempotency_key="c", hold=hold.hold_uuid, destination="sink", amount_fen=400, memo="核销"
+    )
     ledger.hold_place(actor=None, idempotency_key="h2", account="a", amount_fen=300)
     return accounts
 
@@ -54,7 +55,13 @@ def test_a_corrupted_cached_balance_is_reported_and_left_as_it_is(busy_ledger):
     report = reconcile()
     assert failing(report) == {"balances_match_lines": 1, "trial_balance": 1}
     violation = next(r for r in report.results if r.name == "balances_match_lines").violations[0]
-    assert violation.detail == {"account": "a", "cached_fen": 9_999, "lines_fen": 8_925, "line_count": 5, "lines": 5}
+    assert violation.detail == {
+        "account": "a",
+        "cached_fen": 9_999,
+        "lines_fen": 8_925,
+        "line_count": 5,
+        "lines": 5,
+    }
     code, out = run_command()
     assert code == 1
     assert "账户 a" in out and "99.99 元" in out and "89.25 元" in out and "未做任何修改" in out
@@ -73,8 +80,9 @@ def test_the_json_report_lists_each_violation(busy_ledger):
 
 def test_an_unbalanced_entry_is_reported(busy_ledger):
     entry = JournalEntry.objects.order_by("id").last()
-    JournalLine.objects.create(entry=entry, account=Account.objects.get(code="world"), side="D", amount_fen=7,
-                               balance_after_fen=0)
+    JournalLine.objects.create(
+        entry=entry, account=Account.objects.get(code="world"), side="D", amount_fen=7, balance_after_fen=0
+    )
     assert {"entries_balance", "balances_match_lines", "running_balances"} <= set(failing(reconcile()))
 
 
@@ -83,8 +91,9 @@ def test_a_lost_line_is_reported(busy_ledger):
         pytest.skip("PostgreSQL refuses the DELETE itself (test_constraints)")
     line = JournalLine.objects.filter(account__code="a").order_by("id")[1]
     JournalLine.objects.filter(pk=line.pk)._raw_delete(connection.alias)
-    assert {"entries_balance", "balances_match_lines", "running_balances", "postings_match_entries"} \
-        <= set(failing(reconcile()))
+    assert {"entries_balance", "balances_match_lines", "running_balances", "postings_match_entries"} <= set(
+        failing(reconcile())
+    )
 
 
 def test_a_held_amount_that_does_not_match_the_holds_is_reported(busy_ledger):

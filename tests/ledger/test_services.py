@@ -28,7 +28,9 @@ def snapshot() -> tuple:
     """Everything the ledger holds, to prove a refused call wrote nothing."""
     return (
         list(Account.objects.order_by("pk").values_list("code", "balance_fen", "held_fen", "line_count")),
-        JournalEntry.objects.count(), JournalLine.objects.count(), Posting.objects.count(),
+        JournalEntry.objects.count(),
+        JournalLine.objects.count(),
+        Posting.objects.count(),
         list(Hold.objects.order_by("pk").values_list("status", "amount_fen")),
     )
 
@@ -95,17 +97,20 @@ def test_a_refused_key_stays_free_for_a_later_attempt(accounts):
     assert balance("a") == 0
 
 
-@pytest.mark.parametrize("lines, code", [
-    ([ledger.debit("a", 100), ledger.credit("sink", 90)], "unbalanced"),
-    ([ledger.debit("a", 0), ledger.credit("sink", 0)], "zero_amount"),
-    ([ledger.debit("a", -5), ledger.credit("sink", -5)], "zero_amount"),
-    ([ledger.debit("a", 1.5), ledger.credit("sink", 1.5)], "bad_amount"),
-    ([ledger.debit("a", True), ledger.credit("sink", True)], "bad_amount"),
-    ([ledger.debit("a", 100)], "too_few_lines"),
-    ([ledger.debit("a", 100), ledger.credit("a", 100)], "duplicate_account"),
-    ([ledger.debit("a", 100), ledger.credit("nowhere", 100)], "unknown_account"),
-    ([ledger.Line("a", "X", 100), ledger.credit("sink", 100)], "bad_side"),
-])
+@pytest.mark.parametrize(
+    "lines, code",
+    [
+        ([ledger.debit("a", 100), ledger.credit("sink", 90)], "unbalanced"),
+        ([ledger.debit("a", 0), ledger.credit("sink", 0)], "zero_amount"),
+        ([ledger.debit("a", -5), ledger.credit("sink", -5)], "zero_amount"),
+        ([ledger.debit("a", 1.5), ledger.credit("sink", 1.5)], "bad_amount"),
+        ([ledger.debit("a", True), ledger.credit("sink", True)], "bad_amount"),
+        ([ledger.debit("a", 100)], "too_few_lines"),
+        ([ledger.debit("a", 100), ledger.credit("a", 100)], "duplicate_account"),
+        ([ledger.debit("a", 100), ledger.credit("nowhere", 100)], "unknown_account"),
+        ([ledger.Line("a", "X", 100), ledger.credit("sink", 100)], "bad_side"),
+    ],
+)
 def test_malformed_postings_are_refused_and_write_nothing(accounts, lines, code):
     fund("a", 1_000)
     state = snapshot()
@@ -124,12 +129,22 @@ def test_a_missing_or_bad_idempotency_key_is_refused(accounts, key):
 
 def test_paying_the_same_business_reference_twice_is_refused(accounts):
     fund("a", 10_000)
-    ledger.post(actor=None, idempotency_key="pay-1", memo="支付", business_reference="claim:JS-1",
-                lines=[ledger.debit("a", 500), ledger.credit("sink", 500)])
+    ledger.post(
+        actor=None,
+        idempotency_key="pay-1",
+        memo="支付",
+        business_reference="claim:JS-1",
+        lines=[ledger.debit("a", 500), ledger.credit("sink", 500)],
+    )
     state = snapshot()
     with pytest.raises(DuplicateBusinessReference):
-        ledger.post(actor=None, idempotency_key="pay-1-again", memo="支付", business_reference="claim:JS-1",
-                    lines=[ledger.debit("a", 500), ledger.credit("sink", 500)])
+        ledger.post(
+            actor=None,
+            idempotency_key="pay-1-again",
+            memo="支付",
+            business_reference="claim:JS-1",
+            lines=[ledger.debit("a", 500), ledger.credit("sink", 500)],
+        )
     assert snapshot() == state
 
 
@@ -142,14 +157,19 @@ def test_an_external_account_may_go_negative_but_others_may_not(accounts):
 
 def test_transfer_between_same_side_accounts(accounts):
     fund("a", 300)
-    ledger.transfer(actor=None, idempotency_key="t1", source="a", destination="sink", amount_fen=120, memo="划转")
+    ledger.transfer(
+        actor=None, idempotency_key="t1", source="a", destination="sink", amount_fen=120, memo="划转"
+    )
     assert (balance("a"), balance("sink")) == (180, 120)
     open_account("cash", AccountKind.ASSET)
     with pytest.raises(InvalidPosting):
-        ledger.transfer(actor=None, idempotency_key="t2", source="a", destination="cash", amount_fen=1, memo="错")
+        ledger.transfer(
+            actor=None, idempotency_key="t2", source="a", destination="cash", amount_fen=1, memo="错"
+        )
 
 
 # --- holds --------------------------------------------------------------------------------------------
+
 
 def test_a_hold_reduces_what_is_available_and_a_capture_moves_at_most_the_hold(accounts):
     fund("a", 1_000)
@@ -160,8 +180,14 @@ def test_a_hold_reduces_what_is_available_and_a_capture_moves_at_most_the_hold(a
         spend("a", 401)
     with pytest.raises(InsufficientFunds):
         ledger.hold_place(actor=None, idempotency_key="h2", account="a", amount_fen=401)
-    captured = ledger.hold_capture(actor=None, idempotency_key="c1", hold=placed.hold_uuid, destination="sink",
-                                   amount_fen=450, memo="核销")
+    captured = ledger.hold_capture(
+        actor=None,
+        idempotency_key="c1",
+        hold=placed.hold_uuid,
+        destination="sink",
+        amount_fen=450,
+        memo="核销",
+    )
     assert captured.response["released_fen"] == 150
     account.refresh_from_db()
     assert (account.balance_fen, account.held_fen) == (550, 0)
@@ -175,8 +201,14 @@ def test_a_capture_larger_than_the_hold_is_refused(accounts):
     fund("a", 1_000)
     placed = ledger.hold_place(actor=None, idempotency_key="h", account="a", amount_fen=100)
     with pytest.raises(InvalidPosting):
-        ledger.hold_capture(actor=None, idempotency_key="c", hold=placed.hold_uuid, destination="sink",
-                            amount_fen=101, memo="超额")
+        ledger.hold_capture(
+            actor=None,
+            idempotency_key="c",
+            hold=placed.hold_uuid,
+            destination="sink",
+            amount_fen=101,
+            memo="超额",
+        )
     assert Hold.objects.get(uuid=placed.hold_uuid).status == HoldStatus.ACTIVE
 
 
@@ -187,7 +219,9 @@ def test_a_voided_hold_cannot_be_captured_and_its_money_is_available_again(accou
     assert Account.objects.get(code="a").available_fen == 1_000
     state = snapshot()
     with pytest.raises(HoldNotActive):
-        ledger.hold_capture(actor=None, idempotency_key="c", hold=placed.hold_uuid, destination="sink", memo="晚了")
+        ledger.hold_capture(
+            actor=None, idempotency_key="c", hold=placed.hold_uuid, destination="sink", memo="晚了"
+        )
     assert snapshot() == state
     # the void itself replays
     assert ledger.hold_void(actor=None, idempotency_key="v", hold=placed.hold_uuid, reason="取消").replayed

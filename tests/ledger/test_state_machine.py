@@ -65,19 +65,33 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(target=keys, code=st.sampled_from(ACCOUNTS), amount=st.integers(1, 5_000))
     def fund(self, code: str, amount: int) -> str:
-        kwargs = {"actor": None, "idempotency_key": self.key(), "memo": "注资", "kind": "sm.fund",
-                  "lines": [ledger.debit("world", amount), ledger.credit(code, amount)]}
+        kwargs = {
+            "actor": None,
+            "idempotency_key": self.key(),
+            "memo": "注资",
+            "kind": "sm.fund",
+            "lines": [ledger.debit("world", amount), ledger.credit(code, amount)],
+        }
         result = ledger.post(**kwargs)
         self.balance[code] += amount
         return self.remember("post", kwargs, result)
 
-    @rule(target=keys, source=st.sampled_from(ACCOUNTS), destination=st.sampled_from(ACCOUNTS),
-          amount=st.integers(1, 4_000))
+    @rule(
+        target=keys,
+        source=st.sampled_from(ACCOUNTS),
+        destination=st.sampled_from(ACCOUNTS),
+        amount=st.integers(1, 4_000),
+    )
     def transfer(self, source: str, destination: str, amount: int) -> str:
         if source == destination:
             return "sm:none"
-        kwargs = {"actor": None, "idempotency_key": self.key(), "memo": "划转", "kind": "sm.transfer",
-                  "lines": [ledger.debit(source, amount), ledger.credit(destination, amount)]}
+        kwargs = {
+            "actor": None,
+            "idempotency_key": self.key(),
+            "memo": "划转",
+            "kind": "sm.transfer",
+            "lines": [ledger.debit(source, amount), ledger.credit(destination, amount)],
+        }
         if self.available(source) < amount:
             with pytest.raises(InsufficientFunds):
                 ledger.post(**kwargs)
@@ -89,16 +103,26 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(target=holds, code=st.sampled_from(ACCOUNTS), amount=st.integers(1, 3_000), expires=st.booleans())
     def hold(self, code: str, amount: int, expires: bool) -> str:
-        kwargs = {"actor": None, "idempotency_key": self.key(), "account": code, "amount_fen": amount,
-                  "memo": "冻结", "expires_at": timezone.now() + dt.timedelta(days=1) if expires else None}
+        kwargs = {
+            "actor": None,
+            "idempotency_key": self.key(),
+            "account": code,
+            "amount_fen": amount,
+            "memo": "冻结",
+            "expires_at": timezone.now() + dt.timedelta(days=1) if expires else None,
+        }
         if self.available(code) < amount:
             with pytest.raises(InsufficientFunds):
                 ledger.hold_place(**kwargs)
             return "none"
         result = ledger.hold_place(**kwargs)
         self.held[code] += amount
-        self.hold_state[result.hold_uuid] = {"account": code, "amount": amount, "active": True,
-                                             "expires": expires}
+        self.hold_state[result.hold_uuid] = {
+            "account": code,
+            "amount": amount,
+            "active": True,
+            "expires": expires,
+        }
         self.remember("hold", kwargs, result)
         return result.hold_uuid
 
@@ -108,8 +132,14 @@ class LedgerMachine(RuleBasedStateMachine):
         if state is None or state["account"] == destination:
             return "sm:none"
         amount = max(1, state["amount"] * share // 100)
-        kwargs = {"actor": None, "idempotency_key": self.key(), "hold": hold, "destination": destination,
-                  "amount_fen": amount, "memo": "核销"}
+        kwargs = {
+            "actor": None,
+            "idempotency_key": self.key(),
+            "hold": hold,
+            "destination": destination,
+            "amount_fen": amount,
+            "memo": "核销",
+        }
         if not state["active"]:
             with pytest.raises(HoldNotActive):
                 ledger.hold_capture(**kwargs)
@@ -157,8 +187,12 @@ class LedgerMachine(RuleBasedStateMachine):
         if key not in self.calls:
             return
         name, kwargs, response = self.calls[key]
-        call = {"post": ledger.post, "hold": ledger.hold_place, "capture": ledger.hold_capture,
-                "void": ledger.hold_void}[name]
+        call = {
+            "post": ledger.post,
+            "hold": ledger.hold_place,
+            "capture": ledger.hold_capture,
+            "void": ledger.hold_void,
+        }[name]
         if not change:
             result = call(**kwargs)
             assert result.replayed and result.response == response
@@ -175,8 +209,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def model_matches_the_database(self) -> None:
-        rows = {code: (balance, held) for code, balance, held in
-                Account.objects.filter(code__in=ACCOUNTS).values_list("code", "balance_fen", "held_fen")}
+        rows = {
+            code: (balance, held)
+            for code, balance, held in Account.objects.filter(code__in=ACCOUNTS).values_list(
+                "code", "balance_fen", "held_fen"
+            )
+        }
         assert rows == {code: (self.balance[code], self.held[code]) for code in ACCOUNTS}
 
     @invariant()
@@ -189,6 +227,13 @@ def test_the_ledger_behaves_like_its_model_under_random_sequences(db):
     for code in ACCOUNTS:
         ledger.account_open(code=code, name=code, kind=AccountKind.LIABILITY)
     ledger.account_open(code="world", name="world", kind=AccountKind.EXTERNAL, normal_side="C")
-    run_state_machine_as_test(LedgerMachine, settings=settings(
-        max_examples=200, stateful_step_count=15, deadline=None, derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=200,
+            stateful_step_count=15,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

@@ -77,7 +77,9 @@ def _challenges(enterprise) -> dict:
     reviewer = user_with_role(Role.OPERATOR, office, username="anon-walk-operator")
     return {
         "challenge": challenge_factories.make_challenge(actor=issuer, issuer=enterprise, publish_by=reviewer),
-        "draft_challenge": challenge_factories.make_challenge(actor=issuer, issuer=enterprise, title="草稿榜单"),
+        "draft_challenge": challenge_factories.make_challenge(
+            actor=issuer, issuer=enterprise, title="草稿榜单"
+        ),
     }
 
 

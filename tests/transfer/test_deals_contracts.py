@@ -227,7 +227,9 @@ def test_board_columns_show_the_latest_cards_and_the_full_count(
 ):
     monkeypatch.setattr(selectors, "BOARD_COLUMN_CARDS", 2)
     codes = [
-        services.deal_create(actor=operator, title=f"对接项目{i}", supplier=institute_org, buyer=enterprise_org).code
+        services.deal_create(
+            actor=operator, title=f"对接项目{i}", supplier=institute_org, buyer=enterprise_org
+        ).code
         for i in range(3)
     ]
     client.force_login(operator)

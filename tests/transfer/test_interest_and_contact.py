@@ -189,10 +189,16 @@ def test_inbox_shows_pending_interests_first_and_the_totals(client, institute_us
     for i in range(3):
         org = OrganizationFactory(name=f"意向测试企业{i}有限公司")
         user = user_with_role(Role.ENTERPRISE, org, username=f"buyer{i}")
-        codes.append(services.interest_express(actor=user, listing=listing, organization=org, message="希望进一步洽谈技术许可。").code)
+        codes.append(
+            services.interest_express(
+                actor=user, listing=listing, organization=org, message="希望进一步洽谈技术许可。"
+            ).code
+        )
         names.append(org.name)
     # the newest is declined: it waits for nothing, so it drops below the two older pending ones
-    services.interest_decline(actor=institute_user, interest=Interest.objects.get(code=codes[2]), note="暂不考虑")
+    services.interest_decline(
+        actor=institute_user, interest=Interest.objects.get(code=codes[2]), note="暂不考虑"
+    )
     client.force_login(institute_user)
     page = client.get(reverse("transfer:interest-inbox")).content.decode()
     assert 'data-testid="received-total">3<' in page

@@ -14,13 +14,17 @@ def _ids(matches):
     return [m.obj.pk for m in matches]
 
 
-def test_a_remembered_answer_equals_the_engine_and_callers_cannot_spoil_it(enterprise_user, achievement, demand):
+def test_a_remembered_answer_equals_the_engine_and_callers_cannot_spoil_it(
+    enterprise_user, achievement, demand
+):
     engine = matching.get_engine()
     allowed = matching.allowed_for(enterprise_user)
     doc = matching.document_for(demand)
     fresh = engine.recommend(doc, k=5, kinds=("achievement",), allowed=allowed)
     first = matching.recommend(engine, doc, k=5, kinds=("achievement",), allowed=allowed)
-    assert [(h.id, h.score, h.matched_terms) for h in first] == [(h.id, h.score, h.matched_terms) for h in fresh]
+    assert [(h.id, h.score, h.matched_terms) for h in first] == [
+        (h.id, h.score, h.matched_terms) for h in fresh
+    ]
     first[0].matched_terms.clear()  # what materialize does to the hits it is given
     first[0].reasons[0].detail["terms"] = ["改写"]
     again = matching.recommend(engine, doc, k=5, kinds=("achievement",), allowed=allowed)
@@ -28,7 +32,9 @@ def test_a_remembered_answer_equals_the_engine_and_callers_cannot_spoil_it(enter
     assert again[0].reasons[0].detail == fresh[0].reasons[0].detail
 
 
-def test_a_new_listing_reaches_the_board_at_once(operator, institute_org, enterprise_user, achievement, demand):
+def test_a_new_listing_reaches_the_board_at_once(
+    operator, institute_org, enterprise_user, achievement, demand
+):
     board = selectors.matching_board(actor=operator)
     assert [row["demand"].pk for row in board] == [demand.pk]
     assert _ids(board[0]["candidates"]) == [achievement.pk]

@@ -17,6 +17,10 @@ def test_a_long_queue_shows_the_oldest_thirty_and_the_total(client, operator, in
     assert 'data-testid="review-total">33<' in html and 'data-testid="review-more"' in html
     assert "待审成果00" in html and "待审成果29" in html and "待审成果30" not in html  # oldest first
     everything = client.get(reverse("transfer:review-queue"), {"all": "1"}).content.decode()
-    assert everything.count('data-testid="review-item"') == 33 and 'data-testid="review-more"' not in everything
+    assert (
+        everything.count('data-testid="review-item"') == 33 and 'data-testid="review-more"' not in everything
+    )
     queue = selectors.review_queue(limit=5)
-    assert [a.pk for a in queue["achievements"]] == [a.pk for a in made[:5]] and queue["achievement_total"] == 33
+    assert [a.pk for a in queue["achievements"]] == [a.pk for a in made[:5]] and queue[
+        "achievement_total"
+    ] == 33

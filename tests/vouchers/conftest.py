@@ -32,8 +32,14 @@ def service(provider, provider_user):
 
 @pytest.fixture
 def voucher(scheme, enterprise_org, enterprise_user, operator, leader):
-    return factories.make_voucher(scheme=scheme, enterprise=enterprise_org, applicant=enterprise_user,
-                                  operator=operator, leader=leader, amount_fen=500_000)
+    return factories.make_voucher(
+        scheme=scheme,
+        enterprise=enterprise_org,
+        applicant=enterprise_user,
+        operator=operator,
+        leader=leader,
+        amount_fen=500_000,
+    )
 
 
 @pytest.fixture

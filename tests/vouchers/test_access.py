@@ -30,7 +30,8 @@ def state() -> tuple:
         list(ServiceOrder.objects.order_by("pk").values_list("status", "redeemed_fen")),
         list(SettlementClaim.objects.order_by("pk").values_list("status", flat=True)),
         list(SettlementBatch.objects.order_by("pk").values_list("status", flat=True)),
-        JournalEntry.objects.count(), list(Hold.objects.order_by("pk").values_list("status", flat=True)),
+        JournalEntry.objects.count(),
+        list(Hold.objects.order_by("pk").values_list("status", flat=True)),
         list(Account.objects.order_by("pk").values_list("balance_fen", "held_fen")),
     )
 
@@ -40,12 +41,20 @@ def world(voucher, service, enterprise_user, provider_user, operator, leader, me
     """Enterprise A's voucher with a confirmed (claimed, batched) order and an open one."""
     done = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     factories.deliver_and_confirm(order=done, provider_actor=provider_user, enterprise_actor=enterprise_user)
-    claim = services.claim_review(actor=operator, claim=factories.submit_claim(order=done, actor=provider_user),
-                                  approve=True)
+    claim = services.claim_review(
+        actor=operator, claim=factories.submit_claim(order=done, actor=provider_user), approve=True
+    )
     batch = services.batch_create(actor=operator, period=claim.reviewed_at.date())
     open_order = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
-    return {"voucher": voucher, "application": voucher.application, "done": done, "open": open_order,
-            "claim": claim, "batch": batch, "service": service}
+    return {
+        "voucher": voucher,
+        "application": voucher.application,
+        "done": done,
+        "open": open_order,
+        "claim": claim,
+        "batch": batch,
+        "service": service,
+    }
 
 
 @pytest.fixture
@@ -69,26 +78,41 @@ def voucher_urls(world, scheme, provider) -> list[str]:
     """Every voucher page and API route with real codes filled in."""
     from django.contrib.admindocs.views import simplify_regex
 
-    codes = {"application": world["application"].code, "voucher": world["voucher"].code,
-             "order": world["done"].code, "claim": world["claim"].code, "batch": world["batch"].code,
-             "scheme": scheme.code, "provider": provider.code, "service": world["service"].code}
+    codes = {
+        "application": world["application"].code,
+        "voucher": world["voucher"].code,
+        "order": world["done"].code,
+        "claim": world["claim"].code,
+        "batch": world["batch"].code,
+        "scheme": scheme.code,
+        "provider": provider.code,
+        "service": world["service"].code,
+    }
     urls = set()
     for regex in _walk(get_resolver().url_patterns):
         path = re.sub(r"\\(.)", r"\1", simplify_regex(regex))
         if not (path.startswith("/vouchers/") or path.startswith("/api/v1/vouchers")):
             continue
+
         def fill(match: re.Match[str], path: str = path) -> str:
             name = match.group(1)
             if name == "account":
                 return f"vouchers:{codes['voucher']}"
             if name == "format":
                 return "json"
-            for key, prefix in (("application", "applications"), ("order", "orders"), ("claim", "claims"),
-                                ("batch", "batches"), ("scheme", "schemes"), ("provider", "providers"),
-                                ("service", "services")):
+            for key, prefix in (
+                ("application", "applications"),
+                ("order", "orders"),
+                ("claim", "claims"),
+                ("batch", "batches"),
+                ("scheme", "schemes"),
+                ("provider", "providers"),
+                ("service", "services"),
+            ):
                 if f"/{prefix}/" in path:
                     return codes[key]
             return codes["voucher"]
+
         urls.add(re.sub(r"<(\w+)>", fill, path))
     return sorted(urls)
 
@@ -105,20 +129,31 @@ def test_every_voucher_url_refuses_an_anonymous_caller_and_changes_nothing(clien
     assert state() == before
 
 
-def test_another_enterprise_cannot_see_or_touch_our_objects_on_the_pages(client, world, other_enterprise_user):
+def test_another_enterprise_cannot_see_or_touch_our_objects_on_the_pages(
+    client, world, other_enterprise_user
+):
     client.force_login(other_enterprise_user)
     v, a, o, done = world["voucher"], world["application"], world["open"], world["done"]
     before = state()
-    for url in (f"/vouchers/applications/{a.code}/", f"/vouchers/v/{v.code}/", f"/vouchers/orders/{o.code}/",
-                f"/vouchers/v/{v.code}/order/?service={world['service'].code}", f"/vouchers/claims/{world['claim'].code}/",
-                f"/vouchers/claims/{world['claim'].code}/invoice/", f"/vouchers/batches/{world['batch'].code}/",
-                f"/vouchers/batches/{world['batch'].code}/export.xlsx", f"/vouchers/ledger/{v.account.code}/"):
+    for url in (
+        f"/vouchers/applications/{a.code}/",
+        f"/vouchers/v/{v.code}/",
+        f"/vouchers/orders/{o.code}/",
+        f"/vouchers/v/{v.code}/order/?service={world['service'].code}",
+        f"/vouchers/claims/{world['claim'].code}/",
+        f"/vouchers/claims/{world['claim'].code}/invoice/",
+        f"/vouchers/batches/{world['batch'].code}/",
+        f"/vouchers/batches/{world['batch'].code}/export.xlsx",
+        f"/vouchers/ledger/{v.account.code}/",
+    ):
         assert client.get(url).status_code in (403, 404), url
-    for url, data in ((f"/vouchers/applications/{a.code}/withdraw/", {}),
-                      (f"/vouchers/orders/{o.code}/cancel/", {"reason": "x"}),
-                      (f"/vouchers/orders/{done.code}/rate/", {"score": "1"}),
-                      (f"/vouchers/orders/{o.code}/confirm/", {}),
-                      (f"/vouchers/v/{v.code}/order/", {"service": world["service"].code, "quantity": "1"})):
+    for url, data in (
+        (f"/vouchers/applications/{a.code}/withdraw/", {}),
+        (f"/vouchers/orders/{o.code}/cancel/", {"reason": "x"}),
+        (f"/vouchers/orders/{done.code}/rate/", {"score": "1"}),
+        (f"/vouchers/orders/{o.code}/confirm/", {}),
+        (f"/vouchers/v/{v.code}/order/", {"service": world["service"].code, "quantity": "1"}),
+    ):
         assert client.post(url, data).status_code == 404, url
     assert state() == before
     page = client.get("/vouchers/orders/").content.decode()
@@ -130,21 +165,34 @@ def test_another_enterprise_gets_404_from_the_api_and_nothing_changes(world, oth
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_enterprise_user).key}")
     v, a, o = world["voucher"], world["application"], world["open"]
     before = state()
-    for url in (f"/api/v1/vouchers/{v.code}/", f"/api/v1/vouchers/{v.code}/ledger/",
-                f"/api/v1/vouchers/applications/{a.code}/", f"/api/v1/vouchers/orders/{o.code}/",
-                f"/api/v1/vouchers/claims/{world['claim'].code}/", f"/api/v1/vouchers/claims/{world['claim'].code}/invoice/",
-                f"/api/v1/vouchers/batches/{world['batch'].code}/", f"/api/v1/vouchers/batches/{world['batch'].code}/export/"):
+    for url in (
+        f"/api/v1/vouchers/{v.code}/",
+        f"/api/v1/vouchers/{v.code}/ledger/",
+        f"/api/v1/vouchers/applications/{a.code}/",
+        f"/api/v1/vouchers/orders/{o.code}/",
+        f"/api/v1/vouchers/claims/{world['claim'].code}/",
+        f"/api/v1/vouchers/claims/{world['claim'].code}/invoice/",
+        f"/api/v1/vouchers/batches/{world['batch'].code}/",
+        f"/api/v1/vouchers/batches/{world['batch'].code}/export/",
+    ):
         assert api.get(url).status_code == 404, url
-    for url in (f"/api/v1/vouchers/applications/{a.code}/withdraw/", f"/api/v1/vouchers/orders/{o.code}/cancel/",
-                f"/api/v1/vouchers/orders/{o.code}/confirm/", f"/api/v1/vouchers/{v.code}/revoke/"):
+    for url in (
+        f"/api/v1/vouchers/applications/{a.code}/withdraw/",
+        f"/api/v1/vouchers/orders/{o.code}/cancel/",
+        f"/api/v1/vouchers/orders/{o.code}/confirm/",
+        f"/api/v1/vouchers/{v.code}/revoke/",
+    ):
         assert api.post(url, {"reason": "x"}, format="json").status_code == 404, url
-    response = api.post("/api/v1/vouchers/orders/", {"voucher": v.code, "service": world["service"].code},
-                        format="json")
+    response = api.post(
+        "/api/v1/vouchers/orders/", {"voucher": v.code, "service": world["service"].code}, format="json"
+    )
     assert response.status_code == 404
     assert state() == before
 
 
-def test_another_provider_cannot_see_or_handle_our_orders_claims_or_invoices(client, world, other_provider_user):
+def test_another_provider_cannot_see_or_handle_our_orders_claims_or_invoices(
+    client, world, other_provider_user
+):
     client.force_login(other_provider_user)
     o, claim = world["open"], world["claim"]
     before = state()
@@ -169,7 +217,9 @@ def test_an_enterprise_never_sees_claims_batches_or_the_ledger(client, world, en
     assert client.get("/vouchers/reports/").status_code == 403
 
 
-def test_staff_without_the_permission_are_refused_and_nothing_changes(client, world, commissioner, leader, operator):
+def test_staff_without_the_permission_are_refused_and_nothing_changes(
+    client, world, commissioner, leader, operator
+):
     before = state()
     client.force_login(commissioner)
     assert client.get(f"/vouchers/v/{world['voucher'].code}/").status_code == 404

@@ -27,12 +27,20 @@ def assert_clean() -> None:
 
 
 def apply_and_review(scheme, enterprise, user, operator, amount, controller=""):
-    application = services.application_submit(actor=user, scheme=scheme, enterprise=enterprise, requested_fen=amount,
-                                              purpose="研发服务", controller_code=controller)
+    application = services.application_submit(
+        actor=user,
+        scheme=scheme,
+        enterprise=enterprise,
+        requested_fen=amount,
+        purpose="研发服务",
+        controller_code=controller,
+    )
     return services.application_review(actor=operator, application=application, approve=True)
 
 
-def test_the_enterprise_cap_counts_every_voucher_of_the_scheme(operator, leader, enterprise_org, enterprise_user):
+def test_the_enterprise_cap_counts_every_voucher_of_the_scheme(
+    operator, leader, enterprise_org, enterprise_user
+):
     scheme = factories.make_scheme(operator=operator, enterprise_cap_fen=500_000, controller_cap_fen=900_000)
     first = apply_and_review(scheme, enterprise_org, enterprise_user, operator, 400_000)
     services.application_decide(actor=leader, application=first, approve=True)
@@ -50,7 +58,9 @@ def test_the_controller_cap_counts_every_enterprise_under_one_actual_controller(
     for n in range(3):
         enterprise = OrganizationFactory(name=f"同一控制人企业{n}")
         user = user_with_role(Role.ENTERPRISE, enterprise, username=f"group{n}")
-        application = apply_and_review(scheme, enterprise, user, operator, 300_000, controller="91310000MA1GROUP01")
+        application = apply_and_review(
+            scheme, enterprise, user, operator, 300_000, controller="91310000MA1GROUP01"
+        )
         try:
             services.application_decide(actor=leader, application=application, approve=True)
             granted.append(n)
@@ -62,8 +72,9 @@ def test_the_controller_cap_counts_every_enterprise_under_one_actual_controller(
 
 
 def test_the_budget_cannot_be_overgranted(operator, leader):
-    scheme = factories.make_scheme(operator=operator, budget_fen=700_000, enterprise_cap_fen=500_000,
-                                   controller_cap_fen=500_000)
+    scheme = factories.make_scheme(
+        operator=operator, budget_fen=700_000, enterprise_cap_fen=500_000, controller_cap_fen=500_000
+    )
     outcomes = []
     for n in range(2):
         enterprise = OrganizationFactory(name=f"预算企业{n}")
@@ -80,7 +91,8 @@ def test_the_budget_cannot_be_overgranted(operator, leader):
 
 
 def test_expiry_cancels_undelivered_orders_keeps_delivered_ones_and_returns_the_rest(
-        voucher, service, enterprise_user, provider_user, scheme):
+    voucher, service, enterprise_user, provider_user, scheme
+):
     placed = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)  # 100,000 held
     delivered = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     services.order_accept(actor=provider_user, order=delivered)
@@ -105,13 +117,17 @@ def test_expiry_cancels_undelivered_orders_keeps_delivered_ones_and_returns_the_
     assert_clean()
 
 
-def test_a_cancellation_after_expiry_is_returned_by_the_next_run(voucher, service, enterprise_user, provider_user):
+def test_a_cancellation_after_expiry_is_returned_by_the_next_run(
+    voucher, service, enterprise_user, provider_user
+):
     order = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     services.order_accept(actor=provider_user, order=order)
     services.order_deliver(actor=provider_user, order=order)
     after = voucher.expires_on + dt.timedelta(days=1)
     services.vouchers_expire_due(today=after)
-    ServiceOrder.objects.filter(pk=order.pk).update(status=OrderStatus.ACCEPTED)  # provider withdrew the delivery
+    ServiceOrder.objects.filter(pk=order.pk).update(
+        status=OrderStatus.ACCEPTED
+    )  # provider withdrew the delivery
     services.order_cancel(actor=enterprise_user, order=order, reason="服务未完成")
     assert services.vouchers_expire_due(today=after) == {"expired": 0, "returned_fen": 100_000}
     voucher.refresh_from_db()
@@ -128,8 +144,9 @@ def test_the_expiry_command_is_idempotent(voucher):
     assert_clean()
 
 
-def test_revocation_cancels_open_orders_and_returns_what_is_left(voucher, service, enterprise_user, provider_user,
-                                                                  operator):
+def test_revocation_cancels_open_orders_and_returns_what_is_left(
+    voucher, service, enterprise_user, provider_user, operator
+):
     done = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     factories.deliver_and_confirm(order=done, provider_actor=provider_user, enterprise_actor=enterprise_user)
     open_order = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)

@@ -26,7 +26,10 @@ def add_role(user, role: str):
 
 
 def ledger_state() -> tuple:
-    return (JournalEntry.objects.count(), list(Account.objects.order_by("pk").values_list("balance_fen", "held_fen")))
+    return (
+        JournalEntry.objects.count(),
+        list(Account.objects.order_by("pk").values_list("balance_fen", "held_fen")),
+    )
 
 
 @pytest.fixture
@@ -39,8 +42,9 @@ def insider(enterprise_org, district_office):
 
 
 def test_the_operator_who_applied_cannot_review_the_application(scheme, enterprise_org, insider):
-    application = services.application_submit(actor=insider, scheme=scheme, enterprise=enterprise_org,
-                                              requested_fen=100_000, purpose="x")
+    application = services.application_submit(
+        actor=insider, scheme=scheme, enterprise=enterprise_org, requested_fen=100_000, purpose="x"
+    )
     before = (Application.objects.get(pk=application.pk).status, ledger_state())
     with pytest.raises(PermissionDenied):
         services.application_review(actor=insider, application=application, approve=True)
@@ -48,8 +52,9 @@ def test_the_operator_who_applied_cannot_review_the_application(scheme, enterpri
 
 
 def test_the_leader_who_applied_cannot_approve_it(scheme, enterprise_org, insider, operator):
-    application = services.application_submit(actor=insider, scheme=scheme, enterprise=enterprise_org,
-                                              requested_fen=100_000, purpose="x")
+    application = services.application_submit(
+        actor=insider, scheme=scheme, enterprise=enterprise_org, requested_fen=100_000, purpose="x"
+    )
     services.application_review(actor=operator, application=application, approve=True)
     before = ledger_state()
     with pytest.raises(PermissionDenied):
@@ -59,25 +64,32 @@ def test_the_leader_who_applied_cannot_approve_it(scheme, enterprise_org, inside
     assert ledger_state() == before
 
 
-def test_the_leader_who_did_the_first_review_cannot_also_approve(scheme, enterprise_org, enterprise_user, insider):
-    application = services.application_submit(actor=enterprise_user, scheme=scheme, enterprise=enterprise_org,
-                                              requested_fen=100_000, purpose="x")
+def test_the_leader_who_did_the_first_review_cannot_also_approve(
+    scheme, enterprise_org, enterprise_user, insider
+):
+    application = services.application_submit(
+        actor=enterprise_user, scheme=scheme, enterprise=enterprise_org, requested_fen=100_000, purpose="x"
+    )
     services.application_review(actor=insider, application=application, approve=True)
     with pytest.raises(PermissionDenied):
         services.application_decide(actor=insider, application=application, approve=True)
     assert not Voucher.objects.filter(application=application).exists()
 
 
-def test_an_operator_cannot_do_the_leaders_approval(scheme, enterprise_org, enterprise_user, operator, operator2):
-    application = services.application_submit(actor=enterprise_user, scheme=scheme, enterprise=enterprise_org,
-                                              requested_fen=100_000, purpose="x")
+def test_an_operator_cannot_do_the_leaders_approval(
+    scheme, enterprise_org, enterprise_user, operator, operator2
+):
+    application = services.application_submit(
+        actor=enterprise_user, scheme=scheme, enterprise=enterprise_org, requested_fen=100_000, purpose="x"
+    )
     services.application_review(actor=operator, application=application, approve=True)
     with pytest.raises(PermissionDenied):
         services.application_decide(actor=operator2, application=application, approve=True)
 
 
-def test_the_provider_who_claims_a_settlement_cannot_review_it(voucher, provider, service, enterprise_user,
-                                                                provider_user, media_root):
+def test_the_provider_who_claims_a_settlement_cannot_review_it(
+    voucher, provider, service, enterprise_user, provider_user, media_root
+):
     add_role(provider_user, Role.OPERATOR)
     order = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     factories.deliver_and_confirm(order=order, provider_actor=provider_user, enterprise_actor=enterprise_user)
@@ -87,8 +99,9 @@ def test_the_provider_who_claims_a_settlement_cannot_review_it(voucher, provider
     assert SettlementClaim.objects.get(pk=claim.pk).status == ClaimStatus.SUBMITTED
 
 
-def test_whoever_creates_a_settlement_batch_cannot_approve_it(voucher, service, enterprise_user, provider_user,
-                                                              operator, insider, leader, media_root):
+def test_whoever_creates_a_settlement_batch_cannot_approve_it(
+    voucher, service, enterprise_user, provider_user, operator, insider, leader, media_root
+):
     order = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     factories.deliver_and_confirm(order=order, provider_actor=provider_user, enterprise_actor=enterprise_user)
     claim = factories.submit_claim(order=order, actor=provider_user)
@@ -103,8 +116,9 @@ def test_whoever_creates_a_settlement_batch_cannot_approve_it(voucher, service, 
     assert SettlementBatch.objects.get(pk=batch.pk).approved_by == leader
 
 
-def test_the_confirmer_of_a_delivery_is_not_the_person_who_delivered(voucher, service, enterprise_user,
-                                                                      provider_user, enterprise_org):
+def test_the_confirmer_of_a_delivery_is_not_the_person_who_delivered(
+    voucher, service, enterprise_user, provider_user, enterprise_org
+):
     from kechuang.accounts.models import Membership
 
     add_role(provider_user, Role.ENTERPRISE)
@@ -124,15 +138,20 @@ def test_an_operator_cannot_review_the_provider_registration_they_filed(provider
         services.provider_review(actor=provider_user, provider=provider, approve=True)
 
 
-@pytest.mark.parametrize("model, field, other", [
-    (Application, "operator_reviewer", "submitted_by"),
-    (Application, "leader_reviewer", "submitted_by"),
-    (Application, "leader_reviewer", "operator_reviewer"),
-])
-def test_the_database_refuses_an_application_approved_by_its_requester(scheme, enterprise_org, enterprise_user,
-                                                                        operator, model, field, other):
-    application = services.application_submit(actor=enterprise_user, scheme=scheme, enterprise=enterprise_org,
-                                              requested_fen=100_000, purpose="x")
+@pytest.mark.parametrize(
+    "model, field, other",
+    [
+        (Application, "operator_reviewer", "submitted_by"),
+        (Application, "leader_reviewer", "submitted_by"),
+        (Application, "leader_reviewer", "operator_reviewer"),
+    ],
+)
+def test_the_database_refuses_an_application_approved_by_its_requester(
+    scheme, enterprise_org, enterprise_user, operator, model, field, other
+):
+    application = services.application_submit(
+        actor=enterprise_user, scheme=scheme, enterprise=enterprise_org, requested_fen=100_000, purpose="x"
+    )
     Application.objects.filter(pk=application.pk).update(operator_reviewer=operator)
     person = getattr(Application.objects.get(pk=application.pk), other)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -58,11 +58,26 @@ def leader2(district_office):
 
 # --- applications --------------------------------------------------------------------------------------
 
+
 def test_an_application_goes_to_the_operators_then_the_leaders_then_back_to_the_enterprise(
-        scheme, enterprise_org, enterprise_user, colleague, other_enterprise_user, operator, operator2, leader,
-        leader2):
-    application = services.application_submit(actor=enterprise_user, scheme=scheme, enterprise=enterprise_org,
-                                              requested_fen=600_000, purpose="检测服务", planned_categories=["testing"])
+    scheme,
+    enterprise_org,
+    enterprise_user,
+    colleague,
+    other_enterprise_user,
+    operator,
+    operator2,
+    leader,
+    leader2,
+):
+    application = services.application_submit(
+        actor=enterprise_user,
+        scheme=scheme,
+        enterprise=enterprise_org,
+        requested_fen=600_000,
+        purpose="检测服务",
+        planned_categories=["testing"],
+    )
     for op in (operator, operator2):
         [ask] = _got(op, "vouchers.application.review")
         assert application.code in ask.title and "6,000.00 元" in ask.title
@@ -75,13 +90,18 @@ def test_an_application_goes_to_the_operators_then_the_leaders_then_back_to_the_
     notify.application_submitted(application, actor=enterprise_user)  # the same step again
     assert Notification.objects.count() == before
 
-    application = services.application_review(actor=operator, application=application, approve=True,
-                                              recommended_fen=500_000, note="建议 5000 元")
+    application = services.application_review(
+        actor=operator, application=application, approve=True, recommended_fen=500_000, note="建议 5000 元"
+    )
     for lead in (leader, leader2):
         [ask] = _got(lead, "vouchers.application.approve")
         assert application.code in ask.title and "5,000.00 元" in ask.title and ask.body == "建议 5000 元"
         assert ask.url == _url("application-detail", application.code)
-    assert _got(operator, "vouchers.application.approve") == [] == _got(operator2, "vouchers.application.approve")
+    assert (
+        _got(operator, "vouchers.application.approve")
+        == []
+        == _got(operator2, "vouchers.application.approve")
+    )
     assert _all(enterprise_user) == []  # passing the first level asks nothing of the enterprise
     before = Notification.objects.count()
     notify.application_reviewed(application, actor=operator)
@@ -92,7 +112,11 @@ def test_an_application_goes_to_the_operators_then_the_leaders_then_back_to_the_
     for person in (enterprise_user, colleague):
         [granted] = _all(person)
         assert granted.kind == "vouchers.voucher.granted"
-        assert application.code in granted.title and voucher.code in granted.title and "5,000.00 元" in granted.title
+        assert (
+            application.code in granted.title
+            and voucher.code in granted.title
+            and "5,000.00 元" in granted.title
+        )
         assert granted.url == _url("voucher-detail", voucher.code)
     assert [n.kind for n in _all(leader)] == ["vouchers.application.approve"]  # not told of their own step
     assert _got(leader2, "vouchers.voucher.granted") == []
@@ -105,15 +129,23 @@ def test_an_application_goes_to_the_operators_then_the_leaders_then_back_to_the_
 
 def test_a_retried_submission_tells_the_operators_once(scheme, enterprise_org, enterprise_user, operator):
     for _attempt in range(2):
-        services.application_submit(actor=enterprise_user, scheme=scheme, enterprise=enterprise_org,
-                                    requested_fen=100_000, purpose="检测", request_key="retry-1")
+        services.application_submit(
+            actor=enterprise_user,
+            scheme=scheme,
+            enterprise=enterprise_org,
+            requested_fen=100_000,
+            purpose="检测",
+            request_key="retry-1",
+        )
     assert len(_got(operator, "vouchers.application.review")) == 1
 
 
 def test_refusals_reach_only_the_enterprise_with_the_reason(
-        scheme, enterprise_org, enterprise_user, other_enterprise_org, other_enterprise_user, operator, leader):
-    first = services.application_submit(actor=enterprise_user, scheme=scheme, enterprise=enterprise_org,
-                                        requested_fen=300_000, purpose="检测")
+    scheme, enterprise_org, enterprise_user, other_enterprise_org, other_enterprise_user, operator, leader
+):
+    first = services.application_submit(
+        actor=enterprise_user, scheme=scheme, enterprise=enterprise_org, requested_fen=300_000, purpose="检测"
+    )
     services.application_review(actor=operator, application=first, approve=False, note="材料不全")
     [rejected] = _all(enterprise_user)
     assert rejected.kind == "vouchers.application.rejected"
@@ -122,8 +154,13 @@ def test_refusals_reach_only_the_enterprise_with_the_reason(
     assert _all(leader) == []  # nothing to approve
     assert _all(other_enterprise_user) == []
 
-    second = services.application_submit(actor=other_enterprise_user, scheme=scheme,
-                                         enterprise=other_enterprise_org, requested_fen=200_000, purpose="设计")
+    second = services.application_submit(
+        actor=other_enterprise_user,
+        scheme=scheme,
+        enterprise=other_enterprise_org,
+        requested_fen=200_000,
+        purpose="设计",
+    )
     services.application_review(actor=operator, application=second, approve=True)
     services.application_decide(actor=leader, application=second, approve=False, note="预算用途不符")
     [refused] = _got(other_enterprise_user, "vouchers.application.rejected")
@@ -135,8 +172,9 @@ def test_refusals_reach_only_the_enterprise_with_the_reason(
 
 def test_no_one_is_asked_to_check_their_own_step(scheme, enterprise_org, district_office, operator, leader):
     both = _with_role(user_with_role(Role.ENTERPRISE, enterprise_org, username="ent-op"), Role.OPERATOR)
-    application = services.application_submit(actor=both, scheme=scheme, enterprise=enterprise_org,
-                                              requested_fen=100_000, purpose="检测")
+    application = services.application_submit(
+        actor=both, scheme=scheme, enterprise=enterprise_org, requested_fen=100_000, purpose="检测"
+    )
     assert len(_got(operator, "vouchers.application.review")) == 1
     assert _got(both, "vouchers.application.review") == []  # the maker is not asked to review
 
@@ -148,9 +186,17 @@ def test_no_one_is_asked_to_check_their_own_step(scheme, enterprise_org, distric
 
 # --- orders --------------------------------------------------------------------------------------------
 
+
 def test_an_order_goes_back_and_forth_between_provider_and_enterprise(
-        voucher, service, provider_org, enterprise_user, colleague, provider_user, provider_colleague,
-        other_enterprise_user):
+    voucher,
+    service,
+    provider_org,
+    enterprise_user,
+    colleague,
+    provider_user,
+    provider_colleague,
+    other_enterprise_user,
+):
     seen = {u.pk: len(_all(u)) for u in (enterprise_user, colleague, provider_user, provider_colleague)}
     order = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     for person in (provider_user, provider_colleague):
@@ -170,13 +216,19 @@ def test_an_order_goes_back_and_forth_between_provider_and_enterprise(
     services.order_deliver(actor=provider_user, order=order, note="报告已出")
     for person in (enterprise_user, colleague):
         [delivered] = _got(person, "vouchers.order.delivered")
-        assert order.code in delivered.title and "请确认" in delivered.title and "1,000.00 元" in delivered.title
+        assert (
+            order.code in delivered.title and "请确认" in delivered.title and "1,000.00 元" in delivered.title
+        )
         assert delivered.body == "报告已出" and delivered.url == _url("order-detail", order.code)
 
     services.order_confirm(actor=enterprise_user, order=order)
     for person in (provider_user, provider_colleague):
         [confirmed] = _got(person, "vouchers.order.confirmed")
-        assert order.code in confirmed.title and "可申请结算" in confirmed.title and "1,000.00 元" in confirmed.title
+        assert (
+            order.code in confirmed.title
+            and "可申请结算" in confirmed.title
+            and "1,000.00 元" in confirmed.title
+        )
         assert confirmed.url == _url("order-detail", order.code)
     assert _got(enterprise_user, "vouchers.order.confirmed") == []
     assert _all(other_enterprise_user) == []
@@ -188,7 +240,8 @@ def test_an_order_goes_back_and_forth_between_provider_and_enterprise(
 
 
 def test_a_declined_order_tells_the_enterprise_and_a_cancelled_one_the_provider(
-        voucher, service, enterprise_user, provider_user):
+    voucher, service, enterprise_user, provider_user
+):
     declined = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     services.order_decline(actor=provider_user, order=declined, reason="排期已满")
     [note] = _got(enterprise_user, "vouchers.order.declined")
@@ -217,19 +270,36 @@ def test_a_rolled_back_or_refused_step_tells_no_one(voucher, service, enterprise
 
 # --- settlement ----------------------------------------------------------------------------------------
 
+
 def _confirmed(voucher, service, enterprise_user, provider_actor):
     order = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
-    return factories.deliver_and_confirm(order=order, provider_actor=provider_actor, enterprise_actor=enterprise_user)
+    return factories.deliver_and_confirm(
+        order=order, provider_actor=provider_actor, enterprise_actor=enterprise_user
+    )
 
 
 def test_settlement_tells_the_operators_the_leaders_and_each_provider_its_own_share(
-        voucher, service, enterprise_user, provider_user, provider_colleague, operator, operator2, leader, leader2,
-        media_root):
-    claim = factories.submit_claim(order=_confirmed(voucher, service, enterprise_user, provider_user),
-                                   actor=provider_user)
+    voucher,
+    service,
+    enterprise_user,
+    provider_user,
+    provider_colleague,
+    operator,
+    operator2,
+    leader,
+    leader2,
+    media_root,
+):
+    claim = factories.submit_claim(
+        order=_confirmed(voucher, service, enterprise_user, provider_user), actor=provider_user
+    )
     for op in (operator, operator2):
         [ask] = _got(op, "vouchers.claim.review")
-        assert claim.code in ask.title and "1,000.00 元" in ask.title and ask.url == _url("claim-detail", claim.code)
+        assert (
+            claim.code in ask.title
+            and "1,000.00 元" in ask.title
+            and ask.url == _url("claim-detail", claim.code)
+        )
     assert _got(provider_user, "vouchers.claim.review") == []
 
     services.claim_review(actor=operator, claim=claim, approve=False, note="发票抬头有误")
@@ -239,8 +309,14 @@ def test_settlement_tells_the_operators_the_leaders_and_each_provider_its_own_sh
         assert returned.url == _url("claim-detail", claim.code)
     assert _got(operator, "vouchers.claim.reviewed") == []
 
-    claim = services.claim_resubmit(actor=provider_user, claim=claim, invoice=factories.minimal_pdf("v2"),
-                                    invoice_name="发票.pdf", invoice_number="No.2", invoice_amount_fen=200_000)
+    claim = services.claim_resubmit(
+        actor=provider_user,
+        claim=claim,
+        invoice=factories.minimal_pdf("v2"),
+        invoice_name="发票.pdf",
+        invoice_number="No.2",
+        invoice_amount_fen=200_000,
+    )
     assert len(_got(operator2, "vouchers.claim.review")) == 2  # each round once
     claim = services.claim_review(actor=operator2, claim=claim, approve=True)
     notes = _got(provider_user, "vouchers.claim.reviewed")
@@ -250,9 +326,12 @@ def test_settlement_tells_the_operators_the_leaders_and_each_provider_its_own_sh
     other_org = OrganizationFactory(kind=OrganizationKind.PROVIDER, name="上海嘉定检测技术服务有限公司")
     other_user = user_with_role(Role.PROVIDER, other_org, username="prov2")
     other = factories.make_provider(organization=other_org, applicant=other_user, reviewer=operator)
-    other_service = factories.make_service(provider=other, actor=other_user, price_fen=300_000, name="可靠性试验")
-    other_claim = factories.submit_claim(order=_confirmed(voucher, other_service, enterprise_user, other_user),
-                                         actor=other_user)
+    other_service = factories.make_service(
+        provider=other, actor=other_user, price_fen=300_000, name="可靠性试验"
+    )
+    other_claim = factories.submit_claim(
+        order=_confirmed(voucher, other_service, enterprise_user, other_user), actor=other_user
+    )
     services.claim_review(actor=operator, claim=other_claim, approve=True)
 
     batch = services.batch_create(actor=operator, period=claim.reviewed_at.date())
@@ -284,10 +363,12 @@ def test_settlement_tells_the_operators_the_leaders_and_each_provider_its_own_sh
     assert Notification.objects.count() == before
 
 
-def test_the_monthly_job_asks_every_leader(voucher, service, enterprise_user, provider_user, operator, leader,
-                                           media_root):
-    claim = factories.submit_claim(order=_confirmed(voucher, service, enterprise_user, provider_user),
-                                   actor=provider_user)
+def test_the_monthly_job_asks_every_leader(
+    voucher, service, enterprise_user, provider_user, operator, leader, media_root
+):
+    claim = factories.submit_claim(
+        order=_confirmed(voucher, service, enterprise_user, provider_user), actor=provider_user
+    )
     services.claim_review(actor=operator, claim=claim, approve=True)
     claim.refresh_from_db()
     batch = services.batch_create(actor=None, period=claim.reviewed_at.date())
@@ -297,8 +378,10 @@ def test_the_monthly_job_asks_every_leader(voucher, service, enterprise_user, pr
 
 # --- vouchers: revocation and expiry -------------------------------------------------------------------
 
-def test_a_revoked_voucher_tells_its_enterprise(voucher, enterprise_user, colleague, other_enterprise_user,
-                                                operator, operator2):
+
+def test_a_revoked_voucher_tells_its_enterprise(
+    voucher, enterprise_user, colleague, other_enterprise_user, operator, operator2
+):
     services.voucher_revoke(actor=operator, voucher=voucher, reason="虚报材料")
     for person in (enterprise_user, colleague):
         [revoked] = _got(person, "vouchers.voucher.revoked")
@@ -308,7 +391,9 @@ def test_a_revoked_voucher_tells_its_enterprise(voucher, enterprise_user, collea
     assert _all(other_enterprise_user) == []
 
 
-def test_an_expired_voucher_tells_its_enterprise_once(voucher, service, enterprise_user, other_enterprise_user):
+def test_an_expired_voucher_tells_its_enterprise_once(
+    voucher, service, enterprise_user, other_enterprise_user
+):
     factories.make_order(voucher=voucher, service=service, actor=enterprise_user)  # 1,000 held, then released
     after = voucher.expires_on + dt.timedelta(days=1)
     services.vouchers_expire_due(today=after)
@@ -321,9 +406,13 @@ def test_an_expired_voucher_tells_its_enterprise_once(voucher, service, enterpri
 
 # --- providers -----------------------------------------------------------------------------------------
 
+
 def test_a_provider_registration_goes_to_the_operators_and_the_result_back(
-        provider_org, provider_user, provider_colleague, operator, operator2):
-    provider = services.provider_register(actor=provider_user, organization=provider_org, categories=["testing"])
+    provider_org, provider_user, provider_colleague, operator, operator2
+):
+    provider = services.provider_register(
+        actor=provider_user, organization=provider_org, categories=["testing"]
+    )
     for op in (operator, operator2):
         [ask] = _got(op, "vouchers.provider.review")
         assert provider_org.name in ask.title and provider.code in ask.title
@@ -337,7 +426,9 @@ def test_a_provider_registration_goes_to_the_operators_and_the_result_back(
         assert result.url == _url("provider-detail", provider.code)
     assert _got(operator, "vouchers.provider.reviewed") == []
 
-    provider = services.provider_register(actor=provider_user, organization=provider_org, categories=["testing"])
+    provider = services.provider_register(
+        actor=provider_user, organization=provider_org, categories=["testing"]
+    )
     assert len(_got(operator2, "vouchers.provider.review")) == 2  # a new round is news again
     services.provider_review(actor=operator2, provider=provider, approve=True)
     notes = _got(provider_user, "vouchers.provider.reviewed")

@@ -28,12 +28,19 @@ def busy(voucher, service, enterprise_user, provider_user, operator, media_root)
 def pages(busy, scheme, provider, service) -> list[str]:
     voucher, claim = busy["voucher"], busy["claim"]
     return [
-        reverse("vouchers:home"), reverse("vouchers:scheme-list"), reverse("vouchers:scheme-detail", args=[scheme.code]),
-        reverse("vouchers:service-list"), reverse("vouchers:provider-list"),
-        reverse("vouchers:provider-detail", args=[provider.code]), reverse("vouchers:application-list"),
-        reverse("vouchers:application-detail", args=[voucher.application.code]), reverse("vouchers:voucher-list"),
-        reverse("vouchers:voucher-detail", args=[voucher.code]), reverse("vouchers:order-list"),
-        reverse("vouchers:order-detail", args=[busy["done"].code]), reverse("vouchers:claim-list"),
+        reverse("vouchers:home"),
+        reverse("vouchers:scheme-list"),
+        reverse("vouchers:scheme-detail", args=[scheme.code]),
+        reverse("vouchers:service-list"),
+        reverse("vouchers:provider-list"),
+        reverse("vouchers:provider-detail", args=[provider.code]),
+        reverse("vouchers:application-list"),
+        reverse("vouchers:application-detail", args=[voucher.application.code]),
+        reverse("vouchers:voucher-list"),
+        reverse("vouchers:voucher-detail", args=[voucher.code]),
+        reverse("vouchers:order-list"),
+        reverse("vouchers:order-detail", args=[busy["done"].code]),
+        reverse("vouchers:claim-list"),
         reverse("vouchers:claim-detail", args=[claim.code]),
     ]
 
@@ -71,17 +78,32 @@ def test_the_voucher_page_shows_the_ledgers_balances(client, enterprise_user, bu
     assert "4,000.00" in html and "1,000.00" in html and "3,000.00" in html  # balance, held, available
 
 
-def test_the_whole_flow_through_the_web_pages(client, operator, operator2, leader, enterprise_user, provider_user,
-                                             scheme, provider, service, enterprise_org, media_root):
+def test_the_whole_flow_through_the_web_pages(
+    client,
+    operator,
+    operator2,
+    leader,
+    enterprise_user,
+    provider_user,
+    scheme,
+    provider,
+    service,
+    enterprise_org,
+    media_root,
+):
     client.force_login(enterprise_user)
-    response = client.post(reverse("vouchers:application-create", args=[scheme.code]), {
-        "requested_fen": "6000", "purpose": "委托检测", "planned_categories": ["testing"]})
+    response = client.post(
+        reverse("vouchers:application-create", args=[scheme.code]),
+        {"requested_fen": "6000", "purpose": "委托检测", "planned_categories": ["testing"]},
+    )
     application = Application.objects.get(enterprise=enterprise_org)
     assert response.status_code == 302 and application.requested_fen == 600_000
 
     client.force_login(operator)
-    client.post(reverse("vouchers:application-review", args=[application.code]),
-                {"decision": "approve", "recommended_fen": "5,000.00"})
+    client.post(
+        reverse("vouchers:application-review", args=[application.code]),
+        {"decision": "approve", "recommended_fen": "5,000.00"},
+    )
     client.force_login(leader)
     client.post(reverse("vouchers:application-decide", args=[application.code]), {"decision": "approve"})
     application.refresh_from_db()
@@ -89,13 +111,17 @@ def test_the_whole_flow_through_the_web_pages(client, operator, operator2, leade
     voucher = Voucher.objects.get(application=application)
 
     client.force_login(enterprise_user)
-    response = client.post(reverse("vouchers:order-create", args=[voucher.code]),
-                           {"service": service.code, "quantity": "1", "note": "", "request_key": "k1"})
+    response = client.post(
+        reverse("vouchers:order-create", args=[voucher.code]),
+        {"service": service.code, "quantity": "1", "note": "", "request_key": "k1"},
+    )
     order = ServiceOrder.objects.get(voucher=voucher)
     assert response.status_code == 302 and order.voucher_fen == 100_000
     # a double submit of the same form (same hidden key) does not order twice
-    client.post(reverse("vouchers:order-create", args=[voucher.code]),
-                {"service": service.code, "quantity": "1", "note": "", "request_key": "k1"})
+    client.post(
+        reverse("vouchers:order-create", args=[voucher.code]),
+        {"service": service.code, "quantity": "1", "note": "", "request_key": "k1"},
+    )
     assert ServiceOrder.objects.filter(voucher=voucher).count() == 1
 
     client.force_login(provider_user)
@@ -109,8 +135,10 @@ def test_the_whole_flow_through_the_web_pages(client, operator, operator2, leade
 
     client.force_login(provider_user)
     invoice = SimpleUploadedFile("发票.pdf", factories.minimal_pdf(), content_type="application/pdf")
-    client.post(reverse("vouchers:claim-create", args=[order.code]),
-                {"invoice_number": "No.9", "invoice_amount_fen": "2000", "invoice": invoice})
+    client.post(
+        reverse("vouchers:claim-create", args=[order.code]),
+        {"invoice_number": "No.9", "invoice_amount_fen": "2000", "invoice": invoice},
+    )
     claim = SettlementClaim.objects.get(order=order)
     client.force_login(operator)
     client.post(reverse("vouchers:claim-review", args=[claim.code]), {"decision": "approve"})
@@ -135,13 +163,31 @@ def test_a_refused_step_shows_the_reason_and_changes_nothing(client, enterprise_
     assert ServiceOrder.objects.get(pk=order.pk).status == OrderStatus.CONFIRMED
 
 
-def test_list_pages_keep_their_query_budget(client, operator, enterprise_user, provider_user, busy, scheme,
-                                            django_assert_max_num_queries, service, provider, enterprise_org):
+def test_list_pages_keep_their_query_budget(
+    client,
+    operator,
+    enterprise_user,
+    provider_user,
+    busy,
+    scheme,
+    django_assert_max_num_queries,
+    service,
+    provider,
+    enterprise_org,
+):
     for _n in range(3):  # more rows must not mean more queries
         factories.make_order(voucher=busy["voucher"], service=service, actor=enterprise_user)
     budgets = {
-        operator: ["vouchers:order-list", "vouchers:voucher-list", "vouchers:application-list", "vouchers:claim-list",
-                   "vouchers:batch-list", "vouchers:scheme-list", "vouchers:provider-list", "vouchers:service-list"],
+        operator: [
+            "vouchers:order-list",
+            "vouchers:voucher-list",
+            "vouchers:application-list",
+            "vouchers:claim-list",
+            "vouchers:batch-list",
+            "vouchers:scheme-list",
+            "vouchers:provider-list",
+            "vouchers:service-list",
+        ],
         enterprise_user: ["vouchers:order-list", "vouchers:voucher-list", "vouchers:service-list"],
         provider_user: ["vouchers:order-list", "vouchers:claim-list"],
     }

@@ -27,8 +27,18 @@ from kechuang.vouchers.models import (
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["operator", "commissioner", "leader", "institute", "enterprise", "provider", "expert", "sysadmin",
-         "auditor", "anonymous"]
+ROLES = [
+    "operator",
+    "commissioner",
+    "leader",
+    "institute",
+    "enterprise",
+    "provider",
+    "expert",
+    "sysadmin",
+    "auditor",
+    "anonymous",
+]
 NOBODY: frozenset[str] = frozenset()
 
 
@@ -71,13 +81,41 @@ SCOPED = ("vouchers.", "ledger.")
 
 
 @pytest.fixture
-def people(operator, commissioner, leader, institute_user, enterprise_user, provider_user, expert_user, sysadmin,
-           auditor, district_office, institute_org, enterprise_org, provider_org):
-    users = {"operator": operator, "commissioner": commissioner, "leader": leader, "institute": institute_user,
-             "enterprise": enterprise_user, "provider": provider_user, "expert": expert_user, "sysadmin": sysadmin,
-             "auditor": auditor, "anonymous": AnonymousUser()}
-    own = {"operator": district_office, "commissioner": district_office, "leader": district_office,
-           "institute": institute_org, "enterprise": enterprise_org, "provider": provider_org}
+def people(
+    operator,
+    commissioner,
+    leader,
+    institute_user,
+    enterprise_user,
+    provider_user,
+    expert_user,
+    sysadmin,
+    auditor,
+    district_office,
+    institute_org,
+    enterprise_org,
+    provider_org,
+):
+    users = {
+        "operator": operator,
+        "commissioner": commissioner,
+        "leader": leader,
+        "institute": institute_user,
+        "enterprise": enterprise_user,
+        "provider": provider_user,
+        "expert": expert_user,
+        "sysadmin": sysadmin,
+        "auditor": auditor,
+        "anonymous": AnonymousUser(),
+    }
+    own = {
+        "operator": district_office,
+        "commissioner": district_office,
+        "leader": district_office,
+        "institute": institute_org,
+        "enterprise": enterprise_org,
+        "provider": provider_org,
+    }
     return users, own
 
 
@@ -87,8 +125,9 @@ def subject(perm: str, user, own_org, stranger):
     org = own_org if mine else stranger
     user_id = getattr(user, "pk", None) if mine else -1
     action = perm.split(".", 1)[1]
-    provider = Provider(organization_id=org.pk if org else -1, status=ProviderStatus.APPROVED,
-                        applied_by_id=user_id)
+    provider = Provider(
+        organization_id=org.pk if org else -1, status=ProviderStatus.APPROVED, applied_by_id=user_id
+    )
     if action in ("register_provider", "apply"):
         return org
     if action in ("review_provider", "manage_services"):
@@ -104,8 +143,10 @@ def subject(perm: str, user, own_org, stranger):
     if action in ("handle_order", "claim_settlement"):
         return ServiceOrder(enterprise_id=stranger.pk, provider=provider)
     if action == "confirm_order":
-        return ServiceOrder(enterprise_id=org.pk if org else -1, provider=Provider(organization_id=stranger.pk,
-                                                                                  status=ProviderStatus.APPROVED))
+        return ServiceOrder(
+            enterprise_id=org.pk if org else -1,
+            provider=Provider(organization_id=stranger.pk, status=ProviderStatus.APPROVED),
+        )
     if action == "review_claim":
         return SettlementClaim(submitted_by_id=user_id, provider=Provider(organization_id=stranger.pk))
     if action == "approve_batch":
@@ -120,11 +161,26 @@ def generated_matrix(users, own, check) -> dict:
         matrix[perm] = {"-": set(), "own": set(), "other": set()}
         for role in ROLES:
             user = users[role]
-            objects = {"-": None, "own": subject(perm, user, own.get(role), stranger),
-                       "other": subject(perm, user, None, stranger)}
-            if own.get(role) is None and objects["own"] is not None and perm.split(".")[1] in (
-                    "register_provider", "apply", "manage_services", "withdraw_application", "order_with_voucher",
-                    "handle_order", "claim_settlement", "confirm_order"):
+            objects = {
+                "-": None,
+                "own": subject(perm, user, own.get(role), stranger),
+                "other": subject(perm, user, None, stranger),
+            }
+            if (
+                own.get(role) is None
+                and objects["own"] is not None
+                and perm.split(".")[1]
+                in (
+                    "register_provider",
+                    "apply",
+                    "manage_services",
+                    "withdraw_application",
+                    "order_with_voucher",
+                    "handle_order",
+                    "claim_settlement",
+                    "confirm_order",
+                )
+            ):
                 objects["own"] = subject(perm, user, None, stranger)  # no organization: nothing is "own"
             for scope, obj in objects.items():
                 if check(user, perm, obj):

@@ -10,16 +10,38 @@ pytestmark = pytest.mark.django_db
 
 
 def _lengths(queue: dict) -> dict[str, int]:
-    return {key: len(queue.get(key, [])) for key in ("applications", "approvals", "providers", "claims", "batches")}
+    return {
+        key: len(queue.get(key, []))
+        for key in ("applications", "approvals", "providers", "claims", "batches")
+    }
 
 
 def test_counts_equal_the_review_queue_for_operators_and_leaders(
-    scheme, enterprise_org, enterprise_user, other_enterprise_org, other_enterprise_user, operator, operator2, leader
+    scheme,
+    enterprise_org,
+    enterprise_user,
+    other_enterprise_org,
+    other_enterprise_user,
+    operator,
+    operator2,
+    leader,
 ):
-    first = services.application_submit(actor=enterprise_user, scheme=scheme, enterprise=enterprise_org,
-                                         requested_fen=300_000, purpose="委托检测", planned_categories=["testing"])
-    services.application_submit(actor=other_enterprise_user, scheme=scheme, enterprise=other_enterprise_org,
-                                requested_fen=200_000, purpose="专利检索", planned_categories=["testing"])
+    first = services.application_submit(
+        actor=enterprise_user,
+        scheme=scheme,
+        enterprise=enterprise_org,
+        requested_fen=300_000,
+        purpose="委托检测",
+        planned_categories=["testing"],
+    )
+    services.application_submit(
+        actor=other_enterprise_user,
+        scheme=scheme,
+        enterprise=other_enterprise_org,
+        requested_fen=200_000,
+        purpose="专利检索",
+        planned_categories=["testing"],
+    )
     services.application_review(actor=operator, application=first, approve=True)
     for person in (operator, operator2, leader):
         counts = selectors.review_counts(actor=person)

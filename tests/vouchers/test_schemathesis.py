@@ -29,8 +29,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def api_world(voucher, service, enterprise_user, provider_user, operator, media_root):
     done = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     factories.deliver_and_confirm(order=done, provider_actor=provider_user, enterprise_actor=enterprise_user)
-    claim = services.claim_review(actor=operator, claim=factories.submit_claim(order=done, actor=provider_user),
-                                  approve=True)
+    claim = services.claim_review(
+        actor=operator, claim=factories.submit_claim(order=done, actor=provider_user), approve=True
+    )
     services.batch_create(actor=operator, period=claim.reviewed_at.date())
     factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
 
@@ -57,7 +58,9 @@ def role_headers(request, api_world):
 
 def voucher_operations():
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
-    operations = [result.ok() for result in schema.include(path_regex=r"^/api/v1/vouchers").get_all_operations()]
+    operations = [
+        result.ok() for result in schema.include(path_regex=r"^/api/v1/vouchers").get_all_operations()
+    ]
     assert len(operations) >= 35
     return operations
 
@@ -66,8 +69,13 @@ def exercise(operation, headers) -> list[str]:
     """Run generated cases for one operation; return the failures (empty when all pass)."""
     failures: list[str] = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy())
     def run(case) -> None:
         if failures:

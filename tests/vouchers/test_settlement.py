@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def confirmed_order(voucher, service, enterprise_user, provider_user):
     order = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
-    return factories.deliver_and_confirm(order=order, provider_actor=provider_user, enterprise_actor=enterprise_user)
+    return factories.deliver_and_confirm(
+        order=order, provider_actor=provider_user, enterprise_actor=enterprise_user
+    )
 
 
 @pytest.fixture
@@ -34,27 +36,45 @@ def approved_claim(confirmed_order, provider_user, operator, media_root):
     return services.claim_review(actor=operator, claim=claim, approve=True)
 
 
-@pytest.mark.parametrize("content, name, message", [
-    (b"<html><script>alert(1)</script></html>", "发票.pdf", "网页"),
-    (b"MZ\x90\x00" + b"\x00" * 100, "发票.pdf", "可执行"),
-    (factories.minimal_pdf(), "发票.exe", "扩展名"),
-])
-def test_an_invoice_is_checked_by_its_content(confirmed_order, provider_user, media_root, content, name, message):
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        (b"<html><script>alert(1)</script></html>", "发票.pdf", "网页"),
+        (b"MZ\x90\x00" + b"\x00" * 100, "发票.pdf", "可执行"),
+        (factories.minimal_pdf(), "发票.exe", "扩展名"),
+    ],
+)
+def test_an_invoice_is_checked_by_its_content(
+    confirmed_order, provider_user, media_root, content, name, message
+):
     with pytest.raises(ValidationError) as info:
-        services.claim_submit(actor=provider_user, order=confirmed_order, invoice=content, invoice_name=name,
-                              invoice_number="No.1", invoice_amount_fen=confirmed_order.price_fen)
+        services.claim_submit(
+            actor=provider_user,
+            order=confirmed_order,
+            invoice=content,
+            invoice_name=name,
+            invoice_number="No.1",
+            invoice_amount_fen=confirmed_order.price_fen,
+        )
     assert message in str(info.value)
     assert not SettlementClaim.objects.exists()
 
 
 def test_an_invoice_smaller_than_the_claim_is_refused(confirmed_order, provider_user, media_root):
     with pytest.raises(ValidationError, match="发票金额"):
-        services.claim_submit(actor=provider_user, order=confirmed_order, invoice=factories.minimal_pdf(),
-                              invoice_name="发票.pdf", invoice_number="No.1", invoice_amount_fen=1)
+        services.claim_submit(
+            actor=provider_user,
+            order=confirmed_order,
+            invoice=factories.minimal_pdf(),
+            invoice_name="发票.pdf",
+            invoice_number="No.1",
+            invoice_amount_fen=1,
+        )
 
 
-def test_only_a_confirmed_order_can_be_claimed_and_only_once(voucher, service, enterprise_user, provider_user,
-                                                             confirmed_order, media_root):
+def test_only_a_confirmed_order_can_be_claimed_and_only_once(
+    voucher, service, enterprise_user, provider_user, confirmed_order, media_root
+):
     pending = factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
     with pytest.raises(ValidationError, match="确认交付后"):
         factories.submit_claim(order=pending, actor=provider_user)
@@ -63,16 +83,22 @@ def test_only_a_confirmed_order_can_be_claimed_and_only_once(voucher, service, e
         factories.submit_claim(order=confirmed_order, actor=provider_user)
 
 
-def test_a_rejected_claim_can_be_resubmitted_with_a_new_invoice(confirmed_order, provider_user, operator,
-                                                                media_root):
+def test_a_rejected_claim_can_be_resubmitted_with_a_new_invoice(
+    confirmed_order, provider_user, operator, media_root
+):
     claim = factories.submit_claim(order=confirmed_order, actor=provider_user)
     with pytest.raises(ValidationError):
         services.claim_review(actor=operator, claim=claim, approve=False)  # a reason is required
     claim = services.claim_review(actor=operator, claim=claim, approve=False, note="发票抬头有误")
     assert claim.status == ClaimStatus.REJECTED
-    claim = services.claim_resubmit(actor=provider_user, claim=claim, invoice=factories.minimal_pdf("new"),
-                                    invoice_name="新发票.pdf", invoice_number="No.2",
-                                    invoice_amount_fen=confirmed_order.price_fen)
+    claim = services.claim_resubmit(
+        actor=provider_user,
+        claim=claim,
+        invoice=factories.minimal_pdf("new"),
+        invoice_name="新发票.pdf",
+        invoice_number="No.2",
+        invoice_amount_fen=confirmed_order.price_fen,
+    )
     assert claim.status == ClaimStatus.SUBMITTED and claim.invoice_number == "No.2"
 
 
@@ -98,16 +124,24 @@ def test_a_batch_is_paid_once_and_each_claim_can_never_be_paid_twice(approved_cl
     assert JournalEntry.objects.filter(kind="vouchers.settle").count() == 1
     # even a direct second posting with another key is refused by the unique business reference
     with pytest.raises(DuplicateBusinessReference):
-        ledger.post(actor=operator, idempotency_key="another-key", kind="vouchers.settle", memo="再付一次",
-                    business_reference=f"vouchers.claim:{claim.code}",
-                    lines=[ledger.debit(f"vouchers:{claim.scheme.code}:fund", 1),
-                           ledger.credit(f"vouchers:{claim.scheme.code}:budget", 1)])
+        ledger.post(
+            actor=operator,
+            idempotency_key="another-key",
+            kind="vouchers.settle",
+            memo="再付一次",
+            business_reference=f"vouchers.claim:{claim.code}",
+            lines=[
+                ledger.debit(f"vouchers:{claim.scheme.code}:fund", 1),
+                ledger.credit(f"vouchers:{claim.scheme.code}:budget", 1),
+            ],
+        )
     assert reconcile().ok
 
 
-def test_the_settlement_file_lists_each_claim_with_formula_safe_cells(approved_claim, operator, leader,
-                                                                      provider_org):
-    provider_org.name = "=HYPERLINK(\"http://evil\")公司"
+def test_the_settlement_file_lists_each_claim_with_formula_safe_cells(
+    approved_claim, operator, leader, provider_org
+):
+    provider_org.name = '=HYPERLINK("http://evil")公司'
     provider_org.save()
     batch = services.batch_create(actor=operator, period=approved_claim.reviewed_at.date())
     services.batch_approve(actor=leader, batch=batch)

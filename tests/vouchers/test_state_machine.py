@@ -89,7 +89,9 @@ class VoucherMachine(RuleBasedStateMachine):
         try:
             if VoucherMachine.runs % FULL_RECONCILE_EVERY == 0:  # every check, including postings and claims
                 report = reconcile(counting=False)
-                assert report.ok, [(r.name, [v.message for v in r.violations]) for r in report.results if not r.ok]
+                assert report.ok, [
+                    (r.name, [v.message for v in r.violations]) for r in report.results if not r.ok
+                ]
         finally:
             transaction.set_rollback(True)
             self._atomic.__exit__(None, None, None)
@@ -97,7 +99,9 @@ class VoucherMachine(RuleBasedStateMachine):
     # --- helpers ---------------------------------------------------------------------------------------
 
     def controller_committed(self, controller: str) -> int:
-        return sum(c for c, code in zip(self.committed, self.w.controllers, strict=True) if code == controller)
+        return sum(
+            c for c, code in zip(self.committed, self.w.controllers, strict=True) if code == controller
+        )
 
     def release(self, order_id: int, status: str) -> None:
         order = self.orders_model[order_id]
@@ -114,33 +118,59 @@ class VoucherMachine(RuleBasedStateMachine):
 
     # --- rules -----------------------------------------------------------------------------------------
 
-    @rule(target=vouchers, index=st.integers(0, 2), amount=st.sampled_from([50_000, 150_000, 300_000, 400_000]))
+    @rule(
+        target=vouchers, index=st.integers(0, 2), amount=st.sampled_from([50_000, 150_000, 300_000, 400_000])
+    )
     def grant(self, index: int, amount: int) -> int:
         enterprise, user = self.w.enterprises[index], self.w.users[index]
         controller = self.w.controllers[index]
         if self.expired:
             with pytest.raises(ValidationError):
-                services.application_submit(actor=user, scheme=self.w.scheme, enterprise=enterprise,
-                                            requested_fen=amount, purpose="研发", today=self.today)
+                services.application_submit(
+                    actor=user,
+                    scheme=self.w.scheme,
+                    enterprise=enterprise,
+                    requested_fen=amount,
+                    purpose="研发",
+                    today=self.today,
+                )
             return -1
-        application = services.application_submit(actor=user, scheme=self.w.scheme, enterprise=enterprise,
-                                                  requested_fen=amount, purpose="研发", controller_code=controller,
-                                                  today=self.today)
+        application = services.application_submit(
+            actor=user,
+            scheme=self.w.scheme,
+            enterprise=enterprise,
+            requested_fen=amount,
+            purpose="研发",
+            controller_code=controller,
+            today=self.today,
+        )
         services.application_review(actor=self.w.operator, application=application, approve=True)
-        allowed = (self.committed[index] + amount <= ENTERPRISE_CAP
-                   and self.controller_committed(controller) + amount <= CONTROLLER_CAP and self.budget >= amount)
+        allowed = (
+            self.committed[index] + amount <= ENTERPRISE_CAP
+            and self.controller_committed(controller) + amount <= CONTROLLER_CAP
+            and self.budget >= amount
+        )
         if not allowed:
             with pytest.raises(ValidationError):
-                services.application_decide(actor=self.w.leader, application=application, approve=True,
-                                            today=self.today)
+                services.application_decide(
+                    actor=self.w.leader, application=application, approve=True, today=self.today
+                )
             services.application_withdraw(actor=user, application=application)
             return -1
-        services.application_decide(actor=self.w.leader, application=application, approve=True, today=self.today)
+        services.application_decide(
+            actor=self.w.leader, application=application, approve=True, today=self.today
+        )
         voucher = Voucher.objects.get(application=application)
         self.committed[index] += amount
         self.budget -= amount
-        self.vouchers_model[voucher.pk] = {"enterprise": index, "balance": amount, "held": 0, "returned": 0,
-                                           "status": VoucherStatus.ACTIVE, "account": voucher.account_id}
+        self.vouchers_model[voucher.pk] = {
+            "enterprise": index,
+            "balance": amount,
+            "held": 0,
+            "returned": 0,
+            "status": VoucherStatus.ACTIVE,
+            "account": voucher.account_id,
+        }
         return voucher.pk
 
     @rule(target=orders, voucher_id=vouchers, service=st.integers(0, 1), quantity=st.integers(1, 3))
@@ -151,12 +181,20 @@ class VoucherMachine(RuleBasedStateMachine):
         model = self.vouchers_model[voucher_id]
         index = model["enterprise"]
         offering = self.w.services[service]
-        share = min(offering.price_fen * quantity * self.w.scheme.subsidy_ratio_bp // 10000,
-                    model["balance"] - model["held"])
+        share = min(
+            offering.price_fen * quantity * self.w.scheme.subsidy_ratio_bp // 10000,
+            model["balance"] - model["held"],
+        )
         self.request_counter += 1
         key = f"sm-order-{self.request_counter}"
-        kwargs = {"actor": self.w.users[index], "voucher": voucher, "service": offering, "quantity": quantity,
-                  "request_key": key, "today": self.today}
+        kwargs = {
+            "actor": self.w.users[index],
+            "voucher": voucher,
+            "service": offering,
+            "quantity": quantity,
+            "request_key": key,
+            "today": self.today,
+        }
         if model["status"] != VoucherStatus.ACTIVE or self.expired or share <= 0:
             with pytest.raises(ValidationError):
                 services.order_place(**kwargs)
@@ -164,8 +202,12 @@ class VoucherMachine(RuleBasedStateMachine):
         order = services.order_place(**kwargs)
         assert order.voucher_fen == share
         model["held"] += share
-        self.orders_model[order.pk] = {"voucher": voucher_id, "share": share, "status": OrderStatus.PLACED,
-                                       "kwargs": kwargs}
+        self.orders_model[order.pk] = {
+            "voucher": voucher_id,
+            "share": share,
+            "status": OrderStatus.PLACED,
+            "kwargs": kwargs,
+        }
         return order.pk
 
     @rule(order_id=orders)
@@ -223,8 +265,10 @@ class VoucherMachine(RuleBasedStateMachine):
         self.expired = True
         services.vouchers_expire_due(today=self.today)
         for order_id, order in self.orders_model.items():
-            if order["status"] in (OrderStatus.PLACED, OrderStatus.ACCEPTED) \
-                    and self.vouchers_model[order["voucher"]]["status"] != VoucherStatus.REVOKED:
+            if (
+                order["status"] in (OrderStatus.PLACED, OrderStatus.ACCEPTED)
+                and self.vouchers_model[order["voucher"]]["status"] != VoucherStatus.REVOKED
+            ):
                 self.release(order_id, OrderStatus.CANCELLED)
         for voucher_id, model in self.vouchers_model.items():
             if model["status"] == VoucherStatus.REVOKED:
@@ -245,13 +289,19 @@ class VoucherMachine(RuleBasedStateMachine):
         services.voucher_revoke(actor=self.w.operator, voucher=voucher, reason="违规")
         for order_id, order in self.orders_model.items():
             if order["voucher"] == voucher_id and order["status"] in (
-                    OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.DELIVERED):
+                OrderStatus.PLACED,
+                OrderStatus.ACCEPTED,
+                OrderStatus.DELIVERED,
+            ):
                 self.release(order_id, OrderStatus.CANCELLED)
         self.return_available(voucher_id)
         model["status"] = VoucherStatus.REVOKED
 
-    @precondition(lambda self: any(o["status"] == OrderStatus.CONFIRMED and not o.get("settled")
-                                   for o in self.orders_model.values()))
+    @precondition(
+        lambda self: any(
+            o["status"] == OrderStatus.CONFIRMED and not o.get("settled") for o in self.orders_model.values()
+        )
+    )
     @rule()
     def settle(self) -> None:
         unclaimed = ServiceOrder.objects.filter(status=OrderStatus.CONFIRMED, claim__isnull=True)
@@ -297,11 +347,17 @@ class VoucherMachine(RuleBasedStateMachine):
     @invariant()
     def the_ledger_agrees_with_the_model(self) -> None:
         scheme = self.w.scheme
-        expected = {model["account"]: (model["balance"], model["held"]) for model in self.vouchers_model.values()}
+        expected = {
+            model["account"]: (model["balance"], model["held"]) for model in self.vouchers_model.values()
+        }
         expected[scheme.budget_account_id] = (self.budget, 0)
         expected[scheme.fund_account_id] = (BUDGET - self.paid, 0)
-        actual = {pk: (balance, held) for pk, balance, held in
-                  Account.objects.filter(pk__in=list(expected)).values_list("pk", "balance_fen", "held_fen")}
+        actual = {
+            pk: (balance, held)
+            for pk, balance, held in Account.objects.filter(pk__in=list(expected)).values_list(
+                "pk", "balance_fen", "held_fen"
+            )
+        }
         assert actual == expected
 
     @invariant()
@@ -314,23 +370,49 @@ class VoucherMachine(RuleBasedStateMachine):
 
 @pytest.fixture
 def world(operator, operator2, leader, provider_org, provider_user, media_root):
-    WORLD.operator, WORLD.operator2, WORLD.leader, WORLD.provider_user = operator, operator2, leader, provider_user
-    WORLD.scheme = factories.make_scheme(operator=operator, budget_fen=BUDGET, enterprise_cap_fen=ENTERPRISE_CAP,
-                                         controller_cap_fen=CONTROLLER_CAP)
+    WORLD.operator, WORLD.operator2, WORLD.leader, WORLD.provider_user = (
+        operator,
+        operator2,
+        leader,
+        provider_user,
+    )
+    WORLD.scheme = factories.make_scheme(
+        operator=operator,
+        budget_fen=BUDGET,
+        enterprise_cap_fen=ENTERPRISE_CAP,
+        controller_cap_fen=CONTROLLER_CAP,
+    )
     WORLD.enterprises = [OrganizationFactory(name=f"状态机企业{n}") for n in range(3)]
-    WORLD.users = [user_with_role(Role.ENTERPRISE, e, username=f"sm{n}") for n, e in enumerate(WORLD.enterprises)]
+    WORLD.users = [
+        user_with_role(Role.ENTERPRISE, e, username=f"sm{n}") for n, e in enumerate(WORLD.enterprises)
+    ]
     WORLD.controllers = ["CTRL-A", "CTRL-A", "CTRL-B"]
     provider = factories.make_provider(organization=provider_org, applicant=provider_user, reviewer=operator)
-    WORLD.services = [factories.make_service(provider=provider, actor=provider_user, price_fen=120_000),
-                      factories.make_service(provider=provider, actor=provider_user, price_fen=900_000,
-                                             category="ip", name="专利布局分析")]
+    WORLD.services = [
+        factories.make_service(provider=provider, actor=provider_user, price_fen=120_000),
+        factories.make_service(
+            provider=provider, actor=provider_user, price_fen=900_000, category="ip", name="专利布局分析"
+        ),
+    ]
     return WORLD
 
 
 @pytest.mark.slow
 def test_g5_random_voucher_sequences_keep_every_invariant(world):
     VoucherMachine.runs = 0
-    run_state_machine_as_test(VoucherMachine, settings=settings(
-        max_examples=SEQUENCES, stateful_step_count=6, deadline=None, derandomize=True, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]))
+    run_state_machine_as_test(
+        VoucherMachine,
+        settings=settings(
+            max_examples=SEQUENCES,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[
+                HealthCheck.too_slow,
+                HealthCheck.filter_too_much,
+                HealthCheck.data_too_large,
+            ],
+        ),
+    )
     assert VoucherMachine.runs >= SEQUENCES

@@ -37,8 +37,9 @@ class User(AbstractUser):
 class Membership(models.Model):
     """A user acts for an organization; a user with several memberships chooses one at a time."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships",
-                             verbose_name=_("用户"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户")
+    )
     organization = models.ForeignKey(
         "directory.Organization", on_delete=models.CASCADE, related_name="memberships", verbose_name=_("机构")
     )

@@ -47,13 +47,40 @@ class NotUsernameValidator:
 
 
 # Words that guessers try first here, beyond Django's list of 20,000 common passwords.
-LOCAL_COMMON = frozenset({
-    "kechuang", "juyuan", "jiading", "shanghai", "keji", "kejiju", "zhengfu", "woaini", "mima", "admin",
-    "administrator", "root", "system", "demo", "test", "guest", "welcome", "qwer", "qwert", "qwerty", "asdf",
-    "zxcv", "qaz", "wsx", "abcd", "abc", "aaaa",
-})
-_LEET = str.maketrans({"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e", "$": "s", "5": "s",
-                       "7": "t", "+": "t"})
+LOCAL_COMMON = frozenset(
+    {
+        "kechuang",
+        "juyuan",
+        "jiading",
+        "shanghai",
+        "keji",
+        "kejiju",
+        "zhengfu",
+        "woaini",
+        "mima",
+        "admin",
+        "administrator",
+        "root",
+        "system",
+        "demo",
+        "test",
+        "guest",
+        "welcome",
+        "qwer",
+        "qwert",
+        "qwerty",
+        "asdf",
+        "zxcv",
+        "qaz",
+        "wsx",
+        "abcd",
+        "abc",
+        "aaaa",
+    }
+)
+_LEET = str.maketrans(
+    {"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e", "$": "s", "5": "s", "7": "t", "+": "t"}
+)
 _EDGES = re.compile(r"^[^a-z]+|[^a-z]+$")
 _NOT_LETTERS = re.compile(r"[^a-z]")
 

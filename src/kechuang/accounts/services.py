@@ -38,8 +38,14 @@ def _require_role_admin(actor: Any, user: User, role: str) -> None:
 
 @transaction.atomic
 def user_create(
-    *, actor: Any, username: str, password: str | None, display_name: str = "", phone: str = "",
-    roles: list[str] | tuple[str, ...] = (), is_demo: bool = False,
+    *,
+    actor: Any,
+    username: str,
+    password: str | None,
+    display_name: str = "",
+    phone: str = "",
+    roles: list[str] | tuple[str, ...] = (),
+    is_demo: bool = False,
 ) -> User:
     _require_admin(actor)
     if User.objects.filter(username=username).exists():
@@ -87,17 +93,27 @@ def role_revoke(*, actor: Any, user: User, role: str) -> None:
 
 @transaction.atomic
 def membership_add(
-    *, actor: Any, user: User, organization: Any, position: str = "", is_admin: bool = False,
+    *,
+    actor: Any,
+    user: User,
+    organization: Any,
+    position: str = "",
+    is_admin: bool = False,
     is_default: bool = False,
 ) -> Membership:
     _require_admin(actor)
     membership, created = Membership.objects.get_or_create(
-        user=user, organization=organization,
+        user=user,
+        organization=organization,
         defaults={"position": position, "is_admin": is_admin, "is_default": is_default},
     )
     if created:
-        audit.record("membership.add", actor=actor, obj=membership,
-                     detail={"organization": organization.pk, "is_admin": is_admin})
+        audit.record(
+            "membership.add",
+            actor=actor,
+            obj=membership,
+            detail={"organization": organization.pk, "is_admin": is_admin},
+        )
     return membership
 
 

@@ -25,8 +25,9 @@ from .selectors import memberships_of
 LOCKOUT_MESSAGE = _lazy("登录失败次数过多，该账号在此地址暂时锁定，请 5 分钟后再试。")
 
 
-def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None,
-                     *args: Any, **kwargs: Any) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Shown when axes refuses an attempt (RELIABILITY A2). The same words for any username, so the
     page never tells whether an account exists. axes calls it as (request, original_response,
     credentials); the API gets JSON, pages get the sign-in form."""

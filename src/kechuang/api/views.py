@@ -20,8 +20,9 @@ from kechuang.core import audit
 
 class TokenInput(serializers.Serializer):
     username = serializers.CharField(label=_("用户名"), max_length=150)
-    password = serializers.CharField(label=_("密码"), max_length=256, trim_whitespace=False,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        label=_("密码"), max_length=256, trim_whitespace=False, style={"input_type": "password"}
+    )
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -44,8 +45,11 @@ class TokenObtainView(APIView):
     def post(self, request: Request) -> Response:
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request._request, username=data.validated_data["username"],
-                            password=data.validated_data["password"])
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
         if getattr(request._request, "axes_locked_out", False):
             # Answer here rather than rely on the middleware swapping the response (RELIABILITY A2).
             from kechuang.accounts.views import LOCKOUT_MESSAGE

@@ -28,11 +28,19 @@ class ChallengeStatus(models.TextChoices):
 
 
 # Statuses the public may see (the notice page and, once awarded, the progress page).
-PUBLIC_STATUSES = frozenset({
-    ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING, ChallengeStatus.AWARDED,
-    ChallengeStatus.IN_PROGRESS, ChallengeStatus.COMPLETED,
-})
-AWARDED_STATUSES = frozenset({ChallengeStatus.AWARDED, ChallengeStatus.IN_PROGRESS, ChallengeStatus.COMPLETED})
+PUBLIC_STATUSES = frozenset(
+    {
+        ChallengeStatus.PUBLISHED,
+        ChallengeStatus.CLOSED,
+        ChallengeStatus.REVIEWING,
+        ChallengeStatus.AWARDED,
+        ChallengeStatus.IN_PROGRESS,
+        ChallengeStatus.COMPLETED,
+    }
+)
+AWARDED_STATUSES = frozenset(
+    {ChallengeStatus.AWARDED, ChallengeStatus.IN_PROGRESS, ChallengeStatus.COMPLETED}
+)
 
 
 class ApplicationStatus(models.TextChoices):

@@ -43,34 +43,76 @@ MARKER = "（演示数据）"
 ELIGIBILITY = "不设年龄、职称、成立年限门槛，有能力的团队均可揭榜；鼓励院所与企业联合揭榜。" + MARKER
 
 TOPICS = [
-    ("车规级激光雷达点云实时处理算法", "激光雷达点云在嵌入式平台上的实时分割与目标识别，现有方案时延高、功耗大。",
-     "单帧处理时延 ≤ 20 ms；识别准确率 ≥ 95%；整机功耗 ≤ 15 W。"),
-    ("MEMS 压力传感器温漂补偿", "量产 MEMS 压力传感器在 -40~125 ℃ 温区内漂移超标，良率受限。",
-     "全温区综合误差 ≤ 0.1 %FS；补偿算法可在 8 位 MCU 上运行。"),
-    ("动力电池热失控早期预警", "现有 BMS 难以在热失控前 5 分钟给出可靠预警。",
-     "提前预警时间 ≥ 10 分钟；误报率 ≤ 0.1 次/千车·年。"),
-    ("高功率光纤激光器合束技术", "万瓦级光纤激光器合束效率低，光束质量下降明显。",
-     "合束效率 ≥ 95%；M² ≤ 1.3；连续工作 1000 小时功率衰减 ≤ 2%。"),
-    ("智能网联汽车 V2X 低时延通信模组", "路口协同场景下通信时延与丢包率不能满足安全应用要求。",
-     "端到端时延 ≤ 10 ms；丢包率 ≤ 0.1%；通过车规可靠性试验。"),
-    ("医用内窥镜 4K 图像处理芯片方案", "国产 4K 内窥镜图像处理依赖进口 FPGA 方案，成本高。",
-     "4K 60 帧实时处理；端到端延迟 ≤ 50 ms；BOM 成本下降 40%。"),
-    ("工业视觉缺陷检测小样本学习", "新产线缺陷样本少，传统深度学习模型难以快速上线。",
-     "每类缺陷样本 ≤ 50 张时检出率 ≥ 98%；漏检率 ≤ 0.5%。"),
-    ("氢燃料电池膜电极低铂催化剂", "膜电极铂载量高导致成本居高不下。",
-     "铂载量 ≤ 0.2 mg/cm²；额定功率密度 ≥ 1.2 W/cm²；耐久 ≥ 5000 小时。"),
-    ("半导体设备真空机械手精密控制", "晶圆传输机械手重复定位精度与洁净度需达到进口水平。",
-     "重复定位精度 ≤ ±0.05 mm；颗粒污染满足 ISO 1 级。"),
-    ("空间光通信终端精跟踪系统", "卫星激光通信终端在振动环境下精跟踪精度不足。",
-     "跟踪精度 ≤ 2 μrad；捕获时间 ≤ 30 s。"),
-    ("新能源汽车电驱系统 NVH 优化", "高转速电驱啸叫明显，影响整车舒适性。",
-     "关键阶次噪声降低 ≥ 6 dB(A)；不增加系统成本 5% 以上。"),
-    ("生物样本超低温智能存储", "样本库温度波动与取放效率不能满足大规模队列研究需要。",
-     "-80 ℃ 环境温度波动 ≤ ±1 ℃；单次取样 ≤ 60 s。"),
-    ("城市更新场景建筑能耗数字孪生", "存量楼宇能耗数据分散，节能改造缺乏量化依据。",
-     "能耗预测误差 ≤ 8%；改造方案节能 ≥ 15%。"),
-    ("毫米波雷达芯片封装散热", "77 GHz 雷达芯片封装热阻高，影响长期可靠性。",
-     "结壳热阻下降 30%；通过 AEC-Q100 Grade 1。"),
+    (
+        "车规级激光雷达点云实时处理算法",
+        "激光雷达点云在嵌入式平台上的实时分割与目标识别，现有方案时延高、功耗大。",
+        "单帧处理时延 ≤ 20 ms；识别准确率 ≥ 95%；整机功耗 ≤ 15 W。",
+    ),
+    (
+        "MEMS 压力传感器温漂补偿",
+        "量产 MEMS 压力传感器在 -40~125 ℃ 温区内漂移超标，良率受限。",
+        "全温区综合误差 ≤ 0.1 %FS；补偿算法可在 8 位 MCU 上运行。",
+    ),
+    (
+        "动力电池热失控早期预警",
+        "现有 BMS 难以在热失控前 5 分钟给出可靠预警。",
+        "提前预警时间 ≥ 10 分钟；误报率 ≤ 0.1 次/千车·年。",
+    ),
+    (
+        "高功率光纤激光器合束技术",
+        "万瓦级光纤激光器合束效率低，光束质量下降明显。",
+        "合束效率 ≥ 95%；M² ≤ 1.3；连续工作 1000 小时功率衰减 ≤ 2%。",
+    ),
+    (
+        "智能网联汽车 V2X 低时延通信模组",
+        "路口协同场景下通信时延与丢包率不能满足安全应用要求。",
+        "端到端时延 ≤ 10 ms；丢包率 ≤ 0.1%；通过车规可靠性试验。",
+    ),
+    (
+        "医用内窥镜 4K 图像处理芯片方案",
+        "国产 4K 内窥镜图像处理依赖进口 FPGA 方案，成本高。",
+        "4K 60 帧实时处理；端到端延迟 ≤ 50 ms；BOM 成本下降 40%。",
+    ),
+    (
+        "工业视觉缺陷检测小样本学习",
+        "新产线缺陷样本少，传统深度学习模型难以快速上线。",
+        "每类缺陷样本 ≤ 50 张时检出率 ≥ 98%；漏检率 ≤ 0.5%。",
+    ),
+    (
+        "氢燃料电池膜电极低铂催化剂",
+        "膜电极铂载量高导致成本居高不下。",
+        "铂载量 ≤ 0.2 mg/cm²；额定功率密度 ≥ 1.2 W/cm²；耐久 ≥ 5000 小时。",
+    ),
+    (
+        "半导体设备真空机械手精密控制",
+        "晶圆传输机械手重复定位精度与洁净度需达到进口水平。",
+        "重复定位精度 ≤ ±0.05 mm；颗粒污染满足 ISO 1 级。",
+    ),
+    (
+        "空间光通信终端精跟踪系统",
+        "卫星激光通信终端在振动环境下精跟踪精度不足。",
+        "跟踪精度 ≤ 2 μrad；捕获时间 ≤ 30 s。",
+    ),
+    (
+        "新能源汽车电驱系统 NVH 优化",
+        "高转速电驱啸叫明显，影响整车舒适性。",
+        "关键阶次噪声降低 ≥ 6 dB(A)；不增加系统成本 5% 以上。",
+    ),
+    (
+        "生物样本超低温智能存储",
+        "样本库温度波动与取放效率不能满足大规模队列研究需要。",
+        "-80 ℃ 环境温度波动 ≤ ±1 ℃；单次取样 ≤ 60 s。",
+    ),
+    (
+        "城市更新场景建筑能耗数字孪生",
+        "存量楼宇能耗数据分散，节能改造缺乏量化依据。",
+        "能耗预测误差 ≤ 8%；改造方案节能 ≥ 15%。",
+    ),
+    (
+        "毫米波雷达芯片封装散热",
+        "77 GHz 雷达芯片封装热阻高，影响长期可靠性。",
+        "结壳热阻下降 30%；通过 AEC-Q100 Grade 1。",
+    ),
 ]
 IP_TERMS = [
     "背景知识产权归各自所有；项目新产生的知识产权归发榜方，揭榜方享有非独占、免费的科研使用权。",
@@ -78,9 +120,18 @@ IP_TERMS = [
     "项目成果知识产权归揭榜方，发榜方在约定领域享有五年独占许可。",
 ]
 SMALL_STATES = [
-    ChallengeStatus.PUBLISHED, ChallengeStatus.PUBLISHED, ChallengeStatus.PUBLISHED, ChallengeStatus.SUBMITTED,
-    ChallengeStatus.DRAFT, ChallengeStatus.CLOSED, "reviewing_open", "reviewing_closed", ChallengeStatus.AWARDED,
-    "in_progress_paid", ChallengeStatus.IN_PROGRESS, ChallengeStatus.COMPLETED,
+    ChallengeStatus.PUBLISHED,
+    ChallengeStatus.PUBLISHED,
+    ChallengeStatus.PUBLISHED,
+    ChallengeStatus.SUBMITTED,
+    ChallengeStatus.DRAFT,
+    ChallengeStatus.CLOSED,
+    "reviewing_open",
+    "reviewing_closed",
+    ChallengeStatus.AWARDED,
+    "in_progress_paid",
+    ChallengeStatus.IN_PROGRESS,
+    ChallengeStatus.COMPLETED,
 ]
 
 
@@ -98,8 +149,10 @@ class Codes:
 
     def __init__(self, year: int) -> None:
         self.year = year
-        self.last = {p: CodeCounter.objects.filter(prefix=p, year=year).values_list("last", flat=True).first() or 0
-                     for p in ("JB", "JS", "LX", "BF")}
+        self.last = {
+            p: CodeCounter.objects.filter(prefix=p, year=year).values_list("last", flat=True).first() or 0
+            for p in ("JB", "JS", "LX", "BF")
+        }
 
     def next(self, prefix: str, width: int) -> str:
         self.last[prefix] += 1
@@ -113,20 +166,35 @@ class Codes:
 def _state_for(index: int, rng: random.Random, scale: str) -> str:
     if index < len(SMALL_STATES):
         return SMALL_STATES[index]
-    return rng.choice([*SMALL_STATES, ChallengeStatus.PUBLISHED, "in_progress_paid", ChallengeStatus.COMPLETED, ChallengeStatus.REJECTED, ChallengeStatus.WITHDRAWN])
+    return rng.choice(
+        [
+            *SMALL_STATES,
+            ChallengeStatus.PUBLISHED,
+            "in_progress_paid",
+            ChallengeStatus.COMPLETED,
+            ChallengeStatus.REJECTED,
+            ChallengeStatus.WITHDRAWN,
+        ]
+    )
 
 
 def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -> dict[str, int]:
     if Challenge.objects.filter(eligibility__endswith=MARKER).exists():
         return {}
     plan = PLANS.get(scale, PLANS["tiny"])
-    enterprises = list(Organization.objects.filter(kind=OrganizationKind.ENTERPRISE).order_by("name", "id")[:400])
-    solvers = list(Organization.objects.filter(kind__in=[OrganizationKind.INSTITUTE, OrganizationKind.ENTERPRISE])
-                   .order_by("kind", "name", "id")[:800])
+    enterprises = list(
+        Organization.objects.filter(kind=OrganizationKind.ENTERPRISE).order_by("name", "id")[:400]
+    )
+    solvers = list(
+        Organization.objects.filter(
+            kind__in=[OrganizationKind.INSTITUTE, OrganizationKind.ENTERPRISE]
+        ).order_by("kind", "name", "id")[:800]
+    )
     district = Organization.objects.filter(kind=OrganizationKind.GOVERNMENT).order_by("id").first()
     experts = list(Person.objects.filter(is_expert=True).order_by("id")[:400])
-    fields = list(TechnologyField.objects.filter(parent__isnull=False).order_by("code")) or \
-        list(TechnologyField.objects.order_by("code"))
+    fields = list(TechnologyField.objects.filter(parent__isnull=False).order_by("code")) or list(
+        TechnologyField.objects.order_by("code")
+    )
     if not enterprises or len(solvers) < 4 or len(experts) < 3:
         return {}
     today, now = timezone.localdate(), timezone.now()
@@ -141,47 +209,85 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
             title = f"{title}（第 {index // len(TOPICS) + 1} 期）"
         is_district = district is not None and index % 5 == 4
         issuer = district if is_district else rng.choice(enterprises)
-        status = {"reviewing_open": ChallengeStatus.REVIEWING, "reviewing_closed": ChallengeStatus.REVIEWING,
-                  "in_progress_paid": ChallengeStatus.IN_PROGRESS}.get(state, state)
+        status = {
+            "reviewing_open": ChallengeStatus.REVIEWING,
+            "reviewing_closed": ChallengeStatus.REVIEWING,
+            "in_progress_paid": ChallengeStatus.IN_PROGRESS,
+        }.get(state, state)
         created = now - dt.timedelta(days=rng.randint(40, 200))
-        early = status in (ChallengeStatus.DRAFT, ChallengeStatus.SUBMITTED, ChallengeStatus.PUBLISHED,
-                           ChallengeStatus.REJECTED, ChallengeStatus.WITHDRAWN)
-        deadline = today + dt.timedelta(days=rng.randint(10, 60)) if early else today - dt.timedelta(days=rng.randint(5, 30))
+        early = status in (
+            ChallengeStatus.DRAFT,
+            ChallengeStatus.SUBMITTED,
+            ChallengeStatus.PUBLISHED,
+            ChallengeStatus.REJECTED,
+            ChallengeStatus.WITHDRAWN,
+        )
+        deadline = (
+            today + dt.timedelta(days=rng.randint(10, 60))
+            if early
+            else today - dt.timedelta(days=rng.randint(5, 30))
+        )
         issuer_yuan = 0 if is_district else rng.choice([100, 200, 300, 500]) * 10_000
         subsidy_yuan = rng.choice([50, 100, 200]) * 10_000
         challenge = Challenge(
-            code=codes.next("JB", 4), title=title, issuer=issuer, problem=problem, indicators=indicators,
+            code=codes.next("JB", 4),
+            title=title,
+            issuer=issuer,
+            problem=problem,
+            indicators=indicators,
             issuer_kind=IssuerKind.DISTRICT if is_district else IssuerKind.ENTERPRISE,
-            issuer_fen=issuer_yuan * 100, subsidy_fen=subsidy_yuan * 100, deadline=deadline,
-            ip_terms=rng.choice(IP_TERMS), eligibility=ELIGIBILITY, max_winners=2 if index % 7 == 3 else 1,
-            status=status, created_at=created,
-            status_reason={ChallengeStatus.REJECTED: "目标指标不够具体，请补充可量化的验收指标后重新提交。",
-                           ChallengeStatus.WITHDRAWN: "企业内部技术路线调整，暂缓发榜。"}.get(status, ""),
+            issuer_fen=issuer_yuan * 100,
+            subsidy_fen=subsidy_yuan * 100,
+            deadline=deadline,
+            ip_terms=rng.choice(IP_TERMS),
+            eligibility=ELIGIBILITY,
+            max_winners=2 if index % 7 == 3 else 1,
+            status=status,
+            created_at=created,
+            status_reason={
+                ChallengeStatus.REJECTED: "目标指标不够具体，请补充可量化的验收指标后重新提交。",
+                ChallengeStatus.WITHDRAWN: "企业内部技术路线调整，暂缓发榜。",
+            }.get(status, ""),
             submitted_at=None if status == ChallengeStatus.DRAFT else created + dt.timedelta(days=1),
-            published_at=None if status in (ChallengeStatus.DRAFT, ChallengeStatus.SUBMITTED, ChallengeStatus.REJECTED)
+            published_at=None
+            if status in (ChallengeStatus.DRAFT, ChallengeStatus.SUBMITTED, ChallengeStatus.REJECTED)
             else created + dt.timedelta(days=3),
             closed_at=None if early else created + dt.timedelta(days=35),
-            awarded_at=created + dt.timedelta(days=50) if status in (ChallengeStatus.AWARDED, ChallengeStatus.IN_PROGRESS,
-                                                                     ChallengeStatus.COMPLETED) else None)
+            awarded_at=created + dt.timedelta(days=50)
+            if status in (ChallengeStatus.AWARDED, ChallengeStatus.IN_PROGRESS, ChallengeStatus.COMPLETED)
+            else None,
+        )
         challenges.append((challenge, state, rng.sample(fields, k=min(2, len(fields)))))
     Challenge.objects.bulk_create([c for c, _s, _f in challenges], batch_size=1000)
     saved = {c.code: c for c in Challenge.objects.filter(code__in=[c.code for c, _s, _f in challenges])}
     through = Challenge.fields.through
-    through.objects.bulk_create([through(challenge_id=saved[c.code].pk, technologyfield_id=f.pk)
-                                 for c, _s, fs in challenges for f in fs], batch_size=2000)
+    through.objects.bulk_create(
+        [
+            through(challenge_id=saved[c.code].pk, technologyfield_id=f.pk)
+            for c, _s, fs in challenges
+            for f in fs
+        ],
+        batch_size=2000,
+    )
     counts["榜单"] = len(challenges)
     # public challenges join the matching index (site search, 可揭榜的榜单); their vectors follow
     from kechuang.transfer import matching
 
-    Challenge.objects.filter(pk__in=[c.pk for c in saved.values()]).update(index_version=matching.bump_version())
+    Challenge.objects.filter(pk__in=[c.pk for c in saved.values()]).update(
+        index_version=matching.bump_version()
+    )
     transaction.on_commit(matching.enqueue_missing)
 
     # applications
     applications: list[Application] = []
     for challenge, _state, _f in challenges:
         challenge = saved[challenge.code]
-        if challenge.status in (ChallengeStatus.DRAFT, ChallengeStatus.SUBMITTED, ChallengeStatus.REJECTED,
-                                ChallengeStatus.WITHDRAWN):
+        if challenge.status in (
+            ChallengeStatus.DRAFT,
+            ChallengeStatus.SUBMITTED,
+            ChallengeStatus.REJECTED,
+            ChallengeStatus.WITHDRAWN,
+        ):
             continue
         pool = [o for o in solvers if o.pk != challenge.issuer_id]
         count = rng.randint(*plan.applications)
@@ -189,16 +295,25 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
             count = max(0, count - 2)
         for organization in rng.sample(pool, k=min(count, len(pool))):
             budget = rng.randint(60, 100) * challenge.budget_fen // 100
-            status = ApplicationStatus.SUBMITTED if challenge.status == ChallengeStatus.PUBLISHED else \
-                ApplicationStatus.IN_REVIEW
-            applications.append(Application(
-                code=codes.next("JS", 5), challenge=challenge, organization=organization,
-                team=f"{organization.name}攻关团队 {rng.randint(4, 15)} 人，含博士 {rng.randint(1, 5)} 人，"
-                     f"平均年龄 {rng.randint(27, 38)} 岁。",
-                plan="分三阶段：原理验证、工程样机、场景验证；依托现有实验平台与合作产线。",
-                milestones="1. 原理样机与仿真；2. 工程样机与第三方测试；3. 场景验证与结题。",
-                budget_fen=max(100, budget), status=status,
-                submitted_at=challenge.created_at + dt.timedelta(days=rng.randint(5, 30))))
+            status = (
+                ApplicationStatus.SUBMITTED
+                if challenge.status == ChallengeStatus.PUBLISHED
+                else ApplicationStatus.IN_REVIEW
+            )
+            applications.append(
+                Application(
+                    code=codes.next("JS", 5),
+                    challenge=challenge,
+                    organization=organization,
+                    team=f"{organization.name}攻关团队 {rng.randint(4, 15)} 人，含博士 {rng.randint(1, 5)} 人，"
+                    f"平均年龄 {rng.randint(27, 38)} 岁。",
+                    plan="分三阶段：原理验证、工程样机、场景验证；依托现有实验平台与合作产线。",
+                    milestones="1. 原理样机与仿真；2. 工程样机与第三方测试；3. 场景验证与结题。",
+                    budget_fen=max(100, budget),
+                    status=status,
+                    submitted_at=challenge.created_at + dt.timedelta(days=rng.randint(5, 30)),
+                )
+            )
     Application.objects.bulk_create(applications, batch_size=1000)
     counts["揭榜申请"] = len(applications)
     by_challenge: dict[int, list[Application]] = {}
@@ -210,15 +325,27 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
     panels: list[tuple[Panel, Challenge, str]] = []
     for challenge, state, _f in challenges:
         challenge = saved[challenge.code]
-        if challenge.status not in (ChallengeStatus.REVIEWING, ChallengeStatus.AWARDED, ChallengeStatus.IN_PROGRESS,
-                                    ChallengeStatus.COMPLETED) or not by_challenge.get(challenge.pk):
+        if challenge.status not in (
+            ChallengeStatus.REVIEWING,
+            ChallengeStatus.AWARDED,
+            ChallengeStatus.IN_PROGRESS,
+            ChallengeStatus.COMPLETED,
+        ) or not by_challenge.get(challenge.pk):
             continue
         closed = state != "reviewing_open"
-        panels.append((Panel(challenge=challenge, criteria=criteria,
-                             status=PanelStatus.CLOSED if closed else PanelStatus.OPEN,
-                             created_at=challenge.created_at + dt.timedelta(days=38),
-                             closed_at=challenge.created_at + dt.timedelta(days=48) if closed else None),
-                       challenge, state))
+        panels.append(
+            (
+                Panel(
+                    challenge=challenge,
+                    criteria=criteria,
+                    status=PanelStatus.CLOSED if closed else PanelStatus.OPEN,
+                    created_at=challenge.created_at + dt.timedelta(days=38),
+                    closed_at=challenge.created_at + dt.timedelta(days=48) if closed else None,
+                ),
+                challenge,
+                state,
+            )
+        )
     Panel.objects.bulk_create([p for p, _c, _s in panels], batch_size=1000)
     panel_rows = {p.challenge_id: p for p in Panel.objects.filter(challenge__in=[c for _p, c, _s in panels])}
     members: list[PanelMember] = []
@@ -239,10 +366,20 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
             if state == "reviewing_open" and position == 2:
                 continue  # one reviewer has not scored yet
             for application in by_challenge[challenge.pk]:
-                values = {c["code"]: max(0, min(100, strength[application.pk] + rng.randint(-8, 8))) for c in criteria}
-                scores.append(Score(member=member, application=application, values=values,
-                                    total_x100=weighted_total_x100(criteria, values), comment="方案较为可行，建议关注工程化风险。",
-                                    submitted_at=panel.created_at + dt.timedelta(days=rng.randint(1, 8))))
+                values = {
+                    c["code"]: max(0, min(100, strength[application.pk] + rng.randint(-8, 8)))
+                    for c in criteria
+                }
+                scores.append(
+                    Score(
+                        member=member,
+                        application=application,
+                        values=values,
+                        total_x100=weighted_total_x100(criteria, values),
+                        comment="方案较为可行，建议关注工程化风险。",
+                        submitted_at=panel.created_at + dt.timedelta(days=rng.randint(1, 8)),
+                    )
+                )
     Score.objects.bulk_create(scores, batch_size=2000)
     counts["评审评分"] = len(scores)
 
@@ -254,40 +391,70 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
             continue
         rows = compute_ranking(panel)
         total = len(rows)
-        winners = rows[:challenge.max_winners] if challenge.status != ChallengeStatus.REVIEWING else []
+        winners = rows[: challenge.max_winners] if challenge.status != ChallengeStatus.REVIEWING else []
         winner_ids = {r["application"].pk for r in winners}
         for rank, row in enumerate(rows, start=1):
             application = row["application"]
             application.rank, application.score_x100 = rank, row["mean_x100"]
             if challenge.status != ChallengeStatus.REVIEWING:
                 if application.pk in winner_ids:
-                    application.status, application.decision_reason = ApplicationStatus.WON, "揭榜成功，进入任务书签订。"
+                    application.status, application.decision_reason = (
+                        ApplicationStatus.WON,
+                        "揭榜成功，进入任务书签订。",
+                    )
                 else:
                     application.status = ApplicationStatus.NOT_CHOSEN
-                    application.decision_reason = f"综合评分第 {rank} 名（共 {total} 家申请），未进入揭榜名单。"
-        Application.objects.bulk_update([r["application"] for r in rows],
-                                        ["rank", "score_x100", "status", "decision_reason"])
+                    application.decision_reason = (
+                        f"综合评分第 {rank} 名（共 {total} 家申请），未进入揭榜名单。"
+                    )
+        Application.objects.bulk_update(
+            [r["application"] for r in rows], ["rank", "score_x100", "status", "decision_reason"]
+        )
         share = challenge.budget_fen // max(1, len(winners))
         for row in winners:
-            award = Award(code=codes.next("LX", 4), challenge=challenge, application=row["application"],
-                          amount_fen=share, created_at=challenge.awarded_at or now,
-                          status=AwardStatus.SIGNING if challenge.status == ChallengeStatus.AWARDED else
-                          AwardStatus.ACCEPTED if challenge.status == ChallengeStatus.COMPLETED else AwardStatus.IN_PROGRESS,
-                          task_book="" if challenge.status == ChallengeStatus.AWARDED else
-                          "揭榜方按本任务书完成三个里程碑，逐一验收后按顺序拨付经费；未达指标的按合同约定处理。",
-                          signed_at=None if challenge.status == ChallengeStatus.AWARDED else
-                          (challenge.awarded_at or now) + dt.timedelta(days=7))
+            award = Award(
+                code=codes.next("LX", 4),
+                challenge=challenge,
+                application=row["application"],
+                amount_fen=share,
+                created_at=challenge.awarded_at or now,
+                status=AwardStatus.SIGNING
+                if challenge.status == ChallengeStatus.AWARDED
+                else AwardStatus.ACCEPTED
+                if challenge.status == ChallengeStatus.COMPLETED
+                else AwardStatus.IN_PROGRESS,
+                task_book=""
+                if challenge.status == ChallengeStatus.AWARDED
+                else "揭榜方按本任务书完成三个里程碑，逐一验收后按顺序拨付经费；未达指标的按合同约定处理。",
+                signed_at=None
+                if challenge.status == ChallengeStatus.AWARDED
+                else (challenge.awarded_at or now) + dt.timedelta(days=7),
+            )
             awards.append((award, challenge, state, row["application"]))
     for award, challenge, _s, application in awards:
-        fund = journal.account(f"challenges:{challenge.code}:fund", name=f"{challenge.title[:60]} · 榜单资金",
-                               kind=AccountKind.ASSET, group=challenge.code, reference=challenge.code)
-        payable = journal.account(f"challenges:{challenge.code}:award:{award.code}", kind=AccountKind.LIABILITY,
-                                  name=f"{application.organization.name[:60]} · 揭榜经费应付", group=challenge.code,
-                                  reference=award.code)
-        journal.post(key=f"challenges.award:{award.code}", kind="challenges.award", memo=f"{challenge.code} 定榜",
-                     reference=award.code, business_reference=f"challenges.award:{award.code}",
-                     lines=[(fund, Side.DEBIT, award.amount_fen), (payable, Side.CREDIT, award.amount_fen)],
-                     posted_at=award.created_at)
+        fund = journal.account(
+            f"challenges:{challenge.code}:fund",
+            name=f"{challenge.title[:60]} · 榜单资金",
+            kind=AccountKind.ASSET,
+            group=challenge.code,
+            reference=challenge.code,
+        )
+        payable = journal.account(
+            f"challenges:{challenge.code}:award:{award.code}",
+            kind=AccountKind.LIABILITY,
+            name=f"{application.organization.name[:60]} · 揭榜经费应付",
+            group=challenge.code,
+            reference=award.code,
+        )
+        journal.post(
+            key=f"challenges.award:{award.code}",
+            kind="challenges.award",
+            memo=f"{challenge.code} 定榜",
+            reference=award.code,
+            business_reference=f"challenges.award:{award.code}",
+            lines=[(fund, Side.DEBIT, award.amount_fen), (payable, Side.CREDIT, award.amount_fen)],
+            posted_at=award.created_at,
+        )
     journal.flush()
     for award, challenge, _s, _a in awards:
         award.payable_account = journal.accounts[f"challenges:{challenge.code}:award:{award.code}"]
@@ -304,7 +471,9 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
         parts.append(award.amount_fen - sum(parts))
         start = (award.signed_at or now).date()
         for sequence, amount in enumerate(parts, start=1):
-            if challenge.status == ChallengeStatus.COMPLETED or (state == "in_progress_paid" and sequence == 1):
+            if challenge.status == ChallengeStatus.COMPLETED or (
+                state == "in_progress_paid" and sequence == 1
+            ):
                 status = MilestoneStatus.PAID
             elif state == "in_progress_paid" and sequence == 2:
                 status = MilestoneStatus.DELIVERED
@@ -313,29 +482,50 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
             else:
                 status = MilestoneStatus.PLANNED
             milestone = Milestone(
-                code=codes.next("BF", 5), award=award, sequence=sequence, amount_fen=amount, status=status,
+                code=codes.next("BF", 5),
+                award=award,
+                sequence=sequence,
+                amount_fen=amount,
+                status=status,
                 title=["原理样机与仿真验证", "工程样机与第三方测试", "场景验证与结题"][sequence - 1],
-                criteria="提交第三方测试报告，各项指标达到任务书约定值。", due_on=start + dt.timedelta(days=90 * sequence),
+                criteria="提交第三方测试报告，各项指标达到任务书约定值。",
+                due_on=start + dt.timedelta(days=90 * sequence),
                 delivery_note="" if status == MilestoneStatus.PLANNED else "已按计划完成，测试报告已提交。",
-                delivered_at=None if status == MilestoneStatus.PLANNED else now - dt.timedelta(days=20 - sequence),
-                accepted_at=now - dt.timedelta(days=15 - sequence) if status in (MilestoneStatus.ACCEPTED,
-                                                                                  MilestoneStatus.PAID) else None)
+                delivered_at=None
+                if status == MilestoneStatus.PLANNED
+                else now - dt.timedelta(days=20 - sequence),
+                accepted_at=now - dt.timedelta(days=15 - sequence)
+                if status in (MilestoneStatus.ACCEPTED, MilestoneStatus.PAID)
+                else None,
+            )
             milestones.append(milestone)
             if status == MilestoneStatus.PAID:
                 paid.append((milestone, award, challenge))
     Milestone.objects.bulk_create(milestones, batch_size=2000)
     entries = []
     for milestone, award, challenge in paid:
-        entries.append(journal.post(
-            key=milestone.ledger_reference, kind="challenges.tranche", memo=f"{challenge.code} 第 {milestone.sequence} 笔拨付",
-            reference=milestone.code, business_reference=milestone.ledger_reference,
-            lines=[(f"challenges:{challenge.code}:award:{award.code}", Side.DEBIT, milestone.amount_fen),
-                   (f"challenges:{challenge.code}:fund", Side.CREDIT, milestone.amount_fen)],
-            posted_at=now - dt.timedelta(days=10)))
+        entries.append(
+            journal.post(
+                key=milestone.ledger_reference,
+                kind="challenges.tranche",
+                memo=f"{challenge.code} 第 {milestone.sequence} 笔拨付",
+                reference=milestone.code,
+                business_reference=milestone.ledger_reference,
+                lines=[
+                    (f"challenges:{challenge.code}:award:{award.code}", Side.DEBIT, milestone.amount_fen),
+                    (f"challenges:{challenge.code}:fund", Side.CREDIT, milestone.amount_fen),
+                ],
+                posted_at=now - dt.timedelta(days=10),
+            )
+        )
     journal.flush()
-    TranchePayment.objects.bulk_create([
-        TranchePayment(milestone=m, award=a, amount_fen=m.amount_fen, entry_id=e.pk, paid_at=e.posted_at)
-        for (m, a, _c), e in zip(paid, entries, strict=True)], batch_size=2000)
+    TranchePayment.objects.bulk_create(
+        [
+            TranchePayment(milestone=m, award=a, amount_fen=m.amount_fen, entry_id=e.pk, paid_at=e.posted_at)
+            for (m, a, _c), e in zip(paid, entries, strict=True)
+        ],
+        batch_size=2000,
+    )
     counts["拨付"] = len(paid)
     codes.save()
     audit.record("demo.generate", object_type="challenges", object_id=scale, detail={"seed": seed, **counts})

@@ -18,8 +18,12 @@ def _clean(value: Any) -> str:
 
 def _styled(form: Any) -> None:
     for field in form.fields.values():
-        css = "form-select" if getattr(field.widget, "input_type", "") == "select" or \
-            field.widget.__class__.__name__.endswith("Select") else "form-control"
+        css = (
+            "form-select"
+            if getattr(field.widget, "input_type", "") == "select"
+            or field.widget.__class__.__name__.endswith("Select")
+            else "form-control"
+        )
         field.widget.attrs.setdefault("class", css)
 
 
@@ -41,8 +45,12 @@ class ChallengeFilter(django_filters.FilterSet):
         text = _clean(value)
         if not text:
             return qs
-        return qs.filter(Q(title__icontains=text) | Q(problem__icontains=text) | Q(code__iexact=text)
-                         | Q(issuer__name__icontains=text))
+        return qs.filter(
+            Q(title__icontains=text)
+            | Q(problem__icontains=text)
+            | Q(code__iexact=text)
+            | Q(issuer__name__icontains=text)
+        )
 
     def by_field(self, qs: QuerySet[Challenge], name: str, value: Any) -> QuerySet[Challenge]:
         code = _clean(value)

@@ -61,8 +61,12 @@ def announce(doc_id: str) -> int:
 
     def allowed(candidate: str) -> bool:
         m = meta.get(candidate)
-        return (m is not None and m.kind == "achievement" and m.visibility in strong.SHAREABLE
-                and m.organization_id != challenge.issuer_id)
+        return (
+            m is not None
+            and m.kind == "achievement"
+            and m.visibility in strong.SHAREABLE
+            and m.organization_id != challenge.issuer_id
+        )
 
     hits = engine.recommend(doc_id, k=ANNOUNCE_TOP, kinds=("achievement",), allowed=allowed)
     strong_pks = [matching.parse_doc_id(h.id)[1] for h in hits if strong.is_strong(h, top=ANNOUNCE_TOP)]
@@ -85,6 +89,14 @@ def announce(doc_id: str) -> int:
 def register() -> None:
     from kechuang.transfer.matching import IndexSource, register_index_source
 
-    register_index_source(IndexSource(
-        kind=Challenge.KIND, label=gettext_lazy("揭榜榜单"), model=Challenge, public=PUBLIC,
-        documents=documents, visible=visible, announce=announce))
+    register_index_source(
+        IndexSource(
+            kind=Challenge.KIND,
+            label=gettext_lazy("揭榜榜单"),
+            model=Challenge,
+            public=PUBLIC,
+            documents=documents,
+            visible=visible,
+            announce=announce,
+        )
+    )

@@ -40,9 +40,12 @@ def _yuan(fen: int) -> str:
 
 def challenge_submitted(challenge: Challenge) -> None:
     notification_send(
-        recipients=role_holders(Role.OPERATOR), kind="challenges.review",
+        recipients=role_holders(Role.OPERATOR),
+        kind="challenges.review",
         title=_("待审核榜单：%(title)s") % {"title": challenge.title},
-        url=reverse("challenges:work"), dedupe_key=f"challenges.submitted:{challenge.code}:{challenge.submitted_at}")
+        url=reverse("challenges:work"),
+        dedupe_key=f"challenges.submitted:{challenge.code}:{challenge.submitted_at}",
+    )
 
 
 def challenge_reviewed(challenge: Challenge, *, approved: bool) -> None:
@@ -51,18 +54,26 @@ def challenge_reviewed(challenge: Challenge, *, approved: bool) -> None:
     else:
         title = _("您的榜单“%(title)s”被退回修改") % {"title": challenge.title}
     notification_send(
-        recipients=organization_members(challenge.issuer_id), kind="challenges.reviewed", title=title,
-        body=challenge.status_reason, url=_detail(challenge),
-        dedupe_key=f"challenges.reviewed:{challenge.code}:{challenge.status}:{challenge.submitted_at}")
+        recipients=organization_members(challenge.issuer_id),
+        kind="challenges.reviewed",
+        title=title,
+        body=challenge.status_reason,
+        url=_detail(challenge),
+        dedupe_key=f"challenges.reviewed:{challenge.code}:{challenge.status}:{challenge.submitted_at}",
+    )
 
 
 def application_submitted(application: Application) -> None:
     challenge = application.challenge
     notification_send(
-        recipients=organization_members(challenge.issuer_id), kind="challenges.application",
-        title=_("%(org)s 揭榜了“%(title)s”") % {"org": application.organization.name, "title": challenge.title},
-        body=_("申请经费 %(y)s 元。") % {"y": _yuan(application.budget_fen)}, url=_detail(challenge),
-        dedupe_key=f"challenges.application:{application.code}")
+        recipients=organization_members(challenge.issuer_id),
+        kind="challenges.application",
+        title=_("%(org)s 揭榜了“%(title)s”")
+        % {"org": application.organization.name, "title": challenge.title},
+        body=_("申请经费 %(y)s 元。") % {"y": _yuan(application.budget_fen)},
+        url=_detail(challenge),
+        dedupe_key=f"challenges.application:{application.code}",
+    )
 
 
 def challenge_withdrawn(challenge: Challenge, applications: Iterable[Application]) -> None:
@@ -71,8 +82,10 @@ def challenge_withdrawn(challenge: Challenge, applications: Iterable[Application
             recipients=_applicants(application),
             kind="challenges.withdrawn",
             title=_("您揭榜的“%(title)s”已由发榜方撤回") % {"title": challenge.title},
-            body=challenge.status_reason, url=_detail(challenge),
-            dedupe_key=f"challenges.withdrawn:{application.code}")
+            body=challenge.status_reason,
+            url=_detail(challenge),
+            dedupe_key=f"challenges.withdrawn:{application.code}",
+        )
 
 
 def panel_invited(panel: Panel, experts: Iterable[Any]) -> None:
@@ -82,7 +95,9 @@ def panel_invited(panel: Panel, experts: Iterable[Any]) -> None:
         kind="challenges.panel",
         title=_("邀请您评审榜单“%(title)s”的揭榜申请") % {"title": challenge.title},
         body=_("请在评审页逐项打分；评审组关闭前，各位专家看不到彼此的评分。"),
-        url=reverse("challenges:work"), dedupe_key=f"challenges.panel:{challenge.code}")
+        url=reverse("challenges:work"),
+        dedupe_key=f"challenges.panel:{challenge.code}",
+    )
 
 
 def decided(challenge: Challenge, applications: Iterable[Application]) -> None:
@@ -95,31 +110,46 @@ def decided(challenge: Challenge, applications: Iterable[Application]) -> None:
             title = _("“%(title)s”已定榜，您的申请未入选") % {"title": challenge.title}
         notification_send(
             recipients=_applicants(application),
-            kind="challenges.decided", title=title, body=application.decision_reason,
+            kind="challenges.decided",
+            title=title,
+            body=application.decision_reason,
             url=reverse("challenges:application-detail", args=[application.code]),
-            dedupe_key=f"challenges.decided:{application.code}")
+            dedupe_key=f"challenges.decided:{application.code}",
+        )
 
 
 def milestone_delivered(milestone: Milestone) -> None:
     award = milestone.award
     notification_send(
-        recipients=organization_members(award.challenge.issuer_id), kind="challenges.milestone",
-        title=_("“%(title)s”第 %(n)s 个里程碑已交付，请验收") % {"title": award.challenge.title, "n": milestone.sequence},
-        body=milestone.delivery_note[:200], url=_award_url(award),
-        dedupe_key=f"challenges.delivered:{milestone.code}:{milestone.delivered_at}")
+        recipients=organization_members(award.challenge.issuer_id),
+        kind="challenges.milestone",
+        title=_("“%(title)s”第 %(n)s 个里程碑已交付，请验收")
+        % {"title": award.challenge.title, "n": milestone.sequence},
+        body=milestone.delivery_note[:200],
+        url=_award_url(award),
+        dedupe_key=f"challenges.delivered:{milestone.code}:{milestone.delivered_at}",
+    )
 
 
 def milestone_answered(milestone: Milestone, *, approved: bool) -> None:
     award = milestone.award
     if approved:
-        title = _("“%(title)s”第 %(n)s 个里程碑已通过验收") % {"title": award.challenge.title, "n": milestone.sequence}
+        title = _("“%(title)s”第 %(n)s 个里程碑已通过验收") % {
+            "title": award.challenge.title,
+            "n": milestone.sequence,
+        }
     else:
         title = _("“%(title)s”第 %(n)s 个里程碑被退回，请按意见修改后重新提交") % {
-            "title": award.challenge.title, "n": milestone.sequence}
+            "title": award.challenge.title,
+            "n": milestone.sequence,
+        }
     notification_send(
-        recipients=organization_members(award.application.organization_id), kind="challenges.milestone",
-        title=title, url=_award_url(award),
-        dedupe_key=f"challenges.answered:{milestone.code}:{milestone.status}:{milestone.delivered_at}")
+        recipients=organization_members(award.application.organization_id),
+        kind="challenges.milestone",
+        title=title,
+        url=_award_url(award),
+        dedupe_key=f"challenges.answered:{milestone.code}:{milestone.status}:{milestone.delivered_at}",
+    )
 
 
 def tranche_requested(milestone: Milestone, requester: Any) -> None:
@@ -127,17 +157,22 @@ def tranche_requested(milestone: Milestone, requester: Any) -> None:
     award = milestone.award
     checkers = [u for u in role_holders(Role.OPERATOR) if u.pk != getattr(requester, "pk", None)]
     notification_send(
-        recipients=checkers, kind="challenges.tranche",
-        title=_("待审批拨付：%(title)s 第 %(n)s 笔，%(y)s 元") % {
-            "title": award.challenge.title, "n": milestone.sequence, "y": _yuan(milestone.amount_fen)},
-        url=_award_url(award), dedupe_key=f"challenges.requested:{milestone.code}")
+        recipients=checkers,
+        kind="challenges.tranche",
+        title=_("待审批拨付：%(title)s 第 %(n)s 笔，%(y)s 元")
+        % {"title": award.challenge.title, "n": milestone.sequence, "y": _yuan(milestone.amount_fen)},
+        url=_award_url(award),
+        dedupe_key=f"challenges.requested:{milestone.code}",
+    )
 
 
 def tranche_paid(milestone: Milestone) -> None:
     award = milestone.award
     notification_send(
-        recipients=organization_members(award.application.organization_id), kind="challenges.tranche",
-        title=_("“%(title)s”第 %(n)s 笔经费 %(y)s 元已拨付") % {
-            "title": award.challenge.title, "n": milestone.sequence, "y": _yuan(milestone.amount_fen)},
+        recipients=organization_members(award.application.organization_id),
+        kind="challenges.tranche",
+        title=_("“%(title)s”第 %(n)s 笔经费 %(y)s 元已拨付")
+        % {"title": award.challenge.title, "n": milestone.sequence, "y": _yuan(milestone.amount_fen)},
         url=_award_url(award),
-        dedupe_key=f"challenges.paid:{milestone.code}")
+        dedupe_key=f"challenges.paid:{milestone.code}",
+    )

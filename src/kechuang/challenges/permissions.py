@@ -123,6 +123,7 @@ def has_conflict(person: Person, application: Application) -> bool:
 
 # --- visibility ---------------------------------------------------------------------------------------
 
+
 def challenge_visible_to(user: Any) -> QuerySet[Challenge]:
     public = Q(status__in=PUBLIC_STATUSES)
     if not _signed_in(user):
@@ -149,7 +150,8 @@ def application_visible_to(user: Any) -> QuerySet[Application]:
     person = expert_person(user)
     if person is not None:
         on_panel = Application.objects.filter(challenge__panel__members__expert=person).exclude(
-            status=ApplicationStatus.WITHDRAWN)
+            status=ApplicationStatus.WITHDRAWN
+        )
         conflicted = conflicted_application_ids(person, on_panel)
         ids |= set(on_panel.values_list("pk", flat=True)) - conflicted
     return Application.objects.filter(pk__in=ids)
@@ -188,7 +190,9 @@ def score_visible_to(user: Any) -> QuerySet[Score]:
 
 def award_visible_to(user: Any) -> QuerySet[Award]:
     """Awards are part of the public progress page of an awarded challenge."""
-    return Award.objects.filter(challenge__in=challenge_visible_to(user), challenge__status__in=AWARDED_STATUSES)
+    return Award.objects.filter(
+        challenge__in=challenge_visible_to(user), challenge__status__in=AWARDED_STATUSES
+    )
 
 
 def milestone_visible_to(user: Any) -> QuerySet[Milestone]:
@@ -205,6 +209,7 @@ def panel_member_visible_to(user: Any) -> QuerySet[PanelMember]:
 
 # --- object predicates ----------------------------------------------------------------------------------
 
+
 def is_issuer_member(user: Any, challenge: Challenge) -> bool:
     return _signed_in(user) and challenge.issuer_id in organizations_of(user)
 
@@ -212,7 +217,11 @@ def is_issuer_member(user: Any, challenge: Challenge) -> bool:
 def can_create_challenge(user: Any, organization: Any = None) -> bool:
     if is_operator(user):
         return True
-    return Role.ENTERPRISE in _roles(user) and organization is not None and organization.pk in organizations_of(user)
+    return (
+        Role.ENTERPRISE in _roles(user)
+        and organization is not None
+        and organization.pk in organizations_of(user)
+    )
 
 
 def can_edit_challenge(user: Any, challenge: Challenge) -> bool:
@@ -233,8 +242,11 @@ def can_withdraw_challenge(user: Any, challenge: Challenge) -> bool:
 
 
 def can_review_challenge(user: Any, challenge: Challenge) -> bool:
-    return (challenge.status == ChallengeStatus.SUBMITTED and is_operator(user)
-            and challenge.created_by_id != getattr(user, "pk", None))
+    return (
+        challenge.status == ChallengeStatus.SUBMITTED
+        and is_operator(user)
+        and challenge.created_by_id != getattr(user, "pk", None)
+    )
 
 
 def can_close_challenge(user: Any, challenge: Challenge) -> bool:
@@ -250,9 +262,11 @@ def can_apply(user: Any, challenge: Challenge, organization: Any = None) -> bool
 
 
 def can_withdraw_application(user: Any, application: Application) -> bool:
-    return (application.status == ApplicationStatus.SUBMITTED
-            and application.challenge.status == ChallengeStatus.PUBLISHED
-            and application.organization_id in organizations_of(user))
+    return (
+        application.status == ApplicationStatus.SUBMITTED
+        and application.challenge.status == ChallengeStatus.PUBLISHED
+        and application.organization_id in organizations_of(user)
+    )
 
 
 def can_attach(user: Any, application: Application) -> bool:
@@ -265,8 +279,11 @@ def can_build_panel(user: Any, challenge: Challenge) -> bool:
 
 def can_score(user: Any, panel: Panel) -> bool:
     person = expert_person(user)
-    return (person is not None and panel.status == PanelStatus.OPEN
-            and panel.members.filter(expert=person).exists())
+    return (
+        person is not None
+        and panel.status == PanelStatus.OPEN
+        and panel.members.filter(expert=person).exists()
+    )
 
 
 def can_close_panel(user: Any, panel: Panel) -> bool:
@@ -274,8 +291,12 @@ def can_close_panel(user: Any, panel: Panel) -> bool:
 
 
 def can_award(user: Any, challenge: Challenge) -> bool:
-    return (challenge.status == ChallengeStatus.REVIEWING and is_operator(user)
-            and hasattr(challenge, "panel") and challenge.panel.status == PanelStatus.CLOSED)
+    return (
+        challenge.status == ChallengeStatus.REVIEWING
+        and is_operator(user)
+        and hasattr(challenge, "panel")
+        and challenge.panel.status == PanelStatus.CLOSED
+    )
 
 
 def can_sign_task_book(user: Any, award: Award) -> bool:
@@ -289,9 +310,15 @@ def is_solver(user: Any, award: Award) -> bool:
 
 def can_deliver_milestone(user: Any, milestone: Milestone) -> bool:
     """The solver delivers milestones in order: the previous ones must have been accepted."""
-    return (milestone.status == MilestoneStatus.PLANNED and is_solver(user, milestone.award)
-            and not Milestone.objects.filter(award_id=milestone.award_id, sequence__lt=milestone.sequence,
-                                             status__in=[MilestoneStatus.PLANNED, MilestoneStatus.DELIVERED]).exists())
+    return (
+        milestone.status == MilestoneStatus.PLANNED
+        and is_solver(user, milestone.award)
+        and not Milestone.objects.filter(
+            award_id=milestone.award_id,
+            sequence__lt=milestone.sequence,
+            status__in=[MilestoneStatus.PLANNED, MilestoneStatus.DELIVERED],
+        ).exists()
+    )
 
 
 def can_accept_milestone(user: Any, milestone: Milestone) -> bool:
@@ -309,5 +336,8 @@ def can_request_tranche(user: Any, milestone: Milestone) -> bool:
 
 
 def can_approve_tranche(user: Any, milestone: Milestone) -> bool:
-    return (milestone.status == MilestoneStatus.REQUESTED and may(user, "approve_tranche")
-            and milestone.requested_by_id != getattr(user, "pk", None))
+    return (
+        milestone.status == MilestoneStatus.REQUESTED
+        and may(user, "approve_tranche")
+        and milestone.requested_by_id != getattr(user, "pk", None)
+    )

@@ -34,17 +34,24 @@ class TranchesMatchLedger(Check):
             if entry_total is None:
                 yield Violation(self.name, f"拨付 {code}", "拨付记录没有对应的记账凭证", {"tranche": code})
             elif entry_total != amount or reference != expected or not debit_ok or not credit_ok:
-                yield Violation(self.name, f"拨付 {code}",
-                                f"拨付 {format_fen(amount)}，凭证 {format_fen(entry_total)}（{reference}）与之不符",
-                                {"tranche": code})
+                yield Violation(
+                    self.name,
+                    f"拨付 {code}",
+                    f"拨付 {format_fen(amount)}，凭证 {format_fen(entry_total)}（{reference}）与之不符",
+                    {"tranche": code},
+                )
         # a tranche posting without a payment row
         for reference, total in fetch_rows("""
                 SELECT e.business_reference, e.total_fen FROM ledger_journalentry e
                 WHERE e.kind = 'challenges.tranche' AND NOT EXISTS (
                     SELECT 1 FROM challenges_tranchepayment p WHERE p.entry_id = e.id)
                 ORDER BY e.id"""):
-            yield Violation(self.name, str(reference), f"账本有拨付 {format_fen(total)}，但没有拨付记录",
-                            {"reference": reference})
+            yield Violation(
+                self.name,
+                str(reference),
+                f"账本有拨付 {format_fen(total)}，但没有拨付记录",
+                {"reference": reference},
+            )
 
 
 class AwardsMatchLedger(Check):
@@ -61,9 +68,12 @@ class AwardsMatchLedger(Check):
                            GROUP BY award_id) p ON p.award_id = a.id
                 WHERE acc.balance_fen <> a.amount_fen - COALESCE(p.paid, 0) OR COALESCE(p.paid, 0) > a.amount_fen
                 ORDER BY a.id"""):
-            yield Violation(self.name, f"立项 {code}",
-                            f"支持 {format_fen(amount)}，已拨付 {format_fen(paid)}，应付余额却为 {format_fen(balance)}",
-                            {"award": code})
+            yield Violation(
+                self.name,
+                f"立项 {code}",
+                f"支持 {format_fen(amount)}，已拨付 {format_fen(paid)}，应付余额却为 {format_fen(balance)}",
+                {"award": code},
+            )
 
 
 def register() -> None:

@@ -24,19 +24,32 @@ logger = logging.getLogger(__name__)
 
 
 def challenge_list(*, actor: Any) -> QuerySet[Challenge]:
-    return (perms.challenge_visible_to(actor).select_related("issuer")
-            .annotate(application_count=Count("applications", filter=~Q(applications__status="withdrawn"),
-                                              distinct=True))
-            .order_by("-created_at", "-id"))
+    return (
+        perms.challenge_visible_to(actor)
+        .select_related("issuer")
+        .annotate(
+            application_count=Count(
+                "applications", filter=~Q(applications__status="withdrawn"), distinct=True
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 def open_challenges() -> QuerySet[Challenge]:
-    return Challenge.objects.filter(status=ChallengeStatus.PUBLISHED).select_related("issuer").order_by("deadline")
+    return (
+        Challenge.objects.filter(status=ChallengeStatus.PUBLISHED)
+        .select_related("issuer")
+        .order_by("deadline")
+    )
 
 
 def application_list(*, actor: Any) -> QuerySet[Application]:
-    return (perms.application_visible_to(actor).select_related("challenge", "organization")
-            .order_by("-submitted_at", "-id"))
+    return (
+        perms.application_visible_to(actor)
+        .select_related("challenge", "organization")
+        .order_by("-submitted_at", "-id")
+    )
 
 
 def application_counts(challenge: Challenge) -> dict[str, int]:
@@ -51,15 +64,19 @@ def overall_figures() -> dict[str, Any]:
     awarded = Award.objects.aggregate(total=Sum("amount_fen"))["total"] or 0
     paid = TranchePayment.objects.aggregate(total=Sum("amount_fen"))["total"] or 0
     budget = Challenge.objects.filter(status__in=AWARDED_STATUSES | {ChallengeStatus.PUBLISHED}).aggregate(
-        issuer=Sum("issuer_fen"), subsidy=Sum("subsidy_fen"))
+        issuer=Sum("issuer_fen"), subsidy=Sum("subsidy_fen")
+    )
     return {
         "published": by_status.get(ChallengeStatus.PUBLISHED, 0),
         "reviewing": by_status.get(ChallengeStatus.CLOSED, 0) + by_status.get(ChallengeStatus.REVIEWING, 0),
-        "in_progress": by_status.get(ChallengeStatus.AWARDED, 0) + by_status.get(ChallengeStatus.IN_PROGRESS, 0),
+        "in_progress": by_status.get(ChallengeStatus.AWARDED, 0)
+        + by_status.get(ChallengeStatus.IN_PROGRESS, 0),
         "completed": by_status.get(ChallengeStatus.COMPLETED, 0),
         "pending_review": by_status.get(ChallengeStatus.SUBMITTED, 0),
-        "awarded_fen": awarded, "paid_fen": paid,
-        "issuer_fen": budget["issuer"] or 0, "subsidy_fen": budget["subsidy"] or 0,
+        "awarded_fen": awarded,
+        "paid_fen": paid,
+        "issuer_fen": budget["issuer"] or 0,
+        "subsidy_fen": budget["subsidy"] or 0,
         "applications": Application.objects.exclude(status=ApplicationStatus.WITHDRAWN).count(),
     }
 
@@ -83,47 +100,102 @@ def work_queue(*, actor: Any, limit: int | None = None) -> list[Todo]:
 
     if perms.is_operator(actor):
         for c in Challenge.objects.filter(status=ChallengeStatus.SUBMITTED).exclude(created_by=actor)[:20]:
-            items.append(Todo(_("审核榜单：%(t)s") % {"t": c.title}, reverse("challenges:challenge-detail", args=[c.code]),
-                              c.code, "review"))
+            items.append(
+                Todo(
+                    _("审核榜单：%(t)s") % {"t": c.title},
+                    reverse("challenges:challenge-detail", args=[c.code]),
+                    c.code,
+                    "review",
+                )
+            )
         for c in Challenge.objects.filter(status=ChallengeStatus.CLOSED)[:20]:
-            items.append(Todo(_("组建评审组：%(t)s") % {"t": c.title}, reverse("challenges:panel", args=[c.code]),
-                              c.code, "panel"))
+            items.append(
+                Todo(
+                    _("组建评审组：%(t)s") % {"t": c.title},
+                    reverse("challenges:panel", args=[c.code]),
+                    c.code,
+                    "panel",
+                )
+            )
         for c in Challenge.objects.filter(status=ChallengeStatus.REVIEWING).select_related("panel")[:20]:
             closed = hasattr(c, "panel") and c.panel.status == PanelStatus.CLOSED
-            items.append(Todo((_("定榜：%(t)s") if closed else _("评审进行中：%(t)s")) % {"t": c.title},
-                              reverse("challenges:panel", args=[c.code]), c.code, "award" if closed else "panel"))
+            items.append(
+                Todo(
+                    (_("定榜：%(t)s") if closed else _("评审进行中：%(t)s")) % {"t": c.title},
+                    reverse("challenges:panel", args=[c.code]),
+                    c.code,
+                    "award" if closed else "panel",
+                )
+            )
         for m in Milestone.objects.filter(status=MilestoneStatus.ACCEPTED).select_related("award")[:20]:
-            items.append(Todo(_("申请拨付：%(c)s 第 %(n)s 笔") % {"c": m.award.code, "n": m.sequence},
-                              reverse("challenges:award-detail", args=[m.award.code]), m.code, "request"))
+            items.append(
+                Todo(
+                    _("申请拨付：%(c)s 第 %(n)s 笔") % {"c": m.award.code, "n": m.sequence},
+                    reverse("challenges:award-detail", args=[m.award.code]),
+                    m.code,
+                    "request",
+                )
+            )
     if full():
         return items[:limit]
     if perms.may(actor, "approve_tranche"):
-        for m in Milestone.objects.filter(status=MilestoneStatus.REQUESTED).exclude(requested_by=actor) \
-                .select_related("award")[:20]:
-            items.append(Todo(_("审批拨付：%(c)s 第 %(n)s 笔") % {"c": m.award.code, "n": m.sequence},
-                              reverse("challenges:award-detail", args=[m.award.code]), m.code, "approve"))
+        for m in (
+            Milestone.objects.filter(status=MilestoneStatus.REQUESTED)
+            .exclude(requested_by=actor)
+            .select_related("award")[:20]
+        ):
+            items.append(
+                Todo(
+                    _("审批拨付：%(c)s 第 %(n)s 笔") % {"c": m.award.code, "n": m.sequence},
+                    reverse("challenges:award-detail", args=[m.award.code]),
+                    m.code,
+                    "approve",
+                )
+            )
     if full():
         return items[:limit]
     orgs = perms.organizations_of(actor)
     if orgs:
-        for m in Milestone.objects.filter(status=MilestoneStatus.DELIVERED, award__challenge__issuer_id__in=orgs) \
-                .select_related("award")[:20]:
-            items.append(Todo(_("验收里程碑：%(c)s 第 %(n)s 个") % {"c": m.award.code, "n": m.sequence},
-                              reverse("challenges:award-detail", args=[m.award.code]), m.code, "accept"))
+        for m in Milestone.objects.filter(
+            status=MilestoneStatus.DELIVERED, award__challenge__issuer_id__in=orgs
+        ).select_related("award")[:20]:
+            items.append(
+                Todo(
+                    _("验收里程碑：%(c)s 第 %(n)s 个") % {"c": m.award.code, "n": m.sequence},
+                    reverse("challenges:award-detail", args=[m.award.code]),
+                    m.code,
+                    "accept",
+                )
+            )
         for a in Award.objects.filter(status="signing", challenge__issuer_id__in=orgs)[:20]:
-            items.append(Todo(_("签订任务书：%(c)s") % {"c": a.code}, reverse("challenges:award-detail", args=[a.code]),
-                              a.code, "sign"))
+            items.append(
+                Todo(
+                    _("签订任务书：%(c)s") % {"c": a.code},
+                    reverse("challenges:award-detail", args=[a.code]),
+                    a.code,
+                    "sign",
+                )
+            )
     if full():
         return items[:limit]
     person = perms.expert_person(actor)
     if person is not None:
-        for panel in Panel.objects.filter(members__expert=person, status=PanelStatus.OPEN).select_related("challenge"):
-            items.append(Todo(_("评审：%(t)s") % {"t": panel.challenge.title},
-                              reverse("challenges:panel", args=[panel.challenge.code]), panel.challenge.code, "score"))
+        for panel in Panel.objects.filter(members__expert=person, status=PanelStatus.OPEN).select_related(
+            "challenge"
+        ):
+            items.append(
+                Todo(
+                    _("评审：%(t)s") % {"t": panel.challenge.title},
+                    reverse("challenges:panel", args=[panel.challenge.code]),
+                    panel.challenge.code,
+                    "score",
+                )
+            )
     return items[:limit] if limit is not None else items
 
 
 # --- panel ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class PanelView:
@@ -145,18 +217,29 @@ class PanelView:
 
 
 def panel_view(*, actor: Any, panel: Panel) -> PanelView:
-    visible_apps = perms.application_visible_to(actor).filter(challenge_id=panel.challenge_id).exclude(
-        status=ApplicationStatus.WITHDRAWN).select_related("organization").order_by("rank", "submitted_at", "id")
+    visible_apps = (
+        perms.application_visible_to(actor)
+        .filter(challenge_id=panel.challenge_id)
+        .exclude(status=ApplicationStatus.WITHDRAWN)
+        .select_related("organization")
+        .order_by("rank", "submitted_at", "id")
+    )
     members = list(panel.members.select_related("expert__organization"))
     person = perms.expert_person(actor)
     view = PanelView(panel=panel, members=members, applications=list(visible_apps))
-    scores = perms.score_visible_to(actor).filter(member__panel=panel).select_related("member__expert", "application")
+    scores = (
+        perms.score_visible_to(actor)
+        .filter(member__panel=panel)
+        .select_related("member__expert", "application")
+    )
     if person is not None:
         view.my_scores = {s.application_id: s for s in scores if s.member.expert_id == person.pk}
     if view.closed:
         view.scores = list(scores)
-    all_apps = Application.objects.filter(challenge_id=panel.challenge_id, status__in=[
-        ApplicationStatus.IN_REVIEW, ApplicationStatus.WON, ApplicationStatus.NOT_CHOSEN])
+    all_apps = Application.objects.filter(
+        challenge_id=panel.challenge_id,
+        status__in=[ApplicationStatus.IN_REVIEW, ApplicationStatus.WON, ApplicationStatus.NOT_CHOSEN],
+    )
     view.expected = len(members) * all_apps.count()
     view.done = Score.objects.filter(member__panel=panel).count()  # a count, never a value
     return view
@@ -164,24 +247,35 @@ def panel_view(*, actor: Any, panel: Panel) -> PanelView:
 
 # --- awards and progress ---------------------------------------------------------------------------------
 
+
 def awards_of(challenge: Challenge) -> list[Award]:
-    return list(Award.objects.filter(challenge=challenge).select_related("application__organization")
-                .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("sequence")
-                                           .select_related("payment"))))
+    return list(
+        Award.objects.filter(challenge=challenge)
+        .select_related("application__organization")
+        .prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.order_by("sequence").select_related("payment"))
+        )
+    )
 
 
 def award_figures(award: Award) -> dict[str, Any]:
     paid = sum(m.amount_fen for m in award.milestones.all() if m.status == MilestoneStatus.PAID)
-    return {"paid_fen": paid, "remaining_fen": award.amount_fen - paid,
-            "percent": round(100 * paid / award.amount_fen) if award.amount_fen else 0}
+    return {
+        "paid_fen": paid,
+        "remaining_fen": award.amount_fen - paid,
+        "percent": round(100 * paid / award.amount_fen) if award.amount_fen else 0,
+    }
 
 
 def progress(challenge: Challenge) -> list[dict[str, Any]]:
-    return [{"award": award, "figures": award_figures(award), "milestones": list(award.milestones.all())}
-            for award in awards_of(challenge)]
+    return [
+        {"award": award, "figures": award_figures(award), "milestones": list(award.milestones.all())}
+        for award in awards_of(challenge)
+    ]
 
 
 # --- recommendations (matching engine) -------------------------------------------------------------------
+
 
 def challenge_document(challenge: Challenge, taxonomy: Any) -> Any:
     """The challenge as a matching-engine query document of kind ``challenge`` (counterparts: achievements,
@@ -192,10 +286,15 @@ def challenge_document(challenge: Challenge, taxonomy: Any) -> Any:
     codes = [taxonomy.by_pk[f.pk] for f in challenge.fields.all() if f.pk in taxonomy.by_pk]
     names = [taxonomy.names.get(c, "") for c in codes]
     return matchcore.Document(
-        id=f"challenge:{challenge.pk}", kind="challenge", title=challenge.title,
+        id=f"challenge:{challenge.pk}",
+        kind="challenge",
+        title=challenge.title,
         text="\n".join(p[:1500] for p in (challenge.problem, challenge.indicators) if p),
-        fields=tuple(codes), budget_max_fen=challenge.budget_fen,
-        cluster=taxonomy.root(codes[0]) if codes else None, tags=tuple(n for n in names if n))
+        fields=tuple(codes),
+        budget_max_fen=challenge.budget_fen,
+        cluster=taxonomy.root(codes[0]) if codes else None,
+        tags=tuple(n for n in names if n),
+    )
 
 
 @dataclass
@@ -222,8 +321,11 @@ def candidate_solvers(*, actor: Any, challenge: Challenge, k: int = 6) -> Candid
         own = frozenset({challenge.issuer_id})
         out = Candidates()
         hits = matching.recommend(engine, doc, k=k + 4, kinds=("organization",), allowed=allowed)
-        out.organizations = [m for m in materialize(actor, hits, source_text=source, ctx=ctx)
-                             if m.obj.pk != challenge.issuer_id][:k]
+        out.organizations = [
+            m
+            for m in materialize(actor, hits, source_text=source, ctx=ctx)
+            if m.obj.pk != challenge.issuer_id
+        ][:k]
         hits = matching.recommend(engine, doc, k=k + 4, kinds=("achievement",), allowed=allowed)
         out.achievements = materialize(actor, hits, exclude_orgs=own, source_text=source, ctx=ctx)[:k]
         hits = matching.recommend(engine, doc, k=k, kinds=("expert",), allowed=allowed)
@@ -238,9 +340,14 @@ def expert_pool(*, challenge: Challenge) -> tuple[list[Any], dict[int, list[str]
     """Experts for a panel, with the conflicts of each (experts with a conflict cannot be chosen)."""
     from kechuang.directory.models import Person
 
-    applications = list(Application.objects.filter(challenge=challenge, status=ApplicationStatus.IN_REVIEW)
-                        .select_related("organization").prefetch_related("co_applicants", "team_members"))
-    people = list(Person.objects.filter(is_expert=True).select_related("organization").order_by("name", "id")[:300])
+    applications = list(
+        Application.objects.filter(challenge=challenge, status=ApplicationStatus.IN_REVIEW)
+        .select_related("organization")
+        .prefetch_related("co_applicants", "team_members")
+    )
+    people = list(
+        Person.objects.filter(is_expert=True).select_related("organization").order_by("name", "id")[:300]
+    )
     conflicts: dict[int, list[str]] = {}
     for person in people:
         for application in applications:

@@ -77,6 +77,7 @@ NOT_CHOSEN_REASON = "综合评分第 %(rank)s 名（共 %(count)s 家申请）�
 
 # --- helpers ------------------------------------------------------------------------------------------
 
+
 def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -112,7 +113,9 @@ def _date(value: Any, field: str, label: str) -> dt.date:
         try:
             value = dt.date.fromisoformat(str(value))
         except ValueError:
-            raise ValidationError({field: _("“%(label)s”不是有效日期（如 2026-12-31）。") % {"label": label}}) from None
+            raise ValidationError(
+                {field: _("“%(label)s”不是有效日期（如 2026-12-31）。") % {"label": label}}
+            ) from None
     return value
 
 
@@ -188,9 +191,21 @@ def _check_budget(challenge: Challenge) -> None:
 
 
 @atomic_with_retry
-def challenge_create(*, actor: Any, issuer: Organization, title: str, problem: str, indicators: str,
-                     issuer_fen: int, subsidy_fen: int, deadline: Any, ip_terms: str, eligibility: str = "",
-                     max_winners: int = 1, fields: Sequence[Any] = ()) -> Challenge:
+def challenge_create(
+    *,
+    actor: Any,
+    issuer: Organization,
+    title: str,
+    problem: str,
+    indicators: str,
+    issuer_fen: int,
+    subsidy_fen: int,
+    deadline: Any,
+    ip_terms: str,
+    eligibility: str = "",
+    max_winners: int = 1,
+    fields: Sequence[Any] = (),
+) -> Challenge:
     """A draft challenge. Enterprises post for their own organization; operators may post for any
     enterprise or for the district (a government organization: 街区出题)."""
     _require(perms.can_create_challenge(actor, issuer), _("只有企业成员（为本企业）或运营人员可以发榜。"))
@@ -201,27 +216,44 @@ def challenge_create(*, actor: Any, issuer: Organization, title: str, problem: s
         issuer_kind = IssuerKind.ENTERPRISE
     else:
         raise ValidationError({"issuer": _("发榜单位应为企业或街区管理机构。")})
-    data = _challenge_data({"title": title, "problem": problem, "indicators": indicators, "issuer_fen": issuer_fen,
-                            "subsidy_fen": subsidy_fen, "deadline": deadline, "ip_terms": ip_terms,
-                            "eligibility": eligibility, "max_winners": max_winners})
+    data = _challenge_data(
+        {
+            "title": title,
+            "problem": problem,
+            "indicators": indicators,
+            "issuer_fen": issuer_fen,
+            "subsidy_fen": subsidy_fen,
+            "deadline": deadline,
+            "ip_terms": ip_terms,
+            "eligibility": eligibility,
+            "max_winners": max_winners,
+        }
+    )
     if not data["eligibility"]:
         data.pop("eligibility")
     if data["deadline"] <= timezone.localdate():
         raise ValidationError({"deadline": _("揭榜截止日期应晚于今天。")})
-    challenge = Challenge(code=next_code("JB"), issuer=issuer, issuer_kind=issuer_kind, created_by=_user(actor),
-                          **data)
+    challenge = Challenge(
+        code=next_code("JB"), issuer=issuer, issuer_kind=issuer_kind, created_by=_user(actor), **data
+    )
     _check_budget(challenge)
     challenge.save()
     challenge.fields.set(_fields(fields))
-    audit.record("challenges.challenge.create", actor=actor, obj=challenge,
-                 detail={"budget_fen": challenge.budget_fen, "issuer": issuer.pk})
+    audit.record(
+        "challenges.challenge.create",
+        actor=actor,
+        obj=challenge,
+        detail={"budget_fen": challenge.budget_fen, "issuer": issuer.pk},
+    )
     return challenge
 
 
 @atomic_with_retry
 def challenge_update(*, actor: Any, challenge: Challenge, **data: Any) -> Challenge:
     challenge = _lock_challenge(challenge)
-    _require(perms.can_edit_challenge(actor, challenge), _("只有发榜单位或运营人员可以修改草稿或被退回的榜单。"))
+    _require(
+        perms.can_edit_challenge(actor, challenge), _("只有发榜单位或运营人员可以修改草稿或被退回的榜单。")
+    )
     fields = data.pop("fields", None)
     unknown = set(data) - set(_CHALLENGE_TEXT) - {"issuer_fen", "subsidy_fen", "deadline", "max_winners"}
     if unknown:
@@ -243,10 +275,16 @@ def challenge_update(*, actor: Any, challenge: Challenge, **data: Any) -> Challe
 def challenge_submit(*, actor: Any, challenge: Challenge) -> Challenge:
     """Send the draft to the operators for review (发榜审核)."""
     challenge = _lock_challenge(challenge)
-    _require(perms.can_submit_challenge(actor, challenge), _("只有发榜单位或运营人员可以提交草稿或被退回的榜单。"))
+    _require(
+        perms.can_submit_challenge(actor, challenge), _("只有发榜单位或运营人员可以提交草稿或被退回的榜单。")
+    )
     if challenge.deadline <= timezone.localdate():
         raise ValidationError({"deadline": _("揭榜截止日期已过，请先修改。")})
-    challenge.status, challenge.submitted_at, challenge.status_reason = ChallengeStatus.SUBMITTED, timezone.now(), ""
+    challenge.status, challenge.submitted_at, challenge.status_reason = (
+        ChallengeStatus.SUBMITTED,
+        timezone.now(),
+        "",
+    )
     challenge.save(update_fields=["status", "submitted_at", "status_reason", "updated_at"])
     notify.challenge_submitted(challenge)
     audit.record("challenges.challenge.submit", actor=actor, obj=challenge)
@@ -260,30 +298,42 @@ def challenge_review(*, actor: Any, challenge: Challenge, approve: bool, reason:
     challenge = _lock_challenge(challenge)
     if challenge.status != ChallengeStatus.SUBMITTED:
         raise ValidationError(_("只有待审核的榜单可以审核。"))
-    _require(perms.can_review_challenge(actor, challenge), _("只有运营人员可以审核榜单，且不能审核自己起草的榜单。"))
+    _require(
+        perms.can_review_challenge(actor, challenge),
+        _("只有运营人员可以审核榜单，且不能审核自己起草的榜单。"),
+    )
     reason = _text(reason, "reason", _("审核意见"), 500, required=not approve)
     challenge.reviewed_by = _user(actor)
     if approve:
         if challenge.deadline <= timezone.localdate():
             raise ValidationError({"deadline": _("揭榜截止日期已过，不能发布。")})
         challenge.status, challenge.published_at, challenge.status_reason = (
-            ChallengeStatus.PUBLISHED, timezone.now(), "")
+            ChallengeStatus.PUBLISHED,
+            timezone.now(),
+            "",
+        )
     else:
         challenge.status, challenge.status_reason = ChallengeStatus.REJECTED, reason
     challenge.save(update_fields=["status", "reviewed_by", "published_at", "status_reason", "updated_at"])
     if approve:
         _index_changed(challenge)
     notify.challenge_reviewed(challenge, approved=approve)
-    audit.record("challenges.challenge.publish" if approve else "challenges.challenge.reject", actor=actor,
-                 obj=challenge, detail={"reason": reason})
+    audit.record(
+        "challenges.challenge.publish" if approve else "challenges.challenge.reject",
+        actor=actor,
+        obj=challenge,
+        detail={"reason": reason},
+    )
     return challenge
 
 
 @atomic_with_retry
 def challenge_withdraw(*, actor: Any, challenge: Challenge, reason: str) -> Challenge:
     challenge = _lock_challenge(challenge)
-    _require(perms.can_withdraw_challenge(actor, challenge),
-             _("只有发榜单位或运营人员可以撤回尚未截止报名的榜单。"))
+    _require(
+        perms.can_withdraw_challenge(actor, challenge),
+        _("只有发榜单位或运营人员可以撤回尚未截止报名的榜单。"),
+    )
     reason = _text(reason, "reason", _("撤回原因"), 500)
     was_public = challenge.status in PUBLIC_STATUSES
     challenge.status, challenge.status_reason = ChallengeStatus.WITHDRAWN, reason
@@ -292,7 +342,8 @@ def challenge_withdraw(*, actor: Any, challenge: Challenge, reason: str) -> Chal
         _index_changed(challenge)
     pending = list(Application.objects.filter(challenge=challenge, status=ApplicationStatus.SUBMITTED))
     Application.objects.filter(pk__in=[a.pk for a in pending]).update(
-        status=ApplicationStatus.NOT_CHOSEN, decision_reason=_("榜单已撤回：%(r)s") % {"r": reason})
+        status=ApplicationStatus.NOT_CHOSEN, decision_reason=_("榜单已撤回：%(r)s") % {"r": reason}
+    )
     notify.challenge_withdrawn(challenge, pending)
     audit.record("challenges.challenge.withdraw", actor=actor, obj=challenge, detail={"reason": reason})
     return challenge
@@ -308,23 +359,36 @@ def challenge_close(*, actor: Any, challenge: Challenge) -> Challenge:
     challenge.status, challenge.closed_at = ChallengeStatus.CLOSED, timezone.now()
     challenge.save(update_fields=["status", "closed_at", "updated_at"])
     Application.objects.filter(challenge=challenge, status=ApplicationStatus.SUBMITTED).update(
-        status=ApplicationStatus.IN_REVIEW)
+        status=ApplicationStatus.IN_REVIEW
+    )
     audit.record("challenges.challenge.close", actor=actor, obj=challenge)
     return challenge
 
 
 # --- applications -------------------------------------------------------------------------------------
 
+
 @atomic_with_retry
-def application_submit(*, actor: Any, challenge: Challenge, organization: Organization, team: str, plan: str,
-                       milestones: str, budget_fen: int, co_applicants: Sequence[Organization] = (),
-                       team_members: Sequence[Person] = ()) -> Application:
+def application_submit(
+    *,
+    actor: Any,
+    challenge: Challenge,
+    organization: Organization,
+    team: str,
+    plan: str,
+    milestones: str,
+    budget_fen: int,
+    co_applicants: Sequence[Organization] = (),
+    team_members: Sequence[Person] = (),
+) -> Application:
     """Apply to a published challenge for one's own organization (揭榜). Open to any capable team."""
     challenge = _lock_challenge(challenge)
     if challenge.status != ChallengeStatus.PUBLISHED:
         raise ValidationError(_("该榜单当前不接受揭榜申请。"))
-    _require(perms.can_apply(actor, challenge, organization),
-             _("只能以本人所在机构揭榜，且发榜单位不能揭自己的榜。"))
+    _require(
+        perms.can_apply(actor, challenge, organization),
+        _("只能以本人所在机构揭榜，且发榜单位不能揭自己的榜。"),
+    )
     if challenge.deadline < timezone.localdate():
         raise ValidationError(_("揭榜已截止。"))
     team = _text(team, "team", _("团队介绍"), 3000)
@@ -332,21 +396,36 @@ def application_submit(*, actor: Any, challenge: Challenge, organization: Organi
     milestones = _text(milestones, "milestones", _("拟定里程碑"), 3000)
     budget_fen = _fen(budget_fen, "budget_fen", _("申请经费"))
     if budget_fen > challenge.budget_fen:
-        raise ValidationError({"budget_fen": _("申请经费不能超过榜单总额 %(y)s 元。") % {
-            "y": f"{challenge.budget_fen / 100:,.2f}"}})
+        raise ValidationError(
+            {
+                "budget_fen": _("申请经费不能超过榜单总额 %(y)s 元。")
+                % {"y": f"{challenge.budget_fen / 100:,.2f}"}
+            }
+        )
     co = [o for o in co_applicants if o.pk != organization.pk]
     if any(o.pk == challenge.issuer_id for o in co):
         raise ValidationError({"co_applicants": _("发榜单位不能作为联合申报单位。")})
     if Application.objects.filter(challenge=challenge, organization=organization).exists():
         raise ValidationError({"organization": _("本机构已经揭过这张榜。")})
     application = Application.objects.create(
-        code=next_code("JS", width=5), challenge=challenge, organization=organization, team=team, plan=plan,
-        milestones=milestones, budget_fen=budget_fen, submitted_by=_user(actor))
+        code=next_code("JS", width=5),
+        challenge=challenge,
+        organization=organization,
+        team=team,
+        plan=plan,
+        milestones=milestones,
+        budget_fen=budget_fen,
+        submitted_by=_user(actor),
+    )
     application.co_applicants.set(co)
     application.team_members.set(list(team_members))
     notify.application_submitted(application)
-    audit.record("challenges.application.submit", actor=actor, obj=application,
-                 detail={"challenge": challenge.code, "budget_fen": budget_fen})
+    audit.record(
+        "challenges.application.submit",
+        actor=actor,
+        obj=application,
+        detail={"challenge": challenge.code, "budget_fen": budget_fen},
+    )
     return application
 
 
@@ -372,17 +451,28 @@ def attachment_add(*, actor: Any, application: Application, file: Any) -> Applic
     if hasattr(file, "seek"):
         file.seek(0)
     content = file.read() if hasattr(file, "read") else bytes(file)
-    attachment = ApplicationAttachment(application=application, original_name=checked.name,
-                                       content_type=checked.content_type, kind_label=checked.label,
-                                       size=checked.size, sha256=checked.sha256, uploaded_by=_user(actor))
+    attachment = ApplicationAttachment(
+        application=application,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        kind_label=checked.label,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=_user(actor),
+    )
     attachment.file.save("upload.bin", ContentFile(content), save=False)
     attachment.save()
-    audit.record("challenges.attachment.add", actor=actor, obj=attachment,
-                 detail={"application": application.code, "sha256": checked.sha256, "kind": checked.kind})
+    audit.record(
+        "challenges.attachment.add",
+        actor=actor,
+        obj=attachment,
+        detail={"application": application.code, "sha256": checked.sha256, "kind": checked.kind},
+    )
     return attachment
 
 
 # --- expert review ------------------------------------------------------------------------------------
+
 
 def _criteria(raw: Any) -> list[dict[str, Any]]:
     if not raw:
@@ -408,8 +498,9 @@ def _criteria(raw: Any) -> list[dict[str, Any]]:
 
 
 @atomic_with_retry
-def panel_build(*, actor: Any, challenge: Challenge, experts: Sequence[Person],
-                criteria: Any = None) -> Panel:
+def panel_build(
+    *, actor: Any, challenge: Challenge, experts: Sequence[Person], criteria: Any = None
+) -> Panel:
     """Build the review panel from the expert pool. An expert in conflict with any application (same
     organization as the applicant or a co-applicant, or on a team) cannot be assigned."""
     challenge = _lock_challenge(challenge)
@@ -427,15 +518,26 @@ def panel_build(*, actor: Any, challenge: Challenge, experts: Sequence[Person],
     applications = Application.objects.filter(challenge=challenge, status=ApplicationStatus.IN_REVIEW)
     conflicted = [p.name for p in experts if perms.conflicted_application_ids(p, applications)]
     if conflicted:
-        raise ValidationError({"experts": _("以下专家与揭榜单位存在利益冲突（同单位、联合申报单位或团队成员），"
-                                            "不能参加评审：%(names)s") % {"names": "、".join(conflicted)}})
+        raise ValidationError(
+            {
+                "experts": _(
+                    "以下专家与揭榜单位存在利益冲突（同单位、联合申报单位或团队成员），"
+                    "不能参加评审：%(names)s"
+                )
+                % {"names": "、".join(conflicted)}
+            }
+        )
     panel = Panel.objects.create(challenge=challenge, criteria=_criteria(criteria), created_by=_user(actor))
     PanelMember.objects.bulk_create([PanelMember(panel=panel, expert=p) for p in experts])
     notify.panel_invited(panel, experts)
     challenge.status = ChallengeStatus.REVIEWING
     challenge.save(update_fields=["status", "updated_at"])
-    audit.record("challenges.panel.build", actor=actor, obj=panel,
-                 detail={"experts": [p.pk for p in experts], "criteria": panel.criteria})
+    audit.record(
+        "challenges.panel.build",
+        actor=actor,
+        obj=panel,
+        detail={"experts": [p.pk for p in experts], "criteria": panel.criteria},
+    )
     return panel
 
 
@@ -445,8 +547,9 @@ def weighted_total_x100(criteria: list[dict[str, Any]], values: dict[str, int]) 
 
 
 @atomic_with_retry
-def score_submit(*, actor: Any, panel: Panel, application: Application, values: dict[str, Any],
-                 comment: str = "") -> Score:
+def score_submit(
+    *, actor: Any, panel: Panel, application: Application, values: dict[str, Any], comment: str = ""
+) -> Score:
     """A reviewer scores one application (0–100 per criterion); they may revise it until the panel closes."""
     panel = Panel.objects.select_for_update().get(pk=panel.pk)
     _require(perms.can_score(actor, panel), _("只有本评审组的专家可以在评审结束前评分。"))
@@ -465,16 +568,28 @@ def score_submit(*, actor: Any, panel: Panel, application: Application, values: 
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-            raise ValidationError({"values": _("“%(name)s”的得分应为 0 到 100 的整数。") % {"name": criterion["name"]}})
+            raise ValidationError(
+                {"values": _("“%(name)s”的得分应为 0 到 100 的整数。") % {"name": criterion["name"]}}
+            )
         clean[criterion["code"]] = value
     comment = _text(comment, "comment", _("评审意见"), 1000, required=False)
     member = PanelMember.objects.get(panel=panel, expert=person)
     score, created = Score.objects.update_or_create(
-        member=member, application=application,
-        defaults={"values": clean, "total_x100": weighted_total_x100(panel.criteria, clean), "comment": comment,
-                  "submitted_at": timezone.now()})
-    audit.record("challenges.score.submit", actor=actor, obj=score,
-                 detail={"application": application.code, "revised": not created})  # no values: blind
+        member=member,
+        application=application,
+        defaults={
+            "values": clean,
+            "total_x100": weighted_total_x100(panel.criteria, clean),
+            "comment": comment,
+            "submitted_at": timezone.now(),
+        },
+    )
+    audit.record(
+        "challenges.score.submit",
+        actor=actor,
+        obj=score,
+        detail={"application": application.code, "revised": not created},
+    )  # no values: blind
     return score
 
 
@@ -487,20 +602,26 @@ def compute_ranking(panel: Panel) -> list[dict[str, Any]]:
     criteria = panel.criteria
     lead = max(criteria, key=lambda c: c["weight"])["code"] if criteria else ""
     rows = []
-    applications = list(Application.objects.filter(challenge_id=panel.challenge_id,
-                                                    status=ApplicationStatus.IN_REVIEW))
+    applications = list(
+        Application.objects.filter(challenge_id=panel.challenge_id, status=ApplicationStatus.IN_REVIEW)
+    )
     scores: dict[int, list[Score]] = {}
     for score in Score.objects.filter(member__panel=panel):
         scores.setdefault(score.application_id, []).append(score)
     for application in applications:
         mine = scores.get(application.pk, [])
         count = len(mine) or 1
-        rows.append({
-            "application": application, "code": application.code, "budget_fen": application.budget_fen,
-            "submitted_at": application.submitted_at, "reviewers": len(mine),
-            "mean_x100": round(sum(s.total_x100 for s in mine) / count),
-            "lead_x100": round(sum(int(s.values.get(lead, 0)) * 100 for s in mine) / count),
-        })
+        rows.append(
+            {
+                "application": application,
+                "code": application.code,
+                "budget_fen": application.budget_fen,
+                "submitted_at": application.submitted_at,
+                "reviewers": len(mine),
+                "mean_x100": round(sum(s.total_x100 for s in mine) / count),
+                "lead_x100": round(sum(int(s.values.get(lead, 0)) * 100 for s in mine) / count),
+            }
+        )
     rows.sort(key=ranking_key)
     return rows
 
@@ -511,8 +632,9 @@ def panel_close(*, actor: Any, panel: Panel) -> Panel:
     _lock_challenge(panel.challenge)
     panel = Panel.objects.select_for_update().select_related("challenge").get(pk=panel.pk)
     _require(perms.can_close_panel(actor, panel), _("只有运营人员可以结束评审。"))
-    applications = list(Application.objects.filter(challenge_id=panel.challenge_id,
-                                                   status=ApplicationStatus.IN_REVIEW))
+    applications = list(
+        Application.objects.filter(challenge_id=panel.challenge_id, status=ApplicationStatus.IN_REVIEW)
+    )
     done = set(Score.objects.filter(member__panel=panel).values_list("member_id", "application_id"))
     missing = []
     for member in panel.members.select_related("expert"):
@@ -526,28 +648,47 @@ def panel_close(*, actor: Any, panel: Panel) -> Panel:
         Application.objects.filter(pk=row["application"].pk).update(rank=rank, score_x100=row["mean_x100"])
     panel.status, panel.closed_by, panel.closed_at = PanelStatus.CLOSED, _user(actor), timezone.now()
     panel.save(update_fields=["status", "closed_by", "closed_at"])
-    audit.record("challenges.panel.close", actor=actor, obj=panel,
-                 detail={"ranking": [(r["code"], r["mean_x100"]) for r in rows]})
+    audit.record(
+        "challenges.panel.close",
+        actor=actor,
+        obj=panel,
+        detail={"ranking": [(r["code"], r["mean_x100"]) for r in rows]},
+    )
     return panel
 
 
 # --- award --------------------------------------------------------------------------------------------
 
+
 def _fund_account(challenge: Challenge) -> Account:
-    return ledger.account_open(code=f"challenges:{challenge.code}:fund", kind=AccountKind.ASSET,
-                               name=f"{challenge.title[:60]} · 榜单资金", group=challenge.code,
-                               reference=challenge.code)
+    return ledger.account_open(
+        code=f"challenges:{challenge.code}:fund",
+        kind=AccountKind.ASSET,
+        name=f"{challenge.title[:60]} · 榜单资金",
+        group=challenge.code,
+        reference=challenge.code,
+    )
 
 
 def _payable_account(challenge: Challenge, award_code: str, solver: Organization) -> Account:
-    return ledger.account_open(code=f"challenges:{challenge.code}:award:{award_code}", kind=AccountKind.LIABILITY,
-                               name=f"{solver.name[:60]} · 揭榜经费应付", group=challenge.code,
-                               reference=award_code)
+    return ledger.account_open(
+        code=f"challenges:{challenge.code}:award:{award_code}",
+        kind=AccountKind.LIABILITY,
+        name=f"{solver.name[:60]} · 揭榜经费应付",
+        group=challenge.code,
+        reference=award_code,
+    )
 
 
 @atomic_with_retry
-def challenge_award(*, actor: Any, challenge: Challenge, winners: Sequence[Application],
-                    amounts: Sequence[int] | None = None, reasons: dict[str, str] | None = None) -> list[Award]:
+def challenge_award(
+    *,
+    actor: Any,
+    challenge: Challenge,
+    winners: Sequence[Application],
+    amounts: Sequence[int] | None = None,
+    reasons: dict[str, str] | None = None,
+) -> list[Award]:
     """Decide the winners (one, or several in parallel: 赛马制) after the panel closed. Each award commits
     its amount in the ledger (Dr fund / Cr award payable); every other applicant is told how many applied
     and why they were not chosen."""
@@ -558,8 +699,13 @@ def challenge_award(*, actor: Any, challenge: Challenge, winners: Sequence[Appli
         raise ValidationError({"winners": _("请至少选择一个揭榜单位。")})
     if len(winners) > challenge.max_winners:
         raise ValidationError({"winners": _("本榜最多 %(n)s 个揭榜单位。") % {"n": challenge.max_winners}})
-    pool = {a.pk: a for a in Application.objects.select_for_update().filter(
-        challenge=challenge, status=ApplicationStatus.IN_REVIEW).select_related("organization").order_by("pk")}
+    pool = {
+        a.pk: a
+        for a in Application.objects.select_for_update()
+        .filter(challenge=challenge, status=ApplicationStatus.IN_REVIEW)
+        .select_related("organization")
+        .order_by("pk")
+    }
     if any(w.pk not in pool for w in winners):
         raise ValidationError({"winners": _("所选申请不在本榜的评审范围内。")})
     if amounts is None:
@@ -577,13 +723,27 @@ def challenge_award(*, actor: Any, challenge: Challenge, winners: Sequence[Appli
         application = pool[application.pk]
         code = next_code("LX")
         payable = _payable_account(challenge, code, application.organization)
-        award = Award.objects.create(code=code, challenge=challenge, application=application, amount_fen=amount,
-                                     payable_account=payable, created_by=_user(actor))
-        ledger.post(actor=actor, idempotency_key=f"challenges.award:{code}", kind="challenges.award",
-                    memo=_("%(c)s 定榜：%(o)s") % {"c": challenge.code, "o": application.organization.name},
-                    reference=code, business_reference=f"challenges.award:{code}",
-                    lines=[ledger.debit(fund, amount), ledger.credit(payable, amount)])
-        application.status, application.decision_reason = ApplicationStatus.WON, _("揭榜成功，进入任务书签订。")
+        award = Award.objects.create(
+            code=code,
+            challenge=challenge,
+            application=application,
+            amount_fen=amount,
+            payable_account=payable,
+            created_by=_user(actor),
+        )
+        ledger.post(
+            actor=actor,
+            idempotency_key=f"challenges.award:{code}",
+            kind="challenges.award",
+            memo=_("%(c)s 定榜：%(o)s") % {"c": challenge.code, "o": application.organization.name},
+            reference=code,
+            business_reference=f"challenges.award:{code}",
+            lines=[ledger.debit(fund, amount), ledger.credit(payable, amount)],
+        )
+        application.status, application.decision_reason = (
+            ApplicationStatus.WON,
+            _("揭榜成功，进入任务书签订。"),
+        )
         application.save(update_fields=["status", "decision_reason"])
         awards.append(award)
     reasons = reasons or {}
@@ -596,16 +756,26 @@ def challenge_award(*, actor: Any, challenge: Challenge, winners: Sequence[Appli
             reason = _(NOT_CHOSEN_REASON) % {"rank": application.rank or "—", "count": count}
         application.status, application.decision_reason = ApplicationStatus.NOT_CHOSEN, reason
         application.save(update_fields=["status", "decision_reason"])
-    challenge.status, challenge.awarded_at, challenge.fund_account = ChallengeStatus.AWARDED, timezone.now(), fund
+    challenge.status, challenge.awarded_at, challenge.fund_account = (
+        ChallengeStatus.AWARDED,
+        timezone.now(),
+        fund,
+    )
     challenge.save(update_fields=["status", "awarded_at", "fund_account", "updated_at"])
     notify.decided(challenge, pool.values())
-    audit.record("challenges.challenge.award", actor=actor, obj=challenge,
-                 detail={"awards": [(a.code, a.amount_fen) for a in awards], "applications": count})
+    audit.record(
+        "challenges.challenge.award",
+        actor=actor,
+        obj=challenge,
+        detail={"awards": [(a.code, a.amount_fen) for a in awards], "applications": count},
+    )
     return awards
 
 
 @atomic_with_retry
-def task_book_sign(*, actor: Any, award: Award, task_book: str, milestones: Sequence[dict[str, Any]]) -> Award:
+def task_book_sign(
+    *, actor: Any, award: Award, task_book: str, milestones: Sequence[dict[str, Any]]
+) -> Award:
     """Sign the task book (任务书): its milestones (军令状) with acceptance criteria and tranche amounts,
     which must add up to the award exactly."""
     _lock_challenge(award.challenge)
@@ -621,32 +791,55 @@ def task_book_sign(*, actor: Any, award: Award, task_book: str, milestones: Sequ
         if not isinstance(item, dict):
             raise ValidationError({"milestones": _("第 %(n)s 个里程碑格式不对。") % {"n": index}})
         title = _text(item.get("title"), "milestones", _("第 %(n)s 个里程碑的名称") % {"n": index}, 120)
-        criteria = _text(item.get("criteria"), "milestones", _("第 %(n)s 个里程碑的验收标准") % {"n": index}, 3000)
+        criteria = _text(
+            item.get("criteria"), "milestones", _("第 %(n)s 个里程碑的验收标准") % {"n": index}, 3000
+        )
         due_on = _date(item.get("due_on"), "milestones", _("第 %(n)s 个里程碑的计划完成日期") % {"n": index})
         amount = _fen(item.get("amount_fen"), "milestones", _("第 %(n)s 笔拨付金额") % {"n": index})
         rows.append((title, criteria, due_on, amount))
     total = sum(r[3] for r in rows)
     if total != award.amount_fen:
-        raise ValidationError({"milestones": _("各笔拨付合计 %(t)s 元，应等于支持金额 %(a)s 元。") % {
-            "t": f"{total / 100:,.2f}", "a": f"{award.amount_fen / 100:,.2f}"}})
+        raise ValidationError(
+            {
+                "milestones": _("各笔拨付合计 %(t)s 元，应等于支持金额 %(a)s 元。")
+                % {"t": f"{total / 100:,.2f}", "a": f"{award.amount_fen / 100:,.2f}"}
+            }
+        )
     if any(b[2] < a[2] for a, b in itertools.pairwise(rows)):
         raise ValidationError({"milestones": _("里程碑的计划完成日期应按顺序排列。")})
     for sequence, (title, criteria, due_on, amount) in enumerate(rows, start=1):
-        Milestone.objects.create(code=next_code("BF", width=5), award=award, sequence=sequence, title=title,
-                                 criteria=criteria, due_on=due_on, amount_fen=amount)
+        Milestone.objects.create(
+            code=next_code("BF", width=5),
+            award=award,
+            sequence=sequence,
+            title=title,
+            criteria=criteria,
+            due_on=due_on,
+            amount_fen=amount,
+        )
     award.task_book, award.status = task_book, AwardStatus.IN_PROGRESS
     award.signed_by, award.signed_at = _user(actor), timezone.now()
     award.save(update_fields=["task_book", "status", "signed_by", "signed_at"])
     Challenge.objects.filter(pk=award.challenge_id, status=ChallengeStatus.AWARDED).update(
-        status=ChallengeStatus.IN_PROGRESS, updated_at=timezone.now())
-    audit.record("challenges.award.sign", actor=actor, obj=award, detail={"milestones": len(rows), "total_fen": total})
+        status=ChallengeStatus.IN_PROGRESS, updated_at=timezone.now()
+    )
+    audit.record(
+        "challenges.award.sign", actor=actor, obj=award, detail={"milestones": len(rows), "total_fen": total}
+    )
     return award
 
 
 def _lock_milestone(milestone: Milestone) -> tuple[Award, Milestone]:
-    award = Award.objects.select_for_update().select_related("challenge", "application").get(pk=milestone.award_id)
-    milestone = Milestone.objects.select_for_update().select_related("award__challenge", "award__application") \
+    award = (
+        Award.objects.select_for_update()
+        .select_related("challenge", "application")
+        .get(pk=milestone.award_id)
+    )
+    milestone = (
+        Milestone.objects.select_for_update()
+        .select_related("award__challenge", "award__application")
         .get(pk=milestone.pk)
+    )
     return award, milestone
 
 
@@ -658,8 +851,10 @@ def _earlier(milestone: Milestone) -> Any:
 def milestone_deliver(*, actor: Any, milestone: Milestone, note: str) -> Milestone:
     """The solver reports a milestone done (in order: the previous one must have been accepted)."""
     _award, milestone = _lock_milestone(milestone)
-    _require(milestone.status == MilestoneStatus.PLANNED and perms.is_solver(actor, milestone.award),
-             _("只有揭榜单位可以提交进行中的里程碑。"))
+    _require(
+        milestone.status == MilestoneStatus.PLANNED and perms.is_solver(actor, milestone.award),
+        _("只有揭榜单位可以提交进行中的里程碑。"),
+    )
     if _earlier(milestone).filter(status__in=[MilestoneStatus.PLANNED, MilestoneStatus.DELIVERED]).exists():
         raise ValidationError(_("请按顺序提交：前一个里程碑尚未验收。"))
     note = _text(note, "note", _("交付说明"), 3000)
@@ -678,15 +873,22 @@ def milestone_accept(*, actor: Any, milestone: Milestone, approve: bool = True, 
     _require(perms.can_accept_milestone(actor, milestone), _("只有发榜单位可以验收待验收的里程碑。"))
     if approve:
         milestone.status, milestone.accepted_by, milestone.accepted_at = (
-            MilestoneStatus.ACCEPTED, _user(actor), timezone.now())
+            MilestoneStatus.ACCEPTED,
+            _user(actor),
+            timezone.now(),
+        )
     else:
         note = _text(note, "note", _("退回意见"), 1000)
         milestone.status = MilestoneStatus.PLANNED
         milestone.delivery_note = f"{milestone.delivery_note}\n【退回】{note}"[:3000]
     milestone.save(update_fields=["status", "accepted_by", "accepted_at", "delivery_note"])
     notify.milestone_answered(milestone, approved=approve)
-    audit.record("challenges.milestone.accept" if approve else "challenges.milestone.return", actor=actor,
-                 obj=milestone, detail={"note": note})
+    audit.record(
+        "challenges.milestone.accept" if approve else "challenges.milestone.return",
+        actor=actor,
+        obj=milestone,
+        detail={"note": note},
+    )
     return milestone
 
 
@@ -700,10 +902,15 @@ def tranche_request(*, actor: Any, milestone: Milestone) -> Milestone:
     if _earlier(milestone).exclude(status=MilestoneStatus.PAID).exists():
         raise ValidationError(_("请按顺序拨付：前一笔尚未拨付。"))
     milestone.status, milestone.requested_by, milestone.requested_at = (
-        MilestoneStatus.REQUESTED, _user(actor), timezone.now())
+        MilestoneStatus.REQUESTED,
+        _user(actor),
+        timezone.now(),
+    )
     milestone.save(update_fields=["status", "requested_by", "requested_at"])
     notify.tranche_requested(milestone, actor)
-    audit.record("challenges.tranche.request", actor=actor, obj=milestone, detail={"amount_fen": milestone.amount_fen})
+    audit.record(
+        "challenges.tranche.request", actor=actor, obj=milestone, detail={"amount_fen": milestone.amount_fen}
+    )
     return milestone
 
 
@@ -712,7 +919,10 @@ def tranche_pay(*, actor: Any, milestone: Milestone) -> TranchePayment:
     """Approve and pay a requested tranche (checker): never the requester, strictly in order, never twice,
     never beyond the award. Posts Dr award payable / Cr fund under ``challenges.tranche:<code>``."""
     award, milestone = _lock_milestone(milestone)
-    if milestone.status == MilestoneStatus.PAID or TranchePayment.objects.filter(milestone=milestone).exists():
+    if (
+        milestone.status == MilestoneStatus.PAID
+        or TranchePayment.objects.filter(milestone=milestone).exists()
+    ):
         raise ValidationError(_("这笔已经拨付，不能重复拨付。"))
     if milestone.status != MilestoneStatus.REQUESTED:
         raise ValidationError(_("这笔尚未申请拨付。"))
@@ -723,23 +933,36 @@ def tranche_pay(*, actor: Any, milestone: Milestone) -> TranchePayment:
         raise ValidationError(_("请按顺序拨付：前一笔尚未拨付。"))
     paid = TranchePayment.objects.filter(award=award).aggregate(total=Sum("amount_fen"))["total"] or 0
     if paid + milestone.amount_fen > award.amount_fen:
-        raise ValidationError(_("拨付合计将超过支持金额 %(a)s 元，已拒绝。") % {"a": f"{award.amount_fen / 100:,.2f}"})
+        raise ValidationError(
+            _("拨付合计将超过支持金额 %(a)s 元，已拒绝。") % {"a": f"{award.amount_fen / 100:,.2f}"}
+        )
     challenge = award.challenge
     if challenge.fund_account_id is None or award.payable_account_id is None:
         raise ValidationError(_("榜单资金账户未建立。"))
     reference = milestone.ledger_reference
     try:
         with transaction.atomic():
-            payment = TranchePayment.objects.create(milestone=milestone, award=award, amount_fen=milestone.amount_fen,
-                                                    requested_by_id=milestone.requested_by_id, approved_by=actor)
+            payment = TranchePayment.objects.create(
+                milestone=milestone,
+                award=award,
+                amount_fen=milestone.amount_fen,
+                requested_by_id=milestone.requested_by_id,
+                approved_by=actor,
+            )
     except IntegrityError:
         raise ValidationError(_("这笔已经拨付，不能重复拨付。")) from None
     result = ledger.post(
-        actor=actor, idempotency_key=reference, kind="challenges.tranche", reference=milestone.code,
+        actor=actor,
+        idempotency_key=reference,
+        kind="challenges.tranche",
+        reference=milestone.code,
         business_reference=reference,
         memo=_("%(c)s 第 %(n)s 笔拨付") % {"c": challenge.code, "n": milestone.sequence},
-        lines=[ledger.debit(Account.objects.get(pk=award.payable_account_id), milestone.amount_fen),
-               ledger.credit(Account.objects.get(pk=challenge.fund_account_id), milestone.amount_fen)])
+        lines=[
+            ledger.debit(Account.objects.get(pk=award.payable_account_id), milestone.amount_fen),
+            ledger.credit(Account.objects.get(pk=challenge.fund_account_id), milestone.amount_fen),
+        ],
+    )
     if result.replayed:  # pragma: no cover - the locks above make this unreachable
         raise ValidationError(_("这笔已经拨付，不能重复拨付。"))
     payment.entry = JournalEntry.objects.get(uuid=result.entry_uuid)
@@ -751,11 +974,19 @@ def tranche_pay(*, actor: Any, milestone: Milestone) -> TranchePayment:
         award.status, award.accepted_at = AwardStatus.ACCEPTED, timezone.now()
         award.save(update_fields=["status", "accepted_at"])
         if not Award.objects.filter(challenge=challenge).exclude(status=AwardStatus.ACCEPTED).exists():
-            Challenge.objects.filter(pk=challenge.pk).update(status=ChallengeStatus.COMPLETED,
-                                                             updated_at=timezone.now())
-    audit.record("challenges.tranche.pay", actor=actor, obj=milestone,
-                 detail={"amount_fen": milestone.amount_fen, "entry": result.entry_uuid,
-                         "requested_by": milestone.requested_by_id})
+            Challenge.objects.filter(pk=challenge.pk).update(
+                status=ChallengeStatus.COMPLETED, updated_at=timezone.now()
+            )
+    audit.record(
+        "challenges.tranche.pay",
+        actor=actor,
+        obj=milestone,
+        detail={
+            "amount_fen": milestone.amount_fen,
+            "entry": result.entry_uuid,
+            "requested_by": milestone.requested_by_id,
+        },
+    )
     return payment
 
 
@@ -764,8 +995,9 @@ def challenges_close_due(*, today: dt.date | None = None) -> dict[str, list[str]
     challenge, audited as the system). Those without applications stay published and are reported."""
     today = today or timezone.localdate()
     closed, empty = [], []
-    for pk in Challenge.objects.filter(status=ChallengeStatus.PUBLISHED, deadline__lt=today).values_list("pk",
-                                                                                                       flat=True):
+    for pk in Challenge.objects.filter(status=ChallengeStatus.PUBLISHED, deadline__lt=today).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():
             challenge = Challenge.objects.select_for_update().get(pk=pk)
             if challenge.status != ChallengeStatus.PUBLISHED:
@@ -777,7 +1009,11 @@ def challenges_close_due(*, today: dt.date | None = None) -> dict[str, list[str]
             challenge.status, challenge.closed_at = ChallengeStatus.CLOSED, timezone.now()
             challenge.save(update_fields=["status", "closed_at", "updated_at"])
             submitted.update(status=ApplicationStatus.IN_REVIEW)
-            audit.record("challenges.challenge.close", obj=challenge, username="system",
-                         detail={"reason": "deadline", "deadline": challenge.deadline.isoformat()})
+            audit.record(
+                "challenges.challenge.close",
+                obj=challenge,
+                username="system",
+                detail={"reason": "deadline", "deadline": challenge.deadline.isoformat()},
+            )
             closed.append(challenge.code)
     return {"closed": closed, "empty": empty}

@@ -57,9 +57,12 @@ def _acting(request: HttpRequest) -> Any:
 def role_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
-        "is_operator": perms.is_operator(user), "is_leader": perms.is_leader(user),
-        "reads_all": perms.is_staff_reader(user), "is_expert": perms.expert_person(user) is not None,
-        "acting": _acting(request), "signed_in": bool(getattr(user, "is_authenticated", False)),
+        "is_operator": perms.is_operator(user),
+        "is_leader": perms.is_leader(user),
+        "reads_all": perms.is_staff_reader(user),
+        "is_expert": perms.expert_person(user) is not None,
+        "acting": _acting(request),
+        "signed_in": bool(getattr(user, "is_authenticated", False)),
         "can_post": bool(getattr(user, "is_authenticated", False)) and perms.may(user, "create_challenge"),
     }
 
@@ -94,6 +97,7 @@ def _challenge(request: HttpRequest, code: str) -> Challenge:
 
 # --- public list and notice ------------------------------------------------------------------------------
 
+
 class HomeView(View):
     """The challenge board (榜单大厅): public challenges for everyone; drafts too for their issuer and staff.
     Filtering is htmx: only the rows are re-drawn."""
@@ -119,7 +123,9 @@ class ChallengeDetailView(View):
         challenge = _challenge(request, code)
         user = request.user
         context: dict[str, Any] = {
-            "challenge": challenge, "fields": list(challenge.fields.all()), "counts": selectors.application_counts(challenge),
+            "challenge": challenge,
+            "fields": list(challenge.fields.all()),
+            "counts": selectors.application_counts(challenge),
             "is_issuer": perms.is_issuer_member(user, challenge),
             "can_edit": perms.can_edit_challenge(user, challenge),
             "can_submit": perms.can_submit_challenge(user, challenge),
@@ -128,9 +134,12 @@ class ChallengeDetailView(View):
             "can_close": perms.can_close_challenge(user, challenge),
             "can_apply": perms.can_apply(user, challenge, _acting(request)) if _acting(request) else False,
             "applications": list(selectors.application_list(actor=user).filter(challenge=challenge)),
-            "has_panel": hasattr(challenge, "panel"), "section": "home",
-            "review_form": f.ReviewForm(), "reason_form": f.ReasonForm(),
-            "progress": selectors.progress(challenge) if challenge.status in {"awarded", "in_progress", "completed"}
+            "has_panel": hasattr(challenge, "panel"),
+            "section": "home",
+            "review_form": f.ReviewForm(),
+            "reason_form": f.ReasonForm(),
+            "progress": selectors.progress(challenge)
+            if challenge.status in {"awarded", "in_progress", "completed"}
             else [],
         }
         return _render(request, "challenges/challenge_detail.html", context)
@@ -143,12 +152,20 @@ class ProgressView(View):
         challenge = _challenge(request, code)
         if challenge.status not in {"awarded", "in_progress", "completed"}:
             raise Http404
-        return _render(request, "challenges/progress.html", {
-            "challenge": challenge, "progress": selectors.progress(challenge),
-            "counts": selectors.application_counts(challenge), "section": "home"})
+        return _render(
+            request,
+            "challenges/progress.html",
+            {
+                "challenge": challenge,
+                "progress": selectors.progress(challenge),
+                "counts": selectors.application_counts(challenge),
+                "section": "home",
+            },
+        )
 
 
 # --- signed-in work ----------------------------------------------------------------------------------------
+
 
 class WorkView(LoginRequiredMixin, View):
     """Each role's desk: what waits for me, my challenges, my applications, my panels; figures for staff."""
@@ -157,8 +174,9 @@ class WorkView(LoginRequiredMixin, View):
         user = request.user
         orgs = perms.organizations_of(user)
         context: dict[str, Any] = {"todo": selectors.work_queue(actor=user), "section": "work"}
-        context["my_challenges"] = list(selectors.challenge_list(actor=user).filter(issuer_id__in=orgs)[:20]) \
-            if orgs else []
+        context["my_challenges"] = (
+            list(selectors.challenge_list(actor=user).filter(issuer_id__in=orgs)[:20]) if orgs else []
+        )
         applications = selectors.application_list(actor=user)
         filterset = ApplicationFilter(request.GET or None, queryset=applications)
         if filterset.is_bound and filterset.is_valid():
@@ -167,8 +185,12 @@ class WorkView(LoginRequiredMixin, View):
         context["my_applications"] = list(applications.filter(organization_id__in=orgs)[:20]) if orgs else []
         person = perms.expert_person(user)
         if person is not None:
-            context["my_panels"] = list(perms.panel_visible_to(user).filter(members__expert=person)
-                                        .select_related("challenge").order_by("-created_at")[:20])
+            context["my_panels"] = list(
+                perms.panel_visible_to(user)
+                .filter(members__expert=person)
+                .select_related("challenge")
+                .order_by("-created_at")[:20]
+            )
         if perms.is_staff_reader(user):
             context["figures"] = selectors.overall_figures()
             context["all_applications"] = list(applications[:30])
@@ -198,7 +220,9 @@ class ChallengeCreateView(LoginRequiredMixin, View):
                 form.add_error(None, _("请先选择所代表的机构。"))
             else:
                 try:
-                    challenge = services.challenge_create(actor=request.user, issuer=issuer, **form.service_data())
+                    challenge = services.challenge_create(
+                        actor=request.user, issuer=issuer, **form.service_data()
+                    )
                 except ValidationError as error:
                     _attach(form, error)
                 except PermissionDenied as error:
@@ -220,12 +244,26 @@ class ChallengeUpdateView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         challenge = self._get(request, code)
-        initial = {name: getattr(challenge, name) for name in (
-            "title", "problem", "indicators", "issuer_fen", "subsidy_fen", "deadline", "max_winners", "ip_terms",
-            "eligibility")}
+        initial = {
+            name: getattr(challenge, name)
+            for name in (
+                "title",
+                "problem",
+                "indicators",
+                "issuer_fen",
+                "subsidy_fen",
+                "deadline",
+                "max_winners",
+                "ip_terms",
+                "eligibility",
+            )
+        }
         initial["fields_"] = list(challenge.fields.all())
-        return _render(request, self.template_name, {"form": f.ChallengeForm(initial=initial), "challenge": challenge,
-                                                     "section": "work"})
+        return _render(
+            request,
+            self.template_name,
+            {"form": f.ChallengeForm(initial=initial), "challenge": challenge, "section": "work"},
+        )
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         challenge = self._get(request, code)
@@ -238,8 +276,9 @@ class ChallengeUpdateView(LoginRequiredMixin, View):
             else:
                 messages.success(request, _("已保存。"))
                 return HttpResponseRedirect(reverse("challenges:challenge-detail", args=[challenge.code]))
-        return _render(request, self.template_name, {"form": form, "challenge": challenge, "section": "work"},
-                       status=400)
+        return _render(
+            request, self.template_name, {"form": form, "challenge": challenge, "section": "work"}, status=400
+        )
 
 
 class ChallengeActionView(LoginRequiredMixin, View):
@@ -257,13 +296,23 @@ class ChallengeActionView(LoginRequiredMixin, View):
         reason = form.cleaned_data.get("reason", "")
         actions = {
             "submit": (lambda: services.challenge_submit(actor=user, challenge=challenge), _("已提交审核。")),
-            "review": (lambda: services.challenge_review(actor=user, challenge=challenge,
-                                                         approve=form.cleaned_data.get("decision") == "approve",
-                                                         reason=reason),
-                       _("审核完成。")),
-            "withdraw": (lambda: services.challenge_withdraw(actor=user, challenge=challenge, reason=reason),
-                         _("榜单已撤回。")),
-            "close": (lambda: services.challenge_close(actor=user, challenge=challenge), _("已截止报名，进入评审。")),
+            "review": (
+                lambda: services.challenge_review(
+                    actor=user,
+                    challenge=challenge,
+                    approve=form.cleaned_data.get("decision") == "approve",
+                    reason=reason,
+                ),
+                _("审核完成。"),
+            ),
+            "withdraw": (
+                lambda: services.challenge_withdraw(actor=user, challenge=challenge, reason=reason),
+                _("榜单已撤回。"),
+            ),
+            "close": (
+                lambda: services.challenge_close(actor=user, challenge=challenge),
+                _("已截止报名，进入评审。"),
+            ),
         }
         action, success = actions[self.step]
         _run(request, action, success)
@@ -277,12 +326,19 @@ class CandidatesView(LoginRequiredMixin, View):
         challenge = _challenge(request, code)
         if not (perms.is_operator(request.user) or perms.is_issuer_member(request.user, challenge)):
             raise PermissionDenied
-        return _render(request, "challenges/candidates.html", {
-            "challenge": challenge, "candidates": selectors.candidate_solvers(actor=request.user, challenge=challenge),
-            "section": "home"})
+        return _render(
+            request,
+            "challenges/candidates.html",
+            {
+                "challenge": challenge,
+                "candidates": selectors.candidate_solvers(actor=request.user, challenge=challenge),
+                "section": "home",
+            },
+        )
 
 
 # --- applications -----------------------------------------------------------------------------------------
+
 
 class ApplyView(LoginRequiredMixin, View):
     template_name = "challenges/application_form.html"
@@ -295,8 +351,11 @@ class ApplyView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         challenge = self._get(request, code)
-        return _render(request, self.template_name, {"form": f.ApplicationForm(), "challenge": challenge,
-                                                     "section": "home"})
+        return _render(
+            request,
+            self.template_name,
+            {"form": f.ApplicationForm(), "challenge": challenge, "section": "home"},
+        )
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         challenge = self._get(request, code)
@@ -306,8 +365,9 @@ class ApplyView(LoginRequiredMixin, View):
             upload = data.pop("attachment", None)
             try:
                 with transaction.atomic():
-                    application = services.application_submit(actor=request.user, challenge=challenge,
-                                                               organization=_acting(request), **data)
+                    application = services.application_submit(
+                        actor=request.user, challenge=challenge, organization=_acting(request), **data
+                    )
                     if upload:
                         services.attachment_add(actor=request.user, application=application, file=upload)
             except ValidationError as error:
@@ -320,8 +380,9 @@ class ApplyView(LoginRequiredMixin, View):
             else:
                 messages.success(request, _("揭榜申请 %(c)s 已提交。") % {"c": application.code})
                 return HttpResponseRedirect(reverse("challenges:application-detail", args=[application.code]))
-        return _render(request, self.template_name, {"form": form, "challenge": challenge, "section": "home"},
-                       status=400)
+        return _render(
+            request, self.template_name, {"form": form, "challenge": challenge, "section": "home"}, status=400
+        )
 
 
 def _application(request: HttpRequest, code: str) -> Application:
@@ -335,26 +396,33 @@ class ApplicationDetailView(LoginRequiredMixin, View):
         challenge = application.challenge
         panel = getattr(challenge, "panel", None)
         context: dict[str, Any] = {
-            "application": application, "challenge": challenge, "section": "work",
+            "application": application,
+            "challenge": challenge,
+            "section": "work",
             "attachments": list(application.attachments.all()),
             "co_applicants": list(application.co_applicants.all()),
             "team_members": list(application.team_members.all()),
             "counts": selectors.application_counts(challenge),
             "is_own": application.organization_id in perms.organizations_of(user),
             "can_withdraw": perms.can_withdraw_application(user, application),
-            "can_attach": perms.can_attach(user, application), "attachment_form": f.AttachmentForm(),
+            "can_attach": perms.can_attach(user, application),
+            "attachment_form": f.AttachmentForm(),
         }
         if panel is not None and perms.can_score(user, panel):
-            mine = perms.score_visible_to(user).filter(member__expert=perms.expert_person(user),
-                                                       application=application).first()
+            mine = (
+                perms.score_visible_to(user)
+                .filter(member__expert=perms.expert_person(user), application=application)
+                .first()
+            )
             form_class = f.score_form_class(panel.criteria)
             initial = {f"c_{k}": v for k, v in (mine.values if mine else {}).items()}
             if mine:
                 initial["comment"] = mine.comment
             context.update(score_form=form_class(initial=initial), my_score=mine, panel=panel)
         if panel is not None and panel.status == PanelStatus.CLOSED:
-            context["scores"] = list(perms.score_visible_to(user).filter(application=application)
-                                     .select_related("member__expert"))
+            context["scores"] = list(
+                perms.score_visible_to(user).filter(application=application).select_related("member__expert")
+            )
             context["panel"] = panel
         return _render(request, "challenges/application_detail.html", context)
 
@@ -362,8 +430,11 @@ class ApplicationDetailView(LoginRequiredMixin, View):
 class ApplicationWithdrawView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         application = _application(request, code)
-        _run(request, lambda: services.application_withdraw(actor=request.user, application=application),
-             _("申请已撤回。"))
+        _run(
+            request,
+            lambda: services.application_withdraw(actor=request.user, application=application),
+            _("申请已撤回。"),
+        )
         return HttpResponseRedirect(reverse("challenges:application-detail", args=[code]))
 
 
@@ -374,8 +445,13 @@ class AttachmentUploadView(LoginRequiredMixin, View):
         if not form.is_valid():
             messages.error(request, _("请选择要上传的文件。"))
         else:
-            _run(request, lambda: services.attachment_add(actor=request.user, application=application,
-                                                          file=form.cleaned_data["file"]), _("附件已上传。"))
+            _run(
+                request,
+                lambda: services.attachment_add(
+                    actor=request.user, application=application, file=form.cleaned_data["file"]
+                ),
+                _("附件已上传。"),
+            )
         return HttpResponseRedirect(reverse("challenges:application-detail", args=[code]))
 
 
@@ -387,8 +463,9 @@ class AttachmentDownloadView(View):
         if attachment is None:
             raise Http404
         audit.record("challenges.attachment.download", actor=request.user, obj=attachment)
-        return attachment_response(attachment.file, filename=attachment.original_name,
-                                   content_type=attachment.content_type)
+        return attachment_response(
+            attachment.file, filename=attachment.original_name, content_type=attachment.content_type
+        )
 
 
 class ScoreView(LoginRequiredMixin, View):
@@ -399,17 +476,32 @@ class ScoreView(LoginRequiredMixin, View):
             raise Http404
         form = f.score_form_class(panel.criteria)(request.POST)
         if not form.is_valid():
-            messages.error(request, "；".join(f"{form.fields[k].label}：{e}" if k in form.fields else str(e)
-                                             for k, errors in form.errors.items() for e in errors))
+            messages.error(
+                request,
+                "；".join(
+                    f"{form.fields[k].label}：{e}" if k in form.fields else str(e)
+                    for k, errors in form.errors.items()
+                    for e in errors
+                ),
+            )
         else:
             values = {c["code"]: form.cleaned_data[f"c_{c['code']}"] for c in panel.criteria}
-            _run(request, lambda: services.score_submit(actor=request.user, panel=panel, application=application,
-                                                        values=values, comment=form.cleaned_data["comment"]),
-                 _("评分已保存；评审结束前其他人看不到您的分数。"))
+            _run(
+                request,
+                lambda: services.score_submit(
+                    actor=request.user,
+                    panel=panel,
+                    application=application,
+                    values=values,
+                    comment=form.cleaned_data["comment"],
+                ),
+                _("评分已保存；评审结束前其他人看不到您的分数。"),
+            )
         return HttpResponseRedirect(_next(request, reverse("challenges:application-detail", args=[code])))
 
 
 # --- panel and award ------------------------------------------------------------------------------------------
+
 
 class PanelView(LoginRequiredMixin, View):
     """Operators build and close the panel and award; experts see what to score; after the panel closes
@@ -419,8 +511,10 @@ class PanelView(LoginRequiredMixin, View):
         challenge = _challenge(request, code)
         user = request.user
         panel = getattr(challenge, "panel", None)
-        if not (perms.is_staff_reader(user) or (panel is not None and perms.panel_visible_to(user)
-                                                 .filter(pk=panel.pk).exists())):
+        if not (
+            perms.is_staff_reader(user)
+            or (panel is not None and perms.panel_visible_to(user).filter(pk=panel.pk).exists())
+        ):
             raise PermissionDenied
         return challenge
 
@@ -431,16 +525,22 @@ class PanelView(LoginRequiredMixin, View):
         context: dict[str, Any] = {"challenge": challenge, "panel": panel, "section": "work"}
         if panel is None and perms.can_build_panel(user, challenge):
             people, conflicts = selectors.expert_pool(challenge=challenge)
-            context.update(pool=people, conflicts=conflicts,
-                           panel_form=f.PanelForm(choices=[(str(p.pk), p.name) for p in people if p.pk not in conflicts]))
+            context.update(
+                pool=people,
+                conflicts=conflicts,
+                panel_form=f.PanelForm(
+                    choices=[(str(p.pk), p.name) for p in people if p.pk not in conflicts]
+                ),
+            )
         if panel is not None:
             view = selectors.panel_view(actor=user, panel=panel)
             context["view"] = view
             context["can_close"] = perms.can_close_panel(user, panel)
             context["can_award"] = perms.can_award(user, challenge)
             if context["can_award"]:
-                context["award_form"] = f.AwardForm(choices=[(a.code, f"{a.rank}. {a.organization.name}")
-                                                             for a in view.applications])
+                context["award_form"] = f.AwardForm(
+                    choices=[(a.code, f"{a.rank}. {a.organization.name}") for a in view.applications]
+                )
         return _render(request, "challenges/panel.html", context)
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
@@ -455,8 +555,11 @@ class PanelView(LoginRequiredMixin, View):
                 messages.error(request, _("请选择评审专家。"))
             else:
                 experts = list(Person.objects.filter(pk__in=[int(x) for x in form.cleaned_data["experts"]]))
-                _run(request, lambda: services.panel_build(actor=user, challenge=challenge, experts=experts),
-                     _("评审组已组建。"))
+                _run(
+                    request,
+                    lambda: services.panel_build(actor=user, challenge=challenge, experts=experts),
+                    _("评审组已组建。"),
+                )
         elif step == "close" and panel is not None:
             _run(request, lambda: services.panel_close(actor=user, panel=panel), _("评审结束，已生成排名。"))
         elif step == "award" and panel is not None:
@@ -465,9 +568,14 @@ class PanelView(LoginRequiredMixin, View):
             if not form.is_valid():
                 messages.error(request, _("请选择揭榜单位。"))
             else:
-                winners = list(Application.objects.filter(challenge=challenge, code__in=form.cleaned_data["winners"]))
-                if _run(request, lambda: services.challenge_award(actor=user, challenge=challenge, winners=winners),
-                        _("已定榜，请发榜单位签订任务书。")):
+                winners = list(
+                    Application.objects.filter(challenge=challenge, code__in=form.cleaned_data["winners"])
+                )
+                if _run(
+                    request,
+                    lambda: services.challenge_award(actor=user, challenge=challenge, winners=winners),
+                    _("已定榜，请发榜单位签订任务书。"),
+                ):
                     return HttpResponseRedirect(reverse("challenges:challenge-detail", args=[code]))
         else:
             messages.error(request, _("无效的操作。"))
@@ -475,9 +583,10 @@ class PanelView(LoginRequiredMixin, View):
 
 
 def _award(request: HttpRequest, code: str) -> Award:
-    return get_object_or_404(perms.award_visible_to(request.user).select_related("challenge__issuer",
-                                                                                  "application__organization"),
-                             code=code)
+    return get_object_or_404(
+        perms.award_visible_to(request.user).select_related("challenge__issuer", "application__organization"),
+        code=code,
+    )
 
 
 class AwardDetailView(View):
@@ -488,18 +597,39 @@ class AwardDetailView(View):
         award = _award(request, code)
         user = request.user
         milestones = list(award.milestones.order_by("sequence").select_related("payment", "requested_by"))
-        rows = [{"m": m, "deliver": perms.can_deliver_milestone(user, m), "accept": perms.can_accept_milestone(user, m),
-                 "request": perms.can_request_tranche(user, m), "pay": perms.can_approve_tranche(user, m),
-                 "self_requested": m.requested_by_id == getattr(user, "pk", None)} for m in milestones]
-        participant = (perms.is_staff_reader(user) or perms.is_issuer_member(user, award.challenge)
-                       or perms.is_solver(user, award))
-        context: dict[str, Any] = {"award": award, "challenge": award.challenge, "rows": rows,
-                                   "can_see_task_book": participant,
-                                   "figures": selectors.award_figures(award), "section": "work",
-                                   "note_form": f.NoteForm()}
-        if award.status == "signing" and getattr(user, "is_authenticated", False) and perms.can_sign_task_book(user, award):
-            context["task_form"] = f.TaskBookForm(initial={
-                f"m{i}_amount_fen": a for i, a in enumerate(_split(award.amount_fen), start=1)})
+        rows = [
+            {
+                "m": m,
+                "deliver": perms.can_deliver_milestone(user, m),
+                "accept": perms.can_accept_milestone(user, m),
+                "request": perms.can_request_tranche(user, m),
+                "pay": perms.can_approve_tranche(user, m),
+                "self_requested": m.requested_by_id == getattr(user, "pk", None),
+            }
+            for m in milestones
+        ]
+        participant = (
+            perms.is_staff_reader(user)
+            or perms.is_issuer_member(user, award.challenge)
+            or perms.is_solver(user, award)
+        )
+        context: dict[str, Any] = {
+            "award": award,
+            "challenge": award.challenge,
+            "rows": rows,
+            "can_see_task_book": participant,
+            "figures": selectors.award_figures(award),
+            "section": "work",
+            "note_form": f.NoteForm(),
+        }
+        if (
+            award.status == "signing"
+            and getattr(user, "is_authenticated", False)
+            and perms.can_sign_task_book(user, award)
+        ):
+            context["task_form"] = f.TaskBookForm(
+                initial={f"m{i}_amount_fen": a for i, a in enumerate(_split(award.amount_fen), start=1)}
+            )
         return _render(request, "challenges/award_detail.html", context)
 
 
@@ -513,13 +643,25 @@ class TaskBookSignView(LoginRequiredMixin, View):
         award = _award(request, code)
         form = f.TaskBookForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "；".join(f"{form.fields[k].label}：{e}" if k in form.fields else str(e)
-                                             for k, errors in form.errors.items() for e in errors))
+            messages.error(
+                request,
+                "；".join(
+                    f"{form.fields[k].label}：{e}" if k in form.fields else str(e)
+                    for k, errors in form.errors.items()
+                    for e in errors
+                ),
+            )
         else:
-            _run(request, lambda: services.task_book_sign(actor=request.user, award=award,
-                                                          task_book=form.cleaned_data["task_book"],
-                                                          milestones=form.milestone_rows()),
-                 _("任务书已签订，进入攻关。"))
+            _run(
+                request,
+                lambda: services.task_book_sign(
+                    actor=request.user,
+                    award=award,
+                    task_book=form.cleaned_data["task_book"],
+                    milestones=form.milestone_rows(),
+                ),
+                _("任务书已签订，进入攻关。"),
+            )
         return HttpResponseRedirect(reverse("challenges:award-detail", args=[code]))
 
 
@@ -527,19 +669,34 @@ class MilestoneActionView(LoginRequiredMixin, View):
     step = ""
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        milestone = get_object_or_404(perms.milestone_visible_to(request.user).select_related("award"), code=code)
+        milestone = get_object_or_404(
+            perms.milestone_visible_to(request.user).select_related("award"), code=code
+        )
         user = request.user
         form = f.NoteForm(request.POST)
         note = form.cleaned_data.get("note", "") if form.is_valid() else ""
         actions = {
-            "deliver": (lambda: services.milestone_deliver(actor=user, milestone=milestone, note=note),
-                        _("已提交验收。")),
-            "accept": (lambda: services.milestone_accept(actor=user, milestone=milestone,
-                                                         approve=request.POST.get("decision") != "return", note=note),
-                       _("验收结果已记录。")),
-            "request": (lambda: services.tranche_request(actor=user, milestone=milestone),
-                        _("已申请拨付，等待另一位人员审批。")),
-            "pay": (lambda: services.tranche_pay(actor=user, milestone=milestone), _("已审批并拨付，已记入账本。")),
+            "deliver": (
+                lambda: services.milestone_deliver(actor=user, milestone=milestone, note=note),
+                _("已提交验收。"),
+            ),
+            "accept": (
+                lambda: services.milestone_accept(
+                    actor=user,
+                    milestone=milestone,
+                    approve=request.POST.get("decision") != "return",
+                    note=note,
+                ),
+                _("验收结果已记录。"),
+            ),
+            "request": (
+                lambda: services.tranche_request(actor=user, milestone=milestone),
+                _("已申请拨付，等待另一位人员审批。"),
+            ),
+            "pay": (
+                lambda: services.tranche_pay(actor=user, milestone=milestone),
+                _("已审批并拨付，已记入账本。"),
+            ),
         }
         action, success = actions[self.step]
         _run(request, action, success)

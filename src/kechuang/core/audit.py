@@ -21,8 +21,16 @@ from .models import AuditEvent, AuditResult
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6B656368  # "kech"
 
-SENSITIVE_KEYS = {"password", "password1", "password2", "token", "session", "sessionid", "phone",
-                  "bank_account"}
+SENSITIVE_KEYS = {
+    "password",
+    "password1",
+    "password2",
+    "token",
+    "session",
+    "sessionid",
+    "phone",
+    "bank_account",
+}
 
 
 def _scrub(detail: dict[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,13 @@ import logging
 import re
 
 _PATTERNS = [
-    (re.compile(r"(?i)(password|passwd|pwd|secret|token|sessionid|csrftoken|authorization)"
-                r"(['\"]?\s*[:=]\s*['\"]?)(?:token\s+|bearer\s+)?[^\s'\",&;]+"),
-     r"\1\2[已隐藏]"),
+    (
+        re.compile(
+            r"(?i)(password|passwd|pwd|secret|token|sessionid|csrftoken|authorization)"
+            r"(['\"]?\s*[:=]\s*['\"]?)(?:token\s+|bearer\s+)?[^\s'\",&;]+"
+        ),
+        r"\1\2[已隐藏]",
+    ),
     # Mainland mobile numbers, also written 138-1234-5678, 138 1234 5678 or +86 13812345678.
     (re.compile(r"(?<!\d)(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)"), r"\1****\2"),
     (re.compile(r"(?<!\d)(\d{4})\d{8,11}(\d{4})(?!\d)"), r"\1********\2"),  # bank account numbers

@@ -14,7 +14,7 @@ def mask_phone(phone: str | None) -> str:
     digits = _DIGITS.sub("", phone)
     for country in ("0086", "86"):  # +86 138…, 0086 138…: mask the national number
         if digits.startswith(country) and len(digits) == len(country) + 11:
-            digits = digits[len(country):]
+            digits = digits[len(country) :]
             break
     if len(digits) >= 11:
         return f"{digits[:3]}****{digits[-4:]}"

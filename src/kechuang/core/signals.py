@@ -32,16 +32,21 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
     username = str(credentials.get("username", ""))[:150]
     exists = get_user_model().objects.filter(username=username).exists()
     audit.record(
-        "auth.login", username=username, result=AuditResult.FAILED,
+        "auth.login",
+        username=username,
+        result=AuditResult.FAILED,
         detail={"account_exists": exists},
     )
 
 
 @receiver(user_locked_out)
-def _locked_out(sender: Any, request: Any, username: str | None = None, ip_address: str | None = None,
-                **kwargs: Any) -> None:
+def _locked_out(
+    sender: Any, request: Any, username: str | None = None, ip_address: str | None = None, **kwargs: Any
+) -> None:
     audit.record(
-        "auth.lockout", username=(username or "")[:150], result=AuditResult.DENIED,
+        "auth.lockout",
+        username=(username or "")[:150],
+        result=AuditResult.DENIED,
         detail={"ip": ip_address or ""},
     )
 

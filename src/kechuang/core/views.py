@@ -19,8 +19,17 @@ from kechuang.accounts.roles import roles_of
 logger = logging.getLogger(__name__)
 
 # The order decides which home a person with several roles sees first.
-HOME_ORDER = [Role.LEADER, Role.OPERATOR, Role.COMMISSIONER, Role.INSTITUTE, Role.ENTERPRISE,
-              Role.PROVIDER, Role.EXPERT, Role.SYSADMIN, Role.AUDITOR]
+HOME_ORDER = [
+    Role.LEADER,
+    Role.OPERATOR,
+    Role.COMMISSIONER,
+    Role.INSTITUTE,
+    Role.ENTERPRISE,
+    Role.PROVIDER,
+    Role.EXPERT,
+    Role.SYSADMIN,
+    Role.AUDITOR,
+]
 
 
 def home_role(user: Any) -> str:

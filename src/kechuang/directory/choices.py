@@ -12,10 +12,15 @@ class OrganizationKind(models.TextChoices):
 
 
 # Kinds whose profile is public (readable without signing in).
-PUBLIC_KINDS = frozenset({
-    OrganizationKind.INSTITUTE, OrganizationKind.PROVIDER, OrganizationKind.INCUBATOR,
-    OrganizationKind.PARK_OPERATOR, OrganizationKind.GOVERNMENT,
-})
+PUBLIC_KINDS = frozenset(
+    {
+        OrganizationKind.INSTITUTE,
+        OrganizationKind.PROVIDER,
+        OrganizationKind.INCUBATOR,
+        OrganizationKind.PARK_OPERATOR,
+        OrganizationKind.GOVERNMENT,
+    }
+)
 
 
 class Qualification(models.TextChoices):

@@ -15,14 +15,21 @@ from .models import Block, Organization, Park, Person, TechnologyField
 class OrganizationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="search")
     kind = django_filters.ChoiceFilter(label=_("类型"), choices=OrganizationKind.choices)
-    block = django_filters.ModelChoiceFilter(label=_("板块"), queryset=Block.objects.all(),
-                                             to_field_name="code")
-    park = django_filters.ModelChoiceFilter(label=_("园区"), queryset=Park.objects.all(),
-                                            to_field_name="code")
-    field = django_filters.ModelChoiceFilter(label=_("技术领域"), queryset=TechnologyField.objects.all(),
-                                             to_field_name="code", method="filter_field")
-    qualification = django_filters.ChoiceFilter(label=_("资质"), choices=Qualification.choices,
-                                                method="filter_qualification")
+    block = django_filters.ModelChoiceFilter(
+        label=_("板块"), queryset=Block.objects.all(), to_field_name="code"
+    )
+    park = django_filters.ModelChoiceFilter(
+        label=_("园区"), queryset=Park.objects.all(), to_field_name="code"
+    )
+    field = django_filters.ModelChoiceFilter(
+        label=_("技术领域"),
+        queryset=TechnologyField.objects.all(),
+        to_field_name="code",
+        method="filter_field",
+    )
+    qualification = django_filters.ChoiceFilter(
+        label=_("资质"), choices=Qualification.choices, method="filter_qualification"
+    )
     is_key = django_filters.BooleanFilter(label=_("重点企业"))
 
     class Meta:
@@ -34,7 +41,9 @@ class OrganizationFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(name__icontains=value) | Q(short_name__icontains=value) | Q(uscc__iexact=value)
+            Q(name__icontains=value)
+            | Q(short_name__icontains=value)
+            | Q(uscc__iexact=value)
             | Q(description__icontains=value)
         )
 
@@ -43,8 +52,9 @@ class OrganizationFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(Q(fields=value) | Q(fields__parent=value)).distinct()
 
-    def filter_qualification(self, queryset: QuerySet[Organization], name: str,
-                             value: str) -> QuerySet[Organization]:
+    def filter_qualification(
+        self, queryset: QuerySet[Organization], name: str, value: str
+    ) -> QuerySet[Organization]:
         if not value:
             return queryset
         # JSON containment is not portable to SQLite; a quoted substring match on the JSON text is.
@@ -56,8 +66,9 @@ class PersonFilter(django_filters.FilterSet):
     organization = django_filters.NumberFilter(label=_("机构"), field_name="organization_id")
     is_expert = django_filters.BooleanFilter(label=_("入库专家"))
     title = django_filters.ChoiceFilter(label=_("职称"), choices=Title.choices)
-    field = django_filters.ModelChoiceFilter(label=_("领域"), queryset=TechnologyField.objects.all(),
-                                             to_field_name="code", method="filter_field")
+    field = django_filters.ModelChoiceFilter(
+        label=_("领域"), queryset=TechnologyField.objects.all(), to_field_name="code", method="filter_field"
+    )
 
     class Meta:
         model = Person
@@ -67,8 +78,9 @@ class PersonFilter(django_filters.FilterSet):
         value = value.strip()[:100]
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(expertise__icontains=value)
-                               | Q(organization__name__icontains=value))
+        return queryset.filter(
+            Q(name__icontains=value) | Q(expertise__icontains=value) | Q(organization__name__icontains=value)
+        )
 
     def filter_field(self, queryset: QuerySet[Person], name: str, value: Any) -> QuerySet[Person]:
         if not value:

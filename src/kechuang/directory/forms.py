@@ -17,16 +17,33 @@ class OrganizationForm(forms.ModelForm):
         label=_("资质"), choices=Qualification.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     fields = forms.ModelMultipleChoiceField(
-        label=_("技术领域"), queryset=TechnologyField.objects.all(), required=False,
+        label=_("技术领域"),
+        queryset=TechnologyField.objects.all(),
+        required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
 
     class Meta:
         model = Organization
         fields = [
-            "kind", "name", "short_name", "uscc", "industry", "fields", "qualifications", "block", "park",
-            "address", "size_band", "is_key", "founded_on", "researchers", "description", "website",
-            "contact_name", "contact_phone",
+            "kind",
+            "name",
+            "short_name",
+            "uscc",
+            "industry",
+            "fields",
+            "qualifications",
+            "block",
+            "park",
+            "address",
+            "size_band",
+            "is_key",
+            "founded_on",
+            "researchers",
+            "description",
+            "website",
+            "contact_name",
+            "contact_phone",
         ]
         widgets = {
             "founded_on": forms.DateInput(attrs={"type": "date"}),
@@ -74,5 +91,6 @@ class OrganizationForm(forms.ModelForm):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("Excel 或 CSV 文件"),
-                           help_text=_("支持 .xlsx 与 .csv（UTF-8 或 GBK），不超过 10 MB。"))
+    file = forms.FileField(
+        label=_("Excel 或 CSV 文件"), help_text=_("支持 .xlsx 与 .csv（UTF-8 或 GBK），不超过 10 MB。")
+    )

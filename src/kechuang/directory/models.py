@@ -18,9 +18,16 @@ class TechnologyField(models.Model):
     name = models.CharField(_("名称"), max_length=60)
     name_en = models.CharField(_("英文名称"), max_length=120, blank=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级"),
     )
-    keywords = models.CharField(_("关键词"), max_length=300, blank=True, help_text=_("用于匹配的同义词，空格分隔"))
+    keywords = models.CharField(
+        _("关键词"), max_length=300, blank=True, help_text=_("用于匹配的同义词，空格分隔")
+    )
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
@@ -46,7 +53,12 @@ class Industry(models.Model):
     code = models.CharField(_("行业代码"), max_length=8, unique=True)
     name = models.CharField(_("行业名称"), max_length=80)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("门类")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("门类"),
     )
 
     class Meta:
@@ -83,13 +95,27 @@ class Park(models.Model):
 
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=80)
-    block = models.ForeignKey(Block, null=True, blank=True, on_delete=models.SET_NULL, related_name="parks",
-                              verbose_name=_("所在板块"))
-    institute = models.ForeignKey("Organization", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="paired_parks", verbose_name=_("依托院所"))
+    block = models.ForeignKey(
+        Block,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="parks",
+        verbose_name=_("所在板块"),
+    )
+    institute = models.ForeignKey(
+        "Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="paired_parks",
+        verbose_name=_("依托院所"),
+    )
     theme = models.CharField(_("产业主题"), max_length=200, blank=True)
     description = models.TextField(_("简介"), blank=True)
-    fields = models.ManyToManyField(TechnologyField, blank=True, related_name="parks", verbose_name=_("技术领域"))
+    fields = models.ManyToManyField(
+        TechnologyField, blank=True, related_name="parks", verbose_name=_("技术领域")
+    )
     x = models.FloatField(_("示意图横坐标"), default=0)
     y = models.FloatField(_("示意图纵坐标"), default=0)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
@@ -127,10 +153,22 @@ class Building(models.Model):
 
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=80)
-    park = models.ForeignKey(Park, null=True, blank=True, on_delete=models.SET_NULL, related_name="buildings",
-                             verbose_name=_("所在园区"))
-    block = models.ForeignKey(Block, null=True, blank=True, on_delete=models.SET_NULL, related_name="buildings",
-                              verbose_name=_("所在板块"))
+    park = models.ForeignKey(
+        Park,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="buildings",
+        verbose_name=_("所在园区"),
+    )
+    block = models.ForeignKey(
+        Block,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="buildings",
+        verbose_name=_("所在板块"),
+    )
     address = models.CharField(_("地址"), max_length=200, blank=True)
     use = models.CharField(_("用途"), max_length=16, choices=BuildingUse.choices, default=BuildingUse.MIXED)
     floors = models.PositiveSmallIntegerField(_("层数"), null=True, blank=True)
@@ -154,15 +192,34 @@ class Organization(models.Model):
     name = models.CharField(_("名称"), max_length=120)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True)
-    industry = models.ForeignKey(Industry, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="organizations", verbose_name=_("所属行业"))
-    fields = models.ManyToManyField(TechnologyField, blank=True, related_name="organizations",
-                                    verbose_name=_("技术领域"))
+    industry = models.ForeignKey(
+        Industry,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="organizations",
+        verbose_name=_("所属行业"),
+    )
+    fields = models.ManyToManyField(
+        TechnologyField, blank=True, related_name="organizations", verbose_name=_("技术领域")
+    )
     qualifications = models.JSONField(_("资质"), default=list, blank=True)
-    block = models.ForeignKey(Block, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="organizations", verbose_name=_("所在板块"))
-    park = models.ForeignKey(Park, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="organizations", verbose_name=_("所在园区"))
+    block = models.ForeignKey(
+        Block,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="organizations",
+        verbose_name=_("所在板块"),
+    )
+    park = models.ForeignKey(
+        Park,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="organizations",
+        verbose_name=_("所在园区"),
+    )
     address = models.CharField(_("地址"), max_length=200, blank=True)
     size_band = models.CharField(_("规模"), max_length=8, choices=SizeBand.choices, blank=True)
     is_key = models.BooleanField(_("重点企业"), default=False)
@@ -174,8 +231,14 @@ class Organization(models.Model):
     researchers = models.PositiveIntegerField(_("科研人员数"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("创建人"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
 
     class Meta:
         verbose_name = _("机构")
@@ -209,11 +272,19 @@ class Person(models.Model):
     """A researcher, expert, or contact person. Phones are masked for roles that do not need them."""
 
     name = models.CharField(_("姓名"), max_length=40)
-    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="people", verbose_name=_("所在机构"))
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
+        verbose_name=_("所在机构"),
+    )
     position = models.CharField(_("职务"), max_length=60, blank=True)
     title = models.CharField(_("职称"), max_length=20, choices=Title.choices, blank=True)
-    fields = models.ManyToManyField(TechnologyField, blank=True, related_name="people", verbose_name=_("研究领域"))
+    fields = models.ManyToManyField(
+        TechnologyField, blank=True, related_name="people", verbose_name=_("研究领域")
+    )
     expertise = models.CharField(_("专长"), max_length=300, blank=True)
     is_expert = models.BooleanField(_("入库专家"), default=False, db_index=True)
     is_academician = models.BooleanField(_("院士"), default=False)
@@ -221,8 +292,14 @@ class Person(models.Model):
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
     email = models.EmailField(_("邮箱"), blank=True)
     bio = models.TextField(_("简介"), blank=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="person", verbose_name=_("平台账号"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+        verbose_name=_("平台账号"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

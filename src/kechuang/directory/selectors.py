@@ -65,13 +65,24 @@ def district_map_data() -> dict[str, Any]:
     from kechuang.core.home import district_overview
 
     blocks = [
-        {"code": b.code, "name": b.name, "theme": b.theme, "description": b.description, "shape": b.shape,
-         "color": b.color if _HEX_COLOR.fullmatch(b.color or "") else "", "organizations": b.n}
+        {
+            "code": b.code,
+            "name": b.name,
+            "theme": b.theme,
+            "description": b.description,
+            "shape": b.shape,
+            "color": b.color if _HEX_COLOR.fullmatch(b.color or "") else "",
+            "organizations": b.n,
+        }
         for b in Block.objects.annotate(n=Count("organizations"))
     ]
     parks = [
         {
-            "code": p.code, "name": p.name, "theme": p.theme, "x": p.x, "y": p.y,
+            "code": p.code,
+            "name": p.name,
+            "theme": p.theme,
+            "x": p.x,
+            "y": p.y,
             "institute": p.institute.name if p.institute else "",
             "institute_short": (p.institute.short_name or p.institute.name) if p.institute else "",
             "institute_id": p.institute_id,
@@ -83,25 +94,45 @@ def district_map_data() -> dict[str, Any]:
         }
         for p in Park.objects.select_related("institute", "block").annotate(n=Count("organizations"))
     ]
-    lines = [{"code": line.code, "name": line.name, "roads": line.roads, "description": line.description,
-              "path": line.path}
-             for line in Line.objects.all()]
+    lines = [
+        {
+            "code": line.code,
+            "name": line.name,
+            "roads": line.roads,
+            "description": line.description,
+            "path": line.path,
+        }
+        for line in Line.objects.all()
+    ]
     profile = district_profile()
     amenities = [
-        {"name": a.get("name", ""), "kind": a.get("kind", ""), "x": a["x"], "y": a["y"],
-         "description": a.get("description", "")}
+        {
+            "name": a.get("name", ""),
+            "kind": a.get("kind", ""),
+            "x": a["x"],
+            "y": a["y"],
+            "description": a.get("description", ""),
+        }
         for a in profile.get("amenities", []) or []
         if isinstance(a, dict) and isinstance(a.get("x"), int | float) and isinstance(a.get("y"), int | float)
     ]
     landmarks = [
-        {"name": m.get("name", ""), "description": m.get("description", ""), "center": m["center"],
-         "radius": m.get("radius", 60)}
+        {
+            "name": m.get("name", ""),
+            "description": m.get("description", ""),
+            "center": m["center"],
+            "radius": m.get("radius", 60),
+        }
         for m in profile.get("landmarks", []) or []
         if isinstance(m, dict) and isinstance(m.get("center"), list) and len(m["center"]) == 2
     ]
     return {
         "canvas": profile.get("canvas") or {"width": 1000, "height": 700},
-        "blocks": blocks, "parks": parks, "lines": lines, "amenities": amenities, "landmarks": landmarks,
+        "blocks": blocks,
+        "parks": parks,
+        "lines": lines,
+        "amenities": amenities,
+        "landmarks": landmarks,
         "overview": district_overview(profile),
     }
 

@@ -21,12 +21,36 @@ from .permissions import (
 )
 
 ORGANIZATION_FIELDS = {
-    "kind", "name", "short_name", "uscc", "industry", "block", "park", "address", "size_band", "is_key",
-    "founded_on", "description", "website", "contact_name", "contact_phone", "qualifications", "researchers",
+    "kind",
+    "name",
+    "short_name",
+    "uscc",
+    "industry",
+    "block",
+    "park",
+    "address",
+    "size_band",
+    "is_key",
+    "founded_on",
+    "description",
+    "website",
+    "contact_name",
+    "contact_phone",
+    "qualifications",
+    "researchers",
 }
 PERSON_FIELDS = {
-    "name", "organization", "position", "title", "expertise", "is_expert", "is_academician", "is_researcher",
-    "phone", "email", "bio",
+    "name",
+    "organization",
+    "position",
+    "title",
+    "expertise",
+    "is_expert",
+    "is_academician",
+    "is_researcher",
+    "phone",
+    "email",
+    "bio",
 }
 
 
@@ -64,8 +88,10 @@ def _save_organization(organization: Organization) -> None:
         with transaction.atomic():
             organization.save()
     except IntegrityError as error:
-        if organization.uscc and Organization.objects.filter(uscc=organization.uscc).exclude(
-                pk=organization.pk).exists():
+        if (
+            organization.uscc
+            and Organization.objects.filter(uscc=organization.uscc).exclude(pk=organization.pk).exists()
+        ):
             _clean_uscc(organization.uscc, exclude_pk=organization.pk)
         _check_name(organization.kind, organization.name, exclude_pk=organization.pk)
         raise ValidationError(_("保存失败：与已有记录冲突，请刷新后重试。")) from error
@@ -140,8 +166,9 @@ def person_create(*, actor: Any, fields: Iterable[TechnologyField] = (), **data:
 
 
 @transaction.atomic
-def person_update(*, actor: Any, person: Person, fields: Iterable[TechnologyField] | None = None,
-                  **data: Any) -> Person:
+def person_update(
+    *, actor: Any, person: Person, fields: Iterable[TechnologyField] | None = None, **data: Any
+) -> Person:
     if actor is not None and not can_change_person(actor, person):
         raise PermissionDenied(_("您无权修改该人员的资料。"))
     person = Person.objects.select_for_update().get(pk=person.pk)

@@ -53,9 +53,7 @@ def validate(raw: str) -> str:
         raise USCCError(f"统一社会信用代码应为 18 位，现在是 {len(code)} 位。")
     bad = sorted({ch for ch in code if ch not in VALUES})
     if bad:
-        raise USCCError(
-            "统一社会信用代码含有不允许的字符：" + "、".join(bad) + "（不使用 I、O、S、V、Z）。"
-        )
+        raise USCCError("统一社会信用代码含有不允许的字符：" + "、".join(bad) + "（不使用 I、O、S、V、Z）。")
     expected = check_character(code[:17])
     if code[17] != expected:
         raise USCCError("统一社会信用代码校验位不正确，请核对后重新输入。")

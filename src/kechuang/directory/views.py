@@ -59,7 +59,9 @@ class OrganizationListView(TemplateView):
         paginator = Paginator(qs.order_by("kind", "name", "id"), PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         context.update(
-            filter=filterset, page=page, total=paginator.count,
+            filter=filterset,
+            page=page,
+            total=paginator.count,
             can_create=can_create_organization(self.request.user),
             query_string=_query_without_page(self.request),
         )
@@ -81,8 +83,9 @@ class OrganizationDetailView(TemplateView):
         organization = get_object_or_404(
             organization_visible_to(user).select_related("block", "park", "industry"), pk=kwargs["pk"]
         )
-        people = list(person_visible_to(user).filter(organization=organization)
-                      .order_by("-is_expert", "name")[:50])
+        people = list(
+            person_visible_to(user).filter(organization=organization).order_by("-is_expert", "name")[:50]
+        )
         for person in people:
             person.shown_phone = phone_for(user, person.phone, organization.pk)
         context.update(
@@ -140,8 +143,9 @@ class OrganizationUpdateView(LoginRequiredMixin, View):
         form = OrganizationForm(request.POST, instance=Organization.objects.get(pk=pk))
         if form.is_valid():
             try:
-                services.organization_update(actor=request.user, organization=organization,
-                                             **form.service_data())
+                services.organization_update(
+                    actor=request.user, organization=organization, **form.service_data()
+                )
             except ValidationError as error:
                 _attach_errors(form, error)
             else:
@@ -177,8 +181,9 @@ class PersonListView(LoginRequiredMixin, TemplateView):
         page = paginator.get_page(self.request.GET.get("page"))
         for person in page.object_list:
             person.shown_phone = phone_for(user, person.phone, person.organization_id)
-        context.update(filter=filterset, page=page, total=paginator.count,
-                       query_string=_query_without_page(self.request))
+        context.update(
+            filter=filterset, page=page, total=paginator.count, query_string=_query_without_page(self.request)
+        )
         return context
 
 
@@ -201,5 +206,3 @@ class FieldTreeView(TemplateView):
         context = super().get_context_data(**kwargs)
         context["field_tree"] = selectors.field_tree()
         return context
-
-

@@ -45,25 +45,38 @@ def prepare(*, run: str, clients: int, accounts_per_client: int, contention: str
     from . import services as ledger
     from .choices import AccountKind
 
-    world = ledger.account_open(code=f"bench:{run}:world", name="基准测试外部资金", kind=AccountKind.EXTERNAL,
-                                normal_side="C").code
+    world = ledger.account_open(
+        code=f"bench:{run}:world", name="基准测试外部资金", kind=AccountKind.EXTERNAL, normal_side="C"
+    ).code
     pools: list[list[str]] = []
     shared = contention == "high"
     count = accounts_per_client if shared else accounts_per_client * clients
     codes = []
     for index in range(count):
-        code = ledger.account_open(code=f"bench:{run}:a{index:05d}", name=f"基准测试账户 {index}",
-                                   kind=AccountKind.LIABILITY, group=f"bench:{run}").code
-        ledger.post(actor=None, idempotency_key=f"bench:{run}:fund:{index}", kind="bench.fund", memo="基准测试注资",
-                    lines=[ledger.debit(world, 10**11), ledger.credit(code, 10**11)])
+        code = ledger.account_open(
+            code=f"bench:{run}:a{index:05d}",
+            name=f"基准测试账户 {index}",
+            kind=AccountKind.LIABILITY,
+            group=f"bench:{run}",
+        ).code
+        ledger.post(
+            actor=None,
+            idempotency_key=f"bench:{run}:fund:{index}",
+            kind="bench.fund",
+            memo="基准测试注资",
+            lines=[ledger.debit(world, 10**11), ledger.credit(code, 10**11)],
+        )
         codes.append(code)
     for client in range(clients):
-        pools.append(codes if shared else codes[client * accounts_per_client:(client + 1) * accounts_per_client])
+        pools.append(
+            codes if shared else codes[client * accounts_per_client : (client + 1) * accounts_per_client]
+        )
     return pools
 
 
-def _worker(run: str, client: int, pool: list[str], postings: int, start: Any, out: Any,
-            without_audit: bool = False) -> None:
+def _worker(
+    run: str, client: int, pool: list[str], postings: int, start: Any, out: Any, without_audit: bool = False
+) -> None:
     _setup_django()
     from django.db import connections
 
@@ -84,8 +97,13 @@ def _worker(run: str, client: int, pool: list[str], postings: int, start: Any, o
         source, destination = rng.sample(pool, 2)
         amount = rng.randint(1, 10_000)
         try:
-            ledger.post(actor=None, idempotency_key=f"bench:{run}:{client}:{n}", kind="bench.transfer",
-                        memo="基准测试划转", lines=[ledger.debit(source, amount), ledger.credit(destination, amount)])
+            ledger.post(
+                actor=None,
+                idempotency_key=f"bench:{run}:{client}:{n}",
+                kind="bench.transfer",
+                memo="基准测试划转",
+                lines=[ledger.debit(source, amount), ledger.credit(destination, amount)],
+            )
         except LedgerBusy:
             busy += 1
         except Exception:
@@ -94,16 +112,19 @@ def _worker(run: str, client: int, pool: list[str], postings: int, start: Any, o
     connections.close_all()
 
 
-def run_clients(*, run: str, pools: list[list[str]], postings_per_client: int,
-                without_audit: bool = False) -> BenchResult:
+def run_clients(
+    *, run: str, pools: list[list[str]], postings_per_client: int, without_audit: bool = False
+) -> BenchResult:
     """Start one process per pool, release them together, and time until the last one finishes."""
     from django.db import connections
 
     connections.close_all()
     context = mp.get_context("spawn")
     start, out = context.Event(), context.Queue()
-    processes = [context.Process(target=_worker, args=(run, i, pool, postings_per_client, start, out, without_audit))
-                 for i, pool in enumerate(pools)]
+    processes = [
+        context.Process(target=_worker, args=(run, i, pool, postings_per_client, start, out, without_audit))
+        for i, pool in enumerate(pools)
+    ]
     for process in processes:
         process.start()
     time.sleep(3.0)  # let every worker import Django and connect before the clock starts
@@ -114,8 +135,13 @@ def run_clients(*, run: str, pools: list[list[str]], postings_per_client: int,
     for process in processes:
         process.join(timeout=60)
     done = sum(r[1] for r in results)
-    return BenchResult(clients=len(pools), postings=done, seconds=wall, failures=sum(r[3] for r in results),
-                       retries_exhausted=sum(r[4] for r in results))
+    return BenchResult(
+        clients=len(pools),
+        postings=done,
+        seconds=wall,
+        failures=sum(r[3] for r in results),
+        retries_exhausted=sum(r[4] for r in results),
+    )
 
 
 def new_run_id() -> str:

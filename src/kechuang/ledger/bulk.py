@@ -75,8 +75,14 @@ class BulkJournal:
         if code not in self.accounts:
             existing = Account.objects.filter(code=code).first()
             if existing is None:
-                existing = Account(code=code, name=name[:160], kind=kind, normal_side=NORMAL_SIDE[kind],  # type: ignore[index]
-                                   group=group[:60], reference=reference[:60])
+                existing = Account(
+                    code=code,
+                    name=name[:160],
+                    kind=kind,
+                    normal_side=NORMAL_SIDE[kind],  # type: ignore[index]
+                    group=group[:60],
+                    reference=reference[:60],
+                )
                 self._new_accounts.append(existing)
             self.accounts[code] = existing
             self.balance[code] = existing.balance_fen
@@ -95,8 +101,17 @@ class BulkJournal:
             after[code] = self.balance[code]
         return after
 
-    def post(self, *, key: str, kind: str, memo: str, lines: list[tuple[str, str, int]], posted_at: dt.datetime,
-             reference: str = "", business_reference: str | None = None) -> QueuedEntry:
+    def post(
+        self,
+        *,
+        key: str,
+        kind: str,
+        memo: str,
+        lines: list[tuple[str, str, int]],
+        posted_at: dt.datetime,
+        reference: str = "",
+        business_reference: str | None = None,
+    ) -> QueuedEntry:
         specs = sorted(lines)
         debit = sum(a for _c, s, a in specs if s == Side.DEBIT)
         if debit != sum(a for _c, s, a in specs if s == Side.CREDIT) or debit <= 0 or len(specs) < 2:
@@ -106,17 +121,25 @@ class BulkJournal:
         self._entries.append(entry)
         return entry
 
-    def transfer(self, *, key: str, source: str, destination: str, amount_fen: int, **kwargs: Any) -> QueuedEntry:
+    def transfer(
+        self, *, key: str, source: str, destination: str, amount_fen: int, **kwargs: Any
+    ) -> QueuedEntry:
         src, dst = self.accounts[source], self.accounts[destination]
         opposite = Side.CREDIT if src.normal_side == Side.DEBIT else Side.DEBIT
-        return self.post(key=key, lines=[(source, opposite, amount_fen), (destination, dst.normal_side, amount_fen)],
-                         **kwargs)
+        return self.post(
+            key=key,
+            lines=[(source, opposite, amount_fen), (destination, dst.normal_side, amount_fen)],
+            **kwargs,
+        )
 
-    def hold(self, *, account: str, amount_fen: int, created_at: dt.datetime, memo: str = "",
-             reference: str = "") -> QueuedHold:
+    def hold(
+        self, *, account: str, amount_fen: int, created_at: dt.datetime, memo: str = "", reference: str = ""
+    ) -> QueuedHold:
         if self.balance[account] - self.held[account] < amount_fen:
             raise ValueError(f"bulk hold would overdraw {account}")
-        hold = QueuedHold(account, amount_fen, HoldStatus.ACTIVE, created_at, memo=memo[:200], reference=reference[:60])
+        hold = QueuedHold(
+            account, amount_fen, HoldStatus.ACTIVE, created_at, memo=memo[:200], reference=reference[:60]
+        )
         self.held[account] += amount_fen
         self._holds.append(hold)
         return hold
@@ -126,39 +149,84 @@ class BulkJournal:
         self.held[hold.account] -= hold.amount_fen
         hold.status, hold.resolved_at = status, at
 
-    def capture(self, hold: QueuedHold, *, key: str, destination: str, kind: str, memo: str, reference: str,
-                at: dt.datetime, amount_fen: int | None = None) -> QueuedEntry:
+    def capture(
+        self,
+        hold: QueuedHold,
+        *,
+        key: str,
+        destination: str,
+        kind: str,
+        memo: str,
+        reference: str,
+        at: dt.datetime,
+        amount_fen: int | None = None,
+    ) -> QueuedEntry:
         assert hold.status == HoldStatus.ACTIVE
         amount = hold.amount_fen if amount_fen is None else amount_fen
         self.held[hold.account] -= hold.amount_fen
-        entry = self.transfer(key=key, source=hold.account, destination=destination, amount_fen=amount, kind=kind,
-                              memo=memo, reference=reference, posted_at=at)
+        entry = self.transfer(
+            key=key,
+            source=hold.account,
+            destination=destination,
+            amount_fen=amount,
+            kind=kind,
+            memo=memo,
+            reference=reference,
+            posted_at=at,
+        )
         entry.operation, entry.hold = PostingOperation.CAPTURE.value, hold
-        hold.status, hold.resolved_at, hold.capture, hold.captured_fen = HoldStatus.CAPTURED, at, entry, amount
+        hold.status, hold.resolved_at, hold.capture, hold.captured_fen = (
+            HoldStatus.CAPTURED,
+            at,
+            entry,
+            amount,
+        )
         return entry
 
     # --- writing --------------------------------------------------------------------------------------
 
     def _request_and_response(self, entry: QueuedEntry) -> tuple[dict[str, Any], dict[str, Any]]:
-        lines = [{"account": c, "side": s, "amount_fen": a, "balance_after_fen": entry.balances_after[c]}
-                 for c, s, a in entry.lines]
+        lines = [
+            {"account": c, "side": s, "amount_fen": a, "balance_after_fen": entry.balances_after[c]}
+            for c, s, a in entry.lines
+        ]
         total = sum(a for _c, s, a in entry.lines if s == Side.DEBIT)
-        response = {"entry": str(entry.uuid), "number": f"JZ{timezone.localtime(entry.posted_at):%Y%m}-{entry.pk:07d}",
-                    "kind": entry.kind, "memo": entry.memo, "reference": entry.reference,
-                    "business_reference": entry.business_reference, "total_fen": total,
-                    "posted_at": entry.posted_at.isoformat(), "lines": lines}
+        response = {
+            "entry": str(entry.uuid),
+            "number": f"JZ{timezone.localtime(entry.posted_at):%Y%m}-{entry.pk:07d}",
+            "kind": entry.kind,
+            "memo": entry.memo,
+            "reference": entry.reference,
+            "business_reference": entry.business_reference,
+            "total_fen": total,
+            "posted_at": entry.posted_at.isoformat(),
+            "lines": lines,
+        }
         if entry.operation == PostingOperation.CAPTURE and entry.hold is not None:
             hold = entry.hold
             destination = next(c for c, _s, _a in entry.lines if c != hold.account)
-            request = {"operation": PostingOperation.CAPTURE.value, "hold": str(hold.uuid), "destination": destination,
-                       "amount_fen": hold.captured_fen, "memo": entry.memo, "kind": entry.kind,
-                       "reference": entry.reference, "business_reference": entry.business_reference}
-            response.update(hold=str(hold.uuid), released_fen=hold.amount_fen - hold.captured_fen,
-                            held_after_fen=None)
+            request = {
+                "operation": PostingOperation.CAPTURE.value,
+                "hold": str(hold.uuid),
+                "destination": destination,
+                "amount_fen": hold.captured_fen,
+                "memo": entry.memo,
+                "kind": entry.kind,
+                "reference": entry.reference,
+                "business_reference": entry.business_reference,
+            }
+            response.update(
+                hold=str(hold.uuid), released_fen=hold.amount_fen - hold.captured_fen, held_after_fen=None
+            )
         else:
-            request = {"operation": PostingOperation.POST.value, "kind": entry.kind, "memo": entry.memo,
-                       "reference": entry.reference, "business_reference": entry.business_reference,
-                       "lines": [list(spec) for spec in entry.lines]}
+            request = {
+                "operation": PostingOperation.POST.value,
+                "kind": entry.kind,
+                "memo": entry.memo,
+                "reference": entry.reference,
+                "business_reference": entry.business_reference,
+                "lines": [list(spec) for spec in entry.lines],
+            }
         return request, _canonical(response)
 
     @transaction.atomic
@@ -173,35 +241,82 @@ class BulkJournal:
             self._new_accounts = []
         entries, holds = self._entries, self._holds
         for start in range(0, len(entries), BATCH):
-            chunk = entries[start:start + BATCH]
-            rows = JournalEntry.objects.bulk_create([
-                JournalEntry(uuid=e.uuid, kind=e.kind, memo=e.memo, reference=e.reference,
-                             business_reference=e.business_reference, line_count=len(e.lines),
-                             total_fen=sum(a for _c, s, a in e.lines if s == Side.DEBIT), posted_at=e.posted_at,
-                             created_by=actor) for e in chunk])
+            chunk = entries[start : start + BATCH]
+            rows = JournalEntry.objects.bulk_create(
+                [
+                    JournalEntry(
+                        uuid=e.uuid,
+                        kind=e.kind,
+                        memo=e.memo,
+                        reference=e.reference,
+                        business_reference=e.business_reference,
+                        line_count=len(e.lines),
+                        total_fen=sum(a for _c, s, a in e.lines if s == Side.DEBIT),
+                        posted_at=e.posted_at,
+                        created_by=actor,
+                    )
+                    for e in chunk
+                ]
+            )
             for queued, row in zip(chunk, rows, strict=True):
                 queued.pk = row.pk
-            JournalLine.objects.bulk_create([
-                JournalLine(entry_id=e.pk, account_id=self.accounts[c].pk, side=s, amount_fen=a,
-                            balance_after_fen=e.balances_after[c]) for e in chunk for c, s, a in e.lines],
-                batch_size=BATCH)
-        created_holds = Hold.objects.bulk_create([
-            Hold(uuid=h.uuid, account_id=self.accounts[h.account].pk, amount_fen=h.amount_fen, status=h.status,
-                 captured_fen=h.captured_fen, capture_entry_id=h.capture.pk if h.capture else None, memo=h.memo,
-                 reference=h.reference, created_at=h.created_at, resolved_at=h.resolved_at) for h in holds],
-            batch_size=BATCH)
+            JournalLine.objects.bulk_create(
+                [
+                    JournalLine(
+                        entry_id=e.pk,
+                        account_id=self.accounts[c].pk,
+                        side=s,
+                        amount_fen=a,
+                        balance_after_fen=e.balances_after[c],
+                    )
+                    for e in chunk
+                    for c, s, a in e.lines
+                ],
+                batch_size=BATCH,
+            )
+        created_holds = Hold.objects.bulk_create(
+            [
+                Hold(
+                    uuid=h.uuid,
+                    account_id=self.accounts[h.account].pk,
+                    amount_fen=h.amount_fen,
+                    status=h.status,
+                    captured_fen=h.captured_fen,
+                    capture_entry_id=h.capture.pk if h.capture else None,
+                    memo=h.memo,
+                    reference=h.reference,
+                    created_at=h.created_at,
+                    resolved_at=h.resolved_at,
+                )
+                for h in holds
+            ],
+            batch_size=BATCH,
+        )
         for queued_hold, row in zip(holds, created_holds, strict=True):
             queued_hold.pk = row.pk
         postings = []
         for e in entries:
             request, response = self._request_and_response(e)
-            postings.append(Posting(idempotency_key=e.key, operation=e.operation, fingerprint=_fingerprint(request),
-                                    request=request, response=response, entry_id=e.pk,
-                                    hold_id=e.hold.pk if e.hold else None, created_by=actor, created_at=e.posted_at))
+            postings.append(
+                Posting(
+                    idempotency_key=e.key,
+                    operation=e.operation,
+                    fingerprint=_fingerprint(request),
+                    request=request,
+                    response=response,
+                    entry_id=e.pk,
+                    hold_id=e.hold.pk if e.hold else None,
+                    created_by=actor,
+                    created_at=e.posted_at,
+                )
+            )
         Posting.objects.bulk_create(postings, batch_size=BATCH)
-        touched = [account for code, account in self.accounts.items()
-                   if (account.balance_fen, account.held_fen, account.line_count)
-                   != (self.balance[code], self.held[code], self.line_count[code])]
+        touched = [
+            account
+            for code, account in self.accounts.items()
+            if (account.balance_fen, account.held_fen, account.line_count)
+            != (self.balance[code], self.held[code], self.line_count[code])
+        ]
         for account in touched:
             account.balance_fen = self.balance[account.code]
             account.held_fen = self.held[account.code]

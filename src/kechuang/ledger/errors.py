@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 class LedgerError(ValidationError):
     default_code = "ledger_error"
 
-    def __init__(self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message, code=code or self.default_code, params=params)
 
     @property
@@ -53,7 +55,9 @@ class DuplicateBusinessReference(LedgerError):
 
     def __init__(self, reference: str = "") -> None:
         self.reference = reference
-        super().__init__(_("该笔款项（%(reference)s）已经记账，不能重复支付。") % {"reference": reference[:80]})
+        super().__init__(
+            _("该笔款项（%(reference)s）已经记账，不能重复支付。") % {"reference": reference[:80]}
+        )
 
 
 class HoldNotActive(LedgerError):

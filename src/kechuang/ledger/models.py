@@ -37,8 +37,13 @@ class Account(models.Model):
     name = models.CharField(_("账户名称"), max_length=160)
     kind = models.CharField(_("类别"), max_length=16, choices=AccountKind.choices)
     normal_side = models.CharField(_("余额方向"), max_length=1, choices=Side.choices)
-    group = models.CharField(_("所属分组"), max_length=60, blank=True, db_index=True,
-                             help_text=_("例如批次编号：同组账户满足会计恒等式"))
+    group = models.CharField(
+        _("所属分组"),
+        max_length=60,
+        blank=True,
+        db_index=True,
+        help_text=_("例如批次编号：同组账户满足会计恒等式"),
+    )
     reference = models.CharField(_("业务对象"), max_length=60, blank=True)
     balance_fen = models.BigIntegerField(_("余额（分）"), default=0)
     held_fen = models.BigIntegerField(_("冻结（分）"), default=0)
@@ -61,11 +66,15 @@ class Account(models.Model):
                 violation_error_message=_("冻结金额不能超过余额。"),
             ),
             models.CheckConstraint(condition=Q(held_fen__gte=0), name="ledger_account_held_not_negative"),
-            models.CheckConstraint(condition=Q(line_count__gte=0), name="ledger_account_line_count_not_negative"),
             models.CheckConstraint(
-                condition=(Q(kind=AccountKind.ASSET, normal_side=Side.DEBIT)
-                           | Q(kind__in=[AccountKind.LIABILITY, AccountKind.EQUITY], normal_side=Side.CREDIT)
-                           | Q(kind=AccountKind.EXTERNAL, normal_side__in=[Side.DEBIT, Side.CREDIT])),
+                condition=Q(line_count__gte=0), name="ledger_account_line_count_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=AccountKind.ASSET, normal_side=Side.DEBIT)
+                    | Q(kind__in=[AccountKind.LIABILITY, AccountKind.EQUITY], normal_side=Side.CREDIT)
+                    | Q(kind=AccountKind.EXTERNAL, normal_side__in=[Side.DEBIT, Side.CREDIT])
+                ),
                 name="ledger_account_side_matches_kind",
             ),
         ]
@@ -94,13 +103,25 @@ class JournalEntry(models.Model):
     kind = models.CharField(_("业务类型"), max_length=40, db_index=True)
     memo = models.CharField(_("摘要"), max_length=200)
     reference = models.CharField(_("业务对象"), max_length=60, blank=True, db_index=True)
-    business_reference = models.CharField(_("唯一业务事项"), max_length=120, null=True, blank=True, unique=True,
-                                          help_text=_("同一事项（如一笔结算的支付）只能记账一次"))
+    business_reference = models.CharField(
+        _("唯一业务事项"),
+        max_length=120,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("同一事项（如一笔结算的支付）只能记账一次"),
+    )
     total_fen = models.BigIntegerField(_("金额（分）"))
     line_count = models.PositiveSmallIntegerField(_("行数"))
     posted_at = models.DateTimeField(_("记账时间"), default=timezone.now, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name=_("记账人"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记账人"),
+    )
 
     class Meta:
         verbose_name = _("记账凭证")
@@ -132,8 +153,12 @@ class JournalLine(models.Model):
     """One side of an entry on one account. ``balance_after_fen`` is the account's balance right after
     this line, so the account's history can be replayed and checked line by line."""
 
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines", verbose_name=_("凭证"))
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines", verbose_name=_("账户"))
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="lines", verbose_name=_("凭证")
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lines", verbose_name=_("账户")
+    )
     side = models.CharField(_("借贷"), max_length=1, choices=Side.choices)
     amount_fen = models.BigIntegerField(_("金额（分）"))
     balance_after_fen = models.BigIntegerField(_("记账后余额（分）"))
@@ -143,9 +168,14 @@ class JournalLine(models.Model):
         verbose_name_plural = _("分录")
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="ledger_line_amount_positive",
-                                   violation_error_message=_("金额必须大于零。")),
-            models.CheckConstraint(condition=Q(side__in=[Side.DEBIT, Side.CREDIT]), name="ledger_line_side_valid"),
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0),
+                name="ledger_line_amount_positive",
+                violation_error_message=_("金额必须大于零。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(side__in=[Side.DEBIT, Side.CREDIT]), name="ledger_line_side_valid"
+            ),
             models.UniqueConstraint(fields=["entry", "account"], name="ledger_line_one_per_account"),
         ]
         indexes = [models.Index(fields=["account", "id"], name="ledger_line_account_id")]
@@ -167,13 +197,22 @@ class Hold(models.Model):
     exactly once: captured (a journal entry moves up to the amount), voided, or expired."""
 
     uuid = models.UUIDField(_("冻结标识"), default=uuid.uuid4, unique=True, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds", verbose_name=_("账户"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="holds", verbose_name=_("账户")
+    )
     amount_fen = models.BigIntegerField(_("冻结金额（分）"))
-    status = models.CharField(_("状态"), max_length=10, choices=HoldStatus.choices, default=HoldStatus.ACTIVE,
-                              db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=HoldStatus.choices, default=HoldStatus.ACTIVE, db_index=True
+    )
     captured_fen = models.BigIntegerField(_("入账金额（分）"), default=0)
-    capture_entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="captured_hold", verbose_name=_("入账凭证"))
+    capture_entry = models.OneToOneField(
+        JournalEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="captured_hold",
+        verbose_name=_("入账凭证"),
+    )
     memo = models.CharField(_("摘要"), max_length=200, blank=True)
     reference = models.CharField(_("业务对象"), max_length=60, blank=True, db_index=True)
     expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
@@ -186,15 +225,21 @@ class Hold(models.Model):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="ledger_hold_amount_positive"),
-            models.CheckConstraint(condition=Q(captured_fen__gte=0) & Q(captured_fen__lte=F("amount_fen")),
-                                   name="ledger_hold_capture_within_amount"),
             models.CheckConstraint(
-                condition=(Q(status=HoldStatus.CAPTURED, capture_entry__isnull=False)
-                           | (~Q(status=HoldStatus.CAPTURED) & Q(capture_entry__isnull=True, captured_fen=0))),
+                condition=Q(captured_fen__gte=0) & Q(captured_fen__lte=F("amount_fen")),
+                name="ledger_hold_capture_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=HoldStatus.CAPTURED, capture_entry__isnull=False)
+                    | (~Q(status=HoldStatus.CAPTURED) & Q(capture_entry__isnull=True, captured_fen=0))
+                ),
                 name="ledger_hold_capture_entry_iff_captured",
             ),
-            models.CheckConstraint(condition=Q(status=HoldStatus.ACTIVE) | Q(resolved_at__isnull=False),
-                                   name="ledger_hold_resolved_has_time"),
+            models.CheckConstraint(
+                condition=Q(status=HoldStatus.ACTIVE) | Q(resolved_at__isnull=False),
+                name="ledger_hold_resolved_has_time",
+            ),
         ]
         indexes = [models.Index(fields=["status", "expires_at"], name="ledger_hold_status_expiry")]
 
@@ -212,12 +257,25 @@ class Posting(models.Model):
     fingerprint = models.CharField(_("请求指纹"), max_length=64)
     request = models.JSONField(_("请求"))
     response = models.JSONField(_("应答"))
-    entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="posting", verbose_name=_("凭证"))
-    hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="postings",
-                             verbose_name=_("冻结"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name=_("操作人"))
+    entry = models.OneToOneField(
+        JournalEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="posting",
+        verbose_name=_("凭证"),
+    )
+    hold = models.ForeignKey(
+        Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="postings", verbose_name=_("冻结")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
@@ -226,9 +284,13 @@ class Posting(models.Model):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(operation__in=[PostingOperation.POST, PostingOperation.CAPTURE], entry__isnull=False)
-                           | Q(operation__in=[PostingOperation.HOLD, PostingOperation.VOID,
-                                              PostingOperation.EXPIRE], entry__isnull=True)),
+                condition=(
+                    Q(operation__in=[PostingOperation.POST, PostingOperation.CAPTURE], entry__isnull=False)
+                    | Q(
+                        operation__in=[PostingOperation.HOLD, PostingOperation.VOID, PostingOperation.EXPIRE],
+                        entry__isnull=True,
+                    )
+                ),
                 name="ledger_posting_entry_matches_operation",
             ),
         ]

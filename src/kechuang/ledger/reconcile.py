@@ -65,12 +65,24 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "started_at": self.started_at.isoformat(), "seconds": round(self.seconds, 3),
+            "ok": self.ok,
+            "started_at": self.started_at.isoformat(),
+            "seconds": round(self.seconds, 3),
             "violations": self.violation_count,
-            "checks": [{"name": r.name, "title": r.title, "checked": r.checked, "violations": r.count,
-                        "seconds": round(r.seconds, 3), "warnings": r.warnings,
-                        "sample": [{"subject": v.subject, "message": v.message, "detail": v.detail}
-                                   for v in r.violations]} for r in self.results],
+            "checks": [
+                {
+                    "name": r.name,
+                    "title": r.title,
+                    "checked": r.checked,
+                    "violations": r.count,
+                    "seconds": round(r.seconds, 3),
+                    "warnings": r.warnings,
+                    "sample": [
+                        {"subject": v.subject, "message": v.message, "detail": v.detail} for v in r.violations
+                    ],
+                }
+                for r in self.results
+            ],
         }
 
 
@@ -131,6 +143,7 @@ def _non_negative_kinds_sql() -> str:
 
 # --- the core checks ----------------------------------------------------------------------------------
 
+
 class EntriesBalance(Check):
     name = "entries_balance"
     title = "每笔凭证借贷平衡、行数与金额相符"
@@ -147,11 +160,20 @@ class EntriesBalance(Check):
                    OR COUNT(l.id) < 2
             ORDER BY e.id"""  # noqa: S608 - built from constants, no input
         for entry_id, entry_uuid, total, line_count, debits, credits, lines in fetch_rows(sql):
-            yield Violation(self.name, f"凭证 #{entry_id}",
-                            f"借方合计 {format_fen(debits)}，贷方合计 {format_fen(credits)}，凭证金额 "
-                            f"{format_fen(total)}；分录 {lines} 行（应为 {line_count} 行）",
-                            {"entry": _uuid_text(entry_uuid), "debits_fen": debits, "credits_fen": credits,
-                             "total_fen": total, "lines": lines, "line_count": line_count})
+            yield Violation(
+                self.name,
+                f"凭证 #{entry_id}",
+                f"借方合计 {format_fen(debits)}，贷方合计 {format_fen(credits)}，凭证金额 "
+                f"{format_fen(total)}；分录 {lines} 行（应为 {line_count} 行）",
+                {
+                    "entry": _uuid_text(entry_uuid),
+                    "debits_fen": debits,
+                    "credits_fen": credits,
+                    "total_fen": total,
+                    "lines": lines,
+                    "line_count": line_count,
+                },
+            )
 
 
 class BalancesMatchLines(Check):
@@ -171,11 +193,19 @@ class BalancesMatchLines(Check):
             WHERE a.balance_fen <> COALESCE(s.total, 0) OR a.line_count <> COALESCE(s.n, 0)
             ORDER BY a.id"""
         for _pk, code, cached, line_count, total, lines in fetch_rows(sql):
-            yield Violation(self.name, f"账户 {code}",
-                            f"缓存余额 {format_fen(cached)}，分录合计 {format_fen(total)}"
-                            f"（相差 {format_fen(cached - total)}）；记录行数 {line_count}，实际 {lines}",
-                            {"account": code, "cached_fen": cached, "lines_fen": total,
-                             "line_count": line_count, "lines": lines})
+            yield Violation(
+                self.name,
+                f"账户 {code}",
+                f"缓存余额 {format_fen(cached)}，分录合计 {format_fen(total)}"
+                f"（相差 {format_fen(cached - total)}）；记录行数 {line_count}，实际 {lines}",
+                {
+                    "account": code,
+                    "cached_fen": cached,
+                    "lines_fen": total,
+                    "line_count": line_count,
+                    "lines": lines,
+                },
+            )
 
 
 class RunningBalances(Check):
@@ -193,10 +223,13 @@ class RunningBalances(Check):
             WHERE balance_after_fen <> prev + signed
             ORDER BY id"""
         for line_id, code, after, prev, signed in fetch_rows(sql):
-            yield Violation(self.name, f"分录 #{line_id}",
-                            f"账户 {code}：上一行后余额 {format_fen(prev)} 加本行 {format_fen(signed)}，"
-                            f"应为 {format_fen(prev + signed)}，记录为 {format_fen(after)}",
-                            {"line": line_id, "account": code, "expected_fen": prev + signed, "recorded_fen": after})
+            yield Violation(
+                self.name,
+                f"分录 #{line_id}",
+                f"账户 {code}：上一行后余额 {format_fen(prev)} 加本行 {format_fen(signed)}，"
+                f"应为 {format_fen(prev + signed)}，记录为 {format_fen(after)}",
+                {"line": line_id, "account": code, "expected_fen": prev + signed, "recorded_fen": after},
+            )
 
 
 class NothingNegative(Check):
@@ -211,9 +244,12 @@ class NothingNegative(Check):
                                    AND (balance_fen < 0 OR balance_fen < held_fen))
             ORDER BY id"""  # noqa: S608 - built from constants, no input
         for code, balance, held in fetch_rows(sql):
-            yield Violation(self.name, f"账户 {code}",
-                            f"余额 {format_fen(balance)}，冻结 {format_fen(held)}，可用 {format_fen(balance - held)}",
-                            {"account": code, "balance_fen": balance, "held_fen": held})
+            yield Violation(
+                self.name,
+                f"账户 {code}",
+                f"余额 {format_fen(balance)}，冻结 {format_fen(held)}，可用 {format_fen(balance - held)}",
+                {"account": code, "balance_fen": balance, "held_fen": held},
+            )
 
 
 class HoldsMatch(Check):
@@ -228,9 +264,12 @@ class HoldsMatch(Check):
             ) h ON h.account_id = a.id
             WHERE a.held_fen <> COALESCE(h.total, 0) ORDER BY a.id"""
         for code, held, total in fetch_rows(sql, [HoldStatus.ACTIVE.value]):
-            yield Violation(self.name, f"账户 {code}",
-                            f"缓存冻结 {format_fen(held)}，未处理冻结合计 {format_fen(total)}",
-                            {"account": code, "held_fen": held, "holds_fen": total})
+            yield Violation(
+                self.name,
+                f"账户 {code}",
+                f"缓存冻结 {format_fen(held)}，未处理冻结合计 {format_fen(total)}",
+                {"account": code, "held_fen": held, "holds_fen": total},
+            )
         sql = """
             SELECT h.uuid, h.status, h.amount_fen, h.captured_fen, e.total_fen,
                    (SELECT COUNT(*) FROM ledger_journalline l WHERE l.entry_id = e.id AND l.account_id = h.account_id)
@@ -240,14 +279,20 @@ class HoldsMatch(Check):
                        AND l.account_id = h.account_id) <> 1))
                OR (h.status <> %s AND (h.capture_entry_id IS NOT NULL OR h.captured_fen <> 0))"""
         for hold_uuid, status, amount, captured, total, own_lines in fetch_rows(
-                sql, [HoldStatus.CAPTURED.value, HoldStatus.CAPTURED.value]):
-            yield Violation(self.name, f"冻结 {_uuid_text(hold_uuid)}",
-                            f"状态 {status}，冻结 {format_fen(amount)}，入账 {format_fen(captured)}，"
-                            f"入账凭证金额 {format_fen(total) if total is not None else '无'}；"
-                            f"凭证中本账户分录 {own_lines or 0} 行",
-                            {"hold": _uuid_text(hold_uuid), "status": status})
-        overdue = self.count("SELECT COUNT(*) FROM ledger_hold WHERE status = %s AND expires_at < %s",
-                             [HoldStatus.ACTIVE.value, timezone.now()])
+            sql, [HoldStatus.CAPTURED.value, HoldStatus.CAPTURED.value]
+        ):
+            yield Violation(
+                self.name,
+                f"冻结 {_uuid_text(hold_uuid)}",
+                f"状态 {status}，冻结 {format_fen(amount)}，入账 {format_fen(captured)}，"
+                f"入账凭证金额 {format_fen(total) if total is not None else '无'}；"
+                f"凭证中本账户分录 {own_lines or 0} 行",
+                {"hold": _uuid_text(hold_uuid), "status": status},
+            )
+        overdue = self.count(
+            "SELECT COUNT(*) FROM ledger_hold WHERE status = %s AND expires_at < %s",
+            [HoldStatus.ACTIVE.value, timezone.now()],
+        )
         if overdue:
             self.warnings.append(f"{overdue} 笔冻结已到期尚未解冻（由定时任务处理，不算差错）")
 
@@ -260,8 +305,12 @@ class PostingsMatchEntries(Check):
         for entry_id, entry_uuid in fetch_rows("""
                 SELECT e.id, e.uuid FROM ledger_journalentry e LEFT JOIN ledger_posting p ON p.entry_id = e.id
                 WHERE p.id IS NULL ORDER BY e.id"""):
-            yield Violation(self.name, f"凭证 #{entry_id}", "凭证没有对应的记账请求（幂等记录）",
-                            {"entry": _uuid_text(entry_uuid)})
+            yield Violation(
+                self.name,
+                f"凭证 #{entry_id}",
+                "凭证没有对应的记账请求（幂等记录）",
+                {"entry": _uuid_text(entry_uuid)},
+            )
         entry_ops = {PostingOperation.POST.value, PostingOperation.CAPTURE.value}
         lines_by_entry = self._lines_by_entry()
         current_entry, current_lines = next(lines_by_entry, (None, []))
@@ -287,20 +336,33 @@ class PostingsMatchEntries(Check):
                         if entry_id is None:
                             yield Violation(self.name, subject, "记账请求没有凭证", {"key": key})
                             continue
-                        if response.get("entry") != _uuid_text(entry_uuid) or response.get("total_fen") != total:
-                            yield Violation(self.name, subject, "保存的应答与凭证不符",
-                                            {"key": key, "entry": _uuid_text(entry_uuid)})
+                        if (
+                            response.get("entry") != _uuid_text(entry_uuid)
+                            or response.get("total_fen") != total
+                        ):
+                            yield Violation(
+                                self.name,
+                                subject,
+                                "保存的应答与凭证不符",
+                                {"key": key, "entry": _uuid_text(entry_uuid)},
+                            )
                         while current_entry is not None and current_entry < entry_id:
                             current_entry, current_lines = next(lines_by_entry, (None, []))
                         actual = current_lines if current_entry == entry_id else []
                         if operation == PostingOperation.POST.value:
                             expected = sorted(tuple(x) for x in request.get("lines", []))
                         else:
-                            expected = sorted((line["account"], line["side"], line["amount_fen"])
-                                              for line in response.get("lines", []))
+                            expected = sorted(
+                                (line["account"], line["side"], line["amount_fen"])
+                                for line in response.get("lines", [])
+                            )
                         if sorted(actual) != expected:
-                            yield Violation(self.name, subject, "凭证分录与记账请求不符",
-                                            {"key": key, "expected": expected, "actual": sorted(actual)})
+                            yield Violation(
+                                self.name,
+                                subject,
+                                "凭证分录与记账请求不符",
+                                {"key": key, "expected": expected, "actual": sorted(actual)},
+                            )
 
     @staticmethod
     def _lines_by_entry() -> Iterator[tuple[int, list[tuple[str, str, int]]]]:
@@ -330,16 +392,28 @@ class TrialBalance(Check):
 
     def run(self) -> Iterator[Violation]:
         self.checked = 1
-        debit_total = fetch_scalar("SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE normal_side = 'D'")
-        credit_total = fetch_scalar("SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE normal_side = 'C'")
+        debit_total = fetch_scalar(
+            "SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE normal_side = 'D'"
+        )
+        credit_total = fetch_scalar(
+            "SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE normal_side = 'C'"
+        )
         if debit_total != credit_total:
-            yield Violation(self.name, "全部账户",
-                            f"借方余额合计 {format_fen(debit_total)}，贷方余额合计 {format_fen(credit_total)}",
-                            {"debit_fen": debit_total, "credit_fen": credit_total})
+            yield Violation(
+                self.name,
+                "全部账户",
+                f"借方余额合计 {format_fen(debit_total)}，贷方余额合计 {format_fen(credit_total)}",
+                {"debit_fen": debit_total, "credit_fen": credit_total},
+            )
 
 
 CORE_CHECKS: list[type[Check]] = [
-    EntriesBalance, BalancesMatchLines, RunningBalances, NothingNegative, HoldsMatch, PostingsMatchEntries,
+    EntriesBalance,
+    BalancesMatchLines,
+    RunningBalances,
+    NothingNegative,
+    HoldsMatch,
+    PostingsMatchEntries,
     TrialBalance,
 ]
 
@@ -407,5 +481,10 @@ def quick_counts() -> dict[str, int]:
               GROUP BY account_id) h ON h.account_id = a.id
            WHERE a.held_fen <> COALESCE(h.total, 0))"""  # noqa: S608 - built from constants, no input
     row = fetch_rows(sql)[0]
-    return dict(zip(["entries_balance", "balances_match_lines", "nothing_negative", "holds_match"],
-                    (int(v) for v in row), strict=True))
+    return dict(
+        zip(
+            ["entries_balance", "balances_match_lines", "nothing_negative", "holds_match"],
+            (int(v) for v in row),
+            strict=True,
+        )
+    )

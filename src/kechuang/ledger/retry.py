@@ -79,4 +79,3 @@ def atomic_with_retry(fn: Callable[P, T]) -> Callable[P, T]:
         return run_with_retry(lambda: fn(*args, **kwargs))
 
     return wrapper
-

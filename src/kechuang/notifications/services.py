@@ -45,9 +45,9 @@ def notification_send(
         users[user.pk] = user
     if dedupe_key and users:
         have = set(
-            Notification.objects.filter(recipient_id__in=list(users), dedupe_key=dedupe_key[:120]).values_list(
-                "recipient_id", flat=True
-            )
+            Notification.objects.filter(
+                recipient_id__in=list(users), dedupe_key=dedupe_key[:120]
+            ).values_list("recipient_id", flat=True)
         )
         users = {pk: u for pk, u in users.items() if pk not in have}
     if not users:

@@ -140,9 +140,12 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "kechuang.accounts.passwords.StrengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-     "OPTIONS": {"user_attributes": ["username", "display_name", "email", "phone", "first_name",
-                                     "last_name"]}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {
+            "user_attributes": ["username", "display_name", "email", "phone", "first_name", "last_name"]
+        },
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "kechuang.accounts.passwords.CommonPatternValidator"},
     {"NAME": "kechuang.accounts.passwords.NotUsernameValidator"},
@@ -218,7 +221,9 @@ SERVICEDESK_VISITS_PER_MONTH = env.int("SERVICEDESK_VISITS_PER_MONTH", default=2
 # --- Forms ---------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("全部")  # django-filter's choice lists start with 全部, not "---------"
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy(
+    "全部"
+)  # django-filter's choice lists start with 全部, not "---------"
 
 # --- API -----------------------------------------------------------------------------------------
 

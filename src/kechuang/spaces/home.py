@@ -43,7 +43,8 @@ def spaces_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
                 "figures": figures,
                 "viewings": selectors.open_viewings(actor=user),
                 "open_requests": cached_figures(
-                    f"spaces:home-open-requests:{user.pk}", lambda: selectors.request_counts(actor=user)["open"]
+                    f"spaces:home-open-requests:{user.pk}",
+                    lambda: selectors.request_counts(actor=user)["open"],
                 ),
             }
             title, url = _("产业空间"), reverse("spaces:vacancy-map")

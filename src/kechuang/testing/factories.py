@@ -89,8 +89,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("Kechuang-Test-2026")  # hashed at build: no second save
 
 
-def user_with_role(role: str | None, organization: Organization | None = None, *, admin: bool = True,
-                   username: str | None = None, **kwargs: Any) -> User:
+def user_with_role(
+    role: str | None,
+    organization: Organization | None = None,
+    *,
+    admin: bool = True,
+    username: str | None = None,
+    **kwargs: Any,
+) -> User:
     """A user holding ``role`` (a Role value) and, if given, a membership in ``organization``."""
     user = UserFactory(**({"username": username} if username else {}), **kwargs)
     if role:
@@ -100,7 +106,8 @@ def user_with_role(role: str | None, organization: Organization | None = None, *
             user.is_staff = True
             user.save(update_fields=["is_staff"])
     if organization is not None:
-        Membership.objects.get_or_create(user=user, organization=organization,
-                                         defaults={"is_admin": admin, "is_default": True})
+        Membership.objects.get_or_create(
+            user=user, organization=organization, defaults={"is_admin": admin, "is_default": True}
+        )
     user.__dict__.pop("_roles_cache", None)
     return user  # type: ignore[no-any-return]

@@ -78,7 +78,9 @@ def review_queue(*, limit: int = REVIEW_QUEUE_SHOWN) -> dict[str, Any]:
     achievements = Achievement.objects.filter(status=AchievementStatus.SUBMITTED)
     demands = Demand.objects.filter(status=DemandStatus.SUBMITTED)
     return {
-        "achievements": list(achievements.select_related("organization").order_by("submitted_at", "id")[:limit]),
+        "achievements": list(
+            achievements.select_related("organization").order_by("submitted_at", "id")[:limit]
+        ),
         "demands": list(demands.select_related("organization").order_by("submitted_at", "id")[:limit]),
         "achievement_total": achievements.count(),
         "demand_total": demands.count(),
@@ -88,9 +90,21 @@ def review_queue(*, limit: int = REVIEW_QUEUE_SHOWN) -> dict[str, Any]:
 BOARD_COLUMN_CARDS = 12
 BOARD_COLUMN_MAX = 600
 BOARD_CARD_FIELDS = (
-    "code", "title", "stage", "stage_changed_at", "next_step", "next_step_due", "supplier_id", "buyer_id",
-    "owner_id", "supplier__name", "supplier__short_name", "buyer__name", "buyer__short_name",
-    "owner__username", "owner__display_name",
+    "code",
+    "title",
+    "stage",
+    "stage_changed_at",
+    "next_step",
+    "next_step_due",
+    "supplier_id",
+    "buyer_id",
+    "owner_id",
+    "supplier__name",
+    "supplier__short_name",
+    "buyer__name",
+    "buyer__short_name",
+    "owner__username",
+    "owner__display_name",
 )
 
 

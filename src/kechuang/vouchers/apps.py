@@ -19,8 +19,12 @@ class VouchersConfig(AppConfig):
         from .reconcile import register
 
         register()
-        register_navigation(NavItem(
-            "vouchers:home", _("创新券"),
-            frozenset({Role.OPERATOR, Role.LEADER, Role.ENTERPRISE, Role.PROVIDER, Role.AUDITOR})))
+        register_navigation(
+            NavItem(
+                "vouchers:home",
+                _("创新券"),
+                frozenset({Role.OPERATOR, Role.LEADER, Role.ENTERPRISE, Role.PROVIDER, Role.AUDITOR}),
+            )
+        )
         register_home_panel(voucher_home_panel)
         register_demo_generator("vouchers.ledger", make_demo_vouchers)

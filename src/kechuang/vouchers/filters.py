@@ -72,5 +72,8 @@ class ServiceFilter(django_filters.FilterSet):
         text = _clean(value)
         if not text:
             return queryset
-        return queryset.filter(Q(name__icontains=text) | Q(description__icontains=text)
-                               | Q(provider__organization__name__icontains=text))
+        return queryset.filter(
+            Q(name__icontains=text)
+            | Q(description__icontains=text)
+            | Q(provider__organization__name__icontains=text)
+        )

@@ -61,16 +61,24 @@ class SchemeForm(CleanTextForm):
     name = forms.CharField(label=_("批次名称"), max_length=100)
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
     budget_fen = YuanField(label=_("预算（元）"))
-    subsidy_percent = forms.DecimalField(label=_("补贴比例（%）"), min_value=0.01, max_value=100, decimal_places=2,
-                                         help_text=_("创新券支付服务金额的比例，例如 50"))
+    subsidy_percent = forms.DecimalField(
+        label=_("补贴比例（%）"),
+        min_value=0.01,
+        max_value=100,
+        decimal_places=2,
+        help_text=_("创新券支付服务金额的比例，例如 50"),
+    )
     enterprise_cap_fen = YuanField(label=_("单户年度上限（元）"))
     controller_cap_fen = YuanField(label=_("同一实际控制人上限（元）"))
-    categories = forms.MultipleChoiceField(label=_("适用服务类别"), choices=CATEGORY_CHOICES,
-                                           widget=forms.CheckboxSelectMultiple)
+    categories = forms.MultipleChoiceField(
+        label=_("适用服务类别"), choices=CATEGORY_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
     apply_from = forms.DateField(label=_("申领开始"), widget=forms.DateInput(attrs={"type": "date"}))
     apply_until = forms.DateField(label=_("申领截止"), widget=forms.DateInput(attrs={"type": "date"}))
     expires_on = forms.DateField(label=_("有效期至"), widget=forms.DateInput(attrs={"type": "date"}))
-    description = forms.CharField(label=_("说明"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("说明"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -80,13 +88,25 @@ class SchemeForm(CleanTextForm):
 
 class ApplicationForm(CleanTextForm):
     requested_fen = YuanField(label=_("申请额度（元）"))
-    purpose = forms.CharField(label=_("用途说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
-                              help_text=_("拟购买哪些研发服务、解决什么问题"))
-    planned_categories = forms.MultipleChoiceField(label=_("拟使用服务类别"), choices=CATEGORY_CHOICES, required=False,
-                                                   widget=forms.CheckboxSelectMultiple)
+    purpose = forms.CharField(
+        label=_("用途说明"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("拟购买哪些研发服务、解决什么问题"),
+    )
+    planned_categories = forms.MultipleChoiceField(
+        label=_("拟使用服务类别"),
+        choices=CATEGORY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     controller_name = forms.CharField(label=_("实际控制人"), max_length=80, required=False)
-    controller_code = forms.CharField(label=_("实际控制人标识"), max_length=40, required=False,
-                                      help_text=_("控股股东的统一社会信用代码；同一实际控制人的企业合并计算上限。不填则视为本企业自身"))
+    controller_code = forms.CharField(
+        label=_("实际控制人标识"),
+        max_length=40,
+        required=False,
+        help_text=_("控股股东的统一社会信用代码；同一实际控制人的企业合并计算上限。不填则视为本企业自身"),
+    )
 
     def __init__(self, *args: Any, scheme: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,12 +134,15 @@ class NoteForm(CleanTextForm):
 
 
 class ProviderRegisterForm(CleanTextForm):
-    categories = forms.MultipleChoiceField(label=_("服务类别"), choices=CATEGORY_CHOICES,
-                                           widget=forms.CheckboxSelectMultiple)
-    introduction = forms.CharField(label=_("机构介绍"), max_length=5000, required=False,
-                                   widget=forms.Textarea(attrs={"rows": 4}))
-    qualifications = forms.CharField(label=_("资质说明"), max_length=2000, required=False,
-                                     widget=forms.Textarea(attrs={"rows": 3}))
+    categories = forms.MultipleChoiceField(
+        label=_("服务类别"), choices=CATEGORY_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    introduction = forms.CharField(
+        label=_("机构介绍"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    qualifications = forms.CharField(
+        label=_("资质说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     contact_name = forms.CharField(label=_("联系人"), max_length=40, required=False)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
 
@@ -129,8 +152,9 @@ class ServiceForm(CleanTextForm):
     category = forms.ChoiceField(label=_("服务类别"), choices=CATEGORY_CHOICES)
     price_fen = YuanField(label=_("价格（元）"))
     unit = forms.CharField(label=_("计价单位"), max_length=10, initial="项")
-    description = forms.CharField(label=_("服务内容"), max_length=5000, required=False,
-                                  widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        label=_("服务内容"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     is_active = forms.BooleanField(label=_("上架"), required=False, initial=True)
 
     def __init__(self, *args: Any, provider: Any = None, **kwargs: Any) -> None:
@@ -142,7 +166,9 @@ class ServiceForm(CleanTextForm):
 
 class OrderForm(CleanTextForm):
     quantity = forms.IntegerField(label=_("数量"), min_value=1, max_value=1000, initial=1)
-    note = forms.CharField(label=_("需求说明"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("需求说明"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     request_key = forms.CharField(max_length=60, required=False, widget=forms.HiddenInput)
 
 
@@ -153,10 +179,15 @@ class ClaimForm(CleanTextForm):
 
 
 class RatingForm(CleanTextForm):
-    score = forms.TypedChoiceField(label=_("评分"), coerce=int, choices=[(i, "★" * i) for i in range(5, 0, -1)])
+    score = forms.TypedChoiceField(
+        label=_("评分"), coerce=int, choices=[(i, "★" * i) for i in range(5, 0, -1)]
+    )
     comment = forms.CharField(label=_("评价"), max_length=500, required=False)
 
 
 class BatchForm(forms.Form):
-    period = forms.DateField(label=_("结算月份"), widget=forms.DateInput(attrs={"type": "month"}),
-                             input_formats=["%Y-%m", "%Y-%m-%d"])
+    period = forms.DateField(
+        label=_("结算月份"),
+        widget=forms.DateInput(attrs={"type": "month"}),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+    )

@@ -28,21 +28,47 @@ def voucher_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
     try:
         if role == "enterprise":
             vouchers = list(selectors.voucher_list(actor=user).filter(status=VoucherStatus.ACTIVE)[:4])
-            return {"home_panels": [_panel(_("我的创新券"), reverse("vouchers:voucher-list"), "enterprise",
-                                           vouchers=vouchers,
-                                           open_schemes=selectors.open_schemes_for_applying(actor=user))]}
+            return {
+                "home_panels": [
+                    _panel(
+                        _("我的创新券"),
+                        reverse("vouchers:voucher-list"),
+                        "enterprise",
+                        vouchers=vouchers,
+                        open_schemes=selectors.open_schemes_for_applying(actor=user),
+                    )
+                ]
+            }
         if role == "provider":
-            orders = selectors.order_list(actor=user).filter(provider__organization_id__in=perms.organizations_of(user))
-            return {"home_panels": [_panel(_("创新券订单"), reverse("vouchers:order-list"), "provider",
-                                           placed=orders.filter(status=OrderStatus.PLACED).count(),
-                                           accepted=orders.filter(status=OrderStatus.ACCEPTED).count(),
-                                           claimable=orders.filter(status=OrderStatus.CONFIRMED,
-                                                                   claim__isnull=True).count())]}
+            orders = selectors.order_list(actor=user).filter(
+                provider__organization_id__in=perms.organizations_of(user)
+            )
+            return {
+                "home_panels": [
+                    _panel(
+                        _("创新券订单"),
+                        reverse("vouchers:order-list"),
+                        "provider",
+                        placed=orders.filter(status=OrderStatus.PLACED).count(),
+                        accepted=orders.filter(status=OrderStatus.ACCEPTED).count(),
+                        claimable=orders.filter(status=OrderStatus.CONFIRMED, claim__isnull=True).count(),
+                    )
+                ]
+            }
         if role in ("operator", "leader"):
-            return {"home_panels": [_panel(_("创新券"), reverse("vouchers:review-queue"), "staff",
-                                           figures=selectors.overall_figures_cached(),
-                                           counts=selectors.review_counts(actor=user),
-                                           is_operator=perms.is_operator(user), is_leader=perms.is_leader(user))]}
+            return {
+                "home_panels": [
+                    _panel(
+                        _("创新券"),
+                        reverse("vouchers:review-queue"),
+                        "staff",
+                        figures=selectors.overall_figures_cached(),
+                        counts=selectors.review_counts(actor=user),
+                        is_operator=perms.is_operator(user),
+                        is_leader=perms.is_leader(user),
+                    )
+                ]
+            }
     except Exception:  # a broken panel must not take the home page down
         logger.exception("voucher home panel failed")
     return {}

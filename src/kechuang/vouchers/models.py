@@ -33,8 +33,9 @@ USER = settings.AUTH_USER_MODEL
 
 
 def _person(verbose: Any, related: str = "+") -> models.ForeignKey:
-    return models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name=related,
-                             verbose_name=verbose)
+    return models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name=related, verbose_name=verbose
+    )
 
 
 class CodeCounter(models.Model):
@@ -70,12 +71,25 @@ class Scheme(models.Model):
     apply_from = models.DateField(_("申领开始"))
     apply_until = models.DateField(_("申领截止"))
     expires_on = models.DateField(_("有效期至"))
-    status = models.CharField(_("状态"), max_length=10, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT,
-                              db_index=True)
-    fund_account = models.OneToOneField("ledger.Account", null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+", verbose_name=_("资金账户"))
-    budget_account = models.OneToOneField("ledger.Account", null=True, blank=True, on_delete=models.PROTECT,
-                                          related_name="+", verbose_name=_("未分配预算账户"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT, db_index=True
+    )
+    fund_account = models.OneToOneField(
+        "ledger.Account",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("资金账户"),
+    )
+    budget_account = models.OneToOneField(
+        "ledger.Account",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("未分配预算账户"),
+    )
     created_by = _person(_("创建人"))
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     opened_by = _person(_("启用人"))
@@ -88,13 +102,23 @@ class Scheme(models.Model):
         ordering = ["-year", "-code"]
         constraints = [
             models.CheckConstraint(condition=Q(budget_fen__gt=0), name="vouchers_scheme_budget_positive"),
-            models.CheckConstraint(condition=Q(subsidy_ratio_bp__gte=1, subsidy_ratio_bp__lte=10000),
-                                   name="vouchers_scheme_ratio_range"),
-            models.CheckConstraint(condition=Q(enterprise_cap_fen__gt=0), name="vouchers_scheme_cap_positive"),
-            models.CheckConstraint(condition=Q(controller_cap_fen__gte=F("enterprise_cap_fen")),
-                                   name="vouchers_scheme_controller_cap_covers_enterprise_cap"),
-            models.CheckConstraint(condition=Q(apply_until__gte=F("apply_from")), name="vouchers_scheme_window"),
-            models.CheckConstraint(condition=Q(expires_on__gte=F("apply_until")), name="vouchers_scheme_expiry"),
+            models.CheckConstraint(
+                condition=Q(subsidy_ratio_bp__gte=1, subsidy_ratio_bp__lte=10000),
+                name="vouchers_scheme_ratio_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(enterprise_cap_fen__gt=0), name="vouchers_scheme_cap_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(controller_cap_fen__gte=F("enterprise_cap_fen")),
+                name="vouchers_scheme_controller_cap_covers_enterprise_cap",
+            ),
+            models.CheckConstraint(
+                condition=Q(apply_until__gte=F("apply_from")), name="vouchers_scheme_window"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__gte=F("apply_until")), name="vouchers_scheme_expiry"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,11 +136,20 @@ class Scheme(models.Model):
 class Provider(models.Model):
     """A registered service provider (服务机构入驻): reviewed by an operator before it can take orders."""
 
-    organization = models.OneToOneField("directory.Organization", on_delete=models.PROTECT,
-                                        related_name="voucher_provider", verbose_name=_("机构"))
+    organization = models.OneToOneField(
+        "directory.Organization",
+        on_delete=models.PROTECT,
+        related_name="voucher_provider",
+        verbose_name=_("机构"),
+    )
     code = models.CharField(_("入驻编号"), max_length=20, unique=True)
-    status = models.CharField(_("状态"), max_length=10, choices=ProviderStatus.choices,
-                              default=ProviderStatus.PENDING, db_index=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=ProviderStatus.choices,
+        default=ProviderStatus.PENDING,
+        db_index=True,
+    )
     categories = models.JSONField(_("服务类别"), default=list)
     introduction = models.TextField(_("机构介绍"), blank=True)
     qualifications = models.TextField(_("资质说明"), blank=True)
@@ -133,8 +166,10 @@ class Provider(models.Model):
         verbose_name_plural = _("服务机构")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("applied_by")),
-                                   name="vouchers_provider_reviewer_not_applicant"),
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("applied_by")),
+                name="vouchers_provider_reviewer_not_applicant",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,8 +183,9 @@ class Provider(models.Model):
 class ProviderService(models.Model):
     """One entry in a provider's catalogue, with its price."""
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="services",
-                                 verbose_name=_("服务机构"))
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="services", verbose_name=_("服务机构")
+    )
     code = models.CharField(_("服务编号"), max_length=20, unique=True)
     name = models.CharField(_("服务名称"), max_length=100)
     category = models.CharField(_("服务类别"), max_length=16, choices=ServiceCategory.choices, db_index=True)
@@ -164,7 +200,9 @@ class ProviderService(models.Model):
         verbose_name = _("服务项目")
         verbose_name_plural = _("服务项目")
         ordering = ["provider_id", "category", "name"]
-        constraints = [models.CheckConstraint(condition=Q(price_fen__gt=0), name="vouchers_service_price_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price_fen__gt=0), name="vouchers_service_price_positive")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -175,20 +213,33 @@ class Application(models.Model):
     leader; neither may be the person who applied, nor the leader the operator who reviewed it."""
 
     code = models.CharField(_("申领编号"), max_length=20, unique=True)
-    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="applications",
-                               verbose_name=_("批次"))
-    enterprise = models.ForeignKey("directory.Organization", on_delete=models.PROTECT,
-                                   related_name="voucher_applications", verbose_name=_("企业"))
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="applications", verbose_name=_("批次")
+    )
+    enterprise = models.ForeignKey(
+        "directory.Organization",
+        on_delete=models.PROTECT,
+        related_name="voucher_applications",
+        verbose_name=_("企业"),
+    )
     requested_fen = models.BigIntegerField(_("申请额度（分）"))
     recommended_fen = models.BigIntegerField(_("初审建议额度（分）"), null=True, blank=True)
     granted_fen = models.BigIntegerField(_("批准额度（分）"), null=True, blank=True)
     purpose = models.TextField(_("用途说明"))
     planned_categories = models.JSONField(_("拟使用服务类别"), default=list)
     controller_name = models.CharField(_("实际控制人"), max_length=80, blank=True)
-    controller_code = models.CharField(_("实际控制人标识"), max_length=40,
-                                       help_text=_("统一社会信用代码或证件号（脱敏）；同一标识的企业合并计算上限"))
-    status = models.CharField(_("状态"), max_length=10, choices=ApplicationStatus.choices,
-                              default=ApplicationStatus.SUBMITTED, db_index=True)
+    controller_code = models.CharField(
+        _("实际控制人标识"),
+        max_length=40,
+        help_text=_("统一社会信用代码或证件号（脱敏）；同一标识的企业合并计算上限"),
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.SUBMITTED,
+        db_index=True,
+    )
     request_key = models.CharField(_("幂等键"), max_length=120, null=True, blank=True, unique=True)
     submitted_by = _person(_("申请人"))
     submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
@@ -204,21 +255,28 @@ class Application(models.Model):
         verbose_name_plural = _("创新券申领")
         ordering = ["-submitted_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(requested_fen__gt=0), name="vouchers_application_amount_positive"),
             models.CheckConstraint(
-                condition=Q(recommended_fen__isnull=True) | (Q(recommended_fen__gt=0)
-                                                             & Q(recommended_fen__lte=F("requested_fen"))),
-                name="vouchers_application_recommendation_within_request"),
-            models.UniqueConstraint(fields=["scheme", "enterprise"],
-                                    condition=Q(status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEWED]),
-                                    name="vouchers_application_one_open_per_scheme"),
+                condition=Q(requested_fen__gt=0), name="vouchers_application_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(recommended_fen__isnull=True)
+                | (Q(recommended_fen__gt=0) & Q(recommended_fen__lte=F("requested_fen"))),
+                name="vouchers_application_recommendation_within_request",
+            ),
+            models.UniqueConstraint(
+                fields=["scheme", "enterprise"],
+                condition=Q(status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEWED]),
+                name="vouchers_application_one_open_per_scheme",
+            ),
             models.CheckConstraint(
                 condition=Q(operator_reviewer__isnull=True) | ~Q(operator_reviewer=F("submitted_by")),
-                name="vouchers_application_reviewer_not_requester"),
+                name="vouchers_application_reviewer_not_requester",
+            ),
             models.CheckConstraint(
-                condition=Q(leader_reviewer__isnull=True) | (~Q(leader_reviewer=F("submitted_by"))
-                                                             & ~Q(leader_reviewer=F("operator_reviewer"))),
-                name="vouchers_application_approver_not_requester_nor_reviewer"),
+                condition=Q(leader_reviewer__isnull=True)
+                | (~Q(leader_reviewer=F("submitted_by")) & ~Q(leader_reviewer=F("operator_reviewer"))),
+                name="vouchers_application_approver_not_requester_nor_reviewer",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,19 +287,26 @@ class Voucher(models.Model):
     """A granted voucher (创新券): its balance is the ledger account ``account``."""
 
     code = models.CharField(_("券号"), max_length=20, unique=True)
-    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="vouchers", verbose_name=_("批次"))
-    enterprise = models.ForeignKey("directory.Organization", on_delete=models.PROTECT, related_name="vouchers",
-                                   verbose_name=_("企业"))
-    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="voucher",
-                                       verbose_name=_("申领"))
-    account = models.OneToOneField("ledger.Account", on_delete=models.PROTECT, related_name="voucher",
-                                   verbose_name=_("账户"))
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="vouchers", verbose_name=_("批次")
+    )
+    enterprise = models.ForeignKey(
+        "directory.Organization", on_delete=models.PROTECT, related_name="vouchers", verbose_name=_("企业")
+    )
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="voucher", verbose_name=_("申领")
+    )
+    account = models.OneToOneField(
+        "ledger.Account", on_delete=models.PROTECT, related_name="voucher", verbose_name=_("账户")
+    )
     controller_code = models.CharField(_("实际控制人标识"), max_length=40, db_index=True)
     granted_fen = models.BigIntegerField(_("发放额度（分）"))
-    returned_fen = models.BigIntegerField(_("收回额度（分）"), default=0,
-                                          help_text=_("到期或撤销时退回批次预算的未使用部分"))
-    status = models.CharField(_("状态"), max_length=10, choices=VoucherStatus.choices, default=VoucherStatus.ACTIVE,
-                              db_index=True)
+    returned_fen = models.BigIntegerField(
+        _("收回额度（分）"), default=0, help_text=_("到期或撤销时退回批次预算的未使用部分")
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=VoucherStatus.choices, default=VoucherStatus.ACTIVE, db_index=True
+    )
     expires_on = models.DateField(_("有效期至"))
     granted_by = _person(_("发放人"))
     granted_at = models.DateTimeField(_("发放时间"), default=timezone.now)
@@ -256,8 +321,10 @@ class Voucher(models.Model):
         ordering = ["-granted_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(granted_fen__gt=0), name="vouchers_voucher_granted_positive"),
-            models.CheckConstraint(condition=Q(returned_fen__gte=0) & Q(returned_fen__lte=F("granted_fen")),
-                                   name="vouchers_voucher_returned_within_granted"),
+            models.CheckConstraint(
+                condition=Q(returned_fen__gte=0) & Q(returned_fen__lte=F("granted_fen")),
+                name="vouchers_voucher_returned_within_granted",
+            ),
         ]
         indexes = [models.Index(fields=["scheme", "enterprise"], name="vouchers_voucher_scheme_ent")]
 
@@ -276,14 +343,24 @@ class ServiceOrder(models.Model):
     order ends otherwise (then the hold is released)."""
 
     code = models.CharField(_("订单编号"), max_length=20, unique=True)
-    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="orders", verbose_name=_("创新券"))
-    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="orders", verbose_name=_("批次"))
-    enterprise = models.ForeignKey("directory.Organization", on_delete=models.PROTECT,
-                                   related_name="voucher_orders", verbose_name=_("企业"))
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders",
-                                 verbose_name=_("服务机构"))
-    service = models.ForeignKey(ProviderService, on_delete=models.PROTECT, related_name="orders",
-                                verbose_name=_("服务项目"))
+    voucher = models.ForeignKey(
+        Voucher, on_delete=models.PROTECT, related_name="orders", verbose_name=_("创新券")
+    )
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="orders", verbose_name=_("批次")
+    )
+    enterprise = models.ForeignKey(
+        "directory.Organization",
+        on_delete=models.PROTECT,
+        related_name="voucher_orders",
+        verbose_name=_("企业"),
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="orders", verbose_name=_("服务机构")
+    )
+    service = models.ForeignKey(
+        ProviderService, on_delete=models.PROTECT, related_name="orders", verbose_name=_("服务项目")
+    )
     category = models.CharField(_("服务类别"), max_length=16, choices=ServiceCategory.choices, db_index=True)
     quantity = models.PositiveIntegerField(_("数量"), default=1)
     price_fen = models.BigIntegerField(_("服务金额（分）"))
@@ -291,12 +368,25 @@ class ServiceOrder(models.Model):
     voucher_fen = models.BigIntegerField(_("创新券支付（分）"))
     redeemed_fen = models.BigIntegerField(_("已核销（分）"), default=0)
     note = models.CharField(_("需求说明"), max_length=500, blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED,
-                              db_index=True)
-    hold = models.OneToOneField("ledger.Hold", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="voucher_order", verbose_name=_("资金冻结"))
-    redemption_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
-                                            related_name="voucher_redemption", verbose_name=_("核销凭证"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED, db_index=True
+    )
+    hold = models.OneToOneField(
+        "ledger.Hold",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="voucher_order",
+        verbose_name=_("资金冻结"),
+    )
+    redemption_entry = models.OneToOneField(
+        "ledger.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="voucher_redemption",
+        verbose_name=_("核销凭证"),
+    )
     request_key = models.CharField(_("幂等键"), max_length=120, null=True, blank=True, unique=True)
     placed_by = _person(_("下单人"))
     placed_at = models.DateTimeField(_("下单时间"), default=timezone.now)
@@ -316,16 +406,25 @@ class ServiceOrder(models.Model):
         ordering = ["-placed_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(price_fen__gt=0), name="vouchers_order_price_positive"),
-            models.CheckConstraint(condition=Q(voucher_fen__gt=0) & Q(voucher_fen__lte=F("price_fen")),
-                                   name="vouchers_order_voucher_share_within_price"),
-            models.CheckConstraint(condition=Q(redeemed_fen__gte=0) & Q(redeemed_fen__lte=F("voucher_fen")),
-                                   name="vouchers_order_redeemed_within_share"),
             models.CheckConstraint(
-                condition=(Q(status=OrderStatus.CONFIRMED, redemption_entry__isnull=False, redeemed_fen__gt=0)
-                           | (~Q(status=OrderStatus.CONFIRMED) & Q(redemption_entry__isnull=True, redeemed_fen=0))),
-                name="vouchers_order_redeemed_iff_confirmed"),
-            models.CheckConstraint(condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=F("delivered_by")),
-                                   name="vouchers_order_confirmer_not_deliverer"),
+                condition=Q(voucher_fen__gt=0) & Q(voucher_fen__lte=F("price_fen")),
+                name="vouchers_order_voucher_share_within_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(redeemed_fen__gte=0) & Q(redeemed_fen__lte=F("voucher_fen")),
+                name="vouchers_order_redeemed_within_share",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=OrderStatus.CONFIRMED, redemption_entry__isnull=False, redeemed_fen__gt=0)
+                    | (~Q(status=OrderStatus.CONFIRMED) & Q(redemption_entry__isnull=True, redeemed_fen=0))
+                ),
+                name="vouchers_order_redeemed_iff_confirmed",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=F("delivered_by")),
+                name="vouchers_order_confirmer_not_deliverer",
+            ),
         ]
         indexes = [
             models.Index(fields=["enterprise", "status"], name="vouchers_order_ent_status"),
@@ -343,10 +442,12 @@ class ServiceOrder(models.Model):
 class Rating(models.Model):
     """An enterprise's rating of a provider after a confirmed order."""
 
-    order = models.OneToOneField(ServiceOrder, on_delete=models.PROTECT, related_name="rating",
-                                 verbose_name=_("订单"))
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="ratings",
-                                 verbose_name=_("服务机构"))
+    order = models.OneToOneField(
+        ServiceOrder, on_delete=models.PROTECT, related_name="rating", verbose_name=_("订单")
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="ratings", verbose_name=_("服务机构")
+    )
     score = models.PositiveSmallIntegerField(_("评分"))
     comment = models.CharField(_("评价"), max_length=500, blank=True)
     created_by = _person(_("评价人"))
@@ -356,8 +457,11 @@ class Rating(models.Model):
         verbose_name = _("服务评价")
         verbose_name_plural = _("服务评价")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5),
-                                              name="vouchers_rating_score_range")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="vouchers_rating_score_range"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.score}"
@@ -373,8 +477,9 @@ class SettlementBatch(models.Model):
 
     code = models.CharField(_("批次编号"), max_length=20, unique=True)
     period = models.DateField(_("结算月份"), help_text=_("月份的第一天"))
-    status = models.CharField(_("状态"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.DRAFT,
-                              db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.DRAFT, db_index=True
+    )
     total_fen = models.BigIntegerField(_("结算金额（分）"), default=0)
     claim_count = models.PositiveIntegerField(_("结算笔数"), default=0)
     created_by = _person(_("制单人"))
@@ -391,10 +496,14 @@ class SettlementBatch(models.Model):
         ordering = ["-period", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(total_fen__gte=0), name="vouchers_batch_total_not_negative"),
-            models.CheckConstraint(condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("created_by")),
-                                   name="vouchers_batch_approver_not_creator"),
-            models.CheckConstraint(condition=~Q(status=BatchStatus.PAID) | Q(approved_at__isnull=False),
-                                   name="vouchers_batch_paid_only_after_approval"),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("created_by")),
+                name="vouchers_batch_approver_not_creator",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BatchStatus.PAID) | Q(approved_at__isnull=False),
+                name="vouchers_batch_paid_only_after_approval",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -405,11 +514,15 @@ class SettlementClaim(models.Model):
     """A provider's claim for the voucher share of a confirmed order, with the invoice attached."""
 
     code = models.CharField(_("结算申请编号"), max_length=20, unique=True)
-    order = models.OneToOneField(ServiceOrder, on_delete=models.PROTECT, related_name="claim",
-                                 verbose_name=_("订单"))
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="claims",
-                                 verbose_name=_("服务机构"))
-    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="claims", verbose_name=_("批次"))
+    order = models.OneToOneField(
+        ServiceOrder, on_delete=models.PROTECT, related_name="claim", verbose_name=_("订单")
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="claims", verbose_name=_("服务机构")
+    )
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="claims", verbose_name=_("批次")
+    )
     amount_fen = models.BigIntegerField(_("申请结算（分）"))
     invoice_number = models.CharField(_("发票号码"), max_length=40)
     invoice_amount_fen = models.BigIntegerField(_("发票金额（分）"))
@@ -417,17 +530,30 @@ class SettlementClaim(models.Model):
     invoice_name = models.CharField(_("发票文件名"), max_length=160)
     invoice_content_type = models.CharField(max_length=100)
     invoice_sha256 = models.CharField(max_length=64)
-    status = models.CharField(_("状态"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED,
-                              db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED, db_index=True
+    )
     submitted_by = _person(_("申请人"))
     submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     reviewed_by = _person(_("审核人"))
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_note = models.CharField(_("审核意见"), max_length=500, blank=True)
-    batch = models.ForeignKey(SettlementBatch, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="claims", verbose_name=_("结算批次"))
-    payment_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="voucher_claim_payment", verbose_name=_("支付凭证"))
+    batch = models.ForeignKey(
+        SettlementBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("结算批次"),
+    )
+    payment_entry = models.OneToOneField(
+        "ledger.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="voucher_claim_payment",
+        verbose_name=_("支付凭证"),
+    )
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
 
     class Meta:
@@ -436,14 +562,21 @@ class SettlementClaim(models.Model):
         ordering = ["-submitted_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="vouchers_claim_amount_positive"),
-            models.CheckConstraint(condition=Q(invoice_amount_fen__gte=F("amount_fen")),
-                                   name="vouchers_claim_invoice_covers_amount"),
-            models.CheckConstraint(condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("submitted_by")),
-                                   name="vouchers_claim_reviewer_not_requester"),
             models.CheckConstraint(
-                condition=(Q(status=ClaimStatus.PAID, payment_entry__isnull=False)
-                           | (~Q(status=ClaimStatus.PAID) & Q(payment_entry__isnull=True))),
-                name="vouchers_claim_paid_iff_payment_entry"),
+                condition=Q(invoice_amount_fen__gte=F("amount_fen")),
+                name="vouchers_claim_invoice_covers_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("submitted_by")),
+                name="vouchers_claim_reviewer_not_requester",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=ClaimStatus.PAID, payment_entry__isnull=False)
+                    | (~Q(status=ClaimStatus.PAID) & Q(payment_entry__isnull=True))
+                ),
+                name="vouchers_claim_paid_iff_payment_entry",
+            ),
         ]
 
     def __str__(self) -> str:

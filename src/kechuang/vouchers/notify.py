@@ -45,8 +45,11 @@ def _others(users: QuerySet[Any], actor: Any, *also: int | None) -> QuerySet[Any
 
 def _provider_members(provider_id: int) -> QuerySet[Any]:
     """The provider organization's active people, joined through the provider (no extra query)."""
-    return get_user_model().objects.filter(
-        memberships__organization__voucher_provider__pk=provider_id, is_active=True).distinct()
+    return (
+        get_user_model()
+        .objects.filter(memberships__organization__voucher_provider__pk=provider_id, is_active=True)
+        .distinct()
+    )
 
 
 def _application_url(application: Application) -> str:
@@ -71,39 +74,49 @@ def _batch_url(batch: SettlementBatch) -> str:
 
 # --- applications: the two-level review ---------------------------------------------------------------
 
+
 def application_submitted(application: Application, *, actor: Any) -> None:
     """Operators review it (never the one who submitted it)."""
     notification_send(
         recipients=_others(role_holders(Role.OPERATOR), actor, application.submitted_by_id),
         kind="vouchers.application.review",
-        title=_("待初审创新券申领 %(code)s：申请额度 %(y)s 元") % {
-            "code": application.code, "y": _yuan(application.requested_fen)},
+        title=_("待初审创新券申领 %(code)s：申请额度 %(y)s 元")
+        % {"code": application.code, "y": _yuan(application.requested_fen)},
         body=_("申请企业：%(org)s。") % {"org": application.enterprise.name},
         url=_application_url(application),
-        dedupe_key=f"vouchers.application.submitted:{application.code}")
+        dedupe_key=f"vouchers.application.submitted:{application.code}",
+    )
 
 
 def application_reviewed(application: Application, *, actor: Any) -> None:
     """Passed: leaders approve it (not the submitter nor the first reviewer). Rejected: the enterprise hears why."""
     if application.status == ApplicationStatus.REVIEWED:
         notification_send(
-            recipients=_others(role_holders(Role.LEADER), actor, application.submitted_by_id,
-                               application.operator_reviewer_id),
+            recipients=_others(
+                role_holders(Role.LEADER),
+                actor,
+                application.submitted_by_id,
+                application.operator_reviewer_id,
+            ),
             kind="vouchers.application.approve",
-            title=_("待审批创新券申领 %(code)s：初审建议额度 %(y)s 元") % {
-                "code": application.code, "y": _yuan(application.recommended_fen)},
-            body=application.operator_note, url=_application_url(application),
-            dedupe_key=f"vouchers.application.reviewed:{application.code}:{application.status}")
+            title=_("待审批创新券申领 %(code)s：初审建议额度 %(y)s 元")
+            % {"code": application.code, "y": _yuan(application.recommended_fen)},
+            body=application.operator_note,
+            url=_application_url(application),
+            dedupe_key=f"vouchers.application.reviewed:{application.code}:{application.status}",
+        )
         return
     if application.status != ApplicationStatus.REJECTED:
         return
     notification_send(
         recipients=_others(organization_members(application.enterprise_id), actor),
         kind="vouchers.application.rejected",
-        title=_("您的创新券申领 %(code)s（%(y)s 元）初审未通过") % {
-            "code": application.code, "y": _yuan(application.requested_fen)},
-        body=application.operator_note, url=_application_url(application),
-        dedupe_key=f"vouchers.application.reviewed:{application.code}:{application.status}")
+        title=_("您的创新券申领 %(code)s（%(y)s 元）初审未通过")
+        % {"code": application.code, "y": _yuan(application.requested_fen)},
+        body=application.operator_note,
+        url=_application_url(application),
+        dedupe_key=f"vouchers.application.reviewed:{application.code}:{application.status}",
+    )
 
 
 def application_decided(application: Application, *, actor: Any, voucher: Voucher | None = None) -> None:
@@ -112,11 +125,12 @@ def application_decided(application: Application, *, actor: Any, voucher: Vouche
         notification_send(
             recipients=_others(organization_members(application.enterprise_id), actor),
             kind="vouchers.voucher.granted",
-            title=_("您的创新券申领 %(code)s 已获批准：发放创新券 %(voucher)s，额度 %(y)s 元") % {
-                "code": application.code, "voucher": voucher.code, "y": _yuan(voucher.granted_fen)},
+            title=_("您的创新券申领 %(code)s 已获批准：发放创新券 %(voucher)s，额度 %(y)s 元")
+            % {"code": application.code, "voucher": voucher.code, "y": _yuan(voucher.granted_fen)},
             body=_("有效期至 %(day)s。") % {"day": f"{voucher.expires_on:%Y-%m-%d}"},
             url=_voucher_url(voucher),
-            dedupe_key=f"vouchers.application.decided:{application.code}:{application.status}")
+            dedupe_key=f"vouchers.application.decided:{application.code}:{application.status}",
+        )
         return
     if application.status != ApplicationStatus.REJECTED:
         return
@@ -124,41 +138,58 @@ def application_decided(application: Application, *, actor: Any, voucher: Vouche
         recipients=_others(organization_members(application.enterprise_id), actor),
         kind="vouchers.application.rejected",
         title=_("您的创新券申领 %(code)s 未获批准") % {"code": application.code},
-        body=application.leader_note, url=_application_url(application),
-        dedupe_key=f"vouchers.application.decided:{application.code}:{application.status}")
+        body=application.leader_note,
+        url=_application_url(application),
+        dedupe_key=f"vouchers.application.decided:{application.code}:{application.status}",
+    )
 
 
 # --- vouchers: revocation and expiry -------------------------------------------------------------------
+
 
 def voucher_revoked(voucher: Voucher, *, actor: Any, returned_fen: int) -> None:
     notification_send(
         recipients=_others(organization_members(voucher.enterprise_id), actor),
         kind="vouchers.voucher.revoked",
-        title=_("您的创新券 %(code)s 已被撤销，收回余额 %(y)s 元") % {"code": voucher.code, "y": _yuan(returned_fen)},
-        body=voucher.revoke_reason, url=_voucher_url(voucher),
-        dedupe_key=f"vouchers.voucher.revoked:{voucher.code}")
+        title=_("您的创新券 %(code)s 已被撤销，收回余额 %(y)s 元")
+        % {"code": voucher.code, "y": _yuan(returned_fen)},
+        body=voucher.revoke_reason,
+        url=_voucher_url(voucher),
+        dedupe_key=f"vouchers.voucher.revoked:{voucher.code}",
+    )
 
 
 def voucher_expired(voucher: Voucher, *, actor: Any, returned_fen: int) -> None:
     notification_send(
         recipients=_others(organization_members(voucher.enterprise_id), actor),
         kind="vouchers.voucher.expired",
-        title=_("您的创新券 %(code)s 已到期，未使用的 %(y)s 元已收回") % {"code": voucher.code, "y": _yuan(returned_fen)},
-        body=_("已交付待确认的订单仍可确认或取消。"), url=_voucher_url(voucher),
-        dedupe_key=f"vouchers.voucher.expired:{voucher.code}")
+        title=_("您的创新券 %(code)s 已到期，未使用的 %(y)s 元已收回")
+        % {"code": voucher.code, "y": _yuan(returned_fen)},
+        body=_("已交付待确认的订单仍可确认或取消。"),
+        url=_voucher_url(voucher),
+        dedupe_key=f"vouchers.voucher.expired:{voucher.code}",
+    )
 
 
 # --- orders --------------------------------------------------------------------------------------------
+
 
 def order_placed(order: ServiceOrder, *, actor: Any) -> None:
     """The provider takes the order or declines it."""
     notification_send(
         recipients=_others(organization_members(order.provider.organization_id), actor),
         kind="vouchers.order.placed",
-        title=_("新订单 %(code)s 待接单：%(service)s，服务金额 %(price)s 元（创新券支付 %(y)s 元）") % {
-            "code": order.code, "service": order.service.name, "price": _yuan(order.price_fen),
-            "y": _yuan(order.voucher_fen)},
-        body=order.note, url=_order_url(order), dedupe_key=f"vouchers.order.placed:{order.code}")
+        title=_("新订单 %(code)s 待接单：%(service)s，服务金额 %(price)s 元（创新券支付 %(y)s 元）")
+        % {
+            "code": order.code,
+            "service": order.service.name,
+            "price": _yuan(order.price_fen),
+            "y": _yuan(order.voucher_fen),
+        },
+        body=order.note,
+        url=_order_url(order),
+        dedupe_key=f"vouchers.order.placed:{order.code}",
+    )
 
 
 def order_answered(order: ServiceOrder, *, actor: Any, accepted: bool) -> None:
@@ -170,9 +201,12 @@ def order_answered(order: ServiceOrder, *, actor: Any, accepted: bool) -> None:
         title = _("订单 %(code)s 被 %(org)s 拒单，冻结的创新券额度 %(y)s 元已释放") % values
     notification_send(
         recipients=_others(organization_members(order.enterprise_id), actor),
-        kind="vouchers.order.accepted" if accepted else "vouchers.order.declined", title=title,
-        body="" if accepted else order.close_reason, url=_order_url(order),
-        dedupe_key=f"vouchers.order.{'accepted' if accepted else 'declined'}:{order.code}")
+        kind="vouchers.order.accepted" if accepted else "vouchers.order.declined",
+        title=title,
+        body="" if accepted else order.close_reason,
+        url=_order_url(order),
+        dedupe_key=f"vouchers.order.{'accepted' if accepted else 'declined'}:{order.code}",
+    )
 
 
 def order_delivered(order: ServiceOrder, *, actor: Any) -> None:
@@ -180,9 +214,12 @@ def order_delivered(order: ServiceOrder, *, actor: Any) -> None:
     notification_send(
         recipients=_others(organization_members(order.enterprise_id), actor, order.delivered_by_id),
         kind="vouchers.order.delivered",
-        title=_("订单 %(code)s 已交付，请确认（确认后核销创新券 %(y)s 元）") % {
-            "code": order.code, "y": _yuan(order.voucher_fen)},
-        body=order.delivery_note, url=_order_url(order), dedupe_key=f"vouchers.order.delivered:{order.code}")
+        title=_("订单 %(code)s 已交付，请确认（确认后核销创新券 %(y)s 元）")
+        % {"code": order.code, "y": _yuan(order.voucher_fen)},
+        body=order.delivery_note,
+        url=_order_url(order),
+        dedupe_key=f"vouchers.order.delivered:{order.code}",
+    )
 
 
 def order_confirmed(order: ServiceOrder, *, actor: Any) -> None:
@@ -190,9 +227,11 @@ def order_confirmed(order: ServiceOrder, *, actor: Any) -> None:
     notification_send(
         recipients=_others(organization_members(order.provider.organization_id), actor),
         kind="vouchers.order.confirmed",
-        title=_("订单 %(code)s 已确认交付，核销创新券 %(y)s 元，可申请结算") % {
-            "code": order.code, "y": _yuan(order.redeemed_fen)},
-        url=_order_url(order), dedupe_key=f"vouchers.order.confirmed:{order.code}")
+        title=_("订单 %(code)s 已确认交付，核销创新券 %(y)s 元，可申请结算")
+        % {"code": order.code, "y": _yuan(order.redeemed_fen)},
+        url=_order_url(order),
+        dedupe_key=f"vouchers.order.confirmed:{order.code}",
+    )
 
 
 def order_cancelled(order: ServiceOrder, *, actor: Any) -> None:
@@ -201,10 +240,14 @@ def order_cancelled(order: ServiceOrder, *, actor: Any) -> None:
         recipients=_others(organization_members(order.provider.organization_id), actor),
         kind="vouchers.order.cancelled",
         title=_("订单 %(code)s 已被企业取消") % {"code": order.code},
-        body=order.close_reason, url=_order_url(order), dedupe_key=f"vouchers.order.cancelled:{order.code}")
+        body=order.close_reason,
+        url=_order_url(order),
+        dedupe_key=f"vouchers.order.cancelled:{order.code}",
+    )
 
 
 # --- settlement ----------------------------------------------------------------------------------------
+
 
 def claim_submitted(claim: SettlementClaim, *, actor: Any) -> None:
     """Operators review it (never the one who submitted it); a resubmission is a new round."""
@@ -212,10 +255,11 @@ def claim_submitted(claim: SettlementClaim, *, actor: Any) -> None:
         recipients=_others(role_holders(Role.OPERATOR), actor, claim.submitted_by_id),
         kind="vouchers.claim.review",
         title=_("待审核结算申请 %(code)s：%(y)s 元") % {"code": claim.code, "y": _yuan(claim.amount_fen)},
-        body=_("发票号码 %(n)s，发票金额 %(i)s 元。") % {
-            "n": claim.invoice_number, "i": _yuan(claim.invoice_amount_fen)},
+        body=_("发票号码 %(n)s，发票金额 %(i)s 元。")
+        % {"n": claim.invoice_number, "i": _yuan(claim.invoice_amount_fen)},
         url=_claim_url(claim),
-        dedupe_key=f"vouchers.claim.submitted:{claim.code}:{_stamp(claim.submitted_at)}")
+        dedupe_key=f"vouchers.claim.submitted:{claim.code}:{_stamp(claim.submitted_at)}",
+    )
 
 
 def claim_reviewed(claim: SettlementClaim, *, actor: Any) -> None:
@@ -226,8 +270,12 @@ def claim_reviewed(claim: SettlementClaim, *, actor: Any) -> None:
         title = _("结算申请 %(code)s（%(y)s 元）被退回，请按意见修改后重新提交") % values
     notification_send(
         recipients=_others(_provider_members(claim.provider_id), actor),
-        kind="vouchers.claim.reviewed", title=title, body=claim.review_note, url=_claim_url(claim),
-        dedupe_key=f"vouchers.claim.reviewed:{claim.code}:{claim.status}:{_stamp(claim.submitted_at)}")
+        kind="vouchers.claim.reviewed",
+        title=title,
+        body=claim.review_note,
+        url=_claim_url(claim),
+        dedupe_key=f"vouchers.claim.reviewed:{claim.code}:{claim.status}:{_stamp(claim.submitted_at)}",
+    )
 
 
 def batch_created(batch: SettlementBatch, *, actor: Any) -> None:
@@ -235,9 +283,11 @@ def batch_created(batch: SettlementBatch, *, actor: Any) -> None:
     notification_send(
         recipients=_others(role_holders(Role.LEADER), actor, batch.created_by_id),
         kind="vouchers.batch.approve",
-        title=_("待审批结算批次 %(code)s：%(n)s 笔，共 %(y)s 元") % {
-            "code": batch.code, "n": batch.claim_count, "y": _yuan(batch.total_fen)},
-        url=_batch_url(batch), dedupe_key=f"vouchers.batch.created:{batch.code}")
+        title=_("待审批结算批次 %(code)s：%(n)s 笔，共 %(y)s 元")
+        % {"code": batch.code, "n": batch.claim_count, "y": _yuan(batch.total_fen)},
+        url=_batch_url(batch),
+        dedupe_key=f"vouchers.batch.created:{batch.code}",
+    )
 
 
 def batch_approved(batch: SettlementBatch, *, actor: Any) -> None:
@@ -245,40 +295,53 @@ def batch_approved(batch: SettlementBatch, *, actor: Any) -> None:
     notification_send(
         recipients=_others(role_holders(Role.OPERATOR), actor),
         kind="vouchers.batch.pay",
-        title=_("结算批次 %(code)s 已审批，请登记支付：%(n)s 笔，共 %(y)s 元") % {
-            "code": batch.code, "n": batch.claim_count, "y": _yuan(batch.total_fen)},
-        url=_batch_url(batch), dedupe_key=f"vouchers.batch.approved:{batch.code}")
+        title=_("结算批次 %(code)s 已审批，请登记支付：%(n)s 笔，共 %(y)s 元")
+        % {"code": batch.code, "n": batch.claim_count, "y": _yuan(batch.total_fen)},
+        url=_batch_url(batch),
+        dedupe_key=f"vouchers.batch.approved:{batch.code}",
+    )
 
 
 def batch_paid(batch: SettlementBatch, *, actor: Any) -> None:
     """Each provider in the batch hears what it was paid (one query for the claims, one per provider)."""
     by_organization: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for code, amount, organization_id in SettlementClaim.objects.filter(batch=batch).order_by("code") \
-            .values_list("code", "amount_fen", "provider__organization_id"):
+    for code, amount, organization_id in (
+        SettlementClaim.objects.filter(batch=batch)
+        .order_by("code")
+        .values_list("code", "amount_fen", "provider__organization_id")
+    ):
         by_organization[organization_id].append((code, amount))
     for organization_id, claims in by_organization.items():
         codes = [code for code, _amount in claims]
-        url = reverse("vouchers:claim-detail", args=[codes[0]]) if len(codes) == 1 \
+        url = (
+            reverse("vouchers:claim-detail", args=[codes[0]])
+            if len(codes) == 1
             else reverse("vouchers:claim-list")
+        )
         notification_send(
             recipients=_others(organization_members(organization_id), actor),
             kind="vouchers.batch.paid",
-            title=_("结算批次 %(code)s 已支付：贵机构 %(n)s 笔，共 %(y)s 元") % {
-                "code": batch.code, "n": len(claims), "y": _yuan(sum(amount for _code, amount in claims))},
-            body=_("结算申请：%(codes)s") % {"codes": "、".join(codes)}, url=url,
-            dedupe_key=f"vouchers.batch.paid:{batch.code}:{organization_id}")
+            title=_("结算批次 %(code)s 已支付：贵机构 %(n)s 笔，共 %(y)s 元")
+            % {"code": batch.code, "n": len(claims), "y": _yuan(sum(amount for _code, amount in claims))},
+            body=_("结算申请：%(codes)s") % {"codes": "、".join(codes)},
+            url=url,
+            dedupe_key=f"vouchers.batch.paid:{batch.code}:{organization_id}",
+        )
 
 
 # --- providers -----------------------------------------------------------------------------------------
+
 
 def provider_registered(provider: Provider, *, actor: Any) -> None:
     """Operators review the registration (never the one who applied); a re-registration is a new round."""
     notification_send(
         recipients=_others(role_holders(Role.OPERATOR), actor, provider.applied_by_id),
         kind="vouchers.provider.review",
-        title=_("服务机构入驻待审核：%(org)s（%(code)s）") % {"org": provider.organization.name, "code": provider.code},
+        title=_("服务机构入驻待审核：%(org)s（%(code)s）")
+        % {"org": provider.organization.name, "code": provider.code},
         url=reverse("vouchers:provider-detail", args=[provider.code]),
-        dedupe_key=f"vouchers.provider.registered:{provider.code}:{_stamp(provider.applied_at)}")
+        dedupe_key=f"vouchers.provider.registered:{provider.code}:{_stamp(provider.applied_at)}",
+    )
 
 
 def provider_reviewed(provider: Provider, *, actor: Any) -> None:
@@ -288,6 +351,9 @@ def provider_reviewed(provider: Provider, *, actor: Any) -> None:
         title = _("贵机构的入驻申请 %(code)s 未通过") % {"code": provider.code}
     notification_send(
         recipients=_others(organization_members(provider.organization_id), actor),
-        kind="vouchers.provider.reviewed", title=title, body=provider.review_note,
+        kind="vouchers.provider.reviewed",
+        title=title,
+        body=provider.review_note,
         url=reverse("vouchers:provider-detail", args=[provider.code]),
-        dedupe_key=f"vouchers.provider.reviewed:{provider.code}:{provider.status}:{_stamp(provider.applied_at)}")
+        dedupe_key=f"vouchers.provider.reviewed:{provider.code}:{provider.status}:{_stamp(provider.applied_at)}",
+    )

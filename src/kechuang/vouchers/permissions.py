@@ -59,6 +59,7 @@ def _same_user(user: Any, other_id: int | None) -> bool:
 
 # --- visibility ---------------------------------------------------------------------------------------
 
+
 def scheme_visible_to(user: Any) -> QuerySet[Scheme]:
     if not _signed_in(user):
         return Scheme.objects.none()
@@ -81,7 +82,9 @@ def service_visible_to(user: Any) -> QuerySet[ProviderService]:
     if is_staff_reader(user):
         return ProviderService.objects.all()
     return ProviderService.objects.filter(
-        Q(is_active=True, provider__status=ProviderStatus.APPROVED) | Q(provider__organization_id__in=_orgs(user)))
+        Q(is_active=True, provider__status=ProviderStatus.APPROVED)
+        | Q(provider__organization_id__in=_orgs(user))
+    )
 
 
 def application_visible_to(user: Any) -> QuerySet[Application]:
@@ -136,6 +139,7 @@ def batch_visible_to(user: Any) -> QuerySet[SettlementBatch]:
 
 # --- predicates ---------------------------------------------------------------------------------------
 
+
 @rules.predicate
 def is_operator(user: Any) -> bool:
     return Role.OPERATOR in _roles(user)
@@ -181,7 +185,9 @@ def did_not_review_first(user: Any, application: Application | None) -> bool:
 def member_of_enterprise(user: Any, obj: Any) -> bool:
     if obj is None:
         return False
-    enterprise_id = obj.pk if obj.__class__.__name__ == "Organization" else getattr(obj, "enterprise_id", None)
+    enterprise_id = (
+        obj.pk if obj.__class__.__name__ == "Organization" else getattr(obj, "enterprise_id", None)
+    )
     return enterprise_id is not None and enterprise_id in _orgs(user)
 
 

@@ -29,23 +29,33 @@ class CapsRespected(Check):
                 JOIN directory_organization o ON o.id = v.enterprise_id
                 GROUP BY s.code, o.id, o.name, s.enterprise_cap_fen
                 HAVING SUM(v.granted_fen - v.returned_fen) > s.enterprise_cap_fen"""):
-            yield Violation(self.name, f"批次 {scheme} · {name}",
-                            f"已获 {format_fen(total)}，超过单户上限 {format_fen(cap)}",
-                            {"scheme": scheme, "enterprise": name, "total_fen": total})
+            yield Violation(
+                self.name,
+                f"批次 {scheme} · {name}",
+                f"已获 {format_fen(total)}，超过单户上限 {format_fen(cap)}",
+                {"scheme": scheme, "enterprise": name, "total_fen": total},
+            )
         for scheme, controller, total, cap in fetch_rows("""
                 SELECT s.code, v.controller_code, SUM(v.granted_fen - v.returned_fen), s.controller_cap_fen
                 FROM vouchers_voucher v JOIN vouchers_scheme s ON s.id = v.scheme_id
                 GROUP BY s.code, v.controller_code, s.controller_cap_fen
                 HAVING SUM(v.granted_fen - v.returned_fen) > s.controller_cap_fen"""):
-            yield Violation(self.name, f"批次 {scheme} · 实际控制人 {controller}",
-                            f"合计 {format_fen(total)}，超过上限 {format_fen(cap)}",
-                            {"scheme": scheme, "controller": controller, "total_fen": total})
+            yield Violation(
+                self.name,
+                f"批次 {scheme} · 实际控制人 {controller}",
+                f"合计 {format_fen(total)}，超过上限 {format_fen(cap)}",
+                {"scheme": scheme, "controller": controller, "total_fen": total},
+            )
         for scheme, total, budget in fetch_rows("""
                 SELECT s.code, SUM(v.granted_fen - v.returned_fen), s.budget_fen
                 FROM vouchers_voucher v JOIN vouchers_scheme s ON s.id = v.scheme_id
                 GROUP BY s.code, s.budget_fen HAVING SUM(v.granted_fen - v.returned_fen) > s.budget_fen"""):
-            yield Violation(self.name, f"批次 {scheme}", f"发放合计 {format_fen(total)} 超过预算 {format_fen(budget)}",
-                            {"scheme": scheme, "total_fen": total})
+            yield Violation(
+                self.name,
+                f"批次 {scheme}",
+                f"发放合计 {format_fen(total)} 超过预算 {format_fen(budget)}",
+                {"scheme": scheme, "total_fen": total},
+            )
 
 
 class VouchersMatchLedger(Check):
@@ -79,7 +89,18 @@ class VouchersMatchLedger(Check):
                OR a.balance_fen <> v.granted_fen - v.returned_fen - COALESCE(o.redeemed, 0)
                OR a.held_fen <> COALESCE(o.open_share, 0)
             ORDER BY v.id"""  # noqa: S608 - built from constants, no input
-        for code, granted, returned, balance, held, l_granted, l_returned, l_redeemed, redeemed, open_share in fetch_rows(sql):
+        for (
+            code,
+            granted,
+            returned,
+            balance,
+            held,
+            l_granted,
+            l_returned,
+            l_redeemed,
+            redeemed,
+            open_share,
+        ) in fetch_rows(sql):
             problems = []
             if granted != l_granted:
                 problems.append(f"发放 {format_fen(granted)}，账本 {format_fen(l_granted)}")
@@ -116,10 +137,13 @@ class OrdersMatchHolds(Check):
                    AND h.status NOT IN ({released}))
             ORDER BY o.id"""  # noqa: S608 - built from constants, no input
         for code, status, hold_status, share, hold_amount, redeemed, hold_captured in fetch_rows(sql):
-            yield Violation(self.name, f"订单 {code}",
-                            f"订单{status}、券付 {format_fen(share)}、核销 {format_fen(redeemed)}；冻结"
-                            f"{hold_status or '缺失'}、{format_fen(hold_amount)}、入账 {format_fen(hold_captured)}",
-                            {"order": code})
+            yield Violation(
+                self.name,
+                f"订单 {code}",
+                f"订单{status}、券付 {format_fen(share)}、核销 {format_fen(redeemed)}；冻结"
+                f"{hold_status or '缺失'}、{format_fen(hold_amount)}、入账 {format_fen(hold_captured)}",
+                {"order": code},
+            )
 
 
 class SettlementMatchesLedger(Check):
@@ -138,22 +162,34 @@ class SettlementMatchesLedger(Check):
                        OR e.business_reference IS NULL
                        OR e.business_reference <> 'vouchers.claim:' || c.code))
                 ORDER BY c.id"""):  # noqa: S608 - built from constants, no input
-            yield Violation(self.name, f"结算申请 {code}",
-                            f"状态 {status}，申请 {format_fen(amount)}，订单核销 {format_fen(redeemed)}，"
-                            f"支付凭证 {format_fen(total) if total is not None else '无'}", {"claim": code})
+            yield Violation(
+                self.name,
+                f"结算申请 {code}",
+                f"状态 {status}，申请 {format_fen(amount)}，订单核销 {format_fen(redeemed)}，"
+                f"支付凭证 {format_fen(total) if total is not None else '无'}",
+                {"claim": code},
+            )
         for reference, total in fetch_rows(f"""
                 SELECT e.business_reference, e.total_fen FROM ledger_journalentry e
                 LEFT JOIN vouchers_settlementclaim c ON c.payment_entry_id = e.id AND c.status = '{paid}'
                 WHERE e.kind = 'vouchers.settle' AND c.id IS NULL ORDER BY e.id"""):  # noqa: S608 - built from constants, no input
-            yield Violation(self.name, f"支付凭证 {reference}",
-                            f"支付 {format_fen(total)} 没有对应的已支付结算申请", {"reference": reference})
+            yield Violation(
+                self.name,
+                f"支付凭证 {reference}",
+                f"支付 {format_fen(total)} 没有对应的已支付结算申请",
+                {"reference": reference},
+            )
         for code, count, total, n, actual in fetch_rows("""
                 SELECT b.code, b.claim_count, b.total_fen, COUNT(c.id), COALESCE(SUM(c.amount_fen), 0)
                 FROM vouchers_settlementbatch b LEFT JOIN vouchers_settlementclaim c ON c.batch_id = b.id
                 GROUP BY b.id, b.code, b.claim_count, b.total_fen
                 HAVING COUNT(c.id) <> b.claim_count OR COALESCE(SUM(c.amount_fen), 0) <> b.total_fen"""):
-            yield Violation(self.name, f"结算批次 {code}",
-                            f"批次记 {count} 笔 {format_fen(total)}，实际 {n} 笔 {format_fen(actual)}", {"batch": code})
+            yield Violation(
+                self.name,
+                f"结算批次 {code}",
+                f"批次记 {count} 笔 {format_fen(total)}，实际 {n} 笔 {format_fen(actual)}",
+                {"batch": code},
+            )
 
 
 class SchemeIdentity(Check):
@@ -174,17 +210,30 @@ class SchemeIdentity(Check):
             JOIN ledger_account b ON b.id = s.budget_account_id ORDER BY s.id"""  # noqa: S608 - built from constants, no input
         for code, budget_fen, fund, unallocated, vouchers, payables, paid in fetch_rows(sql):
             if fund != unallocated + vouchers + payables:
-                yield Violation(self.name, f"批次 {code}",
-                                f"资金 {format_fen(fund)} ≠ 未分配 {format_fen(unallocated)} + 券余额 "
-                                f"{format_fen(vouchers)} + 应付 {format_fen(payables)}", {"scheme": code})
+                yield Violation(
+                    self.name,
+                    f"批次 {code}",
+                    f"资金 {format_fen(fund)} ≠ 未分配 {format_fen(unallocated)} + 券余额 "
+                    f"{format_fen(vouchers)} + 应付 {format_fen(payables)}",
+                    {"scheme": code},
+                )
             if fund != budget_fen - paid:
-                yield Violation(self.name, f"批次 {code}",
-                                f"资金 {format_fen(fund)} ≠ 预算 {format_fen(budget_fen)} − 已支付 {format_fen(paid)}",
-                                {"scheme": code})
+                yield Violation(
+                    self.name,
+                    f"批次 {code}",
+                    f"资金 {format_fen(fund)} ≠ 预算 {format_fen(budget_fen)} − 已支付 {format_fen(paid)}",
+                    {"scheme": code},
+                )
 
 
 def register() -> None:
-    for check in (CapsRespected, VouchersMatchLedger, OrdersMatchHolds, SettlementMatchesLedger, SchemeIdentity):
+    for check in (
+        CapsRespected,
+        VouchersMatchLedger,
+        OrdersMatchHolds,
+        SettlementMatchesLedger,
+        SchemeIdentity,
+    ):
         register_check(check.name, check)
 
 
@@ -208,5 +257,10 @@ def quick_counts() -> dict[str, int]:
            WHERE a.balance_fen <> v.granted_fen - v.returned_fen - COALESCE(o.redeemed, 0)
               OR a.held_fen <> COALESCE(o.open_share, 0))"""  # noqa: S608 - built from constants, no input
     row = fetch_rows(sql)[0]
-    return dict(zip(["enterprise_cap", "controller_cap", "budget", "vouchers_match_ledger"],
-                    (int(v) for v in row), strict=True))
+    return dict(
+        zip(
+            ["enterprise_cap", "controller_cap", "budget", "vouchers_match_ledger"],
+            (int(v) for v in row),
+            strict=True,
+        )
+    )

@@ -43,46 +43,70 @@ def _sum(queryset: QuerySet[Any], expression: Any) -> int:
 
 # --- lists --------------------------------------------------------------------------------------------
 
+
 def scheme_list(*, actor: Any) -> QuerySet[Scheme]:
-    return perms.scheme_visible_to(actor).select_related("budget_account", "fund_account").order_by("-year", "-code")
+    return (
+        perms.scheme_visible_to(actor)
+        .select_related("budget_account", "fund_account")
+        .order_by("-year", "-code")
+    )
 
 
 def application_list(*, actor: Any) -> QuerySet[Application]:
-    return (perms.application_visible_to(actor)
-            .select_related("scheme", "enterprise", "submitted_by", "operator_reviewer", "leader_reviewer")
-            .order_by("-submitted_at", "-id"))
+    return (
+        perms.application_visible_to(actor)
+        .select_related("scheme", "enterprise", "submitted_by", "operator_reviewer", "leader_reviewer")
+        .order_by("-submitted_at", "-id")
+    )
 
 
 def voucher_list(*, actor: Any) -> QuerySet[Voucher]:
-    return (perms.voucher_visible_to(actor).select_related("scheme", "enterprise", "account")
-            .order_by("-granted_at", "-id"))
+    return (
+        perms.voucher_visible_to(actor)
+        .select_related("scheme", "enterprise", "account")
+        .order_by("-granted_at", "-id")
+    )
 
 
 def order_list(*, actor: Any) -> QuerySet[ServiceOrder]:
-    return (perms.order_visible_to(actor)
-            .select_related("voucher", "enterprise", "provider__organization", "service", "scheme", "claim")
-            .order_by("-placed_at", "-id"))
+    return (
+        perms.order_visible_to(actor)
+        .select_related("voucher", "enterprise", "provider__organization", "service", "scheme", "claim")
+        .order_by("-placed_at", "-id")
+    )
 
 
 def claim_list(*, actor: Any) -> QuerySet[SettlementClaim]:
-    return (perms.claim_visible_to(actor).select_related("order", "provider__organization", "scheme", "batch")
-            .order_by("-submitted_at", "-id"))
+    return (
+        perms.claim_visible_to(actor)
+        .select_related("order", "provider__organization", "scheme", "batch")
+        .order_by("-submitted_at", "-id")
+    )
 
 
 def batch_list(*, actor: Any) -> QuerySet[SettlementBatch]:
-    return perms.batch_visible_to(actor).select_related("created_by", "approved_by", "paid_by") \
+    return (
+        perms.batch_visible_to(actor)
+        .select_related("created_by", "approved_by", "paid_by")
         .order_by("-period", "-id")
+    )
 
 
 def provider_list(*, actor: Any) -> QuerySet[Provider]:
-    return (perms.provider_visible_to(actor).select_related("organization")
-            .annotate(rating_avg=Avg("ratings__score"), rating_count=Count("ratings", distinct=True))
-            .order_by("code"))
+    return (
+        perms.provider_visible_to(actor)
+        .select_related("organization")
+        .annotate(rating_avg=Avg("ratings__score"), rating_count=Count("ratings", distinct=True))
+        .order_by("code")
+    )
 
 
 def service_list(*, actor: Any) -> QuerySet[ProviderService]:
-    return perms.service_visible_to(actor).select_related("provider__organization").order_by("category", "price_fen",
-                                                                                              "id")
+    return (
+        perms.service_visible_to(actor)
+        .select_related("provider__organization")
+        .order_by("category", "price_fen", "id")
+    )
 
 
 def provider_for_organization(organization: Any) -> Provider | None:
@@ -92,31 +116,58 @@ def provider_for_organization(organization: Any) -> Provider | None:
 
 
 def open_schemes_for_applying(*, actor: Any, today: Any = None) -> list[Scheme]:
-    return [s for s in perms.scheme_visible_to(actor).filter(status=SchemeStatus.OPEN).order_by("-year", "code")
-            if s.is_accepting_applications(today)]
+    return [
+        s
+        for s in perms.scheme_visible_to(actor).filter(status=SchemeStatus.OPEN).order_by("-year", "code")
+        if s.is_accepting_applications(today)
+    ]
 
 
 def review_queue(*, actor: Any) -> dict[str, Any]:
     """What waits for this person: operators review, leaders approve (never their own requests)."""
-    queue: dict[str, Any] = {"applications": [], "approvals": [], "providers": [], "claims": [], "batches": []}
+    queue: dict[str, Any] = {
+        "applications": [],
+        "approvals": [],
+        "providers": [],
+        "claims": [],
+        "batches": [],
+    }
     if perms.is_operator(actor):
-        queue["applications"] = list(application_list(actor=actor).filter(status=ApplicationStatus.SUBMITTED)
-                                     .exclude(submitted_by=actor).order_by("submitted_at")[:100])
-        queue["providers"] = list(Provider.objects.select_related("organization")
-                                  .filter(status=ProviderStatus.PENDING).exclude(applied_by=actor)
-                                  .order_by("applied_at")[:100])
-        queue["claims"] = list(claim_list(actor=actor).filter(status=ClaimStatus.SUBMITTED)
-                               .exclude(submitted_by=actor).order_by("submitted_at")[:100])
+        queue["applications"] = list(
+            application_list(actor=actor)
+            .filter(status=ApplicationStatus.SUBMITTED)
+            .exclude(submitted_by=actor)
+            .order_by("submitted_at")[:100]
+        )
+        queue["providers"] = list(
+            Provider.objects.select_related("organization")
+            .filter(status=ProviderStatus.PENDING)
+            .exclude(applied_by=actor)
+            .order_by("applied_at")[:100]
+        )
+        queue["claims"] = list(
+            claim_list(actor=actor)
+            .filter(status=ClaimStatus.SUBMITTED)
+            .exclude(submitted_by=actor)
+            .order_by("submitted_at")[:100]
+        )
         queue["payable_batches"] = list(batch_list(actor=actor).filter(status=BatchStatus.APPROVED))
     if perms.is_leader(actor):
-        queue["approvals"] = list(application_list(actor=actor).filter(status=ApplicationStatus.REVIEWED)
-                                  .exclude(submitted_by=actor).exclude(operator_reviewer=actor)
-                                  .order_by("operator_reviewed_at")[:100])
-        queue["batches"] = list(batch_list(actor=actor).filter(status=BatchStatus.DRAFT).exclude(created_by=actor))
+        queue["approvals"] = list(
+            application_list(actor=actor)
+            .filter(status=ApplicationStatus.REVIEWED)
+            .exclude(submitted_by=actor)
+            .exclude(operator_reviewer=actor)
+            .order_by("operator_reviewed_at")[:100]
+        )
+        queue["batches"] = list(
+            batch_list(actor=actor).filter(status=BatchStatus.DRAFT).exclude(created_by=actor)
+        )
     return queue
 
 
 # --- balances -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class VoucherBalance:
@@ -131,24 +182,36 @@ class VoucherBalance:
 def voucher_balance(voucher: Voucher) -> VoucherBalance:
     """The voucher's money, read from its ledger account (the truth), not from the order table."""
     account = Account.objects.get(pk=voucher.account_id)
-    redeemed = _sum(ServiceOrder.objects.filter(voucher=voucher, status=OrderStatus.CONFIRMED), "redeemed_fen")
-    return VoucherBalance(voucher.granted_fen, account.balance_fen, account.held_fen, account.available_fen,
-                          redeemed, voucher.returned_fen)
+    redeemed = _sum(
+        ServiceOrder.objects.filter(voucher=voucher, status=OrderStatus.CONFIRMED), "redeemed_fen"
+    )
+    return VoucherBalance(
+        voucher.granted_fen,
+        account.balance_fen,
+        account.held_fen,
+        account.available_fen,
+        redeemed,
+        voucher.returned_fen,
+    )
 
 
 def account_statement(account_id: int, *, limit: int = 200) -> list[JournalLine]:
     """The latest lines of an account with their entries, newest first."""
-    return list(JournalLine.objects.filter(account_id=account_id).select_related("entry")
-                .order_by("-id")[:limit])
+    return list(
+        JournalLine.objects.filter(account_id=account_id).select_related("entry").order_by("-id")[:limit]
+    )
 
 
 # --- reports ------------------------------------------------------------------------------------------
+
 
 def leverage(service_value_fen: int, subsidy_fen: int) -> Decimal | None:
     """Service value ÷ subsidy (e.g. 2.35 means each yuan of subsidy bought 2.35 yuan of services)."""
     if not subsidy_fen:
         return None
-    return (Decimal(service_value_fen) / Decimal(subsidy_fen)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (Decimal(service_value_fen) / Decimal(subsidy_fen)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
 
 
 def scheme_figures(scheme: Scheme) -> dict[str, Any]:
@@ -158,9 +221,14 @@ def scheme_figures(scheme: Scheme) -> dict[str, Any]:
     accounts = Account.objects.filter(group=scheme.code)
     voucher_accounts = accounts.filter(voucher__scheme=scheme)
     payable = _sum(accounts.filter(code__startswith=f"vouchers:{scheme.code}:payable:"), "balance_fen")
-    balances = dict(Account.objects.filter(pk__in=[scheme.budget_account_id, scheme.fund_account_id])
-                    .values_list("pk", "balance_fen"))  # fresh: the scheme object may hold stale accounts
-    remaining = balances.get(scheme.budget_account_id, scheme.budget_fen if not scheme.budget_account_id else 0)
+    balances = dict(
+        Account.objects.filter(pk__in=[scheme.budget_account_id, scheme.fund_account_id]).values_list(
+            "pk", "balance_fen"
+        )
+    )  # fresh: the scheme object may hold stale accounts
+    remaining = balances.get(
+        scheme.budget_account_id, scheme.budget_fen if not scheme.budget_account_id else 0
+    )
     fund = balances.get(scheme.fund_account_id, 0)
     granted = _sum(vouchers, "granted_fen")
     returned = _sum(vouchers, "returned_fen")
@@ -185,7 +253,8 @@ def scheme_figures(scheme: Scheme) -> dict[str, Any]:
         "orders": confirmed.count(),
         "committed_fen": granted - returned,
         "used_percent": min(100, max(0, round((granted - returned) * 100 / scheme.budget_fen)))
-        if scheme.budget_fen else 0,
+        if scheme.budget_fen
+        else 0,
     }
 
 
@@ -193,28 +262,51 @@ def use_by_category(*, scheme: Scheme | None = None) -> list[dict[str, Any]]:
     orders = ServiceOrder.objects.filter(status=OrderStatus.CONFIRMED)
     if scheme is not None:
         orders = orders.filter(scheme=scheme)
-    rows = (orders.values("category").annotate(orders=Count("id"), subsidy_fen=Sum("redeemed_fen"),
-                                                value_fen=Sum("price_fen")).order_by("-subsidy_fen"))
+    rows = (
+        orders.values("category")
+        .annotate(orders=Count("id"), subsidy_fen=Sum("redeemed_fen"), value_fen=Sum("price_fen"))
+        .order_by("-subsidy_fen")
+    )
     labels = dict(ServiceCategory.choices)
-    return [{"category": row["category"], "label": labels.get(row["category"], row["category"]),
-             "orders": row["orders"], "subsidy_fen": int(row["subsidy_fen"] or 0),
-             "value_fen": int(row["value_fen"] or 0),
-             "leverage": leverage(int(row["value_fen"] or 0), int(row["subsidy_fen"] or 0))} for row in rows]
+    return [
+        {
+            "category": row["category"],
+            "label": labels.get(row["category"], row["category"]),
+            "orders": row["orders"],
+            "subsidy_fen": int(row["subsidy_fen"] or 0),
+            "value_fen": int(row["value_fen"] or 0),
+            "leverage": leverage(int(row["value_fen"] or 0), int(row["subsidy_fen"] or 0)),
+        }
+        for row in rows
+    ]
 
 
 def use_by_provider(*, scheme: Scheme | None = None, limit: int = 20) -> list[dict[str, Any]]:
     orders = ServiceOrder.objects.filter(status=OrderStatus.CONFIRMED)
     if scheme is not None:
         orders = orders.filter(scheme=scheme)
-    rows = (orders.values("provider_id", "provider__code", "provider__organization__name")
-            .annotate(orders=Count("id"), subsidy_fen=Sum("redeemed_fen"), value_fen=Sum("price_fen"))
-            .order_by("-subsidy_fen", "provider__code")[:limit])
-    ratings = dict(Provider.objects.filter(pk__in=[r["provider_id"] for r in rows])
-                   .annotate(avg=Avg("ratings__score")).values_list("pk", "avg"))
-    return [{"code": row["provider__code"], "name": row["provider__organization__name"], "orders": row["orders"],
-             "subsidy_fen": int(row["subsidy_fen"] or 0), "value_fen": int(row["value_fen"] or 0),
-             "leverage": leverage(int(row["value_fen"] or 0), int(row["subsidy_fen"] or 0)),
-             "rating": ratings.get(row["provider_id"])} for row in rows]
+    rows = (
+        orders.values("provider_id", "provider__code", "provider__organization__name")
+        .annotate(orders=Count("id"), subsidy_fen=Sum("redeemed_fen"), value_fen=Sum("price_fen"))
+        .order_by("-subsidy_fen", "provider__code")[:limit]
+    )
+    ratings = dict(
+        Provider.objects.filter(pk__in=[r["provider_id"] for r in rows])
+        .annotate(avg=Avg("ratings__score"))
+        .values_list("pk", "avg")
+    )
+    return [
+        {
+            "code": row["provider__code"],
+            "name": row["provider__organization__name"],
+            "orders": row["orders"],
+            "subsidy_fen": int(row["subsidy_fen"] or 0),
+            "value_fen": int(row["value_fen"] or 0),
+            "leverage": leverage(int(row["value_fen"] or 0), int(row["subsidy_fen"] or 0)),
+            "rating": ratings.get(row["provider_id"]),
+        }
+        for row in rows
+    ]
 
 
 FIGURES_CACHE_KEY = "vouchers:overall-figures"
@@ -235,19 +327,32 @@ def review_counts(*, actor: Any) -> dict[str, int]:
     if operator or leader:
         apps = perms.application_visible_to(actor).aggregate(
             applications=Count("id", filter=Q(status=ApplicationStatus.SUBMITTED) & ~Q(submitted_by=actor)),
-            approvals=Count("id", filter=Q(status=ApplicationStatus.REVIEWED) & ~Q(submitted_by=actor)
-                            & ~Q(operator_reviewer=actor)),
+            approvals=Count(
+                "id",
+                filter=Q(status=ApplicationStatus.REVIEWED)
+                & ~Q(submitted_by=actor)
+                & ~Q(operator_reviewer=actor),
+            ),
         )
         if operator:
             counts["applications"] = int(apps["applications"])
-            counts["providers"] = Provider.objects.filter(status=ProviderStatus.PENDING).exclude(
-                applied_by=actor).count()
-            counts["claims"] = perms.claim_visible_to(actor).filter(status=ClaimStatus.SUBMITTED).exclude(
-                submitted_by=actor).count()
+            counts["providers"] = (
+                Provider.objects.filter(status=ProviderStatus.PENDING).exclude(applied_by=actor).count()
+            )
+            counts["claims"] = (
+                perms.claim_visible_to(actor)
+                .filter(status=ClaimStatus.SUBMITTED)
+                .exclude(submitted_by=actor)
+                .count()
+            )
         if leader:
             counts["approvals"] = int(apps["approvals"])
-            counts["batches"] = perms.batch_visible_to(actor).filter(status=BatchStatus.DRAFT).exclude(
-                created_by=actor).count()
+            counts["batches"] = (
+                perms.batch_visible_to(actor)
+                .filter(status=BatchStatus.DRAFT)
+                .exclude(created_by=actor)
+                .count()
+            )
     return counts
 
 
@@ -256,10 +361,12 @@ def overall_figures() -> dict[str, Any]:
     schemes = list(Scheme.objects.exclude(status=SchemeStatus.DRAFT).select_related("budget_account"))
     # one pass over each table (the home pages of staff show these on every visit)
     orders = ServiceOrder.objects.filter(status=OrderStatus.CONFIRMED).aggregate(
-        redeemed=Coalesce(Sum("redeemed_fen"), 0), value=Coalesce(Sum("price_fen"), 0))
+        redeemed=Coalesce(Sum("redeemed_fen"), 0), value=Coalesce(Sum("price_fen"), 0)
+    )
     claims = SettlementClaim.objects.filter(status__in=[ClaimStatus.PAID, ClaimStatus.SUBMITTED]).aggregate(
         paid=Coalesce(Sum("amount_fen", filter=Q(status=ClaimStatus.PAID)), 0),
-        pending=Count("id", filter=Q(status=ClaimStatus.SUBMITTED)))
+        pending=Count("id", filter=Q(status=ClaimStatus.SUBMITTED)),
+    )
     redeemed, value = int(orders["redeemed"]), int(orders["value"])
     return {
         "schemes": len(schemes),
@@ -272,16 +379,44 @@ def overall_figures() -> dict[str, Any]:
         "paid_fen": int(claims["paid"]),
         "pending_claims": int(claims["pending"]),
         "pending_applications": Application.objects.filter(
-            Q(status=ApplicationStatus.SUBMITTED) | Q(status=ApplicationStatus.REVIEWED)).count(),
+            Q(status=ApplicationStatus.SUBMITTED) | Q(status=ApplicationStatus.REVIEWED)
+        ).count(),
     }
 
 
 def batch_export_rows(batch: SettlementBatch) -> tuple[list[str], list[list[Any]]]:
-    header = ["结算申请编号", "订单编号", "服务机构", "统一社会信用代码", "服务项目", "服务类别", "服务金额（元）",
-              "创新券支付（元）", "发票号码", "批次", "状态"]
-    claims = (SettlementClaim.objects.filter(batch=batch)
-              .select_related("order__service", "provider__organization", "scheme").order_by("provider__code", "code"))
-    rows = [[c.code, c.order.code, c.provider.organization.name, c.provider.organization.uscc or "",
-             c.order.service.name, c.order.get_category_display(), c.order.price_fen / 100, c.amount_fen / 100,
-             c.invoice_number, c.scheme.code, c.get_status_display()] for c in claims]
+    header = [
+        "结算申请编号",
+        "订单编号",
+        "服务机构",
+        "统一社会信用代码",
+        "服务项目",
+        "服务类别",
+        "服务金额（元）",
+        "创新券支付（元）",
+        "发票号码",
+        "批次",
+        "状态",
+    ]
+    claims = (
+        SettlementClaim.objects.filter(batch=batch)
+        .select_related("order__service", "provider__organization", "scheme")
+        .order_by("provider__code", "code")
+    )
+    rows = [
+        [
+            c.code,
+            c.order.code,
+            c.provider.organization.name,
+            c.provider.organization.uscc or "",
+            c.order.service.name,
+            c.order.get_category_display(),
+            c.order.price_fen / 100,
+            c.amount_fen / 100,
+            c.invoice_number,
+            c.scheme.code,
+            c.get_status_display(),
+        ]
+        for c in claims
+    ]
     return header, rows

@@ -65,6 +65,7 @@ MAX_FEN = 10**13  # 一千亿元: no voucher amount is near it; keeps every sum 
 
 # --- helpers ------------------------------------------------------------------------------------------
 
+
 def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -122,8 +123,12 @@ def _end_of_day(day: dt.date) -> dt.datetime:
 
 def payable_account(scheme: Scheme, provider: Provider) -> Account:
     return ledger.account_open(
-        code=f"vouchers:{scheme.code}:payable:{provider.code}", kind=AccountKind.LIABILITY,
-        name=f"{scheme.name} · 应付 {provider.organization.name}"[:160], group=scheme.code, reference=provider.code)
+        code=f"vouchers:{scheme.code}:payable:{provider.code}",
+        kind=AccountKind.LIABILITY,
+        name=f"{scheme.name} · 应付 {provider.organization.name}"[:160],
+        group=scheme.code,
+        reference=provider.code,
+    )
 
 
 def _subsidy(price_fen: int, ratio_bp: int) -> int:
@@ -132,8 +137,19 @@ def _subsidy(price_fen: int, ratio_bp: int) -> int:
 
 # --- schemes ------------------------------------------------------------------------------------------
 
-SCHEME_FIELDS = ("name", "year", "description", "budget_fen", "subsidy_ratio_bp", "enterprise_cap_fen",
-                 "controller_cap_fen", "categories", "apply_from", "apply_until", "expires_on")
+SCHEME_FIELDS = (
+    "name",
+    "year",
+    "description",
+    "budget_fen",
+    "subsidy_ratio_bp",
+    "enterprise_cap_fen",
+    "controller_cap_fen",
+    "categories",
+    "apply_from",
+    "apply_until",
+    "expires_on",
+)
 
 
 def _validate_scheme(data: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +158,9 @@ def _validate_scheme(data: dict[str, Any]) -> dict[str, Any]:
         if key in clean:
             _fen(clean[key], key)
     ratio = clean.get("subsidy_ratio_bp")
-    if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, int) or not 1 <= ratio <= 10000):
+    if ratio is not None and (
+        isinstance(ratio, bool) or not isinstance(ratio, int) or not 1 <= ratio <= 10000
+    ):
         raise ValidationError({"subsidy_ratio_bp": _("补贴比例应在 0.01% 到 100% 之间。")})
     if "categories" in clean:
         clean["categories"] = _categories(clean["categories"], "categories")
@@ -185,8 +203,12 @@ def scheme_create(*, actor: Any, **data: Any) -> Scheme:
     _check_scheme(scheme)
     scheme.code = next_code("PC", width=2, year=scheme.year)
     scheme.save()
-    audit.record("vouchers.scheme.create", actor=actor, obj=scheme,
-                 detail={"budget_fen": scheme.budget_fen, "ratio_bp": scheme.subsidy_ratio_bp})
+    audit.record(
+        "vouchers.scheme.create",
+        actor=actor,
+        obj=scheme,
+        detail={"budget_fen": scheme.budget_fen, "ratio_bp": scheme.subsidy_ratio_bp},
+    )
     return scheme
 
 
@@ -212,13 +234,28 @@ def scheme_open(*, actor: Any, scheme: Scheme) -> Scheme:
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.DRAFT:
         raise ValidationError(_("批次已经启用。"))
-    fund = ledger.account_open(code=f"vouchers:{scheme.code}:fund", kind=AccountKind.ASSET,
-                               name=f"{scheme.name} · 财政资金", group=scheme.code, reference=scheme.code)
-    budget = ledger.account_open(code=f"vouchers:{scheme.code}:budget", kind=AccountKind.EQUITY,
-                                 name=f"{scheme.name} · 未分配预算", group=scheme.code, reference=scheme.code)
-    ledger.post(actor=actor, idempotency_key=f"vouchers.scheme.fund:{scheme.code}", kind="vouchers.scheme.fund",
-                memo=_("%(name)s 预算下达") % {"name": scheme.name}, reference=scheme.code,
-                lines=[ledger.debit(fund, scheme.budget_fen), ledger.credit(budget, scheme.budget_fen)])
+    fund = ledger.account_open(
+        code=f"vouchers:{scheme.code}:fund",
+        kind=AccountKind.ASSET,
+        name=f"{scheme.name} · 财政资金",
+        group=scheme.code,
+        reference=scheme.code,
+    )
+    budget = ledger.account_open(
+        code=f"vouchers:{scheme.code}:budget",
+        kind=AccountKind.EQUITY,
+        name=f"{scheme.name} · 未分配预算",
+        group=scheme.code,
+        reference=scheme.code,
+    )
+    ledger.post(
+        actor=actor,
+        idempotency_key=f"vouchers.scheme.fund:{scheme.code}",
+        kind="vouchers.scheme.fund",
+        memo=_("%(name)s 预算下达") % {"name": scheme.name},
+        reference=scheme.code,
+        lines=[ledger.debit(fund, scheme.budget_fen), ledger.credit(budget, scheme.budget_fen)],
+    )
     scheme.fund_account, scheme.budget_account = fund, budget
     scheme.status = SchemeStatus.OPEN
     scheme.opened_by, scheme.opened_at = _user(actor), timezone.now()
@@ -241,9 +278,18 @@ def scheme_close(*, actor: Any, scheme: Scheme) -> Scheme:
 
 # --- providers and their catalogue ----------------------------------------------------------------------
 
+
 @atomic_with_retry
-def provider_register(*, actor: Any, organization: Organization, categories: Iterable[str], introduction: str = "",
-                      qualifications: str = "", contact_name: str = "", contact_phone: str = "") -> Provider:
+def provider_register(
+    *,
+    actor: Any,
+    organization: Organization,
+    categories: Iterable[str],
+    introduction: str = "",
+    qualifications: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+) -> Provider:
     """A provider organization asks to join (服务机构入驻); an operator reviews it."""
     _require(perms.can_register_provider(actor, organization), _("只有服务机构的成员可以为本机构申请入驻。"))
     if organization.kind != OrganizationKind.PROVIDER:
@@ -271,8 +317,12 @@ def provider_register(*, actor: Any, organization: Organization, categories: Ite
 
 @atomic_with_retry
 def provider_review(*, actor: Any, provider: Provider, approve: bool, note: str = "") -> Provider:
-    provider = Provider.objects.select_for_update(of=("self",)).select_related("organization").get(pk=provider.pk)
-    _require(perms.can_review_provider(actor, provider), _("只有运营人员可以审核入驻，且不能审核自己提交的申请。"))
+    provider = (
+        Provider.objects.select_for_update(of=("self",)).select_related("organization").get(pk=provider.pk)
+    )
+    _require(
+        perms.can_review_provider(actor, provider), _("只有运营人员可以审核入驻，且不能审核自己提交的申请。")
+    )
     if provider.status != ProviderStatus.PENDING:
         raise ValidationError(_("该入驻申请已处理。"))
     note = _text(note, 500)
@@ -287,8 +337,16 @@ def provider_review(*, actor: Any, provider: Provider, approve: bool, note: str 
 
 
 @atomic_with_retry
-def service_create(*, actor: Any, provider: Provider, name: str, category: str, price_fen: int, unit: str = "项",
-                   description: str = "") -> ProviderService:
+def service_create(
+    *,
+    actor: Any,
+    provider: Provider,
+    name: str,
+    category: str,
+    price_fen: int,
+    unit: str = "项",
+    description: str = "",
+) -> ProviderService:
     _require(perms.can_manage_services(actor, provider), _("只有本机构成员可以维护服务目录。"))
     if category not in provider.categories:
         raise ValidationError({"category": _("该类别不在本机构入驻的服务类别中。")})
@@ -296,15 +354,23 @@ def service_create(*, actor: Any, provider: Provider, name: str, category: str, 
     if not name:
         raise ValidationError({"name": _("请填写服务名称。")})
     service = ProviderService.objects.create(
-        provider=provider, code=next_code("FU"), name=name, category=category, price_fen=_fen(price_fen, "price_fen"),
-        unit=_text(unit, 10) or "项", description=_text(description, 5000))
+        provider=provider,
+        code=next_code("FU"),
+        name=name,
+        category=category,
+        price_fen=_fen(price_fen, "price_fen"),
+        unit=_text(unit, 10) or "项",
+        description=_text(description, 5000),
+    )
     audit.record("vouchers.service.create", actor=actor, obj=service, detail={"price_fen": service.price_fen})
     return service
 
 
 @atomic_with_retry
 def service_update(*, actor: Any, service: ProviderService, **data: Any) -> ProviderService:
-    service = ProviderService.objects.select_for_update(of=("self",)).select_related("provider").get(pk=service.pk)
+    service = (
+        ProviderService.objects.select_for_update(of=("self",)).select_related("provider").get(pk=service.pk)
+    )
     _require(perms.can_manage_services(actor, service.provider), _("只有本机构成员可以维护服务目录。"))
     changed = []
     for key in ("name", "description", "unit", "price_fen", "is_active", "category"):
@@ -331,18 +397,32 @@ def service_update(*, actor: Any, service: ProviderService, **data: Any) -> Prov
 
 # --- applications and the two-level review ----------------------------------------------------------------
 
+
 @atomic_with_retry
-def application_submit(*, actor: Any, scheme: Scheme, enterprise: Organization, requested_fen: int, purpose: str,
-                       planned_categories: Iterable[str] = (), controller_name: str = "", controller_code: str = "",
-                       request_key: str | None = None, today: dt.date | None = None) -> Application:
+def application_submit(
+    *,
+    actor: Any,
+    scheme: Scheme,
+    enterprise: Organization,
+    requested_fen: int,
+    purpose: str,
+    planned_categories: Iterable[str] = (),
+    controller_name: str = "",
+    controller_code: str = "",
+    request_key: str | None = None,
+    today: dt.date | None = None,
+) -> Application:
     """An enterprise applies for a voucher (申领). ``request_key`` makes a retried submission return the
     first application instead of creating a second one."""
     _require(perms.can_apply(actor, enterprise), _("只有本企业成员可以为本企业申领创新券。"))
     if request_key:
         existing = Application.objects.filter(request_key=request_key).first()
         if existing is not None:
-            if existing.enterprise_id != enterprise.pk or existing.scheme_id != scheme.pk \
-                    or existing.requested_fen != requested_fen:
+            if (
+                existing.enterprise_id != enterprise.pk
+                or existing.scheme_id != scheme.pk
+                or existing.requested_fen != requested_fen
+            ):
                 raise ValidationError(_("该幂等键已用于另一份申请。"), code="idempotency_conflict")
             return existing
     if enterprise.kind != OrganizationKind.ENTERPRISE:
@@ -352,30 +432,50 @@ def application_submit(*, actor: Any, scheme: Scheme, enterprise: Organization, 
         raise ValidationError(_("该批次当前不在申领期内。"))
     requested_fen = _fen(requested_fen, "requested_fen")
     if requested_fen > scheme.enterprise_cap_fen:
-        raise ValidationError({"requested_fen": _("申请额度不能超过单户上限 %(cap)s。")
-                               % {"cap": format_fen(scheme.enterprise_cap_fen)}})
+        raise ValidationError(
+            {
+                "requested_fen": _("申请额度不能超过单户上限 %(cap)s。")
+                % {"cap": format_fen(scheme.enterprise_cap_fen)}
+            }
+        )
     purpose = _text(purpose, 2000)
     if not purpose:
         raise ValidationError({"purpose": _("请说明创新券的用途。")})
     planned = _categories(planned_categories, "planned_categories")
     outside = [c for c in planned if c not in scheme.categories]
     if outside:
-        raise ValidationError({"planned_categories": _("这些类别不在本批次支持范围内：%(c)s")
-                               % {"c": "、".join(str(ServiceCategory(c).label) for c in outside)}})
+        raise ValidationError(
+            {
+                "planned_categories": _("这些类别不在本批次支持范围内：%(c)s")
+                % {"c": "、".join(str(ServiceCategory(c).label) for c in outside)}
+            }
+        )
     code = _text(controller_code, 40).upper().replace(" ", "") or (enterprise.uscc or f"ORG{enterprise.pk}")
     try:
         with transaction.atomic():
             application = Application.objects.create(
-                code=next_code("SQ"), scheme=scheme, enterprise=enterprise, requested_fen=requested_fen,
-                purpose=purpose, planned_categories=planned, controller_name=_text(controller_name, 80),
-                controller_code=code, submitted_by=_user(actor), request_key=request_key or None)
+                code=next_code("SQ"),
+                scheme=scheme,
+                enterprise=enterprise,
+                requested_fen=requested_fen,
+                purpose=purpose,
+                planned_categories=planned,
+                controller_name=_text(controller_name, 80),
+                controller_code=code,
+                submitted_by=_user(actor),
+                request_key=request_key or None,
+            )
     except IntegrityError:
         if request_key and Application.objects.filter(request_key=request_key).exists():
             return Application.objects.get(request_key=request_key)
         raise ValidationError(_("本企业在该批次已有一份审核中的申请。")) from None
     notify.application_submitted(application, actor=actor)
-    audit.record("vouchers.application.submit", actor=actor, obj=application,
-                 detail={"scheme": scheme.code, "requested_fen": requested_fen})
+    audit.record(
+        "vouchers.application.submit",
+        actor=actor,
+        obj=application,
+        detail={"scheme": scheme.code, "requested_fen": requested_fen},
+    )
     return application
 
 
@@ -392,17 +492,22 @@ def application_withdraw(*, actor: Any, application: Application) -> Application
 
 
 @atomic_with_retry
-def application_review(*, actor: Any, application: Application, approve: bool, recommended_fen: int | None = None,
-                       note: str = "") -> Application:
+def application_review(
+    *, actor: Any, application: Application, approve: bool, recommended_fen: int | None = None, note: str = ""
+) -> Application:
     """First level (运营初审): pass it to the leader with a recommended amount, or reject it."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    _require(perms.can_review_application(actor, application),
-             _("只有运营人员可以初审，且不能审核自己提交的申请。"))
+    _require(
+        perms.can_review_application(actor, application),
+        _("只有运营人员可以初审，且不能审核自己提交的申请。"),
+    )
     if application.status != perms.REVIEWABLE_APPLICATION:
         raise ValidationError(_("该申请不在待初审状态。"))
     note = _text(note, 500)
     if approve:
-        amount = application.requested_fen if recommended_fen is None else _fen(recommended_fen, "recommended_fen")
+        amount = (
+            application.requested_fen if recommended_fen is None else _fen(recommended_fen, "recommended_fen")
+        )
         if amount > application.requested_fen:
             raise ValidationError({"recommended_fen": _("建议额度不能超过申请额度。")})
         application.recommended_fen = amount
@@ -415,12 +520,18 @@ def application_review(*, actor: Any, application: Application, approve: bool, r
     application.operator_note = note
     application.save()
     notify.application_reviewed(application, actor=actor)
-    audit.record("vouchers.application.review", actor=actor, obj=application,
-                 detail={"approve": approve, "recommended_fen": application.recommended_fen})
+    audit.record(
+        "vouchers.application.review",
+        actor=actor,
+        obj=application,
+        detail={"approve": approve, "recommended_fen": application.recommended_fen},
+    )
     return application
 
 
-def committed_for(scheme: Scheme, *, enterprise_id: int | None = None, controller_code: str | None = None) -> int:
+def committed_for(
+    scheme: Scheme, *, enterprise_id: int | None = None, controller_code: str | None = None
+) -> int:
     """What vouchers of the scheme already count against a cap (granted, less what was returned)."""
     vouchers = Voucher.objects.filter(scheme=scheme)
     if enterprise_id is not None:
@@ -432,14 +543,21 @@ def committed_for(scheme: Scheme, *, enterprise_id: int | None = None, controlle
 
 
 @atomic_with_retry
-def application_decide(*, actor: Any, application: Application, approve: bool, note: str = "",
-                       today: dt.date | None = None) -> Application:
+def application_decide(
+    *, actor: Any, application: Application, approve: bool, note: str = "", today: dt.date | None = None
+) -> Application:
     """Second level (领导审批): approve — the voucher is granted at once — or reject. The scheme row is
     locked, so the caps are checked against every grant made before this one."""
     scheme = Scheme.objects.select_for_update().get(pk=application.scheme_id)
-    application = Application.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=application.pk)
-    _require(perms.can_approve_application(actor, application),
-             _("只有班子领导可以审批，且审批人不能是申请人或初审人。"))
+    application = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=application.pk)
+    )
+    _require(
+        perms.can_approve_application(actor, application),
+        _("只有班子领导可以审批，且审批人不能是申请人或初审人。"),
+    )
     if application.status != perms.APPROVABLE_APPLICATION:
         raise ValidationError(_("该申请不在待审批状态。"))
     note = _text(note, 500)
@@ -460,47 +578,84 @@ def application_decide(*, actor: Any, application: Application, approve: bool, n
     amount = int(application.recommended_fen or application.requested_fen)
     enterprise_used = committed_for(scheme, enterprise_id=application.enterprise_id)
     if enterprise_used + amount > scheme.enterprise_cap_fen:
-        raise ValidationError(_("超过单户年度上限：该企业已获 %(used)s，上限 %(cap)s，最多还可发放 %(left)s。") % {
-            "used": format_fen(enterprise_used), "cap": format_fen(scheme.enterprise_cap_fen),
-            "left": format_fen(max(0, scheme.enterprise_cap_fen - enterprise_used))}, code="enterprise_cap")
+        raise ValidationError(
+            _("超过单户年度上限：该企业已获 %(used)s，上限 %(cap)s，最多还可发放 %(left)s。")
+            % {
+                "used": format_fen(enterprise_used),
+                "cap": format_fen(scheme.enterprise_cap_fen),
+                "left": format_fen(max(0, scheme.enterprise_cap_fen - enterprise_used)),
+            },
+            code="enterprise_cap",
+        )
     controller_used = committed_for(scheme, controller_code=application.controller_code)
     if controller_used + amount > scheme.controller_cap_fen:
-        raise ValidationError(_("超过同一实际控制人上限：其控制的企业已获 %(used)s，上限 %(cap)s，最多还可发放 %(left)s。") % {
-            "used": format_fen(controller_used), "cap": format_fen(scheme.controller_cap_fen),
-            "left": format_fen(max(0, scheme.controller_cap_fen - controller_used))}, code="controller_cap")
+        raise ValidationError(
+            _("超过同一实际控制人上限：其控制的企业已获 %(used)s，上限 %(cap)s，最多还可发放 %(left)s。")
+            % {
+                "used": format_fen(controller_used),
+                "cap": format_fen(scheme.controller_cap_fen),
+                "left": format_fen(max(0, scheme.controller_cap_fen - controller_used)),
+            },
+            code="controller_cap",
+        )
     code = next_code("QZ")
-    account = ledger.account_open(code=f"vouchers:{code}", kind=AccountKind.LIABILITY,
-                                  name=f"创新券 {code} · {application.enterprise.name}"[:160], group=scheme.code,
-                                  reference=code)
+    account = ledger.account_open(
+        code=f"vouchers:{code}",
+        kind=AccountKind.LIABILITY,
+        name=f"创新券 {code} · {application.enterprise.name}"[:160],
+        group=scheme.code,
+        reference=code,
+    )
     try:
-        ledger.post(actor=actor, idempotency_key=f"vouchers.grant:{application.code}", kind="vouchers.grant",
-                    memo=_("发放创新券 %(code)s") % {"code": code}, reference=code,
-                    lines=[ledger.debit(scheme.budget_account, amount),
-                           ledger.credit(account, amount)])
+        ledger.post(
+            actor=actor,
+            idempotency_key=f"vouchers.grant:{application.code}",
+            kind="vouchers.grant",
+            memo=_("发放创新券 %(code)s") % {"code": code},
+            reference=code,
+            lines=[ledger.debit(scheme.budget_account, amount), ledger.credit(account, amount)],
+        )
     except InsufficientFunds:
-        raise ValidationError(_("批次剩余预算不足，无法发放 %(amount)s。") % {"amount": format_fen(amount)},
-                              code="budget") from None
+        raise ValidationError(
+            _("批次剩余预算不足，无法发放 %(amount)s。") % {"amount": format_fen(amount)}, code="budget"
+        ) from None
     voucher = Voucher.objects.create(
-        code=code, scheme=scheme, enterprise=application.enterprise, application=application, account=account,
-        controller_code=application.controller_code, granted_fen=amount, expires_on=scheme.expires_on,
-        granted_by=_user(actor))
+        code=code,
+        scheme=scheme,
+        enterprise=application.enterprise,
+        application=application,
+        account=account,
+        controller_code=application.controller_code,
+        granted_fen=amount,
+        expires_on=scheme.expires_on,
+        granted_by=_user(actor),
+    )
     application.status = ApplicationStatus.GRANTED
     application.granted_fen = amount
     application.save()
     notify.application_decided(application, actor=actor, voucher=voucher)
-    audit.record("vouchers.application.decide", actor=actor, obj=application,
-                 detail={"approve": True, "voucher": code, "granted_fen": amount})
+    audit.record(
+        "vouchers.application.decide",
+        actor=actor,
+        obj=application,
+        detail={"approve": True, "voucher": code, "granted_fen": amount},
+    )
     return application
 
 
 # --- vouchers: revocation and expiry -------------------------------------------------------------------------
 
+
 def _close_open_orders(*, actor: Any, voucher: Voucher, reason: str, statuses: Iterable[str]) -> int:
     closed = 0
-    for order in ServiceOrder.objects.select_for_update().filter(voucher=voucher, status__in=list(statuses)) \
-            .order_by("pk"):
-        ledger.hold_void(actor=actor, idempotency_key=f"vouchers.order.void:{order.code}", hold=order.hold,
-                         reason=reason)
+    for order in (
+        ServiceOrder.objects.select_for_update()
+        .filter(voucher=voucher, status__in=list(statuses))
+        .order_by("pk")
+    ):
+        ledger.hold_void(
+            actor=actor, idempotency_key=f"vouchers.order.void:{order.code}", hold=order.hold, reason=reason
+        )
         order.status, order.closed_at, order.close_reason = OrderStatus.CANCELLED, timezone.now(), reason
         order.save(update_fields=["status", "closed_at", "close_reason"])
         closed += 1
@@ -514,9 +669,14 @@ def _return_available(*, actor: Any, voucher: Voucher, memo: str) -> int:
     if amount <= 0:
         return 0
     scheme = voucher.scheme
-    ledger.post(actor=actor, idempotency_key=f"vouchers.return:{voucher.code}:{account.line_count}",
-                kind="vouchers.return", memo=memo, reference=voucher.code,
-                lines=[ledger.debit(account, amount), ledger.credit(scheme.budget_account, amount)])
+    ledger.post(
+        actor=actor,
+        idempotency_key=f"vouchers.return:{voucher.code}:{account.line_count}",
+        kind="vouchers.return",
+        memo=memo,
+        reference=voucher.code,
+        lines=[ledger.debit(account, amount), ledger.credit(scheme.budget_account, amount)],
+    )
     voucher.returned_fen += amount
     voucher.save(update_fields=["returned_fen"])
     return amount
@@ -530,12 +690,22 @@ def voucher_revoke(*, actor: Any, voucher: Voucher, reason: str) -> Voucher:
     reason = _text(reason, 500)
     if not reason:
         raise ValidationError({"reason": _("请填写撤销原因。")})
-    voucher = Voucher.objects.select_for_update(of=("self",)).select_related("scheme__budget_account").get(pk=voucher.pk)
+    voucher = (
+        Voucher.objects.select_for_update(of=("self",))
+        .select_related("scheme__budget_account")
+        .get(pk=voucher.pk)
+    )
     if voucher.status == VoucherStatus.REVOKED:
         raise ValidationError(_("该创新券已撤销。"))
-    _close_open_orders(actor=actor, voucher=voucher, reason=_("创新券被撤销：%(r)s") % {"r": reason},
-                       statuses=OPEN_ORDER_STATUSES)
-    returned = _return_available(actor=actor, voucher=voucher, memo=_("撤销创新券 %(c)s，余额收回") % {"c": voucher.code})
+    _close_open_orders(
+        actor=actor,
+        voucher=voucher,
+        reason=_("创新券被撤销：%(r)s") % {"r": reason},
+        statuses=OPEN_ORDER_STATUSES,
+    )
+    returned = _return_available(
+        actor=actor, voucher=voucher, memo=_("撤销创新券 %(c)s，余额收回") % {"c": voucher.code}
+    )
     voucher.status = VoucherStatus.REVOKED
     voucher.revoked_by, voucher.revoked_at, voucher.revoke_reason = _user(actor), timezone.now(), reason
     voucher.closed_at = voucher.revoked_at
@@ -550,14 +720,23 @@ def voucher_expire(*, actor: Any, voucher: Voucher, today: dt.date | None = None
     """Expire one voucher past its date: orders not yet delivered are cancelled; delivered ones keep their
     hold until the enterprise confirms or cancels; whatever is available goes back to the budget. Safe
     to run again: later runs return what cancellations freed."""
-    voucher = Voucher.objects.select_for_update(of=("self",)).select_related("scheme__budget_account").get(pk=voucher.pk)
+    voucher = (
+        Voucher.objects.select_for_update(of=("self",))
+        .select_related("scheme__budget_account")
+        .get(pk=voucher.pk)
+    )
     today = today or timezone.localdate()
     if voucher.expires_on >= today or voucher.status == VoucherStatus.REVOKED:
         return 0
-    _close_open_orders(actor=actor, voucher=voucher, reason=_("创新券已到期"),
-                       statuses=[OrderStatus.PLACED, OrderStatus.ACCEPTED])
-    returned = _return_available(actor=actor, voucher=voucher,
-                                 memo=_("创新券 %(c)s 到期，未使用额度收回") % {"c": voucher.code})
+    _close_open_orders(
+        actor=actor,
+        voucher=voucher,
+        reason=_("创新券已到期"),
+        statuses=[OrderStatus.PLACED, OrderStatus.ACCEPTED],
+    )
+    returned = _return_available(
+        actor=actor, voucher=voucher, memo=_("创新券 %(c)s 到期，未使用额度收回") % {"c": voucher.code}
+    )
     if voucher.status == VoucherStatus.ACTIVE:
         voucher.status, voucher.closed_at = VoucherStatus.EXPIRED, timezone.now()
         voucher.save(update_fields=["status", "closed_at"])
@@ -570,8 +749,11 @@ def voucher_expire(*, actor: Any, voucher: Voucher, today: dt.date | None = None
 def vouchers_expire_due(*, actor: Any = None, today: dt.date | None = None) -> dict[str, int]:
     """Expire every voucher past its date (each in its own transaction); idempotent."""
     today = today or timezone.localdate()
-    due = Voucher.objects.filter(expires_on__lt=today).exclude(status=VoucherStatus.REVOKED).filter(
-        Q(status=VoucherStatus.ACTIVE) | Q(account__balance_fen__gt=F("account__held_fen")))
+    due = (
+        Voucher.objects.filter(expires_on__lt=today)
+        .exclude(status=VoucherStatus.REVOKED)
+        .filter(Q(status=VoucherStatus.ACTIVE) | Q(account__balance_fen__gt=F("account__held_fen")))
+    )
     expired = returned = 0
     for voucher in due.order_by("pk"):
         was_active = voucher.status == VoucherStatus.ACTIVE
@@ -582,9 +764,18 @@ def vouchers_expire_due(*, actor: Any = None, today: dt.date | None = None) -> d
 
 # --- orders -------------------------------------------------------------------------------------------------
 
+
 @atomic_with_retry
-def order_place(*, actor: Any, voucher: Voucher, service: ProviderService, quantity: int = 1, note: str = "",
-                request_key: str | None = None, today: dt.date | None = None) -> ServiceOrder:
+def order_place(
+    *,
+    actor: Any,
+    voucher: Voucher,
+    service: ProviderService,
+    quantity: int = 1,
+    note: str = "",
+    request_key: str | None = None,
+    today: dt.date | None = None,
+) -> ServiceOrder:
     """Order a registered provider's service with a voucher: the voucher pays ratio × price, up to what is
     available on it, and that share is held at once."""
     voucher = Voucher.objects.select_for_update(of=("self",)).select_related("scheme").get(pk=voucher.pk)
@@ -592,7 +783,11 @@ def order_place(*, actor: Any, voucher: Voucher, service: ProviderService, quant
     if request_key:  # checked under the voucher's lock: a concurrent twin has committed or not started
         existing = ServiceOrder.objects.filter(request_key=request_key).first()
         if existing is not None:
-            if existing.voucher_id != voucher.pk or existing.service_id != service.pk or existing.quantity != quantity:
+            if (
+                existing.voucher_id != voucher.pk
+                or existing.service_id != service.pk
+                or existing.quantity != quantity
+            ):
                 raise ValidationError(_("该幂等键已用于另一笔订单。"), code="idempotency_conflict")
             return existing
     service = ProviderService.objects.select_related("provider__organization").get(pk=service.pk)
@@ -602,7 +797,9 @@ def order_place(*, actor: Any, voucher: Voucher, service: ProviderService, quant
     if not service.is_active or service.provider.status != ProviderStatus.APPROVED:
         raise ValidationError(_("该服务已下架或服务机构未入驻。"))
     if service.category not in voucher.scheme.categories:
-        raise ValidationError(_("该服务类别（%(c)s）不在本批次支持范围内。") % {"c": service.get_category_display()})
+        raise ValidationError(
+            _("该服务类别（%(c)s）不在本批次支持范围内。") % {"c": service.get_category_display()}
+        )
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 1000:
         raise ValidationError({"quantity": _("数量应在 1 到 1000 之间。")})
     price = service.price_fen * quantity
@@ -611,21 +808,41 @@ def order_place(*, actor: Any, voucher: Voucher, service: ProviderService, quant
     if share <= 0:
         raise ValidationError(_("创新券可用余额不足。"), code="insufficient_funds")
     order = ServiceOrder(
-        code=next_code("DD"), voucher=voucher, scheme=voucher.scheme, enterprise_id=voucher.enterprise_id,
-        provider=service.provider, service=service, category=service.category, quantity=quantity, price_fen=price,
-        ratio_bp=voucher.scheme.subsidy_ratio_bp, voucher_fen=share, note=_text(note, 500),
-        request_key=request_key or None, placed_by=_user(actor))
+        code=next_code("DD"),
+        voucher=voucher,
+        scheme=voucher.scheme,
+        enterprise_id=voucher.enterprise_id,
+        provider=service.provider,
+        service=service,
+        category=service.category,
+        quantity=quantity,
+        price_fen=price,
+        ratio_bp=voucher.scheme.subsidy_ratio_bp,
+        voucher_fen=share,
+        note=_text(note, 500),
+        request_key=request_key or None,
+        placed_by=_user(actor),
+    )
     try:
-        held = ledger.hold_place(actor=actor, idempotency_key=f"vouchers.order.hold:{order.code}",
-                                 account=f"vouchers:{voucher.code}", amount_fen=share, reference=order.code,
-                                 memo=_("订单 %(c)s 冻结创新券额度") % {"c": order.code})
+        held = ledger.hold_place(
+            actor=actor,
+            idempotency_key=f"vouchers.order.hold:{order.code}",
+            account=f"vouchers:{voucher.code}",
+            amount_fen=share,
+            reference=order.code,
+            memo=_("订单 %(c)s 冻结创新券额度") % {"c": order.code},
+        )
     except InsufficientFunds:
         raise ValidationError(_("创新券可用余额不足。"), code="insufficient_funds") from None
     order.hold_id = _hold_id(held.hold_uuid)
     order.save(force_insert=True)
     notify.order_placed(order, actor=actor)
-    audit.record("vouchers.order.place", actor=actor, obj=order,
-                 detail={"price_fen": price, "voucher_fen": share, "voucher": voucher.code})
+    audit.record(
+        "vouchers.order.place",
+        actor=actor,
+        obj=order,
+        detail={"price_fen": price, "voucher_fen": share, "voucher": voucher.code},
+    )
     return order
 
 
@@ -636,9 +853,14 @@ def _hold_id(hold_uuid: str | None) -> int:
 
 
 def _locked_order(order: ServiceOrder) -> tuple[Voucher, ServiceOrder]:
-    voucher = Voucher.objects.select_for_update(of=("self",)).select_related("scheme").get(pk=order.voucher_id)
-    locked = ServiceOrder.objects.select_for_update(of=("self",)).select_related("provider__organization", "hold") \
+    voucher = (
+        Voucher.objects.select_for_update(of=("self",)).select_related("scheme").get(pk=order.voucher_id)
+    )
+    locked = (
+        ServiceOrder.objects.select_for_update(of=("self",))
+        .select_related("provider__organization", "hold")
         .get(pk=order.pk)
+    )
     return voucher, locked
 
 
@@ -656,7 +878,9 @@ def order_accept(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
 
 
 def _release_order(*, actor: Any, order: ServiceOrder, status: str, reason: str) -> ServiceOrder:
-    ledger.hold_void(actor=actor, idempotency_key=f"vouchers.order.void:{order.code}", hold=order.hold, reason=reason)
+    ledger.hold_void(
+        actor=actor, idempotency_key=f"vouchers.order.void:{order.code}", hold=order.hold, reason=reason
+    )
     order.status, order.closed_at, order.close_reason = status, timezone.now(), reason
     order.save(update_fields=["status", "closed_at", "close_reason"])
     return order
@@ -683,7 +907,9 @@ def order_cancel(*, actor: Any, order: ServiceOrder, reason: str = "") -> Servic
     _require(perms.can_confirm_order(actor, order), _("只有下单企业可以取消订单。"))
     if order.status not in perms.CANCELLABLE_ORDER:
         raise ValidationError(_("服务已交付或订单已结束，不能取消。"))
-    _release_order(actor=actor, order=order, status=OrderStatus.CANCELLED, reason=_text(reason, 500) or _("企业取消"))
+    _release_order(
+        actor=actor, order=order, status=OrderStatus.CANCELLED, reason=_text(reason, 500) or _("企业取消")
+    )
     notify.order_cancelled(order, actor=actor)
     audit.record("vouchers.order.cancel", actor=actor, obj=order)
     return order
@@ -714,9 +940,15 @@ def order_confirm(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
         raise _deny(_("提交交付的人不能确认同一订单。"))
     payable = payable_account(voucher.scheme, order.provider)
     result = ledger.hold_capture(
-        actor=actor, idempotency_key=f"vouchers.order.redeem:{order.code}", hold=order.hold, destination=payable,
-        amount_fen=order.voucher_fen, kind="vouchers.redeem", reference=order.code,
-        memo=_("订单 %(c)s 核销创新券") % {"c": order.code})
+        actor=actor,
+        idempotency_key=f"vouchers.order.redeem:{order.code}",
+        hold=order.hold,
+        destination=payable,
+        amount_fen=order.voucher_fen,
+        kind="vouchers.redeem",
+        reference=order.code,
+        memo=_("订单 %(c)s 核销创新券") % {"c": order.code},
+    )
     from kechuang.ledger.models import JournalEntry
 
     order.redemption_entry = JournalEntry.objects.get(uuid=result.entry_uuid)
@@ -724,7 +956,9 @@ def order_confirm(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
     order.status, order.confirmed_by, order.confirmed_at = OrderStatus.CONFIRMED, _user(actor), timezone.now()
     order.save(update_fields=["redemption_entry", "redeemed_fen", "status", "confirmed_by", "confirmed_at"])
     notify.order_confirmed(order, actor=actor)
-    audit.record("vouchers.order.confirm", actor=actor, obj=order, detail={"redeemed_fen": order.redeemed_fen})
+    audit.record(
+        "vouchers.order.confirm", actor=actor, obj=order, detail={"redeemed_fen": order.redeemed_fen}
+    )
     return order
 
 
@@ -738,18 +972,26 @@ def order_rate(*, actor: Any, order: ServiceOrder, score: int, comment: str = ""
         raise ValidationError({"score": _("评分为 1 到 5 分。")})
     if Rating.objects.filter(order=order).exists():
         raise ValidationError(_("该订单已经评价过。"))
-    rating = Rating.objects.create(order=order, provider_id=order.provider_id, score=score,
-                                   comment=_text(comment, 500), created_by=_user(actor))
+    rating = Rating.objects.create(
+        order=order,
+        provider_id=order.provider_id,
+        score=score,
+        comment=_text(comment, 500),
+        created_by=_user(actor),
+    )
     audit.record("vouchers.order.rate", actor=actor, obj=order, detail={"score": score})
     return rating
 
 
 # --- settlement ---------------------------------------------------------------------------------------------
 
+
 def _checked_invoice(invoice: Any, name: str) -> tuple[bytes, Any]:
     if invoice is None:
         raise ValidationError({"invoice": _("请上传发票。")})
-    checked = check_upload(invoice, name=name, allowed=INVOICE_KINDS, field="invoice", max_bytes=10 * 1024 * 1024)
+    checked = check_upload(
+        invoice, name=name, allowed=INVOICE_KINDS, field="invoice", max_bytes=10 * 1024 * 1024
+    )
     if hasattr(invoice, "seek"):
         invoice.seek(0)
     data = invoice if isinstance(invoice, bytes) else invoice.read()
@@ -762,13 +1004,22 @@ def _invoice_fields(invoice_number: str, invoice_amount_fen: int, amount: int) -
         raise ValidationError({"invoice_number": _("请填写发票号码。")})
     invoice_amount = _fen(invoice_amount_fen, "invoice_amount_fen")
     if invoice_amount < amount:
-        raise ValidationError({"invoice_amount_fen": _("发票金额不能低于申请结算金额 %(a)s。") % {"a": format_fen(amount)}})
+        raise ValidationError(
+            {"invoice_amount_fen": _("发票金额不能低于申请结算金额 %(a)s。") % {"a": format_fen(amount)}}
+        )
     return number, invoice_amount
 
 
 @atomic_with_retry
-def claim_submit(*, actor: Any, order: ServiceOrder, invoice: Any, invoice_name: str, invoice_number: str,
-                 invoice_amount_fen: int) -> SettlementClaim:
+def claim_submit(
+    *,
+    actor: Any,
+    order: ServiceOrder,
+    invoice: Any,
+    invoice_name: str,
+    invoice_number: str,
+    invoice_amount_fen: int,
+) -> SettlementClaim:
     """The provider claims the redeemed voucher share of a confirmed order, with its invoice (checked by
     content: PDF, OFD, PNG or JPEG)."""
     order = ServiceOrder.objects.select_for_update(of=("self",)).select_related("provider").get(pk=order.pk)
@@ -780,30 +1031,55 @@ def claim_submit(*, actor: Any, order: ServiceOrder, invoice: Any, invoice_name:
     number, invoice_amount = _invoice_fields(invoice_number, invoice_amount_fen, order.redeemed_fen)
     data, checked = _checked_invoice(invoice, invoice_name)
     claim = SettlementClaim(
-        code=next_code("JS"), order=order, provider=order.provider, scheme_id=order.scheme_id,
-        amount_fen=order.redeemed_fen, invoice_number=number, invoice_amount_fen=invoice_amount,
-        invoice_name=checked.name, invoice_content_type=checked.content_type, invoice_sha256=checked.sha256,
-        submitted_by=_user(actor))
+        code=next_code("JS"),
+        order=order,
+        provider=order.provider,
+        scheme_id=order.scheme_id,
+        amount_fen=order.redeemed_fen,
+        invoice_number=number,
+        invoice_amount_fen=invoice_amount,
+        invoice_name=checked.name,
+        invoice_content_type=checked.content_type,
+        invoice_sha256=checked.sha256,
+        submitted_by=_user(actor),
+    )
     claim.invoice.save(checked.name, ContentFile(data), save=False)
     claim.save()
     notify.claim_submitted(claim, actor=actor)
-    audit.record("vouchers.claim.submit", actor=actor, obj=claim,
-                 detail={"order": order.code, "amount_fen": claim.amount_fen, "invoice_sha256": checked.sha256})
+    audit.record(
+        "vouchers.claim.submit",
+        actor=actor,
+        obj=claim,
+        detail={"order": order.code, "amount_fen": claim.amount_fen, "invoice_sha256": checked.sha256},
+    )
     return claim
 
 
 @atomic_with_retry
-def claim_resubmit(*, actor: Any, claim: SettlementClaim, invoice: Any, invoice_name: str, invoice_number: str,
-                   invoice_amount_fen: int) -> SettlementClaim:
-    claim = SettlementClaim.objects.select_for_update(of=("self",)).select_related("provider").get(pk=claim.pk)
+def claim_resubmit(
+    *,
+    actor: Any,
+    claim: SettlementClaim,
+    invoice: Any,
+    invoice_name: str,
+    invoice_number: str,
+    invoice_amount_fen: int,
+) -> SettlementClaim:
+    claim = (
+        SettlementClaim.objects.select_for_update(of=("self",)).select_related("provider").get(pk=claim.pk)
+    )
     _require(perms.can_claim_settlement(actor, claim), _("只有本机构可以重新提交结算申请。"))
     if claim.status != ClaimStatus.REJECTED:
         raise ValidationError(_("只有被退回的结算申请可以重新提交。"))
-    claim.invoice_number, claim.invoice_amount_fen = _invoice_fields(invoice_number, invoice_amount_fen,
-                                                                     claim.amount_fen)
+    claim.invoice_number, claim.invoice_amount_fen = _invoice_fields(
+        invoice_number, invoice_amount_fen, claim.amount_fen
+    )
     data, checked = _checked_invoice(invoice, invoice_name)
-    claim.invoice_name, claim.invoice_content_type, claim.invoice_sha256 = checked.name, checked.content_type, \
-        checked.sha256
+    claim.invoice_name, claim.invoice_content_type, claim.invoice_sha256 = (
+        checked.name,
+        checked.content_type,
+        checked.sha256,
+    )
     claim.invoice.save(checked.name, ContentFile(data), save=False)
     claim.status, claim.submitted_by, claim.submitted_at = ClaimStatus.SUBMITTED, _user(actor), timezone.now()
     claim.reviewed_by = claim.reviewed_at = None
@@ -817,7 +1093,9 @@ def claim_resubmit(*, actor: Any, claim: SettlementClaim, invoice: Any, invoice_
 @atomic_with_retry
 def claim_review(*, actor: Any, claim: SettlementClaim, approve: bool, note: str = "") -> SettlementClaim:
     claim = SettlementClaim.objects.select_for_update().get(pk=claim.pk)
-    _require(perms.can_review_claim(actor, claim), _("只有运营人员可以审核结算申请，且不能审核自己提交的申请。"))
+    _require(
+        perms.can_review_claim(actor, claim), _("只有运营人员可以审核结算申请，且不能审核自己提交的申请。")
+    )
     if claim.status != perms.REVIEWABLE_CLAIM:
         raise ValidationError(_("该结算申请不在待审核状态。"))
     note = _text(note, 500)
@@ -847,17 +1125,30 @@ def batch_create(*, actor: Any, period: dt.date) -> SettlementBatch | None:
         _require(perms.can_create_batch(actor), _("只有运营人员可以生成结算批次。"))
     start = month_start(period)
     end = _end_of_day(next_month(start) - dt.timedelta(days=1))
-    claims = list(SettlementClaim.objects.select_for_update().filter(
-        status=ClaimStatus.APPROVED, batch__isnull=True, reviewed_at__lte=end).order_by("pk"))
+    claims = list(
+        SettlementClaim.objects.select_for_update()
+        .filter(status=ClaimStatus.APPROVED, batch__isnull=True, reviewed_at__lte=end)
+        .order_by("pk")
+    )
     if not claims:
         return None
     batch = SettlementBatch.objects.create(
-        code=next_code("JP", width=4, year=start.year), period=start, created_by=_user(actor),
-        total_fen=sum(c.amount_fen for c in claims), claim_count=len(claims))
-    SettlementClaim.objects.filter(pk__in=[c.pk for c in claims]).update(batch=batch, status=ClaimStatus.BATCHED)
+        code=next_code("JP", width=4, year=start.year),
+        period=start,
+        created_by=_user(actor),
+        total_fen=sum(c.amount_fen for c in claims),
+        claim_count=len(claims),
+    )
+    SettlementClaim.objects.filter(pk__in=[c.pk for c in claims]).update(
+        batch=batch, status=ClaimStatus.BATCHED
+    )
     notify.batch_created(batch, actor=actor)
-    audit.record("vouchers.batch.create", actor=actor, obj=batch,
-                 detail={"period": start.isoformat(), "claims": len(claims), "total_fen": batch.total_fen})
+    audit.record(
+        "vouchers.batch.create",
+        actor=actor,
+        obj=batch,
+        detail={"period": start.isoformat(), "claims": len(claims), "total_fen": batch.total_fen},
+    )
     return batch
 
 
@@ -887,21 +1178,35 @@ def batch_pay(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
     claims = list(SettlementClaim.objects.select_for_update().filter(batch=batch).order_by("pk"))
     now = timezone.now()
     for claim in claims:
-        claim = SettlementClaim.objects.select_related("scheme__fund_account", "provider__organization") \
-            .get(pk=claim.pk)
+        claim = SettlementClaim.objects.select_related("scheme__fund_account", "provider__organization").get(
+            pk=claim.pk
+        )
         result = ledger.post(
-            actor=actor, idempotency_key=f"vouchers.claim.pay:{claim.code}", kind="vouchers.settle",
-            memo=_("结算批次 %(b)s 支付 %(c)s") % {"b": batch.code, "c": claim.code}, reference=claim.code,
+            actor=actor,
+            idempotency_key=f"vouchers.claim.pay:{claim.code}",
+            kind="vouchers.settle",
+            memo=_("结算批次 %(b)s 支付 %(c)s") % {"b": batch.code, "c": claim.code},
+            reference=claim.code,
             business_reference=f"vouchers.claim:{claim.code}",
-            lines=[ledger.debit(payable_account(claim.scheme, claim.provider), claim.amount_fen),
-                   ledger.credit(claim.scheme.fund_account, claim.amount_fen)])
+            lines=[
+                ledger.debit(payable_account(claim.scheme, claim.provider), claim.amount_fen),
+                ledger.credit(claim.scheme.fund_account, claim.amount_fen),
+            ],
+        )
         SettlementClaim.objects.filter(pk=claim.pk).update(
-            status=ClaimStatus.PAID, paid_at=now, payment_entry=JournalEntry.objects.get(uuid=result.entry_uuid))
+            status=ClaimStatus.PAID,
+            paid_at=now,
+            payment_entry=JournalEntry.objects.get(uuid=result.entry_uuid),
+        )
     batch.status, batch.paid_by, batch.paid_at = BatchStatus.PAID, _user(actor), now
     batch.save(update_fields=["status", "paid_by", "paid_at"])
     notify.batch_paid(batch, actor=actor)
-    audit.record("vouchers.batch.pay", actor=actor, obj=batch,
-                 detail={"claims": len(claims), "total_fen": batch.total_fen})
+    audit.record(
+        "vouchers.batch.pay",
+        actor=actor,
+        obj=batch,
+        detail={"claims": len(claims), "total_fen": batch.total_fen},
+    )
     return batch
 
 
@@ -914,15 +1219,28 @@ def batch_export(*, actor: Any, batch: SettlementBatch) -> bytes:
     _require(perms.can_export_batch(actor), _("只有运营人员或班子领导可以导出结算文件。"))
     batch = SettlementBatch.objects.select_related("created_by", "approved_by").get(pk=batch.pk)
     header, rows = batch_export_rows(batch)
-    summary = [["结算批次", batch.code], ["结算月份", f"{batch.period:%Y-%m}"], ["状态", batch.get_status_display()],
-               ["结算笔数", batch.claim_count], ["结算金额（元）", batch.total_fen / 100],
-               ["制单人", str(batch.created_by or "系统")], ["审批人", str(batch.approved_by or "")],
-               ["支付时间", batch.paid_at]]
-    content = workbook_bytes([
-        SheetData(title="结算明细", header=header, rows=rows, widths=[18, 18, 30, 20, 24, 12, 14, 14, 14, 20, 12],
-                  text_columns=[0, 1, 3, 8]),
-        SheetData(title="汇总", header=["项目", "内容"], rows=summary, widths=[18, 30]),
-    ])
+    summary = [
+        ["结算批次", batch.code],
+        ["结算月份", f"{batch.period:%Y-%m}"],
+        ["状态", batch.get_status_display()],
+        ["结算笔数", batch.claim_count],
+        ["结算金额（元）", batch.total_fen / 100],
+        ["制单人", str(batch.created_by or "系统")],
+        ["审批人", str(batch.approved_by or "")],
+        ["支付时间", batch.paid_at],
+    ]
+    content = workbook_bytes(
+        [
+            SheetData(
+                title="结算明细",
+                header=header,
+                rows=rows,
+                widths=[18, 18, 30, 20, 24, 12, 14, 14, 14, 20, 12],
+                text_columns=[0, 1, 3, 8],
+            ),
+            SheetData(title="汇总", header=["项目", "内容"], rows=summary, widths=[18, 30]),
+        ]
+    )
     with transaction.atomic():
         SettlementBatch.objects.filter(pk=batch.pk).update(exported_at=timezone.now())
         audit.record("vouchers.batch.export", actor=actor, obj=batch, detail={"rows": len(rows)})

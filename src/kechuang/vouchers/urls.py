@@ -48,9 +48,17 @@ urlpatterns = [
     # applications and vouchers
     path("applications/", views.ApplicationListView.as_view(), name="application-list"),
     path("applications/<code:code>/", views.ApplicationDetailView.as_view(), name="application-detail"),
-    path("applications/<code:code>/review/", views.ApplicationReviewView.as_view(), name="application-review"),
-    path("applications/<code:code>/decide/", views.ApplicationDecideView.as_view(), name="application-decide"),
-    path("applications/<code:code>/withdraw/", views.ApplicationWithdrawView.as_view(), name="application-withdraw"),
+    path(
+        "applications/<code:code>/review/", views.ApplicationReviewView.as_view(), name="application-review"
+    ),
+    path(
+        "applications/<code:code>/decide/", views.ApplicationDecideView.as_view(), name="application-decide"
+    ),
+    path(
+        "applications/<code:code>/withdraw/",
+        views.ApplicationWithdrawView.as_view(),
+        name="application-withdraw",
+    ),
     path("mine/", views.VoucherListView.as_view(), name="voucher-list"),
     path("v/<code:code>/", views.VoucherDetailView.as_view(), name="voucher-detail"),
     path("v/<code:code>/revoke/", views.VoucherRevokeView.as_view(), name="voucher-revoke"),

@@ -84,10 +84,15 @@ def role_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     organization = _acting(request)
     return {
-        "is_operator": perms.is_operator(user), "is_leader": perms.is_leader(user),
-        "is_enterprise": perms.is_enterprise_user(user), "is_provider": perms.is_provider_user(user),
-        "reads_all": perms.is_staff_reader(user), "acting": organization,
-        "my_provider": selectors.provider_for_organization(organization) if perms.is_provider_user(user) else None,
+        "is_operator": perms.is_operator(user),
+        "is_leader": perms.is_leader(user),
+        "is_enterprise": perms.is_enterprise_user(user),
+        "is_provider": perms.is_provider_user(user),
+        "reads_all": perms.is_staff_reader(user),
+        "acting": organization,
+        "my_provider": selectors.provider_for_organization(organization)
+        if perms.is_provider_user(user)
+        else None,
     }
 
 
@@ -148,6 +153,7 @@ class ActionView(LoginRequiredMixin, View):
 
 # --- home ---------------------------------------------------------------------------------------------
 
+
 class HomeView(VoucherPage):
     template_name = "vouchers/home.html"
     section = "home"
@@ -159,19 +165,30 @@ class HomeView(VoucherPage):
             vouchers = list(selectors.voucher_list(actor=user).filter(status=VoucherStatus.ACTIVE)[:6])
             context["my_vouchers"] = vouchers
             context["open_schemes"] = selectors.open_schemes_for_applying(actor=user)
-            context["my_applications"] = list(selectors.application_list(actor=user)
-                                              .filter(status__in=[ApplicationStatus.SUBMITTED,
-                                                                  ApplicationStatus.REVIEWED])[:5])
-            context["my_orders"] = list(selectors.order_list(actor=user).filter(
-                enterprise_id__in=perms.organizations_of(user)).exclude(status__in=[OrderStatus.CANCELLED,
-                                                                         OrderStatus.DECLINED])[:6])
+            context["my_applications"] = list(
+                selectors.application_list(actor=user).filter(
+                    status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEWED]
+                )[:5]
+            )
+            context["my_orders"] = list(
+                selectors.order_list(actor=user)
+                .filter(enterprise_id__in=perms.organizations_of(user))
+                .exclude(status__in=[OrderStatus.CANCELLED, OrderStatus.DECLINED])[:6]
+            )
         if context["is_provider"]:
-            context["provider_orders"] = list(selectors.order_list(actor=user).filter(
-                provider__organization_id__in=perms.organizations_of(user),
-                status__in=[OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.DELIVERED])[:8])
-            context["claimable"] = list(selectors.order_list(actor=user).filter(
-                provider__organization_id__in=perms.organizations_of(user), status=OrderStatus.CONFIRMED,
-                claim__isnull=True)[:8])
+            context["provider_orders"] = list(
+                selectors.order_list(actor=user).filter(
+                    provider__organization_id__in=perms.organizations_of(user),
+                    status__in=[OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.DELIVERED],
+                )[:8]
+            )
+            context["claimable"] = list(
+                selectors.order_list(actor=user).filter(
+                    provider__organization_id__in=perms.organizations_of(user),
+                    status=OrderStatus.CONFIRMED,
+                    claim__isnull=True,
+                )[:8]
+            )
         if context["is_operator"] or context["is_leader"]:
             context["counts"] = selectors.review_counts(actor=user)
             context["figures"] = selectors.overall_figures()
@@ -179,6 +196,7 @@ class HomeView(VoucherPage):
 
 
 # --- schemes ------------------------------------------------------------------------------------------
+
 
 class SchemeListView(VoucherPage):
     template_name = "vouchers/scheme_list.html"
@@ -200,8 +218,11 @@ class SchemeDetailView(VoucherPage):
         user = self.request.user
         scheme = get_object_or_404(selectors.scheme_list(actor=user), code=kwargs["code"])
         context["scheme"] = scheme
-        context["can_apply"] = (scheme.is_accepting_applications() and _acting(self.request) is not None
-                                and perms.can_apply(user, _acting(self.request)))
+        context["can_apply"] = (
+            scheme.is_accepting_applications()
+            and _acting(self.request) is not None
+            and perms.can_apply(user, _acting(self.request))
+        )
         if perms.can_view_reports(user):
             context["figures"] = selectors.scheme_figures(scheme)
             context["by_category"] = selectors.use_by_category(scheme=scheme)
@@ -220,8 +241,14 @@ class SchemeCreateView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         self._check(request)
         today = timezone.localdate()
-        form = f.SchemeForm(initial={"year": today.year, "subsidy_percent": 50, "apply_from": today,
-                                     "categories": [c.value for c in ServiceCategory]})
+        form = f.SchemeForm(
+            initial={
+                "year": today.year,
+                "subsidy_percent": 50,
+                "apply_from": today,
+                "categories": [c.value for c in ServiceCategory],
+            }
+        )
         return _render(request, self.template_name, {"form": form, "section": "schemes"})
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -260,6 +287,7 @@ class SchemeCloseView(SchemeOpenView):
 
 # --- providers and the catalogue -----------------------------------------------------------------------------
 
+
 class ServiceListView(VoucherPage):
     template_name = "vouchers/service_list.html"
     section = "services"
@@ -272,13 +300,21 @@ class ServiceListView(VoucherPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        filterset, services_qs = _filtered(ServiceFilter, self.request,
-                                           selectors.service_list(actor=user).filter(is_active=True))
-        context.update(filter=filterset, page=_page(self.request, services_qs),
-                       query_string=_query_without_page(self.request),
-                       usable_vouchers=list(selectors.voucher_list(actor=user).filter(
-                           status=VoucherStatus.ACTIVE, enterprise_id__in=perms.organizations_of(user)))
-                       if context["is_enterprise"] else [])
+        filterset, services_qs = _filtered(
+            ServiceFilter, self.request, selectors.service_list(actor=user).filter(is_active=True)
+        )
+        context.update(
+            filter=filterset,
+            page=_page(self.request, services_qs),
+            query_string=_query_without_page(self.request),
+            usable_vouchers=list(
+                selectors.voucher_list(actor=user).filter(
+                    status=VoucherStatus.ACTIVE, enterprise_id__in=perms.organizations_of(user)
+                )
+            )
+            if context["is_enterprise"]
+            else [],
+        )
         return context
 
 
@@ -289,7 +325,8 @@ class ProviderListView(VoucherPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         providers = selectors.provider_list(actor=self.request.user).annotate(
-            service_count=Count("services", filter=Q(services__is_active=True), distinct=True))
+            service_count=Count("services", filter=Q(services__is_active=True), distinct=True)
+        )
         context["page"] = _page(self.request, providers)
         context["query_string"] = _query_without_page(self.request)
         return context
@@ -323,27 +360,39 @@ class ProviderRegisterView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         organization = self._organization(request)
         existing = selectors.provider_for_organization(organization)
-        form = f.ProviderRegisterForm(initial={
-            "categories": existing.categories if existing else [], "introduction": existing.introduction if existing
-            else organization.description, "contact_name": organization.contact_name,
-            "contact_phone": organization.contact_phone})
-        return _render(request, self.template_name, {"form": form, "organization": organization,
-                                                    "existing": existing, "section": "providers"})
+        form = f.ProviderRegisterForm(
+            initial={
+                "categories": existing.categories if existing else [],
+                "introduction": existing.introduction if existing else organization.description,
+                "contact_name": organization.contact_name,
+                "contact_phone": organization.contact_phone,
+            }
+        )
+        return _render(
+            request,
+            self.template_name,
+            {"form": form, "organization": organization, "existing": existing, "section": "providers"},
+        )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         organization = self._organization(request)
         form = f.ProviderRegisterForm(request.POST)
         if form.is_valid():
             try:
-                provider = services.provider_register(actor=request.user, organization=organization,
-                                                      **form.cleaned_data)
+                provider = services.provider_register(
+                    actor=request.user, organization=organization, **form.cleaned_data
+                )
             except ValidationError as error:
                 _attach(form, error)
             else:
                 messages.success(request, _("入驻申请已提交，等待运营审核。"))
                 return HttpResponseRedirect(reverse("vouchers:provider-detail", args=[provider.code]))
-        return _render(request, self.template_name, {"form": form, "organization": organization,
-                                                    "section": "providers"}, status=400)
+        return _render(
+            request,
+            self.template_name,
+            {"form": form, "organization": organization, "section": "providers"},
+            status=400,
+        )
 
 
 class ProviderReviewView(ActionView):
@@ -366,7 +415,9 @@ class ServiceFormView(LoginRequiredMixin, View):
 
     def _context(self, request: HttpRequest, code: str | None) -> tuple[Any, Any]:
         if code:
-            service = get_object_or_404(perms.service_visible_to(request.user).select_related("provider"), code=code)
+            service = get_object_or_404(
+                perms.service_visible_to(request.user).select_related("provider"), code=code
+            )
             provider = service.provider
         else:
             service, provider = None, selectors.provider_for_organization(_acting(request))
@@ -378,11 +429,16 @@ class ServiceFormView(LoginRequiredMixin, View):
         provider, service = self._context(request, code)
         initial = {}
         if service is not None:
-            initial = {k: getattr(service, k) for k in ("name", "category", "price_fen", "unit", "description",
-                                                        "is_active")}
+            initial = {
+                k: getattr(service, k)
+                for k in ("name", "category", "price_fen", "unit", "description", "is_active")
+            }
         form = f.ServiceForm(initial=initial, provider=provider)
-        return _render(request, self.template_name, {"form": form, "provider": provider, "service": service,
-                                                    "section": "services"})
+        return _render(
+            request,
+            self.template_name,
+            {"form": form, "provider": provider, "service": service, "section": "services"},
+        )
 
     def post(self, request: HttpRequest, code: str | None = None) -> HttpResponse:
         provider, service = self._context(request, code)
@@ -400,11 +456,16 @@ class ServiceFormView(LoginRequiredMixin, View):
             else:
                 messages.success(request, _("服务目录已保存。"))
                 return HttpResponseRedirect(reverse("vouchers:provider-detail", args=[provider.code]))
-        return _render(request, self.template_name, {"form": form, "provider": provider, "service": service,
-                                                    "section": "services"}, status=400)
+        return _render(
+            request,
+            self.template_name,
+            {"form": form, "provider": provider, "service": service, "section": "services"},
+            status=400,
+        )
 
 
 # --- applications and vouchers --------------------------------------------------------------------------------
+
 
 class ApplicationListView(VoucherPage):
     template_name = "vouchers/application_list.html"
@@ -412,8 +473,12 @@ class ApplicationListView(VoucherPage):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        filterset, qs = _filtered(ApplicationFilter, self.request, selectors.application_list(actor=self.request.user))
-        context.update(filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request))
+        filterset, qs = _filtered(
+            ApplicationFilter, self.request, selectors.application_list(actor=self.request.user)
+        )
+        context.update(
+            filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request)
+        )
         return context
 
 
@@ -430,23 +495,33 @@ class ApplicationCreateView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         scheme, enterprise = self._context(request, code)
         form = f.ApplicationForm(scheme=scheme, initial={"planned_categories": scheme.categories[:1]})
-        return _render(request, self.template_name, {"form": form, "scheme": scheme, "enterprise": enterprise,
-                                                    "section": "applications"})
+        return _render(
+            request,
+            self.template_name,
+            {"form": form, "scheme": scheme, "enterprise": enterprise, "section": "applications"},
+        )
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         scheme, enterprise = self._context(request, code)
         form = f.ApplicationForm(request.POST, scheme=scheme)
         if form.is_valid():
             try:
-                application = services.application_submit(actor=request.user, scheme=scheme, enterprise=enterprise,
-                                                          **form.cleaned_data)
+                application = services.application_submit(
+                    actor=request.user, scheme=scheme, enterprise=enterprise, **form.cleaned_data
+                )
             except ValidationError as error:
                 _attach(form, error)
             else:
-                messages.success(request, _("申请 %(code)s 已提交，等待运营初审。") % {"code": application.code})
+                messages.success(
+                    request, _("申请 %(code)s 已提交，等待运营初审。") % {"code": application.code}
+                )
                 return HttpResponseRedirect(reverse("vouchers:application-detail", args=[application.code]))
-        return _render(request, self.template_name, {"form": form, "scheme": scheme, "enterprise": enterprise,
-                                                    "section": "applications"}, status=400)
+        return _render(
+            request,
+            self.template_name,
+            {"form": form, "scheme": scheme, "enterprise": enterprise, "section": "applications"},
+            status=400,
+        )
 
 
 class ApplicationDetailView(VoucherPage):
@@ -459,17 +534,28 @@ class ApplicationDetailView(VoucherPage):
         application = get_object_or_404(selectors.application_list(actor=user), code=kwargs["code"])
         scheme = application.scheme
         context["application"] = application
-        context["voucher"] = getattr(application, "voucher", None) if application.status == \
-            ApplicationStatus.GRANTED else None
-        context["can_review"] = (application.status == ApplicationStatus.SUBMITTED
-                                 and perms.can_review_application(user, application))
-        context["can_decide"] = (application.status == ApplicationStatus.REVIEWED
-                                 and perms.can_approve_application(user, application))
-        context["can_withdraw"] = (application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEWED)
-                                   and perms.can_withdraw_application(user, application))
+        context["voucher"] = (
+            getattr(application, "voucher", None) if application.status == ApplicationStatus.GRANTED else None
+        )
+        context["can_review"] = (
+            application.status == ApplicationStatus.SUBMITTED
+            and perms.can_review_application(user, application)
+        )
+        context["can_decide"] = (
+            application.status == ApplicationStatus.REVIEWED
+            and perms.can_approve_application(user, application)
+        )
+        context["can_withdraw"] = application.status in (
+            ApplicationStatus.SUBMITTED,
+            ApplicationStatus.REVIEWED,
+        ) and perms.can_withdraw_application(user, application)
         if context["can_review"] or context["can_decide"]:
-            context["enterprise_used"] = services.committed_for(scheme, enterprise_id=application.enterprise_id)
-            context["controller_used"] = services.committed_for(scheme, controller_code=application.controller_code)
+            context["enterprise_used"] = services.committed_for(
+                scheme, enterprise_id=application.enterprise_id
+            )
+            context["controller_used"] = services.committed_for(
+                scheme, controller_code=application.controller_code
+            )
             context["figures"] = selectors.scheme_figures(scheme)
         return context
 
@@ -482,8 +568,13 @@ class ApplicationReviewView(ActionView):
 
     def act(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
         approve = data["decision"] == "approve"
-        services.application_review(actor=request.user, application=obj, approve=approve,
-                                    recommended_fen=data.get("recommended_fen"), note=data.get("note", ""))
+        services.application_review(
+            actor=request.user,
+            application=obj,
+            approve=approve,
+            recommended_fen=data.get("recommended_fen"),
+            note=data.get("note", ""),
+        )
         messages.success(request, _("初审通过，已提交领导审批。") if approve else _("已退回申请。"))
 
     def target(self, obj: Any) -> str:
@@ -493,7 +584,9 @@ class ApplicationReviewView(ActionView):
 class ApplicationDecideView(ApplicationReviewView):
     def act(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
         approve = data["decision"] == "approve"
-        services.application_decide(actor=request.user, application=obj, approve=approve, note=data.get("note", ""))
+        services.application_decide(
+            actor=request.user, application=obj, approve=approve, note=data.get("note", "")
+        )
         messages.success(request, _("已批准，创新券已发放。") if approve else _("已驳回申请。"))
 
 
@@ -511,8 +604,12 @@ class VoucherListView(VoucherPage):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        filterset, qs = _filtered(VoucherFilter, self.request, selectors.voucher_list(actor=self.request.user))
-        context.update(filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request))
+        filterset, qs = _filtered(
+            VoucherFilter, self.request, selectors.voucher_list(actor=self.request.user)
+        )
+        context.update(
+            filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request)
+        )
         return context
 
 
@@ -528,7 +625,9 @@ class VoucherDetailView(VoucherPage):
         context["balance"] = selectors.voucher_balance(voucher)
         context["lines"] = selectors.account_statement(voucher.account_id, limit=100)
         context["orders"] = list(selectors.order_list(actor=user).filter(voucher=voucher)[:50])
-        context["can_order"] = voucher.status == VoucherStatus.ACTIVE and perms.can_order_with_voucher(user, voucher)
+        context["can_order"] = voucher.status == VoucherStatus.ACTIVE and perms.can_order_with_voucher(
+            user, voucher
+        )
         context["can_revoke"] = voucher.status != VoucherStatus.REVOKED and perms.can_revoke_voucher(user)
         context["can_view_ledger"] = can_view_ledger(user)
         return context
@@ -550,6 +649,7 @@ class VoucherRevokeView(ActionView):
 
 # --- orders ---------------------------------------------------------------------------------------------------
 
+
 class OrderListView(VoucherPage):
     template_name = "vouchers/order_list.html"
     section = "orders"
@@ -562,7 +662,9 @@ class OrderListView(VoucherPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         filterset, qs = _filtered(OrderFilter, self.request, selectors.order_list(actor=self.request.user))
-        context.update(filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request))
+        context.update(
+            filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request)
+        )
         return context
 
 
@@ -570,24 +672,42 @@ class OrderCreateView(LoginRequiredMixin, View):
     template_name = "vouchers/order_form.html"
 
     def _context(self, request: HttpRequest, code: str) -> tuple[Any, Any]:
-        voucher = get_object_or_404(perms.voucher_visible_to(request.user).select_related("scheme"), code=code)
+        voucher = get_object_or_404(
+            perms.voucher_visible_to(request.user).select_related("scheme"), code=code
+        )
         if not perms.can_order_with_voucher(request.user, voucher):
             raise PermissionDenied
         service_code = (request.GET.get("service") or request.POST.get("service") or "").replace("\x00", "")
-        service = get_object_or_404(perms.service_visible_to(request.user).select_related("provider__organization"),
-                                    code=service_code[:40])
+        service = get_object_or_404(
+            perms.service_visible_to(request.user).select_related("provider__organization"),
+            code=service_code[:40],
+        )
         return voucher, service
 
-    def _render(self, request: HttpRequest, voucher: Any, service: Any, form: Any, status: int = 200) -> HttpResponse:
+    def _render(
+        self, request: HttpRequest, voucher: Any, service: Any, form: Any, status: int = 200
+    ) -> HttpResponse:
         balance = selectors.voucher_balance(voucher)
         share = min(service.price_fen * voucher.scheme.subsidy_ratio_bp // 10000, balance.available_fen)
-        return _render(request, self.template_name, {"voucher": voucher, "service": service, "form": form,
-                                                    "balance": balance, "share": share, "section": "orders"},
-                      status=status)
+        return _render(
+            request,
+            self.template_name,
+            {
+                "voucher": voucher,
+                "service": service,
+                "form": form,
+                "balance": balance,
+                "share": share,
+                "section": "orders",
+            },
+            status=status,
+        )
 
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         voucher, service = self._context(request, code)
-        return self._render(request, voucher, service, f.OrderForm(initial={"request_key": secrets.token_hex(12)}))
+        return self._render(
+            request, voucher, service, f.OrderForm(initial={"request_key": secrets.token_hex(12)})
+        )
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         voucher, service = self._context(request, code)
@@ -595,13 +715,20 @@ class OrderCreateView(LoginRequiredMixin, View):
         if form.is_valid():
             key = form.cleaned_data.get("request_key")
             try:
-                order = services.order_place(actor=request.user, voucher=voucher, service=service,
-                                             quantity=form.cleaned_data["quantity"], note=form.cleaned_data["note"],
-                                             request_key=f"web:{request.user.pk}:{key}" if key else None)
+                order = services.order_place(
+                    actor=request.user,
+                    voucher=voucher,
+                    service=service,
+                    quantity=form.cleaned_data["quantity"],
+                    note=form.cleaned_data["note"],
+                    request_key=f"web:{request.user.pk}:{key}" if key else None,
+                )
             except ValidationError as error:
                 _attach(form, error)
             else:
-                messages.success(request, _("订单 %(code)s 已提交，创新券额度已冻结。") % {"code": order.code})
+                messages.success(
+                    request, _("订单 %(code)s 已提交，创新券额度已冻结。") % {"code": order.code}
+                )
                 return HttpResponseRedirect(reverse("vouchers:order-detail", args=[order.code]))
         return self._render(request, voucher, service, form, status=400)
 
@@ -613,8 +740,9 @@ class OrderDetailView(VoucherPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        order = get_object_or_404(selectors.order_list(actor=user).select_related("hold", "rating"),
-                                  code=kwargs["code"])
+        order = get_object_or_404(
+            selectors.order_list(actor=user).select_related("hold", "rating"), code=kwargs["code"]
+        )
         context["order"] = order
         context["claim"] = getattr(order, "claim", None) if hasattr(order, "claim") else None
         handles = perms.can_handle_order(user, order)
@@ -625,9 +753,12 @@ class OrderDetailView(VoucherPage):
             can_confirm=owns and order.status == OrderStatus.DELIVERED and order.delivered_by_id != user.pk,
             can_cancel=owns and order.status in perms.CANCELLABLE_ORDER,
             can_rate=owns and order.status == OrderStatus.CONFIRMED and not hasattr(order, "rating"),
-            can_claim=perms.can_claim_settlement(user, order) and order.status == OrderStatus.CONFIRMED
+            can_claim=perms.can_claim_settlement(user, order)
+            and order.status == OrderStatus.CONFIRMED
             and context["claim"] is None,
-            voucher_balance=selectors.voucher_balance(order.voucher) if owns or context["reads_all"] else None,
+            voucher_balance=selectors.voucher_balance(order.voucher)
+            if owns or context["reads_all"]
+            else None,
             rating_form=f.RatingForm(),
         )
         return context
@@ -655,8 +786,10 @@ class OrderActionView(ActionView):
             messages.success(request, _("已提交交付，等待企业确认。"))
         elif self.step == "confirm":
             order = services.order_confirm(actor=user, order=obj)
-            messages.success(request, _("已确认交付，核销创新券 %(amount)s 元。")
-                             % {"amount": f"{order.redeemed_fen / 100:,.2f}"})
+            messages.success(
+                request,
+                _("已确认交付，核销创新券 %(amount)s 元。") % {"amount": f"{order.redeemed_fen / 100:,.2f}"},
+            )
         elif self.step == "cancel":
             services.order_cancel(actor=user, order=obj, reason=data.get("reason", ""))
             messages.success(request, _("订单已取消，冻结额度已释放。"))
@@ -671,6 +804,7 @@ def order_action(step: str, form_class: Any = None) -> Any:
 
 # --- settlement -------------------------------------------------------------------------------------------------
 
+
 class ClaimListView(VoucherPage):
     template_name = "vouchers/claim_list.html"
     section = "claims"
@@ -678,7 +812,9 @@ class ClaimListView(VoucherPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         filterset, qs = _filtered(ClaimFilter, self.request, selectors.claim_list(actor=self.request.user))
-        context.update(filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request))
+        context.update(
+            filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request)
+        )
         return context
 
 
@@ -686,8 +822,9 @@ class ClaimCreateView(LoginRequiredMixin, View):
     template_name = "vouchers/claim_form.html"
 
     def _order(self, request: HttpRequest, code: str) -> Any:
-        order = get_object_or_404(perms.order_visible_to(request.user).select_related("provider", "service"),
-                                  code=code)
+        order = get_object_or_404(
+            perms.order_visible_to(request.user).select_related("provider", "service"), code=code
+        )
         if not perms.can_claim_settlement(request.user, order):
             raise PermissionDenied
         return order
@@ -703,15 +840,22 @@ class ClaimCreateView(LoginRequiredMixin, View):
         if form.is_valid():
             invoice = form.cleaned_data["invoice"]
             try:
-                claim = services.claim_submit(actor=request.user, order=order, invoice=invoice, invoice_name=invoice.name,
-                                              invoice_number=form.cleaned_data["invoice_number"],
-                                              invoice_amount_fen=form.cleaned_data["invoice_amount_fen"])
+                claim = services.claim_submit(
+                    actor=request.user,
+                    order=order,
+                    invoice=invoice,
+                    invoice_name=invoice.name,
+                    invoice_number=form.cleaned_data["invoice_number"],
+                    invoice_amount_fen=form.cleaned_data["invoice_amount_fen"],
+                )
             except ValidationError as error:
                 _attach(form, error)
             else:
                 messages.success(request, _("结算申请 %(code)s 已提交。") % {"code": claim.code})
                 return HttpResponseRedirect(reverse("vouchers:claim-detail", args=[claim.code]))
-        return _render(request, self.template_name, {"form": form, "order": order, "section": "claims"}, status=400)
+        return _render(
+            request, self.template_name, {"form": form, "order": order, "section": "claims"}, status=400
+        )
 
 
 class ClaimDetailView(VoucherPage):
@@ -721,11 +865,15 @@ class ClaimDetailView(VoucherPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        claim = get_object_or_404(selectors.claim_list(actor=user).select_related("order__service", "payment_entry"),
-                                  code=kwargs["code"])
+        claim = get_object_or_404(
+            selectors.claim_list(actor=user).select_related("order__service", "payment_entry"),
+            code=kwargs["code"],
+        )
         context["claim"] = claim
         context["can_review"] = claim.status == ClaimStatus.SUBMITTED and perms.can_review_claim(user, claim)
-        context["can_resubmit"] = claim.status == ClaimStatus.REJECTED and perms.can_claim_settlement(user, claim)
+        context["can_resubmit"] = claim.status == ClaimStatus.REJECTED and perms.can_claim_settlement(
+            user, claim
+        )
         context["resubmit_form"] = f.ClaimForm(initial={"invoice_amount_fen": claim.invoice_amount_fen})
         return context
 
@@ -750,15 +898,23 @@ class ClaimResubmitView(ClaimReviewView):
 
     def act(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
         invoice = data["invoice"]
-        services.claim_resubmit(actor=request.user, claim=obj, invoice=invoice, invoice_name=invoice.name,
-                                invoice_number=data["invoice_number"], invoice_amount_fen=data["invoice_amount_fen"])
+        services.claim_resubmit(
+            actor=request.user,
+            claim=obj,
+            invoice=invoice,
+            invoice_name=invoice.name,
+            invoice_number=data["invoice_number"],
+            invoice_amount_fen=data["invoice_amount_fen"],
+        )
         messages.success(request, _("已重新提交结算申请。"))
 
 
 class ClaimInvoiceView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         claim = get_object_or_404(perms.claim_visible_to(request.user), code=code)
-        return attachment_response(claim.invoice, filename=claim.invoice_name, content_type=claim.invoice_content_type)
+        return attachment_response(
+            claim.invoice, filename=claim.invoice_name, content_type=claim.invoice_content_type
+        )
 
 
 class ReviewQueueView(VoucherPage):
@@ -798,7 +954,8 @@ class SettlementClaimCounts:
         from .models import SettlementClaim
 
         row = SettlementClaim.objects.filter(status=ClaimStatus.APPROVED, batch__isnull=True).aggregate(
-            n=Count("id"), total=Sum("amount_fen"))
+            n=Count("id"), total=Sum("amount_fen")
+        )
         return {"count": row["n"] or 0, "total_fen": row["total"] or 0}
 
 
@@ -831,8 +988,11 @@ class BatchDetailView(VoucherPage):
         user = self.request.user
         batch = get_object_or_404(selectors.batch_list(actor=user), code=kwargs["code"])
         context["batch"] = batch
-        context["claims"] = list(batch.claims.select_related("order__service", "provider__organization", "scheme")
-                                 .order_by("provider__code", "code"))
+        context["claims"] = list(
+            batch.claims.select_related("order__service", "provider__organization", "scheme").order_by(
+                "provider__code", "code"
+            )
+        )
         context["can_approve"] = batch.status == BatchStatus.DRAFT and perms.can_approve_batch(user, batch)
         context["can_pay"] = batch.status == BatchStatus.APPROVED and perms.can_pay_batch(user)
         context["can_export"] = perms.can_export_batch(user)
@@ -866,6 +1026,7 @@ class BatchExportView(LoginRequiredMixin, View):
 
 # --- reports and the ledger -------------------------------------------------------------------------------
 
+
 class ReportView(VoucherPage):
     template_name = "vouchers/report.html"
     section = "reports"
@@ -880,9 +1041,11 @@ class ReportView(VoucherPage):
         scheme = next((s for s in schemes if s.code == code), schemes[0] if schemes else None)
         context.update(schemes=schemes, scheme=scheme, overall=selectors.overall_figures())
         if scheme is not None:
-            context.update(figures=selectors.scheme_figures(scheme),
-                           by_category=selectors.use_by_category(scheme=scheme),
-                           by_provider=selectors.use_by_provider(scheme=scheme, limit=15))
+            context.update(
+                figures=selectors.scheme_figures(scheme),
+                by_category=selectors.use_by_category(scheme=scheme),
+                by_provider=selectors.use_by_provider(scheme=scheme, limit=15),
+            )
         return context
 
 
@@ -896,7 +1059,11 @@ class AccountDetailView(VoucherPage):
         context = super().get_context_data(**kwargs)
         if not can_view_ledger(self.request.user):
             raise PermissionDenied
-        account = get_object_or_404(Account.objects.filter(code__startswith="vouchers:"), code=kwargs["account"])
+        account = get_object_or_404(
+            Account.objects.filter(code__startswith="vouchers:"), code=kwargs["account"]
+        )
         lines = JournalLine.objects.filter(account=account).select_related("entry").order_by("-id")
-        context.update(account=account, page=_page(self.request, lines), query_string=_query_without_page(self.request))
+        context.update(
+            account=account, page=_page(self.request, lines), query_string=_query_without_page(self.request)
+        )
         return context

@@ -31,6 +31,7 @@ class ChErrorOutput(serializers.Serializer):
 
 # --- output -------------------------------------------------------------------------------------------
 
+
 class ChallengeOutput(serializers.ModelSerializer):
     issuer = serializers.CharField(source="issuer.name")
     budget_fen = serializers.IntegerField()
@@ -39,9 +40,27 @@ class ChallengeOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Challenge
-        fields = ["code", "title", "issuer", "issuer_kind", "status", "status_reason", "problem", "indicators",
-                  "issuer_fen", "subsidy_fen", "budget_fen", "deadline", "ip_terms", "eligibility", "max_winners",
-                  "field_codes", "application_count", "published_at", "awarded_at"]
+        fields = [
+            "code",
+            "title",
+            "issuer",
+            "issuer_kind",
+            "status",
+            "status_reason",
+            "problem",
+            "indicators",
+            "issuer_fen",
+            "subsidy_fen",
+            "budget_fen",
+            "deadline",
+            "ip_terms",
+            "eligibility",
+            "max_winners",
+            "field_codes",
+            "application_count",
+            "published_at",
+            "awarded_at",
+        ]
 
     def get_field_codes(self, obj: Challenge) -> list[str]:
         return [f.code for f in obj.fields.all()]
@@ -67,8 +86,21 @@ class ChApplicationOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Application
-        fields = ["code", "challenge", "organization", "team", "plan", "milestones", "budget_fen", "status", "rank",
-                  "score", "decision_reason", "submitted_at", "attachments"]
+        fields = [
+            "code",
+            "challenge",
+            "organization",
+            "team",
+            "plan",
+            "milestones",
+            "budget_fen",
+            "status",
+            "rank",
+            "score",
+            "decision_reason",
+            "submitted_at",
+            "attachments",
+        ]
 
     def get_score(self, obj: Application) -> float | None:
         return obj.score
@@ -117,8 +149,20 @@ class ChMilestoneOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Milestone
-        fields = ["code", "award", "sequence", "title", "criteria", "due_on", "amount_fen", "status", "delivered_at",
-                  "accepted_at", "requested_at", "paid_at"]
+        fields = [
+            "code",
+            "award",
+            "sequence",
+            "title",
+            "criteria",
+            "due_on",
+            "amount_fen",
+            "status",
+            "delivered_at",
+            "accepted_at",
+            "requested_at",
+            "paid_at",
+        ]
 
     def get_paid_at(self, obj: Milestone) -> Any:
         payment = getattr(obj, "payment", None)
@@ -135,12 +179,27 @@ class ChAwardOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Award
-        fields = ["code", "challenge", "application", "organization", "amount_fen", "paid_fen", "status", "task_book",
-                  "signed_at", "accepted_at", "milestones"]
+        fields = [
+            "code",
+            "challenge",
+            "application",
+            "organization",
+            "amount_fen",
+            "paid_fen",
+            "status",
+            "task_book",
+            "signed_at",
+            "accepted_at",
+            "milestones",
+        ]
 
     def get_task_book(self, obj: Award) -> str | None:
         user = self.context.get("user")
-        if perms.is_staff_reader(user) or perms.is_issuer_member(user, obj.challenge) or perms.is_solver(user, obj):
+        if (
+            perms.is_staff_reader(user)
+            or perms.is_issuer_member(user, obj.challenge)
+            or perms.is_solver(user, obj)
+        ):
             return obj.task_book
         return None
 
@@ -148,7 +207,9 @@ class ChAwardOutput(serializers.ModelSerializer):
         return sum(m.amount_fen for m in obj.milestones.all() if m.status == "paid")
 
     def get_milestones(self, obj: Award) -> list[dict[str, Any]]:
-        return ChMilestoneOutput(obj.milestones.order_by("sequence").select_related("payment", "award"), many=True).data
+        return ChMilestoneOutput(
+            obj.milestones.order_by("sequence").select_related("payment", "award"), many=True
+        ).data
 
 
 class ChCandidateOutput(serializers.Serializer):
@@ -159,6 +220,7 @@ class ChCandidateOutput(serializers.Serializer):
 
 
 # --- input --------------------------------------------------------------------------------------------
+
 
 class ChallengeInput(CleanTextMixin, serializers.Serializer):
     title = serializers.CharField(max_length=120)
@@ -192,10 +254,18 @@ class ChApplicationInput(CleanTextMixin, serializers.Serializer):
     plan = serializers.CharField(max_length=10000)
     milestones = serializers.CharField(max_length=3000)
     budget_fen = serializers.IntegerField(min_value=1, max_value=MAX_FEN)
-    co_applicants = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
-                                          required=False, max_length=10, help_text="联合申报单位（机构编号）")
-    team_members = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
-                                         required=False, max_length=50, help_text="团队成员（人员编号）")
+    co_applicants = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=10,
+        help_text="联合申报单位（机构编号）",
+    )
+    team_members = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=50,
+        help_text="团队成员（人员编号）",
+    )
 
 
 class ChAttachmentInput(serializers.Serializer):
@@ -213,15 +283,17 @@ class ChScoreInput(CleanTextMixin, serializers.Serializer):
 
 
 class ChPanelInput(serializers.Serializer):
-    experts = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), min_length=1,
-                                    max_length=15)
+    experts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), min_length=1, max_length=15
+    )
     criteria = ChCriterionSerializer(many=True, required=False)
 
 
 class ChAwardInput(serializers.Serializer):
     winners = serializers.ListField(child=serializers.CharField(max_length=20), min_length=1, max_length=10)
-    amounts = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_FEN), required=False,
-                                    max_length=10)
+    amounts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_FEN), required=False, max_length=10
+    )
     reasons = serializers.DictField(child=serializers.CharField(max_length=500), required=False)
 
     def validate_reasons(self, value: dict[str, str]) -> dict[str, str]:

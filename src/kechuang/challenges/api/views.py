@@ -27,15 +27,19 @@ from ..models import Application, Award, Challenge, Milestone
 from . import serializers as s
 
 CODE = r"[A-Z]{2}-\d{4}-\d{4,6}"
-ERRORS = {400: OpenApiResponse(s.ChErrorOutput, description="输入有误或状态不允许"),
-          401: OpenApiResponse(s.ChErrorOutput, description="需要登录"),
-          403: OpenApiResponse(s.ChErrorOutput, description="无权操作"),
-          404: OpenApiResponse(s.ChErrorOutput, description="不存在或不可见")}
+ERRORS = {
+    400: OpenApiResponse(s.ChErrorOutput, description="输入有误或状态不允许"),
+    401: OpenApiResponse(s.ChErrorOutput, description="需要登录"),
+    403: OpenApiResponse(s.ChErrorOutput, description="无权操作"),
+    404: OpenApiResponse(s.ChErrorOutput, description="不存在或不可见"),
+}
 
 
 def documented(output: type) -> Any:
-    return extend_schema_view(list=extend_schema(responses={200: output(many=True), **ERRORS}),
-                              retrieve=extend_schema(responses={200: output, **ERRORS}))
+    return extend_schema_view(
+        list=extend_schema(responses={200: output(many=True), **ERRORS}),
+        retrieve=extend_schema(responses={200: output, **ERRORS}),
+    )
 
 
 class Busy(exceptions.APIException):
@@ -97,7 +101,9 @@ def _fields(codes: list[str] | None) -> list[int] | None:
 
 
 @documented(s.ChallengeOutput)
-class ChallengeViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ChallengeViewSet(
+    ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     """榜单. Anonymous callers see published challenges (the public notice)."""
 
     serializer_class = s.ChallengeOutput
@@ -115,8 +121,11 @@ class ChallengeViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListMo
     def _out(self, challenge: Challenge) -> Response:
         return Response(s.ChallengeOutput(self.visible().get(pk=challenge.pk)).data)
 
-    @extend_schema(request=s.ChallengeInput, responses={201: s.ChallengeOutput, **ERRORS},
-                   description="以当前代表的机构发榜（草稿）。")
+    @extend_schema(
+        request=s.ChallengeInput,
+        responses={201: s.ChallengeOutput, **ERRORS},
+        description="以当前代表的机构发榜（草稿）。",
+    )
     def create(self, request: Request) -> Response:
         organization = _acting(request)
         if organization is None or not perms.can_create_challenge(request.user, organization):
@@ -124,7 +133,9 @@ class ChallengeViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListMo
         data = _valid(s.ChallengeInput, request)
         data["fields"] = _fields(data.get("fields")) or []
         challenge = services.challenge_create(actor=request.user, issuer=organization, **data)
-        return Response(s.ChallengeOutput(self.visible().get(pk=challenge.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.ChallengeOutput(self.visible().get(pk=challenge.pk)).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=s.ChallengeUpdateInput, responses={200: s.ChallengeOutput, **ERRORS})
     def partial_update(self, request: Request, code: str) -> Response:
@@ -158,8 +169,11 @@ class ChallengeViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListMo
     def close(self, request: Request, code: str) -> Response:
         return self._out(services.challenge_close(actor=request.user, challenge=self.get_object()))
 
-    @extend_schema(request=s.ChApplicationInput, responses={201: s.ChApplicationOutput, **ERRORS},
-                   description="以当前代表的机构揭榜。")
+    @extend_schema(
+        request=s.ChApplicationInput,
+        responses={201: s.ChApplicationOutput, **ERRORS},
+        description="以当前代表的机构揭榜。",
+    )
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, code: str) -> Response:
         challenge = self.get_object()
@@ -173,28 +187,55 @@ class ChallengeViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListMo
             if len(found) != len(wanted):
                 raise exceptions.ValidationError({name: "编号不存在。"})
             data[name] = found
-        application = services.application_submit(actor=request.user, challenge=challenge, organization=organization,
-                                                  **data)
+        application = services.application_submit(
+            actor=request.user, challenge=challenge, organization=organization, **data
+        )
         return Response(s.ChApplicationOutput(application).data, status=status.HTTP_201_CREATED)
 
     def _panel_out(self, challenge: Challenge) -> Response:
         panel = getattr(challenge, "panel", None)
-        if panel is None or not (perms.is_staff_reader(self.request.user)
-                                 or perms.panel_visible_to(self.request.user).filter(pk=panel.pk).exists()):
+        if panel is None or not (
+            perms.is_staff_reader(self.request.user)
+            or perms.panel_visible_to(self.request.user).filter(pk=panel.pk).exists()
+        ):
             raise exceptions.NotFound()
         view = selectors.panel_view(actor=self.request.user, panel=panel)
         scores = view.scores if view.closed else list(view.my_scores.values())
-        ranking = [{"rank": a.rank, "application": a.code, "organization": a.organization.name, "score": a.score}
-                   for a in view.applications] if view.closed else []
-        return Response(s.ChPanelOutput({
-            "challenge": challenge.code, "status": panel.status, "criteria": panel.criteria,
-            "members": [m.expert.name for m in view.members], "scored": view.done, "expected": view.expected,
-            "scores": scores, "ranking": ranking}).data)
+        ranking = (
+            [
+                {"rank": a.rank, "application": a.code, "organization": a.organization.name, "score": a.score}
+                for a in view.applications
+            ]
+            if view.closed
+            else []
+        )
+        return Response(
+            s.ChPanelOutput(
+                {
+                    "challenge": challenge.code,
+                    "status": panel.status,
+                    "criteria": panel.criteria,
+                    "members": [m.expert.name for m in view.members],
+                    "scored": view.done,
+                    "expected": view.expected,
+                    "scores": scores,
+                    "ranking": ranking,
+                }
+            ).data
+        )
 
-    @extend_schema(methods=["GET"], request=None, responses={200: s.ChPanelOutput, **ERRORS},
-                   description="评审组：评审结束前只返回调用者本人的评分。")
-    @extend_schema(methods=["POST"], request=s.ChPanelInput, responses={200: s.ChPanelOutput, **ERRORS},
-                   description="从专家库组建评审组（利益冲突的专家被拒绝）。")
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: s.ChPanelOutput, **ERRORS},
+        description="评审组：评审结束前只返回调用者本人的评分。",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.ChPanelInput,
+        responses={200: s.ChPanelOutput, **ERRORS},
+        description="从专家库组建评审组（利益冲突的专家被拒绝）。",
+    )
     @action(detail=True, methods=["get", "post"])
     def panel(self, request: Request, code: str) -> Response:
         challenge = self.get_object()
@@ -203,8 +244,9 @@ class ChallengeViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListMo
             experts = list(Person.objects.filter(pk__in=data["experts"]))
             if len(experts) != len(set(data["experts"])):
                 raise exceptions.ValidationError({"experts": "专家不存在。"})
-            services.panel_build(actor=request.user, challenge=challenge, experts=experts,
-                                 criteria=data.get("criteria"))
+            services.panel_build(
+                actor=request.user, challenge=challenge, experts=experts, criteria=data.get("criteria")
+            )
             challenge = self.get_object()
         return self._panel_out(challenge)
 
@@ -228,21 +270,35 @@ class ChallengeViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListMo
             raise exceptions.ValidationError({"winners": "所选申请不在本榜。"})
         order = {c: i for i, c in enumerate(data["winners"])}
         winners.sort(key=lambda a: order[a.code])
-        awards = services.challenge_award(actor=request.user, challenge=challenge, winners=winners,
-                                          amounts=data.get("amounts"), reasons=data.get("reasons"))
+        awards = services.challenge_award(
+            actor=request.user,
+            challenge=challenge,
+            winners=winners,
+            amounts=data.get("amounts"),
+            reasons=data.get("reasons"),
+        )
         return Response(s.ChAwardOutput(awards, many=True, context={"user": request.user}).data)
 
-    @extend_schema(request=None, responses={200: s.ChAwardOutput(many=True), **ERRORS},
-                   description="攻关进展（公开）：立项、里程碑与已拨付金额。")
+    @extend_schema(
+        request=None,
+        responses={200: s.ChAwardOutput(many=True), **ERRORS},
+        description="攻关进展（公开）：立项、里程碑与已拨付金额。",
+    )
     @action(detail=True, methods=["get"])
     def progress(self, request: Request, code: str) -> Response:
         challenge = self.get_object()
-        awards = perms.award_visible_to(request.user).filter(challenge=challenge).select_related(
-            "challenge", "application__organization")
+        awards = (
+            perms.award_visible_to(request.user)
+            .filter(challenge=challenge)
+            .select_related("challenge", "application__organization")
+        )
         return Response(s.ChAwardOutput(awards, many=True, context={"user": request.user}).data)
 
-    @extend_schema(request=None, responses={200: s.ChCandidateOutput(many=True), **ERRORS},
-                   description="匹配引擎推荐的揭榜方（发榜单位与运营人员），附推荐理由。")
+    @extend_schema(
+        request=None,
+        responses={200: s.ChCandidateOutput(many=True), **ERRORS},
+        description="匹配引擎推荐的揭榜方（发榜单位与运营人员），附推荐理由。",
+    )
     @action(detail=True, methods=["get"])
     def candidates(self, request: Request, code: str) -> Response:
         challenge = self.get_object()
@@ -250,17 +306,27 @@ class ChallengeViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListMo
             raise PermissionDenied
         found = selectors.candidate_solvers(actor=request.user, challenge=challenge)
         rows = []
-        for kind, matches in (("organization", found.organizations), ("achievement", found.achievements),
-                              ("expert", found.experts)):
+        for kind, matches in (
+            ("organization", found.organizations),
+            ("achievement", found.achievements),
+            ("expert", found.experts),
+        ):
             for m in matches:
-                rows.append({"kind": kind, "name": getattr(m.obj, "title", None) or getattr(m.obj, "name", ""),
-                             "score": round(m.score, 4), "reasons": [r["text"] for r in m.reasons]})
+                rows.append(
+                    {
+                        "kind": kind,
+                        "name": getattr(m.obj, "title", None) or getattr(m.obj, "name", ""),
+                        "score": round(m.score, 4),
+                        "reasons": [r["text"] for r in m.reasons],
+                    }
+                )
         return Response(s.ChCandidateOutput(rows, many=True).data)
 
 
 @documented(s.ChApplicationOutput)
-class ApplicationViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin,
-                         mixins.RetrieveModelMixin):
+class ApplicationViewSet(
+    ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     """揭榜申请: one's own, those to one's own challenges, those an expert reviews (never a conflicted one)."""
 
     serializer_class = s.ChApplicationOutput
@@ -276,7 +342,9 @@ class ApplicationViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.List
         application = services.application_withdraw(actor=request.user, application=self.get_object())
         return Response(s.ChApplicationOutput(self.visible().get(pk=application.pk)).data)
 
-    @extend_schema(request={"multipart/form-data": s.ChAttachmentInput}, responses={201: s.ChAttachmentOutput, **ERRORS})
+    @extend_schema(
+        request={"multipart/form-data": s.ChAttachmentInput}, responses={201: s.ChAttachmentOutput, **ERRORS}
+    )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def attachments(self, request: Request, code: str) -> Response:
         application = self.get_object()
@@ -284,8 +352,11 @@ class ApplicationViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.List
         attachment = services.attachment_add(actor=request.user, application=application, file=data["file"])
         return Response(s.ChAttachmentOutput(attachment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ChScoreInput, responses={200: s.ChScoreOutput, **ERRORS},
-                   description="评审专家评分（0–100，每项指标）；评审结束前可修改，其他人看不到。")
+    @extend_schema(
+        request=s.ChScoreInput,
+        responses={200: s.ChScoreOutput, **ERRORS},
+        description="评审专家评分（0–100，每项指标）；评审结束前可修改，其他人看不到。",
+    )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def score(self, request: Request, code: str) -> Response:
         application = self.get_object()
@@ -298,26 +369,37 @@ class ApplicationViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.List
 
 
 @documented(s.ChAwardOutput)
-class AwardViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class AwardViewSet(
+    ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.ChAwardOutput
     lookup_value_regex = r"LX-\d{4}-\d{4,6}"
 
     def visible(self) -> QuerySet[Award]:
-        return perms.award_visible_to(self.request.user).select_related("challenge", "application__organization") \
+        return (
+            perms.award_visible_to(self.request.user)
+            .select_related("challenge", "application__organization")
             .order_by("-created_at", "-id")
+        )
 
     @extend_schema(request=s.ChTaskBookInput, responses={200: s.ChAwardOutput, **ERRORS})
     @action(detail=True, methods=["post"])
     def sign(self, request: Request, code: str) -> Response:
         award = self.get_object()
         data = _valid(s.ChTaskBookInput, request)
-        services.task_book_sign(actor=request.user, award=award, task_book=data["task_book"],
-                                milestones=[dict(m) for m in data["milestones"]])
+        services.task_book_sign(
+            actor=request.user,
+            award=award,
+            task_book=data["task_book"],
+            milestones=[dict(m) for m in data["milestones"]],
+        )
         return Response(s.ChAwardOutput(self.visible().get(pk=award.pk), context={"user": request.user}).data)
 
 
 @documented(s.ChMilestoneOutput)
-class MilestoneViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class MilestoneViewSet(
+    ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     """里程碑与拨付: deliver (solver), accept (issuer), request (operator), pay (a different operator or a
     leader)."""
 
@@ -325,8 +407,11 @@ class MilestoneViewSet(ChallengeAPIMixin, viewsets.GenericViewSet, mixins.ListMo
     lookup_value_regex = r"BF-\d{4}-\d{4,6}"
 
     def visible(self) -> QuerySet[Milestone]:
-        return perms.milestone_visible_to(self.request.user).select_related("award", "payment") \
+        return (
+            perms.milestone_visible_to(self.request.user)
+            .select_related("award", "payment")
             .order_by("award_id", "sequence")
+        )
 
     def _out(self, milestone: Milestone) -> Response:
         return Response(s.ChMilestoneOutput(self.visible().get(pk=milestone.pk)).data)

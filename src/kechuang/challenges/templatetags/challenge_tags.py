@@ -9,11 +9,26 @@ from django import template
 register = template.Library()
 
 COLORS = {
-    "draft": "secondary", "submitted": "warning", "published": "success", "closed": "info", "reviewing": "info",
-    "awarded": "primary", "in_progress": "primary", "completed": "dark", "withdrawn": "secondary",
-    "rejected": "danger", "in_review": "info", "won": "success", "not_chosen": "secondary", "open": "info",
-    "signing": "warning", "accepted": "success", "planned": "secondary", "delivered": "warning",
-    "requested": "warning", "paid": "success",
+    "draft": "secondary",
+    "submitted": "warning",
+    "published": "success",
+    "closed": "info",
+    "reviewing": "info",
+    "awarded": "primary",
+    "in_progress": "primary",
+    "completed": "dark",
+    "withdrawn": "secondary",
+    "rejected": "danger",
+    "in_review": "info",
+    "won": "success",
+    "not_chosen": "secondary",
+    "open": "info",
+    "signing": "warning",
+    "accepted": "success",
+    "planned": "secondary",
+    "delivered": "warning",
+    "requested": "warning",
+    "paid": "success",
 }
 
 

@@ -63,9 +63,27 @@ class OrganizationOutput(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = [
-            "id", "kind", "name", "short_name", "uscc", "industry", "fields", "qualifications",
-            "block", "park", "address", "size_band", "is_key", "founded_on", "researchers", "description",
-            "website", "contact_name", "contact_phone", "created_at", "updated_at",
+            "id",
+            "kind",
+            "name",
+            "short_name",
+            "uscc",
+            "industry",
+            "fields",
+            "qualifications",
+            "block",
+            "park",
+            "address",
+            "size_band",
+            "is_key",
+            "founded_on",
+            "researchers",
+            "description",
+            "website",
+            "contact_name",
+            "contact_phone",
+            "created_at",
+            "updated_at",
         ]
 
     def get_contact_phone(self, obj: Organization) -> str:
@@ -76,30 +94,47 @@ class OrganizationInput(serializers.Serializer):
     kind = serializers.ChoiceField(label=_("类型"), choices=OrganizationKind.choices)
     name = serializers.CharField(label=_("名称"), max_length=120)
     short_name = serializers.CharField(label=_("简称"), max_length=40, required=False, allow_blank=True)
-    uscc = serializers.CharField(label=_("统一社会信用代码"), max_length=40, required=False, allow_blank=True,
-                                 allow_null=True)
-    industry = serializers.SlugRelatedField(label=_("所属行业"), slug_field="code",
-                                            queryset=Industry.objects.all(), required=False, allow_null=True)
-    fields = serializers.SlugRelatedField(label=_("技术领域"), slug_field="code", many=True, required=False,
-                                          queryset=TechnologyField.objects.all())
-    qualifications = serializers.ListField(label=_("资质"), required=False,
-                                           child=serializers.ChoiceField(Qualification.choices))
-    block = serializers.SlugRelatedField(label=_("所在板块"), slug_field="code", queryset=Block.objects.all(),
-                                         required=False, allow_null=True)
-    park = serializers.SlugRelatedField(label=_("所在园区"), slug_field="code", queryset=Park.objects.all(),
-                                        required=False, allow_null=True)
+    uscc = serializers.CharField(
+        label=_("统一社会信用代码"), max_length=40, required=False, allow_blank=True, allow_null=True
+    )
+    industry = serializers.SlugRelatedField(
+        label=_("所属行业"),
+        slug_field="code",
+        queryset=Industry.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    fields = serializers.SlugRelatedField(
+        label=_("技术领域"),
+        slug_field="code",
+        many=True,
+        required=False,
+        queryset=TechnologyField.objects.all(),
+    )
+    qualifications = serializers.ListField(
+        label=_("资质"), required=False, child=serializers.ChoiceField(Qualification.choices)
+    )
+    block = serializers.SlugRelatedField(
+        label=_("所在板块"), slug_field="code", queryset=Block.objects.all(), required=False, allow_null=True
+    )
+    park = serializers.SlugRelatedField(
+        label=_("所在园区"), slug_field="code", queryset=Park.objects.all(), required=False, allow_null=True
+    )
     address = serializers.CharField(label=_("地址"), max_length=200, required=False, allow_blank=True)
-    size_band = serializers.ChoiceField(label=_("规模"), choices=SizeBand.choices, required=False,
-                                        allow_blank=True)
+    size_band = serializers.ChoiceField(
+        label=_("规模"), choices=SizeBand.choices, required=False, allow_blank=True
+    )
     is_key = serializers.BooleanField(label=_("重点企业"), required=False)
     founded_on = serializers.DateField(label=_("成立日期"), required=False, allow_null=True)
-    researchers = serializers.IntegerField(label=_("科研人员数"), min_value=0, max_value=1_000_000,
-                                           required=False)
+    researchers = serializers.IntegerField(
+        label=_("科研人员数"), min_value=0, max_value=1_000_000, required=False
+    )
     description = serializers.CharField(label=_("简介"), max_length=5000, required=False, allow_blank=True)
     website = serializers.URLField(label=_("网站"), max_length=200, required=False, allow_blank=True)
     contact_name = serializers.CharField(label=_("联系人"), max_length=40, required=False, allow_blank=True)
-    contact_phone = serializers.CharField(label=_("联系电话"), max_length=20, required=False,
-                                          allow_blank=True)
+    contact_phone = serializers.CharField(
+        label=_("联系电话"), max_length=20, required=False, allow_blank=True
+    )
 
     def validate_uscc(self, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -123,8 +158,20 @@ class PersonOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Person
-        fields = ["id", "name", "organization", "organization_name", "position", "title", "fields",
-                  "expertise", "is_expert", "is_academician", "is_researcher", "phone"]
+        fields = [
+            "id",
+            "name",
+            "organization",
+            "organization_name",
+            "position",
+            "title",
+            "fields",
+            "expertise",
+            "is_expert",
+            "is_academician",
+            "is_researcher",
+            "phone",
+        ]
 
     def get_phone(self, obj: Person) -> str:
         return phone_for(self.context["request"].user, obj.phone, obj.organization_id)

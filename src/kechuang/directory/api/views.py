@@ -44,9 +44,12 @@ class OrganizationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins
     permission_classes = [AllowAny]
 
     def get_queryset(self) -> Any:
-        return (organization_visible_to(self.request.user)
-                .select_related("block", "park", "industry").prefetch_related("fields")
-                .order_by("kind", "name", "id"))
+        return (
+            organization_visible_to(self.request.user)
+            .select_related("block", "park", "industry")
+            .prefetch_related("fields")
+            .order_by("kind", "name", "id")
+        )
 
     @extend_schema(request=OrganizationInput, responses={201: OrganizationOutput})
     def create(self, request: Request) -> Response:
@@ -57,8 +60,10 @@ class OrganizationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins
         data = OrganizationInput(data=request.data)
         data.is_valid(raise_exception=True)
         organization = services.organization_create(actor=request.user, **data.validated_data)
-        return Response(OrganizationOutput(organization, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            OrganizationOutput(organization, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=OrganizationInput, responses={200: OrganizationOutput})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
@@ -69,8 +74,9 @@ class OrganizationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins
             return Response({"detail": "您无权修改该机构的资料。"}, status=status.HTTP_403_FORBIDDEN)
         data = OrganizationInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        organization = services.organization_update(actor=request.user, organization=organization,
-                                                     **data.validated_data)
+        organization = services.organization_update(
+            actor=request.user, organization=organization, **data.validated_data
+        )
         return Response(OrganizationOutput(organization, context={"request": request}).data)
 
 
@@ -80,8 +86,12 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self) -> Any:
-        return (person_visible_to(self.request.user).select_related("organization")
-                .prefetch_related("fields").order_by("name", "id"))
+        return (
+            person_visible_to(self.request.user)
+            .select_related("organization")
+            .prefetch_related("fields")
+            .order_by("name", "id")
+        )
 
 
 class TechnologyFieldViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):

@@ -487,7 +487,10 @@ class SearchView(APIView):
         parameters=[
             OpenApiParameter("q", str, required=True, description="查询文本"),
             OpenApiParameter(
-                "kind", str, required=False, enum=["achievement", "demand", "organization", "expert", "challenge"]
+                "kind",
+                str,
+                required=False,
+                enum=["achievement", "demand", "organization", "expert", "challenge"],
             ),
         ],
         responses={200: SearchOutput, 400: ERROR},

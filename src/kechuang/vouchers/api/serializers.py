@@ -43,14 +43,29 @@ class ErrorOutput(serializers.Serializer):
 
 # --- output -------------------------------------------------------------------------------------------
 
+
 class SchemeOutput(serializers.ModelSerializer):
     budget_remaining_fen = serializers.SerializerMethodField()
 
     class Meta:
         model = Scheme
-        fields = ["code", "name", "year", "description", "status", "budget_fen", "budget_remaining_fen",
-                  "subsidy_ratio_bp", "enterprise_cap_fen", "controller_cap_fen", "categories", "apply_from",
-                  "apply_until", "expires_on", "opened_at"]
+        fields = [
+            "code",
+            "name",
+            "year",
+            "description",
+            "status",
+            "budget_fen",
+            "budget_remaining_fen",
+            "subsidy_ratio_bp",
+            "enterprise_cap_fen",
+            "controller_cap_fen",
+            "categories",
+            "apply_from",
+            "apply_until",
+            "expires_on",
+            "opened_at",
+        ]
 
     def get_budget_remaining_fen(self, obj: Scheme) -> int | None:
         account = obj.budget_account
@@ -64,8 +79,19 @@ class ProviderOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Provider
-        fields = ["code", "name", "status", "categories", "introduction", "qualifications", "applied_at",
-                  "reviewed_at", "review_note", "rating_avg", "rating_count"]
+        fields = [
+            "code",
+            "name",
+            "status",
+            "categories",
+            "introduction",
+            "qualifications",
+            "applied_at",
+            "reviewed_at",
+            "review_note",
+            "rating_avg",
+            "rating_count",
+        ]
 
 
 class ServiceOutput(serializers.ModelSerializer):
@@ -74,8 +100,17 @@ class ServiceOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ProviderService
-        fields = ["code", "provider", "provider_name", "name", "category", "description", "price_fen", "unit",
-                  "is_active"]
+        fields = [
+            "code",
+            "provider",
+            "provider_name",
+            "name",
+            "category",
+            "description",
+            "price_fen",
+            "unit",
+            "is_active",
+        ]
 
 
 class ApplicationOutput(serializers.ModelSerializer):
@@ -85,9 +120,24 @@ class ApplicationOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Application
-        fields = ["code", "scheme", "enterprise", "status", "requested_fen", "recommended_fen", "granted_fen",
-                  "purpose", "planned_categories", "controller_name", "submitted_at", "operator_reviewed_at",
-                  "operator_note", "leader_reviewed_at", "leader_note", "voucher"]
+        fields = [
+            "code",
+            "scheme",
+            "enterprise",
+            "status",
+            "requested_fen",
+            "recommended_fen",
+            "granted_fen",
+            "purpose",
+            "planned_categories",
+            "controller_name",
+            "submitted_at",
+            "operator_reviewed_at",
+            "operator_note",
+            "leader_reviewed_at",
+            "leader_note",
+            "voucher",
+        ]
 
     def get_voucher(self, obj: Application) -> str | None:
         voucher = getattr(obj, "voucher", None)
@@ -103,8 +153,21 @@ class VoucherOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Voucher
-        fields = ["code", "scheme", "enterprise", "status", "granted_fen", "returned_fen", "balance_fen", "held_fen",
-                  "available_fen", "expires_on", "granted_at", "revoked_at", "revoke_reason"]
+        fields = [
+            "code",
+            "scheme",
+            "enterprise",
+            "status",
+            "granted_fen",
+            "returned_fen",
+            "balance_fen",
+            "held_fen",
+            "available_fen",
+            "expires_on",
+            "granted_at",
+            "revoked_at",
+            "revoke_reason",
+        ]
 
 
 class JournalLineOutput(serializers.ModelSerializer):
@@ -129,10 +192,31 @@ class OrderOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceOrder
-        fields = ["code", "voucher", "enterprise", "provider", "provider_name", "service", "service_name", "category",
-                  "quantity", "price_fen", "ratio_bp", "voucher_fen", "enterprise_pays_fen", "redeemed_fen", "status",
-                  "note", "placed_at", "accepted_at", "delivered_at", "delivery_note", "confirmed_at", "closed_at",
-                  "close_reason"]
+        fields = [
+            "code",
+            "voucher",
+            "enterprise",
+            "provider",
+            "provider_name",
+            "service",
+            "service_name",
+            "category",
+            "quantity",
+            "price_fen",
+            "ratio_bp",
+            "voucher_fen",
+            "enterprise_pays_fen",
+            "redeemed_fen",
+            "status",
+            "note",
+            "placed_at",
+            "accepted_at",
+            "delivered_at",
+            "delivery_note",
+            "confirmed_at",
+            "closed_at",
+            "close_reason",
+        ]
 
 
 class ClaimOutput(serializers.ModelSerializer):
@@ -143,16 +227,39 @@ class ClaimOutput(serializers.ModelSerializer):
 
     class Meta:
         model = SettlementClaim
-        fields = ["code", "order", "provider", "scheme", "amount_fen", "invoice_number", "invoice_amount_fen",
-                  "invoice_name", "invoice_sha256", "status", "submitted_at", "reviewed_at", "review_note", "batch",
-                  "paid_at"]
+        fields = [
+            "code",
+            "order",
+            "provider",
+            "scheme",
+            "amount_fen",
+            "invoice_number",
+            "invoice_amount_fen",
+            "invoice_name",
+            "invoice_sha256",
+            "status",
+            "submitted_at",
+            "reviewed_at",
+            "review_note",
+            "batch",
+            "paid_at",
+        ]
 
 
 class BatchOutput(serializers.ModelSerializer):
     class Meta:
         model = SettlementBatch
-        fields = ["code", "period", "status", "total_fen", "claim_count", "created_at", "approved_at", "paid_at",
-                  "exported_at"]
+        fields = [
+            "code",
+            "period",
+            "status",
+            "total_fen",
+            "claim_count",
+            "created_at",
+            "approved_at",
+            "paid_at",
+            "exported_at",
+        ]
 
 
 class CategoryUseOutput(serializers.Serializer):
@@ -201,9 +308,11 @@ class SchemeReportOutput(serializers.Serializer):
 
 # --- input --------------------------------------------------------------------------------------------
 
+
 def _fen_field(label: Any, *, required: bool = True, allow_null: bool = False) -> serializers.IntegerField:
-    return serializers.IntegerField(label=label, min_value=1, max_value=MAX_FEN, required=required,
-                                    allow_null=allow_null)
+    return serializers.IntegerField(
+        label=label, min_value=1, max_value=MAX_FEN, required=required, allow_null=allow_null
+    )
 
 
 class SchemeInput(CleanTextMixin, serializers.Serializer):
@@ -214,25 +323,41 @@ class SchemeInput(CleanTextMixin, serializers.Serializer):
     subsidy_ratio_bp = serializers.IntegerField(label=_("补贴比例（万分比）"), min_value=1, max_value=10000)
     enterprise_cap_fen = _fen_field(_("单户年度上限（分）"))
     controller_cap_fen = _fen_field(_("同一实际控制人上限（分）"))
-    categories = serializers.ListField(label=_("适用服务类别"), child=serializers.ChoiceField(ServiceCategory.choices),
-                                       min_length=1, max_length=len(ServiceCategory.choices))
+    categories = serializers.ListField(
+        label=_("适用服务类别"),
+        child=serializers.ChoiceField(ServiceCategory.choices),
+        min_length=1,
+        max_length=len(ServiceCategory.choices),
+    )
     apply_from = serializers.DateField(label=_("申领开始"))
     apply_until = serializers.DateField(label=_("申领截止"))
     expires_on = serializers.DateField(label=_("有效期至"))
 
 
 class ProviderRegisterInput(CleanTextMixin, serializers.Serializer):
-    categories = serializers.ListField(label=_("服务类别"), child=serializers.ChoiceField(ServiceCategory.choices),
-                                       min_length=1, max_length=len(ServiceCategory.choices))
-    introduction = serializers.CharField(label=_("机构介绍"), max_length=5000, required=False, allow_blank=True)
-    qualifications = serializers.CharField(label=_("资质说明"), max_length=2000, required=False, allow_blank=True)
+    categories = serializers.ListField(
+        label=_("服务类别"),
+        child=serializers.ChoiceField(ServiceCategory.choices),
+        min_length=1,
+        max_length=len(ServiceCategory.choices),
+    )
+    introduction = serializers.CharField(
+        label=_("机构介绍"), max_length=5000, required=False, allow_blank=True
+    )
+    qualifications = serializers.CharField(
+        label=_("资质说明"), max_length=2000, required=False, allow_blank=True
+    )
     contact_name = serializers.CharField(label=_("联系人"), max_length=40, required=False, allow_blank=True)
-    contact_phone = serializers.CharField(label=_("联系电话"), max_length=20, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(
+        label=_("联系电话"), max_length=20, required=False, allow_blank=True
+    )
 
 
 class ReviewInput(CleanTextMixin, serializers.Serializer):
     approve = serializers.BooleanField(label=_("是否通过"))
-    note = serializers.CharField(label=_("意见"), max_length=500, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        label=_("意见"), max_length=500, required=False, allow_blank=True, default=""
+    )
 
 
 class ApplicationReviewInput(ReviewInput):
@@ -244,8 +369,9 @@ class ServiceInput(CleanTextMixin, serializers.Serializer):
     category = serializers.ChoiceField(label=_("服务类别"), choices=ServiceCategory.choices)
     price_fen = _fen_field(_("价格（分）"))
     unit = serializers.CharField(label=_("计价单位"), max_length=10, required=False, default="项")
-    description = serializers.CharField(label=_("服务内容"), max_length=5000, required=False, allow_blank=True,
-                                        default="")
+    description = serializers.CharField(
+        label=_("服务内容"), max_length=5000, required=False, allow_blank=True, default=""
+    )
 
 
 class ServiceUpdateInput(CleanTextMixin, serializers.Serializer):
@@ -253,7 +379,9 @@ class ServiceUpdateInput(CleanTextMixin, serializers.Serializer):
     category = serializers.ChoiceField(label=_("服务类别"), choices=ServiceCategory.choices, required=False)
     price_fen = _fen_field(_("价格（分）"), required=False)
     unit = serializers.CharField(label=_("计价单位"), max_length=10, required=False)
-    description = serializers.CharField(label=_("服务内容"), max_length=5000, required=False, allow_blank=True)
+    description = serializers.CharField(
+        label=_("服务内容"), max_length=5000, required=False, allow_blank=True
+    )
     is_active = serializers.BooleanField(label=_("上架"), required=False)
 
 
@@ -261,45 +389,65 @@ class ApplicationInput(CleanTextMixin, serializers.Serializer):
     scheme = serializers.CharField(label=_("批次编号"), **CODE_FIELD)
     requested_fen = _fen_field(_("申请额度（分）"))
     purpose = serializers.CharField(label=_("用途说明"), max_length=2000)
-    planned_categories = serializers.ListField(label=_("拟使用服务类别"), required=False, default=list,
-                                               child=serializers.ChoiceField(ServiceCategory.choices),
-                                               max_length=len(ServiceCategory.choices))
-    controller_name = serializers.CharField(label=_("实际控制人"), max_length=80, required=False, allow_blank=True,
-                                            default="")
-    controller_code = serializers.CharField(label=_("实际控制人标识"), max_length=40, required=False,
-                                            allow_blank=True, default="")
+    planned_categories = serializers.ListField(
+        label=_("拟使用服务类别"),
+        required=False,
+        default=list,
+        child=serializers.ChoiceField(ServiceCategory.choices),
+        max_length=len(ServiceCategory.choices),
+    )
+    controller_name = serializers.CharField(
+        label=_("实际控制人"), max_length=80, required=False, allow_blank=True, default=""
+    )
+    controller_code = serializers.CharField(
+        label=_("实际控制人标识"), max_length=40, required=False, allow_blank=True, default=""
+    )
 
 
 class DecideInput(CleanTextMixin, serializers.Serializer):
     approve = serializers.BooleanField(label=_("是否批准"))
-    note = serializers.CharField(label=_("意见"), max_length=500, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        label=_("意见"), max_length=500, required=False, allow_blank=True, default=""
+    )
 
 
 class ReasonInput(CleanTextMixin, serializers.Serializer):
-    reason = serializers.CharField(label=_("原因"), max_length=500, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        label=_("原因"), max_length=500, required=False, allow_blank=True, default=""
+    )
 
 
 class NoteInput(CleanTextMixin, serializers.Serializer):
-    note = serializers.CharField(label=_("说明"), max_length=500, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        label=_("说明"), max_length=500, required=False, allow_blank=True, default=""
+    )
 
 
 class OrderInput(CleanTextMixin, serializers.Serializer):
     voucher = serializers.CharField(label=_("券号"), **CODE_FIELD)
     service = serializers.CharField(label=_("服务编号"), **CODE_FIELD)
-    quantity = serializers.IntegerField(label=_("数量"), min_value=1, max_value=1000, required=False, default=1)
-    note = serializers.CharField(label=_("需求说明"), max_length=500, required=False, allow_blank=True, default="")
+    quantity = serializers.IntegerField(
+        label=_("数量"), min_value=1, max_value=1000, required=False, default=1
+    )
+    note = serializers.CharField(
+        label=_("需求说明"), max_length=500, required=False, allow_blank=True, default=""
+    )
 
 
 class RatingInput(CleanTextMixin, serializers.Serializer):
     score = serializers.IntegerField(label=_("评分"), min_value=1, max_value=5)
-    comment = serializers.CharField(label=_("评价"), max_length=500, required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        label=_("评价"), max_length=500, required=False, allow_blank=True, default=""
+    )
 
 
 class ClaimInput(CleanTextMixin, serializers.Serializer):
     order = serializers.CharField(label=_("订单编号"), **CODE_FIELD)
     invoice_number = serializers.CharField(label=_("发票号码"), max_length=40)
     invoice_amount_fen = _fen_field(_("发票金额（分）"))
-    invoice = serializers.FileField(label=_("发票（PDF、OFD、PNG、JPEG）"), max_length=150, allow_empty_file=False)
+    invoice = serializers.FileField(
+        label=_("发票（PDF、OFD、PNG、JPEG）"), max_length=150, allow_empty_file=False
+    )
 
 
 class BatchInput(serializers.Serializer):
@@ -312,7 +460,11 @@ def _name_components() -> None:
     from drf_spectacular.utils import extend_schema_serializer
 
     for name, cls in list(globals().items()):
-        if isinstance(cls, type) and issubclass(cls, serializers.BaseSerializer) and cls.__module__ == __name__:
+        if (
+            isinstance(cls, type)
+            and issubclass(cls, serializers.BaseSerializer)
+            and cls.__module__ == __name__
+        ):
             component = name if name.startswith("Voucher") else f"Voucher{name}"
             extend_schema_serializer(component_name=component)(cls)
 

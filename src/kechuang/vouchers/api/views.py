@@ -39,19 +39,28 @@ from ..models import (
 from . import serializers as s
 
 CODE = r"[A-Z]{2}-\d{4}-\d{2,6}"
-ERRORS = {400: OpenApiResponse(s.ErrorOutput, description="输入有误或状态不允许"),
-          401: OpenApiResponse(s.ErrorOutput, description="需要登录"),
-          403: OpenApiResponse(s.ErrorOutput, description="无权操作"),
-          404: OpenApiResponse(s.ErrorOutput, description="不存在或不可见")}
+ERRORS = {
+    400: OpenApiResponse(s.ErrorOutput, description="输入有误或状态不允许"),
+    401: OpenApiResponse(s.ErrorOutput, description="需要登录"),
+    403: OpenApiResponse(s.ErrorOutput, description="无权操作"),
+    404: OpenApiResponse(s.ErrorOutput, description="不存在或不可见"),
+}
 CREATE_ERRORS = {**ERRORS, 409: OpenApiResponse(s.ErrorOutput, description="幂等键已用于另一请求")}
-IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-                                   description="重试同一请求时使用同一个键，返回第一次的结果")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="重试同一请求时使用同一个键，返回第一次的结果",
+)
 
 
 def documented(output: type) -> Any:
     """List and detail with their error answers in the schema (RELIABILITY K1: responses match it)."""
-    return extend_schema_view(list=extend_schema(responses={200: output(many=True), **ERRORS}),
-                              retrieve=extend_schema(responses={200: output, **ERRORS}))
+    return extend_schema_view(
+        list=extend_schema(responses={200: output(many=True), **ERRORS}),
+        retrieve=extend_schema(responses={200: output, **ERRORS}),
+    )
 
 
 class Conflict(exceptions.APIException):
@@ -117,7 +126,9 @@ def _ok(data: Any, code: int = status.HTTP_200_OK) -> Response:
 
 
 @documented(s.SchemeOutput)
-class SchemeViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class SchemeViewSet(
+    VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.SchemeOutput
     lookup_value_regex = r"PC-\d{4}-\d{2}"
 
@@ -151,29 +162,42 @@ class SchemeViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMi
         scheme = self.get_object()
         if not perms.can_view_reports(request.user):
             raise PermissionDenied
-        return _ok(s.SchemeReportOutput({
-            "scheme": scheme, "figures": selectors.scheme_figures(scheme),
-            "by_category": selectors.use_by_category(scheme=scheme),
-            "by_provider": selectors.use_by_provider(scheme=scheme)}).data)
+        return _ok(
+            s.SchemeReportOutput(
+                {
+                    "scheme": scheme,
+                    "figures": selectors.scheme_figures(scheme),
+                    "by_category": selectors.use_by_category(scheme=scheme),
+                    "by_provider": selectors.use_by_provider(scheme=scheme),
+                }
+            ).data
+        )
 
 
 @documented(s.ProviderOutput)
-class ProviderViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ProviderViewSet(
+    VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.ProviderOutput
     lookup_value_regex = r"FW-\d{4}-\d{4}"
 
     def visible(self) -> QuerySet[Provider]:
         return selectors.provider_list(actor=self.request.user)
 
-    @extend_schema(request=s.ProviderRegisterInput, responses={201: s.ProviderOutput, **ERRORS},
-                   description="为当前代表的服务机构申请入驻。")
+    @extend_schema(
+        request=s.ProviderRegisterInput,
+        responses={201: s.ProviderOutput, **ERRORS},
+        description="为当前代表的服务机构申请入驻。",
+    )
     def create(self, request: Request) -> Response:
         organization = _acting(request)
         if organization is None or not perms.can_register_provider(request.user, organization):
             raise PermissionDenied
         data = s.ProviderRegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        provider = services.provider_register(actor=request.user, organization=organization, **data.validated_data)
+        provider = services.provider_register(
+            actor=request.user, organization=organization, **data.validated_data
+        )
         return _ok(s.ProviderOutput(self.visible().get(pk=provider.pk)).data, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReviewInput, responses={200: s.ProviderOutput, **ERRORS})
@@ -187,7 +211,9 @@ class ProviderViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModel
 
 
 @documented(s.ServiceOutput)
-class ServiceViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ServiceViewSet(
+    VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.ServiceOutput
     filterset_class = ServiceFilter
     lookup_value_regex = r"FU-\d{4}-\d{6}"
@@ -195,8 +221,11 @@ class ServiceViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelM
     def visible(self) -> QuerySet[ProviderService]:
         return selectors.service_list(actor=self.request.user)
 
-    @extend_schema(request=s.ServiceInput, responses={201: s.ServiceOutput, **ERRORS},
-                   description="在当前代表的服务机构的目录中新增服务。")
+    @extend_schema(
+        request=s.ServiceInput,
+        responses={201: s.ServiceOutput, **ERRORS},
+        description="在当前代表的服务机构的目录中新增服务。",
+    )
     def create(self, request: Request) -> Response:
         provider = selectors.provider_for_organization(_acting(request))
         if provider is None or not perms.can_manage_services(request.user, provider):
@@ -216,8 +245,9 @@ class ServiceViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelM
 
 
 @documented(s.ApplicationOutput)
-class ApplicationViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin,
-                         mixins.RetrieveModelMixin):
+class ApplicationViewSet(
+    VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.ApplicationOutput
     filterset_class = ApplicationFilter
     lookup_value_regex = r"SQ-\d{4}-\d{6}"
@@ -225,8 +255,12 @@ class ApplicationViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListMo
     def visible(self) -> QuerySet[Any]:
         return selectors.application_list(actor=self.request.user).select_related("voucher")
 
-    @extend_schema(request=s.ApplicationInput, responses={201: s.ApplicationOutput, **CREATE_ERRORS},
-                   parameters=[IDEMPOTENCY_KEY], description="为当前代表的企业申领创新券。")
+    @extend_schema(
+        request=s.ApplicationInput,
+        responses={201: s.ApplicationOutput, **CREATE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        description="为当前代表的企业申领创新券。",
+    )
     def create(self, request: Request) -> Response:
         enterprise = _acting(request)
         if enterprise is None or not perms.can_apply(request.user, enterprise):
@@ -235,12 +269,20 @@ class ApplicationViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListMo
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         scheme = get_object_or_404(perms.scheme_visible_to(request.user), code=values.pop("scheme"))
-        application = services.application_submit(actor=request.user, scheme=scheme, enterprise=enterprise,
-                                                  request_key=self.idempotency_key(request), **values)
+        application = services.application_submit(
+            actor=request.user,
+            scheme=scheme,
+            enterprise=enterprise,
+            request_key=self.idempotency_key(request),
+            **values,
+        )
         return _ok(s.ApplicationOutput(self.visible().get(pk=application.pk)).data, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ApplicationReviewInput, responses={200: s.ApplicationOutput, **ERRORS},
-                   description="运营初审（第一级）。")
+    @extend_schema(
+        request=s.ApplicationReviewInput,
+        responses={200: s.ApplicationOutput, **ERRORS},
+        description="运营初审（第一级）。",
+    )
     @action(detail=True, methods=["post"])
     def review(self, request: Request, code: str) -> Response:
         application = self.get_object()
@@ -249,8 +291,11 @@ class ApplicationViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListMo
         services.application_review(actor=request.user, application=application, **data.validated_data)
         return _ok(s.ApplicationOutput(self.visible().get(pk=application.pk)).data)
 
-    @extend_schema(request=s.DecideInput, responses={200: s.ApplicationOutput, **ERRORS},
-                   description="领导审批（第二级）：批准即发放创新券。")
+    @extend_schema(
+        request=s.DecideInput,
+        responses={200: s.ApplicationOutput, **ERRORS},
+        description="领导审批（第二级）：批准即发放创新券。",
+    )
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, code: str) -> Response:
         application = self.get_object()
@@ -267,7 +312,9 @@ class ApplicationViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListMo
 
 
 @documented(s.VoucherOutput)
-class VoucherViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class VoucherViewSet(
+    VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.VoucherOutput
     filterset_class = VoucherFilter
     lookup_value_regex = r"QZ-\d{4}-\d{6}"
@@ -275,11 +322,16 @@ class VoucherViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelM
     def visible(self) -> QuerySet[Voucher]:
         return selectors.voucher_list(actor=self.request.user)
 
-    @extend_schema(responses={200: s.JournalLineOutput(many=True), **ERRORS}, description="该券账户的记账明细（最新在前）。")
+    @extend_schema(
+        responses={200: s.JournalLineOutput(many=True), **ERRORS},
+        description="该券账户的记账明细（最新在前）。",
+    )
     @action(detail=True, methods=["get"])
     def ledger(self, request: Request, code: str) -> Response:
         voucher = self.get_object()
-        lines = JournalLine.objects.filter(account_id=voucher.account_id).select_related("entry").order_by("-id")
+        lines = (
+            JournalLine.objects.filter(account_id=voucher.account_id).select_related("entry").order_by("-id")
+        )
         page = self.paginate_queryset(lines)
         return self.get_paginated_response(s.JournalLineOutput(page, many=True).data)
 
@@ -294,7 +346,9 @@ class VoucherViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelM
 
 
 @documented(s.OrderOutput)
-class OrderViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class OrderViewSet(
+    VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.OrderOutput
     filterset_class = OrderFilter
     lookup_value_regex = r"DD-\d{4}-\d{6}"
@@ -305,16 +359,26 @@ class OrderViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMix
     def _answer(self, order: ServiceOrder) -> Response:
         return _ok(s.OrderOutput(self.visible().get(pk=order.pk)).data)
 
-    @extend_schema(request=s.OrderInput, responses={201: s.OrderOutput, **CREATE_ERRORS}, parameters=[IDEMPOTENCY_KEY],
-                   description="用创新券向已入驻机构下单：券付 = 价格 × 补贴比例，以可用余额为限，并立即冻结。")
+    @extend_schema(
+        request=s.OrderInput,
+        responses={201: s.OrderOutput, **CREATE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        description="用创新券向已入驻机构下单：券付 = 价格 × 补贴比例，以可用余额为限，并立即冻结。",
+    )
     def create(self, request: Request) -> Response:
         data = s.OrderInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         voucher = get_object_or_404(perms.voucher_visible_to(request.user), code=values["voucher"])
         service = get_object_or_404(perms.service_visible_to(request.user), code=values["service"])
-        order = services.order_place(actor=request.user, voucher=voucher, service=service, quantity=values["quantity"],
-                                     note=values["note"], request_key=self.idempotency_key(request))
+        order = services.order_place(
+            actor=request.user,
+            voucher=voucher,
+            service=service,
+            quantity=values["quantity"],
+            note=values["note"],
+            request_key=self.idempotency_key(request),
+        )
         return _ok(s.OrderOutput(self.visible().get(pk=order.pk)).data, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
@@ -338,7 +402,9 @@ class OrderViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMix
         data.is_valid(raise_exception=True)
         return self._answer(services.order_deliver(actor=request.user, order=order, **data.validated_data))
 
-    @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS}, description="企业确认交付：核销冻结的券额。")
+    @extend_schema(
+        request=None, responses={200: s.OrderOutput, **ERRORS}, description="企业确认交付：核销冻结的券额。"
+    )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, code: str) -> Response:
         return self._answer(services.order_confirm(actor=request.user, order=self.get_object()))
@@ -362,7 +428,9 @@ class OrderViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMix
 
 
 @documented(s.ClaimOutput)
-class ClaimViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ClaimViewSet(
+    VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.ClaimOutput
     filterset_class = ClaimFilter
     lookup_value_regex = r"JS-\d{4}-\d{6}"
@@ -371,17 +439,25 @@ class ClaimViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMix
     def visible(self) -> QuerySet[SettlementClaim]:
         return selectors.claim_list(actor=self.request.user)
 
-    @extend_schema(request={"multipart/form-data": s.ClaimInput}, responses={201: s.ClaimOutput, **ERRORS},
-                   description="服务机构为已确认交付的订单申请结算，附发票。")
+    @extend_schema(
+        request={"multipart/form-data": s.ClaimInput},
+        responses={201: s.ClaimOutput, **ERRORS},
+        description="服务机构为已确认交付的订单申请结算，附发票。",
+    )
     def create(self, request: Request) -> Response:
         data = s.ClaimInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         order = get_object_or_404(perms.order_visible_to(request.user), code=values["order"])
         invoice = values["invoice"]
-        claim = services.claim_submit(actor=request.user, order=order, invoice=invoice, invoice_name=invoice.name,
-                                      invoice_number=values["invoice_number"],
-                                      invoice_amount_fen=values["invoice_amount_fen"])
+        claim = services.claim_submit(
+            actor=request.user,
+            order=order,
+            invoice=invoice,
+            invoice_name=invoice.name,
+            invoice_number=values["invoice_number"],
+            invoice_amount_fen=values["invoice_amount_fen"],
+        )
         return _ok(s.ClaimOutput(self.visible().get(pk=claim.pk)).data, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReviewInput, responses={200: s.ClaimOutput, **ERRORS})
@@ -397,20 +473,26 @@ class ClaimViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMix
     @action(detail=True, methods=["get"])
     def invoice(self, request: Request, code: str) -> Any:
         claim = self.get_object()
-        return attachment_response(claim.invoice, filename=claim.invoice_name,
-                                   content_type=claim.invoice_content_type)
+        return attachment_response(
+            claim.invoice, filename=claim.invoice_name, content_type=claim.invoice_content_type
+        )
 
 
 @documented(s.BatchOutput)
-class BatchViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class BatchViewSet(
+    VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     serializer_class = s.BatchOutput
     lookup_value_regex = r"JP-\d{4}-\d{4}"
 
     def visible(self) -> QuerySet[SettlementBatch]:
         return selectors.batch_list(actor=self.request.user)
 
-    @extend_schema(request=s.BatchInput, responses={201: s.BatchOutput, 204: None, **ERRORS},
-                   description="生成该月的结算批次；没有待结算的申请时返回 204。")
+    @extend_schema(
+        request=s.BatchInput,
+        responses={201: s.BatchOutput, 204: None, **ERRORS},
+        description="生成该月的结算批次；没有待结算的申请时返回 204。",
+    )
     def create(self, request: Request) -> Response:
         if not perms.can_create_batch(request.user):
             raise PermissionDenied
@@ -431,8 +513,12 @@ class BatchViewSet(VoucherAPIMixin, viewsets.GenericViewSet, mixins.ListModelMix
     def pay(self, request: Request, code: str) -> Response:
         return _ok(s.BatchOutput(services.batch_pay(actor=request.user, batch=self.get_object())).data)
 
-    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
-                              OpenApiTypes.BINARY, **ERRORS})
+    @extend_schema(
+        responses={
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+            **ERRORS,
+        }
+    )
     @action(detail=True, methods=["get"])
     def export(self, request: Request, code: str) -> Any:
         batch = self.get_object()

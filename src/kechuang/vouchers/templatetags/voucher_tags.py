@@ -11,13 +11,28 @@ from ..choices import ServiceCategory
 register = template.Library()
 
 COLORS = {
-    "draft": "secondary", "open": "success", "closed": "dark",
-    "pending": "warning", "approved": "success", "rejected": "danger", "suspended": "dark",
-    "submitted": "warning", "reviewed": "info", "granted": "success", "withdrawn": "secondary",
-    "active": "success", "expired": "secondary", "revoked": "danger",
-    "placed": "warning", "accepted": "info", "delivered": "primary", "confirmed": "success",
-    "declined": "danger", "cancelled": "secondary",
-    "batched": "info", "paid": "success",
+    "draft": "secondary",
+    "open": "success",
+    "closed": "dark",
+    "pending": "warning",
+    "approved": "success",
+    "rejected": "danger",
+    "suspended": "dark",
+    "submitted": "warning",
+    "reviewed": "info",
+    "granted": "success",
+    "withdrawn": "secondary",
+    "active": "success",
+    "expired": "secondary",
+    "revoked": "danger",
+    "placed": "warning",
+    "accepted": "info",
+    "delivered": "primary",
+    "confirmed": "success",
+    "declined": "danger",
+    "cancelled": "secondary",
+    "batched": "info",
+    "paid": "success",
 }
 
 

@@ -20,7 +20,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=2000, help="每批读取的记录数（默认 2000）")
         parser.add_argument(
-            "--anchor", default="",
+            "--anchor",
+            default="",
             help="此前记下的某条记录的哈希（例如上次校验输出的最新哈希）；它必须仍在链上，用于发现尾部被删除",
         )
 

@@ -34,7 +34,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
-            raise CommandError("演示命令需要演示模式：请用 `kechuang demo` 运行（会自动设置 KECHUANG_DEMO=1）。")
+            raise CommandError(
+                "演示命令需要演示模式：请用 `kechuang demo` 运行（会自动设置 KECHUANG_DEMO=1）。"
+            )
         started = time.monotonic()
         self.stdout.write(f"数据目录：{settings.HOME}")
         call_command("migrate", interactive=False, verbosity=0)
@@ -49,7 +51,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"准备完成，用时 {time.monotonic() - started:.1f} 秒。"))
         self.stdout.write("演示账号（密码相同）：")
         for account in accounts:
-            self.stdout.write(f"  {account['username']:<13} {account['role']:<10} {account.get('organization', '')}")
+            self.stdout.write(
+                f"  {account['username']:<13} {account['role']:<10} {account.get('organization', '')}"
+            )
         self.stdout.write(f"  密码：{password}")
         if options["no_serve"]:
             return
@@ -83,9 +87,24 @@ class Command(BaseCommand):
         env = {**os.environ, "KECHUANG_DEMO": "1", "KECHUANG_HOME": str(settings.HOME)}
         env.setdefault("DJANGO_SETTINGS_MODULE", "kechuang.settings.base")
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "kechuang.wsgi:application", "--config", "python:kechuang.gunicorn_conf",
-             "--bind", f"{host}:{port}",
-             "--workers", str(workers), "--threads", "4", "--access-logfile", "-", "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "kechuang.wsgi:application",
+                "--config",
+                "python:kechuang.gunicorn_conf",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+            ],
             env=env,
         )
         worker = subprocess.Popen([sys.executable, "-m", "kechuang", "db_worker"], env=env)

@@ -10,10 +10,12 @@ from .. import postgresql_wrap_flush
 
 
 class DatabaseOperations(operations.DatabaseOperations):
-    def sql_flush(self, style: Any, tables: Any, *, reset_sequences: bool = False,
-                  allow_cascade: bool = False) -> list[str]:
-        statements = super().sql_flush(style, tables, reset_sequences=reset_sequences,
-                                       allow_cascade=allow_cascade)
+    def sql_flush(
+        self, style: Any, tables: Any, *, reset_sequences: bool = False, allow_cascade: bool = False
+    ) -> list[str]:
+        statements = super().sql_flush(
+            style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
         return postgresql_wrap_flush(tables, statements, self.quote_name)
 
 

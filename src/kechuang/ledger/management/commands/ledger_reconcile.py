@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="以 JSON 输出报告")
-        parser.add_argument("--only", action="append", default=None, metavar="CHECK", help="只运行指定的检查（可重复）")
+        parser.add_argument(
+            "--only", action="append", default=None, metavar="CHECK", help="只运行指定的检查（可重复）"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = reconcile(only=options["only"])
@@ -32,7 +34,9 @@ class Command(BaseCommand):
             raise CommandError(f"账本对账发现 {report.violation_count} 处问题。", returncode=1)
 
     def _print(self, report: Any) -> None:
-        self.stdout.write(f"账本对账 {timezone.localtime(report.started_at):%Y-%m-%d %H:%M:%S}（只读，不做任何修改）")
+        self.stdout.write(
+            f"账本对账 {timezone.localtime(report.started_at):%Y-%m-%d %H:%M:%S}（只读，不做任何修改）"
+        )
         for result in report.results:
             mark = self.style.SUCCESS("✓") if result.ok else self.style.ERROR("✗")
             line = f"  {mark} {result.title}：检查 {result.checked:,} 项"
@@ -48,5 +52,8 @@ class Command(BaseCommand):
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"结论：全部检查通过，用时 {report.seconds:.2f} 秒。"))
         else:
-            self.stdout.write(self.style.ERROR(
-                f"结论：发现 {report.violation_count} 处问题，用时 {report.seconds:.2f} 秒。未做任何修改，请核查。"))
+            self.stdout.write(
+                self.style.ERROR(
+                    f"结论：发现 {report.violation_count} 处问题，用时 {report.seconds:.2f} 秒。未做任何修改，请核查。"
+                )
+            )

@@ -28,5 +28,8 @@ class Command(BaseCommand):
             except ValueError as error:
                 raise CommandError("日期格式应为 YYYY-MM-DD。") from error
         result = vouchers_expire_due(today=today)
-        self.stdout.write(self.style.SUCCESS(
-            f"到期 {result['expired']} 张，收回额度 {format_fen(result['returned_fen'])}。"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"到期 {result['expired']} 张，收回额度 {format_fen(result['returned_fen'])}。"
+            )
+        )

@@ -34,5 +34,8 @@ class Command(BaseCommand):
         if batch is None:
             self.stdout.write(f"{period:%Y-%m} 没有待结算的申请。")
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"已生成结算批次 {batch.code}：{batch.claim_count} 笔，{format_fen(batch.total_fen)}，待领导审批。"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已生成结算批次 {batch.code}：{batch.claim_count} 笔，{format_fen(batch.total_fen)}，待领导审批。"
+            )
+        )
