@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+CSL ?= ../shared/benchmarks/csl-match
 PYTEST_ARGS ?=
 
 .PHONY: demo test install test-sqlite test-postgres lint typecheck browser messages bench-match eval-match clean
@@ -50,8 +51,8 @@ messages: $(STAMP)
 	cd src/kechuang && KECHUANG_HOME=$(CURDIR)/var ../../$(BIN)/kechuang makemessages -l en --no-obsolete --ignore "testing/*" && KECHUANG_HOME=$(CURDIR)/var ../../$(BIN)/kechuang compilemessages -l en
 
 eval-match: $(STAMP)
-	$(BIN)/kechuang match-eval ../shared/benchmarks/csl-match/dev --queries queries-keywords.jsonl
-	$(BIN)/kechuang match-eval ../shared/benchmarks/csl-match/dev --queries queries-title.jsonl
+	$(BIN)/kechuang match-eval $(CSL)/dev --queries queries-keywords.jsonl
+	$(BIN)/kechuang match-eval $(CSL)/dev --queries queries-title.jsonl
 
 bench-match: $(STAMP)
 	$(BIN)/kechuang match-bench --docs 10000,100000

@@ -1,4 +1,4 @@
-"""Fixtures for the security baseline tests (RELIABILITY A–E, K)."""
+"""Fixtures for the security baseline tests (docs/reliability.md A–E, K)."""
 
 from __future__ import annotations
 

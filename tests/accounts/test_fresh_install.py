@@ -1,4 +1,4 @@
-"""RELIABILITY A4: a fresh install has no default password that works; demo accounts exist, and
+"""docs/reliability.md A4: a fresh install has no default password that works; demo accounts exist, and
 work, only in demo mode."""
 
 from __future__ import annotations

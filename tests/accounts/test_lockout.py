@@ -1,4 +1,4 @@
-"""RELIABILITY A2: five wrong passwords for one account from one address lock that pair for five
+"""docs/reliability.md A2: five wrong passwords for one account from one address lock that pair for five
 minutes; the answer never tells whether the account exists; the lock-out is audited."""
 
 from __future__ import annotations

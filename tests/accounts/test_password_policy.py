@@ -1,4 +1,4 @@
-"""RELIABILITY A1: the password policy, through accounts.services and the password-change page."""
+"""docs/reliability.md A1: the password policy, through accounts.services and the password-change page."""
 
 from __future__ import annotations
 

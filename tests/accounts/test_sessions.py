@@ -1,4 +1,4 @@
-"""RELIABILITY A3: idle timeout, server-side logout, a new session id at sign-in."""
+"""docs/reliability.md A3: idle timeout, server-side logout, a new session id at sign-in."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RELIABILITY K1: schemathesis over the OpenAPI schema, anonymously and as an operator: no answer is
+"""docs/reliability.md K1: schemathesis over the OpenAPI schema, anonymously and as an operator: no answer is
 a 5xx, and every answer matches the schema (status code, content type, body)."""
 
 from __future__ import annotations

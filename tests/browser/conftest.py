@@ -2,7 +2,7 @@
 
 - ``page``: a fresh browser context (zh-CN, 1366×900) against the live server. Every console error,
   uncaught exception, failed request and request to any other origin is collected; the test fails if
-  any is left at the end (CSP violations show up as console errors, so they fail too, RELIABILITY D2).
+  any is left at the end (CSP violations show up as console errors, so they fail too, docs/reliability.md D2).
 - ``shot(step)``: saves ``test-artifacts/screenshots/<test-name>-<step>.png`` (full page). A final
   screenshot is always saved, and ``<test-name>-failure.png`` when the test fails.
 - ``login(page, username, password)``: signs in through the login form.

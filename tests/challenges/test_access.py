@@ -1,4 +1,4 @@
-"""RELIABILITY B1–B3 for the challenge module: the approved role × action matrix, every page and API
+"""docs/reliability.md B1–B3 for the challenge module: the approved role × action matrix, every page and API
 route answered as approved for each role, other organizations' objects are 404 and refused writes change
 nothing; conflicts of interest and blind scoring hold on the pages and in the API."""
 

@@ -1,4 +1,4 @@
-"""RELIABILITY K1: schemathesis over every /api/v1/challenges operation of the OpenAPI schema, as each
+"""docs/reliability.md K1: schemathesis over every /api/v1/challenges operation of the OpenAPI schema, as each
 role (by token) and anonymously, against a database holding an awarded challenge with a signed task
 book, an open panel and a published challenge: never a 5xx, and every status code, content type and
 body matches the schema."""

@@ -1,4 +1,4 @@
-"""Tranche payments (RELIABILITY G7, B4): strictly in order, never twice, never beyond the award, the
+"""Tranche payments (docs/reliability.md G7, B4): strictly in order, never twice, never beyond the award, the
 approver never the requester; the database itself refuses a second payment row; reconciliation agrees."""
 
 from __future__ import annotations

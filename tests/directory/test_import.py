@@ -1,4 +1,4 @@
-"""Bulk import of organizations and people (DESIGN §3.1; RELIABILITY K4, and B2, C1, K2, K3)."""
+"""Bulk import of organizations and people (docs/design.md §3.1; docs/reliability.md K4, and B2, C1, K2, K3)."""
 
 from __future__ import annotations
 
@@ -311,7 +311,7 @@ def test_headers_are_matched_loosely(header, key):
 
 
 # ------------------------------------------------------------------------------------------------
-# RELIABILITY K4: 10 bad rows among 1000
+# docs/reliability.md K4: 10 bad rows among 1000
 # ------------------------------------------------------------------------------------------------
 
 BAD_ROWS: dict[int, tuple[str, dict[str, Any], str, str]] = {
@@ -750,7 +750,7 @@ def test_duplicate_columns_are_an_error(db):
 
 
 # ------------------------------------------------------------------------------------------------
-# Hostile and broken files (RELIABILITY K3)
+# Hostile and broken files (docs/reliability.md K3)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -827,7 +827,7 @@ def test_formulas_are_read_as_their_cached_values_never_evaluated(db):
 
 
 # ------------------------------------------------------------------------------------------------
-# Bad text (RELIABILITY K2)
+# Bad text (docs/reliability.md K2)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -874,7 +874,7 @@ def test_bad_text_rows_commit_cleanly_once_fixed(db, operator):
 
 
 # ------------------------------------------------------------------------------------------------
-# Access (RELIABILITY B2): operators only, and only the uploader
+# Access (docs/reliability.md B2): operators only, and only the uploader
 # ------------------------------------------------------------------------------------------------
 
 

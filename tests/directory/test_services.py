@@ -1,5 +1,5 @@
 """Directory services: every write validated, permission-checked, atomic and audited. USCC rules
-(RELIABILITY F4): normalised, checked, and a duplicate refused with a Chinese message naming the field."""
+(docs/reliability.md F4): normalised, checked, and a duplicate refused with a Chinese message naming the field."""
 
 from __future__ import annotations
 

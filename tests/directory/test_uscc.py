@@ -1,4 +1,4 @@
-"""统一社会信用代码 (GB 32100-2015): RELIABILITY F1–F4, example-based and property-based."""
+"""统一社会信用代码 (GB 32100-2015): docs/reliability.md F1–F4, example-based and property-based."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def to_full_width(text: str) -> str:
     return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
 
 
-# --- F1 / F2: the examples of RELIABILITY.md -----------------------------------------------------
+# --- F1 / F2: the examples of docs/reliability.md -----------------------------------------------------
 
 
 @pytest.mark.parametrize("code", VALID)

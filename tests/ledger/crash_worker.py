@@ -1,4 +1,4 @@
-"""A separate process that posts to the ledger and is killed mid-posting by test_crash.py (RELIABILITY G6).
+"""A separate process that posts to the ledger and is killed mid-posting by test_crash.py (docs/reliability.md G6).
 
 Usage (environment: DATABASE_URL, KECHUANG_HOME):
   crash_worker.py setup                      accounts and the opening balance

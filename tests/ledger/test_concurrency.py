@@ -1,4 +1,4 @@
-"""RELIABILITY G1, G2, G3 and G4 with real concurrent connections (PostgreSQL only: a green run on
+"""docs/reliability.md G1, G2, G3 and G4 with real concurrent connections (PostgreSQL only: a green run on
 SQLite proves nothing about locks). Each thread has its own database connection; a barrier releases
 them together."""
 

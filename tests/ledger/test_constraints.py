@@ -1,4 +1,4 @@
-"""RELIABILITY G7: the database itself refuses what must never be stored, whatever the code above does."""
+"""docs/reliability.md G7: the database itself refuses what must never be stored, whatever the code above does."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RELIABILITY G6: kill the worker mid-posting, crash and restart the database → no partial entry, no
+"""docs/reliability.md G6: kill the worker mid-posting, crash and restart the database → no partial entry, no
 acknowledged posting lost, reconciliation clean.
 
 The test runs its own PostgreSQL cluster (initdb in a temporary folder, as the ``postgres`` user when

@@ -1,4 +1,4 @@
-"""RELIABILITY G8: the reconciliation finds each kind of corruption and reports it without fixing it."""
+"""docs/reliability.md G8: the reconciliation finds each kind of corruption and reports it without fixing it."""
 
 from __future__ import annotations
 

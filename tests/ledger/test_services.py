@@ -69,7 +69,7 @@ def test_replaying_a_key_returns_the_first_answer_and_posts_nothing_more(account
 
 
 def test_same_key_with_a_different_amount_is_refused_and_posts_nothing(accounts):
-    """RELIABILITY G3."""
+    """docs/reliability.md G3."""
     fund("a", 5_000)
     spend("a", 1_000, key="order-2")
     state = snapshot()

@@ -1,7 +1,7 @@
 """The ledger core as a state machine (hypothesis): random sequences of fund, transfer, hold, capture,
 void, expire and retries (same request, and same key with another request), checked after every step
 against a plain Python model and against every reconciliation check. The voucher flow has its own
-machine with ≥ 1000 sequences (tests/vouchers/test_state_machine.py, RELIABILITY G5)."""
+machine with ≥ 1000 sequences (tests/vouchers/test_state_machine.py, docs/reliability.md G5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixtures for the security baseline tests (RELIABILITY A–E, K): a fresh cache, and the URL walker
+"""Fixtures for the security baseline tests (docs/reliability.md A–E, K): a fresh cache, and the URL walker
 shared by the anonymous-access test (B1) and the header and origin test (D2/E2)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RELIABILITY B1: every URL pattern and every API route, called anonymously.
+"""docs/reliability.md B1: every URL pattern and every API route, called anonymously.
 
 The resolver is walked, so a new URL is tested the day it is added. Only the reviewed public list
 below may answer 200; a new public page fails this test until someone reviews it and adds it here
@@ -39,14 +39,14 @@ PUBLIC = {
     "/api/v1/geography/lines/<code>/": "district geography",
     "/api/v1/geography/buildings/": "district geography",
     "/api/v1/geography/buildings/<code>/": "district geography",
-    # Transfer platform (DESIGN §2: the public sees published public listings), reviewed 2026-11:
+    # Transfer platform (docs/design.md §2: the public sees published public listings), reviewed 2026-11:
     # the lists start from transfer.permissions.achievement_visible_to / demand_visible_to.
     "/transfer/achievements/": "published public achievements",
     "/transfer/demands/": "published public demands",
     "/transfer/search/": "search over public listings",
     "/api/v1/achievements/": "published public achievements",
     "/api/v1/demands/": "published public demands",
-    # 揭榜挂帅 (DESIGN §3.4: public notice 公示 and public progress), reviewed 2026-11: everything starts
+    # 揭榜挂帅 (docs/design.md §3.4: public notice 公示 and public progress), reviewed 2026-11: everything starts
     # from challenges.permissions.challenge_visible_to (published and later states only for anonymous
     # visitors; drafts, submitted and rejected challenges 404). Also public once a challenge is awarded,
     # though this walk (published, not awarded) sees them 404: /challenges/<code>/progress/ and

@@ -1,4 +1,4 @@
-"""RELIABILITY C2: the audit table is append-only in the database itself, and ``kechuang
+"""docs/reliability.md C2: the audit table is append-only in the database itself, and ``kechuang
 audit-verify`` finds a tampered, deleted or re-hashed row (exit status 1) and passes a clean chain."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RELIABILITY C1: sign-in (ok, failed, locked out), role grant and revoke, organization create and
+"""docs/reliability.md C1: sign-in (ok, failed, locked out), role grant and revoke, organization create and
 update each leave an audit record with time, user, address, action, object, result and request id."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RELIABILITY K2: the organization form and the API given full-width, emoji, very long, NUL and
+"""docs/reliability.md K2: the organization form and the API given full-width, emoji, very long, NUL and
 right-to-left text: accepted, or refused with a 4xx, never a 500; and output is always escaped."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RELIABILITY B2: a user of enterprise A asks for enterprise B's objects by id: refused (403/404)
+"""docs/reliability.md B2: a user of enterprise A asks for enterprise B's objects by id: refused (403/404)
 every time, and nothing changes. Anonymous visitors cannot read an enterprise or people."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RELIABILITY E1: ``manage.py check --deploy`` with the production settings reports nothing, and the
+"""docs/reliability.md E1: ``manage.py check --deploy`` with the production settings reports nothing, and the
 production settings refuse to start without a secret key and host names."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RELIABILITY D2 and E2: every page carries the security headers, and no page loads anything from
+"""docs/reliability.md D2 and E2: every page carries the security headers, and no page loads anything from
 another origin (no CDN, font or analytics host): its HTML and its style sheets are parsed."""
 
 from __future__ import annotations

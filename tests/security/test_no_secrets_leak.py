@@ -1,4 +1,4 @@
-"""RELIABILITY C3 and E1: no password, session id or full phone number in the logs or on error pages;
+"""docs/reliability.md C3 and E1: no password, session id or full phone number in the logs or on error pages;
 with DEBUG off an error shows a generic page with a reference id."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RELIABILITY B3: the role × action matrix, generated from the code (the rules registered with
+"""docs/reliability.md B3: the role × action matrix, generated from the code (the rules registered with
 ``rules.add_perm`` and ``directory.permissions.PERMISSION_TABLE``, evaluated for one user per role),
 compared with the approved matrix written below. A new permission, or a change of who holds one,
 fails here until the matrix is reviewed and updated."""

@@ -1,4 +1,4 @@
-"""RELIABILITY D1: phone numbers are masked (138****1234) for roles that do not need them (another
+"""docs/reliability.md D1: phone numbers are masked (138****1234) for roles that do not need them (another
 enterprise, an institute, an expert, the system administrator and auditor, the public) and shown in
 full to district staff and to the organization's own members, in the pages and in the API."""
 

@@ -1,5 +1,5 @@
 """The calendar as data: the official file, loading it (idempotent), editing it, and requests filed
-through the service with a frozen clock getting the hand-computed due times (RELIABILITY H1)."""
+through the service with a frozen clock getting the hand-computed due times (docs/reliability.md H1)."""
 
 from __future__ import annotations
 

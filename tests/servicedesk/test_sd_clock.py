@@ -1,4 +1,4 @@
-"""RELIABILITY H1: due times on the working-day clock, against values computed by hand, to the minute.
+"""docs/reliability.md H1: due times on the working-day clock, against values computed by hand, to the minute.
 
 The rule (kechuang.servicedesk.clock): office hours 09:00–17:30 on working days (Mon–Fri, minus public
 holidays, plus 调休 working weekends); N working days = N × 8.5 working hours counted from the moment of

@@ -1,4 +1,4 @@
-"""RELIABILITY H2 and friends, on PostgreSQL with real parallel connections (a thread each): two staff
+"""docs/reliability.md H2 and friends, on PostgreSQL with real parallel connections (a thread each): two staff
 changing the same request at once, two commissioners taking the last visit of the month, two SLA ticks
 running at once. The steps are made to overlap on purpose (a barrier after both have read)."""
 

@@ -1,4 +1,4 @@
-"""RELIABILITY B3 for the service desk: the role × action matrix, generated from the registered rules
+"""docs/reliability.md B3 for the service desk: the role × action matrix, generated from the registered rules
 (evaluated for one user per role, without an object, on the user's own enterprise and on another one),
 compared with the approved matrix below; and the same for what each role sees."""
 

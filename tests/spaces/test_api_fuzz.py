@@ -1,4 +1,4 @@
-"""RELIABILITY K1 for the spaces API: schemathesis over every space operation, anonymously, as an
+"""docs/reliability.md K1 for the spaces API: schemathesis over every space operation, anonymously, as an
 enterprise and as an operator: no 5xx, answers match the schema. Bounded examples (< 1 min)."""
 
 from __future__ import annotations

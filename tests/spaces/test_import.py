@@ -1,4 +1,4 @@
-"""RELIABILITY K4 for the unit import: 10 bad rows among 1000 are reported exactly (sheet, row, column,
+"""docs/reliability.md K4 for the unit import: 10 bad rows among 1000 are reported exactly (sheet, row, column,
 value, Chinese message) and nothing is committed; the fixed file imports all-or-nothing; importing it
 again creates nothing; a re-import with a changed rent updates only that unit."""
 

@@ -1,4 +1,4 @@
-"""RELIABILITY B1–B3 for spaces: the role × action matrix generated from the rules and compared with the
+"""docs/reliability.md B1–B3 for spaces: the role × action matrix generated from the rules and compared with the
 approved one; enterprise B cannot see or change enterprise A's request or viewing (web and API:
 403/404 and nothing changed); anonymous callers get nothing."""
 

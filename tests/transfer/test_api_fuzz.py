@@ -1,4 +1,4 @@
-"""RELIABILITY K1 for the transfer API: schemathesis over every transfer operation, anonymously, as an
+"""docs/reliability.md K1 for the transfer API: schemathesis over every transfer operation, anonymously, as an
 enterprise and as an operator — no 5xx, and answers match the schema."""
 
 from __future__ import annotations

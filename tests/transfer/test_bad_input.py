@@ -1,4 +1,4 @@
-"""RELIABILITY K2 for the transfer forms and API: full-width, emoji, very long, NUL and RTL text is
+"""docs/reliability.md K2 for the transfer forms and API: full-width, emoji, very long, NUL and RTL text is
 accepted or refused with 4xx — never a 500 — and always shown escaped."""
 
 import pytest

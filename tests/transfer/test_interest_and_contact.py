@@ -1,4 +1,4 @@
-"""RELIABILITY D1: a listing owner's contact details reach another organization only after the owner
+"""docs/reliability.md D1: a listing owner's contact details reach another organization only after the owner
 accepts its interest. Accepting opens a deal at 意向."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""RELIABILITY B1–B3 for the transfer platform: anonymous access, the role × action matrix, and
+"""docs/reliability.md B1–B3 for the transfer platform: anonymous access, the role × action matrix, and
 another organization asking for someone else's objects by code (IDOR)."""
 
 import datetime

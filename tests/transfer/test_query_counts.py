@@ -1,4 +1,4 @@
-"""RELIABILITY I2: list pages have a query budget that does not grow with the number of rows."""
+"""docs/reliability.md I2: list pages have a query budget that does not grow with the number of rows."""
 
 import pytest
 from django.urls import reverse

@@ -1,4 +1,4 @@
-"""RELIABILITY K3: attachments are checked by content; dangerous files are refused; files are served
+"""docs/reliability.md K3: attachments are checked by content; dangerous files are refused; files are served
 only as downloads through an access-checked view."""
 
 import io

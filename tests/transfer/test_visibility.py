@@ -1,4 +1,4 @@
-"""RELIABILITY B5: a confidential listing never reaches another organization — not through lists,
+"""docs/reliability.md B5: a confidential listing never reaches another organization — not through lists,
 details, search, recommendations, exports, the home page or the API; members-only needs a login."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""RELIABILITY B1 and B2 for vouchers: every voucher page and API route refuses an anonymous caller, and
+"""docs/reliability.md B1 and B2 for vouchers: every voucher page and API route refuses an anonymous caller, and
 an enterprise or provider asking for another organization's applications, vouchers, orders, claims,
 invoices, batches or exports gets 403/404 every time — and nothing changes."""
 

@@ -1,4 +1,4 @@
-"""RELIABILITY B4: whoever asks for a voucher, a settlement or a settlement batch never approves it —
+"""docs/reliability.md B4: whoever asks for a voucher, a settlement or a settlement batch never approves it —
 at either level of review — and the database refuses it even if the code above forgot. A denied call
 changes nothing."""
 

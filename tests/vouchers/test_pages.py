@@ -1,5 +1,5 @@
 """The voucher pages for every role: they render, they show the ledger's balances, the web flow works end
-to end, and list pages keep a query budget (RELIABILITY I2)."""
+to end, and list pages keep a query budget (docs/reliability.md I2)."""
 
 from __future__ import annotations
 

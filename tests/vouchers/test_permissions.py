@@ -1,4 +1,4 @@
-"""RELIABILITY B3: the voucher and ledger role × action matrix, generated from the code (every
+"""docs/reliability.md B3: the voucher and ledger role × action matrix, generated from the code (every
 ``vouchers.*`` and ``ledger.*`` rule, evaluated for one user per role on objects of three scopes) and
 compared with the approved matrix below. A new permission, or a change of who holds one, fails here
 until the matrix is reviewed.

@@ -1,4 +1,4 @@
-"""RELIABILITY K1: schemathesis over every /api/v1/vouchers operation of the OpenAPI schema, as each
+"""docs/reliability.md K1: schemathesis over every /api/v1/vouchers operation of the OpenAPI schema, as each
 role (by token), against a database holding a voucher, orders, a claim and a batch: never a 5xx, and
 every status code, content type and body matches the schema."""
 

@@ -1,4 +1,4 @@
-"""RELIABILITY G5: the voucher flow as a state machine. Hypothesis generates ≥ 1000 random sequences of
+"""docs/reliability.md G5: the voucher flow as a state machine. Hypothesis generates ≥ 1000 random sequences of
 grant, hold (order), deliver, post (confirm: the hold is redeemed), void (cancel), expire, revoke, settle
 (claim → review → monthly batch → approval → payment) and retry (the same request again), each checked
 against a plain Python model. After every step: every entry balances, every cached balance equals the

@@ -2,7 +2,7 @@
 
 Guards: only a superuser can grant superuser status or single permissions, or change a superuser;
 nobody changes their own roles or active/staff flags here. Every role change made here is audited as
-``role.grant`` / ``role.revoke`` (RELIABILITY C1), like the ones made through ``services``; other
+``role.grant`` / ``role.revoke`` (docs/reliability.md C1), like the ones made through ``services``; other
 admin changes are audited generically from the admin log (``kechuang.core.signals``).
 """
 

@@ -1,5 +1,5 @@
 """Authentication backend: Django's ModelBackend, except that demo accounts (whose password is
-printed by ``kechuang demo``) cannot sign in unless the site runs in demo mode (RELIABILITY A4).
+printed by ``kechuang demo``) cannot sign in unless the site runs in demo mode (docs/reliability.md A4).
 
 A database prepared with ``kechuang demo`` and later served with demo mode off therefore has no
 account with a known password that works.

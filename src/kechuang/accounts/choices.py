@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    """Roles of DESIGN §2; each is a Django group of the same name. The system administrator and the
+    """Roles of docs/design.md §2; each is a Django group of the same name. The system administrator and the
     auditor are separate from the staff roles (separation of duties)."""
 
     OPERATOR = "operator", _("运营人员")

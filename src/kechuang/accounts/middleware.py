@@ -30,7 +30,7 @@ class ActingOrganizationMiddleware:
 
 
 class SlidingSessionMiddleware:
-    """RELIABILITY A3, idle timeout, without a database write on every request.
+    """docs/reliability.md A3, idle timeout, without a database write on every request.
 
     The stored expiry (``SESSION_COOKIE_AGE`` after the last save) slides forward when the session was
     last saved ``SESSION_TOUCH_SECONDS`` (default 60) or more ago: a session therefore ends between

@@ -1,4 +1,4 @@
-"""Password policy (RELIABILITY A1): at least 12 characters, or at least 8 with three character
+"""Password policy (docs/reliability.md A1): at least 12 characters, or at least 8 with three character
 classes; common passwords and passwords like the username are refused by Django's validators, and
 by ``CommonPatternValidator`` when a common word is only dressed up (``Password@123``, ``P@ssw0rd!``)."""
 

@@ -1,4 +1,4 @@
-"""Writes on users and roles; each records an audit event (RELIABILITY C1)."""
+"""Writes on users and roles; each records an audit event (docs/reliability.md C1)."""
 
 from __future__ import annotations
 

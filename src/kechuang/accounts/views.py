@@ -28,7 +28,7 @@ LOCKOUT_MESSAGE = _lazy("登录失败次数过多，该账号在此地址暂时�
 def lockout_response(
     request: HttpRequest, original_response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:
-    """Shown when axes refuses an attempt (RELIABILITY A2). The same words for any username, so the
+    """Shown when axes refuses an attempt (docs/reliability.md A2). The same words for any username, so the
     page never tells whether an account exists. axes calls it as (request, original_response,
     credentials); the API gets JSON, pages get the sign-in form."""
     message = str(LOCKOUT_MESSAGE)
@@ -47,7 +47,7 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """POST only; flushes the server-side session (RELIABILITY A3)."""
+    """POST only; flushes the server-side session (docs/reliability.md A3)."""
 
 
 class ProfileView(LoginRequiredMixin, TemplateView):

@@ -11,7 +11,7 @@ from kechuang.accounts.backends import demo_account_refused
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """A token of a demo account stops working when demo mode is off (RELIABILITY A4)."""
+    """A token of a demo account stops working when demo mode is off (docs/reliability.md A4)."""
 
     def authenticate_credentials(self, key: str) -> Any:
         user, token = super().authenticate_credentials(key)

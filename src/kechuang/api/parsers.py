@@ -20,7 +20,7 @@ def contains_nul(data: Any) -> bool:
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser; a NUL character anywhere in the body is a 400 (RELIABILITY K2): PostgreSQL
+    """DRF's JSON parser; a NUL character anywhere in the body is a 400 (docs/reliability.md K2): PostgreSQL
     cannot store one and a lookup with one fails there with a 500."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:

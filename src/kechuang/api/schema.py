@@ -1,6 +1,6 @@
 """OpenAPI post-processing: every operation documents the error answers it can give.
 
-drf-spectacular documents the success answer; clients (and schemathesis, RELIABILITY K1) also need
+drf-spectacular documents the success answer; clients (and schemathesis, docs/reliability.md K1) also need
 to know that a call can be refused: 400 with per-field Chinese messages, 401 without credentials,
 403 without the right, 404 for what does not exist or may not be seen, 429 when throttled or locked.
 """

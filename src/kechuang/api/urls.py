@@ -1,7 +1,7 @@
 """/api/v1/: each app contributes its routes; the schema and offline docs are served here.
 
 The docs page is Swagger UI from the sidecar package, in its "split" form: the start-up script is a
-separate same-origin file, so the page works under ``script-src 'self'`` (RELIABILITY D2). ReDoc is
+separate same-origin file, so the page works under ``script-src 'self'`` (docs/reliability.md D2). ReDoc is
 not offered: drf-spectacular's ReDoc page loads Google Fonts, an external origin.
 """
 

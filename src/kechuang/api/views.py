@@ -51,7 +51,7 @@ class TokenObtainView(APIView):
             password=data.validated_data["password"],
         )
         if getattr(request._request, "axes_locked_out", False):
-            # Answer here rather than rely on the middleware swapping the response (RELIABILITY A2).
+            # Answer here rather than rely on the middleware swapping the response (docs/reliability.md A2).
             from kechuang.accounts.views import LOCKOUT_MESSAGE
 
             return Response({"detail": str(LOCKOUT_MESSAGE)}, status=status.HTTP_429_TOO_MANY_REQUESTS)

@@ -1,4 +1,4 @@
-"""揭榜挂帅 open technical challenges (DESIGN §3.4): a challenge (榜单) posted by an enterprise or the
+"""揭榜挂帅 open technical challenges (docs/design.md §3.4): a challenge (榜单) posted by an enterprise or the
 district, applications (揭榜申请) with attachments, an expert panel with blind weighted scoring, awards
 with a task book (任务书) whose milestones (军令状) are paid by tranches in strict order.
 
@@ -398,7 +398,7 @@ class Milestone(models.Model):
 
 class TranchePayment(models.Model):
     """The payment of one tranche. One row per milestone at most (UNIQUE): the database itself refuses a
-    second payment; the approver is never the requester (CHECK, RELIABILITY B4)."""
+    second payment; the approver is never the requester (CHECK, docs/reliability.md B4)."""
 
     milestone = models.OneToOneField(
         Milestone, on_delete=models.PROTECT, related_name="payment", verbose_name=_("里程碑")

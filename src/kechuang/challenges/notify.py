@@ -102,7 +102,7 @@ def panel_invited(panel: Panel, experts: Iterable[Any]) -> None:
 
 def decided(challenge: Challenge, applications: Iterable[Application]) -> None:
     """Every applicant hears the decision: winners are congratulated; the others get how many applied and
-    the reason (DESIGN §3.4: solvers see how many applied and why they were not chosen)."""
+    the reason (docs/design.md §3.4: solvers see how many applied and why they were not chosen)."""
     for application in applications:
         if application.status == "won":
             title = _("恭喜！您已成功揭榜“%(title)s”，请签订任务书") % {"title": challenge.title}

@@ -3,7 +3,7 @@ predicates that the services check (and the pages use to show buttons).
 
 * The public sees published challenges (the notice, 公示) and, once awarded, their progress.
 * Operators run the process; leaders and auditors read everything; leaders (and a second operator)
-  approve tranche payments — never the person who requested them (RELIABILITY B4).
+  approve tranche payments — never the person who requested them (docs/reliability.md B4).
 * An issuer's members manage their own challenges, see the applications to them, sign the task book and
   accept milestones. An applicant's members (and co-applicants') see their own applications.
 * An expert sees the applications of the panels they sit on, except any application they are in conflict
@@ -46,7 +46,7 @@ STAFF_READERS = frozenset({Role.OPERATOR, Role.LEADER, Role.AUDITOR})
 APPLICANT_ROLES = frozenset({Role.ENTERPRISE, Role.INSTITUTE, Role.PROVIDER})
 ISSUER_ROLES = frozenset({Role.ENTERPRISE})
 
-# The approved role table (RELIABILITY B3): action → roles that may do it at all. Object rules (own
+# The approved role table (docs/reliability.md B3): action → roles that may do it at all. Object rules (own
 # organization, panel membership, maker-checker) come on top in the predicates below.
 PERMISSION_TABLE: dict[str, frozenset[str]] = {
     "create_challenge": frozenset({Role.OPERATOR, Role.ENTERPRISE}),

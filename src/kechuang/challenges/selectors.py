@@ -308,7 +308,7 @@ class Candidates:
 def candidate_solvers(*, actor: Any, challenge: Challenge, k: int = 6) -> Candidates:
     """Candidate solvers for the issuer and the operators, with the engine's reasons: organizations
     (institutes and enterprises) whose profile fits, the achievements behind them, and experts. Every hit
-    is re-read under the user's visibility (RELIABILITY B5); the issuer itself is left out."""
+    is re-read under the user's visibility (docs/reliability.md B5); the issuer itself is left out."""
     from kechuang.transfer import matching
     from kechuang.transfer.selectors import MatchContext, materialize
 

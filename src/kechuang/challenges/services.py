@@ -442,7 +442,7 @@ def application_withdraw(*, actor: Any, application: Application) -> Application
 
 @atomic_with_retry
 def attachment_add(*, actor: Any, application: Application, file: Any) -> ApplicationAttachment:
-    """Attach a file after checking its content (RELIABILITY K3): PDF, OOXML, OLE2, OFD or images."""
+    """Attach a file after checking its content (docs/reliability.md K3): PDF, OOXML, OLE2, OFD or images."""
     application = Application.objects.select_for_update().select_related("challenge").get(pk=application.pk)
     _require(perms.can_attach(actor, application), _("只有揭榜单位可以在截止报名前上传附件。"))
     if application.attachments.count() >= MAX_ATTACHMENTS:

@@ -1,4 +1,4 @@
-"""Safe Excel writing, shared by every export of the platform (RELIABILITY K4).
+"""Safe Excel writing, shared by every export of the platform (docs/reliability.md K4).
 
 A spreadsheet cell whose text starts with ``=``, ``+``, ``-`` or ``@`` (also after leading spaces or
 tabs), or with a tab or carriage return, can be taken for a formula by Excel or WPS when the file is

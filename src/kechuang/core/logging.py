@@ -1,4 +1,4 @@
-"""A logging filter that removes secrets and personal data from messages (RELIABILITY C3).
+"""A logging filter that removes secrets and personal data from messages (docs/reliability.md C3).
 
 It cleans the message, and also the traceback and stack text a handler would print, because an
 exception's message can carry what the code was handling (a phone number, a password field).

@@ -1,4 +1,4 @@
-"""Masking of personal data for roles that do not need it (RELIABILITY D1)."""
+"""Masking of personal data for roles that do not need it (docs/reliability.md D1)."""
 
 from __future__ import annotations
 

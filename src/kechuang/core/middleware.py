@@ -1,4 +1,4 @@
-"""Request id, the security headers of RELIABILITY D2/E2, and the NUL-character guard of K2."""
+"""Request id, the security headers of docs/reliability.md D2/E2, and the NUL-character guard of K2."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def _has_nul(query: Any) -> bool:
 
 
 class RejectNullCharactersMiddleware:
-    """A NUL character in the path, the query string or a form body is refused with 400 (RELIABILITY K2).
+    """A NUL character in the path, the query string or a form body is refused with 400 (docs/reliability.md K2).
 
     No legitimate input carries one, and PostgreSQL refuses it in any text value, so without this a
     lookup such as ``/api/v1/fields/%00/`` or ``?q=%00`` would be a 500 there (SQLite accepts it).

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log (RELIABILITY C1–C2)."""
+"""The append-only, hash-chained audit log (docs/reliability.md C1–C2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit receivers for authentication events and admin-site changes (RELIABILITY C1). No domain logic
+"""Audit receivers for authentication events and admin-site changes (docs/reliability.md C1). No domain logic
 lives here."""
 
 from __future__ import annotations

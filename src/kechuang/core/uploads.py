@@ -1,4 +1,4 @@
-"""Attachment checks by content, and serving files safely (RELIABILITY K3).
+"""Attachment checks by content, and serving files safely (docs/reliability.md K3).
 
 Accepted: PDF, OOXML (docx, xlsx, pptx), OLE2 (doc, xls, ppt), OFD (GB/T 33190), PNG and JPEG. The type
 comes from the bytes, never from the name or the browser; the name's extension must agree with it.

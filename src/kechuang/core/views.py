@@ -75,7 +75,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """A generic page with the request's reference id and nothing else (RELIABILITY E1, C3).
+    """A generic page with the request's reference id and nothing else (docs/reliability.md E1, C3).
 
     If the page itself cannot be drawn (the database is down, so are the menus), a bare page with
     the same reference id is sent rather than a second failure.

@@ -1,7 +1,7 @@
-"""Bulk import pages: upload → dry run (review, error report) → commit (DESIGN §3.1, RELIABILITY K4).
+"""Bulk import pages: upload → dry run (review, error report) → commit (docs/design.md §3.1, docs/reliability.md K4).
 
 Operators only. An upload belongs to the operator who sent it: anybody else gets 404 for its review
-page, its error report and its commit, and nothing changes (RELIABILITY B2).
+page, its error report and its commit, and nothing changes (docs/reliability.md B2).
 """
 
 from __future__ import annotations

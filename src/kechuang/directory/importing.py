@@ -1,4 +1,4 @@
-"""Bulk onboarding of organizations and people from Excel (.xlsx) or CSV (DESIGN §3.1, RELIABILITY K4).
+"""Bulk onboarding of organizations and people from Excel (.xlsx) or CSV (docs/design.md §3.1, docs/reliability.md K4).
 
 The steps, each one function:
 

@@ -1,4 +1,4 @@
-"""Organizations, people, the technology-field taxonomy and the district's geography (DESIGN §3.1)."""
+"""Organizations, people, the technology-field taxonomy and the district's geography (docs/design.md §3.1)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def member_organization_ids(user: Any) -> set[int]:
 
 
 def may_see_full_phone(user: Any, organization_id: int | None) -> bool:
-    """Staff, and members of the organization itself, see phone numbers in full (RELIABILITY D1)."""
+    """Staff, and members of the organization itself, see phone numbers in full (docs/reliability.md D1)."""
     roles = roles_of(user)
     if roles & STAFF_ROLES:
         return True
@@ -81,7 +81,7 @@ rules.add_perm("directory.add_person", can_create_person)
 rules.add_perm("directory.change_person", can_change_person)
 rules.add_perm("directory.change_technologyfield", can_edit_taxonomy)
 
-# The approved role × action table (RELIABILITY B3): the tests generate the matrix from the code and
+# The approved role × action table (docs/reliability.md B3): the tests generate the matrix from the code and
 # compare it with this.
 PERMISSION_TABLE: dict[str, frozenset[str]] = {
     "directory.add_organization": frozenset({Role.OPERATOR}),

@@ -1,4 +1,4 @@
-"""Turning directory records into what a given user may see (masking, RELIABILITY D1)."""
+"""Turning directory records into what a given user may see (masking, docs/reliability.md D1)."""
 
 from __future__ import annotations
 

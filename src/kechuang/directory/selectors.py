@@ -52,7 +52,7 @@ def district_counts() -> dict[str, int]:
     }
 
 
-# Block colours go into a style attribute and the SVG: only plain hex colours pass (RELIABILITY D2).
+# Block colours go into a style attribute and the SVG: only plain hex colours pass (docs/reliability.md D2).
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?")
 
 

@@ -1,4 +1,4 @@
-"""统一社会信用代码 (GB 32100-2015): normalisation and checksum validation (RELIABILITY F)."""
+"""统一社会信用代码 (GB 32100-2015): normalisation and checksum validation (docs/reliability.md F)."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def kpi_target_set(
 
 
 def export_recorded(*, actor: Any, what: str, rows: int, detail: dict[str, Any] | None = None) -> None:
-    """Every export leaves an ``insights.export`` audit record (RELIABILITY C1)."""
+    """Every export leaves an ``insights.export`` audit record (docs/reliability.md C1)."""
     audit.record(
         "insights.export",
         actor=actor,

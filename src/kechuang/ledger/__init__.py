@@ -1,4 +1,4 @@
-"""The shared money ledger (RELIABILITY G): accounts, an append-only double-entry journal in integer fen,
+"""The shared money ledger (docs/reliability.md G): accounts, an append-only double-entry journal in integer fen,
 holds, idempotent postings, reconciliation. Vouchers use it; challenge awards (tranche payments) will too.
 
 How a module uses it (everything in :mod:`kechuang.ledger.services`)::

@@ -1,7 +1,7 @@
-"""The shared money ledger (DESIGN §3.5, RELIABILITY G): accounts, an append-only double-entry journal in
+"""The shared money ledger (docs/design.md §3.5, docs/reliability.md G): accounts, an append-only double-entry journal in
 integer fen, holds (authorisations) and the idempotency records of every write.
 
-Rules the database itself enforces (RELIABILITY G7):
+Rules the database itself enforces (docs/reliability.md G7):
 
 - a line's amount is a positive integer (no zero, no negative line);
 - an account of a non-negative kind never has ``balance_fen < held_fen`` (so never below zero either);

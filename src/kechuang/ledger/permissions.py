@@ -19,7 +19,7 @@ def can_view_ledger(user: Any) -> bool:
 
 rules.add_perm("ledger.view_ledger", can_view_ledger)
 
-# The approved role × action table for the ledger (RELIABILITY B3).
+# The approved role × action table for the ledger (docs/reliability.md B3).
 PERMISSION_TABLE: dict[str, frozenset[str]] = {
     "ledger.view_ledger": LEDGER_READERS,
 }

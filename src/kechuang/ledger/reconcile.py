@@ -1,4 +1,4 @@
-"""Reconciliation: every invariant of RELIABILITY G, checked against the database as it is, changing
+"""Reconciliation: every invariant of docs/reliability.md G, checked against the database as it is, changing
 nothing. Each check yields the violations it finds; :func:`reconcile` runs them all in one read-only
 snapshot (PostgreSQL REPEATABLE READ READ ONLY), so postings running meanwhile never cause a false alarm.
 

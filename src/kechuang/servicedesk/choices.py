@@ -1,11 +1,11 @@
-"""Choices of the service desk (DESIGN §3.6)."""
+"""Choices of the service desk (docs/design.md §3.6)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
 class RequestCategory(models.TextChoices):
-    """诉求类别: the categories of DESIGN §3.6; each has its own SLA policy."""
+    """诉求类别: the categories of docs/design.md §3.6; each has its own SLA policy."""
 
     POLICY = "policy", _("政策")
     SPACE = "space", _("空间")

@@ -1,11 +1,11 @@
-"""The service desk (DESIGN §3.6): 一企一专员, 有呼必应、无事不扰.
+"""The service desk (docs/design.md §3.6): 一企一专员, 有呼必应、无事不扰.
 
 - ``Assignment``: who serves an enterprise (its commissioner) and which leader is responsible for it
   (包保); a reassignment ends the current row and starts a new one, so the rows are the history.
 - ``ServiceRequest`` (诉求, public code SQ-2026-000123) with its status, category, the two SLA clocks
   (first response and resolution, in working days) and an optimistic ``version``: every change is an
   ``UPDATE … WHERE version = n``, so of two staff changing the same request at once one wins and the
-  other gets a conflict (RELIABILITY H2). ``RequestEvent`` is its append-only history.
+  other gets a conflict (docs/reliability.md H2). ``RequestEvent`` is its append-only history.
 - ``CalendarDay`` (the editable working-day calendar: holidays and 调休 working days) and ``SlaPolicy``
   (the clocks per category).
 - ``Plan`` and ``PlanItem`` (一企一策), ``Visit`` (走访记录) and ``ServicePreference`` (the enterprise's own

@@ -6,7 +6,7 @@ Visibility of a request (and of its events and attachments):
   routed to them personally (they handled them);
 - members of the enterprise with the enterprise role see their enterprise's requests;
 - nobody else sees any. Internal notes (``is_internal`` events) are never shown to the enterprise.
-Every list, figure, export and API result starts from these querysets (DESIGN §4).
+Every list, figure, export and API result starts from these querysets (docs/design.md §4).
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ rules.add_perm("servicedesk.edit_plan", can_edit_plan)
 rules.add_perm("servicedesk.view_plan", can_view_plan)
 rules.add_perm("servicedesk.set_preference", can_set_preference)
 
-# The approved role × action table for the permissions that depend on the role alone (RELIABILITY B3).
+# The approved role × action table for the permissions that depend on the role alone (docs/reliability.md B3).
 # tests/servicedesk/test_permissions.py evaluates every registered predicate for one user per role,
 # without an object and against an object of their own and of another enterprise, and compares the
 # result with its approved matrix (which restates this table for the role-only rows).

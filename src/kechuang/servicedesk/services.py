@@ -1,10 +1,10 @@
 """Every write of the service desk: ``<entity>_<verb>(*, actor, ...)``, atomic, permission-checked,
-audited (DESIGN §4).
+audited (docs/design.md §4).
 
 Requests change state only through ``_transition``: it re-reads the row, checks the version the caller
 saw and the transition table, and writes with ``UPDATE … WHERE id = … AND version = n AND status = s``.
 Of two staff changing the same request at once, one update matches and the other matches no row and
-raises ``RequestConflict`` (RELIABILITY H2); the history gets an event only for the winner, so it never
+raises ``RequestConflict`` (docs/reliability.md H2); the history gets an event only for the winner, so it never
 shows an impossible transition.
 
 The SLA tick (``sla_tick``) marks reminders and escalations with conditional updates on their own

@@ -37,7 +37,7 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Demo mode: demo accounts with a known password may exist only when this is on (RELIABILITY A4).
+# Demo mode: demo accounts with a known password may exist only when this is on (docs/reliability.md A4).
 DEMO_MODE = env.bool("KECHUANG_DEMO", default=False)
 DISTRICT = env.str("KECHUANG_DISTRICT", default="juyuan")
 
@@ -133,7 +133,7 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Accounts and security (RELIABILITY A, D, E) -------------------------------------------------
+# --- Accounts and security (docs/reliability.md A, D, E) -------------------------------------------------
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -283,7 +283,7 @@ SPECTACULAR_SETTINGS = {
 # --- Background work -----------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# --- Logging: never passwords, session ids or full phone numbers (RELIABILITY C3) ----------------
+# --- Logging: never passwords, session ids or full phone numbers (docs/reliability.md C3) ----------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,4 +1,4 @@
-"""Bulk import of space units from Excel (.xlsx) or CSV (RELIABILITY K4), the foundation's way:
+"""Bulk import of space units from Excel (.xlsx) or CSV (docs/reliability.md K4), the foundation's way:
 ``inspect_upload`` → ``dry_run`` (row-level Chinese problems, nothing written) → ``import_commit``
 (everything or nothing, one audit event). Re-importing a file creates nothing: a unit's natural key
 is (楼宇编码, 单元号); a row equal to its unit changes nothing, and a blank optional cell leaves the

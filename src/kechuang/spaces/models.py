@@ -1,4 +1,4 @@
-"""Industrial space (DESIGN §3.7): units in the district's buildings, enterprises' space requests,
+"""Industrial space (docs/design.md §3.7): units in the district's buildings, enterprises' space requests,
 viewings, reservations and leases.
 
 Money is integer fen. Rent is quoted the way the district's parks quote it: **fen per m² per day**

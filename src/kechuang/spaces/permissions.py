@@ -178,7 +178,7 @@ rules.add_perm("spaces.reserve_spaceunit", can_reserve_unit)
 rules.add_perm("spaces.lease_spaceunit", can_lease_unit)
 rules.add_perm("spaces.handle_hold", can_handle_hold)
 
-# Role-only permissions (RELIABILITY B3), compared with the approved matrix in tests/spaces.
+# Role-only permissions (docs/reliability.md B3), compared with the approved matrix in tests/spaces.
 PERMISSION_TABLE: dict[str, frozenset[str]] = {
     "spaces.import_spaceunits": frozenset({Role.OPERATOR}),
 }

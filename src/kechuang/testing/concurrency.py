@@ -1,4 +1,4 @@
-"""Start several database writers at the same instant (RELIABILITY G): the tests of every module that
+"""Start several database writers at the same instant (docs/reliability.md G): the tests of every module that
 races on PostgreSQL use this one helper."""
 
 from __future__ import annotations

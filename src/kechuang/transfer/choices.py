@@ -1,4 +1,4 @@
-"""Choices of the technology transfer platform (DESIGN §3.2)."""
+"""Choices of the technology transfer platform (docs/design.md §3.2)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ database, and the visibility rules wrapped around every search and recommendatio
 * Vectors: computed by a background task (:mod:`.tasks`), stored in ``ListingVector`` keyed by the
   embedder's name and a digest of the passage text, and picked up by every process through the version.
 * Visibility: the engine gets an ``allowed`` predicate built from the user's rights, and every hit is
-  re-checked against the ``*_visible_to(user)`` querysets before it is shown (RELIABILITY B5).
+  re-checked against the ``*_visible_to(user)`` querysets before it is shown (docs/reliability.md B5).
 """
 
 from __future__ import annotations

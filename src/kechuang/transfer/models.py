@@ -1,4 +1,4 @@
-"""The technology transfer platform (DESIGN §3.2): achievements, demands, attachments, interest, deals,
+"""The technology transfer platform (docs/design.md §3.2): achievements, demands, attachments, interest, deals,
 contract registration, and the stored state of the matching index.
 
 Money is integer fen. Public references are codes (CG-2026-000123, XQ-…, YX-…, DJ-…, HT-…), used in URLs.
@@ -262,7 +262,7 @@ class Attachment(models.Model):
 
 class Interest(models.Model):
     """意向: an organization asks about a listing. The owner's contact details are released to the
-    asking organization only when the owner accepts (RELIABILITY D1)."""
+    asking organization only when the owner accepts (docs/reliability.md D1)."""
 
     CODE_PREFIX = "YX"
 

@@ -5,7 +5,7 @@ Visibility of a listing (achievement or demand):
 - operators see everything;
 - anyone else sees only published statuses, and then: ``public`` listings (anonymous included),
   ``members`` listings when signed in, ``operators`` (confidential) listings never.
-Every list, search, recommendation, export and API result starts from these querysets (DESIGN §4, B5).
+Every list, search, recommendation, export and API result starts from these querysets (docs/design.md §4, B5).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ can_view_deal_board = may_read_deal_board | may_express_interest
 
 def can_view_contact(user: Any, listing: Any) -> bool:
     """The owner's contact details: the owner, operators, and organizations whose interest in this
-    listing the owner accepted (RELIABILITY D1)."""
+    listing the owner accepted (docs/reliability.md D1)."""
     if listing is None or not _signed_in(user):
         return False
     if _is_operator(user) or is_member_of(user, listing.organization_id):
@@ -223,7 +223,7 @@ rules.add_perm("transfer.move_deal", can_advance_deal)
 rules.add_perm("transfer.register_contract", can_register_contract)
 rules.add_perm("transfer.view_matching_board", can_view_matching_board)
 
-# The approved role × action table (RELIABILITY B3). tests/transfer/test_permissions.py evaluates the
+# The approved role × action table (docs/reliability.md B3). tests/transfer/test_permissions.py evaluates the
 # predicates for every role and compares the result with this table.
 PERMISSION_TABLE: dict[str, frozenset[str]] = {
     "transfer.create_achievement": frozenset({Role.INSTITUTE, Role.ENTERPRISE}),

@@ -1,6 +1,6 @@
 """Reads of the transfer platform. Lists start from the ``*_visible_to`` querysets; search and
 recommendations go through the engine with an ``allowed`` predicate and are re-checked against the
-querysets before anything is returned (RELIABILITY B5)."""
+querysets before anything is returned (docs/reliability.md B5)."""
 
 from __future__ import annotations
 

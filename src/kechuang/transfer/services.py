@@ -423,7 +423,7 @@ MAX_ATTACHMENTS = 10
 def attachment_add(
     *, actor: Any, listing: Listing, file: Any, access: str = AttachmentAccess.LISTING
 ) -> Attachment:
-    """Attach a file after checking its content (RELIABILITY K3)."""
+    """Attach a file after checking its content (docs/reliability.md K3)."""
     if not _system(actor) and not (is_member_of(actor, listing.organization_id) or can_review_listing(actor)):
         raise _deny(_("只有发布机构可以上传附件。"))
     if access not in AttachmentAccess.values:

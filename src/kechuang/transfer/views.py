@@ -586,7 +586,7 @@ class DemandAttachmentUploadView(AttachmentUploadView):
 
 
 class AttachmentDownloadView(View):
-    """The only way to a stored file: access-checked, served as a download (RELIABILITY K3)."""
+    """The only way to a stored file: access-checked, served as a download (docs/reliability.md K3)."""
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         attachment = attachment_visible_to(request.user).filter(token=token).first()

@@ -1,10 +1,10 @@
-"""Innovation vouchers (创新券, DESIGN §3.5): schemes, providers and their catalogue, applications with
+"""Innovation vouchers (创新券, docs/design.md §3.5): schemes, providers and their catalogue, applications with
 two-level review, vouchers, service orders, settlement claims and monthly settlement batches.
 
 Money lives in the ledger (:mod:`kechuang.ledger`): a scheme's fund and unallocated budget, each
 voucher's balance, and what the scheme owes each provider are ledger accounts; the ``*_fen`` columns
 here are snapshots of what was decided (granted, held, redeemed, paid) that the reconciliation checks
-against the ledger. Maker-checker (RELIABILITY B4) is also a database rule: a reviewer or approver
+against the ledger. Maker-checker (docs/reliability.md B4) is also a database rule: a reviewer or approver
 column can never equal the requester column.
 """
 

@@ -2,7 +2,7 @@
 
 Staff who run the scheme (operators), sign it off (leaders) or check it (auditors) read everything.
 An enterprise's members see their own applications, vouchers and orders; a provider's members see the
-orders and claims of their provider. Maker-checker (RELIABILITY B4): whoever asked for something —
+orders and claims of their provider. Maker-checker (docs/reliability.md B4): whoever asked for something —
 an application, a settlement claim, a settlement batch, a provider's registration — never approves it.
 """
 

@@ -1,6 +1,6 @@
 """Reads of the voucher module: lists start from the visibility querysets; figures come from the ledger.
 
-Reports (DESIGN §3.5): use by service category and by provider, the remaining budget, and leverage —
+Reports (docs/design.md §3.5): use by service category and by provider, the remaining budget, and leverage —
 the value of the services bought divided by the subsidy paid for them.
 """
 

@@ -1211,7 +1211,7 @@ def batch_pay(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
 
 
 def batch_export(*, actor: Any, batch: SettlementBatch) -> bytes:
-    """The settlement file (Excel, formula-safe cells); the export is audited (RELIABILITY C1)."""
+    """The settlement file (Excel, formula-safe cells); the export is audited (docs/reliability.md C1)."""
     from kechuang.core.excel import SheetData, workbook_bytes
 
     from .selectors import batch_export_rows

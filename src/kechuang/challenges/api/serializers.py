@@ -16,7 +16,7 @@ MAX_FEN = 10**13
 
 
 class CleanTextMixin:
-    """Refuse NUL characters anywhere in the input (RELIABILITY K2); the services validate the rest."""
+    """Refuse NUL characters anywhere in the input (docs/reliability.md K2); the services validate the rest."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         for key, value in attrs.items():

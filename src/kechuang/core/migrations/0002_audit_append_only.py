@@ -1,4 +1,4 @@
-"""The database itself refuses to update or delete an audit row (RELIABILITY C2)."""
+"""The database itself refuses to update or delete an audit row (docs/reliability.md C2)."""
 
 from django.db import migrations
 

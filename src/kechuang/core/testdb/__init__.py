@@ -4,7 +4,7 @@ for the length of the flush and puts them back in the same transaction.
 
 Append-only tables (the audit log, ledger journals) refuse DELETE and TRUNCATE with triggers. In
 production that is the point: Django's own backends are used there, so a flush is refused like any
-other deletion (RELIABILITY C2). In tests, without this, every transactional test that writes such a
+other deletion (docs/reliability.md C2). In tests, without this, every transactional test that writes such a
 row (every service call writes an audit record) fails at teardown, on SQLite and PostgreSQL alike.
 """
 

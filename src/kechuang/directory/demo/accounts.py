@@ -1,4 +1,4 @@
-"""Demo accounts: one user per role, each acting for a fitting organization (RELIABILITY A4).
+"""Demo accounts: one user per role, each acting for a fitting organization (docs/reliability.md A4).
 
 They exist only in demo mode: ``ensure_demo_accounts`` refuses to run unless ``settings.DEMO_MODE`` is
 on, so a fresh production install never has an account with a known password. Which organization each

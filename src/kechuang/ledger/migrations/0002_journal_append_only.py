@@ -1,5 +1,5 @@
 """On PostgreSQL the database itself refuses UPDATE and DELETE of journal entries, journal lines and
-postings (RELIABILITY G: append-only journal). Row-level triggers only: Django's test flush empties the
+postings (docs/reliability.md G: append-only journal). Row-level triggers only: Django's test flush empties the
 tables with TRUNCATE, which they do not see. SQLite gets no trigger (its flush deletes rows one by one);
 there the models refuse ``save`` on an existing row and ``delete``, and the reconciliation checks the rest.
 """

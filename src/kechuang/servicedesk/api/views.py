@@ -1,7 +1,7 @@
 """Service-request API (/api/v1/service-requests/…): reads from the visibility queryset (the FilterSet is
 shared with the web list), each write through one service. Requests are addressed by their public code.
 Every state change carries the ``version`` the client read; a stale one answers 409 with the current
-version and status (RELIABILITY H2)."""
+version and status (docs/reliability.md H2)."""
 
 from __future__ import annotations
 

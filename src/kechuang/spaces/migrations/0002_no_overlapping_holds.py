@@ -1,4 +1,4 @@
-"""The database itself refuses two holding periods of one unit that overlap (DESIGN §3.7: never two
+"""The database itself refuses two holding periods of one unit that overlap (docs/design.md §3.7: never two
 holders at once).
 
 - PostgreSQL: ``btree_gist`` and an exclusion constraint per table on

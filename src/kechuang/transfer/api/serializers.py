@@ -1,5 +1,5 @@
 """Transfer API shapes: separate input and output serializers. Money is integer fen; contact details
-are present only for those who may see them (RELIABILITY D1)."""
+are present only for those who may see them (docs/reliability.md D1)."""
 
 from __future__ import annotations
 

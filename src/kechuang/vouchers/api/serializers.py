@@ -27,7 +27,7 @@ CODE_FIELD = {"max_length": 40}
 
 
 class CleanTextMixin:
-    """Refuse NUL characters anywhere in the input (RELIABILITY K2); everything else is validated by the
+    """Refuse NUL characters anywhere in the input (docs/reliability.md K2); everything else is validated by the
     service."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

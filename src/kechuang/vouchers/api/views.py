@@ -56,7 +56,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 def documented(output: type) -> Any:
-    """List and detail with their error answers in the schema (RELIABILITY K1: responses match it)."""
+    """List and detail with their error answers in the schema (docs/reliability.md K1: responses match it)."""
     return extend_schema_view(
         list=extend_schema(responses={200: output(many=True), **ERRORS}),
         retrieve=extend_schema(responses={200: output, **ERRORS}),

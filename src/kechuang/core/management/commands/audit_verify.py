@@ -1,4 +1,4 @@
-"""``kechuang audit-verify``: check the audit log's hash chain (RELIABILITY C2).
+"""``kechuang audit-verify``: check the audit log's hash chain (docs/reliability.md C2).
 
 Prints every problem with the row id and exits with status 1 when there is any; a clean chain prints
 how many records were checked and exits 0. It reports, it never repairs.

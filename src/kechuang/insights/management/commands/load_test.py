@@ -7,7 +7,7 @@ session (no password needed, nothing is fetched), runs locust headless for a bou
 both, and prints requests/s, p50/p95/p99 and failures per page, with each page's throughput as a
 ratio to the trivial view (/healthz) measured in the same run: ratio = mean latency of /healthz ÷
 mean latency of the page (under the same concurrency, the throughput one worker reaches on a page is
-the inverse of its latency). RELIABILITY I1.
+the inverse of its latency). docs/reliability.md I1.
 
 The ratio is only meaningful below saturation: once requests queue, every page's latency is mostly
 waiting and all ratios drift towards 100%. The report therefore prints /healthz's median against its

@@ -1,4 +1,4 @@
-"""``kechuang ledger-reconcile``: check every ledger invariant (RELIABILITY G) and report each violation.
+"""``kechuang ledger-reconcile``: check every ledger invariant (docs/reliability.md G) and report each violation.
 
 It never changes anything (a read-only transaction on PostgreSQL). Exit status 0 when everything
 holds, 1 when anything is wrong; ``--json`` prints the report as JSON for a monitoring job.
