@@ -13,7 +13,8 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) > 1 and "-" in argv[1] and not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")
     if len(argv) > 1 and argv[1] == "demo":
-        os.environ["KECHUANG_DEMO"] = "1"  # demo accounts may exist only in demo mode (docs/reliability.md A4)
+        # Demo accounts may exist only in demo mode (docs/reliability.md A4).
+        os.environ["KECHUANG_DEMO"] = "1"
     argv[0] = "kechuang"
     from django.core.management import execute_from_command_line
 
