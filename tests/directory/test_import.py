@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 import threading
@@ -17,7 +18,7 @@ from django.urls import reverse
 from import_files import ORG_HEADER, PERSON_HEADER
 
 from kechuang.accounts.choices import Role
-from kechuang.core import excel
+from kechuang.core import audit, excel
 from kechuang.core.models import AuditEvent
 from kechuang.directory import importing
 from kechuang.directory.choices import OrganizationKind, SizeBand, Title
@@ -581,7 +582,7 @@ def test_commit_is_all_or_nothing(db, operator, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importing.audit, "record", broken)
+    monkeypatch.setattr(audit, "record", broken)
     with pytest.raises(RuntimeError):
         importing.import_commit(actor=operator, upload=stored)
     assert counts() == before
@@ -632,7 +633,7 @@ def test_commit_records_one_audit_event_with_counts_and_sha256(client, operator)
     assert events.count() == 1
     event = events.get()
     assert event.actor_id == operator.pk and event.object_id == token
-    assert event.detail["sha256"] == importing.hashlib.sha256(data).hexdigest()
+    assert event.detail["sha256"] == hashlib.sha256(data).hexdigest()
     assert event.detail["organizations"] == {"rows": 2, "created": 2, "updated": 0, "unchanged": 0}
     assert Organization.objects.filter(uscc__in=[files.uscc_for(1), files.uscc_for(2)]).count() == 2
     assert not AuditEvent.objects.filter(action="organization.create").exists()

@@ -6,6 +6,7 @@ import struct
 import zipfile
 import zlib
 
+import ole_files  # tests/core is on sys.path: real OLE2 files built at test time
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -51,7 +52,7 @@ JPEG = (
     b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     b"\xff\xc0\x00\x11\x08\x00\x10\x00\x10\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01\xff\xd9"
 )
-OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "WordDocument".encode("utf-16-le") + b"\x00" * 600
+OLE = ole_files.word_document("科技成果转化项目说明")
 
 
 def test_real_pdf_and_office_files_and_images_are_accepted(pdf_bytes):
@@ -114,7 +115,7 @@ def test_macro_documents_are_refused():
     with pytest.raises(ValidationError) as error:
         check_upload(docm, name="宏.docx")
     assert "宏" in str(error.value)
-    ole_macro = OLE + "_VBA_PROJECT".encode("utf-16-le")
+    ole_macro = ole_files.word_document("科技成果转化项目说明", macros=True)
     with pytest.raises(ValidationError):
         check_upload(ole_macro, name="宏.doc")
 

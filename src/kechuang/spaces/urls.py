@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import import_views, views
+from kechuang.core.importing import views as imports
+
+from . import views
+from .importing import SPEC as UNIT_IMPORT
 
 app_name = "spaces"
 
@@ -21,8 +24,10 @@ urlpatterns = [
     path("requests/<str:code>/viewings/", views.ViewingBookView.as_view(), name="viewing-book"),
     path("viewings/", views.ViewingListView.as_view(), name="viewing-list"),
     path("viewings/<str:code>/<str:action>/", views.ViewingActionView.as_view(), name="viewing-action"),
-    path("import/", import_views.UnitImportStartView.as_view(), name="import-start"),
-    path("import/template/", import_views.UnitImportTemplateView.as_view(), name="import-template"),
-    path("import/<str:token>/", import_views.UnitImportReviewView.as_view(), name="import-review"),
-    path("import/<str:token>/report/", import_views.UnitImportReportView.as_view(), name="import-report"),
+    path("import/", imports.ImportStartView.as_view(spec=UNIT_IMPORT), name="import-start"),
+    path("import/template/", imports.ImportTemplateView.as_view(spec=UNIT_IMPORT), name="import-template"),
+    path("import/<str:token>/", imports.ImportReviewView.as_view(spec=UNIT_IMPORT), name="import-review"),
+    path(
+        "import/<str:token>/report/", imports.ImportReportView.as_view(spec=UNIT_IMPORT), name="import-report"
+    ),
 ]
