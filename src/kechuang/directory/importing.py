@@ -473,12 +473,7 @@ class DirectoryImport(ImportSpec):
             template_filename="人员导入模板.xlsx",
         ),
     )
-    urls = ImportUrls(
-        start="directory:import-start",
-        review="directory:import-review",
-        report="directory:import-errors",
-        template="directory:import-template",
-    )
+    urls = ImportUrls.named("directory", report="import-errors")
     title = gettext_lazy("批量导入机构与人员")
     upload_note = gettext_lazy(
         "一个 .xlsx 文件可以同时包含“机构”和“人员”两个工作表；一个 CSV 文件只包含其中一种。"
@@ -503,12 +498,8 @@ class DirectoryImport(ImportSpec):
         (gettext_lazy("查看人才与专家"), "directory:person-list"),
     )
     row_class = DirectoryRow
-
-    def can_import(self, user: Any) -> bool:
-        return bool(can_import_directory(user))
-
-    def lookups(self) -> Lookups:
-        return Lookups()
+    permission = staticmethod(can_import_directory)
+    lookups_class = Lookups
 
     def detect_kind(self, header: Iterable[Any]) -> str | None:
         keys = {header_key(cell) for cell in header if cell is not None}

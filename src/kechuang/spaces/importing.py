@@ -211,12 +211,7 @@ class UnitImport(ImportSpec):
             template_filename="房源导入模板.xlsx",
         ),
     )
-    urls = ImportUrls(
-        start="spaces:import-start",
-        review="spaces:import-review",
-        report="spaces:import-report",
-        template="spaces:import-template",
-    )
+    urls = ImportUrls.named("spaces", report="import-report")
     title = gettext_lazy("批量导入房源")
     short_title = gettext_lazy("批量导入房源")
     denied_message = gettext_lazy("只有运营人员可以批量导入房源。")
@@ -226,12 +221,8 @@ class UnitImport(ImportSpec):
     )
     report_prefix = "房源导入错误报告"
     result_links = ((gettext_lazy("查看房源"), "spaces:unit-list"),)
-
-    def can_import(self, user: Any) -> bool:
-        return bool(can_import_units(user))
-
-    def lookups(self) -> Lookups:
-        return Lookups()
+    permission = staticmethod(can_import_units)
+    lookups_class = Lookups
 
     def row_key(self, row: RowPlan) -> Hashable:
         return (row.values["building"].pk, row.values["unit_code"])

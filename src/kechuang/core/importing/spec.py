@@ -93,6 +93,16 @@ class ImportUrls:
     report: str
     template: str
 
+    @classmethod
+    def named(cls, namespace: str, *, report: str = "import-report") -> ImportUrls:
+        """The usual names in an app's namespace: import-start, import-review, import-template, and the report."""
+        return cls(
+            start=f"{namespace}:import-start",
+            review=f"{namespace}:import-review",
+            report=f"{namespace}:{report}",
+            template=f"{namespace}:import-template",
+        )
+
 
 @dataclass(eq=False)
 class RowPlan:
@@ -271,12 +281,14 @@ class ImportSpec:
     )
     result_links: ClassVar[tuple[tuple[str | Promise, str], ...]] = ()  # (label, URL name) after a commit
     row_class: ClassVar[type[RowPlan]] = RowPlan
+    permission: ClassVar[Any]  # staticmethod(a rules predicate or function of the user)
+    lookups_class: ClassVar[type | None] = None  # built once per run and handed to the cell parsers
     chunk: ClassVar[int] = 500  # rows per bulk statement and per IN (…) lookup
 
     # -- who ----------------------------------------------------------------------------------------
 
     def can_import(self, user: Any) -> bool:
-        raise NotImplementedError
+        return bool(self.permission(user))
 
     # -- kinds --------------------------------------------------------------------------------------
 
@@ -305,7 +317,7 @@ class ImportSpec:
 
     def lookups(self) -> Any:
         """Small tables the cell parsers need, loaded once per run (None when they need none)."""
-        return None
+        return self.lookups_class() if self.lookups_class is not None else None
 
     # -- reading ------------------------------------------------------------------------------------
 
