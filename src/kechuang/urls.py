@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from kechuang.core import views as core_views
+from kechuang.notifications.views import LanguageSetView
 
 urlpatterns = [
     path("", include("kechuang.core.urls")),
@@ -19,6 +20,9 @@ urlpatterns = [
     path("spaces/", include("kechuang.spaces.urls")),
     path("insights/", include("kechuang.insights.urls")),
     path("api/v1/", include("kechuang.api.urls")),
+    # The language switch also remembers a signed-in user's language for their notifications (ADR 0015);
+    # it answers at Django's own address, which it shadows.
+    path("i18n/setlang/", LanguageSetView.as_view(), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .choices import PUBLIC_STATUSES, ChallengeStatus
@@ -47,6 +46,7 @@ def announce(doc_id: str) -> int:
     test as strong demand–achievement pairs, among the top three), once per challenge and achievement.
     Only achievements visible beyond operators take part, and never the issuer's own."""
     from kechuang.notifications.services import notification_send, organization_members
+    from kechuang.notifications.text import lazy_text
     from kechuang.transfer import matching, strong
     from kechuang.transfer.models import Achievement
 
@@ -76,9 +76,12 @@ def announce(doc_id: str) -> int:
         sent = notification_send(
             recipients=organization_members(achievement.organization_id),
             kind="challenges.match",
-            title=_("新发布的榜单“%(challenge)s”与您的成果“%(achievement)s”高度相关")
-            % {"challenge": challenge.title, "achievement": achievement.title},
-            body=_("揭榜截止日期：%(date)s。") % {"date": challenge.deadline.isoformat()},
+            title=lazy_text(
+                gettext_lazy("新发布的榜单“%(challenge)s”与您的成果“%(achievement)s”高度相关"),
+                challenge=challenge.title,
+                achievement=achievement.title,
+            ),
+            body=lazy_text(gettext_lazy("揭榜截止日期：%(date)s。"), date=challenge.deadline.isoformat()),
             url=reverse("challenges:challenge-detail", args=[challenge.code]),
             dedupe_key=f"challenges.match:{challenge.code}:{achievement.pk}",
         )

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.choices import Role
 from kechuang.notifications.services import notification_send, organization_members, role_holders
+from kechuang.notifications.text import lazy_text
 
 from .models import Application, Challenge, Milestone, Panel
 
@@ -42,7 +43,7 @@ def challenge_submitted(challenge: Challenge) -> None:
     notification_send(
         recipients=role_holders(Role.OPERATOR),
         kind="challenges.review",
-        title=_("待审核榜单：%(title)s") % {"title": challenge.title},
+        title=lazy_text(_("待审核榜单：%(title)s"), title=challenge.title),
         url=reverse("challenges:work"),
         dedupe_key=f"challenges.submitted:{challenge.code}:{challenge.submitted_at}",
     )
@@ -50,9 +51,9 @@ def challenge_submitted(challenge: Challenge) -> None:
 
 def challenge_reviewed(challenge: Challenge, *, approved: bool) -> None:
     if approved:
-        title = _("您的榜单“%(title)s”已审核通过并公开发布") % {"title": challenge.title}
+        title = lazy_text(_("您的榜单“%(title)s”已审核通过并公开发布"), title=challenge.title)
     else:
-        title = _("您的榜单“%(title)s”被退回修改") % {"title": challenge.title}
+        title = lazy_text(_("您的榜单“%(title)s”被退回修改"), title=challenge.title)
     notification_send(
         recipients=organization_members(challenge.issuer_id),
         kind="challenges.reviewed",
@@ -68,9 +69,10 @@ def application_submitted(application: Application) -> None:
     notification_send(
         recipients=organization_members(challenge.issuer_id),
         kind="challenges.application",
-        title=_("%(org)s 揭榜了“%(title)s”")
-        % {"org": application.organization.name, "title": challenge.title},
-        body=_("申请经费 %(y)s 元。") % {"y": _yuan(application.budget_fen)},
+        title=lazy_text(
+            _("%(org)s 揭榜了“%(title)s”"), org=application.organization.name, title=challenge.title
+        ),
+        body=lazy_text(_("申请经费 %(y)s 元。"), y=_yuan(application.budget_fen)),
         url=_detail(challenge),
         dedupe_key=f"challenges.application:{application.code}",
     )
@@ -81,7 +83,7 @@ def challenge_withdrawn(challenge: Challenge, applications: Iterable[Application
         notification_send(
             recipients=_applicants(application),
             kind="challenges.withdrawn",
-            title=_("您揭榜的“%(title)s”已由发榜方撤回") % {"title": challenge.title},
+            title=lazy_text(_("您揭榜的“%(title)s”已由发榜方撤回"), title=challenge.title),
             body=challenge.status_reason,
             url=_detail(challenge),
             dedupe_key=f"challenges.withdrawn:{application.code}",
@@ -93,7 +95,7 @@ def panel_invited(panel: Panel, experts: Iterable[Any]) -> None:
     notification_send(
         recipients=[p.user for p in experts if p.user_id],
         kind="challenges.panel",
-        title=_("邀请您评审榜单“%(title)s”的揭榜申请") % {"title": challenge.title},
+        title=lazy_text(_("邀请您评审榜单“%(title)s”的揭榜申请"), title=challenge.title),
         body=_("请在评审页逐项打分；评审组关闭前，各位专家看不到彼此的评分。"),
         url=reverse("challenges:work"),
         dedupe_key=f"challenges.panel:{challenge.code}",
@@ -105,9 +107,9 @@ def decided(challenge: Challenge, applications: Iterable[Application]) -> None:
     the reason (docs/design.md §3.4: solvers see how many applied and why they were not chosen)."""
     for application in applications:
         if application.status == "won":
-            title = _("恭喜！您已成功揭榜“%(title)s”，请签订任务书") % {"title": challenge.title}
+            title = lazy_text(_("恭喜！您已成功揭榜“%(title)s”，请签订任务书"), title=challenge.title)
         else:
-            title = _("“%(title)s”已定榜，您的申请未入选") % {"title": challenge.title}
+            title = lazy_text(_("“%(title)s”已定榜，您的申请未入选"), title=challenge.title)
         notification_send(
             recipients=_applicants(application),
             kind="challenges.decided",
@@ -123,8 +125,9 @@ def milestone_delivered(milestone: Milestone) -> None:
     notification_send(
         recipients=organization_members(award.challenge.issuer_id),
         kind="challenges.milestone",
-        title=_("“%(title)s”第 %(n)s 个里程碑已交付，请验收")
-        % {"title": award.challenge.title, "n": milestone.sequence},
+        title=lazy_text(
+            _("“%(title)s”第 %(n)s 个里程碑已交付，请验收"), title=award.challenge.title, n=milestone.sequence
+        ),
         body=milestone.delivery_note[:200],
         url=_award_url(award),
         dedupe_key=f"challenges.delivered:{milestone.code}:{milestone.delivered_at}",
@@ -134,15 +137,15 @@ def milestone_delivered(milestone: Milestone) -> None:
 def milestone_answered(milestone: Milestone, *, approved: bool) -> None:
     award = milestone.award
     if approved:
-        title = _("“%(title)s”第 %(n)s 个里程碑已通过验收") % {
-            "title": award.challenge.title,
-            "n": milestone.sequence,
-        }
+        title = lazy_text(
+            _("“%(title)s”第 %(n)s 个里程碑已通过验收"), title=award.challenge.title, n=milestone.sequence
+        )
     else:
-        title = _("“%(title)s”第 %(n)s 个里程碑被退回，请按意见修改后重新提交") % {
-            "title": award.challenge.title,
-            "n": milestone.sequence,
-        }
+        title = lazy_text(
+            _("“%(title)s”第 %(n)s 个里程碑被退回，请按意见修改后重新提交"),
+            title=award.challenge.title,
+            n=milestone.sequence,
+        )
     notification_send(
         recipients=organization_members(award.application.organization_id),
         kind="challenges.milestone",
@@ -159,8 +162,12 @@ def tranche_requested(milestone: Milestone, requester: Any) -> None:
     notification_send(
         recipients=checkers,
         kind="challenges.tranche",
-        title=_("待审批拨付：%(title)s 第 %(n)s 笔，%(y)s 元")
-        % {"title": award.challenge.title, "n": milestone.sequence, "y": _yuan(milestone.amount_fen)},
+        title=lazy_text(
+            _("待审批拨付：%(title)s 第 %(n)s 笔，%(y)s 元"),
+            title=award.challenge.title,
+            n=milestone.sequence,
+            y=_yuan(milestone.amount_fen),
+        ),
         url=_award_url(award),
         dedupe_key=f"challenges.requested:{milestone.code}",
     )
@@ -171,8 +178,12 @@ def tranche_paid(milestone: Milestone) -> None:
     notification_send(
         recipients=organization_members(award.application.organization_id),
         kind="challenges.tranche",
-        title=_("“%(title)s”第 %(n)s 笔经费 %(y)s 元已拨付")
-        % {"title": award.challenge.title, "n": milestone.sequence, "y": _yuan(milestone.amount_fen)},
+        title=lazy_text(
+            _("“%(title)s”第 %(n)s 笔经费 %(y)s 元已拨付"),
+            title=award.challenge.title,
+            n=milestone.sequence,
+            y=_yuan(milestone.amount_fen),
+        ),
         url=_award_url(award),
         dedupe_key=f"challenges.paid:{milestone.code}",
     )

@@ -26,6 +26,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kechuang.accounts.choices import Role
 from kechuang.core import audit
@@ -33,6 +34,7 @@ from kechuang.core.models import AuditResult
 from kechuang.core.uploads import check_upload
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
+from kechuang.notifications.text import lazy_text
 
 from . import clock, notify
 from .choices import (
@@ -291,13 +293,13 @@ def request_file(
     notify.send(
         notify.request_staff_recipients(request),
         kind="filed",
-        title=_("新诉求 %(code)s：%(title)s") % {"code": request.code, "title": title},
-        body=_("%(org)s 提出了%(category)s类诉求，请在 %(due)s 前首次响应。")
-        % {
-            "org": organization.name,
-            "category": request.get_category_display(),
-            "due": request.response_due_at.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M"),
-        },
+        title=lazy_text(gettext_lazy("新诉求 %(code)s：%(title)s"), code=request.code, title=title),
+        body=lazy_text(
+            gettext_lazy("%(org)s 提出了%(category)s类诉求，请在 %(due)s 前首次响应。"),
+            org=organization.name,
+            category=RequestCategory(request.category).label,
+            due=request.response_due_at.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M"),
+        ),
         url=notify.request_url(request),
         dedupe_key=f"sq:{request.pk}:filed",
     )
@@ -420,7 +422,7 @@ def request_respond(*, actor: Any, request: ServiceRequest, version: int | None,
     notify.send(
         notify.request_enterprise_recipients(result),
         kind="responded",
-        title=_("您的诉求 %(code)s 已有答复") % {"code": result.code},
+        title=lazy_text(gettext_lazy("您的诉求 %(code)s 已有答复"), code=result.code),
         body=text[:300],
         url=notify.request_url(result),
         dedupe_key=f"sq:{result.pk}:responded:{result.version}",
@@ -477,7 +479,7 @@ def request_reply(
         notify.send(
             recipients,
             kind="message",
-            title=_("诉求 %(code)s 有新留言") % {"code": current.code},
+            title=lazy_text(gettext_lazy("诉求 %(code)s 有新留言"), code=current.code),
             body=text[:300],
             url=notify.request_url(current),
             dedupe_key=f"sq:{current.pk}:message:{event.pk}",
@@ -522,7 +524,11 @@ def request_hand_over(
     notify.send(
         notify.request_enterprise_recipients(result),
         kind="handed_over",
-        title=_("您的诉求 %(code)s 已转交%(dept)s办理") % {"code": result.code, "dept": label},
+        title=lazy_text(
+            gettext_lazy("您的诉求 %(code)s 已转交%(dept)s办理"),
+            code=result.code,
+            dept=department_name if department == Department.OTHER else Department(department).label,
+        ),
         body=text[:300],
         url=notify.request_url(result),
         dedupe_key=f"sq:{result.pk}:handed_over:{result.version}",
@@ -547,7 +553,7 @@ def request_resolve(*, actor: Any, request: ServiceRequest, version: int | None,
     notify.send(
         notify.request_enterprise_recipients(result),
         kind="resolved",
-        title=_("您的诉求 %(code)s 已办结，请评价") % {"code": result.code},
+        title=lazy_text(gettext_lazy("您的诉求 %(code)s 已办结，请评价"), code=result.code),
         body=text[:300],
         url=notify.request_url(result),
         dedupe_key=f"sq:{result.pk}:resolved:{result.cycle}",
@@ -590,7 +596,9 @@ def request_close(
     notify.send(
         notify.request_staff_recipients(result),
         kind="closed",
-        title=_("诉求 %(code)s 已由企业关闭，评分 %(rating)s 分") % {"code": result.code, "rating": rating},
+        title=lazy_text(
+            gettext_lazy("诉求 %(code)s 已由企业关闭，评分 %(rating)s 分"), code=result.code, rating=rating
+        ),
         body=comment[:300],
         url=notify.request_url(result),
         dedupe_key=f"sq:{result.pk}:closed:{result.cycle}",
@@ -649,7 +657,7 @@ def request_reopen(
     notify.send(
         notify.request_staff_recipients(result),
         kind="reopened",
-        title=_("诉求 %(code)s 被企业重新打开") % {"code": result.code},
+        title=lazy_text(gettext_lazy("诉求 %(code)s 被企业重新打开"), code=result.code),
         body=reason[:300],
         url=notify.request_url(result),
         dedupe_key=f"sq:{result.pk}:reopened:{result.cycle}",
@@ -676,7 +684,7 @@ def request_withdraw(
     notify.send(
         notify.request_staff_recipients(result),
         kind="withdrawn",
-        title=_("诉求 %(code)s 已被企业撤回") % {"code": result.code},
+        title=lazy_text(gettext_lazy("诉求 %(code)s 已被企业撤回"), code=result.code),
         body=reason[:300],
         url=notify.request_url(result),
         dedupe_key=f"sq:{result.pk}:withdrawn",
@@ -726,7 +734,7 @@ def request_reassign(
     notify.send(
         [commissioner],
         kind="assigned",
-        title=_("诉求 %(code)s 已转由您办理") % {"code": current.code},
+        title=lazy_text(gettext_lazy("诉求 %(code)s 已转由您办理"), code=current.code),
         url=notify.request_url(current),
         dedupe_key=f"sq:{current.pk}:assigned:{current.version}",
     )
@@ -836,6 +844,9 @@ def _escalate(pk: int, *, which: str, now: dt.datetime, report: TickReport) -> N
     request = ServiceRequest.objects.select_related("organization", "commissioner").get(pk=pk)
     leaders = notify.leaders_for(request.organization_id)
     label = _("首次响应") if which == "response" else _("办结")
+    clock_label = (
+        gettext_lazy("首次响应") if which == "response" else gettext_lazy("办结")
+    )  # in each reader's language
     due = getattr(request, due_field).astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M")
     _event(
         request,
@@ -852,14 +863,17 @@ def _escalate(pk: int, *, which: str, now: dt.datetime, report: TickReport) -> N
         username="sla-tick",
         detail={"clock": which, "cycle": request.cycle, "leaders": [u.pk for u in leaders]},
     )
-    title = _("诉求 %(code)s %(clock)s超时，已升级") % {"code": request.code, "clock": label}
-    body = _("%(org)s 的%(category)s类诉求“%(title)s”%(clock)s时限为 %(due)s，现已超时。") % {
-        "org": request.organization.name,
-        "category": request.get_category_display(),
-        "title": request.title,
-        "clock": label,
-        "due": due,
-    }
+    title = lazy_text(
+        gettext_lazy("诉求 %(code)s %(clock)s超时，已升级"), code=request.code, clock=clock_label
+    )
+    body = lazy_text(
+        gettext_lazy("%(org)s 的%(category)s类诉求“%(title)s”%(clock)s时限为 %(due)s，现已超时。"),
+        org=request.organization.name,
+        category=RequestCategory(request.category).label,
+        title=request.title,
+        clock=clock_label,
+        due=due,
+    )
     key = f"sq:{pk}:{which}:escalated:{request.cycle}"
     report.notifications += notify.send(
         leaders, kind="escalated", title=title, body=body, url=notify.request_url(request), dedupe_key=key
@@ -887,6 +901,9 @@ def _remind(pk: int, *, which: str, now: dt.datetime, report: TickReport) -> Non
         return
     request = ServiceRequest.objects.select_related("organization", "commissioner").get(pk=pk)
     label = _("首次响应") if which == "response" else _("办结")
+    clock_label = (
+        gettext_lazy("首次响应") if which == "response" else gettext_lazy("办结")
+    )  # in each reader's language
     due = getattr(request, due_field).astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M")
     _event(
         request,
@@ -900,9 +917,16 @@ def _remind(pk: int, *, which: str, now: dt.datetime, report: TickReport) -> Non
     report.notifications += notify.send(
         notify.request_staff_recipients(request),
         kind="due_soon",
-        title=_("诉求 %(code)s 即将%(clock)s超时") % {"code": request.code, "clock": label},
-        body=_("%(org)s：“%(title)s”，%(clock)s时限 %(due)s。")
-        % {"org": request.organization.name, "title": request.title, "clock": label, "due": due},
+        title=lazy_text(
+            gettext_lazy("诉求 %(code)s 即将%(clock)s超时"), code=request.code, clock=clock_label
+        ),
+        body=lazy_text(
+            gettext_lazy("%(org)s：“%(title)s”，%(clock)s时限 %(due)s。"),
+            org=request.organization.name,
+            title=request.title,
+            clock=clock_label,
+            due=due,
+        ),
         url=notify.request_url(request),
         dedupe_key=f"sq:{pk}:{which}:reminded:{request.cycle}",
     )
@@ -992,18 +1016,19 @@ def assignment_set(
     )
     forget_assignments(actor)
     forget_assignments(user)
-    title = (
-        _("您已被分配为“%(org)s”的服务专员")
+    title = lazy_text(
+        gettext_lazy("您已被分配为“%(org)s”的服务专员")
         if role == AssignmentRole.COMMISSIONER
-        else _("您已被确定为“%(org)s”的包保领导")
-    ) % {"org": organization.name}
+        else gettext_lazy("您已被确定为“%(org)s”的包保领导"),
+        org=organization.name,
+    )
     from django.urls import reverse
 
     notify.send(
         [user],
         kind="assignment",
         title=title,
-        body=_("未办结诉求 %(n)s 条已转给您。") % {"n": len(moved)} if moved else "",
+        body=lazy_text(gettext_lazy("未办结诉求 %(n)s 条已转给您。"), n=len(moved)) if moved else "",
         url=reverse("servicedesk:enterprise-detail", args=[organization.pk]),
         dedupe_key=f"assignment:{assignment.pk}",
     )
@@ -1202,8 +1227,13 @@ def visit_plan(
             notify.send(
                 notify.enterprise_people(organization.pk),
                 kind="visit_planned",
-                title=_("服务专员将于 %(date)s 走访贵企业") % {"date": planned_for.strftime("%Y-%m-%d")},
-                body=_("事由：%(purpose)s。如不方便，可在“服务偏好”中设置无事不扰。") % {"purpose": purpose},
+                title=lazy_text(
+                    gettext_lazy("服务专员将于 %(date)s 走访贵企业"), date=planned_for.strftime("%Y-%m-%d")
+                ),
+                body=lazy_text(
+                    gettext_lazy("事由：%(purpose)s。如不方便，可在“服务偏好”中设置无事不扰。"),
+                    purpose=purpose,
+                ),
                 url=notify.visit_url(visit),
                 dedupe_key=f"visit:{visit.pk}:planned",
             )
@@ -1272,8 +1302,11 @@ def visit_cancel(*, actor: Any, visit: Visit, reason: str = "") -> Visit:
         notify.send(
             [locked.visitor],
             kind="visit_cancelled",
-            title=_("“%(org)s”婉拒了 %(date)s 的走访")
-            % {"org": locked.organization.name, "date": locked.planned_for.strftime("%Y-%m-%d")},
+            title=lazy_text(
+                gettext_lazy("“%(org)s”婉拒了 %(date)s 的走访"),
+                org=locked.organization.name,
+                date=locked.planned_for.strftime("%Y-%m-%d"),
+            ),
             body=locked.cancel_reason,
             url=notify.visit_url(locked),
             dedupe_key=f"visit:{locked.pk}:cancelled",
@@ -1324,8 +1357,11 @@ def preference_set(
                 notify.send(
                     [visit.visitor],
                     kind="visit_cancelled",
-                    title=_("“%(org)s”开启了无事不扰，%(date)s 的走访已取消")
-                    % {"org": organization.name, "date": visit.planned_for.strftime("%Y-%m-%d")},
+                    title=lazy_text(
+                        gettext_lazy("“%(org)s”开启了无事不扰，%(date)s 的走访已取消"),
+                        org=organization.name,
+                        date=visit.planned_for.strftime("%Y-%m-%d"),
+                    ),
                     url=notify.visit_url(visit),
                     dedupe_key=f"visit:{visit.pk}:cancelled",
                 )

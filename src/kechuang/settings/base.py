@@ -288,6 +288,39 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": _enum_name_overrides(),
 }
 
+# --- Notifications outside the platform: email and work chat (docs/adr/0015-notification-channels.md) ---
+# SMTP through Django's email backend: EMAIL_URL (smtp://, smtp+tls://, smtps://user:password@host:port),
+# or EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER (or EMAIL_USER), EMAIL_HOST_PASSWORD (or EMAIL_PASSWORD),
+# EMAIL_USE_TLS (or EMAIL_TLS), EMAIL_USE_SSL. Without a host the email channel is off and the
+# preferences page says so.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_HOST = env.str("EMAIL_HOST", default="")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default=env.str("EMAIL_USER", default=""))
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default=env.str("EMAIL_PASSWORD", default=""))
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=env.bool("EMAIL_TLS", default=False))
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+NOTIFICATIONS_EMAIL = env.bool("NOTIFICATIONS_EMAIL", default=bool(EMAIL_URL or globals().get("EMAIL_HOST")))
+# Work-chat robots may only post to these hosts (checked when saved and again when sending). A
+# privately deployed 企业微信 or 钉钉 adds its own host here.
+NOTIFICATIONS_WEBHOOK_HOSTS = env.list(
+    "NOTIFICATIONS_WEBHOOK_HOSTS", default=["qyapi.weixin.qq.com", "oapi.dingtalk.com"]
+)
+NOTIFICATIONS_WEBHOOK_TIMEOUT = env.int("NOTIFICATIONS_WEBHOOK_TIMEOUT", default=10)
+# Seconds before each retry of a failed delivery; after the last one it is given up (failed).
+NOTIFICATIONS_RETRY_SECONDS = env.list(
+    "NOTIFICATIONS_RETRY_SECONDS", cast=int, default=[60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600]
+)
+# The address people use to reach the platform, for links in emails and chat messages
+# (e.g. https://kc.example.gov.cn); without it, messages name the page without a link.
+SITE_URL = env.str("KECHUANG_SITE_URL", default="").rstrip("/")
+
 # --- Background work -----------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.choices import Role
 from kechuang.notifications.services import notification_send, organization_members, role_holders
+from kechuang.notifications.text import lazy_text
 
+from .choices import DealStage
 from .models import Achievement, Deal, Demand, Interest
 
 
@@ -30,19 +32,18 @@ def listing_submitted(listing: Achievement | Demand) -> None:
     notification_send(
         recipients=_operators(),
         kind="transfer.review",
-        title=_("待审核%(what)s：%(title)s") % {"what": _what(listing), "title": listing.title},
+        title=lazy_text(_("待审核%(what)s：%(title)s"), what=_what(listing), title=listing.title),
         url=reverse("transfer:review-queue"),
     )
 
 
 def listing_reviewed(listing: Achievement | Demand, *, approved: bool, note: str) -> None:
     if approved:
-        title = _("您的%(what)s“%(title)s”已通过审核并发布") % {
-            "what": _what(listing),
-            "title": listing.title,
-        }
+        title = lazy_text(
+            _("您的%(what)s“%(title)s”已通过审核并发布"), what=_what(listing), title=listing.title
+        )
     else:
-        title = _("您的%(what)s“%(title)s”被退回修改") % {"what": _what(listing), "title": listing.title}
+        title = lazy_text(_("您的%(what)s“%(title)s”被退回修改"), what=_what(listing), title=listing.title)
     notification_send(
         recipients=organization_members(listing.organization_id),
         kind="transfer.reviewed",
@@ -57,8 +58,9 @@ def interest_expressed(interest: Interest) -> None:
     notification_send(
         recipients=organization_members(listing.organization_id),
         kind="transfer.interest",
-        title=_("%(org)s 对“%(title)s”表达了意向")
-        % {"org": interest.organization.name, "title": listing.title},
+        title=lazy_text(
+            _("%(org)s 对“%(title)s”表达了意向"), org=interest.organization.name, title=listing.title
+        ),
         body=interest.message[:200],
         url=reverse("transfer:interest-inbox"),
     )
@@ -67,9 +69,9 @@ def interest_expressed(interest: Interest) -> None:
 def interest_answered(interest: Interest) -> None:
     listing = interest.listing
     if interest.status == "accepted":
-        title = _("“%(title)s”的发布方接受了您的意向，联系方式已开放") % {"title": listing.title}
+        title = lazy_text(_("“%(title)s”的发布方接受了您的意向，联系方式已开放"), title=listing.title)
     else:
-        title = _("“%(title)s”的发布方婉拒了您的意向") % {"title": listing.title}
+        title = lazy_text(_("“%(title)s”的发布方婉拒了您的意向"), title=listing.title)
     notification_send(
         recipients=organization_members(interest.organization_id),
         kind="transfer.interest_answer",
@@ -83,8 +85,9 @@ def deal_moved(deal: Deal, source: str) -> None:
     notification_send(
         recipients=organization_members(deal.supplier_id, deal.buyer_id),
         kind="transfer.deal",
-        title=_("对接项目“%(title)s”进入“%(stage)s”阶段")
-        % {"title": deal.title, "stage": deal.get_stage_display()},
+        title=lazy_text(
+            _("对接项目“%(title)s”进入“%(stage)s”阶段"), title=deal.title, stage=DealStage(deal.stage).label
+        ),
         url=reverse("transfer:deal-detail", args=[deal.code]),
     )
 
@@ -95,14 +98,14 @@ def strong_match(demand: Demand, achievement: Achievement, score: float) -> None
     notification_send(
         recipients=organization_members(demand.organization_id),
         kind="transfer.match",
-        title=_("发现与您的需求“%(d)s”高度匹配的成果：%(a)s") % {"d": demand.title, "a": achievement.title},
+        title=lazy_text(_("发现与您的需求“%(d)s”高度匹配的成果：%(a)s"), d=demand.title, a=achievement.title),
         url=_url(achievement),
         dedupe_key=key,
     )
     notification_send(
         recipients=organization_members(achievement.organization_id),
         kind="transfer.match",
-        title=_("您的成果“%(a)s”与企业需求“%(d)s”高度匹配") % {"a": achievement.title, "d": demand.title},
+        title=lazy_text(_("您的成果“%(a)s”与企业需求“%(d)s”高度匹配"), a=achievement.title, d=demand.title),
         url=_url(demand),
         dedupe_key=key,
     )

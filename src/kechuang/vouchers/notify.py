@@ -18,11 +18,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.choices import Role
 from kechuang.ledger.money import yuan_text
 from kechuang.notifications.services import notification_send, organization_members, role_holders
+from kechuang.notifications.text import lazy_text
 
 from .choices import ApplicationStatus, ClaimStatus, ProviderStatus
 from .models import Application, Provider, ServiceOrder, SettlementBatch, SettlementClaim, Voucher
@@ -80,9 +81,12 @@ def application_submitted(application: Application, *, actor: Any) -> None:
     notification_send(
         recipients=_others(role_holders(Role.OPERATOR), actor, application.submitted_by_id),
         kind="vouchers.application.review",
-        title=_("待初审创新券申领 %(code)s：申请额度 %(y)s 元")
-        % {"code": application.code, "y": _yuan(application.requested_fen)},
-        body=_("申请企业：%(org)s。") % {"org": application.enterprise.name},
+        title=lazy_text(
+            _("待初审创新券申领 %(code)s：申请额度 %(y)s 元"),
+            code=application.code,
+            y=_yuan(application.requested_fen),
+        ),
+        body=lazy_text(_("申请企业：%(org)s。"), org=application.enterprise.name),
         url=_application_url(application),
         dedupe_key=f"vouchers.application.submitted:{application.code}",
     )
@@ -99,8 +103,11 @@ def application_reviewed(application: Application, *, actor: Any) -> None:
                 application.operator_reviewer_id,
             ),
             kind="vouchers.application.approve",
-            title=_("待审批创新券申领 %(code)s：初审建议额度 %(y)s 元")
-            % {"code": application.code, "y": _yuan(application.recommended_fen)},
+            title=lazy_text(
+                _("待审批创新券申领 %(code)s：初审建议额度 %(y)s 元"),
+                code=application.code,
+                y=_yuan(application.recommended_fen),
+            ),
             body=application.operator_note,
             url=_application_url(application),
             dedupe_key=f"vouchers.application.reviewed:{application.code}:{application.status}",
@@ -111,8 +118,11 @@ def application_reviewed(application: Application, *, actor: Any) -> None:
     notification_send(
         recipients=_others(organization_members(application.enterprise_id), actor),
         kind="vouchers.application.rejected",
-        title=_("您的创新券申领 %(code)s（%(y)s 元）初审未通过")
-        % {"code": application.code, "y": _yuan(application.requested_fen)},
+        title=lazy_text(
+            _("您的创新券申领 %(code)s（%(y)s 元）初审未通过"),
+            code=application.code,
+            y=_yuan(application.requested_fen),
+        ),
         body=application.operator_note,
         url=_application_url(application),
         dedupe_key=f"vouchers.application.reviewed:{application.code}:{application.status}",
@@ -125,9 +135,13 @@ def application_decided(application: Application, *, actor: Any, voucher: Vouche
         notification_send(
             recipients=_others(organization_members(application.enterprise_id), actor),
             kind="vouchers.voucher.granted",
-            title=_("您的创新券申领 %(code)s 已获批准：发放创新券 %(voucher)s，额度 %(y)s 元")
-            % {"code": application.code, "voucher": voucher.code, "y": _yuan(voucher.granted_fen)},
-            body=_("有效期至 %(day)s。") % {"day": f"{voucher.expires_on:%Y-%m-%d}"},
+            title=lazy_text(
+                _("您的创新券申领 %(code)s 已获批准：发放创新券 %(voucher)s，额度 %(y)s 元"),
+                code=application.code,
+                voucher=voucher.code,
+                y=_yuan(voucher.granted_fen),
+            ),
+            body=lazy_text(_("有效期至 %(day)s。"), day=f"{voucher.expires_on:%Y-%m-%d}"),
             url=_voucher_url(voucher),
             dedupe_key=f"vouchers.application.decided:{application.code}:{application.status}",
         )
@@ -137,7 +151,7 @@ def application_decided(application: Application, *, actor: Any, voucher: Vouche
     notification_send(
         recipients=_others(organization_members(application.enterprise_id), actor),
         kind="vouchers.application.rejected",
-        title=_("您的创新券申领 %(code)s 未获批准") % {"code": application.code},
+        title=lazy_text(_("您的创新券申领 %(code)s 未获批准"), code=application.code),
         body=application.leader_note,
         url=_application_url(application),
         dedupe_key=f"vouchers.application.decided:{application.code}:{application.status}",
@@ -151,8 +165,9 @@ def voucher_revoked(voucher: Voucher, *, actor: Any, returned_fen: int) -> None:
     notification_send(
         recipients=_others(organization_members(voucher.enterprise_id), actor),
         kind="vouchers.voucher.revoked",
-        title=_("您的创新券 %(code)s 已被撤销，收回余额 %(y)s 元")
-        % {"code": voucher.code, "y": _yuan(returned_fen)},
+        title=lazy_text(
+            _("您的创新券 %(code)s 已被撤销，收回余额 %(y)s 元"), code=voucher.code, y=_yuan(returned_fen)
+        ),
         body=voucher.revoke_reason,
         url=_voucher_url(voucher),
         dedupe_key=f"vouchers.voucher.revoked:{voucher.code}",
@@ -163,8 +178,9 @@ def voucher_expired(voucher: Voucher, *, actor: Any, returned_fen: int) -> None:
     notification_send(
         recipients=_others(organization_members(voucher.enterprise_id), actor),
         kind="vouchers.voucher.expired",
-        title=_("您的创新券 %(code)s 已到期，未使用的 %(y)s 元已收回")
-        % {"code": voucher.code, "y": _yuan(returned_fen)},
+        title=lazy_text(
+            _("您的创新券 %(code)s 已到期，未使用的 %(y)s 元已收回"), code=voucher.code, y=_yuan(returned_fen)
+        ),
         body=_("已交付待确认的订单仍可确认或取消。"),
         url=_voucher_url(voucher),
         dedupe_key=f"vouchers.voucher.expired:{voucher.code}",
@@ -179,13 +195,13 @@ def order_placed(order: ServiceOrder, *, actor: Any) -> None:
     notification_send(
         recipients=_others(organization_members(order.provider.organization_id), actor),
         kind="vouchers.order.placed",
-        title=_("新订单 %(code)s 待接单：%(service)s，服务金额 %(price)s 元（创新券支付 %(y)s 元）")
-        % {
-            "code": order.code,
-            "service": order.service.name,
-            "price": _yuan(order.price_fen),
-            "y": _yuan(order.voucher_fen),
-        },
+        title=lazy_text(
+            _("新订单 %(code)s 待接单：%(service)s，服务金额 %(price)s 元（创新券支付 %(y)s 元）"),
+            code=order.code,
+            service=order.service.name,
+            price=_yuan(order.price_fen),
+            y=_yuan(order.voucher_fen),
+        ),
         body=order.note,
         url=_order_url(order),
         dedupe_key=f"vouchers.order.placed:{order.code}",
@@ -196,9 +212,9 @@ def order_answered(order: ServiceOrder, *, actor: Any, accepted: bool) -> None:
     """The enterprise hears that the provider took the order, or why it declined (the hold is released)."""
     values = {"code": order.code, "org": order.provider.organization.name, "y": _yuan(order.voucher_fen)}
     if accepted:
-        title = _("订单 %(code)s 已由 %(org)s 接单，服务进行中") % values
+        title = lazy_text(_("订单 %(code)s 已由 %(org)s 接单，服务进行中"), **values)
     else:
-        title = _("订单 %(code)s 被 %(org)s 拒单，冻结的创新券额度 %(y)s 元已释放") % values
+        title = lazy_text(_("订单 %(code)s 被 %(org)s 拒单，冻结的创新券额度 %(y)s 元已释放"), **values)
     notification_send(
         recipients=_others(organization_members(order.enterprise_id), actor),
         kind="vouchers.order.accepted" if accepted else "vouchers.order.declined",
@@ -214,8 +230,11 @@ def order_delivered(order: ServiceOrder, *, actor: Any) -> None:
     notification_send(
         recipients=_others(organization_members(order.enterprise_id), actor, order.delivered_by_id),
         kind="vouchers.order.delivered",
-        title=_("订单 %(code)s 已交付，请确认（确认后核销创新券 %(y)s 元）")
-        % {"code": order.code, "y": _yuan(order.voucher_fen)},
+        title=lazy_text(
+            _("订单 %(code)s 已交付，请确认（确认后核销创新券 %(y)s 元）"),
+            code=order.code,
+            y=_yuan(order.voucher_fen),
+        ),
         body=order.delivery_note,
         url=_order_url(order),
         dedupe_key=f"vouchers.order.delivered:{order.code}",
@@ -227,8 +246,11 @@ def order_confirmed(order: ServiceOrder, *, actor: Any) -> None:
     notification_send(
         recipients=_others(organization_members(order.provider.organization_id), actor),
         kind="vouchers.order.confirmed",
-        title=_("订单 %(code)s 已确认交付，核销创新券 %(y)s 元，可申请结算")
-        % {"code": order.code, "y": _yuan(order.redeemed_fen)},
+        title=lazy_text(
+            _("订单 %(code)s 已确认交付，核销创新券 %(y)s 元，可申请结算"),
+            code=order.code,
+            y=_yuan(order.redeemed_fen),
+        ),
         url=_order_url(order),
         dedupe_key=f"vouchers.order.confirmed:{order.code}",
     )
@@ -239,7 +261,7 @@ def order_cancelled(order: ServiceOrder, *, actor: Any) -> None:
     notification_send(
         recipients=_others(organization_members(order.provider.organization_id), actor),
         kind="vouchers.order.cancelled",
-        title=_("订单 %(code)s 已被企业取消") % {"code": order.code},
+        title=lazy_text(_("订单 %(code)s 已被企业取消"), code=order.code),
         body=order.close_reason,
         url=_order_url(order),
         dedupe_key=f"vouchers.order.cancelled:{order.code}",
@@ -254,9 +276,12 @@ def claim_submitted(claim: SettlementClaim, *, actor: Any) -> None:
     notification_send(
         recipients=_others(role_holders(Role.OPERATOR), actor, claim.submitted_by_id),
         kind="vouchers.claim.review",
-        title=_("待审核结算申请 %(code)s：%(y)s 元") % {"code": claim.code, "y": _yuan(claim.amount_fen)},
-        body=_("发票号码 %(n)s，发票金额 %(i)s 元。")
-        % {"n": claim.invoice_number, "i": _yuan(claim.invoice_amount_fen)},
+        title=lazy_text(_("待审核结算申请 %(code)s：%(y)s 元"), code=claim.code, y=_yuan(claim.amount_fen)),
+        body=lazy_text(
+            _("发票号码 %(n)s，发票金额 %(i)s 元。"),
+            n=claim.invoice_number,
+            i=_yuan(claim.invoice_amount_fen),
+        ),
         url=_claim_url(claim),
         dedupe_key=f"vouchers.claim.submitted:{claim.code}:{_stamp(claim.submitted_at)}",
     )
@@ -265,9 +290,9 @@ def claim_submitted(claim: SettlementClaim, *, actor: Any) -> None:
 def claim_reviewed(claim: SettlementClaim, *, actor: Any) -> None:
     values = {"code": claim.code, "y": _yuan(claim.amount_fen)}
     if claim.status == ClaimStatus.APPROVED:
-        title = _("结算申请 %(code)s（%(y)s 元）已审核通过，将纳入月度结算批次") % values
+        title = lazy_text(_("结算申请 %(code)s（%(y)s 元）已审核通过，将纳入月度结算批次"), **values)
     else:
-        title = _("结算申请 %(code)s（%(y)s 元）被退回，请按意见修改后重新提交") % values
+        title = lazy_text(_("结算申请 %(code)s（%(y)s 元）被退回，请按意见修改后重新提交"), **values)
     notification_send(
         recipients=_others(_provider_members(claim.provider_id), actor),
         kind="vouchers.claim.reviewed",
@@ -283,8 +308,12 @@ def batch_created(batch: SettlementBatch, *, actor: Any) -> None:
     notification_send(
         recipients=_others(role_holders(Role.LEADER), actor, batch.created_by_id),
         kind="vouchers.batch.approve",
-        title=_("待审批结算批次 %(code)s：%(n)s 笔，共 %(y)s 元")
-        % {"code": batch.code, "n": batch.claim_count, "y": _yuan(batch.total_fen)},
+        title=lazy_text(
+            _("待审批结算批次 %(code)s：%(n)s 笔，共 %(y)s 元"),
+            code=batch.code,
+            n=batch.claim_count,
+            y=_yuan(batch.total_fen),
+        ),
         url=_batch_url(batch),
         dedupe_key=f"vouchers.batch.created:{batch.code}",
     )
@@ -295,8 +324,12 @@ def batch_approved(batch: SettlementBatch, *, actor: Any) -> None:
     notification_send(
         recipients=_others(role_holders(Role.OPERATOR), actor),
         kind="vouchers.batch.pay",
-        title=_("结算批次 %(code)s 已审批，请登记支付：%(n)s 笔，共 %(y)s 元")
-        % {"code": batch.code, "n": batch.claim_count, "y": _yuan(batch.total_fen)},
+        title=lazy_text(
+            _("结算批次 %(code)s 已审批，请登记支付：%(n)s 笔，共 %(y)s 元"),
+            code=batch.code,
+            n=batch.claim_count,
+            y=_yuan(batch.total_fen),
+        ),
         url=_batch_url(batch),
         dedupe_key=f"vouchers.batch.approved:{batch.code}",
     )
@@ -321,9 +354,13 @@ def batch_paid(batch: SettlementBatch, *, actor: Any) -> None:
         notification_send(
             recipients=_others(organization_members(organization_id), actor),
             kind="vouchers.batch.paid",
-            title=_("结算批次 %(code)s 已支付：贵机构 %(n)s 笔，共 %(y)s 元")
-            % {"code": batch.code, "n": len(claims), "y": _yuan(sum(amount for _code, amount in claims))},
-            body=_("结算申请：%(codes)s") % {"codes": "、".join(codes)},
+            title=lazy_text(
+                _("结算批次 %(code)s 已支付：贵机构 %(n)s 笔，共 %(y)s 元"),
+                code=batch.code,
+                n=len(claims),
+                y=_yuan(sum(amount for _code, amount in claims)),
+            ),
+            body=lazy_text(_("结算申请：%(codes)s"), codes="、".join(codes)),
             url=url,
             dedupe_key=f"vouchers.batch.paid:{batch.code}:{organization_id}",
         )
@@ -337,8 +374,9 @@ def provider_registered(provider: Provider, *, actor: Any) -> None:
     notification_send(
         recipients=_others(role_holders(Role.OPERATOR), actor, provider.applied_by_id),
         kind="vouchers.provider.review",
-        title=_("服务机构入驻待审核：%(org)s（%(code)s）")
-        % {"org": provider.organization.name, "code": provider.code},
+        title=lazy_text(
+            _("服务机构入驻待审核：%(org)s（%(code)s）"), org=provider.organization.name, code=provider.code
+        ),
         url=reverse("vouchers:provider-detail", args=[provider.code]),
         dedupe_key=f"vouchers.provider.registered:{provider.code}:{_stamp(provider.applied_at)}",
     )
@@ -346,9 +384,11 @@ def provider_registered(provider: Provider, *, actor: Any) -> None:
 
 def provider_reviewed(provider: Provider, *, actor: Any) -> None:
     if provider.status == ProviderStatus.APPROVED:
-        title = _("贵机构的入驻申请 %(code)s 已通过，可以发布服务并承接创新券订单") % {"code": provider.code}
+        title = lazy_text(
+            _("贵机构的入驻申请 %(code)s 已通过，可以发布服务并承接创新券订单"), code=provider.code
+        )
     else:
-        title = _("贵机构的入驻申请 %(code)s 未通过") % {"code": provider.code}
+        title = lazy_text(_("贵机构的入驻申请 %(code)s 未通过"), code=provider.code)
     notification_send(
         recipients=_others(organization_members(provider.organization_id), actor),
         kind="vouchers.provider.reviewed",
