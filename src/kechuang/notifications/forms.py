@@ -28,14 +28,16 @@ class NotificationSettingsForm(forms.Form):
         self,
         *args: Any,
         current: dict[str, tuple[str, bool]],
+        groups: list[kinds.KindGroup],
         email_possible: bool,
         webhook_possible: bool,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["language"].widget.attrs.update({"class": "form-select"})
+        self.groups = groups
         self.rows = []
-        for group in kinds.ALL_GROUPS:
+        for group in groups:
             email, webhook = current[group.key]
             key = field_key(group)
             self.fields[f"email_{key}"] = forms.ChoiceField(
@@ -61,7 +63,7 @@ class NotificationSettingsForm(forms.Form):
                 "email": data[f"email_{field_key(group)}"],
                 "webhook": data[f"webhook_{field_key(group)}"],
             }
-            for group in kinds.ALL_GROUPS
+            for group in self.groups
         }
 
 
@@ -99,3 +101,5 @@ class WebhookTargetForm(forms.Form):
             self.fields[name].widget.attrs.update({"class": "form-control", "autocomplete": "off"})
         for name in ("flavor", "message_format"):
             self.fields[name].widget.attrs.update({"class": "form-select"})
+        for name in ("is_active", "clear_secret", "members"):
+            self.fields[name].widget.attrs.update({"class": "form-check-input"})

@@ -15,6 +15,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.accounts.choices import STAFF_ROLES
+
 from .choices import EmailMode
 
 
@@ -26,6 +28,7 @@ class KindGroup:
     kinds: tuple[str, ...]  # exact kinds, or prefixes ending in "."
     email: str = EmailMode.DIGEST  # the default by email
     webhook: bool = False  # the default to the user's work-chat group
+    roles: frozenset[str] | None = None  # shown on the settings page only to these roles (None: everyone)
 
     def matches(self, kind: str) -> bool:
         return any(kind == k or (k.endswith(".") and kind.startswith(k)) for k in self.kinds)
@@ -43,6 +46,7 @@ GROUPS: tuple[KindGroup, ...] = (
         URGENT_SERVICEDESK,
         email=EmailMode.IMMEDIATE,
         webhook=True,
+        roles=STAFF_ROLES,  # only district staff receive these
     ),
     KindGroup(
         "servicedesk",
@@ -59,6 +63,11 @@ GROUPS: tuple[KindGroup, ...] = (
 OTHER = KindGroup("other", _("其他通知"), _("以上未列出的通知"), ())
 ALL_GROUPS: tuple[KindGroup, ...] = (*GROUPS, OTHER)
 BY_KEY = {group.key: group for group in ALL_GROUPS}
+
+
+def groups_for(roles: frozenset[str]) -> list[KindGroup]:
+    """The groups a user with these roles may receive, for the settings page."""
+    return [g for g in ALL_GROUPS if g.roles is None or roles & g.roles]
 
 
 def group_for(kind: str) -> KindGroup:

@@ -85,6 +85,9 @@ class NotificationSettingsView(LoginRequiredMixin, View):
             "email": getattr(user, "email", ""),
             "target": target,
             "language": services.language_of(row),
+            "groups": kinds.groups_for(getattr(user, "roles", frozenset())),
+            "email_possible": bool(settings.NOTIFICATIONS_EMAIL) and bool(getattr(user, "email", "")),
+            "webhook_possible": target is not None and target.is_active,
         }
 
     def _form(self, state: dict[str, Any], data: Any = None) -> NotificationSettingsForm:
@@ -92,8 +95,9 @@ class NotificationSettingsView(LoginRequiredMixin, View):
             data,
             initial={"language": state["language"]},
             current=state["current"],
-            email_possible=state["email_configured"] and bool(state["email"]),
-            webhook_possible=state["target"] is not None and state["target"].is_active,
+            groups=state["groups"],
+            email_possible=state["email_possible"],
+            webhook_possible=state["webhook_possible"],
         )
 
     def _render(
