@@ -558,6 +558,22 @@ def test_the_digest_is_sent_once_a_day_however_often_it_runs(
     assert DigestEmail.objects.count() == 2
 
 
+def test_what_was_read_in_the_platform_is_left_out_of_the_digest(
+    channels_on, smtp, django_capture_on_commit_callbacks
+):
+    from kechuang.notifications.services import notification_mark_read
+
+    zhang = staff("zhang", email="zhang@district.example.cn")
+    read = send_now(
+        django_capture_on_commit_callbacks, recipients=[zhang], kind="transfer.review", title="已读的"
+    )
+    send_now(django_capture_on_commit_callbacks, recipients=[zhang], kind="transfer.review", title="未读的")
+    notification_mark_read(actor=zhang, notification=read[0])
+    call_command("notifications_digest")
+    assert "未读的" in text_of(smtp.messages[0]) and "已读的" not in text_of(smtp.messages[0])
+    assert Delivery.objects.get(notification=read[0]).status == DeliveryStatus.SKIPPED
+
+
 def test_a_failed_digest_is_retried_by_the_deliver_command(
     channels_on, smtp, django_capture_on_commit_callbacks
 ):

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from . import channels, kinds
 from .choices import Channel, DeliveryStatus, Timing
@@ -142,8 +143,6 @@ def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> Outcome | No
 
 
 def _send(delivery: Delivery) -> None:
-    from django.utils.translation import gettext as _
-
     notification = delivery.notification
     user = notification.recipient
     if not user.is_active:
@@ -219,7 +218,8 @@ def _waiting() -> Any:
 
 def digest_run(*, now: dt.datetime | None = None) -> DigestReport:
     """Each user with digest items waiting gets today's digest, once: a second run the same day finds
-    the day's digest made and leaves later items for tomorrow's (``kechuang notifications-digest``)."""
+    the day's digest made and leaves later items for tomorrow's (``kechuang notifications-digest``).
+    Items the user has already read in the platform are left out."""
     now = now or timezone.now()
     day = timezone.localdate(now)
     report = DigestReport()
@@ -230,6 +230,13 @@ def digest_run(*, now: dt.datetime | None = None) -> DigestReport:
     for user_id in user_ids:
         if user_id in done_today:
             report.already += 1
+            continue
+        # what the user has already read in the platform need not be mailed to them
+        _waiting().filter(notification__recipient_id=user_id, notification__read_at__isnull=False).update(
+            status=DeliveryStatus.SKIPPED, last_error=_("已在站内阅读")
+        )
+        if not _waiting().filter(notification__recipient_id=user_id).exists():
+            report.skipped += 1
             continue
         try:
             with transaction.atomic():
@@ -293,8 +300,6 @@ def digest_deliver(digest_id: int, *, now: dt.datetime | None = None) -> Outcome
 
 
 def _send_digest(digest: DigestEmail) -> None:
-    from django.utils.translation import gettext as _
-
     user = digest.user
     if not user.is_active:
         raise Skip(_("账号已停用"))
