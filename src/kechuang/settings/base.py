@@ -323,6 +323,13 @@ SITE_URL = env.str("KECHUANG_SITE_URL", default="").rstrip("/")
 
 # --- Background work -----------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Periodic jobs (`kechuang scheduler`, ADR 0014): intervals overridden in seconds, e.g.
+# SCHEDULER_INTERVALS="sla-tick=300,ledger-expire-holds=600"; how long the clean-up job keeps records.
+SCHEDULER_INTERVALS = {name: float(s) for name, s in env.dict("SCHEDULER_INTERVALS", default={}).items()}
+SCHEDULER_RETRY_SECONDS = env.float("SCHEDULER_RETRY_SECONDS", default=60)  # a failed job's first retry
+JOB_RUNS_KEEP_DAYS = env.int("JOB_RUNS_KEEP_DAYS", default=90)
+TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
+LOGIN_LOGS_KEEP_DAYS = env.int("LOGIN_LOGS_KEEP_DAYS", default=180)  # network logs: at least six months
 
 # --- Logging: never passwords, session ids or full phone numbers (docs/reliability.md C3) ----------------
 LOGGING = {
