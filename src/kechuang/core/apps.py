@@ -26,6 +26,12 @@ class CoreConfig(AppConfig):
 
         import_permission_modules()
 
+        from kechuang.accounts.choices import Role
+        from kechuang.accounts.roles import NavItem, register_navigation
+
+        # last, after the modules' own entries (they insert theirs before admin:index)
+        register_navigation(NavItem("core:scheduler", _("定时任务"), frozenset({Role.OPERATOR})))
+
         # Admin deletions one object at a time, so each one reaches the audit log (signals.py); the
         # bulk action writes Django's admin log with bulk_create, which sends no signal.
         from django.contrib import admin

@@ -5,6 +5,9 @@ A provider returns extra context for ``(request, role)``. To add a panel, return
 (optional ``url``, ``url_label``, ``testid``, and ``width`` "full" or "half", default "half"). Panels from
 every provider are collected in order; the template is included with ``panel`` and ``data``
 (= ``panel["context"]``) and draws the body of the card.
+
+A provider may also return ``{"home_alerts": [{"text": ..., "level": "warning", "url": ..., "url_label":
+..., "testid": ...}]}``: short notices shown above the panels (e.g. a calendar year not loaded).
 """
 
 from __future__ import annotations
@@ -285,11 +288,14 @@ def _collect(
     providers: Iterable[HomeProvider], request: HttpRequest, role: str, context: dict[str, Any]
 ) -> None:
     panels: list[dict[str, Any]] = []
+    alerts: list[dict[str, Any]] = []
     for provider in providers:
         extra = dict(provider(request, role) or {})
         panels.extend(p for p in extra.pop("home_panels", []) or [] if p and p.get("template"))
+        alerts.extend(a for a in extra.pop("home_alerts", []) or [] if a and a.get("text"))
         context.update(extra)
     context["home_panels"] = panels
+    context["home_alerts"] = alerts
 
 
 def _layout(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -50,6 +52,38 @@ class HomeView(TemplateView):
         role = home_role(self.request.user)
         context["home_role"] = role
         context.update(home_context(self.request, role))
+        return context
+
+
+class SchedulerStatusView(LoginRequiredMixin, TemplateView):
+    """定时任务: every periodic job with its interval, last run, last success, last error, next due time
+    and whether it runs now; the scheduler processes alive; the modules' notes (ADR 0014)."""
+
+    template_name = "core/scheduler.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.user.is_authenticated and Role.OPERATOR not in roles_of(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from .jobs import status_notes
+        from .scheduler import ALIVE_WITHIN, job_statuses, recent_runs, schedulers_alive
+
+        context = super().get_context_data(**kwargs)
+        statuses = job_statuses()
+        names = {s.job.name for s in statuses}
+        chosen = self.request.GET.get("job", "")
+        chosen = chosen if chosen in names else ""
+        context.update(
+            statuses=statuses,
+            runs=recent_runs(name=chosen, limit=30),
+            chosen=chosen,
+            schedulers=schedulers_alive(),
+            alive_minutes=int(ALIVE_WITHIN.total_seconds() // 60),
+            notes=status_notes(),
+            failing=[s for s in statuses if s.state and s.state.failures],
+        )
         return context
 
 

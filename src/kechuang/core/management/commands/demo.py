@@ -107,27 +107,34 @@ class Command(BaseCommand):
             ],
             env=env,
         )
-        worker = subprocess.Popen([sys.executable, "-m", "kechuang", "db_worker"], env=env)
+        helpers = {
+            "worker": [sys.executable, "-m", "kechuang", "worker"],
+            # periodic jobs (ADR 0014): a breached request is escalated without anyone running sla-tick
+            "scheduler": [sys.executable, "-m", "kechuang", "scheduler"],
+        }
+        running = {name: subprocess.Popen(command, env=env) for name, command in helpers.items()}
         self.stdout.write(self.style.SUCCESS(f"网站已启动：http://{host}:{port}/  （按 Ctrl+C 停止）"))
         self.stdout.write("后台任务进程已启动（语义向量在后台补全，页面可立即使用）。")
+        self.stdout.write("定时任务调度器已启动（诉求超时升级、到期处理等自动运行）。")
 
         def stop(*_args: Any) -> None:
-            for process in (web, worker):
+            for process in (web, *running.values()):
                 if process.poll() is None:
                     process.terminate()
 
         signal.signal(signal.SIGTERM, lambda *a: stop())
         try:
             while web.poll() is None:
-                if worker.poll() is not None:  # restart the task worker if it died
-                    worker = subprocess.Popen([sys.executable, "-m", "kechuang", "db_worker"], env=env)
+                for name, process in running.items():
+                    if process.poll() is not None:  # restart the task worker or the scheduler if it died
+                        running[name] = subprocess.Popen(helpers[name], env=env)
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
         finally:
             stop()
-            for process in (web, worker):
+            for process in (web, *running.values()):
                 try:
-                    process.wait(timeout=10)
+                    process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
