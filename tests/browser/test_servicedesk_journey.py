@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from kechuang.servicedesk import clock, services
 from kechuang.servicedesk.choices import AssignmentRole
-from kechuang.servicedesk.models import CalendarDay, ServiceRequest
+from kechuang.servicedesk.models import CalendarDay, CalendarYear, ServiceRequest
 from kechuang.servicedesk.workcalendar import ensure_default_policies, load_calendar_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,7 +46,7 @@ def frozen(monkeypatch) -> Frozen:
 def desk(frozen, operator, commissioner, leader, enterprise_org, enterprise_user) -> dict[str, Any]:
     from kechuang.servicedesk.models import SlaPolicy
 
-    load_calendar_rows(CalendarDay)
+    load_calendar_rows(CalendarDay, year_model=CalendarYear)
     ensure_default_policies(SlaPolicy)
     enterprise_org.is_key = True
     enterprise_org.save(update_fields=["is_key"])

@@ -14,7 +14,7 @@ from sd_helpers import FrozenClock, at
 
 from kechuang.servicedesk import clock, services
 from kechuang.servicedesk.choices import AssignmentRole
-from kechuang.servicedesk.models import CalendarDay
+from kechuang.servicedesk.models import CalendarDay, CalendarYear
 from kechuang.servicedesk.workcalendar import load_calendar_rows
 
 
@@ -29,7 +29,7 @@ def _fresh_cache():
 def calendar_loaded(db) -> int:
     """The official calendars in the table (the data migration loads them, but a transactional test's
     flush empties the table for the tests after it)."""
-    load_calendar_rows(CalendarDay)
+    load_calendar_rows(CalendarDay, year_model=CalendarYear)
     return CalendarDay.objects.count()
 
 

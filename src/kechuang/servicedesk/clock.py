@@ -17,6 +17,10 @@ Within office hours this is the same as "the same clock time N working days late
 National Day holiday; 8 and 9 October are working days). Filed at night or on a rest day with 1 working
 day, the request is due at 17:30 of the next working day.
 
+A year nobody loaded (its State Council notice not yet entered) is never a reason to stop: its dates
+count Monday to Friday like any date the calendar does not mention, and a clock that runs through such
+a year says that its due time is an estimate (``WorkCalendar.estimated_years``; docs/reliability.md M5).
+
 Everything here takes and returns timezone-aware datetimes; ``now()`` is the one place the desk reads
 the time, so tests freeze it by replacing this function.
 """
@@ -52,6 +56,8 @@ class WorkCalendar:
     start: dt.time = OFFICE_START
     end: dt.time = OFFICE_END
     tz: dt.tzinfo = TZ
+    # years whose arrangement is loaded in full; None: the calendar does not say (treated as all loaded)
+    loaded_years: frozenset[int] | None = None
 
     @classmethod
     def from_days(
@@ -87,6 +93,17 @@ class WorkCalendar:
             if self.is_working_day(candidate):
                 return candidate
         raise CalendarError("工作日历在十年内没有任何工作日，请检查日历设置。")
+
+    def is_loaded(self, year: int) -> bool:
+        return self.loaded_years is None or year in self.loaded_years
+
+    def estimated_years(self, first: dt.datetime, last: dt.datetime) -> list[int]:
+        """The years between two moments (local time, both included) that nobody loaded: a clock over
+        that span counted them Monday to Friday, so its due time is an estimate."""
+        a, b = _aware(first, self), _aware(last, self)
+        if b < a:
+            a, b = b, a
+        return [year for year in range(a.year, b.year + 1) if not self.is_loaded(year)]
 
     def working_days_between(self, first: dt.date, last: dt.date) -> int:
         """Working days in ``[first, last]`` (both included)."""

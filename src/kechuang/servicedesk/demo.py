@@ -43,6 +43,7 @@ from .choices import (
 from .models import (
     Assignment,
     CalendarDay,
+    CalendarYear,
     Plan,
     PlanItem,
     RequestEvent,
@@ -824,7 +825,7 @@ def make_demo_service_desk(
         requests_n = requests_n // 2
     now = clock.now()
     counts: dict[str, int] = {}
-    counts["工作日历"] = load_calendar_rows(CalendarDay)["created"]
+    counts["工作日历"] = load_calendar_rows(CalendarDay, year_model=CalendarYear)["created"]
     ensure_default_policies(SlaPolicy)
     calendar = work_calendar()
     office = _district_office()

@@ -231,13 +231,27 @@ class PlanItemStatusForm(forms.Form):
 
 class CalendarDayForm(forms.Form):
     date = forms.DateField(
-        label=_("日期"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+        label=_("日期"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control"}),
+    )
+    until = forms.DateField(
+        label=_("至（可选）"),
+        required=False,
+        help_text=_("连续放假时填最后一天，一次录入整段假期"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control"}),
     )
     kind = forms.ChoiceField(
         label=_("类型"), choices=CalendarDayKind.choices, widget=forms.Select(attrs={"class": "form-select"})
     )
     name = _text(_("名称"), 40, required=False, placeholder=_("如：春节、台风停工"))
     note = _text(_("说明"), 200, required=False)
+
+
+class CalendarYearForm(forms.Form):
+    year = forms.IntegerField(min_value=2000, max_value=2100, widget=forms.HiddenInput)
+    source = _text(
+        _("依据"), 200, required=False, placeholder=_("如：国务院办公厅关于2027年部分节假日安排的通知")
+    )
 
 
 class SlaPolicyForm(forms.Form):

@@ -32,11 +32,39 @@ def _urgent(qs: Any, limit: int = 5) -> list[Any]:
     return annotate_clock_states(rows)
 
 
+def calendar_home_alert() -> dict[str, Any] | None:
+    """The operator's notice that a calendar year is not loaded (docs/reliability.md M5)."""
+    from .workcalendar import calendar_status
+
+    status = calendar_status()
+    if not status.warning:
+        return None
+    years = "、".join(str(y) for y in status.missing_years)
+    if status.current_missing:
+        text = _(
+            "%(years)s 年的法定节假日与调休安排尚未录入：诉求时限正按周一至周五估算。"
+            "请按国务院办公厅的通知录入并确认。"
+        ) % {"years": years}
+    else:
+        text = _(
+            "%(years)s 年的法定节假日与调休安排尚未录入。国务院办公厅发布通知后，请在工作日历页录入或导入并确认；"
+            "在此之前，跨入 %(years)s 年的诉求时限按周一至周五估算。"
+        ) % {"years": years}
+    return {
+        "text": text,
+        "level": "warning",
+        "url": reverse("servicedesk:calendar") + f"?year={status.missing_years[-1]}",
+        "url_label": _("录入工作日历"),
+        "testid": "home-calendar-warning",
+    }
+
+
 def servicedesk_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
     from .permissions import request_visible_to
     from .selectors import figures, my_enterprise_context, request_counts, unassigned_enterprises
     from .views import _acting_enterprise
 
+    alerts: list[dict[str, Any]] = []
     try:
         user = request.user
         if role == "enterprise":
@@ -66,6 +94,8 @@ def servicedesk_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
                 )
                 title = _("企业诉求督办")
             elif role == "operator":
+                alert = calendar_home_alert()
+                alerts = [alert] if alert else []
                 context["requests"] = _urgent(visible)
                 context["unassigned"] = cached_figures(
                     "servicedesk:unassigned-enterprises", lambda: unassigned_enterprises().count()
@@ -80,6 +110,7 @@ def servicedesk_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
         logger.exception("service desk home panel failed")
         return {}
     return {
+        "home_alerts": alerts,
         "home_panels": [
             {
                 "title": title,
@@ -88,5 +119,5 @@ def servicedesk_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
                 "url": reverse("servicedesk:request-list"),
                 "width": "half",
             }
-        ]
+        ],
     }

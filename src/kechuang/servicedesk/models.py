@@ -6,7 +6,8 @@
   (first response and resolution, in working days) and an optimistic ``version``: every change is an
   ``UPDATE … WHERE version = n``, so of two staff changing the same request at once one wins and the
   other gets a conflict (docs/reliability.md H2). ``RequestEvent`` is its append-only history.
-- ``CalendarDay`` (the editable working-day calendar: holidays and 调休 working days) and ``SlaPolicy``
+- ``CalendarDay`` (the editable working-day calendar: holidays and 调休 working days), ``CalendarYear``
+  (the years whose arrangement is loaded in full) and ``SlaPolicy``
   (the clocks per category).
 - ``Plan`` and ``PlanItem`` (一企一策), ``Visit`` (走访记录) and ``ServicePreference`` (the enterprise's own
   do-not-disturb setting and visit limit).
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import (
@@ -173,6 +175,36 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}".strip()
+
+
+class CalendarYear(models.Model):
+    """A year whose holiday and 调休 arrangement (the State Council's notice) is loaded in full.
+
+    Until a year has its row, clocks running through it count Monday to Friday as working days and say
+    that their due times are estimates (docs/reliability.md M5); from November on, the pages warn that
+    next year's arrangement is missing."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    source = models.CharField(
+        _("依据"), max_length=200, blank=True, help_text=_("如：国务院办公厅关于2027年部分节假日安排的通知")
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("确认人"),
+    )
+
+    class Meta:
+        verbose_name = _("已载入的日历年度")
+        verbose_name_plural = _("已载入的日历年度")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
 
 
 class ServiceRequest(models.Model):

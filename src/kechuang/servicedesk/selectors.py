@@ -73,10 +73,16 @@ class ClockView:
     stopped_at: dt.datetime | None
     state: str  # running | due_soon | breached | met | late
     minutes: int  # working minutes left (running) or over (breached, late); used (met)
+    # years the clock ran through that nobody loaded: its due time counts them Monday to Friday
+    estimated_years: tuple[int, ...] = ()
 
     @property
     def is_running(self) -> bool:
         return self.state in ("running", "due_soon", "breached")
+
+    @property
+    def estimated(self) -> bool:
+        return bool(self.estimated_years)
 
 
 def _clock_view(
@@ -89,20 +95,32 @@ def _clock_view(
 ) -> ClockView:
     from .services import REMIND_BEFORE_MINUTES
 
+    estimated = tuple(calendar.estimated_years(start, due_at))
     if stopped_at is not None:
         if stopped_at > due_at:
             return ClockView(
-                label, due_at, stopped_at, "late", clock.working_minutes_between(due_at, stopped_at, calendar)
+                label,
+                due_at,
+                stopped_at,
+                "late",
+                clock.working_minutes_between(due_at, stopped_at, calendar),
+                estimated,
             )
         return ClockView(
-            label, due_at, stopped_at, "met", clock.working_minutes_between(start, stopped_at, calendar)
+            label,
+            due_at,
+            stopped_at,
+            "met",
+            clock.working_minutes_between(start, stopped_at, calendar),
+            estimated,
         )
     left = clock.working_minutes_between(now, due_at, calendar)
     if now >= due_at:
         return ClockView(
-            label, due_at, None, "breached", clock.working_minutes_between(due_at, now, calendar)
+            label, due_at, None, "breached", clock.working_minutes_between(due_at, now, calendar), estimated
         )
-    return ClockView(label, due_at, None, "due_soon" if left <= REMIND_BEFORE_MINUTES else "running", left)
+    state = "due_soon" if left <= REMIND_BEFORE_MINUTES else "running"
+    return ClockView(label, due_at, None, state, left, estimated)
 
 
 def request_clocks(

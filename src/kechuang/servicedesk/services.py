@@ -53,6 +53,7 @@ from .models import (
     OPEN_STATUSES,
     Assignment,
     CalendarDay,
+    CalendarYear,
     Plan,
     PlanItem,
     RequestAttachment,
@@ -1481,11 +1482,10 @@ def _recompute_open_clocks() -> int:
     return changed
 
 
-@transaction.atomic
-def calendar_day_set(*, actor: Any, date: dt.date, kind: str, name: str = "", note: str = "") -> CalendarDay:
-    """Mark a date as a holiday or a 调休 working day (or change it); open requests' due times follow."""
-    if not _system(actor) and not can_edit_calendar(actor):
-        raise _deny(_("只有运营人员可以修改工作日历。"))
+CALENDAR_RANGE_MAX_DAYS = 31
+
+
+def _check_calendar_day(date: dt.date, kind: str) -> None:
     if kind not in CalendarDayKind.values:
         raise ValidationError({"kind": _("请选择“放假”或“调休上班”。")})
     if kind == CalendarDayKind.WORKDAY and date.weekday() < 5:
@@ -1495,20 +1495,54 @@ def calendar_day_set(*, actor: Any, date: dt.date, kind: str, name: str = "", no
                 % {"date": date.isoformat()}
             }
         )
+
+
+@transaction.atomic
+def calendar_day_set(
+    *, actor: Any, date: dt.date, kind: str, name: str = "", note: str = "", until: dt.date | None = None
+) -> CalendarDay:
+    """Mark a date (or the dates from ``date`` to ``until``, for a holiday of several days) as a holiday
+    or a 调休 working day, or change it; open requests' due times follow. Returns the first day."""
+    if not _system(actor) and not can_edit_calendar(actor):
+        raise _deny(_("只有运营人员可以修改工作日历。"))
+    last = until or date
+    if last < date:
+        raise ValidationError({"until": _("结束日期不能早于开始日期。")})
+    if (last - date).days + 1 > CALENDAR_RANGE_MAX_DAYS:
+        raise ValidationError(
+            {"until": _("一次最多录入 %(n)s 天，请分段录入。") % {"n": CALENDAR_RANGE_MAX_DAYS}}
+        )
+    if kind == CalendarDayKind.WORKDAY and last != date:
+        raise ValidationError({"until": _("调休上班日请逐日录入（通常是单个周六或周日）。")})
+    _check_calendar_day(date, kind)
     name = _clean_text(name, field_name="name", label=_("名称"), max_length=40, required=False)
     note = _clean_text(note, field_name="note", label=_("说明"), max_length=200, required=False)
-    day, created = CalendarDay.objects.update_or_create(
-        date=date,
-        defaults={"kind": kind, "name": name, "note": note, "updated_by": actor, "source": _("运营人员维护")},
-    )
+    days, created_count, day = [], 0, date
+    while day <= last:
+        row, created = CalendarDay.objects.update_or_create(
+            date=day,
+            defaults={
+                "kind": kind,
+                "name": name,
+                "note": note,
+                "updated_by": actor,
+                "source": _("运营人员维护"),
+            },
+        )
+        days.append(row)
+        created_count += created
+        day += dt.timedelta(days=1)
     changed = _recompute_open_clocks()
-    audit.record(
-        "calendar.set",
-        actor=actor,
-        obj=day,
-        detail={"date": date.isoformat(), "kind": kind, "created": created, "requests_recomputed": changed},
-    )
-    return day
+    detail: dict[str, Any] = {
+        "date": date.isoformat(),
+        "kind": kind,
+        "created": bool(created_count) if last == date else created_count,
+        "requests_recomputed": changed,
+    }
+    if last != date:
+        detail["until"] = last.isoformat()
+    audit.record("calendar.set", actor=actor, obj=days[0], detail=detail)
+    return days[0]
 
 
 @transaction.atomic
@@ -1524,14 +1558,18 @@ def calendar_day_delete(*, actor: Any, day: CalendarDay) -> None:
 
 @transaction.atomic
 def calendar_load(
-    *, actor: Any = None, replace: bool = False, years: set[int] | None = None
+    *, actor: Any = None, replace: bool = False, years: set[int] | None = None, path: Any = None
 ) -> dict[str, int]:
     """Load the official calendars from the data file (idempotent; days an operator edited are kept
     unless ``replace``)."""
     if not _system(actor) and not can_edit_calendar(actor):
         raise _deny(_("只有运营人员可以修改工作日历。"))
-    counts = load_calendar_rows(CalendarDay, replace=replace, years=years)
-    if counts["created"] or counts["updated"]:
+    before = set(CalendarYear.objects.values_list("year", flat=True))
+    counts = load_calendar_rows(CalendarDay, year_model=CalendarYear, replace=replace, years=years, path=path)
+    marked = sorted(set(CalendarYear.objects.values_list("year", flat=True)) - before)
+    counts["years_marked"] = len(marked)
+    if counts["created"] or counts["updated"] or marked:
+        counts["years"] = marked  # type: ignore[assignment]
         counts["requests_recomputed"] = _recompute_open_clocks()
         audit.record(
             "calendar.load",
@@ -1541,6 +1579,55 @@ def calendar_load(
             detail=counts,
         )
     return counts
+
+
+@transaction.atomic
+def calendar_year_confirm(*, actor: Any, year: int, source: str = "") -> CalendarYear:
+    """Say that ``year``'s holidays and 调休 days are entered in full (per the State Council's notice):
+    its clocks stop being estimates and the warning goes away."""
+    if not can_edit_calendar(actor):
+        raise _deny(_("只有运营人员可以修改工作日历。"))
+    year = int(year)
+    if not 2000 <= year <= 2100:
+        raise ValidationError({"year": _("年份应在 2000–2100 之间。")})
+    source = _clean_text(source, field_name="source", label=_("依据"), max_length=200, required=False)
+    holidays = CalendarDay.objects.filter(date__year=year, kind=CalendarDayKind.HOLIDAY).count()
+    if not holidays:
+        raise ValidationError(
+            {
+                "year": _(
+                    "%(year)s 年还没有录入任何放假日期：请先按国务院办公厅的通知录入放假与调休日期，再确认。"
+                )
+                % {"year": year}
+            }
+        )
+    row, created = CalendarYear.objects.update_or_create(
+        year=year,
+        defaults={
+            "source": source or _("国务院办公厅关于%(year)s年部分节假日安排的通知") % {"year": year},
+            "confirmed_by": actor,
+            "confirmed_at": _now(),
+        },
+    )
+    audit.record(
+        "calendar.year_confirm",
+        actor=actor,
+        obj=row,
+        detail={"year": year, "source": row.source, "holidays": holidays, "created": created},
+    )
+    return row
+
+
+@transaction.atomic
+def calendar_year_unconfirm(*, actor: Any, year: int) -> None:
+    """Take back the confirmation (the year's clocks are estimates again until it is confirmed)."""
+    if not can_edit_calendar(actor):
+        raise _deny(_("只有运营人员可以修改工作日历。"))
+    row = CalendarYear.objects.filter(year=int(year)).first()
+    if row is None:
+        return
+    audit.record("calendar.year_unconfirm", actor=actor, obj=row, detail={"year": row.year})
+    row.delete()
 
 
 @transaction.atomic

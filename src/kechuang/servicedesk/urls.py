@@ -34,6 +34,7 @@ urlpatterns = [
     path("figures/", views.FiguresView.as_view(), name="figures"),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
     path("calendar/load/", views.CalendarLoadView.as_view(), name="calendar-load"),
+    path("calendar/years/", views.CalendarYearConfirmView.as_view(), name="calendar-year-confirm"),
     path("calendar/<int:pk>/delete/", views.CalendarDayDeleteView.as_view(), name="calendar-day-delete"),
     path("policies/", views.SlaPolicyUpdateView.as_view(), name="sla-policy-update"),
     path("preferences/", views.PreferenceView.as_view(), name="preferences"),

@@ -31,6 +31,7 @@ from .forms import (
     AssignmentForm,
     AttachForm,
     CalendarDayForm,
+    CalendarYearForm,
     CloseForm,
     HandOverForm,
     MessageForm,
@@ -49,7 +50,7 @@ from .forms import (
     VisitRecordForm,
     WithdrawForm,
 )
-from .models import CalendarDay, PlanItem, ServicePreference, ServiceRequest, SlaPolicy, Visit
+from .models import CalendarDay, CalendarYear, PlanItem, ServicePreference, ServiceRequest, SlaPolicy, Visit
 from .permissions import (
     attachment_visible_to,
     can_act_for_enterprise,
@@ -73,7 +74,7 @@ from .permissions import (
     request_visible_to,
     visit_visible_to,
 )
-from .workcalendar import DEFAULT_SLA, work_calendar
+from .workcalendar import DEFAULT_SLA, calendar_status, work_calendar
 
 PAGE_SIZE = 25
 
@@ -134,6 +135,8 @@ def tabs_context(request: HttpRequest, active: str) -> dict[str, Any]:
         "desk_can_workload": can_view_workload(user),
         "desk_can_figures": can_view_figures(user),
         "desk_can_calendar": can_edit_calendar(user),
+        # staff see the warning when a calendar year is missing (docs/reliability.md M5)
+        "desk_calendar": calendar_status() if is_desk_staff(user) else None,
     }
 
 
@@ -268,9 +271,12 @@ def request_detail_context(request: HttpRequest, service_request: ServiceRequest
     status = service_request.status
     version = {"version": service_request.version}
     people = selectors.current_assignments(service_request.organization)
+    clocks = selectors.request_clocks(service_request, now=now, calendar=calendar)
+    estimated = sorted({year for c in clocks if c.is_running for year in c.estimated_years})
     return {
         "sr": service_request,
-        "clocks": selectors.request_clocks(service_request, now=now, calendar=calendar),
+        "clocks": clocks,
+        "estimated_years": "、".join(str(y) for y in estimated),
         "events": selectors.request_events(actor=user, request=service_request),
         "attachments": selectors.request_attachments(actor=user, request=service_request),
         "leader": people[AssignmentRole.LEADER],
@@ -918,22 +924,19 @@ class FiguresView(DeskMixin, TemplateView):
 class CalendarView(DeskMixin, View):
     template_name = "servicedesk/calendar.html"
 
-    def _context(self, request: HttpRequest, form: Any, policy_forms: Any = None) -> dict[str, Any]:
-        year = request.GET.get("year", "")
+    def _context(self, request: HttpRequest, form: Any, year_form: Any = None) -> dict[str, Any]:
+        today = services.local_today()
         days = CalendarDay.objects.select_related("updated_by").order_by("date")
-        years = sorted({d.year for d in days.values_list("date", flat=True)})
+        confirmed = {y.year: y for y in CalendarYear.objects.select_related("confirmed_by")}
+        years = sorted({d.year for d in days.values_list("date", flat=True)} | set(confirmed) | {today.year})
+        if today.month >= 11 or (today.year + 1) in years:
+            years = sorted(set(years) | {today.year + 1})
         try:
-            chosen = (
-                int(year)
-                if year
-                else (
-                    services.local_today().year
-                    if services.local_today().year in years
-                    else (years[-1] if years else services.local_today().year)
-                )
-            )
+            chosen = int(request.GET.get("year", "") or today.year)
         except ValueError:
-            chosen = services.local_today().year
+            chosen = today.year
+        if not 2000 <= chosen <= 2100:
+            chosen = today.year
         policies = {p.category: p for p in SlaPolicy.objects.all()}
         rows = []
         for value, label in RequestCategory.choices:
@@ -946,25 +949,39 @@ class CalendarView(DeskMixin, View):
                     "resolution_days": policy.resolution_days if policy else DEFAULT_SLA[value][1],
                 }
             )
-        next_year = services.local_today().year + 1
+        shown = list(days.filter(date__year=chosen))
         return {
             "form": form,
-            "days": list(days.filter(date__year=chosen)),
+            "year_form": year_form or CalendarYearForm(initial={"year": chosen}),
+            "days": shown,
+            "holiday_count": sum(1 for d in shown if d.kind == CalendarDayKind.HOLIDAY),
             "years": years,
             "year": chosen,
+            "year_row": confirmed.get(chosen),
+            "confirmed_years": confirmed,
             "policies": rows,
             "can_edit": can_edit_calendar(request.user),
             "can_edit_policy": can_edit_sla_policy(request.user),
-            "missing_next_year": next_year not in years,
-            "next_year": next_year,
             "kinds": CalendarDayKind.choices,
             **tabs_context(request, "calendar"),
         }
 
+    def _initial(self, request: HttpRequest) -> dict[str, Any]:
+        """``?edit=2027-02-10`` fills the form with that day, to change it."""
+        try:
+            date = dt.date.fromisoformat(request.GET.get("edit", ""))
+        except ValueError:
+            return {}
+        day = CalendarDay.objects.filter(date=date).first()
+        if day is None:
+            return {"date": date}
+        return {"date": day.date, "kind": day.kind, "name": day.name, "note": day.note}
+
     def get(self, request: HttpRequest) -> HttpResponse:
         if not is_desk_staff(request.user):
             raise PermissionDenied
-        return render(request, self.template_name, self._context(request, CalendarDayForm()))
+        form = CalendarDayForm(initial=self._initial(request))
+        return render(request, self.template_name, self._context(request, form))
 
     def post(self, request: HttpRequest) -> HttpResponse:
         if not can_edit_calendar(request.user):
@@ -976,10 +993,14 @@ class CalendarView(DeskMixin, View):
             except ValidationError as error:
                 _attach_errors(form, error)
             else:
+                until = form.cleaned_data.get("until")
+                what = day.date.isoformat()
+                if until and until != day.date:
+                    what = _("%(first)s 至 %(last)s") % {"first": what, "last": until.isoformat()}
                 messages.success(
                     request,
                     _("已保存 %(date)s（%(kind)s）。未办结诉求的时限已按新日历重新计算。")
-                    % {"date": day.date.isoformat(), "kind": day.get_kind_display()},
+                    % {"date": what, "kind": day.get_kind_display()},
                 )
                 return HttpResponseRedirect(reverse("servicedesk:calendar") + f"?year={day.date.year}")
         return render(request, self.template_name, self._context(request, form), status=400)
@@ -1005,12 +1026,46 @@ class CalendarLoadView(DeskMixin, View):
         if not can_edit_calendar(request.user):
             raise PermissionDenied
         counts = services.calendar_load(actor=request.user)
-        messages.success(
-            request,
-            _("已从官方日历文件载入：新增 %(c)s 天，已有 %(u)s 天保持不变。")
-            % {"c": counts["created"], "u": counts["unchanged"]},
-        )
+        text = _("已从官方日历文件载入：新增 %(c)s 天，已有 %(u)s 天保持不变。") % {
+            "c": counts["created"],
+            "u": counts["unchanged"],
+        }
+        if counts.get("years"):
+            text += _("已确认完整的年份：%(years)s。") % {"years": "、".join(str(y) for y in counts["years"])}
+        messages.success(request, text)
         return HttpResponseRedirect(reverse("servicedesk:calendar"))
+
+
+class CalendarYearConfirmView(DeskMixin, View):
+    """确认某年已录入完整 (or take it back with ``undo``)."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not can_edit_calendar(request.user):
+            raise PermissionDenied
+        form = CalendarYearForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请检查填写的内容：%(errors)s") % {"errors": _form_errors(form)})
+            return HttpResponseRedirect(reverse("servicedesk:calendar"))
+        year = form.cleaned_data["year"]
+        if request.POST.get("undo"):
+            services.calendar_year_unconfirm(actor=request.user, year=year)
+            messages.success(
+                request, _("已撤销 %(year)s 年的确认：该年的时限重新标为估算。") % {"year": year}
+            )
+        else:
+            try:
+                services.calendar_year_confirm(
+                    actor=request.user, year=year, source=form.cleaned_data["source"]
+                )
+            except ValidationError as error:
+                messages.error(request, _first_error(error))
+            else:
+                messages.success(
+                    request,
+                    _("已确认 %(year)s 年的节假日安排录入完整：该年的诉求时限不再标为估算。")
+                    % {"year": year},
+                )
+        return HttpResponseRedirect(reverse("servicedesk:calendar") + f"?year={year}")
 
 
 class SlaPolicyUpdateView(DeskMixin, View):

@@ -68,12 +68,33 @@ def parse_calendar_file(path: Path | str | None = None) -> list[DaySpec]:
     return [days[d] for d in sorted(days)]
 
 
+def file_years(path: Path | str | None = None) -> dict[int, str]:
+    """The years the data file covers, with the notice each comes from."""
+    raw = yaml.safe_load(Path(path or DATA_FILE).read_text(encoding="utf-8")) or {}
+    return {
+        int(year): str((info or {}).get("notice") or raw.get("source") or "")[:200]
+        for year, info in (raw.get("years") or {}).items()
+    }
+
+
 def load_calendar_rows(
-    model: Any, *, replace: bool = False, path: Path | str | None = None, years: set[int] | None = None
+    model: Any,
+    *,
+    year_model: Any = None,
+    replace: bool = False,
+    path: Path | str | None = None,
+    years: set[int] | None = None,
 ) -> dict[str, int]:
     """Write the data file's days into ``model`` (the CalendarDay model, or its historical version in a
-    migration). Existing dates are left alone (operators may have edited them) unless ``replace``."""
+    migration). Existing dates are left alone (operators may have edited them) unless ``replace``.
+    With ``year_model`` (CalendarYear), the file's years are also marked as loaded in full."""
     specs = [s for s in parse_calendar_file(path) if years is None or s.date.year in years]
+    if year_model is not None:
+        covered = {y: notice for y, notice in file_years(path).items() if years is None or y in years}
+        have = set(year_model.objects.filter(year__in=list(covered)).values_list("year", flat=True))
+        year_model.objects.bulk_create(
+            [year_model(year=y, source=notice) for y, notice in sorted(covered.items()) if y not in have]
+        )
     existing = {row.date: row for row in model.objects.filter(date__in=[s.date for s in specs])}
     created = updated = unchanged = 0
     new_rows = []
@@ -104,14 +125,70 @@ def ensure_default_policies(model: Any) -> int:
     return len(rows)
 
 
+def loaded_years() -> frozenset[int]:
+    """The years whose arrangement is loaded in full (one query)."""
+    from .models import CalendarYear
+
+    return frozenset(CalendarYear.objects.values_list("year", flat=True))
+
+
 def work_calendar() -> WorkCalendar:
-    """The calendar as it stands in the database (one query)."""
+    """The calendar as it stands in the database (two queries): its days, and which years are loaded
+    (clocks in other years count Monday to Friday and are marked as estimates)."""
     from .models import CalendarDay
 
     holidays, workdays = set(), set()
     for day, kind in CalendarDay.objects.values_list("date", "kind"):
         (holidays if kind == CalendarDayKind.HOLIDAY else workdays).add(day)
-    return WorkCalendar.from_days(holidays, workdays)
+    return WorkCalendar.from_days(holidays, workdays, loaded_years=loaded_years())
+
+
+@dataclass(frozen=True)
+class CalendarStatus:
+    """Whether this year's and next year's arrangements are loaded, and what to warn about
+    (docs/reliability.md M5): from November on, a missing next year; at any time, a missing current year."""
+
+    today: dt.date
+    loaded: frozenset[int]
+
+    @property
+    def year(self) -> int:
+        return self.today.year
+
+    @property
+    def next_year(self) -> int:
+        return self.today.year + 1
+
+    @property
+    def current_missing(self) -> bool:
+        return self.year not in self.loaded
+
+    @property
+    def next_missing(self) -> bool:
+        return self.next_year not in self.loaded
+
+    @property
+    def warn_next(self) -> bool:
+        return self.today.month >= WARN_FROM_MONTH and self.next_missing
+
+    @property
+    def warning(self) -> bool:
+        return self.current_missing or self.warn_next
+
+    @property
+    def missing_years(self) -> list[int]:
+        years = [self.year] if self.current_missing else []
+        return years + ([self.next_year] if self.warn_next else [])
+
+
+WARN_FROM_MONTH = 11  # the State Council usually publishes next year's arrangement in October–November
+
+
+def calendar_status(today: dt.date | None = None) -> CalendarStatus:
+    from . import clock
+
+    today = today or clock.now().astimezone(clock.TZ).date()
+    return CalendarStatus(today=today, loaded=loaded_years())
 
 
 def calendar_from_file(path: Path | str | None = None) -> WorkCalendar:
