@@ -124,6 +124,11 @@ class JobState(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def error_headline(self) -> str:
+        """The error's first line (the exception), without the traceback."""
+        return self.last_error.split("\n", 1)[0]
+
 
 class JobRun(models.Model):
     """One run of a periodic job: which due time it served, who ran it, how it ended."""
@@ -152,6 +157,10 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
+
+    @property
+    def error_headline(self) -> str:
+        return self.error.split("\n", 1)[0]
 
     @property
     def duration_display(self) -> str:

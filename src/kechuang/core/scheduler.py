@@ -208,7 +208,7 @@ class Scheduler:
                 job.name,
                 duration_ms,
                 attempt,
-                retry_at.isoformat(),
+                timezone.localtime(retry_at).isoformat(),
                 error.splitlines()[0],
             )
             outcome = JobOutcome.FAILED
