@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kechuang.core import jobs as registry
 from kechuang.core.housekeeping import cleanup
@@ -77,6 +77,8 @@ def test_every_keeps_its_grid_and_runs_a_missed_stretch_once():
     # ten minutes late: the next point of the grid after now, not ten catch-up runs
     assert every.next_due(due, at(2026, 11, 15, 10, 10, 30)) == at(2026, 11, 15, 10, 11)
     assert every.describe() == "每分钟" and Every(hours=1).describe() == "每小时"
+    with translation.override("en"):
+        assert every.key() == "every 60s"  # what the state row keeps does not depend on the language
     with pytest.raises(ValueError):
         _ = Every().interval
 
@@ -247,7 +249,7 @@ def test_a_changed_interval_reschedules_the_job(probe, settings):
     settings.SCHEDULER_INTERVALS = {"probe-hourly": 60}
     clock.set(at(2026, 11, 15, 10, 0, 10))
     assert len(Scheduler(clock=clock, names=["probe-hourly"]).run_due()) == 1
-    assert JobState.objects.get(name="probe-hourly").schedule == "每分钟"
+    assert JobState.objects.get(name="probe-hourly").schedule == "every 60s"
 
 
 # --- the clean-up job --------------------------------------------------------------------------------

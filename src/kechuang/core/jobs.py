@@ -55,6 +55,9 @@ class Schedule(Protocol):
     def describe(self) -> str:
         """In Chinese, for the operator's page."""
 
+    def key(self) -> str:
+        """The same in any language (stored, so a changed schedule is noticed)."""
+
 
 @dataclass(frozen=True)
 class Every:
@@ -97,6 +100,9 @@ class Every:
             return _("每 %(n)s 分钟") % {"n": seconds // 60} if seconds != 60 else _("每分钟")
         return _("每 %(n)s 秒") % {"n": seconds}
 
+    def key(self) -> str:
+        return f"every {self.interval.total_seconds():g}s"
+
 
 @dataclass(frozen=True)
 class Daily:
@@ -123,6 +129,9 @@ class Daily:
 
     def describe(self) -> str:
         return _("每天 %(time)s") % {"time": self.at.strftime("%H:%M")}
+
+    def key(self) -> str:
+        return f"daily {self.at:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,9 @@ class Monthly:
 
     def describe(self) -> str:
         return _("每月 %(day)s 日 %(time)s") % {"day": self.day, "time": self.at.strftime("%H:%M")}
+
+    def key(self) -> str:
+        return f"monthly {self.day} {self.at:%H:%M}"
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class Scheduler:
         existing = {s.name: s for s in JobState.objects.filter(name__in=list(jobs))}
         new = []
         for name, job in jobs.items():
-            described = job.schedule.describe()[:64]
+            described = job.schedule.key()[:64]
             state = existing.get(name)
             if state is None:
                 first = job.schedule.first_due(now)
