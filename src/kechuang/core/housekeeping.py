@@ -51,14 +51,14 @@ def prune_lockout_records(now: dt.datetime) -> int:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     cooloff = get_cool_off()
-    deleted = 0
+    deleted: int = 0
     if cooloff:
         # an attempt row older than the cool-off locks nobody out any more
         deleted += AccessAttempt.objects.filter(attempt_time__lt=now - cooloff).delete()[0]
     keep = now - _days("LOGIN_LOGS_KEEP_DAYS", 180)
     deleted += AccessLog.objects.filter(attempt_time__lt=keep).delete()[0]
     deleted += AccessFailureLog.objects.filter(attempt_time__lt=keep).delete()[0]
-    return deleted
+    return int(deleted)
 
 
 def prune_job_runs(now: dt.datetime) -> int:

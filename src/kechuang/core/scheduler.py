@@ -44,7 +44,8 @@ def retry_delay(failures: int) -> dt.timedelta:
     """After ``SCHEDULER_RETRY_SECONDS`` (60: the next tick), then doubling: 1, 2, 4, 8, 16 minutes,
     then every 30 minutes."""
     first = dt.timedelta(seconds=float(getattr(settings, "SCHEDULER_RETRY_SECONDS", 60)))
-    return min(first * (2 ** max(0, failures - 1)), max(first, RETRY_MAX))
+    delay: dt.timedelta = min(first * (2 ** max(0, failures - 1)), max(first, RETRY_MAX))
+    return delay
 
 
 def _summary(value: object) -> str:

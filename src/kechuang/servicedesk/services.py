@@ -1559,17 +1559,19 @@ def calendar_day_delete(*, actor: Any, day: CalendarDay) -> None:
 @transaction.atomic
 def calendar_load(
     *, actor: Any = None, replace: bool = False, years: set[int] | None = None, path: Any = None
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Load the official calendars from the data file (idempotent; days an operator edited are kept
     unless ``replace``)."""
     if not _system(actor) and not can_edit_calendar(actor):
         raise _deny(_("只有运营人员可以修改工作日历。"))
     before = set(CalendarYear.objects.values_list("year", flat=True))
-    counts = load_calendar_rows(CalendarDay, year_model=CalendarYear, replace=replace, years=years, path=path)
+    counts: dict[str, Any] = dict(
+        load_calendar_rows(CalendarDay, year_model=CalendarYear, replace=replace, years=years, path=path)
+    )
     marked = sorted(set(CalendarYear.objects.values_list("year", flat=True)) - before)
     counts["years_marked"] = len(marked)
     if counts["created"] or counts["updated"] or marked:
-        counts["years"] = marked  # type: ignore[assignment]
+        counts["years"] = marked
         counts["requests_recomputed"] = _recompute_open_clocks()
         audit.record(
             "calendar.load",

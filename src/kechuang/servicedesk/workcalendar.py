@@ -137,7 +137,8 @@ def work_calendar() -> WorkCalendar:
     (clocks in other years count Monday to Friday and are marked as estimates)."""
     from .models import CalendarDay
 
-    holidays, workdays = set(), set()
+    holidays: set[dt.date] = set()
+    workdays: set[dt.date] = set()
     for day, kind in CalendarDay.objects.values_list("date", "kind"):
         (holidays if kind == CalendarDayKind.HOLIDAY else workdays).add(day)
     return WorkCalendar.from_days(holidays, workdays, loaded_years=loaded_years())
