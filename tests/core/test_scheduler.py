@@ -107,6 +107,8 @@ def test_the_platform_declares_its_periodic_jobs_in_the_registry(settings):
             "vouchers-expire",
             "vouchers-monthly-batch",
             "challenges-close-due",
+            "notifications-deliver",
+            "notifications-digest",
             "cleanup",
         )
     } == {
@@ -115,6 +117,8 @@ def test_the_platform_declares_its_periodic_jobs_in_the_registry(settings):
         "vouchers-expire": "每小时",
         "vouchers-monthly-batch": "每月 1 日 01:00",
         "challenges-close-due": "每小时",
+        "notifications-deliver": "每分钟",
+        "notifications-digest": "每天 08:00",
         "cleanup": "每天 03:30",
     }
     settings.SCHEDULER_INTERVALS = {"sla-tick": 300.0, "cleanup": 5.0}

@@ -23,7 +23,7 @@ from kechuang.core.scheduler import Scheduler
 
 
 class Command(BaseCommand):
-    help = "运行定时任务（诉求时限检查、冻结与创新券到期、月度结算、揭榜截止、数据清理），可多实例同时运行。"
+    help = "运行定时任务（诉求时限检查、冻结与创新券到期、月度结算、揭榜截止、通知投递与汇总、数据清理），可多实例同时运行。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
