@@ -80,7 +80,7 @@ def test_an_expired_upload_cannot_be_reviewed_or_committed_and_is_pruned(
     token = token_of(
         upload(client, "spaces:import-start", units_workbook([["hub", "101", 3, 100, "办公", 2]]))
     )
-    meta = stored.import_dir() / f"{token}.json"
+    meta = settings.MEDIA_ROOT / stored.import_name(f"{token}.json")  # the local storage of the tests
     data = json.loads(meta.read_text(encoding="utf-8"))
     data["uploaded_at"] = (timezone.now() - dt.timedelta(days=8)).isoformat()
     meta.write_text(json.dumps(data), encoding="utf-8")

@@ -16,6 +16,15 @@ def import_permission_modules() -> None:
             import_module(f"{config.name}.permissions")
 
 
+def create_cache_table(using: str = "default", **kwargs: object) -> None:
+    """After every ``migrate``: the table of the database cache, the embedded default of ``CACHE_URL``
+    (docs/adr/0016-shared-state-and-backups.md), so an install on SQLite needs no other step.
+    Does nothing when no cache uses the database, or when the table exists."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
+
+
 class CoreConfig(AppConfig):
     name = "kechuang.core"
     label = "core"
@@ -31,6 +40,10 @@ class CoreConfig(AppConfig):
 
         # last, after the modules' own entries (they insert theirs before admin:index)
         register_navigation(NavItem("core:scheduler", _("定时任务"), frozenset({Role.OPERATOR})))
+
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(create_cache_table, sender=self)
 
         # Admin deletions one object at a time, so each one reaches the audit log (signals.py); the
         # bulk action writes Django's admin log with bulk_create, which sends no signal.

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from . import request_meta
+from . import figures, request_meta
 from .models import AuditEvent, AuditResult
 
 GENESIS = "0" * 64
@@ -85,7 +85,31 @@ def record(
         )
         event.hash = event.compute_hash()
         event.save()
+        if _changes_data(action, result):
+            # every write goes through a service that records it: retire the cached figures of every
+            # process once the transaction commits (core.figures; docs/adr/0016-shared-state-and-backups.md)
+            figures.changed_on_commit(_topic(action, object_type))
     return event
+
+
+# Actions that read or sign in without changing the platform's data.
+_READ_ACTION_PREFIXES = ("auth.",)
+_READ_ACTION_SUFFIXES = (".download",)
+_READ_ACTIONS = frozenset({"insights.export"})
+
+
+def _changes_data(action: str, result: str) -> bool:
+    return not (
+        result != AuditResult.OK
+        or action in _READ_ACTIONS
+        or action.startswith(_READ_ACTION_PREFIXES)
+        or action.endswith(_READ_ACTION_SUFFIXES)
+    )
+
+
+def _topic(action: str, object_type: str) -> str:
+    """The module a write belongs to: the app label of its object, else the first word of its action."""
+    return (object_type if "." in object_type else action).split(".", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,117 @@
-"""Figures that sum whole tables, shown on every visit to a home page, kept for a short while.
+"""Figures that sum whole tables, shown on every visit to a home page, kept in the shared cache.
 
-``INSIGHTS_CACHE_SECONDS`` (default 60; 0 in tests, so query-budget tests see every query) bounds how
-stale such a figure may be. Only aggregate figures go through here: to-do lists and anything a user
-acts on are read live, and the module's own pages show the live figures.
+Every process of every app server reads and writes the same cache (``CACHE_URL``: Redis, or the
+database's cache table; docs/adr/0016-shared-state-and-backups.md), and every remembered figure is
+filed under the current *generation*: a random token kept in that cache and replaced after every
+committed write (:func:`changed_on_commit`, called by ``core.audit.record``, which every service
+calls). A write on one app server therefore retires every remembered figure on all of them at once;
+``INSIGHTS_CACHE_SECONDS`` (default 60; 0 in tests, so query-budget tests see every query) only bounds
+figures that move with the clock alone (an SLA breach as time passes). Only aggregate figures go
+through here: to-do lists and anything a user acts on are read live.
+
+Topics: a write also replaces the token of its module (``directory`` for organizations and people),
+so a process that keeps something bigger than a figure, such as the matching engine's organization
+documents, asks :func:`topic_token` whether it must reload.
+
+A token rather than a counter: a replaced token can never come back, whereas two processes
+incrementing a counter with a get and a set (the database cache's ``incr``) may both write the same
+number, and an evicted counter would restart at a number already used.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+GENERATION = "data"
+_PREFIX = "kechuang:token:"
+
+
+def topic_token(topic: str = GENERATION) -> str:
+    """The current token of ``topic`` (the whole data generation by default), shared by all processes."""
+    key = _PREFIX + topic
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, uuid.uuid4().hex, None)  # add: when two processes race, one token wins
+        value = cache.get(key)
+    return str(value)
+
+
+def topic_tokens(*topics: str) -> dict[str, str]:
+    """The current tokens of several topics in one round trip to the cache."""
+    keys = {_PREFIX + topic: topic for topic in topics}
+    found = cache.get_many(list(keys))
+    tokens = {keys[key]: str(value) for key, value in found.items()}
+    for topic in topics:
+        if topic not in tokens:
+            tokens[topic] = topic_token(topic)
+    return tokens
+
+
+def data_changed(*topics: str) -> None:
+    """Retire every remembered figure (and the tokens of ``topics``) in every process, now."""
+    for topic in (GENERATION, *topics):
+        cache.set(_PREFIX + topic, uuid.uuid4().hex, None)
+
+
+class _Pending:
+    """The after-commit callback of one transaction, collecting the topics its writes touched."""
+
+    def __init__(self) -> None:
+        self.topics: set[str] = set()
+
+    def __call__(self) -> None:
+        try:
+            data_changed(*sorted(self.topics))
+        except Exception:  # the write is committed; a cache that is down must not turn it into an error
+            logger.exception("figures: could not retire the cached figures after a write")
+
+
+def changed_on_commit(topic: str = "") -> None:
+    """After the current transaction commits (at once outside one), call :func:`data_changed`; several
+    writes in one transaction share one callback."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _with_topic(_Pending(), topic)()
+        return
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _Pending):
+            _with_topic(callback, topic)
+            return
+    transaction.on_commit(_with_topic(_Pending(), topic), robust=True)
+
+
+def _with_topic(pending: _Pending, topic: str) -> _Pending:
+    if topic:
+        pending.topics.add(topic)
+    return pending
 
 
 def cached_figures(key: str, compute: Callable[[], T]) -> T:
-    """``compute()``, remembered under ``key`` for ``INSIGHTS_CACHE_SECONDS``."""
+    """``compute()``, remembered under ``key`` until the next write anywhere (or for at most
+    ``INSIGHTS_CACHE_SECONDS``). A cache that cannot be reached costs the computation, never the page."""
     seconds = getattr(settings, "INSIGHTS_CACHE_SECONDS", 60)
     if not seconds:
         return compute()
-    value = cache.get(key)
+    try:
+        full_key = f"kechuang:figures:{topic_token()}:{key}"
+        value = cache.get(full_key)
+    except Exception:
+        logger.exception("figures: the shared cache cannot be read; computing %s", key)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, seconds)
+        try:
+            cache.set(full_key, value, seconds)
+        except Exception:
+            logger.exception("figures: the shared cache cannot be written")
     return value  # type: ignore[no-any-return]

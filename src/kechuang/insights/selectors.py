@@ -69,37 +69,29 @@ def targets_for(year: int) -> dict[str, KpiTarget]:
     return {t.kpi_code: t for t in KpiTarget.objects.filter(year=year)}
 
 
-CACHE_VERSION_KEY = "insights:kpi-table:version"
-
-
 def kpi_table(year: int, *, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Every KPI's row for ``year``. Kept for ``INSIGHTS_CACHE_SECONDS`` (default 60) per process, since
-    the dashboards and the leader's home page all show it; setting a target clears it at once."""
-    from django.conf import settings
-    from django.core.cache import cache
+    """Every KPI's row for ``year``. Kept in the shared cache (``core.figures``) until the next write on
+    any app server, or ``INSIGHTS_CACHE_SECONDS`` at most, since the dashboards and the leader's home
+    page all show it; a target saved on one app server shows on every other at once."""
+    if today is not None:
+        return _kpi_table(year, today=today)
+    from kechuang.core.figures import cached_figures
 
-    seconds = getattr(settings, "INSIGHTS_CACHE_SECONDS", 60)
-    key = None
-    if seconds and today is None:
-        version = cache.get_or_set(CACHE_VERSION_KEY, 1, None)
-        key = f"insights:kpi-table:{version}:{year}:{dt.date.today().isoformat()}"
-        cached = cache.get(key)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
+    return cached_figures(
+        f"insights:kpi-table:{year}:{dt.date.today().isoformat()}", lambda: _kpi_table(year)
+    )
+
+
+def _kpi_table(year: int, *, today: dt.date | None = None) -> list[dict[str, Any]]:
     targets = targets_for(year)
-    rows = [kpi_row(kpi, year, targets.get(kpi.code), today=today) for kpi in all_kpis()]
-    if key is not None:
-        cache.set(key, rows, seconds)
-    return rows
+    return [kpi_row(kpi, year, targets.get(kpi.code), today=today) for kpi in all_kpis()]
 
 
 def kpi_table_invalidate() -> None:
-    from django.core.cache import cache
+    """Retire the cached KPI table (with every other cached figure) in every process."""
+    from kechuang.core.figures import data_changed
 
-    try:
-        cache.incr(CACHE_VERSION_KEY)
-    except ValueError:
-        cache.set(CACHE_VERSION_KEY, 2, None)
+    data_changed("insights")
 
 
 def heights(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

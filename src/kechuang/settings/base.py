@@ -133,6 +133,32 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache: one for every process of every app server (docs/adr/0016-shared-state-and-backups.md) ----
+# CACHE_URL: redis://host:6379/N in production (Django's own RedisCache; ``?key_prefix=…`` when several
+# sites share one Redis), else the database's cache table, so an install on SQLite needs nothing more
+# (`kechuang migrate` creates the table). Never a per-process cache: a figure invalidated by one
+# process must be invalidated for all of them.
+CACHE_TABLE = "kechuang_cache"
+
+
+def _cache(url: str) -> dict[str, object]:
+    config = environ.Env.cache_url_config(url)
+    if str(config["BACKEND"]).startswith("django_redis") or url.startswith(("redis", "rediss")):
+        config["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+    # django-environ keeps Django's own options (key_prefix, timeout) in lower case for RedisCache.
+    for key in list(config):
+        if key.upper() in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION") and key != key.upper():
+            config[key.upper()] = config.pop(key)
+    options = config.get("OPTIONS")
+    if isinstance(options, dict):
+        for key in list(options):
+            if key.upper() in ("TIMEOUT", "KEY_PREFIX", "VERSION"):
+                config[key.upper()] = options.pop(key)
+    return config
+
+
+CACHES = {"default": _cache(env.str("CACHE_URL", default=f"dbcache://{CACHE_TABLE}"))}
+
 # --- Accounts and security (docs/reliability.md A, D, E) -------------------------------------------------
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -201,9 +227,46 @@ USE_TZ = True
 # --- Static and media ----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = HOME / "static"
-MEDIA_ROOT = HOME / "media"
+# Uploaded files (docs/adr/0016-shared-state-and-backups.md). FILE_STORAGE=local (default): the folder
+# MEDIA_ROOT (default KECHUANG_HOME/media; on several app hosts, one shared mount). FILE_STORAGE=s3: a
+# bucket of an S3-compatible object store through django-storages, set by the S3_* variables below.
+# Either way files are served only through access-checked views (docs/reliability.md K3), never by URL.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(HOME / "media"))).resolve()
+FILE_STORAGE = env.str("FILE_STORAGE", default="local")
+FILE_UPLOAD_PERMISSIONS = 0o600  # only the platform's own user reads uploads; nothing serves MEDIA_ROOT
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+
+def _file_storage() -> dict[str, object]:
+    if FILE_STORAGE == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if FILE_STORAGE != "s3":
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"FILE_STORAGE 只能是 local 或 s3，而不是 {FILE_STORAGE!r}。")
+    verify = env.str("S3_VERIFY", default="true")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,  # none: AWS itself
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,  # none: boto3's own chain
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("S3_PREFIX", default=""),  # a folder inside the bucket
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path"),  # path suits MinIO
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: keep it private
+            "querystring_auth": True,
+            "file_overwrite": False,  # a new name instead of overwriting, like the local folder
+            # true, false, or the path of a CA bundle for a store with its own certificate authority
+            "verify": {"true": None, "false": False}.get(verify.lower(), verify),
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _file_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True

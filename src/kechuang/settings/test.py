@@ -23,3 +23,12 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 DEBUG = False
 INSIGHTS_CACHE_SECONDS = 0  # query-budget tests must see every query
 MATCH_EMBEDDER = "hashing"  # the real model is exercised by tests/matchcore and the match-eval benchmark
+# A fast cache of this process: tests that need the shared one (database table, Redis) set it up
+# themselves (tests/core/test_shared_cache.py); the file storage is the local folder unless a test says.
+# The "database" alias is the embedded default's table, created with the test database (Django runs
+# createcachetable there), for the tests that exercise it.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE},  # noqa: F405
+}
+STORAGES = {**STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}  # noqa: F405

@@ -393,6 +393,9 @@ class _Index:
         self.org_stamp: tuple[Any, ...] | None = None
         self.org_checked = 0.0
         self.built_at = 0.0
+        # the shared tokens (core.figures) when the documents were loaded; see _shared_tokens()
+        self.directory_token: str | None = None
+        self.database_token: str | None = None
         # recommendations already computed, keyed by the engine's own change counter (see recommend())
         self.recommendations: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
 
@@ -425,6 +428,7 @@ def _build() -> None:
     import matchcore
 
     idx = _index
+    tokens = _shared_tokens()  # before reading, so a write while we read is not missed
     version = current_version()
     engine = matchcore.Engine(matchcore.EngineConfig.default(), embedder())
     tax = Taxonomy.load()
@@ -448,6 +452,8 @@ def _build() -> None:
     idx.engine, idx.meta, idx.taxonomy, idx.version = engine, meta, tax, version
     idx.recommendations.clear()
     idx.org_stamp, idx.org_checked, idx.built_at = _org_stamp(), time.monotonic(), time.time()
+    idx.directory_token = tokens.get("directory")
+    idx.database_token = tokens.get("database")
 
 
 def _load_vectors(engine: Any, qs: Any) -> int:
@@ -492,11 +498,31 @@ def _apply_changes(since: int) -> None:
     _load_vectors(engine, ListingVector.objects.filter(version__gt=since))
 
 
-def _maybe_resync_organizations() -> None:
+def _shared_tokens() -> dict[str, str]:
+    """The shared tokens (``core.figures``) that tell this process to reload: ``directory``, replaced by
+    every audited directory write, and ``database``, replaced by a restore. Empty when the shared cache
+    cannot be reached (then the clock and the index version alone decide)."""
+    from kechuang.core.figures import topic_tokens
+
+    try:
+        return topic_tokens("directory", "database")
+    except Exception:
+        logger.warning("matching: the shared cache cannot be read; organizations resync by the clock")
+        return {}
+
+
+def _maybe_resync_organizations(tokens: dict[str, str]) -> None:
+    """Reload organizations and experts when a directory write on any app server replaced the shared
+    directory token, or at the latest every ``ORG_RESYNC_SECONDS`` (writes that bypass the services,
+    such as a district profile loaded from a file)."""
     idx = _index
-    if time.monotonic() - idx.org_checked < ORG_RESYNC_SECONDS:
+    token = tokens.get("directory")
+    if (token is None or token == idx.directory_token) and (
+        time.monotonic() - idx.org_checked < ORG_RESYNC_SECONDS
+    ):
         return
     idx.org_checked = time.monotonic()
+    idx.directory_token = token
     stamp = _org_stamp()
     if stamp == idx.org_stamp:
         return
@@ -524,14 +550,16 @@ def refresh() -> Any:
         if idx.engine is None:
             _build()
             return idx.engine
+        tokens = _shared_tokens()
         version = current_version()
-        if version < idx.version:  # the database went back in time (restore, tests): start again
+        restored = tokens.get("database", idx.database_token) != idx.database_token
+        if restored or version < idx.version:  # a restore, or the database went back in time: start again
             _build()
             return idx.engine
         if version > idx.version:
             _apply_changes(idx.version)
             idx.version = version
-        _maybe_resync_organizations()
+        _maybe_resync_organizations(tokens)
         return idx.engine
 
 

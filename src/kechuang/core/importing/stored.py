@@ -1,7 +1,9 @@
 """Uploaded import files kept between the dry run and the commit (docs/adr/0003).
 
-``MEDIA_ROOT/imports/<token>.<format>`` holds the file, ``<token>.json`` who uploaded it for which import
-spec, ``<token>.result.json`` the last dry run's result; all written with mode 0600 in a 0700 folder. The
+The file storage's ``imports/<token>.<format>`` holds the file, ``<token>.json`` who uploaded it for which
+import spec, ``<token>.result.json`` the last dry run's result (``core.storage``: the local folder, files
+0600 in 0700 folders, or the S3 bucket; common to every app server, so the dry run and the commit may
+be served by different hosts; docs/adr/0016-shared-state-and-backups.md). The
 token is random (32 URL-safe characters). :func:`load_upload` gives an upload back only to the user who
 sent it, only for the spec it was sent to, and only within ``IMPORT_RETENTION_DAYS`` (7 by default);
 anybody else gets None, so the views answer 404. :func:`prune_uploads` deletes what is older: the files
@@ -12,10 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import secrets
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kechuang.core import excel
+from kechuang.core import excel, storage
 
 from .files import CheckedFile, FileRefused, clean_name
 from .report import ImportResult
@@ -36,10 +36,12 @@ def retention_days() -> int:
     return int(getattr(settings, "IMPORT_RETENTION_DAYS", 7))
 
 
-def import_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+IMPORT_FOLDER = "imports"
+
+
+def import_name(filename: str) -> str:
+    """The storage name of one of the import folder's files."""
+    return f"{IMPORT_FOLDER}/{filename}"
 
 
 @dataclass
@@ -56,12 +58,12 @@ class StoredUpload:
     spec: str = ""  # the import spec the file was uploaded to
 
     @property
-    def path(self) -> Path:
-        return import_dir() / f"{self.token}.{self.format}"
+    def name(self) -> str:
+        return import_name(f"{self.token}.{self.format}")
 
     def read_bytes(self) -> bytes:
         try:
-            return self.path.read_bytes()
+            return storage.read_file(self.name)
         except OSError as error:
             raise FileRefused(_("上传的文件已失效，请重新上传。")) from error
 
@@ -72,14 +74,6 @@ class StoredUpload:
         except ValueError:
             return True
         return timezone.now() - uploaded > dt.timedelta(days=retention_days())
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
-    os.replace(temporary, path)
 
 
 def store_upload(
@@ -98,9 +92,9 @@ def store_upload(
         sheet_title=excel.safe_sheet_title(Path(name).stem),
         spec=spec,
     )
-    _write_private(upload.path, data)
-    _write_private(
-        import_dir() / f"{upload.token}.json", json.dumps(asdict(upload), ensure_ascii=False).encode()
+    storage.write_file(upload.name, data)
+    storage.write_file(
+        import_name(f"{upload.token}.json"), json.dumps(asdict(upload), ensure_ascii=False).encode()
     )
     return upload
 
@@ -110,7 +104,7 @@ def load_upload(token: str, *, actor: Any, spec: str) -> StoredUpload | None:
     if not TOKEN_PATTERN.fullmatch(token or "") or not getattr(actor, "is_authenticated", False):
         return None
     try:
-        data = json.loads((import_dir() / f"{token}.json").read_text(encoding="utf-8"))
+        data = json.loads(storage.read_file(import_name(f"{token}.json")).decode("utf-8"))
         upload = StoredUpload(**data)
     except (OSError, ValueError, TypeError):
         return None
@@ -120,13 +114,13 @@ def load_upload(token: str, *, actor: Any, spec: str) -> StoredUpload | None:
 
 
 def save_result(upload: StoredUpload, result: ImportResult) -> None:
-    _write_private(import_dir() / f"{upload.token}.result.json", result.to_json().encode())
+    storage.write_file(import_name(f"{upload.token}.result.json"), result.to_json().encode())
 
 
 def load_result(upload: StoredUpload) -> ImportResult | None:
     try:
         return ImportResult.from_json(
-            (import_dir() / f"{upload.token}.result.json").read_text(encoding="utf-8")
+            storage.read_file(import_name(f"{upload.token}.result.json")).decode("utf-8")
         )
     except (OSError, ValueError, TypeError):
         return None
@@ -135,13 +129,4 @@ def load_result(upload: StoredUpload) -> ImportResult | None:
 def prune_uploads(max_age_days: int | None = None) -> int:
     """Delete stored uploads older than ``IMPORT_RETENTION_DAYS``; returns how many files went."""
     days = max_age_days if max_age_days is not None else retention_days()
-    cutoff = time.time() - days * 86400
-    removed = 0
-    for path in import_dir().iterdir():
-        try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-        except OSError:
-            continue
-    return removed
+    return storage.prune(IMPORT_FOLDER, older_than=timezone.now() - dt.timedelta(days=days))
