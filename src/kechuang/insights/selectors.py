@@ -87,13 +87,6 @@ def _kpi_table(year: int, *, today: dt.date | None = None) -> list[dict[str, Any
     return [kpi_row(kpi, year, targets.get(kpi.code), today=today) for kpi in all_kpis()]
 
 
-def kpi_table_invalidate() -> None:
-    """Retire the cached KPI table (with every other cached figure) in every process."""
-    from kechuang.core.figures import data_changed
-
-    data_changed("insights")
-
-
 def heights(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The five heights in the profile's order and names, each with its KPI rows."""
     from kechuang.core.home import HEIGHT_ICONS

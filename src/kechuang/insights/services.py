@@ -14,7 +14,6 @@ from kechuang.core import audit
 from .kpis import MANUAL, get_kpi
 from .models import KpiTarget
 from .permissions import may_edit_targets
-from .selectors import kpi_table_invalidate
 
 
 def kpi_target_set(
@@ -79,7 +78,7 @@ def kpi_target_set(
                 },
             },
         )
-        transaction.on_commit(kpi_table_invalidate)
+        # the cached KPI table is retired on every app server when this commits (core.audit → core.figures)
     return target
 
 

@@ -237,13 +237,14 @@ FILE_UPLOAD_PERMISSIONS = 0o600  # only the platform's own user reads uploads; n
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 
-def _file_storage() -> dict[str, object]:
-    if FILE_STORAGE == "local":
+def _file_storage(kind: str) -> dict[str, object]:
+    """The ``default`` storage for FILE_STORAGE=``kind``, read from the environment."""
+    if kind == "local":
         return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    if FILE_STORAGE != "s3":
+    if kind != "s3":
         from django.core.exceptions import ImproperlyConfigured
 
-        raise ImproperlyConfigured(f"FILE_STORAGE 只能是 local 或 s3，而不是 {FILE_STORAGE!r}。")
+        raise ImproperlyConfigured(f"FILE_STORAGE 只能是 local 或 s3，而不是 {kind!r}。")
     verify = env.str("S3_VERIFY", default="true")
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -266,7 +267,7 @@ def _file_storage() -> dict[str, object]:
 
 
 STORAGES = {
-    "default": _file_storage(),
+    "default": _file_storage(FILE_STORAGE),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
