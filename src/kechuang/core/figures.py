@@ -72,8 +72,8 @@ class _Pending:
     def __call__(self) -> None:
         try:
             data_changed(*sorted(self.topics))
-        except Exception:  # the write is committed; a cache that is down must not turn it into an error
-            logger.exception("figures: could not retire the cached figures after a write")
+        except Exception as error:  # the write is committed; a cache that is down must not fail it
+            logger.error("figures: could not retire the cached figures after a write (%s)", error)
 
 
 def changed_on_commit(topic: str = "") -> None:
@@ -105,13 +105,13 @@ def cached_figures(key: str, compute: Callable[[], T]) -> T:
     try:
         full_key = f"kechuang:figures:{topic_token()}:{key}"
         value = cache.get(full_key)
-    except Exception:
-        logger.exception("figures: the shared cache cannot be read; computing %s", key)
+    except Exception as error:
+        logger.warning("figures: the shared cache cannot be read (%s); computing %s", error, key)
         return compute()
     if value is None:
         value = compute()
         try:
             cache.set(full_key, value, seconds)
-        except Exception:
-            logger.exception("figures: the shared cache cannot be written")
+        except Exception as error:
+            logger.warning("figures: the shared cache cannot be written (%s)", error)
     return value  # type: ignore[no-any-return]
