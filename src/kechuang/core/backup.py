@@ -270,14 +270,20 @@ def live_counts() -> dict[str, int]:
 # --- files ---------------------------------------------------------------------------------------------
 
 
-def _copy_media(folder: Path) -> list[str]:
-    """Copy every stored file to ``folder/media``; return their storage names."""
+def _copy_media(folder: Path, say: Say) -> list[str]:
+    """Copy every stored file to ``folder/media``; return their storage names. A file deleted while
+    the copy runs (a user removed an attachment) is left out and named."""
     names = []
     for name in storage.walk(""):
         target = folder / MEDIA / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        with default_storage.open(name, "rb") as source, target.open("wb") as out:
-            shutil.copyfileobj(source, out, CHUNK)
+        try:
+            with default_storage.open(name, "rb") as source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, CHUNK)
+        except FileNotFoundError:
+            target.unlink(missing_ok=True)
+            say(f"文件 {name} 在复制前已被删除，未纳入备份。")
+            continue
         names.append(name)
     return names
 
@@ -315,7 +321,7 @@ def create(output: Path, *, say: Say = _quiet) -> dict[str, Any]:
             raise BackupError(f"不支持备份 {vendor} 数据库。")
         say(f"数据库已导出：{len(database['tables'])} 张表，{sum(database['tables'].values())} 行。")
         say("上传文件复制中…")
-        media = _copy_media(work)
+        media = _copy_media(work, say)
         say(f"上传文件已复制：{len(media)} 个。")
         files = [_file_entry(work, database["file"])]
         files += [_file_entry(work, f"{MEDIA}/{name}") for name in media]
