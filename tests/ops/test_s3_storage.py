@@ -83,14 +83,28 @@ def test_an_attachment_uploaded_and_downloaded_through_the_views_lives_in_the_bu
 def test_an_import_upload_is_kept_in_the_bucket_so_any_app_server_can_confirm_it(
     s3_storage, s3_endpoint, operator
 ):
-    from kechuang.directory import importing
+    import hashlib
 
-    data = b"\xef\xbb\xbf\xe5\x90\x8d\xe7\xa7\xb0\n"
-    info = importing.inspect_upload("机构.csv", data)
-    upload = importing.store_upload(actor=operator, filename="机构.csv", data=data, info=info, kind=None)
-    assert f"{s3_storage}/imports/{upload.token}.csv" in s3_objects(s3_endpoint, s3_storage)
-    again = importing.load_upload(upload.token, actor=operator)
+    from kechuang.core.importing import stored
+    from kechuang.core.importing.files import CheckedFile
+
+    data = "名称,统一社会信用代码\n".encode()
+    info = CheckedFile(
+        kind="csv",
+        label="CSV",
+        content_type="text/csv",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        name="机构.csv",
+    )
+    upload = stored.store_upload(actor=operator, spec="directory", filename="机构.csv", data=data, info=info)
+    objects = s3_objects(s3_endpoint, s3_storage)
+    assert f"{s3_storage}/imports/{upload.token}.csv" in objects
+    assert f"{s3_storage}/imports/{upload.token}.json" in objects
+    again = stored.load_upload(upload.token, actor=operator, spec="directory")
     assert again is not None and again.read_bytes() == data
+    assert stored.prune_uploads(max_age_days=0) == 2
+    assert stored.load_upload(upload.token, actor=operator, spec="directory") is None
 
 
 @pytest.mark.django_db(transaction=True)
