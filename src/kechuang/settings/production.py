@@ -16,3 +16,11 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = False
+# collectstatic keeps only the hashed copies (served with a far-future expiry by WhiteNoise or nginx) and
+# does not compress source maps, which only a developer's browser tools fetch: a third of the files and a
+# quarter of the time (docs/adr/0013-production-layout.md).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br"),
+    *("woff", "woff2", "mp4", "webm", "map"),
+]
