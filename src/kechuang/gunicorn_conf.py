@@ -1,4 +1,22 @@
-"""gunicorn settings shared by ``kechuang demo`` and the load harness (``--config python:kechuang.gunicorn_conf``).
+"""gunicorn settings for ``kechuang serve`` (and through it ``kechuang demo``) and the load harness
+(``--config python:kechuang.gunicorn_conf``).
+
+Every setting comes from the environment, so a systemd unit, a container or an operator's shell changes
+it without editing code; ``kechuang serve --bind/--workers`` override the first two. The names, their
+defaults and when to change them are listed in docs/operations.md and deploy/kechuang.env.template:
+
+    WEB_BIND                  address(es) to listen on, comma separated (127.0.0.1:8000)
+    WEB_CONCURRENCY           worker processes (the number of CPU cores, at least 2)
+    WEB_THREADS               threads per worker (4)
+    WEB_TIMEOUT               seconds a request may run before its worker is killed and replaced (60)
+    WEB_GRACEFUL_TIMEOUT      seconds in-flight requests get to finish on SIGTERM or HUP (30)
+    WEB_KEEPALIVE             seconds an idle keep-alive connection from the proxy stays open (5)
+    WEB_MAX_REQUESTS          requests after which a worker is replaced, 0 never (2000)
+    WEB_MAX_REQUESTS_JITTER   random extra requests, so workers are not all replaced at once (200)
+    WEB_FORWARDED_ALLOW_IPS   proxies trusted for X-Forwarded-Proto, comma separated, * any (127.0.0.1,::1)
+    WEB_ACCESS_LOG            access log file, "-" for standard output, "" for none (-)
+    WEB_LOG_LEVEL             gunicorn's own log level (info)
+    WEB_CONTROL_SOCKET        path of gunicorn's control socket (gunicornc); unset: none
 
 Each worker warms the matching engine in a background thread as soon as it starts, so the first
 person to open a page with recommendations does not wait for the index to be built from the database
@@ -9,10 +27,51 @@ person to open a page with recommendations does not wait for the index to be bui
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
 logger = logging.getLogger("kechuang.gunicorn")
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"{name} 应为整数，当前为 {value!r}。") from None
+
+
+def _list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+wsgi_app = "kechuang.wsgi:application"
+proc_name = "kechuang-web"
+bind = _list("WEB_BIND", "127.0.0.1:8000")
+workers = _int("WEB_CONCURRENCY", max(2, os.cpu_count() or 1))
+threads = _int("WEB_THREADS", 4)
+timeout = _int("WEB_TIMEOUT", 60)
+graceful_timeout = _int("WEB_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("WEB_KEEPALIVE", 5)
+max_requests = _int("WEB_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("WEB_MAX_REQUESTS_JITTER", 200)
+forwarded_allow_ips = ",".join(_list("WEB_FORWARDED_ALLOW_IPS", "127.0.0.1,::1"))
+accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None
+# The request id (core.middleware.RequestIdMiddleware) ties an access log line to the application log
+# and to the reference shown on an error page.
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(a)s"'
+errorlog = "-"
+loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
+# gunicorn otherwise opens a control socket at one fixed path per user, which two servers on one host
+# (tests, several instances) would fight over; it is opt-in here.
+control_socket_disable = not os.environ.get("WEB_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["WEB_CONTROL_SOCKET"]
+# Heartbeat files in memory, not on a disk that may be slow or read-only (containers, ProtectSystem).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 
 
 def warm_matching() -> None:

@@ -135,5 +135,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "404.html", {"request_id": getattr(request, "request_id", "")}, status=404)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token (an expired page, cookies off, another origin): the
+    site's own page in Chinese with the reference id, not Django's technical one (docs/reliability.md E1)."""
+    logger.warning("CSRF check failed: %s", reason)
+    context = {"request_id": getattr(request, "request_id", "")}
+    return render(request, "403_csrf.html", context, status=403)
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "400.html", {"request_id": getattr(request, "request_id", "")}, status=400)

@@ -196,6 +196,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "kechuang.core.views.csrf_failure"  # the site's own page, in Chinese (reliability E1)
 
 # A2: five failures for one account from one address lock that pair for 5 minutes.
 AXES_FAILURE_LIMIT = 5

@@ -86,24 +86,19 @@ class Command(BaseCommand):
     def _serve(self, host: str, port: int, workers: int) -> None:
         env = {**os.environ, "KECHUANG_DEMO": "1", "KECHUANG_HOME": str(settings.HOME)}
         env.setdefault("DJANGO_SETTINGS_MODULE", "kechuang.settings.base")
+        env.setdefault("WEB_LOG_LEVEL", "warning")  # the access log still shows each request
+        # The production server command (gunicorn with kechuang.gunicorn_conf), so the demo serves
+        # exactly as a district's installation does (docs/adr/0013-production-layout.md).
         web = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "gunicorn",
-                "kechuang.wsgi:application",
-                "--config",
-                "python:kechuang.gunicorn_conf",
+                "kechuang",
+                "serve",
                 "--bind",
                 f"{host}:{port}",
                 "--workers",
                 str(workers),
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
-                "--log-level",
-                "warning",
             ],
             env=env,
         )
