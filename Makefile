@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CSL ?= ../shared/benchmarks/csl-match
 PYTEST_ARGS ?=
 
-.PHONY: demo test install test-sqlite test-postgres lint typecheck browser messages bench-match eval-match clean
+.PHONY: demo test install test-sqlite test-postgres lint typecheck test-deps browser messages bench-match eval-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/kechuang demo
 
 ## 2. Install and run the whole test suite: lint, migrations check, SQLite pass, PostgreSQL pass.
-test: $(STAMP) browser lint
+test: $(STAMP) test-deps lint
 	$(BIN)/kechuang makemigrations --check --dry-run
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
@@ -36,8 +36,10 @@ test-postgres: $(STAMP)
 	@scripts/check-postgres.sh "$(PG_URL)"
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
 
-browser:
-	@scripts/ensure-browser.sh
+test-deps:
+	@scripts/ensure-test-deps.sh
+
+browser: test-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
