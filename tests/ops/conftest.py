@@ -1,18 +1,27 @@
-"""Fixtures for running the platform as it runs in production (docs/reliability.md M2, M3): a real Redis,
-a local S3-compatible server (moto), free loopback ports, and the connection string of the test
-database for other processes."""
+"""Fixtures for running the platform as it runs in production (docs/reliability.md M1–M3, E1): a real
+Redis, a local S3-compatible server (moto), free loopback ports, the connection string of the test
+database for other processes; and one production site per test session (demo data, ``collectstatic``
+with the production storage, ``kechuang serve`` under ``kechuang.settings.production``).
+
+The production site's two slow steps (the data, about 15 s; collectstatic, about 15 s on an idle
+machine) run side by side, once per session.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from ops_helpers import BUCKET, free_port
+from ops_helpers import BUCKET, free_port, fresh_database, platform_env, start_server
+from ops_site import PASSWORD, PREPARE_ACCOUNTS, ProductionHome, ProductionSite
 
 
 def _redis_ping(url: str) -> bool:
@@ -93,5 +102,58 @@ def s3_endpoint() -> Iterator[str]:
     ).create_bucket(Bucket=BUCKET)
     try:
         yield endpoint
+    finally:
+        server.stop()
+
+
+# --- One production site per session (tests/ops/test_production_site.py, test_serve.py) ----------------
+def _run(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "kechuang", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def _wait(process: subprocess.Popen[bytes], log: Path, what: str, timeout: float = 600) -> None:
+    code = process.wait(timeout=timeout)
+    if code != 0:
+        raise AssertionError(f"{what} exited {code}:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def production_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionHome]:
+    home = tmp_path_factory.mktemp("production-home")
+    with fresh_database("ops") as database_url:
+        env = platform_env(home, database_url)
+        started = time.monotonic()
+        data = _run(
+            ["demo", "--no-serve", "--scale", "small", "--demo-password", PASSWORD], env, home / "demo.log"
+        )
+        static = _run(["collectstatic", "--noinput"], env, home / "collectstatic.log")
+        _wait(static, home / "collectstatic.log", "collectstatic")
+        collectstatic_in = time.monotonic() - started
+        _wait(data, home / "demo.log", "kechuang demo --no-serve")
+        prepared_in = time.monotonic() - started
+        yield ProductionHome(home, env, prepared_in, collectstatic_in)
+
+
+@pytest.fixture(scope="session")
+def production_site(production_home: ProductionHome) -> Iterator[ProductionSite]:
+    home, env = production_home.home, production_home.env
+    prepared_in, collectstatic_in = production_home.prepared_in, production_home.collectstatic_in
+    accounts = subprocess.run(
+        [sys.executable, "-c", PREPARE_ACCOUNTS], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert accounts.returncode == 0, accounts.stderr[-4000:]
+    listing = json.loads(accounts.stdout.strip().splitlines()[-1])
+    server = start_server(env, home / "serve.log", workers=2)
+    print(  # shown with -s: the numbers docs/operations.md quotes
+        f"\nproduction site: data and static {prepared_in:.1f} s (collectstatic {collectstatic_in:.1f} s), "
+        f"serve answered /healthz after {server.started_in:.1f} s"
+    )
+    try:
+        yield ProductionSite(
+            home, env, server, listing["roles"], listing["pages"], prepared_in, collectstatic_in
+        )
     finally:
         server.stop()
