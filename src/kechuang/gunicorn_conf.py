@@ -22,6 +22,11 @@ Each worker warms the matching engine in a background thread as soon as it start
 person to open a page with recommendations does not wait for the index to be built from the database
 (seconds on a district's catalogue); the worker answers other pages meanwhile. ``/healthz`` reports
 ``"matching": "warming"`` until this worker's engine is ready.
+
+The workers count requests for ``/metrics`` in files under ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's
+multiprocess mode): the master prepares and empties that folder before the first worker starts, marks
+each exited worker dead, and removes a folder it made when it stops (``kechuang.core.metrics_dir``,
+docs/adr/0021-observability.md).
 """
 
 from __future__ import annotations
@@ -90,3 +95,22 @@ def warm_matching() -> None:
 
 def post_worker_init(worker: Any) -> None:
     threading.Thread(target=warm_matching, name="kechuang-warm-matching", daemon=True).start()
+
+
+def on_starting(server: Any) -> None:
+    from kechuang.core import metrics_dir
+
+    path = metrics_dir.prepare()
+    server.log.info("metrics of the workers in %s", path)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from kechuang.core import metrics_dir
+
+    metrics_dir.mark_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    from kechuang.core import metrics_dir
+
+    metrics_dir.cleanup(handed_over=bool(getattr(server, "reexec_pid", 0)))

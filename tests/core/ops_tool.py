@@ -4,6 +4,8 @@
 Usage (environment: DJANGO_SETTINGS_MODULE, DATABASE_URL or KECHUANG_HOME):
   ops_tool.py runs                 every JobRun as JSON
   ops_tool.py processes            every SchedulerProcess as JSON
+  ops_tool.py workers              every WorkerProcess (task worker heartbeat) as JSON
+  ops_tool.py readyz               what /readyz would answer, check by check, as JSON
   ops_tool.py enqueue-nap SECONDS  enqueue ops_probe.tasks.nap, print its id
   ops_tool.py task ID              the task's status as JSON
   ops_tool.py breach               file a request as the demo enterprise whose first-response time has
@@ -56,6 +58,14 @@ def main(argv: list[str]) -> None:
         from kechuang.core.models import SchedulerProcess
 
         say(list(SchedulerProcess.objects.values("owner", "pid", "stopped_at")))
+    elif command == "workers":
+        from kechuang.core.models import WorkerProcess
+
+        say(list(WorkerProcess.objects.values("worker_id", "pid", "seen_at", "stopped_at")))
+    elif command == "readyz":
+        from kechuang.core.readiness import run_checks
+
+        say(run_checks())
     elif command == "enqueue-nap":
         from ops_probe.tasks import nap
 

@@ -1,7 +1,8 @@
 """docs/reliability.md M4 with real processes: two ``kechuang scheduler`` processes at once run each job
 once per due time (on a SQLite file database in the SQLite pass, on PostgreSQL in the PostgreSQL pass);
 a job that raises is recorded as failed and retried; SIGTERM lets a running job finish; ``kechuang
-worker`` finishes its task on SIGTERM and logs the outcome.
+worker`` finishes its task on SIGTERM and logs the outcome; a running worker and scheduler make the
+readiness checks pass, and a stopped worker fails them (docs/adr/0021-observability.md).
 
 The processes use the real settings plus a probe app (tests/core/ops_probe) whose jobs write each run
 to a file, so the count does not rest on the scheduler's own records alone. Intervals are shortened
@@ -204,3 +205,36 @@ def test_worker_finishes_its_task_on_sigterm_and_logs_the_outcome(ops_env, tmp_p
     assert code == 0, output[-2000:]
     assert _tool(ops_env, "task", task_id)["status"] == "SUCCESSFUL"
     assert f"task ops_probe.tasks.nap id={task_id} successful in" in output
+
+
+def test_a_running_worker_and_scheduler_make_the_platform_ready_and_a_stopped_worker_does_not(
+    ops_env, tmp_path
+):
+    env = {**ops_env, "WORKER_HEARTBEAT_SECONDS": "0.5", "OPS_PROBE_EVERY": "2"}
+    assert {name for name, check in _tool(env, "readyz").items() if check["state"] != "ok"} == {
+        "worker",
+        "scheduler",
+    }
+    worker = _start(env, tmp_path / "worker.log", "worker", "--interval", "0.2")
+    scheduler = _start(env, tmp_path / "scheduler.log", "scheduler", "--poll", "0.5", "--job", "probe-tick")
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            checks = _tool(env, "readyz")
+            if all(check["state"] == "ok" for check in checks.values()):
+                break
+            assert time.monotonic() < deadline, checks
+            time.sleep(0.5)
+        assert checks["worker"]["workers_alive"] == 1 and checks["scheduler"]["schedulers_alive"] == 1
+        [row] = _tool(env, "workers")
+        assert row["pid"] == worker.pid and row["stopped_at"] is None
+        assert _stop(worker) == 0
+        [row] = _tool(env, "workers")
+        assert row["stopped_at"] is not None  # marked at once, not after the heartbeat runs out
+        checks = _tool(env, "readyz")
+        assert checks["worker"]["state"] == "failing" and checks["worker"]["workers_alive"] == 0
+        assert checks["scheduler"]["state"] == "ok"
+    finally:
+        for process in (worker, scheduler):
+            if process.poll() is None:
+                _stop(process)

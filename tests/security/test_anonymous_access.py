@@ -18,6 +18,10 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {
     "/": "home page for the public: district figures only",
     "/healthz": "load-balancer health check: database status, no data",
+    # docs/adr/0021-observability.md, reviewed 2026-12: counts by view name, job name and state, no
+    # object, person or organization; answers only METRICS_ALLOWED_IPS (loopback by default, which the
+    # test client is) and 404 to everyone else (tests/core/test_metrics.py)
+    "/metrics": "Prometheus metrics for the monitoring's addresses only",
     "/accounts/login/": "sign-in form",
     "/admin/login/": "sign-in form of the admin site (same lockout and password rules)",
     "/directory/district/": "the district profile and schematic map (published plan)",
@@ -60,6 +64,9 @@ PUBLIC = {
 
 # Reviewed answers that are neither 200 nor a refusal.
 OTHER_REVIEWED = {
+    # states of the database, cache, storage, worker and scheduler, no data (docs/adr/0021); 503 here
+    # because no worker or scheduler runs beside the tests
+    "/readyz": (503, "readiness probe: names the failing parts, no error text"),
     "/i18n/setlang/": (302, "language switch: redirects back, shows nothing"),
     "/api/v1/search/": (400, "search over public listings; without ?q= it asks for one"),
 }

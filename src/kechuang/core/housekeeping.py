@@ -62,10 +62,11 @@ def prune_lockout_records(now: dt.datetime) -> int:
 
 
 def prune_job_runs(now: dt.datetime) -> int:
-    from .models import JobRun, SchedulerProcess
+    from .models import JobRun, SchedulerProcess, WorkerProcess
 
     deleted = JobRun.objects.filter(started_at__lt=now - _days("JOB_RUNS_KEEP_DAYS", 90)).delete()[0]
     deleted += SchedulerProcess.objects.filter(seen_at__lt=now - dt.timedelta(days=7)).delete()[0]
+    deleted += WorkerProcess.objects.filter(seen_at__lt=now - dt.timedelta(days=7)).delete()[0]
     return deleted
 
 

@@ -190,3 +190,25 @@ class SchedulerProcess(models.Model):
 
     def __str__(self) -> str:
         return self.owner
+
+
+class WorkerProcess(models.Model):
+    """A running ``kechuang worker``: it says it is alive every half minute (a thread beside the task
+    loop), so ``/readyz`` and the metrics can tell whether any worker runs at all
+    (docs/adr/0021-observability.md)."""
+
+    worker_id = models.CharField(_("任务进程"), max_length=64, unique=True)
+    host = models.CharField(_("主机"), max_length=128)
+    pid = models.PositiveIntegerField(_("进程号"))
+    started_at = models.DateTimeField(_("启动时间"))
+    seen_at = models.DateTimeField(_("最近心跳"), db_index=True)
+    stopped_at = models.DateTimeField(_("停止时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务进程")
+        verbose_name_plural = _("后台任务进程")
+        ordering = ["-seen_at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return self.worker_id

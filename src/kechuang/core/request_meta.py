@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -18,6 +19,8 @@ class RequestMeta:
     request_id: str
     ip: str
     user_agent: str = ""
+    # the request itself, so a log line can name the signed-in user's id (core.logging.user_id_of)
+    request: Any = field(default=None, compare=False, repr=False)
 
 
 _current: contextvars.ContextVar[RequestMeta | None] = contextvars.ContextVar(
@@ -42,6 +45,7 @@ def begin(request: HttpRequest) -> contextvars.Token[RequestMeta | None]:
         request_id=uuid.uuid4().hex[:16],
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
+        request=request,
     )
     request.request_id = meta.request_id  # type: ignore[attr-defined]
     return _current.set(meta)

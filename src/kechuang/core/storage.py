@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+# ``/readyz`` writes and deletes a small file here to prove the storage writable (core.readiness);
+# walks (backups, restores) leave the folder out.
+PROBE_FOLDER = ".readyz"
+
 
 def write_file(name: str, content: bytes) -> None:
     """Store ``content`` under exactly ``name``, replacing what was there."""
@@ -50,6 +54,8 @@ def walk(folder: str = "") -> Iterator[str]:
     for name in sorted(files):
         yield prefix + name
     for sub in sorted(folders):
+        if not prefix and sub == PROBE_FOLDER:
+            continue
         yield from walk(prefix + sub)
 
 

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import metrics, readiness, views
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", readiness.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("operations/jobs/", views.SchedulerStatusView.as_view(), name="scheduler"),
 ]

@@ -11,11 +11,13 @@ class ServicedeskConfig(AppConfig):
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.home import register_home_panel
+        from kechuang.core.metrics import register_metric_source
         from kechuang.directory.demo import register_demo_generator
 
         from . import permissions  # noqa: F401  (registers the rules permissions)
         from .demo import make_demo_service_desk
         from .home import servicedesk_home_panel
+        from .metrics import sla_readings
 
         register_navigation(
             NavItem(
@@ -27,3 +29,4 @@ class ServicedeskConfig(AppConfig):
         )
         register_home_panel(servicedesk_home_panel)
         register_demo_generator("servicedesk", make_demo_service_desk)
+        register_metric_source("servicedesk", sla_readings)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kechuang.core.middleware.RequestIdMiddleware",
+    "kechuang.core.metrics.RequestMetricsMiddleware",  # request counts and latency, the request log line
     "django.middleware.security.SecurityMiddleware",
     "kechuang.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -397,13 +398,33 @@ TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
 LOGIN_LOGS_KEEP_DAYS = env.int("LOGIN_LOGS_KEEP_DAYS", default=180)  # network logs: at least six months
 
 # --- Logging: never passwords, session ids or full phone numbers (docs/reliability.md C3) ----------------
+# LOG_FORMAT=plain (default: one line of text) or json (one object per line, for log shippers); every
+# line carries the request id and the signed-in user's id when it is written during a request.
+# LOG_REQUESTS: one line per request (method, path, view, status, duration) from the application; on by
+# default with json, where it replaces gunicorn's text access log (docs/adr/0021-observability.md).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"LOG_FORMAT 只能是 plain 或 json，而不是 {LOG_FORMAT!r}。")
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "kechuang.core.logging.RedactFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "context": {"()": "kechuang.core.logging.RequestContextFilter"},
+        "redact": {"()": "kechuang.core.logging.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {"()": "kechuang.core.logging.PlainFormatter"},
+        "json": {"()": "kechuang.core.logging.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context", "redact"],
+            "formatter": LOG_FORMAT,
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -412,6 +433,18 @@ LOGGING = {
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- Monitoring: /healthz, /readyz, /metrics (docs/adr/0021-observability.md) ------------------------------
+# /metrics answers only these client addresses or networks (client address as in TRUSTED_PROXY_COUNT);
+# everyone else gets 404.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# /readyz fails when no task worker was seen for this long, or a task has waited this long to run
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30)
+READYZ_WORKER_SEEN_SECONDS = env.float("READYZ_WORKER_SEEN_SECONDS", default=120)
+READYZ_TASK_WAIT_SECONDS = env.float("READYZ_TASK_WAIT_SECONDS", default=300)
+# … when no scheduler was seen for this long, or a job is late by more than its interval plus this
+READYZ_SCHEDULER_SEEN_SECONDS = env.float("READYZ_SCHEDULER_SEEN_SECONDS", default=120)
+READYZ_JOB_GRACE_SECONDS = env.float("READYZ_JOB_GRACE_SECONDS", default=300)
 
 FORMS_URLFIELD_ASSUME_HTTPS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

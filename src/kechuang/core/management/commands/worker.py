@@ -2,7 +2,8 @@
 
 SIGTERM or Ctrl+C lets the running task finish and then stops; a second signal stops at once and the
 interrupted task is recorded as failed.
-Each task's outcome is logged with its duration (logger ``kechuang.worker``).
+Each task's outcome is logged with its duration (logger ``kechuang.worker``). A heartbeat thread says
+every half minute that the worker is alive (``core.heartbeat``; ``/readyz`` and ``/metrics`` read it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from kechuang.core.heartbeat import WorkerHeartbeat
 
 logger = logging.getLogger("kechuang.worker")
 
@@ -50,13 +53,18 @@ class Command(BaseCommand):
         extra: dict[str, Any] = {}
         if options["max_tasks"]:
             extra["max_tasks"] = options["max_tasks"]
-        call_command(
-            "db_worker",
-            queue_name=options["queue_name"],
-            interval=options["interval"],
-            batch=options["batch"],
-            reload=False,
-            worker_id=worker_id,
-            verbosity=options["verbosity"],
-            **extra,
-        )
+        heartbeat = WorkerHeartbeat(worker_id)
+        heartbeat.start()
+        try:
+            call_command(
+                "db_worker",
+                queue_name=options["queue_name"],
+                interval=options["interval"],
+                batch=options["batch"],
+                reload=False,
+                worker_id=worker_id,
+                verbosity=options["verbosity"],
+                **extra,
+            )
+        finally:  # also on SIGTERM: db_worker leaves through sys.exit
+            heartbeat.stop()
