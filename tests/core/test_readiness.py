@@ -5,6 +5,7 @@ naming the failing ones without leaking error text, and costs a fixed handful of
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 
 import pytest
@@ -14,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kechuang.core import readiness, storage
+from kechuang.core.heartbeat import WorkerHeartbeat, workers_alive
 from kechuang.core.models import JobState, SchedulerProcess, WorkerProcess
 from kechuang.core.scheduler import Scheduler
 
@@ -262,3 +264,36 @@ def test_a_failing_probe_is_logged_when_the_state_changes_not_every_time(
             assert client.get("/readyz").status_code == 200
     lines = [r.getMessage() for r in caplog.records if r.name in ("kechuang.readiness", "django.request")]
     assert lines == ["readiness: failing worker", "readiness: every check passes again"]
+
+
+def test_the_worker_heartbeat_keeps_one_row_and_marks_the_stop(settings):
+    settings.WORKER_HEARTBEAT_SECONDS = 30
+    settings.READYZ_WORKER_SEEN_SECONDS = 120
+    heartbeat = WorkerHeartbeat("host:4242")
+    heartbeat.beat()
+    heartbeat.beat()
+    row = WorkerProcess.objects.get()
+    assert row.worker_id == "host:4242" and row.stopped_at is None and row.started_at <= row.seen_at
+    assert workers_alive() == 1
+    assert workers_alive(timezone.now() + dt.timedelta(seconds=119)) == 1
+    assert workers_alive(timezone.now() + dt.timedelta(seconds=121)) == 0
+    heartbeat.stop()
+    assert WorkerProcess.objects.get().stopped_at is not None and workers_alive() == 0
+    # a worker that beats less often than the window allows is not declared dead between two beats
+    settings.WORKER_HEARTBEAT_SECONDS = 100
+    WorkerHeartbeat("host:4243").beat()
+    assert workers_alive(timezone.now() + dt.timedelta(seconds=190)) == 1
+
+
+def test_under_the_production_settings_the_probes_answer_plain_http(client, settings, monkeypatch):
+    """The load balancer and Prometheus call the app server directly over HTTP; pages still redirect."""
+    monkeypatch.setenv("SECRET_KEY", "k" * 50)
+    monkeypatch.setenv("ALLOWED_HOSTS", "testserver")
+    production = importlib.import_module("kechuang.settings.production")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = production.SECURE_REDIRECT_EXEMPT
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503  # answered (no scheduler here), not redirected
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/").status_code == 301
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 404

@@ -30,8 +30,10 @@ def heartbeat_every() -> float:
 
 
 def alive_within() -> dt.timedelta:
-    """A worker seen this recently counts as running: four missed heartbeats (two minutes by default)."""
-    return dt.timedelta(seconds=float(getattr(settings, "READYZ_WORKER_SEEN_SECONDS", 4 * heartbeat_every())))
+    """A worker seen this recently counts as running: ``READYZ_WORKER_SEEN_SECONDS`` (two minutes, four
+    heartbeats), and never less than two heartbeats, whatever the two settings say."""
+    seen = float(getattr(settings, "READYZ_WORKER_SEEN_SECONDS", 120))
+    return dt.timedelta(seconds=max(seen, 2 * heartbeat_every()))
 
 
 def workers_alive(now: dt.datetime | None = None) -> int:
@@ -81,7 +83,8 @@ class WorkerHeartbeat:
     def stop(self) -> None:
         """Stop beating and record the stop (on the caller's connection)."""
         self._stopping.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         try:
             WorkerProcess.objects.filter(worker_id=self.worker_id).update(stopped_at=timezone.now())
         except DatabaseError:
