@@ -309,7 +309,7 @@ def _timestamp(moment: dt.datetime | None) -> float:
 
 
 class DatabaseCollector(Collector):
-    """The figures read from the database at each scrape (about eight queries in all)."""
+    """The figures read from the database at each scrape: five queries, and one or two per module source."""
 
     def collect(self) -> Iterator[Any]:
         from .heartbeat import workers_alive
