@@ -180,3 +180,16 @@ def test_an_unknown_log_format_is_refused_with_a_clear_message(tmp_path):
     )
     assert result.returncode != 0
     assert "LOG_FORMAT 只能是 plain 或 json" in result.stderr
+
+
+def test_an_api_call_with_a_token_is_logged_with_the_tokens_user(client, operator, console, settings):
+    from rest_framework.authtoken.models import Token
+
+    settings.LOG_REQUESTS = True
+    console.use(JsonFormatter())
+    token = Token.objects.create(user=operator)
+    response = client.get("/api/v1/organizations/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200
+    line = next(e for e in console.json_lines() if e["logger"] == "kechuang.request")
+    assert line["user_id"] == operator.pk and line["view"] == "organization-list"
+    assert token.key not in console.buffer.getvalue()
