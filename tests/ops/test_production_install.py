@@ -3,7 +3,7 @@ fresh prefix, the environment file from deploy/kechuang.env.template, a fresh Po
 a Redis of its own (``CACHE_URL``), ``kechuang upgrade``, the first account, ``kechuang serve`` and, in front of it, the
 nginx site of deploy/nginx/ with TLS. Then, through nginx over HTTPS: /healthz, the login page, every
 static file it asks for (served by nginx from disk), signing in, the HTTP→HTTPS redirect and the
-upload limit. Everything is removed afterwards; the times are printed (``-s``) for docs/operations.md.
+upload limit; /metrics and /readyz straight from the app server, and refused by nginx. Everything is removed afterwards; the times are printed (``-s``) for docs/operations.md.
 
 What a test cannot do as root of a shared machine is left to tests/ops/test_deploy_files.py: the
 systemd units (verified, not started) and the kechuang system user.
@@ -12,6 +12,7 @@ systemd units (verified, not started) and the kechuang system user.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -192,6 +193,25 @@ def test_the_documented_production_install_serves_the_platform_behind_nginx(tmp_
 
             health = browser.get("/healthz")
             assert health.status == 200 and '"vendor": "postgresql"' in health.text
+            # The monitoring reads each app server directly over plain HTTP (docs/monitoring.md); through
+            # the public site both answers are nginx's 404.
+            direct = Client(server.host, https=False)
+            metrics = direct.get("/metrics")
+            assert metrics.status == 200 and metrics.header("Content-Type").startswith("text/plain; version=")
+            assert (
+                "kechuang_migrations_ok 1.0" in metrics.text
+                and "kechuang_http_requests_total{" in metrics.text
+            )
+            ready = json.loads(direct.get("/readyz").body)
+            assert {name for name, check in ready["checks"].items() if check["state"] == "ok"} == {
+                "database",
+                "cache",
+                "storage",
+            }
+            assert ready["failing"] == ["worker", "scheduler"]  # this test starts neither
+            for path in ("/metrics", "/readyz"):
+                refused = browser.get(path)
+                assert refused.status == 404 and not refused.header("X-Request-ID"), path
             login = browser.get("/accounts/login/")
             assert login.status == 200 and "csrfmiddlewaretoken" in login.text  # no redirect loop behind TLS
             assert login.header("Strict-Transport-Security")
