@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from kechuang.transfer import matching, selectors, services
@@ -62,3 +65,50 @@ def test_each_viewer_gets_its_own_answer(operator, enterprise_user, confidential
     confidential = f"achievement:{confidential_achievement.pk}"
     assert confidential in [h.id for h in for_operator]
     assert confidential not in [h.id for h in for_enterprise]
+
+
+def test_concurrent_misses_compute_once(enterprise_user, achievement, demand, monkeypatch):
+    """The stampede of issue 15: eight requests missing the same recommendations at the same moment
+    compute them once; the others wait for that answer (docs/adr/0020-calibrated-matching.md)."""
+    engine = matching.get_engine()
+    allowed = matching.allowed_for(enterprise_user)
+    doc = matching.document_for(demand)
+    real = engine.recommend
+    calls = []
+
+    def slow(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "recommend", slow)
+    start = threading.Barrier(8)
+    answers: list[list[str]] = []
+
+    def request() -> None:
+        start.wait()
+        hits = matching.recommend(engine, doc, k=5, kinds=("achievement",), allowed=allowed)
+        answers.append([h.id for h in hits])
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1
+    assert len(answers) == 8 and all(a == answers[0] for a in answers)
+    assert answers[0] == [f"achievement:{achievement.pk}"]
+    assert not matching._index.in_flight
+
+
+def test_a_failed_computation_lets_the_next_request_try_again(enterprise_user, demand, monkeypatch):
+    engine = matching.get_engine()
+    allowed = matching.allowed_for(enterprise_user)
+    doc = matching.document_for(demand)
+    real = engine.recommend
+    monkeypatch.setattr(engine, "recommend", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError):
+        matching.recommend(engine, doc, k=5, kinds=("achievement",), allowed=allowed)
+    assert not matching._index.in_flight
+    monkeypatch.setattr(engine, "recommend", real)
+    assert matching.recommend(engine, doc, k=5, kinds=("achievement",), allowed=allowed) is not None

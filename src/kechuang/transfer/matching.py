@@ -398,6 +398,8 @@ class _Index:
         self.database_token: str | None = None
         # recommendations already computed, keyed by the engine's own change counter (see recommend())
         self.recommendations: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+        # recommendations being computed right now: followers wait on the leader's event (recommend())
+        self.in_flight: dict[tuple[Any, ...], threading.Event] = {}
 
 
 _index = _Index()
@@ -710,31 +712,54 @@ def allowed_for(user: Any) -> Allowed:
 
 
 RECOMMENDATION_CACHE_SIZE = 4096
+FLIGHT_WAIT_SECONDS = 30.0  # a follower computes on its own after this (the leader is stuck)
 
 
 def recommend(engine: Any, doc: Any, *, k: int, kinds: Sequence[str], allowed: Allowed) -> list[Any]:
-    """``engine.recommend`` remembered per process until the engine changes.
+    """``engine.recommend`` remembered per process until the engine changes, computed once.
 
     The answer depends only on the engine's contents, the source document, ``k``, the kinds and what
     the viewer may see. The engine bumps ``index_version`` on every change (a listing, a vector, an
     organization resync), so a remembered answer is exact, never stale: the matching board, which
     recommends for twenty demands at once, then costs its database queries and no scoring. Callers get
     their own copies (they edit the hits' terms for display).
+
+    Single flight (docs/adr/0020-calibrated-matching.md): when several requests miss the same key at
+    the same moment (the matching board's first visit after an engine change, with eight users), the
+    first computes and the others wait for its answer instead of each recomputing it.
     """
     kinds_t = tuple(kinds)
     idx = _index
     key = (id(engine), engine.index_version, doc, k, kinds_t, allowed.viewer)
-    with idx.lock:
-        cached = idx.recommendations.get(key) if idx.engine is engine else None
-        if cached is not None:
-            idx.recommendations.move_to_end(key)
-            return [_copy_hit(h) for h in cached]
-    hits = engine.recommend(doc, k=k, kinds=kinds_t, allowed=allowed)
-    with idx.lock:
-        if idx.engine is engine:
-            idx.recommendations[key] = [_copy_hit(h) for h in hits]
-            while len(idx.recommendations) > RECOMMENDATION_CACHE_SIZE:
-                idx.recommendations.popitem(last=False)
+    while True:
+        with idx.lock:
+            cached = idx.recommendations.get(key) if idx.engine is engine else None
+            if cached is not None:
+                idx.recommendations.move_to_end(key)
+                return [_copy_hit(h) for h in cached]
+            existing = idx.in_flight.get(key)
+            leader = existing is None
+            flight = idx.in_flight[key] = threading.Event() if existing is None else existing
+        if leader:
+            break
+        # another request computes this answer: wait for it, then read it from the cache (or, if the
+        # engine changed meanwhile or the leader failed, compute it ourselves on the next round)
+        if not flight.wait(FLIGHT_WAIT_SECONDS) or idx.engine is not engine:
+            return list(engine.recommend(doc, k=k, kinds=kinds_t, allowed=allowed))
+        with idx.lock:
+            if key not in idx.recommendations:
+                return list(engine.recommend(doc, k=k, kinds=kinds_t, allowed=allowed))
+    try:
+        hits = engine.recommend(doc, k=k, kinds=kinds_t, allowed=allowed)
+        with idx.lock:
+            if idx.engine is engine:
+                idx.recommendations[key] = [_copy_hit(h) for h in hits]
+                while len(idx.recommendations) > RECOMMENDATION_CACHE_SIZE:
+                    idx.recommendations.popitem(last=False)
+    finally:
+        with idx.lock:
+            idx.in_flight.pop(key, None)
+        flight.set()
     return list(hits)
 
 
