@@ -96,3 +96,34 @@ class RejectNullCharactersMiddleware:
         from .views import bad_request
 
         return bad_request(request)
+
+
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+
+
+class DrainUnreadBodyMiddleware:
+    """Read what is left of a request body the view never read (a throttled or refused POST, a body over
+    the size limit) before the answer goes out (docs/reliability.md K5).
+
+    The server keeps a connection alive only if it can skip the rest of the body, and gunicorn skips at
+    most 64 KB: without this, a client that sent a large body gets an answer promising keep-alive and
+    then a dropped connection. Bodies beyond ``DRAIN_MAX_BYTES`` are left to the server, which closes.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return response
+        if 0 < length <= DRAIN_MAX_BYTES and not getattr(request, "_read_started", True):
+            stream = getattr(request, "_stream", None)
+            try:
+                while stream is not None and stream.read(64 * 1024):
+                    pass
+            except OSError:
+                pass
+        return response

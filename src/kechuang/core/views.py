@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -108,12 +110,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": overall, "database": database, "matching": matching}, status=status)
 
 
+def _api_error(request: HttpRequest, status: int, message: Any) -> JsonResponse | None:
+    """On /api/ paths an error Django answers itself (a body over the size limit, an unknown path, a
+    crash) is JSON like the API's own errors, not the site's HTML page (docs/reliability.md K5)."""
+    if not request.path.startswith("/api/"):
+        return None
+    body = {"detail": str(message)}
+    request_id = getattr(request, "request_id", "")
+    if request_id:
+        body["request_id"] = request_id
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """A generic page with the request's reference id and nothing else (docs/reliability.md E1, C3).
 
     If the page itself cannot be drawn (the database is down, so are the menus), a bare page with
     the same reference id is sent rather than a second failure.
     """
+    api = _api_error(request, 500, _("服务器出了点问题，我们已记录；请稍后重试，或把参考编号告诉运营人员。"))
+    if api is not None:
+        return api
     request_id = getattr(request, "request_id", "")
     try:
         return render(request, "500.html", {"request_id": request_id}, status=500)
@@ -128,10 +145,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    api = _api_error(request, 403, _("您没有执行该操作的权限。"))
+    if api is not None:
+        return api
     return render(request, "403.html", {"request_id": getattr(request, "request_id", "")}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    api = _api_error(request, 404, _("未找到：请检查地址和编号。"))
+    if api is not None:
+        return api
     return render(request, "404.html", {"request_id": getattr(request, "request_id", "")}, status=404)
 
 
@@ -144,4 +167,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        api = _api_error(
+            request, 413, _("请求体超过 %(n)s MB 的上限：请缩小内容，文件请分开上传。") % {"n": limit}
+        )
+    elif isinstance(exception, TooManyFieldsSent):
+        api = _api_error(request, 400, _("请求中的字段过多，请减少后重试。"))
+    else:
+        api = _api_error(request, 400, _("请求有误，请检查后重试。"))
+    if api is not None:
+        return api
     return render(request, "400.html", {"request_id": getattr(request, "request_id", "")}, status=400)

@@ -8,6 +8,8 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.filters import IdFilter
+
 from .choices import OrganizationKind, Qualification, Title
 from .models import Block, Organization, Park, Person, TechnologyField
 
@@ -63,7 +65,7 @@ class OrganizationFilter(django_filters.FilterSet):
 
 class PersonFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="search")
-    organization = django_filters.NumberFilter(label=_("机构"), field_name="organization_id")
+    organization = IdFilter(label=_("机构"), field_name="organization_id")
     is_expert = django_filters.BooleanFilter(label=_("入库专家"))
     title = django_filters.ChoiceFilter(label=_("职称"), choices=Title.choices)
     field = django_filters.ModelChoiceFilter(

@@ -8,11 +8,11 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.filters import IdFilter
+
 from . import clock
 from .choices import RequestCategory, RequestStatus
 from .models import OPEN_STATUSES, ServiceRequest
-
-MAX_ID = 2_000_000_000  # keeps an absurd id a clean 400 instead of an integer overflow in the database
 
 STATE_CHOICES = [
     ("open", _("未办结")),
@@ -28,12 +28,8 @@ class ServiceRequestFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("状态"), choices=RequestStatus.choices)
     category = django_filters.ChoiceFilter(label=_("类别"), choices=RequestCategory.choices)
     state = django_filters.ChoiceFilter(label=_("进度"), choices=STATE_CHOICES, method="filter_state")
-    organization = django_filters.NumberFilter(
-        label=_("企业"), field_name="organization_id", min_value=1, max_value=MAX_ID, decimal_places=0
-    )
-    commissioner = django_filters.NumberFilter(
-        label=_("专员"), field_name="commissioner_id", min_value=1, max_value=MAX_ID, decimal_places=0
-    )
+    organization = IdFilter(label=_("企业"), field_name="organization_id")
+    commissioner = IdFilter(label=_("专员"), field_name="commissioner_id")
 
     class Meta:
         model = ServiceRequest

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "kechuang.core.middleware.RequestIdMiddleware",
     "kechuang.core.metrics.RequestMetricsMiddleware",  # request counts and latency, the request log line
+    "kechuang.core.middleware.DrainUnreadBodyMiddleware",  # keep-alive stays usable after a refused body
     "django.middleware.security.SecurityMiddleware",
     "kechuang.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -325,7 +326,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "kechuang.api.parsers.JSONParser",  # refuses NUL characters (PostgreSQL cannot store them)
+        "kechuang.api.parsers.JSONParser",  # refuses NUL, deep nesting and numbers no field holds
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

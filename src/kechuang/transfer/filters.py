@@ -14,6 +14,7 @@ import django_filters
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.filters import IdFilter
 from kechuang.directory.models import TechnologyField
 
 from .choices import AchievementStatus, CooperationMode, DemandStatus, Visibility
@@ -54,7 +55,7 @@ class ListingFilter(django_filters.FilterSet):
         method="filter_field",
     )
     visibility = django_filters.ChoiceFilter(label=_("公开范围"), choices=Visibility.choices)
-    organization = django_filters.NumberFilter(label=_("机构"), field_name="organization_id", min_value=1)
+    organization = IdFilter(label=_("机构"), field_name="organization_id")
 
     KIND = ""
 

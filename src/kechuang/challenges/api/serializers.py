@@ -9,6 +9,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kechuang.api import fields as bounded
+
 from .. import permissions as perms
 from ..models import Application, ApplicationAttachment, Award, Challenge, Milestone, Score
 
@@ -166,7 +168,7 @@ class ChMilestoneOutput(serializers.ModelSerializer):
 
     def get_paid_at(self, obj: Milestone) -> Any:
         payment = getattr(obj, "payment", None)
-        return serializers.DateTimeField().to_representation(payment.paid_at) if payment else None
+        return bounded.DateTimeField().to_representation(payment.paid_at) if payment else None
 
 
 class ChAwardOutput(serializers.ModelSerializer):
@@ -228,7 +230,7 @@ class ChallengeInput(CleanTextMixin, serializers.Serializer):
     indicators = serializers.CharField(max_length=3000)
     issuer_fen = serializers.IntegerField(min_value=0, max_value=MAX_FEN)
     subsidy_fen = serializers.IntegerField(min_value=0, max_value=MAX_FEN)
-    deadline = serializers.DateField()
+    deadline = bounded.DateField()
     ip_terms = serializers.CharField(max_length=2000)
     eligibility = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     max_winners = serializers.IntegerField(min_value=1, max_value=10, required=False)
@@ -305,7 +307,7 @@ class ChAwardInput(serializers.Serializer):
 class ChMilestoneInput(CleanTextMixin, serializers.Serializer):
     title = serializers.CharField(max_length=120)
     criteria = serializers.CharField(max_length=3000)
-    due_on = serializers.DateField()
+    due_on = bounded.DateField()
     amount_fen = serializers.IntegerField(min_value=1, max_value=MAX_FEN)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kechuang.api import fields as bounded
+
 from .. import uscc as uscc_rules
 from ..choices import OrganizationKind, Qualification, SizeBand
 from ..models import Block, Building, Industry, Line, Organization, Park, Person, TechnologyField
@@ -125,7 +127,7 @@ class OrganizationInput(serializers.Serializer):
         label=_("规模"), choices=SizeBand.choices, required=False, allow_blank=True
     )
     is_key = serializers.BooleanField(label=_("重点企业"), required=False)
-    founded_on = serializers.DateField(label=_("成立日期"), required=False, allow_null=True)
+    founded_on = bounded.DateField(label=_("成立日期"), required=False, allow_null=True)
     researchers = serializers.IntegerField(
         label=_("科研人员数"), min_value=0, max_value=1_000_000, required=False
     )

@@ -9,6 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kechuang.api import fields as bounded
+
 from ..choices import Department, RequestCategory, RequestChannel, RequestStatus
 from ..models import RequestAttachment, RequestEvent, ServiceRequest
 from ..selectors import request_clocks
@@ -26,8 +28,8 @@ class ServiceDeskEnterprise(serializers.Serializer):
 
 class ServiceRequestClock(serializers.Serializer):
     label = serializers.CharField()
-    due_at = serializers.DateTimeField()
-    stopped_at = serializers.DateTimeField(allow_null=True)
+    due_at = bounded.DateTimeField()
+    stopped_at = bounded.DateTimeField(allow_null=True)
     state = serializers.ChoiceField(choices=["running", "due_soon", "breached", "met", "late", "stopped"])
     minutes = serializers.IntegerField(help_text=_("剩余、超时或已用的工作分钟数（视 state 而定）"))
 
@@ -257,6 +259,6 @@ class ServiceDeskFigureRow(serializers.Serializer):
 
 
 class ServiceDeskFigures(serializers.Serializer):
-    since = serializers.DateTimeField(allow_null=True)
+    since = bounded.DateTimeField(allow_null=True)
     by_category = ServiceDeskFigureRow(many=True)
     by_commissioner = ServiceDeskFigureRow(many=True)

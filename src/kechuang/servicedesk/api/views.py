@@ -16,12 +16,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kechuang.accounts.selectors import acting_organization_for
+from kechuang.api.parsers import JSONParser
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kechuang.api import fields as bounded
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Block, Building, Organization, Park, TechnologyField
 
@@ -99,8 +100,8 @@ class ReserveInput(serializers.Serializer):
     organization = serializers.PrimaryKeyRelatedField(
         label=_("企业"), queryset=Organization.objects.filter(kind=OrganizationKind.ENTERPRISE)
     )
-    start_date = serializers.DateField(label=_("起始日"))
-    end_date = serializers.DateField(label=_("截止日"))
+    start_date = bounded.DateField(label=_("起始日"))
+    end_date = bounded.DateField(label=_("截止日"))
     request = serializers.SlugRelatedField(
         label=_("用房需求"),
         slug_field="code",
@@ -124,8 +125,8 @@ class LeaseInput(serializers.Serializer):
         required=False,
         allow_null=True,
     )
-    start_date = serializers.DateField(label=_("起租日"))
-    end_date = serializers.DateField(label=_("到期日"))
+    start_date = bounded.DateField(label=_("起租日"))
+    end_date = bounded.DateField(label=_("到期日"))
     rent_fen_per_m2_day = serializers.IntegerField(
         label=_("租金（分/㎡·天）"), min_value=0, max_value=100_000, required=False, allow_null=True
     )
@@ -138,7 +139,7 @@ class LeaseInput(serializers.Serializer):
 
 class ReleaseInput(serializers.Serializer):
     lease = serializers.CharField(label=_("租约编号"), max_length=16)
-    free_from = serializers.DateField(label=_("腾退日"), required=False, allow_null=True)
+    free_from = bounded.DateField(label=_("腾退日"), required=False, allow_null=True)
 
 
 class ReservationOutput(serializers.ModelSerializer):
@@ -227,7 +228,7 @@ class SpaceRequestInput(serializers.Serializer):
     budget_fen_per_m2_day = serializers.IntegerField(
         label=_("租金预算上限（分/㎡·天）"), min_value=0, max_value=100_000, required=False, allow_null=True
     )
-    move_in_by = serializers.DateField(label=_("期望入驻日期"), required=False, allow_null=True)
+    move_in_by = bounded.DateField(label=_("期望入驻日期"), required=False, allow_null=True)
     lease_months = serializers.IntegerField(
         label=_("租期（月）"), min_value=1, max_value=240, required=False, allow_null=True
     )
@@ -276,7 +277,7 @@ class MatchOutput(serializers.Serializer):
 
 class ViewingInput(serializers.Serializer):
     unit = serializers.SlugRelatedField(label=_("房源"), slug_field="code", queryset=SpaceUnit.objects.all())
-    scheduled_at = serializers.DateTimeField(label=_("看房时间"))
+    scheduled_at = bounded.DateTimeField(label=_("看房时间"))
     note = serializers.CharField(label=_("备注"), max_length=300, required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +304,7 @@ class VacancyPlaceOutput(serializers.Serializer):
 
 
 class VacancyOutput(serializers.Serializer):
-    on = serializers.DateField()
+    on = bounded.DateField()
     units = serializers.IntegerField()
     vacant_units = serializers.IntegerField()
     area_m2 = serializers.CharField()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kechuang.api import fields as bounded
 from kechuang.directory.models import Organization, TechnologyField
 
 from ..choices import (
@@ -176,7 +177,7 @@ class DemandInput(ListingInputMixin):
     budget_max_fen = serializers.IntegerField(
         label=_("预算上限（分）"), min_value=0, max_value=MAX_FEN, required=False, allow_null=True
     )
-    deadline = serializers.DateField(label=_("期望完成日期"), required=False, allow_null=True)
+    deadline = bounded.DateField(label=_("期望完成日期"), required=False, allow_null=True)
     cooperation_modes = serializers.ListField(
         label=_("合作方式"),
         child=serializers.ChoiceField(CooperationMode.choices),
@@ -326,7 +327,7 @@ class DealCreateInput(serializers.Serializer):
         label=_("需求编号"), slug_field="code", required=False, allow_null=True, queryset=Demand.objects.all()
     )
     next_step = _text(_("下一步"), 200)
-    next_step_due = serializers.DateField(label=_("下一步期限"), required=False, allow_null=True)
+    next_step_due = bounded.DateField(label=_("下一步期限"), required=False, allow_null=True)
     expected_amount_fen = serializers.IntegerField(
         label=_("预计金额（分）"), min_value=0, max_value=MAX_FEN, required=False, allow_null=True
     )
@@ -339,7 +340,7 @@ class DealAdvanceInput(serializers.Serializer):
     stage = serializers.ChoiceField(label=_("阶段"), choices=DealStage.choices)
     note = serializers.CharField(label=_("说明"), max_length=2000, required=False, allow_blank=True)
     next_step = serializers.CharField(label=_("下一步"), max_length=200, required=False, allow_blank=True)
-    next_step_due = serializers.DateField(label=_("下一步期限"), required=False, allow_null=True)
+    next_step_due = bounded.DateField(label=_("下一步期限"), required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return _no_nul(attrs)
@@ -380,7 +381,7 @@ class ContractInput(serializers.Serializer):
     title = serializers.CharField(label=_("合同名称"), min_length=2, max_length=160)
     seller = serializers.PrimaryKeyRelatedField(label=_("卖方"), queryset=Organization.objects.all())
     buyer = serializers.PrimaryKeyRelatedField(label=_("买方"), queryset=Organization.objects.all())
-    signed_on = serializers.DateField(label=_("签订日期"))
+    signed_on = bounded.DateField(label=_("签订日期"))
     contract_amount_fen = serializers.IntegerField(
         label=_("合同成交额（分）"), min_value=1, max_value=MAX_FEN
     )

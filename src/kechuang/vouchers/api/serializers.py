@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kechuang.api import fields as bounded
 from kechuang.ledger.models import JournalLine
 
 from ..choices import ServiceCategory
@@ -174,7 +175,7 @@ class JournalLineOutput(serializers.ModelSerializer):
     entry = serializers.CharField(source="entry.number", read_only=True)
     kind = serializers.CharField(source="entry.kind", read_only=True)
     memo = serializers.CharField(source="entry.memo", read_only=True)
-    posted_at = serializers.DateTimeField(source="entry.posted_at", read_only=True)
+    posted_at = bounded.DateTimeField(source="entry.posted_at", read_only=True)
 
     class Meta:
         model = JournalLine
@@ -329,9 +330,9 @@ class SchemeInput(CleanTextMixin, serializers.Serializer):
         min_length=1,
         max_length=len(ServiceCategory.choices),
     )
-    apply_from = serializers.DateField(label=_("申领开始"))
-    apply_until = serializers.DateField(label=_("申领截止"))
-    expires_on = serializers.DateField(label=_("有效期至"))
+    apply_from = bounded.DateField(label=_("申领开始"))
+    apply_until = bounded.DateField(label=_("申领截止"))
+    expires_on = bounded.DateField(label=_("有效期至"))
 
 
 class ProviderRegisterInput(CleanTextMixin, serializers.Serializer):
@@ -451,7 +452,7 @@ class ClaimInput(CleanTextMixin, serializers.Serializer):
 
 
 class BatchInput(serializers.Serializer):
-    period = serializers.DateField(label=_("结算月份（任一天）"))
+    period = bounded.DateField(label=_("结算月份（任一天）"))
 
 
 def _name_components() -> None:
