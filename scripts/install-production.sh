@@ -26,6 +26,19 @@ trap 'rm -rf "$build"' EXIT
 tar -C "$source_tree" --exclude=__pycache__ --exclude='*.egg-info' -cf - pyproject.toml README.md LICENSE src \
   | tar -C "$build" -xf -
 
+# The services run as their own user (kechuang), who must be able to run this interpreter: a Python under
+# a private home folder (pyenv in /root, say) installs fine and then fails to start as "Permission denied".
+real_python=$(readlink -f "$(command -v "$python")")
+folder=$(dirname "$real_python")
+while [ "$folder" != / ]; do
+  if [ "$(( 0$(stat -c %a "$folder") & 01 ))" -eq 0 ]; then
+    echo "warning: $real_python is inside $folder, which other users cannot enter: the kechuang service" >&2
+    echo "         user will not be able to run it. Use the system's Python (PYTHON=/usr/bin/python3.11)." >&2
+    break
+  fi
+  folder=$(dirname "$folder")
+done
+
 mkdir -p "$prefix"
 [ -x "$prefix/venv/bin/python" ] || "$python" -m venv "$prefix/venv"
 "$prefix/venv/bin/python" -m pip install --quiet --upgrade pip

@@ -5,6 +5,10 @@ nginx site of deploy/nginx/ with TLS. Then, through nginx over HTTPS: /healthz, 
 static file it asks for (served by nginx from disk), signing in, the HTTP→HTTPS redirect and the
 upload limit; /metrics and /readyz straight from the app server, and refused by nginx. Everything is removed afterwards; the times are printed (``-s``) for docs/operations.md.
 
+Users and modes as in production: the platform's commands run with the systemd units' ``UMask=0027``
+and the data folder is ``0750``; nginx's workers run as another user that is only in the platform's
+group (as www-data in group kechuang), so a static file the web server cannot read fails the test.
+
 What a test cannot do as root of a shared machine is left to tests/ops/test_deploy_files.py: the
 systemd units (verified, not started) and the kechuang system user.
 """
@@ -12,6 +16,7 @@ systemd units (verified, not started) and the kechuang system user.
 from __future__ import annotations
 
 import contextlib
+import grp
 import json
 import os
 import re
@@ -21,6 +26,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,8 +92,11 @@ def _start_nginx(folder: Path, site: str) -> tuple[subprocess.Popen[bytes], int,
         f"    {kind}_temp_path {folder / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    # As root, nginx's workers run as "nobody" in the test user's group: another user that reads what the
+    # platform's group may read, as www-data in group kechuang does (docs/operations.md, step 7).
+    worker_user = f"user nobody {grp.getgrgid(os.getgid()).gr_name};\n" if os.geteuid() == 0 else ""
     (folder / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")  # the test's files are readable by their owner only
+        worker_user
         + f"daemon off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\nerror_log stderr warn;\n"
         + "events { worker_connections 64; }\n"
         + "http {\n"
@@ -122,7 +131,13 @@ def _start_nginx(folder: Path, site: str) -> tuple[subprocess.Popen[bytes], int,
 
 def test_the_documented_production_install_serves_the_platform_behind_nginx(tmp_path, redis_cache_url):
     timings: dict[str, float] = {}
-    prefix, home = tmp_path / "opt", tmp_path / "var"
+    prefix = tmp_path / "opt"
+    # KECHUANG_HOME and nginx's folder outside pytest's private temporary folder (0700), so that nginx's
+    # workers can reach them as they reach /var/lib/kechuang; the modes are production's.
+    home = Path(tempfile.mkdtemp(prefix="kechuang-home-"))
+    home.chmod(0o750)
+    web_folder = Path(tempfile.mkdtemp(prefix="kechuang-nginx-"))
+    web_folder.chmod(0o755)
     started = time.monotonic()
     install = subprocess.run(
         [str(REPO / "scripts" / "install-production.sh"), str(prefix)],
@@ -138,7 +153,6 @@ def test_the_documented_production_install_serves_the_platform_behind_nginx(tmp_
     try:
         with fresh_database("install") as database_url:
             assert database_url, "marked postgres: runs in the PostgreSQL pass"
-            home.mkdir()
             port = free_port()
             settings_env = _environment_file(
                 tmp_path / "kechuang.env",
@@ -153,7 +167,13 @@ def test_the_documented_production_install_serves_the_platform_behind_nginx(tmp_
 
             started = time.monotonic()
             upgrade = subprocess.run(
-                [kechuang, "upgrade"], env=env, cwd=home, capture_output=True, text=True, timeout=900
+                [kechuang, "upgrade"],
+                env=env,
+                cwd=home,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                umask=0o027,  # the systemd units' UMask
             )
             assert upgrade.returncode == 0, upgrade.stdout[-3000:] + upgrade.stderr[-3000:]
             timings["kechuang upgrade (empty database)"] = time.monotonic() - started
@@ -187,7 +207,7 @@ def test_the_documented_production_install_serves_the_platform_behind_nginx(tmp_
                 KECHUANG_TLS_CERTIFICATE=str(certificate),
                 KECHUANG_TLS_KEY=str(key),
             )
-            nginx, http_port, https_port = _start_nginx(tmp_path, site)
+            nginx, http_port, https_port = _start_nginx(web_folder, site)
             tls = ssl.create_default_context(cafile=str(certificate))
             browser = Client(f"127.0.0.1:{https_port}", tls=tls)
 
@@ -257,6 +277,8 @@ def test_the_documented_production_install_serves_the_platform_behind_nginx(tmp_
         if server is not None:
             assert server.stop() == 0
         shutil.rmtree(prefix, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(web_folder, ignore_errors=True)
     print("\nproduction install on this machine:")
     for step, seconds in timings.items():
         print(f"  {step}: {seconds:.1f} s")

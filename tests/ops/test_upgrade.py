@@ -111,3 +111,31 @@ def test_the_database_cache_table_is_created_when_the_database_cache_is_configur
     from django.db import connection
 
     assert "kc_ops_cache" in connection.introspection.table_names()  # rolled back with the test
+
+
+def test_every_static_file_is_left_readable_by_the_web_server_whatever_the_umask(upgrade_site, settings):
+    """nginx reads STATIC_ROOT as another user (docs/operations.md, step 7): neither the uploads' 0600
+    mode, nor the services' UMask, nor a file collected by an earlier release with a narrow mode may
+    leave a static file it cannot read."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
+            "OPTIONS": django_settings.STATIC_FILE_MODES,
+        },
+    }
+    earlier = Path(settings.STATIC_ROOT) / "old-release" / "kept.css"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("body{}")
+    earlier.chmod(0o600)
+    earlier.parent.chmod(0o700)
+    previous = os.umask(0o077)
+    try:
+        output = _upgrade()
+    finally:
+        os.umask(previous)
+    modes = {path: path.stat().st_mode & 0o777 for path in Path(settings.STATIC_ROOT).rglob("*")}
+    assert len(modes) > 100
+    narrow = {str(path): oct(mode) for path, mode in modes.items() if mode not in (0o644, 0o755)}
+    assert narrow == {}
+    assert "改为所有用户可读" in output

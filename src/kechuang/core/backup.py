@@ -565,7 +565,9 @@ def restore(folder: Path, *, say: Say = _quiet) -> list[str]:
     (empty when the restored database and files equal the manifest)."""
     verified = verify(folder)
     manifest = verified.manifest
-    say(f"备份校验通过：{len(manifest['files'])} 个文件，创建于 {manifest['created_at']}。")
+    say(
+        f"备份校验通过：清单中 {len(manifest['files'])} 个文件（数据库与上传文件），创建于 {manifest['created_at']}。"
+    )
     vendor = manifest["database"]["vendor"]
     if vendor != connection.vendor:
         raise BackupError(

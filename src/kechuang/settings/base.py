@@ -269,9 +269,16 @@ def _file_storage(kind: str) -> dict[str, object]:
     }
 
 
+# Static files are public and read by nginx, another user than the platform's: collectstatic writes them
+# readable by all, not with FILE_UPLOAD_PERMISSIONS, which FileSystemStorage would otherwise apply to them
+# (docs/operations.md, "Install" step 7).
+STATIC_FILE_MODES = {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755}
 STORAGES = {
     "default": _file_storage(FILE_STORAGE),
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
+        "OPTIONS": STATIC_FILE_MODES,
+    },
 }
 WHITENOISE_USE_FINDERS = True
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

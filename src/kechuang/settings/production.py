@@ -16,7 +16,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}  # noqa: F405
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        "OPTIONS": STATIC_FILE_MODES,  # noqa: F405
+    },
+}
 WHITENOISE_USE_FINDERS = False
 # collectstatic keeps only the hashed copies (served with a far-future expiry by WhiteNoise or nginx) and
 # does not compress source maps, which only a developer's browser tools fetch: a third of the files and a

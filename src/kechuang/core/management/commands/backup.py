@@ -31,14 +31,15 @@ class Command(BaseCommand):
         except backup.BackupError as error:
             raise CommandError(str(error), returncode=1) from None
         size = sum(int(entry["size"]) for entry in manifest["files"])
+        uploads = [entry for entry in manifest["files"] if str(entry["name"]).startswith(f"{backup.MEDIA}/")]
         rows = sum(manifest["tables"].values())
         logger.info(
-            "backup written to %s: %s rows, %s files, %s bytes", output, rows, len(manifest["files"]), size
+            "backup written to %s: %s rows, %s uploaded files, %s bytes", output, rows, len(uploads), size
         )
         self.stdout.write(
             self.style.SUCCESS(
                 f"备份完成：{output.resolve()}（{manifest['database']['vendor']}，{len(manifest['tables'])} 张表 "
-                f"{rows} 行，{len(manifest['files'])} 个文件共 {size / 1048576:.1f} MB，"
+                f"{rows} 行，上传文件 {len(uploads)} 个，共 {size / 1048576:.1f} MB，"
                 f"用时 {time.monotonic() - started:.1f} 秒）"
             )
         )

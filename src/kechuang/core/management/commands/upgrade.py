@@ -87,6 +87,17 @@ class Command(BaseCommand):
 
     def _static(self) -> None:
         self._call("collectstatic", interactive=False, verbosity=self.verbosity)
+        # nginx serves STATIC_ROOT as another user (docs/operations.md, step 7): every file readable by
+        # all, including the compressed copies written with the process's umask (UMask=0027 under
+        # systemd) and files an earlier release collected with narrower modes.
+        widened = 0
+        for folder, _names, files in os.walk(settings.STATIC_ROOT):
+            for path, mode in [(Path(folder), 0o755)] + [(Path(folder) / name, 0o644) for name in files]:
+                if path.stat().st_mode & 0o777 != mode:
+                    path.chmod(mode)
+                    widened += 1
+        if widened:
+            self.stdout.write(f"  {widened} 个静态文件改为所有用户可读（nginx 以其他用户读取）")
 
     def _messages(self) -> None:
         for folder in map(Path, settings.LOCALE_PATHS):
