@@ -10,8 +10,12 @@ from django.db.models import QuerySet
 from kechuang.accounts.choices import STAFF_ROLES, Role
 from kechuang.accounts.roles import roles_of
 
-from .choices import PUBLIC_KINDS
+from .choices import PUBLIC_KINDS, OrganizationKind
 from .models import Organization, Person
+
+# Organizations whose members are the platform's own staff: membership there is where they work, not a
+# party to any business on the platform.
+STAFF_ORGANIZATION_KINDS = frozenset({OrganizationKind.GOVERNMENT})
 
 
 def organization_visible_to(user: Any) -> QuerySet[Organization]:
@@ -31,11 +35,19 @@ def person_visible_to(user: Any) -> QuerySet[Person]:
 
 
 def member_organization_ids(user: Any) -> set[int]:
+    """The organizations whose own business the user may see as a member: their enterprise, institute or
+    provider. Membership of a government unit (the district's management committee) grants nothing by
+    itself (docs/reliability.md L2, docs/adr/0022-separation-of-duties.md): district staff see what their
+    role's duty needs, through the role; the system administrator and the auditor, no business content."""
     if not getattr(user, "is_authenticated", False):
         return set()
     cached = getattr(user, "_member_org_ids", None)
     if cached is None:
-        cached = set(user.memberships.values_list("organization_id", flat=True))
+        cached = set(
+            user.memberships.exclude(organization__kind__in=STAFF_ORGANIZATION_KINDS).values_list(
+                "organization_id", flat=True
+            )
+        )
         user._member_org_ids = cached
     return cached  # type: ignore[no-any-return]
 

@@ -5,7 +5,8 @@ Actors:
 - a park operator is a member of an organization of kind ``park_operator`` whose ``park`` is set; it
   manages the units of that park's buildings (whatever its role group);
 - enterprises file space requests for the organization they are members of and book viewings;
-- commissioners and leaders read everything (no writes);
+- leaders read everything (no writes); a commissioner reads what concerns the enterprises assigned to
+  them (docs/reliability.md L2);
 - any signed-in user browses the inventory and the vacancy map; anonymous visitors see nothing.
 """
 
@@ -19,6 +20,7 @@ from django.db.models import Q, QuerySet
 from kechuang.accounts.choices import STAFF_ROLES, Role
 from kechuang.accounts.roles import roles_of
 from kechuang.directory.choices import OrganizationKind
+from kechuang.directory.permissions import STAFF_ORGANIZATION_KINDS
 
 from .models import Lease, Reservation, SpaceRequest, SpaceUnit, Viewing
 
@@ -41,7 +43,8 @@ def _memberships(user: Any) -> list[tuple[int, str, int | None]]:
 
 
 def member_organization_ids(user: Any) -> set[int]:
-    return {org_id for org_id, _kind, _park in _memberships(user)}
+    """Membership of a government unit grants nothing by itself (docs/reliability.md L2)."""
+    return {org_id for org_id, kind, _park in _memberships(user) if kind not in STAFF_ORGANIZATION_KINDS}
 
 
 def enterprise_ids(user: Any) -> set[int]:
@@ -61,6 +64,20 @@ def is_space_staff(user: Any) -> bool:
     return bool(roles_of(user) & STAFF_ROLES)
 
 
+def reads_all_holds(user: Any) -> bool:
+    """Operators run the inventory and leaders oversee it: they read every request and hold."""
+    return bool(roles_of(user) & {Role.OPERATOR, Role.LEADER})
+
+
+def served_organization_ids(user: Any) -> set[int]:
+    """The enterprises a commissioner serves (their current assignments)."""
+    if Role.COMMISSIONER not in roles_of(user):
+        return set()
+    from kechuang.servicedesk.permissions import assigned_organization_ids
+
+    return assigned_organization_ids(user)
+
+
 def is_park_operator(user: Any) -> bool:
     return bool(managed_park_ids(user))
 
@@ -75,21 +92,19 @@ def unit_visible_to(user: Any) -> QuerySet[SpaceUnit]:
 def _scoped(qs: QuerySet[Any], user: Any, *, org_field: str, park_field: str) -> QuerySet[Any]:
     if not _signed_in(user):
         return qs.none()
-    if is_space_staff(user):
+    if reads_all_holds(user):
         return qs
-    return qs.filter(
-        Q(**{f"{org_field}__in": member_organization_ids(user)})
-        | Q(**{f"{park_field}__in": managed_park_ids(user)})
-    )
+    orgs = member_organization_ids(user) | served_organization_ids(user)
+    return qs.filter(Q(**{f"{org_field}__in": orgs}) | Q(**{f"{park_field}__in": managed_park_ids(user)}))
 
 
 def request_visible_to(user: Any) -> QuerySet[SpaceRequest]:
-    """Staff see every request; an enterprise its own; a park operator those with a viewing or a
-    reservation in its park."""
+    """Operators and leaders see every request; an enterprise its own; a commissioner those of the
+    enterprises they serve; a park operator those with a viewing or a reservation in its park."""
     qs = SpaceRequest.objects.all()
     if not _signed_in(user):
         return qs.none()
-    if is_space_staff(user):
+    if reads_all_holds(user):
         return qs
     parks = managed_park_ids(user)
     in_park = Q(pk__in=Viewing.objects.filter(unit__building__park__in=parks).values("request_id")) | Q(
@@ -97,7 +112,8 @@ def request_visible_to(user: Any) -> QuerySet[SpaceRequest]:
     )
     if not parks:
         in_park = Q(pk__in=[])
-    return qs.filter(Q(organization__in=member_organization_ids(user)) | in_park)
+    orgs = member_organization_ids(user) | served_organization_ids(user)
+    return qs.filter(Q(organization__in=orgs) | in_park)
 
 
 def viewing_visible_to(user: Any) -> QuerySet[Viewing]:
