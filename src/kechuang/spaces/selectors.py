@@ -72,53 +72,102 @@ def unit_holds(unit: SpaceUnit) -> dict[str, list[Any]]:
 
 # --- matching ------------------------------------------------------------------------------------
 
-AREA_SLACK = Decimal("0.2")  # a unit up to 20 % outside the range is still shown, with a lower score
-BUDGET_SLACK = Decimal("0.1")
+AREA_SLACK = Decimal(
+    "0.2"
+)  # a unit up to 20 % outside the area range is still shown, apart (it fails the range)
+BUDGET_SLACK = Decimal("0.1")  # up to 10 % over the budget: ranked, with a warning (the budget is not hard)
+APART_LIMIT = 5
+
+# Points per criterion; a request's scale is the sum of the points it can earn (what it states).
+POINTS = {
+    "area": 40,
+    "type": 25,
+    "any_type": 10,
+    "budget": 20,
+    "load": 5,
+    "power": 5,
+    "theme": 15,
+    "place": 10,
+}
 
 
 @dataclass
 class Match:
+    """A unit scored against a request. ``fails`` names each stated hard requirement (area range, type,
+    floor load, power) the unit does not meet: such a unit is never ranked, only shown apart
+    (issue 14 item 3). ``score`` is out of ``scale``, the points this request can award."""
+
     unit: SpaceUnit
     score: int
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fails: list[str] = field(default_factory=list)
+    scale: int = 100
+
+    @property
+    def meets_requirements(self) -> bool:
+        return not self.fails
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.score / self.scale) if self.scale else 0
+
+    @property
+    def label(self) -> str:
+        if self.fails:
+            return str(_("未满足硬性要求"))
+        if self.percent >= 85:
+            return str(_("非常合适"))
+        if self.percent >= 65:
+            return str(_("比较合适"))
+        return str(_("可以考虑"))
 
 
 def _type_label(value: str) -> str:
     return str(SpaceType(value).label) if value in SpaceType.values else value
 
 
+def match_scale(request: SpaceRequest, request_field_ids: set[int]) -> int:
+    """The most points this request can award: every criterion it states, met."""
+    scale = POINTS["area"] + (POINTS["type"] if request.space_type else POINTS["any_type"])
+    scale += POINTS["budget"] if request.budget_fen_per_m2_day is not None else 0
+    scale += POINTS["load"] if request.min_floor_load_kn_m2 is not None else 0
+    scale += POINTS["power"] if request.min_power_kw is not None else 0
+    scale += POINTS["theme"] if request_field_ids else 0
+    scale += POINTS["place"] if (request.park_id or request.block_id) else 0
+    return scale
+
+
 def score_unit(
     request: SpaceRequest, unit: SpaceUnit, request_field_ids: set[int], park_fields: dict[int, list[Any]]
 ) -> Match | None:
     """Score one unit against a request; None when it cannot serve it at all. Reasons are sentences
-    rendered from the data (面积 200㎡ 在需求 150–250㎡ 内; 类型相符：洁净室; …)."""
-    match = Match(unit=unit, score=0)
+    rendered from the data (面积 200㎡ 在需求 150–250㎡ 内; 类型相符：洁净室; …); ``fails`` says which hard
+    requirement is not met and by how much."""
+    match = Match(unit=unit, score=0, scale=match_scale(request, request_field_ids))
     area, low, high = Decimal(unit.area_m2), Decimal(request.area_min_m2), Decimal(request.area_max_m2)
     span = f"{area_text(low)}–{area_text(high)}㎡"
     if low <= area <= high:
-        match.score += 40
+        match.score += POINTS["area"]
         match.reasons.append(_("面积 %(a)s㎡ 在需求 %(span)s 内") % {"a": area_text(area), "span": span})
     elif low * (1 - AREA_SLACK) <= area < low:
-        match.score += 15
-        match.warnings.append(_("面积 %(a)s㎡ 略小于需求 %(span)s") % {"a": area_text(area), "span": span})
+        match.fails.append(_("面积 %(a)s㎡ 小于需求 %(span)s") % {"a": area_text(area), "span": span})
     elif high < area <= high * (1 + AREA_SLACK):
-        match.score += 15
-        match.warnings.append(_("面积 %(a)s㎡ 略大于需求 %(span)s") % {"a": area_text(area), "span": span})
+        match.fails.append(_("面积 %(a)s㎡ 大于需求 %(span)s") % {"a": area_text(area), "span": span})
     else:
         return None
     if request.space_type:
         if unit.space_type != request.space_type:
             return None
-        match.score += 25
+        match.score += POINTS["type"]
         match.reasons.append(_("类型相符：%(t)s") % {"t": _type_label(unit.space_type)})
     else:
-        match.score += 10
+        match.score += POINTS["any_type"]
         match.reasons.append(_("类型不限（本房源为%(t)s）") % {"t": _type_label(unit.space_type)})
     if request.budget_fen_per_m2_day is not None:
         rent, budget = unit.rent_fen_per_m2_day, request.budget_fen_per_m2_day
         if rent <= budget:
-            match.score += 20
+            match.score += POINTS["budget"]
             match.reasons.append(_("租金 %(r)s 元/㎡·天 在预算内") % {"r": yuan(rent)})
         elif rent <= budget * (1 + BUDGET_SLACK):
             match.score += 5
@@ -130,40 +179,55 @@ def score_unit(
     if request.min_floor_load_kn_m2 is not None:
         load = unit.floor_load_kn_m2
         if load is None or load < request.min_floor_load_kn_m2:
-            match.warnings.append(
+            match.fails.append(
                 _("承重 %(l)s 未达要求 %(n)s kN/㎡")
-                % {"l": f"{load} kN/㎡" if load is not None else _("未知"), "n": request.min_floor_load_kn_m2}
+                % {
+                    "l": f"{load} kN/㎡" if load is not None else _("未标明"),
+                    "n": request.min_floor_load_kn_m2,
+                }
             )
         else:
-            match.score += 5
+            match.score += POINTS["load"]
             match.reasons.append(_("承重 %(l)s kN/㎡ 满足要求") % {"l": load})
     if request.min_power_kw is not None:
         power = unit.power_kw
         if power is None or power < request.min_power_kw:
-            match.warnings.append(
+            match.fails.append(
                 _("供电 %(p)s 未达要求 %(n)s kW")
-                % {"p": f"{power} kW" if power is not None else _("未知"), "n": request.min_power_kw}
+                % {"p": f"{power} kW" if power is not None else _("未标明"), "n": request.min_power_kw}
             )
         else:
-            match.score += 5
+            match.score += POINTS["power"]
             match.reasons.append(_("供电 %(p)s kW 满足要求") % {"p": power})
     park = unit.building.park
     if park is not None:
         common = [f for f in park_fields.get(park.pk, []) if f.pk in request_field_ids]
         if common:
-            match.score += 15
+            match.score += POINTS["theme"]
             match.reasons.append(_("园区主题相符：%(f)s") % {"f": "、".join(f.name for f in common[:3])})
     if request.park_id and park is not None and park.pk == request.park_id:
-        match.score += 10
+        match.score += POINTS["place"]
         match.reasons.append(_("位于意向园区：%(p)s") % {"p": park.name})
     elif request.block_id and unit.building.block_id == request.block_id:
-        match.score += 10
+        match.score += POINTS["place"]
         match.reasons.append(_("位于意向板块：%(b)s") % {"b": unit.building.block.name})
     return match
 
 
+def rank_matches(matches: list[Match], *, limit: int = 10, apart: int = APART_LIMIT) -> list[Match]:
+    """Units meeting every hard requirement, best first, then (apart) those failing one, fewest failures
+    first: a unit failing a hard requirement never sits above one meeting them all, whatever its score."""
+    order = sorted(
+        matches,
+        key=lambda m: (len(m.fails) > 0, len(m.fails), -m.score, m.unit.rent_fen_per_m2_day, m.unit.code),
+    )
+    ranked = [m for m in order if m.meets_requirements][:limit]
+    return ranked + [m for m in order if not m.meets_requirements][:apart]
+
+
 def match_units(space_request: SpaceRequest, *, limit: int = 10) -> list[Match]:
-    """Vacant units that fit the request, best first, each with its reasons. Four queries."""
+    """Vacant units that fit the request, best first, each with its reasons; then, apart, up to
+    ``APART_LIMIT`` near misses with what they fail (``Match.fails``). Four queries."""
     low = Decimal(space_request.area_min_m2) * (1 - AREA_SLACK)
     high = Decimal(space_request.area_max_m2) * (1 + AREA_SLACK)
     candidates = SpaceUnit.objects.filter(status=UnitStatus.VACANT, area_m2__gte=low, area_m2__lte=high)
@@ -176,8 +240,7 @@ def match_units(space_request: SpaceRequest, *, limit: int = 10) -> list[Match]:
     for park in Park.objects.filter(pk__in=park_ids).prefetch_related("fields"):
         park_fields[park.pk] = list(park.fields.all())
     matches = [m for m in (score_unit(space_request, u, request_field_ids, park_fields) for u in units) if m]
-    matches.sort(key=lambda m: (-m.score, m.unit.rent_fen_per_m2_day, m.unit.code))
-    return matches[:limit]
+    return rank_matches(matches, limit=limit)
 
 
 # --- vacancy -------------------------------------------------------------------------------------

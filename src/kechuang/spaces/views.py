@@ -394,7 +394,8 @@ def _request_context(request: HttpRequest, space_request: Any, **extra: Any) -> 
     booked = {v.unit_id for v in viewings if v.status in (ViewingStatus.REQUESTED, ViewingStatus.CONFIRMED)}
     return {
         "space_request": space_request,
-        "matches": matches,
+        "matches": [m for m in matches if m.meets_requirements],
+        "apart": [m for m in matches if not m.meets_requirements],
         "viewings": viewings,
         "booked": booked,
         "owner": owner,

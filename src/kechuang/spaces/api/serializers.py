@@ -269,10 +269,20 @@ class SpaceRequestInput(serializers.Serializer):
 
 
 class MatchOutput(serializers.Serializer):
+    """A matched unit. Units meeting every stated hard requirement come first, best first; those failing
+    one (``meets_requirements`` false, ``fails`` says what) follow, never above them."""
+
     unit = SpaceUnitOutput()
-    score = serializers.IntegerField()
+    meets_requirements = serializers.BooleanField()
+    score = serializers.IntegerField(help_text=_("匹配分，满分为 score_scale"))
+    score_scale = serializers.IntegerField(help_text=_("本需求可得的满分（需求写明的各项之和）"))
+    score_percent = serializers.IntegerField(help_text=_("匹配度，0–100"))
+    score_label = serializers.CharField(
+        help_text=_("非常合适（≥85）、比较合适（≥65）、可以考虑；未满足硬性要求")
+    )
     reasons = serializers.ListField(child=serializers.CharField())
     warnings = serializers.ListField(child=serializers.CharField())
+    fails = serializers.ListField(child=serializers.CharField(), help_text=_("未满足的硬性要求"))
 
 
 class ViewingInput(serializers.Serializer):
@@ -309,7 +319,7 @@ class VacancyOutput(serializers.Serializer):
     vacant_units = serializers.IntegerField()
     area_m2 = serializers.CharField()
     vacant_area_m2 = serializers.CharField()
-    vacancy_rate = serializers.FloatField(allow_null=True, help_text="空置面积 ÷ 总面积（%）")
+    vacancy_rate = serializers.FloatField(allow_null=True, help_text=_("空置面积 ÷ 总面积（%）"))
     area_let_this_year_m2 = serializers.CharField()
     leases_this_year = serializers.IntegerField()
     average_days_to_let = serializers.FloatField(allow_null=True)

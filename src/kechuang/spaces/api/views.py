@@ -192,7 +192,17 @@ class SpaceRequestViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins
         return Response(
             MatchOutput(
                 [
-                    {"unit": m.unit, "score": m.score, "reasons": m.reasons, "warnings": m.warnings}
+                    {
+                        "unit": m.unit,
+                        "meets_requirements": m.meets_requirements,
+                        "score": m.score,
+                        "score_scale": m.scale,
+                        "score_percent": m.percent,
+                        "score_label": m.label,
+                        "reasons": m.reasons,
+                        "warnings": m.warnings,
+                        "fails": m.fails,
+                    }
                     for m in found
                 ],
                 many=True,
