@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 from kechuang.accounts.choices import Role
 from kechuang.challenges import factories
 from kechuang.challenges.models import Application, Award, Challenge, Milestone
+from kechuang.core.money import yuan_text
 from kechuang.ledger.models import JournalEntry
-from kechuang.ledger.money import yuan_text
 from kechuang.ledger.reconcile import reconcile
 from kechuang.testing.factories import InstituteFactory, PersonFactory, user_with_role
 

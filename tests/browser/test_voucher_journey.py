@@ -18,8 +18,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from kechuang.core.money import yuan_text
 from kechuang.ledger.models import Account
-from kechuang.ledger.money import yuan_text
 from kechuang.ledger.reconcile import reconcile
 from kechuang.vouchers import factories
 from kechuang.vouchers.models import Application, ServiceOrder, SettlementBatch, SettlementClaim, Voucher

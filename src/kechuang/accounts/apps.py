@@ -9,6 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与权限")
 
     def ready(self) -> None:
+        from kechuang.core import registry
+
+        from .middleware import acting_organization_in_session
         from .setup import ensure_role_groups
+
+        registry.register_acting_organization_resolver(acting_organization_in_session)
 
         post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="kechuang-role-groups")

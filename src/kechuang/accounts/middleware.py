@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +12,13 @@ from django.http import HttpRequest, HttpResponse
 SEEN_KEY = "_kc_seen"
 
 SESSION_KEY = "acting_organization_id"
+
+
+def acting_organization_in_session(user: Any, session: Any) -> Any:
+    """The organization ``user`` acts for: the one chosen in the session if a member, else the default."""
+    from .selectors import acting_organization_for
+
+    return acting_organization_for(user, session.get(SESSION_KEY) if session is not None else None)
 
 
 class ActingOrganizationMiddleware:
@@ -21,10 +29,8 @@ class ActingOrganizationMiddleware:
         request.acting_organization = None  # type: ignore[attr-defined]
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            from .selectors import acting_organization_for
-
-            request.acting_organization = acting_organization_for(  # type: ignore[attr-defined]
-                user, request.session.get(SESSION_KEY)
+            request.acting_organization = acting_organization_in_session(  # type: ignore[attr-defined]
+                user, request.session
             )
         return self.get_response(request)
 

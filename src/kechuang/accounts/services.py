@@ -6,11 +6,12 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
+from kechuang.core.actors import require
 
 from .choices import Role
 from .models import Membership, User
@@ -20,20 +21,23 @@ from .setup import ADMIN_SITE_ROLES
 SYSTEM_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR})
 
 
-def _require_admin(actor: Any) -> None:
-    if actor is not None and not (actor.is_superuser or actor.has_role(Role.SYSADMIN, Role.OPERATOR)):
-        raise PermissionDenied(_("只有系统管理员或运营人员可以管理账号。"))
+def _check_may_manage_accounts(actor: Any) -> None:
+    require(
+        actor is None or actor.is_superuser or actor.has_role(Role.SYSADMIN, Role.OPERATOR),
+        _("只有系统管理员或运营人员可以管理账号。"),
+    )
 
 
-def _require_role_admin(actor: Any, user: User, role: str) -> None:
+def _check_may_change_role(actor: Any, user: User, role: str) -> None:
     """Who may change whose roles: never one's own; system roles only by a system administrator."""
-    _require_admin(actor)
+    _check_may_manage_accounts(actor)
     if actor is None or actor.is_superuser:
         return
-    if actor.pk == user.pk:
-        raise PermissionDenied(_("不能修改自己的角色。"))
-    if role in SYSTEM_ROLES and not actor.has_role(Role.SYSADMIN):
-        raise PermissionDenied(_("只有系统管理员可以授予或撤销系统管理员、审计员角色。"))
+    require(actor.pk != user.pk, _("不能修改自己的角色。"))
+    require(
+        role not in SYSTEM_ROLES or actor.has_role(Role.SYSADMIN),
+        _("只有系统管理员可以授予或撤销系统管理员、审计员角色。"),
+    )
 
 
 @transaction.atomic
@@ -47,7 +51,7 @@ def user_create(
     roles: list[str] | tuple[str, ...] = (),
     is_demo: bool = False,
 ) -> User:
-    _require_admin(actor)
+    _check_may_manage_accounts(actor)
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": _("用户名已存在。")})
     user = User(username=username, display_name=display_name, phone=phone, is_demo=is_demo)
@@ -67,7 +71,7 @@ def user_create(
 def role_grant(*, actor: Any, user: User, role: str) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("未知角色：%(role)s") % {"role": role}})
-    _require_role_admin(actor, user, role)
+    _check_may_change_role(actor, user, role)
     group, _created = Group.objects.get_or_create(name=role)
     if not user.groups.filter(pk=group.pk).exists():
         user.groups.add(group)
@@ -80,7 +84,7 @@ def role_grant(*, actor: Any, user: User, role: str) -> None:
 
 @transaction.atomic
 def role_revoke(*, actor: Any, user: User, role: str) -> None:
-    _require_role_admin(actor, user, role)
+    _check_may_change_role(actor, user, role)
     group = Group.objects.filter(name=role).first()
     if group is not None and user.groups.filter(pk=group.pk).exists():
         user.groups.remove(group)
@@ -101,7 +105,7 @@ def membership_add(
     is_admin: bool = False,
     is_default: bool = False,
 ) -> Membership:
-    _require_admin(actor)
+    _check_may_manage_accounts(actor)
     membership, created = Membership.objects.get_or_create(
         user=user,
         organization=organization,
@@ -119,7 +123,7 @@ def membership_add(
 
 def password_change(*, actor: Any, user: User, new_password: str) -> None:
     if actor.pk != user.pk:
-        _require_admin(actor)
+        _check_may_manage_accounts(actor)
     validate_password(new_password, user)
     with transaction.atomic():
         user.set_password(new_password)

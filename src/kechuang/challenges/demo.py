@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kechuang.core import audit
+from kechuang.core.codes import last_numbers, set_last_numbers
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization, Person, TechnologyField
 from kechuang.ledger.bulk import BulkJournal
@@ -30,7 +31,6 @@ from .models import (
     Application,
     Award,
     Challenge,
-    CodeCounter,
     Milestone,
     Panel,
     PanelMember,
@@ -149,18 +149,15 @@ class Codes:
 
     def __init__(self, year: int) -> None:
         self.year = year
-        self.last = {
-            p: CodeCounter.objects.filter(prefix=p, year=year).values_list("last", flat=True).first() or 0
-            for p in ("JB", "JS", "LX", "BF")
-        }
+        given = last_numbers("challenges", year=year)
+        self.last = {p: given.get((p, year), 0) for p in ("JB", "JS", "LX", "BF")}
 
     def next(self, prefix: str, width: int) -> str:
         self.last[prefix] += 1
         return f"{prefix}-{self.year}-{self.last[prefix]:0{width}d}"
 
     def save(self) -> None:
-        for prefix, last in self.last.items():
-            CodeCounter.objects.update_or_create(prefix=prefix, year=self.year, defaults={"last": last})
+        set_last_numbers("challenges", {(prefix, self.year): last for prefix, last in self.last.items()})
 
 
 def _state_for(index: int, rng: random.Random, scale: str) -> str:

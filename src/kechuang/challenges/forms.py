@@ -9,8 +9,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.money import YuanField
+from kechuang.core.text import CleanTextForm
 from kechuang.directory.models import TechnologyField
-from kechuang.vouchers.forms import CleanTextForm, YuanField
 
 
 class ChallengeForm(CleanTextForm):

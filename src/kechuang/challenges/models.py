@@ -38,22 +38,6 @@ def _person(verbose: Any) -> models.ForeignKey:
     )
 
 
-class CodeCounter(models.Model):
-    """The last number given out for a code prefix in a year (JB-2026-0001)."""
-
-    prefix = models.CharField(max_length=8)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("编号计数器")
-        verbose_name_plural = _("编号计数器")
-        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="challenges_counter_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.prefix}-{self.year}: {self.last}"
-
-
 class Challenge(models.Model):
     """A posted technical challenge (榜单): the problem, target indicators, the budget (issuer money plus
     district subsidy), deadline, IP terms and eligibility. Open to any capable team: no age, title or

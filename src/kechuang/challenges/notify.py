@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.choices import Role
+from kechuang.core.money import yuan_text
 from kechuang.notifications.services import notification_send, organization_members, role_holders
 from kechuang.notifications.text import lazy_text
 
@@ -33,10 +34,6 @@ def _applicants(application: Application) -> Any:
 
 def _award_url(award: Any) -> str:
     return reverse("challenges:award-detail", args=[award.code])
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f}"
 
 
 def challenge_submitted(challenge: Challenge) -> None:
@@ -72,7 +69,7 @@ def application_submitted(application: Application) -> None:
         title=lazy_text(
             _("%(org)s 揭榜了“%(title)s”"), org=application.organization.name, title=challenge.title
         ),
-        body=lazy_text(_("申请经费 %(y)s 元。"), y=_yuan(application.budget_fen)),
+        body=lazy_text(_("申请经费 %(y)s 元。"), y=yuan_text(application.budget_fen)),
         url=_detail(challenge),
         dedupe_key=f"challenges.application:{application.code}",
     )
@@ -166,7 +163,7 @@ def tranche_requested(milestone: Milestone, requester: Any) -> None:
             _("待审批拨付：%(title)s 第 %(n)s 笔，%(y)s 元"),
             title=award.challenge.title,
             n=milestone.sequence,
-            y=_yuan(milestone.amount_fen),
+            y=yuan_text(milestone.amount_fen),
         ),
         url=_award_url(award),
         dedupe_key=f"challenges.requested:{milestone.code}",
@@ -182,7 +179,7 @@ def tranche_paid(milestone: Milestone) -> None:
             _("“%(title)s”第 %(n)s 笔经费 %(y)s 元已拨付"),
             title=award.challenge.title,
             n=milestone.sequence,
-            y=_yuan(milestone.amount_fen),
+            y=yuan_text(milestone.amount_fen),
         ),
         url=_award_url(award),
         dedupe_key=f"challenges.paid:{milestone.code}",

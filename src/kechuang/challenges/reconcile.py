@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kechuang.ledger.money import format_fen
+from kechuang.core.money import format_fen
 from kechuang.ledger.reconcile import Check, Violation, fetch_rows, register_check
 
 

@@ -26,11 +26,15 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
+from kechuang.core.actors import require, user_of
+from kechuang.core.codes import next_code
+from kechuang.core.money import MAX_FEN, checked_fen
+from kechuang.core.text import checked_text
 from kechuang.core.uploads import check_upload
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization, Person, TechnologyField
@@ -55,7 +59,6 @@ from .models import (
     ApplicationAttachment,
     Award,
     Challenge,
-    CodeCounter,
     Milestone,
     Panel,
     PanelMember,
@@ -63,7 +66,6 @@ from .models import (
     TranchePayment,
 )
 
-MAX_FEN = 10**13  # 一千亿元
 MAX_ATTACHMENTS = 10
 MAX_MILESTONES = 12
 DEFAULT_CRITERIA = [
@@ -78,34 +80,6 @@ NOT_CHOSEN_REASON = "综合评分第 %(rank)s 名（共 %(count)s 家申请）�
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def _fen(value: Any, field: str, label: str, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError({field: _("“%(label)s”必须是以分为单位的整数。") % {"label": label}})
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValidationError({field: _("“%(label)s”必须大于零。") % {"label": label}})
-    if value > MAX_FEN:
-        raise ValidationError({field: _("“%(label)s”过大。") % {"label": label}})
-    return value
-
-
-def _text(value: Any, field: str, label: str, limit: int, *, required: bool = True) -> str:
-    text = str(value if value is not None else "").replace("\x00", "").strip()
-    if required and not text:
-        raise ValidationError({field: _("请填写“%(label)s”。") % {"label": label}})
-    if len(text) > limit:
-        raise ValidationError({field: _("“%(label)s”不能超过 %(n)s 个字。") % {"label": label, "n": limit}})
-    return text
-
-
 def _date(value: Any, field: str, label: str) -> dt.date:
     if isinstance(value, dt.datetime):
         value = value.date()
@@ -117,21 +91,6 @@ def _date(value: Any, field: str, label: str) -> dt.date:
                 {field: _("“%(label)s”不是有效日期（如 2026-12-31）。") % {"label": label}}
             ) from None
     return value
-
-
-def next_code(prefix: str, *, width: int = 4, year: int | None = None) -> str:
-    """``JB-2026-0001``: the next number for the prefix in the year (the counter row stays locked until
-    the end of the transaction, so numbers are never given twice)."""
-    year = year or timezone.localdate().year
-    with transaction.atomic():
-        if not CodeCounter.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1):
-            try:
-                with transaction.atomic():
-                    CodeCounter.objects.create(prefix=prefix, year=year, last=1)
-            except IntegrityError:
-                CodeCounter.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-        last = CodeCounter.objects.filter(prefix=prefix, year=year).values_list("last", flat=True).get()
-    return f"{prefix}-{year}-{last:0{width}d}"
 
 
 def _index_changed(challenge: Challenge) -> None:
@@ -168,11 +127,15 @@ def _challenge_data(data: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for name, (label, limit, required) in _CHALLENGE_TEXT.items():
         if name in data:
-            clean[name] = _text(data[name], name, str(label), limit, required=required)
+            clean[name] = checked_text(data[name], name, label=str(label), limit=limit, required=required)
     if "issuer_fen" in data:
-        clean["issuer_fen"] = _fen(data["issuer_fen"], "issuer_fen", _("发榜方出资"), allow_zero=True)
+        clean["issuer_fen"] = checked_fen(
+            data["issuer_fen"], "issuer_fen", label=_("发榜方出资"), allow_zero=True
+        )
     if "subsidy_fen" in data:
-        clean["subsidy_fen"] = _fen(data["subsidy_fen"], "subsidy_fen", _("街区补贴"), allow_zero=True)
+        clean["subsidy_fen"] = checked_fen(
+            data["subsidy_fen"], "subsidy_fen", label=_("街区补贴"), allow_zero=True
+        )
     if "deadline" in data:
         clean["deadline"] = _date(data["deadline"], "deadline", _("揭榜截止日期"))
     if "max_winners" in data:
@@ -208,9 +171,9 @@ def challenge_create(
 ) -> Challenge:
     """A draft challenge. Enterprises post for their own organization; operators may post for any
     enterprise or for the district (a government organization: 街区出题)."""
-    _require(perms.can_create_challenge(actor, issuer), _("只有企业成员（为本企业）或运营人员可以发榜。"))
+    require(perms.can_create_challenge(actor, issuer), _("只有企业成员（为本企业）或运营人员可以发榜。"))
     if issuer.kind == OrganizationKind.GOVERNMENT:
-        _require(perms.is_operator(actor), _("只有运营人员可以以街区名义发榜。"))
+        require(perms.is_operator(actor), _("只有运营人员可以以街区名义发榜。"))
         issuer_kind = IssuerKind.DISTRICT
     elif issuer.kind == OrganizationKind.ENTERPRISE:
         issuer_kind = IssuerKind.ENTERPRISE
@@ -234,7 +197,11 @@ def challenge_create(
     if data["deadline"] <= timezone.localdate():
         raise ValidationError({"deadline": _("揭榜截止日期应晚于今天。")})
     challenge = Challenge(
-        code=next_code("JB"), issuer=issuer, issuer_kind=issuer_kind, created_by=_user(actor), **data
+        code=next_code("challenges", "JB", width=4),
+        issuer=issuer,
+        issuer_kind=issuer_kind,
+        created_by=user_of(actor),
+        **data,
     )
     _check_budget(challenge)
     challenge.save()
@@ -251,7 +218,7 @@ def challenge_create(
 @atomic_with_retry
 def challenge_update(*, actor: Any, challenge: Challenge, **data: Any) -> Challenge:
     challenge = _lock_challenge(challenge)
-    _require(
+    require(
         perms.can_edit_challenge(actor, challenge), _("只有发榜单位或运营人员可以修改草稿或被退回的榜单。")
     )
     fields = data.pop("fields", None)
@@ -275,7 +242,7 @@ def challenge_update(*, actor: Any, challenge: Challenge, **data: Any) -> Challe
 def challenge_submit(*, actor: Any, challenge: Challenge) -> Challenge:
     """Send the draft to the operators for review (发榜审核)."""
     challenge = _lock_challenge(challenge)
-    _require(
+    require(
         perms.can_submit_challenge(actor, challenge), _("只有发榜单位或运营人员可以提交草稿或被退回的榜单。")
     )
     if challenge.deadline <= timezone.localdate():
@@ -298,12 +265,12 @@ def challenge_review(*, actor: Any, challenge: Challenge, approve: bool, reason:
     challenge = _lock_challenge(challenge)
     if challenge.status != ChallengeStatus.SUBMITTED:
         raise ValidationError(_("只有待审核的榜单可以审核。"))
-    _require(
+    require(
         perms.can_review_challenge(actor, challenge),
         _("只有运营人员可以审核榜单，且不能审核自己起草的榜单。"),
     )
-    reason = _text(reason, "reason", _("审核意见"), 500, required=not approve)
-    challenge.reviewed_by = _user(actor)
+    reason = checked_text(reason, "reason", label=_("审核意见"), limit=500, required=not approve)
+    challenge.reviewed_by = user_of(actor)
     if approve:
         if challenge.deadline <= timezone.localdate():
             raise ValidationError({"deadline": _("揭榜截止日期已过，不能发布。")})
@@ -330,11 +297,11 @@ def challenge_review(*, actor: Any, challenge: Challenge, approve: bool, reason:
 @atomic_with_retry
 def challenge_withdraw(*, actor: Any, challenge: Challenge, reason: str) -> Challenge:
     challenge = _lock_challenge(challenge)
-    _require(
+    require(
         perms.can_withdraw_challenge(actor, challenge),
         _("只有发榜单位或运营人员可以撤回尚未截止报名的榜单。"),
     )
-    reason = _text(reason, "reason", _("撤回原因"), 500)
+    reason = checked_text(reason, "reason", label=_("撤回原因"), limit=500)
     was_public = challenge.status in PUBLIC_STATUSES
     challenge.status, challenge.status_reason = ChallengeStatus.WITHDRAWN, reason
     challenge.save(update_fields=["status", "status_reason", "updated_at"])
@@ -353,7 +320,7 @@ def challenge_withdraw(*, actor: Any, challenge: Challenge, reason: str) -> Chal
 def challenge_close(*, actor: Any, challenge: Challenge) -> Challenge:
     """Close applications (截止报名); the submitted applications go to review."""
     challenge = _lock_challenge(challenge)
-    _require(perms.can_close_challenge(actor, challenge), _("只有运营人员可以截止揭榜中的榜单。"))
+    require(perms.can_close_challenge(actor, challenge), _("只有运营人员可以截止揭榜中的榜单。"))
     if not Application.objects.filter(challenge=challenge, status=ApplicationStatus.SUBMITTED).exists():
         raise ValidationError(_("还没有揭榜申请，不能截止报名；可延期或撤回榜单。"))
     challenge.status, challenge.closed_at = ChallengeStatus.CLOSED, timezone.now()
@@ -385,16 +352,16 @@ def application_submit(
     challenge = _lock_challenge(challenge)
     if challenge.status != ChallengeStatus.PUBLISHED:
         raise ValidationError(_("该榜单当前不接受揭榜申请。"))
-    _require(
+    require(
         perms.can_apply(actor, challenge, organization),
         _("只能以本人所在机构揭榜，且发榜单位不能揭自己的榜。"),
     )
     if challenge.deadline < timezone.localdate():
         raise ValidationError(_("揭榜已截止。"))
-    team = _text(team, "team", _("团队介绍"), 3000)
-    plan = _text(plan, "plan", _("技术方案"), 10000)
-    milestones = _text(milestones, "milestones", _("拟定里程碑"), 3000)
-    budget_fen = _fen(budget_fen, "budget_fen", _("申请经费"))
+    team = checked_text(team, "team", label=_("团队介绍"), limit=3000)
+    plan = checked_text(plan, "plan", label=_("技术方案"), limit=10000)
+    milestones = checked_text(milestones, "milestones", label=_("拟定里程碑"), limit=3000)
+    budget_fen = checked_fen(budget_fen, "budget_fen", label=_("申请经费"))
     if budget_fen > challenge.budget_fen:
         raise ValidationError(
             {
@@ -408,14 +375,14 @@ def application_submit(
     if Application.objects.filter(challenge=challenge, organization=organization).exists():
         raise ValidationError({"organization": _("本机构已经揭过这张榜。")})
     application = Application.objects.create(
-        code=next_code("JS", width=5),
+        code=next_code("challenges", "JS", width=5),
         challenge=challenge,
         organization=organization,
         team=team,
         plan=plan,
         milestones=milestones,
         budget_fen=budget_fen,
-        submitted_by=_user(actor),
+        submitted_by=user_of(actor),
     )
     application.co_applicants.set(co)
     application.team_members.set(list(team_members))
@@ -433,7 +400,7 @@ def application_submit(
 def application_withdraw(*, actor: Any, application: Application) -> Application:
     _lock_challenge(application.challenge)
     application = Application.objects.select_for_update().select_related("challenge").get(pk=application.pk)
-    _require(perms.can_withdraw_application(actor, application), _("只能在截止报名前撤回本机构的申请。"))
+    require(perms.can_withdraw_application(actor, application), _("只能在截止报名前撤回本机构的申请。"))
     application.status = ApplicationStatus.WITHDRAWN
     application.save(update_fields=["status"])
     audit.record("challenges.application.withdraw", actor=actor, obj=application)
@@ -444,7 +411,7 @@ def application_withdraw(*, actor: Any, application: Application) -> Application
 def attachment_add(*, actor: Any, application: Application, file: Any) -> ApplicationAttachment:
     """Attach a file after checking its content (docs/reliability.md K3): PDF, OOXML, OLE2, OFD or images."""
     application = Application.objects.select_for_update().select_related("challenge").get(pk=application.pk)
-    _require(perms.can_attach(actor, application), _("只有揭榜单位可以在截止报名前上传附件。"))
+    require(perms.can_attach(actor, application), _("只有揭榜单位可以在截止报名前上传附件。"))
     if application.attachments.count() >= MAX_ATTACHMENTS:
         raise ValidationError({"file": _("每份申请最多 %(n)s 个附件。") % {"n": MAX_ATTACHMENTS}})
     checked = check_upload(file, name=getattr(file, "name", "") or "", field="file")
@@ -458,7 +425,7 @@ def attachment_add(*, actor: Any, application: Application, file: Any) -> Applic
         kind_label=checked.label,
         size=checked.size,
         sha256=checked.sha256,
-        uploaded_by=_user(actor),
+        uploaded_by=user_of(actor),
     )
     attachment.file.save("upload.bin", ContentFile(content), save=False)
     attachment.save()
@@ -483,7 +450,7 @@ def _criteria(raw: Any) -> list[dict[str, Any]]:
     for index, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
             raise ValidationError({"criteria": _("第 %(n)s 项评审指标格式不对。") % {"n": index}})
-        name = _text(item.get("name"), "criteria", _("指标名称"), 40)
+        name = checked_text(item.get("name"), "criteria", label=_("指标名称"), limit=40)
         code = str(item.get("code") or f"c{index}")[:20]
         weight = item.get("weight")
         if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 100:
@@ -504,7 +471,7 @@ def panel_build(
     """Build the review panel from the expert pool. An expert in conflict with any application (same
     organization as the applicant or a co-applicant, or on a team) cannot be assigned."""
     challenge = _lock_challenge(challenge)
-    _require(perms.can_build_panel(actor, challenge), _("只有运营人员可以为已截止报名的榜单组建评审组。"))
+    require(perms.can_build_panel(actor, challenge), _("只有运营人员可以为已截止报名的榜单组建评审组。"))
     if Panel.objects.filter(challenge=challenge).exists():
         raise ValidationError(_("该榜单已有评审组。"))
     experts = list(dict.fromkeys(experts))
@@ -527,7 +494,7 @@ def panel_build(
                 % {"names": "、".join(conflicted)}
             }
         )
-    panel = Panel.objects.create(challenge=challenge, criteria=_criteria(criteria), created_by=_user(actor))
+    panel = Panel.objects.create(challenge=challenge, criteria=_criteria(criteria), created_by=user_of(actor))
     PanelMember.objects.bulk_create([PanelMember(panel=panel, expert=p) for p in experts])
     notify.panel_invited(panel, experts)
     challenge.status = ChallengeStatus.REVIEWING
@@ -552,7 +519,7 @@ def score_submit(
 ) -> Score:
     """A reviewer scores one application (0–100 per criterion); they may revise it until the panel closes."""
     panel = Panel.objects.select_for_update().get(pk=panel.pk)
-    _require(perms.can_score(actor, panel), _("只有本评审组的专家可以在评审结束前评分。"))
+    require(perms.can_score(actor, panel), _("只有本评审组的专家可以在评审结束前评分。"))
     person = perms.expert_person(actor)
     assert person is not None
     application = Application.objects.get(pk=application.pk)
@@ -572,7 +539,7 @@ def score_submit(
                 {"values": _("“%(name)s”的得分应为 0 到 100 的整数。") % {"name": criterion["name"]}}
             )
         clean[criterion["code"]] = value
-    comment = _text(comment, "comment", _("评审意见"), 1000, required=False)
+    comment = checked_text(comment, "comment", label=_("评审意见"), limit=1000, required=False)
     member = PanelMember.objects.get(panel=panel, expert=person)
     score, created = Score.objects.update_or_create(
         member=member,
@@ -631,7 +598,7 @@ def panel_close(*, actor: Any, panel: Panel) -> Panel:
     """Close the panel once every reviewer has scored every application they may review; rank them."""
     _lock_challenge(panel.challenge)
     panel = Panel.objects.select_for_update().select_related("challenge").get(pk=panel.pk)
-    _require(perms.can_close_panel(actor, panel), _("只有运营人员可以结束评审。"))
+    require(perms.can_close_panel(actor, panel), _("只有运营人员可以结束评审。"))
     applications = list(
         Application.objects.filter(challenge_id=panel.challenge_id, status=ApplicationStatus.IN_REVIEW)
     )
@@ -646,7 +613,7 @@ def panel_close(*, actor: Any, panel: Panel) -> Panel:
     rows = compute_ranking(panel)
     for rank, row in enumerate(rows, start=1):
         Application.objects.filter(pk=row["application"].pk).update(rank=rank, score_x100=row["mean_x100"])
-    panel.status, panel.closed_by, panel.closed_at = PanelStatus.CLOSED, _user(actor), timezone.now()
+    panel.status, panel.closed_by, panel.closed_at = PanelStatus.CLOSED, user_of(actor), timezone.now()
     panel.save(update_fields=["status", "closed_by", "closed_at"])
     audit.record(
         "challenges.panel.close",
@@ -693,7 +660,7 @@ def challenge_award(
     its amount in the ledger (Dr fund / Cr award payable); every other applicant is told how many applied
     and why they were not chosen."""
     challenge = _lock_challenge(challenge)
-    _require(perms.can_award(actor, challenge), _("只有运营人员可以在评审结束后定榜。"))
+    require(perms.can_award(actor, challenge), _("只有运营人员可以在评审结束后定榜。"))
     winners = list(dict.fromkeys(winners))
     if not winners:
         raise ValidationError({"winners": _("请至少选择一个揭榜单位。")})
@@ -711,7 +678,7 @@ def challenge_award(
     if amounts is None:
         share, rest = divmod(challenge.budget_fen, len(winners))
         amounts = [share + (rest if i == 0 else 0) for i in range(len(winners))]
-    amounts = [_fen(a, "amounts", _("支持金额")) for a in amounts]
+    amounts = [checked_fen(a, "amounts", label=_("支持金额")) for a in amounts]
     if len(amounts) != len(winners):
         raise ValidationError({"amounts": _("支持金额的个数应与揭榜单位一致。")})
     if sum(amounts) > challenge.budget_fen:
@@ -721,7 +688,7 @@ def challenge_award(
     count = len(pool)
     for application, amount in zip(winners, amounts, strict=True):
         application = pool[application.pk]
-        code = next_code("LX")
+        code = next_code("challenges", "LX", width=4)
         payable = _payable_account(challenge, code, application.organization)
         award = Award.objects.create(
             code=code,
@@ -729,7 +696,7 @@ def challenge_award(
             application=application,
             amount_fen=amount,
             payable_account=payable,
-            created_by=_user(actor),
+            created_by=user_of(actor),
         )
         ledger.post(
             actor=actor,
@@ -751,7 +718,9 @@ def challenge_award(
     for application in pool.values():
         if application.pk in won:
             continue
-        reason = _text(reasons.get(application.code), "reasons", _("未入选原因"), 500, required=False)
+        reason = checked_text(
+            reasons.get(application.code), "reasons", label=_("未入选原因"), limit=500, required=False
+        )
         if not reason:
             reason = _(NOT_CHOSEN_REASON) % {"rank": application.rank or "—", "count": count}
         application.status, application.decision_reason = ApplicationStatus.NOT_CHOSEN, reason
@@ -780,22 +749,29 @@ def task_book_sign(
     which must add up to the award exactly."""
     _lock_challenge(award.challenge)
     award = Award.objects.select_for_update().select_related("challenge", "application").get(pk=award.pk)
-    _require(perms.can_sign_task_book(actor, award), _("只有发榜单位或运营人员可以签订任务书。"))
+    require(perms.can_sign_task_book(actor, award), _("只有发榜单位或运营人员可以签订任务书。"))
     if award.status != AwardStatus.SIGNING:
         raise ValidationError(_("任务书已经签订。"))
-    task_book = _text(task_book, "task_book", _("任务书"), 10000)
+    task_book = checked_text(task_book, "task_book", label=_("任务书"), limit=10000)
     if not milestones or len(milestones) > MAX_MILESTONES:
         raise ValidationError({"milestones": _("请填写 1 到 %(n)s 个里程碑。") % {"n": MAX_MILESTONES}})
     rows = []
     for index, item in enumerate(milestones, start=1):
         if not isinstance(item, dict):
             raise ValidationError({"milestones": _("第 %(n)s 个里程碑格式不对。") % {"n": index}})
-        title = _text(item.get("title"), "milestones", _("第 %(n)s 个里程碑的名称") % {"n": index}, 120)
-        criteria = _text(
-            item.get("criteria"), "milestones", _("第 %(n)s 个里程碑的验收标准") % {"n": index}, 3000
+        title = checked_text(
+            item.get("title"), "milestones", label=_("第 %(n)s 个里程碑的名称") % {"n": index}, limit=120
+        )
+        criteria = checked_text(
+            item.get("criteria"),
+            "milestones",
+            label=_("第 %(n)s 个里程碑的验收标准") % {"n": index},
+            limit=3000,
         )
         due_on = _date(item.get("due_on"), "milestones", _("第 %(n)s 个里程碑的计划完成日期") % {"n": index})
-        amount = _fen(item.get("amount_fen"), "milestones", _("第 %(n)s 笔拨付金额") % {"n": index})
+        amount = checked_fen(
+            item.get("amount_fen"), "milestones", label=_("第 %(n)s 笔拨付金额") % {"n": index}
+        )
         rows.append((title, criteria, due_on, amount))
     total = sum(r[3] for r in rows)
     if total != award.amount_fen:
@@ -809,7 +785,7 @@ def task_book_sign(
         raise ValidationError({"milestones": _("里程碑的计划完成日期应按顺序排列。")})
     for sequence, (title, criteria, due_on, amount) in enumerate(rows, start=1):
         Milestone.objects.create(
-            code=next_code("BF", width=5),
+            code=next_code("challenges", "BF", width=5),
             award=award,
             sequence=sequence,
             title=title,
@@ -818,7 +794,7 @@ def task_book_sign(
             amount_fen=amount,
         )
     award.task_book, award.status = task_book, AwardStatus.IN_PROGRESS
-    award.signed_by, award.signed_at = _user(actor), timezone.now()
+    award.signed_by, award.signed_at = user_of(actor), timezone.now()
     award.save(update_fields=["task_book", "status", "signed_by", "signed_at"])
     Challenge.objects.filter(pk=award.challenge_id, status=ChallengeStatus.AWARDED).update(
         status=ChallengeStatus.IN_PROGRESS, updated_at=timezone.now()
@@ -851,15 +827,15 @@ def _earlier(milestone: Milestone) -> Any:
 def milestone_deliver(*, actor: Any, milestone: Milestone, note: str) -> Milestone:
     """The solver reports a milestone done (in order: the previous one must have been accepted)."""
     _award, milestone = _lock_milestone(milestone)
-    _require(
+    require(
         milestone.status == MilestoneStatus.PLANNED and perms.is_solver(actor, milestone.award),
         _("只有揭榜单位可以提交进行中的里程碑。"),
     )
     if _earlier(milestone).filter(status__in=[MilestoneStatus.PLANNED, MilestoneStatus.DELIVERED]).exists():
         raise ValidationError(_("请按顺序提交：前一个里程碑尚未验收。"))
-    note = _text(note, "note", _("交付说明"), 3000)
+    note = checked_text(note, "note", label=_("交付说明"), limit=3000)
     milestone.status, milestone.delivery_note = MilestoneStatus.DELIVERED, note
-    milestone.delivered_by, milestone.delivered_at = _user(actor), timezone.now()
+    milestone.delivered_by, milestone.delivered_at = user_of(actor), timezone.now()
     milestone.save(update_fields=["status", "delivery_note", "delivered_by", "delivered_at"])
     notify.milestone_delivered(milestone)
     audit.record("challenges.milestone.deliver", actor=actor, obj=milestone)
@@ -870,15 +846,15 @@ def milestone_deliver(*, actor: Any, milestone: Milestone, note: str) -> Milesto
 def milestone_accept(*, actor: Any, milestone: Milestone, approve: bool = True, note: str = "") -> Milestone:
     """The issuer accepts a delivered milestone against its criteria (or sends it back with a note)."""
     _award, milestone = _lock_milestone(milestone)
-    _require(perms.can_accept_milestone(actor, milestone), _("只有发榜单位可以验收待验收的里程碑。"))
+    require(perms.can_accept_milestone(actor, milestone), _("只有发榜单位可以验收待验收的里程碑。"))
     if approve:
         milestone.status, milestone.accepted_by, milestone.accepted_at = (
             MilestoneStatus.ACCEPTED,
-            _user(actor),
+            user_of(actor),
             timezone.now(),
         )
     else:
-        note = _text(note, "note", _("退回意见"), 1000)
+        note = checked_text(note, "note", label=_("退回意见"), limit=1000)
         milestone.status = MilestoneStatus.PLANNED
         milestone.delivery_note = f"{milestone.delivery_note}\n【退回】{note}"[:3000]
     milestone.save(update_fields=["status", "accepted_by", "accepted_at", "delivery_note"])
@@ -898,12 +874,12 @@ def tranche_request(*, actor: Any, milestone: Milestone) -> Milestone:
     _award, milestone = _lock_milestone(milestone)
     if milestone.status in (MilestoneStatus.REQUESTED, MilestoneStatus.PAID):
         raise ValidationError(_("这笔拨付已经申请或已拨付。"))
-    _require(perms.can_request_tranche(actor, milestone), _("只有运营人员可以为已验收的里程碑申请拨付。"))
+    require(perms.can_request_tranche(actor, milestone), _("只有运营人员可以为已验收的里程碑申请拨付。"))
     if _earlier(milestone).exclude(status=MilestoneStatus.PAID).exists():
         raise ValidationError(_("请按顺序拨付：前一笔尚未拨付。"))
     milestone.status, milestone.requested_by, milestone.requested_at = (
         MilestoneStatus.REQUESTED,
-        _user(actor),
+        user_of(actor),
         timezone.now(),
     )
     milestone.save(update_fields=["status", "requested_by", "requested_at"])
@@ -928,7 +904,7 @@ def tranche_pay(*, actor: Any, milestone: Milestone) -> TranchePayment:
         raise ValidationError(_("这笔尚未申请拨付。"))
     if milestone.requested_by_id == getattr(actor, "pk", None):
         raise PermissionDenied(_("拨付申请人不能审批自己的申请（制单与审批分离）。"))
-    _require(perms.can_approve_tranche(actor, milestone), _("只有运营人员或班子领导可以审批拨付。"))
+    require(perms.can_approve_tranche(actor, milestone), _("只有运营人员或班子领导可以审批拨付。"))
     if _earlier(milestone).exclude(status=MilestoneStatus.PAID).exists():
         raise ValidationError(_("请按顺序拨付：前一笔尚未拨付。"))
     paid = TranchePayment.objects.filter(award=award).aggregate(total=Sum("amount_fen"))["total"] or 0

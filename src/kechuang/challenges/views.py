@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -23,6 +22,7 @@ from django.views import View
 
 from kechuang.core import audit
 from kechuang.core.uploads import attachment_response
+from kechuang.core.web import acting_organization, attach_errors, error_text, paginate
 from kechuang.directory.models import Person
 
 from . import forms as f
@@ -33,25 +33,7 @@ from .filters import ApplicationFilter, ChallengeFilter
 from .models import Application, Award, Challenge
 
 PAGE_SIZE = 20
-
-
-def _error_text(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "；".join(str(m) for ms in error.message_dict.values() for m in ms)
-    return "；".join(error.messages)
-
-
-def _attach(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            name = "fields_" if field == "fields" else field
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _acting(request: HttpRequest) -> Any:
-    return getattr(request, "acting_organization", None)
+FORM_FIELDS = {"fields": "fields_"}  # the service's field name → the form's
 
 
 def role_context(request: HttpRequest) -> dict[str, Any]:
@@ -61,7 +43,7 @@ def role_context(request: HttpRequest) -> dict[str, Any]:
         "is_leader": perms.is_leader(user),
         "reads_all": perms.is_staff_reader(user),
         "is_expert": perms.expert_person(user) is not None,
-        "acting": _acting(request),
+        "acting": acting_organization(request),
         "signed_in": bool(getattr(user, "is_authenticated", False)),
         "can_post": bool(getattr(user, "is_authenticated", False)) and perms.may(user, "create_challenge"),
     }
@@ -82,7 +64,7 @@ def _run(request: HttpRequest, action: Any, success: str) -> bool:
     try:
         action()
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
         return False
     except PermissionDenied as error:
         messages.error(request, str(error) or _("没有权限。"))
@@ -106,7 +88,7 @@ class HomeView(View):
         base = selectors.challenge_list(actor=request.user)
         filterset = ChallengeFilter(request.GET or None, queryset=base)
         qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, qs, PAGE_SIZE)
         params = request.GET.copy()
         params.pop("page", None)
         context = {"page": page, "filter": filterset, "query": params.urlencode(), "section": "home"}
@@ -132,7 +114,9 @@ class ChallengeDetailView(View):
             "can_review": perms.can_review_challenge(user, challenge),
             "can_withdraw": perms.can_withdraw_challenge(user, challenge),
             "can_close": perms.can_close_challenge(user, challenge),
-            "can_apply": perms.can_apply(user, challenge, _acting(request)) if _acting(request) else False,
+            "can_apply": perms.can_apply(user, challenge, acting_organization(request))
+            if acting_organization(request)
+            else False,
             "applications": list(selectors.application_list(actor=user).filter(challenge=challenge)),
             "has_panel": hasattr(challenge, "panel"),
             "section": "home",
@@ -201,7 +185,7 @@ class ChallengeCreateView(LoginRequiredMixin, View):
     template_name = "challenges/challenge_form.html"
 
     def _check(self, request: HttpRequest) -> Any:
-        organization = _acting(request)
+        organization = acting_organization(request)
         if perms.is_operator(request.user):
             return organization
         if not perms.can_create_challenge(request.user, organization):
@@ -224,7 +208,7 @@ class ChallengeCreateView(LoginRequiredMixin, View):
                         actor=request.user, issuer=issuer, **form.service_data()
                     )
                 except ValidationError as error:
-                    _attach(form, error)
+                    attach_errors(form, error, FORM_FIELDS)
                 except PermissionDenied as error:
                     form.add_error(None, str(error))
                 else:
@@ -272,7 +256,7 @@ class ChallengeUpdateView(LoginRequiredMixin, View):
             try:
                 services.challenge_update(actor=request.user, challenge=challenge, **form.service_data())
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error, FORM_FIELDS)
             else:
                 messages.success(request, _("已保存。"))
                 return HttpResponseRedirect(reverse("challenges:challenge-detail", args=[challenge.code]))
@@ -345,7 +329,7 @@ class ApplyView(LoginRequiredMixin, View):
 
     def _get(self, request: HttpRequest, code: str) -> Challenge:
         challenge = _challenge(request, code)
-        if not perms.can_apply(request.user, challenge, _acting(request)):
+        if not perms.can_apply(request.user, challenge, acting_organization(request)):
             raise PermissionDenied
         return challenge
 
@@ -366,7 +350,10 @@ class ApplyView(LoginRequiredMixin, View):
             try:
                 with transaction.atomic():
                     application = services.application_submit(
-                        actor=request.user, challenge=challenge, organization=_acting(request), **data
+                        actor=request.user,
+                        challenge=challenge,
+                        organization=acting_organization(request),
+                        **data,
                     )
                     if upload:
                         services.attachment_add(actor=request.user, application=application, file=upload)
@@ -374,7 +361,7 @@ class ApplyView(LoginRequiredMixin, View):
                 if hasattr(error, "error_dict") and "file" in error.error_dict:
                     form.add_error("attachment", error.message_dict["file"])
                 else:
-                    _attach(form, error)
+                    attach_errors(form, error, FORM_FIELDS)
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:

@@ -212,3 +212,23 @@ class WorkerProcess(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class CodeCounter(models.Model):
+    """The last number a module gave out for a code prefix in a year (QZ-2026-000123; ADR 0019).
+    ``scope`` is the module, so two modules may use the same prefix with their own numbers."""
+
+    scope = models.CharField(_("模块"), max_length=40)
+    prefix = models.CharField(_("前缀"), max_length=8)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    last = models.PositiveIntegerField(_("已用到"), default=0)
+
+    class Meta:
+        verbose_name = _("编号计数器")
+        verbose_name_plural = _("编号计数器")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "prefix", "year"], name="core_codecounter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.prefix}-{self.year}: {self.last}"

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from kechuang.core.web import attach_errors
+
 from . import selectors, services
 from .filters import OrganizationFilter, PersonFilter
 from .forms import OrganizationForm
@@ -112,7 +114,7 @@ class OrganizationCreateView(LoginRequiredMixin, View):
             try:
                 organization = services.organization_create(actor=request.user, **form.service_data())
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("已新建机构“%(name)s”。") % {"name": organization.name})
                 return HttpResponseRedirect(organization_url(organization))
@@ -144,7 +146,7 @@ class OrganizationUpdateView(LoginRequiredMixin, View):
                     actor=request.user, organization=organization, **form.service_data()
                 )
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("已保存。"))
                 return HttpResponseRedirect(organization_url(organization))
@@ -155,14 +157,6 @@ def organization_url(organization: Organization) -> str:
     from django.urls import reverse
 
     return reverse("directory:organization-detail", args=[organization.pk])
-
-
-def _attach_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 class PersonListView(LoginRequiredMixin, TemplateView):

@@ -1,25 +1,16 @@
-"""What a ledger call can refuse. Each error is a ``ValidationError`` with a Chinese message and a code,
-so a view or the API turns it into a clean 4xx; nothing is written when one is raised."""
+"""What a ledger call can refuse. Each error is an ``ApplicationError`` (a ``ValidationError``) with a
+Chinese message and a code, so a view shows the message and the API answers its status (400; 409 for a
+reused idempotency key; 503 when the ledger stayed busy); nothing is written when one is raised."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from kechuang.core.errors import ApplicationError
 
-class LedgerError(ValidationError):
+
+class LedgerError(ApplicationError):
     default_code = "ledger_error"
-
-    def __init__(
-        self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(message, code=code or self.default_code, params=params)
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.messages)
 
 
 class InvalidPosting(LedgerError):
@@ -42,6 +33,7 @@ class IdempotencyConflict(LedgerError):
     """The key was used before for a different request."""
 
     default_code = "idempotency_conflict"
+    status = 409
 
     def __init__(self, key: str = "") -> None:
         self.key = key
@@ -71,6 +63,7 @@ class LedgerBusy(LedgerError):
     """Serialization failures or deadlocks persisted through every retry."""
 
     default_code = "ledger_busy"
+    status = 503
 
     def __init__(self) -> None:
         super().__init__(_("账本繁忙，请稍后重试（未记账）。"))

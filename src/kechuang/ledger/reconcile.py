@@ -20,8 +20,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kechuang.core.money import format_fen
+
 from .choices import NON_NEGATIVE_KINDS, HoldStatus, PostingOperation
-from .money import format_fen
 
 SAMPLE = 20  # violations kept per check for the report (all are counted)
 

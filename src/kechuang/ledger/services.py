@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
+from kechuang.core.money import MAX_FEN
 
 from .choices import NORMAL_SIDE, AccountKind, HoldStatus, PostingOperation, Side
 from .errors import (
@@ -43,7 +44,6 @@ from .retry import run_with_retry
 
 MAX_KEY_LENGTH = 160
 MAX_LINES = 50
-MAX_AMOUNT_FEN = 10**15  # ten trillion yuan: far beyond any budget, well inside a BIGINT
 _ADVISORY_NAMESPACE = 0x4C47  # "LG": the ledger's half of PostgreSQL's two-key advisory lock space
 
 # Test hook: called with (stage, idempotency_key) at fixed points inside the posting transaction, so a
@@ -122,7 +122,7 @@ def _clean_amount(amount: Any) -> int:
         raise InvalidPosting(_("金额必须是以分为单位的整数。"), code="bad_amount")
     if amount <= 0:
         raise InvalidPosting(_("金额必须大于零。"), code="zero_amount")
-    if amount > MAX_AMOUNT_FEN:
+    if amount > MAX_FEN:
         raise InvalidPosting(_("金额过大。"), code="amount_too_large")
     return amount
 

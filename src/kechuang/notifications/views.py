@@ -20,6 +20,8 @@ from django.views import View
 from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
+from kechuang.core.web import attach_errors
+
 from . import kinds, services
 from .choices import DeliveryStatus
 from .delivery import status_counts
@@ -27,14 +29,6 @@ from .forms import NotificationSettingsForm, WebhookTargetForm
 from .models import Delivery, DigestEmail, NotificationSettings, WebhookTarget
 from .permissions import can_manage_webhooks
 from .selectors import notification_visible_to
-
-
-def _attach_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 class NotificationListView(LoginRequiredMixin, TemplateView):
@@ -124,7 +118,7 @@ class NotificationSettingsView(LoginRequiredMixin, View):
                     actor=request.user, language=form.cleaned_data["language"], channels=form.channels()
                 )
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("通知设置已保存。"))
                 return HttpResponseRedirect(reverse("notifications:settings"))
@@ -263,7 +257,7 @@ class WebhookTargetFormView(OperatorMixin, View):
                     members=list(data["members"]),
                 )
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("工作群机器人“%(name)s”已保存。") % {"name": saved.name})
                 return HttpResponseRedirect(reverse("notifications:webhook-list"))

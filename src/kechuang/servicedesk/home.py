@@ -62,13 +62,13 @@ def calendar_home_alert() -> dict[str, Any] | None:
 def servicedesk_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
     from .permissions import request_visible_to
     from .selectors import figures, my_enterprise_context, request_counts, unassigned_enterprises
-    from .views import _acting_enterprise
+    from .views import acting_enterprise
 
     alerts: list[dict[str, Any]] = []
     try:
         user = request.user
         if role == "enterprise":
-            organization = _acting_enterprise(request)
+            organization = acting_enterprise(request)
             if organization is None:
                 return {}
             mine = request_visible_to(user).filter(organization=organization)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -30,7 +30,9 @@ from django.utils.translation import gettext_lazy
 
 from kechuang.accounts.choices import Role
 from kechuang.core import audit
+from kechuang.core.actors import deny, is_system
 from kechuang.core.models import AuditResult
+from kechuang.core.text import checked_text
 from kechuang.core.uploads import check_upload
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
@@ -122,32 +124,12 @@ class RequestConflict(Exception):
         return _("该诉求刚被他人更新，请刷新页面查看最新情况后再操作。")
 
 
-def _deny(message: str) -> PermissionDenied:
-    return PermissionDenied(message)
-
-
-def _system(actor: Any) -> bool:
-    """Calls without a user (the SLA tick, demo data, migrations)."""
-    return actor is None
-
-
 def _now() -> dt.datetime:
     return clock.now()
 
 
 def _code(prefix: str, pk: int, when: dt.datetime) -> str:
     return f"{prefix}-{when.astimezone(clock.TZ).year}-{pk:06d}"
-
-
-def _clean_text(value: str, *, field_name: str, label: str, max_length: int, required: bool = True) -> str:
-    text = (value or "").replace("\x00", "").strip()
-    if required and not text:
-        raise ValidationError({field_name: _("请填写%(label)s。") % {"label": label}})
-    if len(text) > max_length:
-        raise ValidationError(
-            {field_name: _("%(label)s不能超过 %(n)s 个字。") % {"label": label, "n": max_length}}
-        )
-    return text
 
 
 def current_assignee(organization_id: int, role: str = AssignmentRole.COMMISSIONER) -> Any:
@@ -242,14 +224,14 @@ def request_file(
     routed to the enterprise's commissioner and both clocks start."""
     if organization is None or organization.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError({"organization": _("只有企业可以提出诉求。")})
-    if not _system(actor) and not can_file_request(actor, organization):
-        raise _deny(_("您不能代表该企业提出诉求。"))
+    if not is_system(actor) and not can_file_request(actor, organization):
+        raise deny(_("您不能代表该企业提出诉求。"))
     if category not in RequestCategory.values:
         raise ValidationError({"category": _("请选择诉求类别。")})
     if channel not in RequestChannel.values:
         raise ValidationError({"channel": _("无效的来源渠道。")})
-    title = _clean_text(title, field_name="title", label=_("标题"), max_length=120)
-    text = _clean_text(text, field_name="text", label=_("诉求内容"), max_length=4000)
+    title = checked_text(title, "title", label=_("标题"), limit=120, quote=False)
+    text = checked_text(text, "text", label=_("诉求内容"), limit=4000, quote=False)
     now = _now()
     calendar = work_calendar()
     response_days, resolution_days = _policy(category)
@@ -398,19 +380,19 @@ def _resolution_fields(current: ServiceRequest, now: dt.datetime) -> dict[str, A
 
 def _check_handler(actor: Any, request: ServiceRequest) -> None:
     if not can_handle_request(actor, request):
-        raise _deny(_("只有该企业的服务专员或运营人员可以办理此诉求。"))
+        raise deny(_("只有该企业的服务专员或运营人员可以办理此诉求。"))
 
 
 def _check_enterprise(actor: Any, request: ServiceRequest) -> None:
     if not can_act_for_enterprise(actor, request):
-        raise _deny(_("只有提出诉求的企业可以执行此操作。"))
+        raise deny(_("只有提出诉求的企业可以执行此操作。"))
 
 
 @transaction.atomic
 def request_respond(*, actor: Any, request: ServiceRequest, version: int | None, text: str) -> ServiceRequest:
     """The commissioner's first answer: stops the first-response clock, the request is in progress."""
     _check_handler(actor, request)
-    text = _clean_text(text, field_name="text", label=_("答复内容"), max_length=4000)
+    text = checked_text(text, "text", label=_("答复内容"), limit=4000, quote=False)
     result = _transition(
         request,
         actor=actor,
@@ -437,14 +419,14 @@ def request_reply(
 ) -> RequestEvent:
     """A message in the request's thread. From staff on a request still waiting for its first answer,
     the message is that answer (see ``request_respond``). ``internal`` notes are staff-only."""
-    text = _clean_text(text, field_name="text", label=_("留言内容"), max_length=4000)
+    text = checked_text(text, "text", label=_("留言内容"), limit=4000, quote=False)
     current = ServiceRequest.objects.get(pk=request.pk)
     handler = can_handle_request(actor, current)
     if internal:
         if not can_note_request(actor, current):
-            raise _deny(_("只有服务专员、运营人员和领导可以写内部备注。"))
+            raise deny(_("只有服务专员、运营人员和领导可以写内部备注。"))
     elif not (handler or can_act_for_enterprise(actor, current)):
-        raise _deny(_("您不能在此诉求下留言。"))
+        raise deny(_("您不能在此诉求下留言。"))
     if current.status not in OPEN_STATUSES and current.status != S.RESOLVED and not internal:
         raise ValidationError(
             {
@@ -502,14 +484,15 @@ def request_hand_over(
     _check_handler(actor, request)
     if department not in Department.values:
         raise ValidationError({"department": _("请选择转办部门。")})
-    department_name = _clean_text(
+    department_name = checked_text(
         department_name,
-        field_name="department_name",
+        "department_name",
         label=_("部门名称"),
-        max_length=60,
+        limit=60,
         required=department == Department.OTHER,
+        quote=False,
     )
-    text = _clean_text(text, field_name="text", label=_("转办说明"), max_length=2000)
+    text = checked_text(text, "text", label=_("转办说明"), limit=2000, quote=False)
     label = department_name if department == Department.OTHER else str(Department(department).label)
     result = _transition(
         request,
@@ -541,7 +524,7 @@ def request_hand_over(
 def request_resolve(*, actor: Any, request: ServiceRequest, version: int | None, text: str) -> ServiceRequest:
     """The commissioner reports the request resolved; the enterprise then closes it with a rating."""
     _check_handler(actor, request)
-    text = _clean_text(text, field_name="text", label=_("办结说明"), max_length=4000)
+    text = checked_text(text, "text", label=_("办结说明"), limit=4000, quote=False)
     result = _transition(
         request,
         actor=actor,
@@ -574,7 +557,7 @@ def request_close(
         raise ValidationError({"rating": _("请为本次服务打分（1–5 分）。")}) from None
     if not 1 <= rating <= 5:
         raise ValidationError({"rating": _("满意度评分应为 1–5 分。")})
-    comment = _clean_text(comment, field_name="comment", label=_("评价"), max_length=500, required=False)
+    comment = checked_text(comment, "comment", label=_("评价"), limit=500, required=False, quote=False)
 
     def compute(current: ServiceRequest, now: dt.datetime) -> dict[str, Any]:
         return {
@@ -614,7 +597,7 @@ def request_reopen(
     """The enterprise reopens a resolved request, or one closed in the last 30 days; the resolution
     clock starts again from now."""
     _check_enterprise(actor, request)
-    reason = _clean_text(reason, field_name="reason", label=_("重新打开的原因"), max_length=2000)
+    reason = checked_text(reason, "reason", label=_("重新打开的原因"), limit=2000, quote=False)
     now = _now()
 
     def compute(current: ServiceRequest, when: dt.datetime) -> dict[str, Any]:
@@ -672,7 +655,7 @@ def request_withdraw(
 ) -> ServiceRequest:
     """The enterprise withdraws a request it no longer needs."""
     _check_enterprise(actor, request)
-    reason = _clean_text(reason, field_name="reason", label=_("撤回原因"), max_length=500, required=False)
+    reason = checked_text(reason, "reason", label=_("撤回原因"), limit=500, required=False, quote=False)
     result = _transition(
         request,
         actor=actor,
@@ -704,9 +687,9 @@ def request_reassign(
 ) -> ServiceRequest:
     """An operator routes one request to another commissioner (the enterprise's assignment stays)."""
     if not can_reassign_request(actor):
-        raise _deny(_("只有运营人员可以更换诉求的服务专员。"))
+        raise deny(_("只有运营人员可以更换诉求的服务专员。"))
     _commissioner_candidate(commissioner)
-    reason = _clean_text(reason, field_name="reason", label=_("说明"), max_length=200, required=False)
+    reason = checked_text(reason, "reason", label=_("说明"), limit=200, required=False, quote=False)
     current = ServiceRequest.objects.get(pk=request.pk)
     if version is not None and int(version) != current.version:
         raise RequestConflict(current)
@@ -747,7 +730,7 @@ def request_reassign(
 def request_attach(*, actor: Any, request: ServiceRequest, files: Iterable[Any]) -> list[RequestAttachment]:
     current = ServiceRequest.objects.get(pk=request.pk)
     if not (can_handle_request(actor, current) or can_act_for_enterprise(actor, current)):
-        raise _deny(_("您不能为此诉求上传附件。"))
+        raise deny(_("您不能为此诉求上传附件。"))
     if current.status in (S.CLOSED, S.WITHDRAWN):
         raise ValidationError(
             {"files": _("诉求已%(status)s，不能再上传附件。") % {"status": current.get_status_display()}}
@@ -956,12 +939,12 @@ def assignment_set(
 ) -> Assignment:
     """Make ``user`` the enterprise's commissioner (or 包保 leader). The current assignment ends and stays
     in the history; the enterprise's open requests follow the new commissioner."""
-    if not _system(actor) and not can_manage_assignments(actor):
-        raise _deny(_("只有运营人员可以分配服务专员和包保领导。"))
+    if not is_system(actor) and not can_manage_assignments(actor):
+        raise deny(_("只有运营人员可以分配服务专员和包保领导。"))
     if organization is None or organization.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError({"organization": _("只能为企业分配服务专员。")})
     _check_assignee(role, user)
-    reason = _clean_text(reason, field_name="reason", label=_("说明"), max_length=200, required=False)
+    reason = checked_text(reason, "reason", label=_("说明"), limit=200, required=False, quote=False)
     Organization.objects.select_for_update().filter(pk=organization.pk).first()  # one change at a time
     now = _now()
     current = Assignment.objects.filter(organization=organization, role=role, ended_at__isnull=True).first()
@@ -1040,14 +1023,14 @@ def assignment_set(
 def assignment_end(
     *, actor: Any, organization: Organization, role: str, reason: str = ""
 ) -> Assignment | None:
-    if not _system(actor) and not can_manage_assignments(actor):
-        raise _deny(_("只有运营人员可以调整服务专员和包保领导。"))
+    if not is_system(actor) and not can_manage_assignments(actor):
+        raise deny(_("只有运营人员可以调整服务专员和包保领导。"))
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     current = Assignment.objects.filter(organization=organization, role=role, ended_at__isnull=True).first()
     if current is None:
         return None
     now = _now()
-    reason = _clean_text(reason, field_name="reason", label=_("说明"), max_length=200, required=False)
+    reason = checked_text(reason, "reason", label=_("说明"), limit=200, required=False, quote=False)
     Assignment.objects.filter(pk=current.pk).update(
         ended_at=now,
         ended_by=actor if getattr(actor, "pk", None) else None,
@@ -1064,7 +1047,7 @@ def assignment_end(
 def assignments_apply_suggestions(*, actor: Any, limit: int = 200) -> list[Assignment]:
     """Assign every enterprise without a commissioner as the workload suggestion says."""
     if not can_manage_assignments(actor):
-        raise _deny(_("只有运营人员可以分配服务专员。"))
+        raise deny(_("只有运营人员可以分配服务专员。"))
     from .selectors import assignment_suggestions
 
     done = []
@@ -1173,7 +1156,7 @@ def visit_plan(
     if organization is None or organization.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError({"organization": _("只能走访企业。")})
     if not can_plan_visit(actor, organization):
-        raise _deny(_("只有该企业的服务专员、包保领导或运营人员可以安排走访。"))
+        raise deny(_("只有该企业的服务专员、包保领导或运营人员可以安排走访。"))
     visitor = visitor or actor
     if (
         visitor is None
@@ -1181,9 +1164,9 @@ def visit_plan(
         or not (visitor.roles & {Role.COMMISSIONER, Role.LEADER, Role.OPERATOR})
     ):
         raise ValidationError({"visitor": _("走访人须为服务专员、班子领导或运营人员。")})
-    purpose = _clean_text(purpose, field_name="purpose", label=_("走访事由"), max_length=200)
-    companions = _clean_text(
-        companions, field_name="companions", label=_("同行人员"), max_length=200, required=False
+    purpose = checked_text(purpose, "purpose", label=_("走访事由"), limit=200, quote=False)
+    companions = checked_text(
+        companions, "companions", label=_("同行人员"), limit=200, required=False, quote=False
     )
     if not isinstance(planned_for, dt.date):
         raise ValidationError({"planned_for": _("请填写走访日期。")})
@@ -1257,7 +1240,7 @@ def visit_record(*, actor: Any, visit: Visit, notes: str, follow_ups: Iterable[s
     """Record what happened on a visit (走访记录); follow-ups go into the enterprise's plan."""
     locked = Visit.objects.select_for_update().get(pk=visit.pk)
     if not (locked.visitor_id == getattr(actor, "pk", None) or can_plan_visit(actor, locked)):
-        raise _deny(_("只有走访人、该企业的服务专员或运营人员可以填写走访记录。"))
+        raise deny(_("只有走访人、该企业的服务专员或运营人员可以填写走访记录。"))
     if locked.status == VisitStatus.CANCELLED:
         raise ValidationError({"notes": _("走访已取消，不能填写记录。")})
     if locked.planned_for > local_today():
@@ -1267,7 +1250,7 @@ def visit_record(*, actor: Any, visit: Visit, notes: str, follow_ups: Iterable[s
                 % {"date": locked.planned_for.strftime("%Y-%m-%d")}
             }
         )
-    notes = _clean_text(notes, field_name="notes", label=_("走访记录"), max_length=4000)
+    notes = checked_text(notes, "notes", label=_("走访记录"), limit=4000, quote=False)
     now = _now()
     locked.status, locked.notes, locked.recorded_at = VisitStatus.DONE, notes, now
     locked.save(update_fields=["status", "notes", "recorded_at"])
@@ -1290,12 +1273,12 @@ def visit_cancel(*, actor: Any, visit: Visit, reason: str = "") -> Visit:
     locked = Visit.objects.select_for_update().get(pk=visit.pk)
     enterprise = can_act_for_enterprise(actor, locked)
     if not (locked.visitor_id == getattr(actor, "pk", None) or can_plan_visit(actor, locked) or enterprise):
-        raise _deny(_("您不能取消这次走访。"))
+        raise deny(_("您不能取消这次走访。"))
     if locked.status != VisitStatus.PLANNED:
         raise ValidationError({"reason": _("只有已计划的走访可以取消。")})
     locked.status = VisitStatus.CANCELLED
-    locked.cancel_reason = _clean_text(
-        reason, field_name="reason", label=_("取消原因"), max_length=200, required=False
+    locked.cancel_reason = checked_text(
+        reason, "reason", label=_("取消原因"), limit=200, required=False, quote=False
     ) or (_("企业婉拒") if enterprise else _("取消"))
     locked.save(update_fields=["status", "cancel_reason"])
     audit.record("visit.cancel", actor=actor, obj=locked, detail={"by_enterprise": bool(enterprise)})
@@ -1329,13 +1312,13 @@ def preference_set(
     """The enterprise's own 无事不扰 setting. Turning it on cancels the planned visits it covers (except
     visits to handle a request the enterprise itself made) and tells the visitors."""
     if not can_set_preference(actor, organization):
-        raise _deny(_("只有企业自己可以设置服务偏好。"))
+        raise deny(_("只有企业自己可以设置服务偏好。"))
     if max_visits_per_month is not None and not 0 <= int(max_visits_per_month) <= 10:
         raise ValidationError({"max_visits_per_month": _("每月走访次数应在 0–10 之间。")})
     today = local_today()
     if do_not_disturb and do_not_disturb_until is not None and do_not_disturb_until < today:
         raise ValidationError({"do_not_disturb_until": _("截止日期不能早于今天。")})
-    note = _clean_text(note, field_name="note", label=_("说明"), max_length=200, required=False)
+    note = checked_text(note, "note", label=_("说明"), limit=200, required=False, quote=False)
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     preference, _created = ServicePreference.objects.get_or_create(organization=organization)
     preference.do_not_disturb = bool(do_not_disturb)
@@ -1393,10 +1376,10 @@ def plan_update(*, actor: Any, organization: Organization, summary: str) -> Plan
     if organization.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError({"organization": _("一企一策只适用于企业。")})
     if not can_edit_plan(actor, organization):
-        raise _deny(_("只有该企业的服务专员、包保领导或运营人员可以编辑一企一策。"))
+        raise deny(_("只有该企业的服务专员、包保领导或运营人员可以编辑一企一策。"))
     plan = _plan_for(organization)
-    plan.summary = _clean_text(
-        summary, field_name="summary", label=_("概况与服务思路"), max_length=4000, required=False
+    plan.summary = checked_text(
+        summary, "summary", label=_("概况与服务思路"), limit=4000, required=False, quote=False
     )
     plan.updated_by = actor
     plan.save()
@@ -1420,10 +1403,10 @@ def plan_item_add(
     if not can_edit_plan(actor, organization) and not (
         visit is not None and visit.visitor_id == getattr(actor, "pk", None)
     ):
-        raise _deny(_("只有该企业的服务专员、包保领导或运营人员可以编辑一企一策。"))
+        raise deny(_("只有该企业的服务专员、包保领导或运营人员可以编辑一企一策。"))
     if kind not in PlanItemKind.values:
         raise ValidationError({"kind": _("请选择事项类型。")})
-    text = _clean_text(text, field_name="text", label=_("事项内容"), max_length=500)
+    text = checked_text(text, "text", label=_("事项内容"), limit=500, quote=False)
     if request is not None and request.organization_id != organization.pk:
         raise ValidationError({"request": _("关联的诉求不属于该企业。")})
     plan = _plan_for(organization)
@@ -1441,7 +1424,7 @@ def plan_item_add(
 def plan_item_set_status(*, actor: Any, item: PlanItem, status: str) -> PlanItem:
     locked = PlanItem.objects.select_for_update().select_related("plan__organization").get(pk=item.pk)
     if not can_edit_plan(actor, locked.plan.organization):
-        raise _deny(_("只有该企业的服务专员、包保领导或运营人员可以编辑一企一策。"))
+        raise deny(_("只有该企业的服务专员、包保领导或运营人员可以编辑一企一策。"))
     if status not in PlanItemStatus.values:
         raise ValidationError({"status": _("无效的状态。")})
     locked.status = status
@@ -1503,8 +1486,8 @@ def calendar_day_set(
 ) -> CalendarDay:
     """Mark a date (or the dates from ``date`` to ``until``, for a holiday of several days) as a holiday
     or a 调休 working day, or change it; open requests' due times follow. Returns the first day."""
-    if not _system(actor) and not can_edit_calendar(actor):
-        raise _deny(_("只有运营人员可以修改工作日历。"))
+    if not is_system(actor) and not can_edit_calendar(actor):
+        raise deny(_("只有运营人员可以修改工作日历。"))
     last = until or date
     if last < date:
         raise ValidationError({"until": _("结束日期不能早于开始日期。")})
@@ -1515,8 +1498,8 @@ def calendar_day_set(
     if kind == CalendarDayKind.WORKDAY and last != date:
         raise ValidationError({"until": _("调休上班日请逐日录入（通常是单个周六或周日）。")})
     _check_calendar_day(date, kind)
-    name = _clean_text(name, field_name="name", label=_("名称"), max_length=40, required=False)
-    note = _clean_text(note, field_name="note", label=_("说明"), max_length=200, required=False)
+    name = checked_text(name, "name", label=_("名称"), limit=40, required=False, quote=False)
+    note = checked_text(note, "note", label=_("说明"), limit=200, required=False, quote=False)
     days, created_count, day = [], 0, date
     while day <= last:
         row, created = CalendarDay.objects.update_or_create(
@@ -1548,7 +1531,7 @@ def calendar_day_set(
 @transaction.atomic
 def calendar_day_delete(*, actor: Any, day: CalendarDay) -> None:
     if not can_edit_calendar(actor):
-        raise _deny(_("只有运营人员可以修改工作日历。"))
+        raise deny(_("只有运营人员可以修改工作日历。"))
     audit.record(
         "calendar.delete", actor=actor, obj=day, detail={"date": day.date.isoformat(), "kind": day.kind}
     )
@@ -1562,8 +1545,8 @@ def calendar_load(
 ) -> dict[str, Any]:
     """Load the official calendars from the data file (idempotent; days an operator edited are kept
     unless ``replace``)."""
-    if not _system(actor) and not can_edit_calendar(actor):
-        raise _deny(_("只有运营人员可以修改工作日历。"))
+    if not is_system(actor) and not can_edit_calendar(actor):
+        raise deny(_("只有运营人员可以修改工作日历。"))
     before = set(CalendarYear.objects.values_list("year", flat=True))
     counts: dict[str, Any] = dict(
         load_calendar_rows(CalendarDay, year_model=CalendarYear, replace=replace, years=years, path=path)
@@ -1588,11 +1571,11 @@ def calendar_year_confirm(*, actor: Any, year: int, source: str = "") -> Calenda
     """Say that ``year``'s holidays and 调休 days are entered in full (per the State Council's notice):
     its clocks stop being estimates and the warning goes away."""
     if not can_edit_calendar(actor):
-        raise _deny(_("只有运营人员可以修改工作日历。"))
+        raise deny(_("只有运营人员可以修改工作日历。"))
     year = int(year)
     if not 2000 <= year <= 2100:
         raise ValidationError({"year": _("年份应在 2000–2100 之间。")})
-    source = _clean_text(source, field_name="source", label=_("依据"), max_length=200, required=False)
+    source = checked_text(source, "source", label=_("依据"), limit=200, required=False, quote=False)
     holidays = CalendarDay.objects.filter(date__year=year, kind=CalendarDayKind.HOLIDAY).count()
     if not holidays:
         raise ValidationError(
@@ -1624,7 +1607,7 @@ def calendar_year_confirm(*, actor: Any, year: int, source: str = "") -> Calenda
 def calendar_year_unconfirm(*, actor: Any, year: int) -> None:
     """Take back the confirmation (the year's clocks are estimates again until it is confirmed)."""
     if not can_edit_calendar(actor):
-        raise _deny(_("只有运营人员可以修改工作日历。"))
+        raise deny(_("只有运营人员可以修改工作日历。"))
     row = CalendarYear.objects.filter(year=int(year)).first()
     if row is None:
         return
@@ -1636,7 +1619,7 @@ def calendar_year_unconfirm(*, actor: Any, year: int) -> None:
 def sla_policy_set(*, actor: Any, category: str, response_days: int, resolution_days: int) -> SlaPolicy:
     """Change the promised clocks of a category; requests filed from now on use them."""
     if not can_edit_sla_policy(actor):
-        raise _deny(_("只有运营人员可以修改服务时限。"))
+        raise deny(_("只有运营人员可以修改服务时限。"))
     if category not in RequestCategory.values:
         raise ValidationError({"category": _("无效的诉求类别。")})
     response_days, resolution_days = int(response_days), int(resolution_days)

@@ -21,6 +21,13 @@ from django.views.generic import TemplateView
 
 from kechuang.accounts.choices import Role
 from kechuang.core.uploads import attachment_response
+from kechuang.core.web import (
+    acting_organization,
+    attach_errors,
+    error_text,
+    form_errors_text,
+    query_without_page,
+)
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
 
@@ -79,32 +86,6 @@ from .workcalendar import DEFAULT_SLA, calendar_status, work_calendar
 PAGE_SIZE = 25
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
-def _attach_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _first_error(error: ValidationError) -> str:
-    return (
-        "；".join(error.messages)
-        if not hasattr(error, "error_dict")
-        else "；".join(m for messages_ in error.message_dict.values() for m in messages_)
-    )
-
-
-def _form_errors(form: Any) -> str:
-    return "；".join(str(m) for errors in form.errors.values() for m in errors)
-
-
 class DeskMixin(LoginRequiredMixin):
     """Signed-in enterprise users and desk staff; everyone else gets 403."""
 
@@ -114,8 +95,9 @@ class DeskMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
-def _acting_enterprise(request: HttpRequest) -> Organization | None:
-    organization = getattr(request, "acting_organization", None)
+def acting_enterprise(request: HttpRequest) -> Organization | None:
+    """The acting organization when it is an enterprise the user files requests for."""
+    organization = acting_organization(request)
     if (
         organization is not None
         and organization.kind == OrganizationKind.ENTERPRISE
@@ -127,7 +109,7 @@ def _acting_enterprise(request: HttpRequest) -> Organization | None:
 
 def tabs_context(request: HttpRequest, active: str) -> dict[str, Any]:
     user = request.user
-    enterprise = _acting_enterprise(request)
+    enterprise = acting_enterprise(request)
     return {
         "desk_tab": active,
         "desk_is_staff": is_desk_staff(user),
@@ -161,12 +143,12 @@ class RequestListView(DeskMixin, TemplateView):
         page = paginator.get_page(self.request.GET.get("page"))
         now = clock.now()
         selectors.annotate_clock_states(list(page.object_list), now=now)
-        enterprise = _acting_enterprise(self.request)
+        enterprise = acting_enterprise(self.request)
         context.update(
             filter=filterset,
             page=page,
             total=paginator.count,
-            query_string=_query_without_page(self.request),
+            query_string=query_without_page(self.request),
             can_file=enterprise is not None and can_file_request(user, enterprise),
             enterprise=enterprise,
             now=now,
@@ -181,7 +163,7 @@ class RequestCreateView(DeskMixin, View):
     template_name = "servicedesk/request_form.html"
 
     def _organization(self, request: HttpRequest) -> Organization | None:
-        enterprise = _acting_enterprise(request)
+        enterprise = acting_enterprise(request)
         raw = request.POST.get("organization") or request.GET.get("organization")
         if raw and is_desk_staff(request.user):
             try:
@@ -241,7 +223,7 @@ class RequestCreateView(DeskMixin, View):
                     files=data.get("files") or [],
                 )
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -331,7 +313,7 @@ class RequestActionView(DeskMixin, View):
         form = self.form_class(request.POST, request.FILES)
         status = 400
         if not form.is_valid():
-            messages.error(request, _("请检查填写的内容：%(errors)s") % {"errors": _form_errors(form)})
+            messages.error(request, _("请检查填写的内容：%(errors)s") % {"errors": form_errors_text(form)})
         else:
             try:
                 self.call(request, service_request, form.cleaned_data)
@@ -340,7 +322,7 @@ class RequestActionView(DeskMixin, View):
                 status = 409
                 service_request = _request_or_404(request, code)
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_text(error))
             else:
                 if self.success_message:
                     messages.success(request, self.success_message)
@@ -486,7 +468,7 @@ class EnterpriseListView(DeskMixin, TemplateView):
             total=paginator.count,
             q=self.request.GET.get("q", ""),
             scope=scope,
-            query_string=_query_without_page(self.request),
+            query_string=query_without_page(self.request),
             **tabs_context(self.request, "enterprises"),
         )
         return context
@@ -576,7 +558,7 @@ class AssignmentSetView(DeskMixin, View):
                 reason=form.cleaned_data.get("reason", ""),
             )
         except ValidationError as error:
-            messages.error(request, _first_error(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(
                 request,
@@ -596,11 +578,11 @@ class PlanUpdateView(DeskMixin, View):
                     actor=request.user, organization=organization, summary=form.cleaned_data["summary"]
                 )
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(request, _("一企一策已保存。"))
         else:
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
         return HttpResponseRedirect(
             reverse("servicedesk:enterprise-detail", args=[organization.pk]) + "#plan"
         )
@@ -614,11 +596,11 @@ class PlanItemAddView(DeskMixin, View):
             try:
                 services.plan_item_add(actor=request.user, organization=organization, **form.cleaned_data)
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(request, _("已加入一企一策。"))
         else:
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
         return HttpResponseRedirect(
             reverse("servicedesk:enterprise-detail", args=[organization.pk]) + "#plan"
         )
@@ -636,7 +618,7 @@ class PlanItemStatusView(DeskMixin, View):
                     actor=request.user, item=item, status=form.cleaned_data["status"]
                 )
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_text(error))
         return HttpResponseRedirect(
             reverse("servicedesk:enterprise-detail", args=[item.plan.organization_id]) + "#plan"
         )
@@ -691,7 +673,7 @@ class VisitListView(DeskMixin, TemplateView):
             total=paginator.count,
             status=status,
             statuses=VisitStatus.choices,
-            query_string=_query_without_page(self.request),
+            query_string=query_without_page(self.request),
             today=services.local_today(),
             **tabs_context(self.request, "visits"),
         )
@@ -758,7 +740,7 @@ class VisitCreateView(DeskMixin, View):
                         request=linked,
                     )
                 except ValidationError as error:
-                    _attach_errors(form, error)
+                    attach_errors(form, error)
                 else:
                     messages.success(
                         request,
@@ -811,11 +793,11 @@ class VisitRecordView(DeskMixin, View):
                     follow_ups=(form.cleaned_data.get("follow_ups") or "").splitlines(),
                 )
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(request, _("走访记录已保存。"))
         else:
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
         return HttpResponseRedirect(reverse("servicedesk:visit-detail", args=[visit.code]))
 
 
@@ -827,7 +809,7 @@ class VisitCancelView(DeskMixin, View):
         try:
             services.visit_cancel(actor=request.user, visit=visit, reason=form.cleaned_data.get("reason", ""))
         except ValidationError as error:
-            messages.error(request, _first_error(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("走访已取消。"))
         return HttpResponseRedirect(reverse("servicedesk:visit-detail", args=[visit.code]))
@@ -839,7 +821,7 @@ class PreferenceView(DeskMixin, View):
     template_name = "servicedesk/preferences.html"
 
     def _organization(self, request: HttpRequest) -> Organization:
-        organization = _acting_enterprise(request)
+        organization = acting_enterprise(request)
         if organization is None or not can_set_preference(request.user, organization):
             raise PermissionDenied
         return organization
@@ -876,7 +858,7 @@ class PreferenceView(DeskMixin, View):
             try:
                 services.preference_set(actor=request.user, organization=organization, **form.cleaned_data)
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("服务偏好已保存。"))
                 return HttpResponseRedirect(reverse("servicedesk:preferences"))
@@ -991,7 +973,7 @@ class CalendarView(DeskMixin, View):
             try:
                 day = services.calendar_day_set(actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_errors(form, error)
             else:
                 until = form.cleaned_data.get("until")
                 what = day.date.isoformat()
@@ -1044,7 +1026,7 @@ class CalendarYearConfirmView(DeskMixin, View):
             raise PermissionDenied
         form = CalendarYearForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("请检查填写的内容：%(errors)s") % {"errors": _form_errors(form)})
+            messages.error(request, _("请检查填写的内容：%(errors)s") % {"errors": form_errors_text(form)})
             return HttpResponseRedirect(reverse("servicedesk:calendar"))
         year = form.cleaned_data["year"]
         if request.POST.get("undo"):
@@ -1058,7 +1040,7 @@ class CalendarYearConfirmView(DeskMixin, View):
                     actor=request.user, year=year, source=form.cleaned_data["source"]
                 )
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(
                     request,
@@ -1074,12 +1056,12 @@ class SlaPolicyUpdateView(DeskMixin, View):
             raise PermissionDenied
         form = SlaPolicyForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("请检查填写的内容：%(errors)s") % {"errors": _form_errors(form)})
+            messages.error(request, _("请检查填写的内容：%(errors)s") % {"errors": form_errors_text(form)})
         else:
             try:
                 policy = services.sla_policy_set(actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(
                     request,

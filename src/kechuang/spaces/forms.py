@@ -8,14 +8,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.money import fen_from_yuan_decimal
 from kechuang.directory.models import Block, Building, Park, TechnologyField
 
 from .choices import RequestStatus, SpaceType
 from .models import SpaceRequest
-
-
-def to_fen(value: Decimal | None) -> int | None:
-    return None if value is None else int((value * 100).to_integral_value())
 
 
 def _rent_field(label: Any, required: bool = True) -> forms.DecimalField:
@@ -148,7 +145,7 @@ class SpaceRequestForm(_Styled, forms.Form):
             "space_type": d.get("space_type") or "",
             "area_min_m2": d["area_min_m2"],
             "area_max_m2": d["area_max_m2"],
-            "budget_fen_per_m2_day": to_fen(d.get("budget")),
+            "budget_fen_per_m2_day": fen_from_yuan_decimal(d.get("budget")),
             "move_in_by": d.get("move_in_by"),
             "lease_months": d.get("lease_months"),
             "min_floor_load_kn_m2": d.get("min_floor_load_kn_m2"),

@@ -20,6 +20,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.money import yuan_compact
+
 from .choices import LeaseStatus, RequestStatus, ReservationStatus, SpaceType, UnitStatus, ViewingStatus
 
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -28,15 +30,6 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 def new_code(prefix: str) -> str:
     """A public reference such as ``SR-7K3F9Q2M`` (no 0/O, 1/I)."""
     return f"{prefix}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-
-
-def yuan(fen: int | None) -> str:
-    """Fen as yuan without trailing zeros: 280 → "2.8", 300 → "3"."""
-    if fen is None:
-        return ""
-    value = (Decimal(fen) / 100).quantize(Decimal("0.01"))
-    text = f"{value:f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def area_text(value: Decimal | int | float | None) -> str:
@@ -84,7 +77,7 @@ class SpaceUnit(models.Model):
 
     @property
     def rent_yuan(self) -> str:
-        return yuan(self.rent_fen_per_m2_day)
+        return yuan_compact(self.rent_fen_per_m2_day)
 
     @property
     def area_shown(self) -> str:
@@ -167,7 +160,7 @@ class SpaceRequest(models.Model):
 
     @property
     def budget_yuan(self) -> str:
-        return yuan(self.budget_fen_per_m2_day)
+        return yuan_compact(self.budget_fen_per_m2_day)
 
 
 class Viewing(models.Model):
@@ -315,4 +308,4 @@ class Lease(models.Model):
 
     @property
     def rent_yuan(self) -> str:
-        return yuan(self.rent_fen_per_m2_day)
+        return yuan_compact(self.rent_fen_per_m2_day)

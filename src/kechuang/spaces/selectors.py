@@ -11,10 +11,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kechuang.core.money import yuan_compact
 from kechuang.directory.models import Block, Park
 
 from .choices import HOLDING_LEASE, ReservationStatus, SpaceType, UnitStatus
-from .models import Lease, Reservation, SpaceRequest, SpaceUnit, Viewing, area_text, yuan
+from .models import Lease, Reservation, SpaceRequest, SpaceUnit, Viewing, area_text
 from .permissions import (
     lease_visible_to,
     request_visible_to,
@@ -168,11 +169,12 @@ def score_unit(
         rent, budget = unit.rent_fen_per_m2_day, request.budget_fen_per_m2_day
         if rent <= budget:
             match.score += POINTS["budget"]
-            match.reasons.append(_("租金 %(r)s 元/㎡·天 在预算内") % {"r": yuan(rent)})
+            match.reasons.append(_("租金 %(r)s 元/㎡·天 在预算内") % {"r": yuan_compact(rent)})
         elif rent <= budget * (1 + BUDGET_SLACK):
             match.score += 5
             match.warnings.append(
-                _("租金 %(r)s 元/㎡·天 略超预算 %(b)s 元/㎡·天") % {"r": yuan(rent), "b": yuan(budget)}
+                _("租金 %(r)s 元/㎡·天 略超预算 %(b)s 元/㎡·天")
+                % {"r": yuan_compact(rent), "b": yuan_compact(budget)}
             )
         else:
             return None

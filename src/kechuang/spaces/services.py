@@ -13,12 +13,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
+from kechuang.core.actors import deny
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Building, Organization
 
@@ -45,10 +46,6 @@ def conflict_message() -> str:
 
 def today() -> dt.date:
     return timezone.localdate()
-
-
-def _deny(message: str) -> None:
-    raise PermissionDenied(message)
 
 
 def _unit_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +78,7 @@ def unit_create(
 ) -> SpaceUnit:
     probe = SpaceUnit(building=building)
     if not perms.can_manage_unit(actor, probe):
-        _deny(_("只有运营人员或该园区的运营方可以登记房源。"))
+        raise deny(_("只有运营人员或该园区的运营方可以登记房源。"))
     unit_code = unit_code.strip()
     if not unit_code:
         raise ValidationError({"unit_code": _("请填写单元号。")})
@@ -127,7 +124,7 @@ UNIT_EDITABLE = (
 
 def unit_update(*, actor: Any, unit: SpaceUnit, **changes: Any) -> SpaceUnit:
     if not perms.can_manage_unit(actor, unit):
-        _deny(_("只有运营人员或该园区的运营方可以修改房源。"))
+        raise deny(_("只有运营人员或该园区的运营方可以修改房源。"))
     unknown = set(changes) - set(UNIT_EDITABLE)
     if unknown:
         raise ValidationError(_("不能修改这些字段：%(f)s") % {"f": "、".join(sorted(unknown))})
@@ -169,7 +166,7 @@ def space_request_create(
     special_needs: str = "",
 ) -> SpaceRequest:
     if organization.kind != OrganizationKind.ENTERPRISE or organization.pk not in perms.enterprise_ids(actor):
-        _deny(_("只有企业用户可以为本企业提出用房需求。"))
+        raise deny(_("只有企业用户可以为本企业提出用房需求。"))
     errors: dict[str, str] = {}
     if not title.strip():
         errors["title"] = _("请填写标题。")
@@ -221,7 +218,7 @@ def space_request_create(
 
 def space_request_cancel(*, actor: Any, space_request: SpaceRequest) -> SpaceRequest:
     if not perms.can_cancel_request(actor, space_request):
-        _deny(_("您无权撤销这条用房需求。"))
+        raise deny(_("您无权撤销这条用房需求。"))
     with transaction.atomic():
         locked = SpaceRequest.objects.select_for_update().get(pk=space_request.pk)
         if locked.status != RequestStatus.OPEN:
@@ -241,7 +238,7 @@ def viewing_book(
     *, actor: Any, space_request: SpaceRequest, unit: SpaceUnit, scheduled_at: dt.datetime, note: str = ""
 ) -> Viewing:
     if not perms.can_book_viewing(actor, space_request):
-        _deny(_("只能为本企业的用房需求预约看房。"))
+        raise deny(_("只能为本企业的用房需求预约看房。"))
     if scheduled_at <= timezone.now():
         raise ValidationError({"scheduled_at": _("看房时间必须晚于现在。")})
     if scheduled_at > timezone.now() + dt.timedelta(days=180):
@@ -288,7 +285,7 @@ _VIEWING_MOVES = {
 def _viewing_move(actor: Any, viewing: Viewing, move: str) -> Viewing:
     allowed = perms.can_cancel_viewing if move == "cancel" else perms.can_handle_viewing
     if not allowed(actor, viewing):
-        _deny(_("您无权处理这条看房预约。"))
+        raise deny(_("您无权处理这条看房预约。"))
     sources, target = _VIEWING_MOVES[move]
     with transaction.atomic():
         locked = Viewing.objects.select_for_update().get(pk=viewing.pk)
@@ -385,7 +382,7 @@ def reservation_create(
     space_request: SpaceRequest | None = None,
 ) -> Reservation:
     if not perms.can_reserve_unit(actor, unit):
-        _deny(_("只有运营人员或该园区的运营方可以预订房源。"))
+        raise deny(_("只有运营人员或该园区的运营方可以预订房源。"))
     if organization.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError({"organization": _("只能为企业预订房源。")})
     if space_request is not None and space_request.organization_id != organization.pk:
@@ -425,7 +422,7 @@ def reservation_create(
 
 def reservation_cancel(*, actor: Any, reservation: Reservation) -> Reservation:
     if not perms.can_handle_hold(actor, reservation):
-        _deny(_("只有运营人员或该园区的运营方可以取消预订。"))
+        raise deny(_("只有运营人员或该园区的运营方可以取消预订。"))
     with transaction.atomic():
         locked_unit = _lock(reservation.unit)
         locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
@@ -450,7 +447,7 @@ def lease_sign(
 ) -> Lease:
     """Sign a lease; from a reservation (which becomes ``converted``) or directly."""
     if not perms.can_lease_unit(actor, unit):
-        _deny(_("只有运营人员或该园区的运营方可以签订租约。"))
+        raise deny(_("只有运营人员或该园区的运营方可以签订租约。"))
     if organization.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError({"organization": _("只能与企业签订租约。")})
     _check_period(start_date, end_date)
@@ -514,7 +511,7 @@ def lease_release(*, actor: Any, lease: Lease, free_from: dt.date | None = None)
     """The tenant leaves: the unit is free from ``free_from`` (default today), so the lease's last
     day becomes the day before and the unit may be let again from ``free_from``."""
     if not perms.can_handle_hold(actor, lease):
-        _deny(_("只有运营人员或该园区的运营方可以办理退租。"))
+        raise deny(_("只有运营人员或该园区的运营方可以办理退租。"))
     free_from = free_from or today()
     with transaction.atomic():
         locked_unit = _lock(lease.unit)

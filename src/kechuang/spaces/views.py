@@ -8,13 +8,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from kechuang.core.money import fen_from_yuan_decimal
+from kechuang.core.web import (
+    acting_organization,
+    attach_errors,
+    error_text,
+    form_errors_text,
+    paginate,
+    query_without_page,
+)
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Building, Organization
 
@@ -29,33 +37,15 @@ from .forms import (
     SpaceRequestForm,
     SpaceUnitForm,
     ViewingForm,
-    to_fen,
 )
 from .models import Lease, SpaceUnit
 
 PAGE_SIZE = 25
 
 
-def _errors(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "；".join(m for ms in error.message_dict.values() for m in ms)
-    return "；".join(error.messages)
-
-
-def _form_errors(form: Any) -> str:
-    return "；".join(str(m) for errors in form.errors.values() for m in errors)
-
-
-def _attach(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 def acting_enterprise(request: HttpRequest) -> Organization | None:
-    organization = getattr(request, "acting_organization", None)
+    """The acting organization when it is an enterprise the user may act for here."""
+    organization = acting_organization(request)
     if (
         organization is not None
         and organization.kind == OrganizationKind.ENTERPRISE
@@ -63,12 +53,6 @@ def acting_enterprise(request: HttpRequest) -> Organization | None:
     ):
         return organization  # type: ignore[no-any-return]
     return None
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _style(form: Any) -> None:
@@ -96,12 +80,12 @@ class UnitListView(LoginRequiredMixin, View):
         unit_filter = SpaceUnitFilter(data, queryset=units)
         _style(unit_filter.form)
         qs = unit_filter.qs if unit_filter.is_valid() else units.none()
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, qs, PAGE_SIZE)
         context = {
             "filter": unit_filter,
             "page": page,
             "units": page.object_list,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "can_add": perms.can_manage_unit(request.user, None),
             "can_import": perms.can_import_units(request.user),
         }
@@ -173,13 +157,13 @@ class UnitCreateView(LoginRequiredMixin, View):
                     floor=d["floor"],
                     area_m2=d["area_m2"],
                     space_type=d["space_type"],
-                    rent_fen_per_m2_day=to_fen(d["rent"]) or 0,
+                    rent_fen_per_m2_day=fen_from_yuan_decimal(d["rent"]) or 0,
                     floor_load_kn_m2=d.get("floor_load_kn_m2"),
                     power_kw=d.get("power_kw"),
                     description=d.get("description") or "",
                 )
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("房源 %(code)s 已登记。") % {"code": unit.code})
                 return HttpResponseRedirect(reverse("spaces:unit-detail", args=[unit.code]))
@@ -223,13 +207,13 @@ class UnitEditView(LoginRequiredMixin, View):
                     floor=d["floor"],
                     area_m2=d["area_m2"],
                     space_type=d["space_type"],
-                    rent_fen_per_m2_day=to_fen(d["rent"]) or 0,
+                    rent_fen_per_m2_day=fen_from_yuan_decimal(d["rent"]) or 0,
                     floor_load_kn_m2=d.get("floor_load_kn_m2"),
                     power_kw=d.get("power_kw"),
                     description=d.get("description") or "",
                 )
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("房源信息已更新。"))
                 return HttpResponseRedirect(reverse("spaces:unit-detail", args=[unit.code]))
@@ -254,7 +238,7 @@ class UnitReserveView(LoginRequiredMixin, View):
                     space_request=space_request,
                 )
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -276,7 +260,7 @@ class ReservationLeaseView(LoginRequiredMixin, View):
         form = LeaseForm(request.POST)
         here = reverse("spaces:unit-detail", args=[reservation.unit.code])
         if not form.is_valid():
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
             return HttpResponseRedirect(here)
         try:
             lease = services.lease_sign(
@@ -285,11 +269,11 @@ class ReservationLeaseView(LoginRequiredMixin, View):
                 organization=reservation.organization,
                 start_date=form.cleaned_data["start_date"],
                 end_date=form.cleaned_data["end_date"],
-                rent_fen_per_m2_day=to_fen(form.cleaned_data["rent"]),
+                rent_fen_per_m2_day=fen_from_yuan_decimal(form.cleaned_data["rent"]),
                 reservation=reservation,
             )
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("租约 %(code)s 已签订。") % {"code": lease.code})
         return HttpResponseRedirect(here)
@@ -303,7 +287,7 @@ class ReservationCancelView(LoginRequiredMixin, View):
         try:
             services.reservation_cancel(actor=request.user, reservation=reservation)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("预订已取消。"))
         return HttpResponseRedirect(reverse("spaces:unit-detail", args=[reservation.unit.code]))
@@ -317,12 +301,12 @@ class LeaseReleaseView(LoginRequiredMixin, View):
         form = ReleaseForm(request.POST)
         here = reverse("spaces:unit-detail", args=[lease.unit.code])
         if not form.is_valid():
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
             return HttpResponseRedirect(here)
         try:
             services.lease_release(actor=request.user, lease=lease, free_from=form.cleaned_data["free_from"])
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("已办理退租，房源可重新出租。"))
         return HttpResponseRedirect(here)
@@ -337,7 +321,7 @@ class RequestListView(LoginRequiredMixin, View):
         request_filter = SpaceRequestFilter(request.GET, queryset=qs)
         _style(request_filter.form)
         rows = request_filter.qs if request_filter.is_valid() else qs.none()
-        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, rows, PAGE_SIZE)
         return render(
             request,
             "spaces/request_list.html",
@@ -345,7 +329,7 @@ class RequestListView(LoginRequiredMixin, View):
                 "filter": request_filter,
                 "page": page,
                 "requests": page.object_list,
-                "query": _query_without_page(request),
+                "query": query_without_page(request),
                 "can_create": perms.can_create_request(request.user),
             },
         )
@@ -370,7 +354,7 @@ class RequestCreateView(LoginRequiredMixin, View):
                     actor=request.user, organization=acting_enterprise(request), **form.service_arguments()
                 )
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("用房需求已提交，以下是为您匹配的房源。"))
                 return HttpResponseRedirect(reverse("spaces:request-detail", args=[space_request.code]))
@@ -415,7 +399,7 @@ class RequestCancelView(LoginRequiredMixin, View):
         try:
             services.space_request_cancel(actor=request.user, space_request=space_request)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("用房需求已撤销。"))
         return HttpResponseRedirect(reverse("spaces:request-detail", args=[space_request.code]))
@@ -441,7 +425,7 @@ class ViewingBookView(LoginRequiredMixin, View):
                         note=form.cleaned_data.get("note") or "",
                     )
                 except ValidationError as error:
-                    _attach(form, error)
+                    attach_errors(form, error)
                 else:
                     messages.success(
                         request,
@@ -449,7 +433,7 @@ class ViewingBookView(LoginRequiredMixin, View):
                         % {"unit": unit, "code": viewing.code},
                     )
                     return HttpResponseRedirect(reverse("spaces:request-detail", args=[space_request.code]))
-        messages.error(request, _form_errors(form) or _("预约失败，请检查看房时间。"))
+        messages.error(request, form_errors_text(form) or _("预约失败，请检查看房时间。"))
         return render(
             request,
             "spaces/request_detail.html",
@@ -464,7 +448,7 @@ class ViewingListView(LoginRequiredMixin, View):
         status = request.GET.get("status") or ""
         if status in ViewingStatus.values:
             qs = qs.filter(status=status)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, qs, PAGE_SIZE)
         rows = [
             {
                 "viewing": v,
@@ -481,7 +465,7 @@ class ViewingListView(LoginRequiredMixin, View):
                 "rows": rows,
                 "status": status,
                 "statuses": ViewingStatus.choices,
-                "query": _query_without_page(request),
+                "query": query_without_page(request),
             },
         )
 
@@ -503,7 +487,7 @@ class ViewingActionView(LoginRequiredMixin, View):
         except PermissionDenied:
             raise
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("看房预约已更新。"))
         back = request.POST.get("next") or ""

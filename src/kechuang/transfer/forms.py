@@ -3,18 +3,17 @@ the real validation (the forms only give early, field-level messages in Chinese)
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.money import fen_from_wan, wan_field, wan_from_fen
 from kechuang.directory.models import Organization, TechnologyField
 
 from .choices import AttachmentAccess, ContractType, CooperationMode, DealStage, IPKind, Visibility
 from .models import Achievement, Demand
-from .money import fen_from_wan, wan_from_fen
 
 TRL_CHOICES = [
     (1, _("TRL 1 · 基本原理被发现和报告")),
@@ -27,27 +26,6 @@ TRL_CHOICES = [
     (8, _("TRL 8 · 系统定型并通过试验验证")),
     (9, _("TRL 9 · 系统经实际运行验证（产业化）")),
 ]
-
-WAN_HELP = _("单位：万元，可保留到小数点后两位")
-
-
-def _wan_field(label: Any, *, required: bool = False, help_text: Any = WAN_HELP) -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        min_value=Decimal(0),
-        max_value=Decimal("100000000"),
-        max_digits=14,
-        decimal_places=2,
-        help_text=help_text,
-        error_messages={
-            "min_value": _("金额不能为负数。"),
-            "max_value": _("金额过大，请检查单位（万元）。"),
-            "invalid": _("请输入数字，单位为万元。"),
-            "max_decimal_places": _("最多保留两位小数。"),
-        },
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
-    )
 
 
 def _fields_field() -> forms.ModelMultipleChoiceField:
@@ -92,7 +70,7 @@ class AchievementForm(ListingFormMixin, forms.ModelForm):
     ip_kinds = forms.MultipleChoiceField(
         label=_("知识产权"), choices=IPKind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    asking_price_wan = _wan_field(_("意向价格"), help_text=_("单位：万元；不填表示面议"))
+    asking_price_wan = wan_field(_("意向价格"), help_text=_("单位：万元；不填表示面议"))
     visibility = forms.ChoiceField(
         label=_("公开范围"), choices=Visibility.choices, widget=forms.RadioSelect, initial=Visibility.PUBLIC
     )
@@ -156,8 +134,8 @@ class DemandForm(ListingFormMixin, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("请至少选择一种合作方式。")},
     )
-    budget_min_wan = _wan_field(_("预算下限"))
-    budget_max_wan = _wan_field(_("预算上限"))
+    budget_min_wan = wan_field(_("预算下限"))
+    budget_max_wan = wan_field(_("预算上限"))
     visibility = forms.ChoiceField(
         label=_("公开范围"), choices=Visibility.choices, widget=forms.RadioSelect, initial=Visibility.PUBLIC
     )
@@ -308,7 +286,7 @@ class DealUpdateForm(forms.Form):
         required=False,
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
-    expected_amount_wan = _wan_field(_("预计金额"))
+    expected_amount_wan = wan_field(_("预计金额"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -342,8 +320,8 @@ class ContractForm(forms.Form):
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={"required": _("请填写签订日期。"), "invalid": _("日期格式应为 2026-05-01。")},
     )
-    contract_amount_wan = _wan_field(_("合同成交额"), required=True)
-    technology_amount_wan = _wan_field(
+    contract_amount_wan = wan_field(_("合同成交额"), required=True)
+    technology_amount_wan = wan_field(
         _("技术交易额"), required=True, help_text=_("单位：万元；不超过合同成交额")
     )
     registration_number = forms.CharField(

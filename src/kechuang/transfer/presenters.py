@@ -9,7 +9,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .money import format_range, format_wan
+from kechuang.core.money import format_range, format_wan
 
 
 def _names(codes: Iterable[str], names: dict[str, str]) -> list[str]:

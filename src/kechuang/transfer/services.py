@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.urls import reverse
@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
+from kechuang.core.actors import deny, is_system
+from kechuang.core.money import optional_fen
+from kechuang.core.text import refuse_nul
 from kechuang.core.uploads import check_upload
 from kechuang.directory.models import Organization, TechnologyField
 
@@ -100,24 +103,6 @@ DEMAND_FIELDS = COMMON_FIELDS | {
     "deadline",
     "cooperation_modes",
 }
-MAX_MONEY_FEN = 10**15  # ten trillion yuan: anything larger is a typo
-
-
-def _system(actor: Any) -> bool:
-    return actor is None
-
-
-def _deny(message: str) -> PermissionDenied:
-    return PermissionDenied(message)
-
-
-def _check_text(data: dict[str, Any]) -> None:
-    errors = {}
-    for key, value in data.items():
-        if isinstance(value, str) and "\x00" in value:
-            errors[key] = _("不能包含空字符。")
-    if errors:
-        raise ValidationError(errors)
 
 
 def _choice_list(values: Iterable[str] | None, choices: Any, field: str) -> list[str]:
@@ -138,18 +123,6 @@ def _normalize_keywords(value: str) -> str:
     return " ".join(seen)[:200]
 
 
-def _money(value: Any, field: str) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError({field: _("金额必须是以分为单位的整数。")})
-    if value < 0:
-        raise ValidationError({field: _("金额不能为负数。")})
-    if value > MAX_MONEY_FEN:
-        raise ValidationError({field: _("金额过大，请检查单位。")})
-    return value
-
-
 def _apply(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str]:
     unknown = set(data) - allowed
     if unknown:
@@ -163,7 +136,7 @@ def _apply(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str
 
 
 def _prepare_listing_data(data: dict[str, Any], *, achievement: bool) -> dict[str, Any]:
-    _check_text(data)
+    refuse_nul(data)
     data = dict(data)
     if "keywords" in data:
         data["keywords"] = _normalize_keywords(data["keywords"] or "")
@@ -178,7 +151,7 @@ def _prepare_listing_data(data: dict[str, Any], *, achievement: bool) -> dict[st
         if "transfer_modes" in data:
             data["transfer_modes"] = _choice_list(data["transfer_modes"], CooperationMode, "transfer_modes")
         if "asking_price_fen" in data:
-            data["asking_price_fen"] = _money(data["asking_price_fen"], "asking_price_fen")
+            data["asking_price_fen"] = optional_fen(data["asking_price_fen"], "asking_price_fen")
     else:
         if "cooperation_modes" in data:
             data["cooperation_modes"] = _choice_list(
@@ -186,7 +159,7 @@ def _prepare_listing_data(data: dict[str, Any], *, achievement: bool) -> dict[st
             )
         for key in ("budget_min_fen", "budget_max_fen"):
             if key in data:
-                data[key] = _money(data[key], key)
+                data[key] = optional_fen(data[key], key)
     return data
 
 
@@ -241,12 +214,12 @@ def _listing_create(
     data: dict[str, Any],
 ) -> Listing:
     is_achievement = model is Achievement
-    if not _system(actor):
+    if not is_system(actor):
         allowed = can_create_achievement(actor) if is_achievement else can_create_demand(actor)
         if not allowed:
-            raise _deny(_("您的角色不能发布%(what)s。") % {"what": _listing_label(model())})
+            raise deny(_("您的角色不能发布%(what)s。") % {"what": _listing_label(model())})
         if organization is None or not is_member_of(actor, organization.pk):
-            raise _deny(_("请先选择您所代表的机构。"))
+            raise deny(_("请先选择您所代表的机构。"))
     data = _prepare_listing_data(data, achievement=is_achievement)
     listing = model(organization=organization, created_by=actor)
     _apply(listing, data, ACHIEVEMENT_FIELDS if is_achievement else DEMAND_FIELDS)
@@ -284,12 +257,12 @@ def _listing_update(
 ) -> Listing:
     model = type(listing)
     locked = model.objects.select_for_update().get(pk=listing.pk)
-    if not _system(actor) and not can_change_listing.test(actor, locked):
+    if not is_system(actor) and not can_change_listing.test(actor, locked):
         if is_member_of(actor, locked.organization_id):
-            raise _deny(
+            raise deny(
                 _("当前状态（%(status)s）下不能修改；请先撤回。") % {"status": locked.get_status_display()}
             )
-        raise _deny(_("您无权修改该条目。"))
+        raise deny(_("您无权修改该条目。"))
     data = _prepare_listing_data(data, achievement=model is Achievement)
     changed = _apply(locked, data, ACHIEVEMENT_FIELDS if model is Achievement else DEMAND_FIELDS)
     _validate_listing(locked)
@@ -323,7 +296,7 @@ def demand_update(
 
 
 def _allowed(t: Transition, actor: Any, listing: Listing) -> bool:
-    if _system(actor):
+    if is_system(actor):
         return True
     owner = is_member_of(actor, listing.organization_id)
     operator = bool(can_review_listing(actor))
@@ -349,7 +322,7 @@ def _listing_transition(listing: Listing, *, actor: Any, target: str, note: str 
             }
         )
     if not _allowed(step, actor, locked):
-        raise _deny(_("您无权执行“%(action)s”。") % {"action": step.label})
+        raise deny(_("您无权执行“%(action)s”。") % {"action": step.label})
     if "\x00" in (note or ""):
         raise ValidationError({"note": _("不能包含空字符。")})
     now = timezone.now()
@@ -424,8 +397,10 @@ def attachment_add(
     *, actor: Any, listing: Listing, file: Any, access: str = AttachmentAccess.LISTING
 ) -> Attachment:
     """Attach a file after checking its content (docs/reliability.md K3)."""
-    if not _system(actor) and not (is_member_of(actor, listing.organization_id) or can_review_listing(actor)):
-        raise _deny(_("只有发布机构可以上传附件。"))
+    if not is_system(actor) and not (
+        is_member_of(actor, listing.organization_id) or can_review_listing(actor)
+    ):
+        raise deny(_("只有发布机构可以上传附件。"))
     if access not in AttachmentAccess.values:
         raise ValidationError({"access": _("无效的查看范围。")})
     lookup = {"achievement": listing} if isinstance(listing, Achievement) else {"demand": listing}
@@ -461,8 +436,10 @@ def attachment_add(
 @transaction.atomic
 def attachment_remove(*, actor: Any, attachment: Attachment) -> None:
     listing = attachment.listing
-    if not _system(actor) and not (is_member_of(actor, listing.organization_id) or can_review_listing(actor)):
-        raise _deny(_("只有发布机构可以删除附件。"))
+    if not is_system(actor) and not (
+        is_member_of(actor, listing.organization_id) or can_review_listing(actor)
+    ):
+        raise deny(_("只有发布机构可以删除附件。"))
     audit.record("attachment.remove", actor=actor, obj=attachment, detail={"listing": listing.code})
     stored = attachment.file
     attachment.delete()
@@ -483,12 +460,12 @@ def interest_express(
     contact_phone: str = "",
 ) -> Interest:
     """An organization asks about a published listing; the owner is notified."""
-    _check_text({"message": message, "contact_name": contact_name, "contact_phone": contact_phone})
-    if not _system(actor):
+    refuse_nul({"message": message, "contact_name": contact_name, "contact_phone": contact_phone})
+    if not is_system(actor):
         if not can_express_interest(actor):
-            raise _deny(_("您的角色不能表达意向。"))
+            raise deny(_("您的角色不能表达意向。"))
         if organization is None or not is_member_of(actor, organization.pk):
-            raise _deny(_("请先选择您所代表的机构。"))
+            raise deny(_("请先选择您所代表的机构。"))
     model = type(listing)
     locked = model.objects.select_for_update().get(pk=listing.pk)
     if not listing_is_open(locked):
@@ -534,15 +511,15 @@ def _interest_step(interest: Interest, *, actor: Any, target: str, note: str) ->
     step = INTEREST_TRANSITIONS.get((locked.status, target))
     if step is None:
         raise ValidationError(_("该意向已处理（%(s)s），不能再变更。") % {"s": locked.get_status_display()})
-    if not _system(actor):
+    if not is_system(actor):
         allowed = (
             can_withdraw_interest.test(actor, locked)
             if step.actor == "requester"
             else can_respond_interest.test(actor, locked)
         )
         if not allowed:
-            raise _deny(_("您无权处理该意向。"))
-    _check_text({"note": note or ""})
+            raise deny(_("您无权处理该意向。"))
+    refuse_nul({"note": note or ""})
     locked.status = target
     locked.response_note = (note or "")[:500]
     if step.actor == "owner":
@@ -621,9 +598,9 @@ def deal_create(
     stage: str = DealStage.INTENT,
 ) -> Deal:
     """An operator opens a brokered deal (deals also open when an interest is accepted)."""
-    if not _system(actor) and not can_create_deal(actor):
-        raise _deny(_("只有运营人员可以建立对接项目。"))
-    _check_text({"title": title, "next_step": next_step})
+    if not is_system(actor) and not can_create_deal(actor):
+        raise deny(_("只有运营人员可以建立对接项目。"))
+    refuse_nul({"title": title, "next_step": next_step})
     if supplier.pk == buyer.pk:
         raise ValidationError({"buyer": _("供给方与需求方不能是同一机构。")})
     if stage not in DealStage.values:
@@ -637,7 +614,7 @@ def deal_create(
         owner=owner or actor,
         next_step=(next_step or "")[:200],
         next_step_due=next_step_due,
-        expected_amount_fen=_money(expected_amount_fen, "expected_amount_fen"),
+        expected_amount_fen=optional_fen(expected_amount_fen, "expected_amount_fen"),
         stage=stage,
         created_by=actor,
     )
@@ -664,9 +641,9 @@ def deal_advance(
 ) -> Deal:
     """Move a deal one step along 意向 → 洽谈 → 签约 → 登记 → 实施 → 验收 (or back one, or terminate)."""
     locked = Deal.objects.select_for_update().get(pk=deal.pk)
-    if not _system(actor) and not can_advance_deal.test(actor, locked):
-        raise _deny(_("只有运营人员可以推进对接阶段。"))
-    _check_text({"note": note or "", "next_step": next_step or ""})
+    if not is_system(actor) and not can_advance_deal.test(actor, locked):
+        raise deny(_("只有运营人员可以推进对接阶段。"))
+    refuse_nul({"note": note or "", "next_step": next_step or ""})
     step = DEAL_TRANSITIONS.get((locked.stage, stage))
     if step is None:
         label = dict(DealStage.choices).get(stage, stage)
@@ -704,11 +681,11 @@ def deal_advance(
 def deal_update(*, actor: Any, deal: Deal, **data: Any) -> Deal:
     """Owner (负责人), next step and its due date, expected amount."""
     locked = Deal.objects.select_for_update().get(pk=deal.pk)
-    if not _system(actor) and not can_advance_deal.test(actor, locked):
-        raise _deny(_("只有运营人员可以修改对接项目。"))
-    _check_text(data)
+    if not is_system(actor) and not can_advance_deal.test(actor, locked):
+        raise deny(_("只有运营人员可以修改对接项目。"))
+    refuse_nul(data)
     if "expected_amount_fen" in data:
-        data["expected_amount_fen"] = _money(data["expected_amount_fen"], "expected_amount_fen")
+        data["expected_amount_fen"] = optional_fen(data["expected_amount_fen"], "expected_amount_fen")
     changed = _apply(locked, data, {"title", "owner", "next_step", "next_step_due", "expected_amount_fen"})
     locked.full_clean(
         exclude=["code", "achievement", "demand", "interest", "supplier", "buyer", "created_by"]
@@ -720,9 +697,9 @@ def deal_update(*, actor: Any, deal: Deal, **data: Any) -> Deal:
 
 @transaction.atomic
 def deal_note_add(*, actor: Any, deal: Deal, text: str) -> DealNote:
-    if not _system(actor) and not can_note_deal.test(actor, deal):
-        raise _deny(_("您无权在该项目下记录。"))
-    _check_text({"text": text})
+    if not is_system(actor) and not can_note_deal.test(actor, deal):
+        raise deny(_("您无权在该项目下记录。"))
+    refuse_nul({"text": text})
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("请填写记录内容。")})
@@ -763,16 +740,16 @@ def contract_register(
     note: str = "",
 ) -> ContractRegistration:
     """Register a technology contract (技术合同登记). With a deal at 签约 the deal moves to 登记."""
-    if not _system(actor) and not can_register_contract(actor):
-        raise _deny(_("只有运营人员可以登记技术合同。"))
-    _check_text({"title": title, "registration_number": registration_number, "note": note})
+    if not is_system(actor) and not can_register_contract(actor):
+        raise deny(_("只有运营人员可以登记技术合同。"))
+    refuse_nul({"title": title, "registration_number": registration_number, "note": note})
     errors: dict[str, str] = {}
     if contract_type not in ContractType.values:
         errors["contract_type"] = _("请选择合同类型。")
     if seller.pk == buyer.pk:
         errors["buyer"] = _("买卖双方不能是同一机构。")
-    contract_amount_fen = _money(contract_amount_fen, "contract_amount_fen")  # type: ignore[assignment]
-    technology_amount_fen = _money(technology_amount_fen, "technology_amount_fen")  # type: ignore[assignment]
+    contract_amount_fen = optional_fen(contract_amount_fen, "contract_amount_fen")  # type: ignore[assignment]
+    technology_amount_fen = optional_fen(technology_amount_fen, "technology_amount_fen")  # type: ignore[assignment]
     if not contract_amount_fen:
         errors["contract_amount_fen"] = _("合同成交额必须大于零。")
     if technology_amount_fen is None:

@@ -21,7 +21,9 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from kechuang.core import audit
+from kechuang.core.money import format_range, format_wan, wan_from_fen
 from kechuang.core.uploads import attachment_response
+from kechuang.core.web import attach_errors, error_text, query_without_page
 from kechuang.directory.permissions import member_organization_ids
 
 from . import selectors, services
@@ -41,7 +43,6 @@ from .forms import (
     TransitionForm,
 )
 from .models import Achievement, Demand
-from .money import format_range, format_wan, wan_from_fen
 from .permissions import (
     achievement_visible_to,
     attachment_visible_to,
@@ -68,36 +69,19 @@ from .workflow import ACHIEVEMENT_TRANSITIONS, DEAL_TRANSITIONS, DEMAND_TRANSITI
 PAGE_SIZE = 20
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
-def attach_errors(form: Any, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (field names in fen map to the 万元 fields)."""
-    aliases = {
-        "asking_price_fen": "asking_price_wan",
-        "budget_min_fen": "budget_min_wan",
-        "budget_max_fen": "budget_max_wan",
-        "contract_amount_fen": "contract_amount_wan",
-        "technology_amount_fen": "technology_amount_wan",
-        "expected_amount_fen": "expected_amount_wan",
-        "trl_required": "trl_required",
-    }
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            name = aliases.get(field, field)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+FORM_FIELDS = {
+    "asking_price_fen": "asking_price_wan",
+    "budget_min_fen": "budget_min_wan",
+    "budget_max_fen": "budget_max_wan",
+    "contract_amount_fen": "contract_amount_wan",
+    "technology_amount_fen": "technology_amount_wan",
+    "expected_amount_fen": "expected_amount_wan",
+}
+"""A service's field names in fen → the form's fields in 万元."""
 
 
 def _flash_error(request: HttpRequest, error: ValidationError | PermissionDenied) -> None:
-    if isinstance(error, ValidationError):
-        messages.error(request, "；".join(error.messages))
-    else:
-        messages.error(request, str(error) or _("您无权执行该操作。"))
+    messages.error(request, error_text(error))
 
 
 class Kind:
@@ -186,7 +170,7 @@ class ListingListView(TemplateView):
             total=paginator.count,
             kind=self.kind,
             can_create=bool(self.kind.can_create(user)),
-            query_string=_query_without_page(self.request),
+            query_string=query_without_page(self.request),
         )
         return context
 
@@ -418,7 +402,7 @@ class ListingCreateView(LoginRequiredMixin, View):
                     )
                     transition(actor=request.user, **{self.kind.name: listing})
             except ValidationError as error:
-                attach_errors(form, error)
+                attach_errors(form, error, FORM_FIELDS)
             else:
                 messages.success(request, _("已保存“%(t)s”。") % {"t": listing.title})
                 return HttpResponseRedirect(self.kind.url("detail", listing.code))
@@ -459,7 +443,7 @@ class ListingUpdateView(LoginRequiredMixin, View):
             try:
                 update(actor=request.user, **{self.kind.name: listing}, **form.service_data())
             except ValidationError as error:
-                attach_errors(form, error)
+                attach_errors(form, error, FORM_FIELDS)
             else:
                 messages.success(request, _("已保存。"))
                 return HttpResponseRedirect(self.kind.url("detail", listing.code))
@@ -1014,7 +998,7 @@ class ContractCreateView(LoginRequiredMixin, View):
             try:
                 contract = services.contract_register(actor=request.user, deal=deal, **form.service_data())
             except ValidationError as error:
-                attach_errors(form, error)
+                attach_errors(form, error, FORM_FIELDS)
             else:
                 messages.success(
                     request, _("技术合同已登记，登记号 %(n)s。") % {"n": contract.registration_number}

@@ -24,6 +24,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from kechuang.core import audit
+from kechuang.core.codes import last_numbers, set_last_numbers
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
 from kechuang.ledger.bulk import BulkJournal, QueuedHold
@@ -42,7 +43,6 @@ from .choices import (
 from .factories import minimal_pdf
 from .models import (
     Application,
-    CodeCounter,
     Provider,
     ProviderService,
     Rating,
@@ -136,10 +136,7 @@ class Codes:
     """Codes like the live service gives out (QZ-2026-000123), and the counters left where they end."""
 
     def __init__(self) -> None:
-        self.last: dict[tuple[str, int], int] = {
-            (prefix, year): last
-            for prefix, year, last in CodeCounter.objects.values_list("prefix", "year", "last")
-        }
+        self.last: dict[tuple[str, int], int] = last_numbers("vouchers")
 
     def next(self, prefix: str, year: int, width: int = 6) -> str:
         number = self.last.get((prefix, year), 0) + 1
@@ -147,8 +144,7 @@ class Codes:
         return f"{prefix}-{year}-{number:0{width}d}"
 
     def save(self) -> None:
-        for (prefix, year), last in self.last.items():
-            CodeCounter.objects.update_or_create(prefix=prefix, year=year, defaults={"last": last})
+        set_last_numbers("vouchers", self.last)
 
 
 @dataclass

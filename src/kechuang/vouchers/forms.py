@@ -8,51 +8,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kechuang.ledger.money import fen_from_yuan, yuan_text
+from kechuang.core.money import YuanField
+from kechuang.core.text import CleanTextForm
 
 from .choices import ServiceCategory
-
-MAX_YUAN_FEN = 10**13
-
-
-class YuanField(forms.CharField):
-    """An amount in 元 with at most two decimals, cleaned to integer fen."""
-
-    def __init__(self, *args: Any, allow_zero: bool = False, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("help_text", _("单位：元，最多两位小数"))
-        self.allow_zero = allow_zero
-        super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return yuan_text(value).replace(",", "")
-        return value
-
-    def clean(self, value: Any) -> int | None:
-        text = super().clean(value)
-        if text in (None, ""):
-            return None
-        try:
-            fen = fen_from_yuan(text)
-        except ValueError:
-            raise forms.ValidationError(_("请输入金额（元），最多两位小数，例如 1234.50。")) from None
-        if fen < 0 or (fen == 0 and not self.allow_zero):
-            raise forms.ValidationError(_("金额必须大于零。"))
-        if fen > MAX_YUAN_FEN:
-            raise forms.ValidationError(_("金额过大。"))
-        return fen
-
-
-class CleanTextForm(forms.Form):
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for key, value in data.items():
-            if isinstance(value, str) and "\x00" in value:
-                self.add_error(key, _("不能包含空字符。"))
-        return data
-
 
 CATEGORY_CHOICES = ServiceCategory.choices
 

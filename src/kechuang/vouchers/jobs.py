@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kechuang.core.jobs import Every, JobContext, Monthly, job
-from kechuang.ledger.money import format_fen
+from kechuang.core.money import format_fen
 
 from .services import batch_create, month_start, vouchers_expire_due
 

@@ -38,22 +38,6 @@ def _person(verbose: Any, related: str = "+") -> models.ForeignKey:
     )
 
 
-class CodeCounter(models.Model):
-    """The last number given out for a code prefix in a year (QZ-2026-000123)."""
-
-    prefix = models.CharField(max_length=8)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("编号计数器")
-        verbose_name_plural = _("编号计数器")
-        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="vouchers_counter_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.prefix}-{self.year}: {self.last}"
-
-
 class Scheme(models.Model):
     """A voucher scheme (批次): a year's budget, the share of a service's price a voucher pays, the caps
     per enterprise and per actual controller, the eligible service categories, the application window

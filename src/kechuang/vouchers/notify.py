@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.choices import Role
-from kechuang.ledger.money import yuan_text
+from kechuang.core.money import yuan_text
 from kechuang.notifications.services import notification_send, organization_members, role_holders
 from kechuang.notifications.text import lazy_text
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kechuang.core.money import format_fen
 from kechuang.ledger.choices import HoldStatus
-from kechuang.ledger.money import format_fen
 from kechuang.ledger.reconcile import Check, Violation, fetch_rows, register_check
 
 from .choices import OPEN_ORDER_STATUSES, ClaimStatus, OrderStatus

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
@@ -23,6 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
+from kechuang.core.actors import deny, require, user_of
+from kechuang.core.codes import next_code
+from kechuang.core.errors import Conflict
+from kechuang.core.money import checked_fen, format_fen
+from kechuang.core.text import clean_text
 from kechuang.core.uploads import check_upload
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
@@ -30,7 +35,6 @@ from kechuang.ledger import services as ledger
 from kechuang.ledger.choices import AccountKind
 from kechuang.ledger.errors import InsufficientFunds
 from kechuang.ledger.models import Account
-from kechuang.ledger.money import format_fen
 from kechuang.ledger.retry import atomic_with_retry
 
 from . import notify
@@ -48,7 +52,6 @@ from .choices import (
 )
 from .models import (
     Application,
-    CodeCounter,
     Provider,
     ProviderService,
     Rating,
@@ -60,38 +63,9 @@ from .models import (
 )
 
 INVOICE_KINDS = ("pdf", "ofd", "png", "jpeg")
-MAX_FEN = 10**13  # 一千亿元: no voucher amount is near it; keeps every sum far inside a BIGINT
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _deny(message: str) -> PermissionDenied:
-    return PermissionDenied(message)
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise _deny(message)
-
-
-def _fen(value: Any, field: str, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError({field: _("金额必须是以分为单位的整数。")})
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValidationError({field: _("金额必须大于零。")})
-    if value > MAX_FEN:
-        raise ValidationError({field: _("金额过大。")})
-    return value
-
-
-def _text(value: Any, limit: int) -> str:
-    text = str(value or "").replace("\x00", "").strip()
-    return text[:limit]
 
 
 def _categories(values: Iterable[str], field: str) -> list[str]:
@@ -100,21 +74,6 @@ def _categories(values: Iterable[str], field: str) -> list[str]:
     if unknown:
         raise ValidationError({field: _("未知的服务类别：%(codes)s") % {"codes": "、".join(unknown)}})
     return codes
-
-
-def next_code(prefix: str, *, width: int = 6, year: int | None = None) -> str:
-    """``QZ-2026-000123``: the next number for the prefix in the year (locks the counter row until the
-    end of the transaction, so numbers are never given twice and never skipped on commit)."""
-    year = year or timezone.localdate().year
-    with transaction.atomic():
-        if not CodeCounter.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1):
-            try:
-                with transaction.atomic():
-                    CodeCounter.objects.create(prefix=prefix, year=year, last=1)
-            except IntegrityError:
-                CodeCounter.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-        last = CodeCounter.objects.filter(prefix=prefix, year=year).values_list("last", flat=True).get()
-    return f"{prefix}-{year}-{last:0{width}d}"
 
 
 def _end_of_day(day: dt.date) -> dt.datetime:
@@ -156,7 +115,7 @@ def _validate_scheme(data: dict[str, Any]) -> dict[str, Any]:
     clean = {key: data[key] for key in SCHEME_FIELDS if key in data}
     for key in ("budget_fen", "enterprise_cap_fen", "controller_cap_fen"):
         if key in clean:
-            _fen(clean[key], key)
+            checked_fen(clean[key], key)
     ratio = clean.get("subsidy_ratio_bp")
     if ratio is not None and (
         isinstance(ratio, bool) or not isinstance(ratio, int) or not 1 <= ratio <= 10000
@@ -166,11 +125,11 @@ def _validate_scheme(data: dict[str, Any]) -> dict[str, Any]:
         clean["categories"] = _categories(clean["categories"], "categories")
         if not clean["categories"]:
             raise ValidationError({"categories": _("至少选择一个适用服务类别。")})
-    clean["name"] = _text(clean.get("name"), 100) if "name" in clean else None
+    clean["name"] = clean_text(clean.get("name"), 100) if "name" in clean else None
     if clean.get("name") is None:
         clean.pop("name")
     if "description" in clean:
-        clean["description"] = _text(clean["description"], 5000)
+        clean["description"] = clean_text(clean["description"], 5000)
     return clean
 
 
@@ -194,14 +153,14 @@ def _check_scheme(scheme: Scheme) -> None:
 
 @atomic_with_retry
 def scheme_create(*, actor: Any, **data: Any) -> Scheme:
-    _require(perms.can_manage_scheme(actor), _("只有运营人员可以设立创新券批次。"))
+    require(perms.can_manage_scheme(actor), _("只有运营人员可以设立创新券批次。"))
     clean = _validate_scheme(data)
     missing = [k for k in SCHEME_FIELDS if k not in clean and k != "description"]
     if missing:
         raise ValidationError({k: _("此项必填。") for k in missing})
-    scheme = Scheme(**clean, created_by=_user(actor))
+    scheme = Scheme(**clean, created_by=user_of(actor))
     _check_scheme(scheme)
-    scheme.code = next_code("PC", width=2, year=scheme.year)
+    scheme.code = next_code("vouchers", "PC", width=2, year=scheme.year)
     scheme.save()
     audit.record(
         "vouchers.scheme.create",
@@ -214,7 +173,7 @@ def scheme_create(*, actor: Any, **data: Any) -> Scheme:
 
 @atomic_with_retry
 def scheme_update(*, actor: Any, scheme: Scheme, **data: Any) -> Scheme:
-    _require(perms.can_manage_scheme(actor), _("只有运营人员可以修改创新券批次。"))
+    require(perms.can_manage_scheme(actor), _("只有运营人员可以修改创新券批次。"))
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.DRAFT:
         raise ValidationError(_("批次已启用，不能再修改预算和规则。"))
@@ -230,7 +189,7 @@ def scheme_update(*, actor: Any, scheme: Scheme, **data: Any) -> Scheme:
 @atomic_with_retry
 def scheme_open(*, actor: Any, scheme: Scheme) -> Scheme:
     """Open the scheme's accounts and post its budget: Dr fund / Cr unallocated budget."""
-    _require(perms.can_manage_scheme(actor), _("只有运营人员可以启用创新券批次。"))
+    require(perms.can_manage_scheme(actor), _("只有运营人员可以启用创新券批次。"))
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.DRAFT:
         raise ValidationError(_("批次已经启用。"))
@@ -258,7 +217,7 @@ def scheme_open(*, actor: Any, scheme: Scheme) -> Scheme:
     )
     scheme.fund_account, scheme.budget_account = fund, budget
     scheme.status = SchemeStatus.OPEN
-    scheme.opened_by, scheme.opened_at = _user(actor), timezone.now()
+    scheme.opened_by, scheme.opened_at = user_of(actor), timezone.now()
     scheme.save(update_fields=["fund_account", "budget_account", "status", "opened_by", "opened_at"])
     audit.record("vouchers.scheme.open", actor=actor, obj=scheme, detail={"budget_fen": scheme.budget_fen})
     return scheme
@@ -266,7 +225,7 @@ def scheme_open(*, actor: Any, scheme: Scheme) -> Scheme:
 
 @atomic_with_retry
 def scheme_close(*, actor: Any, scheme: Scheme) -> Scheme:
-    _require(perms.can_manage_scheme(actor), _("只有运营人员可以结束创新券批次。"))
+    require(perms.can_manage_scheme(actor), _("只有运营人员可以结束创新券批次。"))
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.OPEN:
         raise ValidationError(_("只有已启用的批次可以结束。"))
@@ -291,7 +250,7 @@ def provider_register(
     contact_phone: str = "",
 ) -> Provider:
     """A provider organization asks to join (服务机构入驻); an operator reviews it."""
-    _require(perms.can_register_provider(actor, organization), _("只有服务机构的成员可以为本机构申请入驻。"))
+    require(perms.can_register_provider(actor, organization), _("只有服务机构的成员可以为本机构申请入驻。"))
     if organization.kind != OrganizationKind.PROVIDER:
         raise ValidationError(_("只有服务机构类型的机构可以申请入驻。"))
     codes = _categories(categories, "categories")
@@ -300,14 +259,14 @@ def provider_register(
     existing = Provider.objects.select_for_update().filter(organization=organization).first()
     if existing is not None and existing.status in (ProviderStatus.PENDING, ProviderStatus.APPROVED):
         raise ValidationError(_("本机构已提交入驻申请或已入驻。"))
-    provider = existing or Provider(organization=organization, code=next_code("FW", width=4))
+    provider = existing or Provider(organization=organization, code=next_code("vouchers", "FW", width=4))
     provider.status = ProviderStatus.PENDING
     provider.categories = codes
-    provider.introduction = _text(introduction, 5000)
-    provider.qualifications = _text(qualifications, 2000)
-    provider.contact_name = _text(contact_name, 40)
-    provider.contact_phone = _text(contact_phone, 20)
-    provider.applied_by, provider.applied_at = _user(actor), timezone.now()
+    provider.introduction = clean_text(introduction, 5000)
+    provider.qualifications = clean_text(qualifications, 2000)
+    provider.contact_name = clean_text(contact_name, 40)
+    provider.contact_phone = clean_text(contact_phone, 20)
+    provider.applied_by, provider.applied_at = user_of(actor), timezone.now()
     provider.reviewed_by, provider.reviewed_at, provider.review_note = None, None, ""
     provider.save()
     notify.provider_registered(provider, actor=actor)
@@ -320,16 +279,16 @@ def provider_review(*, actor: Any, provider: Provider, approve: bool, note: str 
     provider = (
         Provider.objects.select_for_update(of=("self",)).select_related("organization").get(pk=provider.pk)
     )
-    _require(
+    require(
         perms.can_review_provider(actor, provider), _("只有运营人员可以审核入驻，且不能审核自己提交的申请。")
     )
     if provider.status != ProviderStatus.PENDING:
         raise ValidationError(_("该入驻申请已处理。"))
-    note = _text(note, 500)
+    note = clean_text(note, 500)
     if not approve and not note:
         raise ValidationError({"note": _("不通过时请填写原因。")})
     provider.status = ProviderStatus.APPROVED if approve else ProviderStatus.REJECTED
-    provider.reviewed_by, provider.reviewed_at, provider.review_note = _user(actor), timezone.now(), note
+    provider.reviewed_by, provider.reviewed_at, provider.review_note = user_of(actor), timezone.now(), note
     provider.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     notify.provider_reviewed(provider, actor=actor)
     audit.record("vouchers.provider.review", actor=actor, obj=provider, detail={"approve": approve})
@@ -347,20 +306,20 @@ def service_create(
     unit: str = "项",
     description: str = "",
 ) -> ProviderService:
-    _require(perms.can_manage_services(actor, provider), _("只有本机构成员可以维护服务目录。"))
+    require(perms.can_manage_services(actor, provider), _("只有本机构成员可以维护服务目录。"))
     if category not in provider.categories:
         raise ValidationError({"category": _("该类别不在本机构入驻的服务类别中。")})
-    name = _text(name, 100)
+    name = clean_text(name, 100)
     if not name:
         raise ValidationError({"name": _("请填写服务名称。")})
     service = ProviderService.objects.create(
         provider=provider,
-        code=next_code("FU"),
+        code=next_code("vouchers", "FU", width=6),
         name=name,
         category=category,
-        price_fen=_fen(price_fen, "price_fen"),
-        unit=_text(unit, 10) or "项",
-        description=_text(description, 5000),
+        price_fen=checked_fen(price_fen, "price_fen"),
+        unit=clean_text(unit, 10) or "项",
+        description=clean_text(description, 5000),
     )
     audit.record("vouchers.service.create", actor=actor, obj=service, detail={"price_fen": service.price_fen})
     return service
@@ -371,18 +330,18 @@ def service_update(*, actor: Any, service: ProviderService, **data: Any) -> Prov
     service = (
         ProviderService.objects.select_for_update(of=("self",)).select_related("provider").get(pk=service.pk)
     )
-    _require(perms.can_manage_services(actor, service.provider), _("只有本机构成员可以维护服务目录。"))
+    require(perms.can_manage_services(actor, service.provider), _("只有本机构成员可以维护服务目录。"))
     changed = []
     for key in ("name", "description", "unit", "price_fen", "is_active", "category"):
         if key not in data:
             continue
         value = data[key]
         if key == "price_fen":
-            value = _fen(value, "price_fen")
+            value = checked_fen(value, "price_fen")
         elif key == "category" and value not in service.provider.categories:
             raise ValidationError({"category": _("该类别不在本机构入驻的服务类别中。")})
         elif key in ("name", "description", "unit"):
-            value = _text(value, {"name": 100, "description": 5000, "unit": 10}[key])
+            value = clean_text(value, {"name": 100, "description": 5000, "unit": 10}[key])
         elif key == "is_active":
             value = bool(value)
         if getattr(service, key) != value:
@@ -414,7 +373,7 @@ def application_submit(
 ) -> Application:
     """An enterprise applies for a voucher (申领). ``request_key`` makes a retried submission return the
     first application instead of creating a second one."""
-    _require(perms.can_apply(actor, enterprise), _("只有本企业成员可以为本企业申领创新券。"))
+    require(perms.can_apply(actor, enterprise), _("只有本企业成员可以为本企业申领创新券。"))
     if request_key:
         existing = Application.objects.filter(request_key=request_key).first()
         if existing is not None:
@@ -423,14 +382,14 @@ def application_submit(
                 or existing.scheme_id != scheme.pk
                 or existing.requested_fen != requested_fen
             ):
-                raise ValidationError(_("该幂等键已用于另一份申请。"), code="idempotency_conflict")
+                raise Conflict(_("该幂等键已用于另一份申请。"), code="idempotency_conflict")
             return existing
     if enterprise.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError(_("只有企业可以申领创新券。"))
     scheme = Scheme.objects.get(pk=scheme.pk)
     if not scheme.is_accepting_applications(today):
         raise ValidationError(_("该批次当前不在申领期内。"))
-    requested_fen = _fen(requested_fen, "requested_fen")
+    requested_fen = checked_fen(requested_fen, "requested_fen")
     if requested_fen > scheme.enterprise_cap_fen:
         raise ValidationError(
             {
@@ -438,7 +397,7 @@ def application_submit(
                 % {"cap": format_fen(scheme.enterprise_cap_fen)}
             }
         )
-    purpose = _text(purpose, 2000)
+    purpose = clean_text(purpose, 2000)
     if not purpose:
         raise ValidationError({"purpose": _("请说明创新券的用途。")})
     planned = _categories(planned_categories, "planned_categories")
@@ -450,19 +409,21 @@ def application_submit(
                 % {"c": "、".join(str(ServiceCategory(c).label) for c in outside)}
             }
         )
-    code = _text(controller_code, 40).upper().replace(" ", "") or (enterprise.uscc or f"ORG{enterprise.pk}")
+    code = clean_text(controller_code, 40).upper().replace(" ", "") or (
+        enterprise.uscc or f"ORG{enterprise.pk}"
+    )
     try:
         with transaction.atomic():
             application = Application.objects.create(
-                code=next_code("SQ"),
+                code=next_code("vouchers", "SQ", width=6),
                 scheme=scheme,
                 enterprise=enterprise,
                 requested_fen=requested_fen,
                 purpose=purpose,
                 planned_categories=planned,
-                controller_name=_text(controller_name, 80),
+                controller_name=clean_text(controller_name, 80),
                 controller_code=code,
-                submitted_by=_user(actor),
+                submitted_by=user_of(actor),
                 request_key=request_key or None,
             )
     except IntegrityError:
@@ -482,7 +443,7 @@ def application_submit(
 @atomic_with_retry
 def application_withdraw(*, actor: Any, application: Application) -> Application:
     application = Application.objects.select_for_update().get(pk=application.pk)
-    _require(perms.can_withdraw_application(actor, application), _("只有本企业成员可以撤回申请。"))
+    require(perms.can_withdraw_application(actor, application), _("只有本企业成员可以撤回申请。"))
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEWED):
         raise ValidationError(_("该申请已处理，不能撤回。"))
     application.status = ApplicationStatus.WITHDRAWN
@@ -497,16 +458,18 @@ def application_review(
 ) -> Application:
     """First level (运营初审): pass it to the leader with a recommended amount, or reject it."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    _require(
+    require(
         perms.can_review_application(actor, application),
         _("只有运营人员可以初审，且不能审核自己提交的申请。"),
     )
     if application.status != perms.REVIEWABLE_APPLICATION:
         raise ValidationError(_("该申请不在待初审状态。"))
-    note = _text(note, 500)
+    note = clean_text(note, 500)
     if approve:
         amount = (
-            application.requested_fen if recommended_fen is None else _fen(recommended_fen, "recommended_fen")
+            application.requested_fen
+            if recommended_fen is None
+            else checked_fen(recommended_fen, "recommended_fen")
         )
         if amount > application.requested_fen:
             raise ValidationError({"recommended_fen": _("建议额度不能超过申请额度。")})
@@ -516,7 +479,7 @@ def application_review(
         if not note:
             raise ValidationError({"note": _("不通过时请填写原因。")})
         application.status = ApplicationStatus.REJECTED
-    application.operator_reviewer, application.operator_reviewed_at = _user(actor), timezone.now()
+    application.operator_reviewer, application.operator_reviewed_at = user_of(actor), timezone.now()
     application.operator_note = note
     application.save()
     notify.application_reviewed(application, actor=actor)
@@ -554,14 +517,14 @@ def application_decide(
         .select_related("enterprise")
         .get(pk=application.pk)
     )
-    _require(
+    require(
         perms.can_approve_application(actor, application),
         _("只有班子领导可以审批，且审批人不能是申请人或初审人。"),
     )
     if application.status != perms.APPROVABLE_APPLICATION:
         raise ValidationError(_("该申请不在待审批状态。"))
-    note = _text(note, 500)
-    application.leader_reviewer, application.leader_reviewed_at = _user(actor), timezone.now()
+    note = clean_text(note, 500)
+    application.leader_reviewer, application.leader_reviewed_at = user_of(actor), timezone.now()
     application.leader_note = note
     if not approve:
         if not note:
@@ -598,7 +561,7 @@ def application_decide(
             },
             code="controller_cap",
         )
-    code = next_code("QZ")
+    code = next_code("vouchers", "QZ", width=6)
     account = ledger.account_open(
         code=f"vouchers:{code}",
         kind=AccountKind.LIABILITY,
@@ -628,7 +591,7 @@ def application_decide(
         controller_code=application.controller_code,
         granted_fen=amount,
         expires_on=scheme.expires_on,
-        granted_by=_user(actor),
+        granted_by=user_of(actor),
     )
     application.status = ApplicationStatus.GRANTED
     application.granted_fen = amount
@@ -686,8 +649,8 @@ def _return_available(*, actor: Any, voucher: Voucher, memo: str) -> int:
 def voucher_revoke(*, actor: Any, voucher: Voucher, reason: str) -> Voucher:
     """Revoke a voucher: its open orders are cancelled (holds released) and what is left goes back to the
     scheme's budget. What was already redeemed stays redeemed."""
-    _require(perms.can_revoke_voucher(actor), _("只有运营人员可以撤销创新券。"))
-    reason = _text(reason, 500)
+    require(perms.can_revoke_voucher(actor), _("只有运营人员可以撤销创新券。"))
+    reason = clean_text(reason, 500)
     if not reason:
         raise ValidationError({"reason": _("请填写撤销原因。")})
     voucher = (
@@ -707,7 +670,7 @@ def voucher_revoke(*, actor: Any, voucher: Voucher, reason: str) -> Voucher:
         actor=actor, voucher=voucher, memo=_("撤销创新券 %(c)s，余额收回") % {"c": voucher.code}
     )
     voucher.status = VoucherStatus.REVOKED
-    voucher.revoked_by, voucher.revoked_at, voucher.revoke_reason = _user(actor), timezone.now(), reason
+    voucher.revoked_by, voucher.revoked_at, voucher.revoke_reason = user_of(actor), timezone.now(), reason
     voucher.closed_at = voucher.revoked_at
     voucher.save(update_fields=["status", "revoked_by", "revoked_at", "revoke_reason", "closed_at"])
     notify.voucher_revoked(voucher, actor=actor, returned_fen=returned)
@@ -779,7 +742,7 @@ def order_place(
     """Order a registered provider's service with a voucher: the voucher pays ratio × price, up to what is
     available on it, and that share is held at once."""
     voucher = Voucher.objects.select_for_update(of=("self",)).select_related("scheme").get(pk=voucher.pk)
-    _require(perms.can_order_with_voucher(actor, voucher), _("只有本企业成员可以使用本企业的创新券。"))
+    require(perms.can_order_with_voucher(actor, voucher), _("只有本企业成员可以使用本企业的创新券。"))
     if request_key:  # checked under the voucher's lock: a concurrent twin has committed or not started
         existing = ServiceOrder.objects.filter(request_key=request_key).first()
         if existing is not None:
@@ -788,7 +751,7 @@ def order_place(
                 or existing.service_id != service.pk
                 or existing.quantity != quantity
             ):
-                raise ValidationError(_("该幂等键已用于另一笔订单。"), code="idempotency_conflict")
+                raise Conflict(_("该幂等键已用于另一笔订单。"), code="idempotency_conflict")
             return existing
     service = ProviderService.objects.select_related("provider__organization").get(pk=service.pk)
     today = today or timezone.localdate()
@@ -808,7 +771,7 @@ def order_place(
     if share <= 0:
         raise ValidationError(_("创新券可用余额不足。"), code="insufficient_funds")
     order = ServiceOrder(
-        code=next_code("DD"),
+        code=next_code("vouchers", "DD", width=6),
         voucher=voucher,
         scheme=voucher.scheme,
         enterprise_id=voucher.enterprise_id,
@@ -819,9 +782,9 @@ def order_place(
         price_fen=price,
         ratio_bp=voucher.scheme.subsidy_ratio_bp,
         voucher_fen=share,
-        note=_text(note, 500),
+        note=clean_text(note, 500),
         request_key=request_key or None,
-        placed_by=_user(actor),
+        placed_by=user_of(actor),
     )
     try:
         held = ledger.hold_place(
@@ -867,10 +830,10 @@ def _locked_order(order: ServiceOrder) -> tuple[Voucher, ServiceOrder]:
 @atomic_with_retry
 def order_accept(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
     _voucher, order = _locked_order(order)
-    _require(perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以接单。"))
+    require(perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以接单。"))
     if order.status != OrderStatus.PLACED:
         raise ValidationError(_("该订单不在待接单状态。"))
-    order.status, order.accepted_by, order.accepted_at = OrderStatus.ACCEPTED, _user(actor), timezone.now()
+    order.status, order.accepted_by, order.accepted_at = OrderStatus.ACCEPTED, user_of(actor), timezone.now()
     order.save(update_fields=["status", "accepted_by", "accepted_at"])
     notify.order_answered(order, actor=actor, accepted=True)
     audit.record("vouchers.order.accept", actor=actor, obj=order)
@@ -889,10 +852,10 @@ def _release_order(*, actor: Any, order: ServiceOrder, status: str, reason: str)
 @atomic_with_retry
 def order_decline(*, actor: Any, order: ServiceOrder, reason: str) -> ServiceOrder:
     _voucher, order = _locked_order(order)
-    _require(perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以拒单。"))
+    require(perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以拒单。"))
     if order.status != OrderStatus.PLACED:
         raise ValidationError(_("只有待接单的订单可以拒绝。"))
-    reason = _text(reason, 500)
+    reason = clean_text(reason, 500)
     if not reason:
         raise ValidationError({"reason": _("请填写拒单原因。")})
     _release_order(actor=actor, order=order, status=OrderStatus.DECLINED, reason=reason)
@@ -904,11 +867,14 @@ def order_decline(*, actor: Any, order: ServiceOrder, reason: str) -> ServiceOrd
 @atomic_with_retry
 def order_cancel(*, actor: Any, order: ServiceOrder, reason: str = "") -> ServiceOrder:
     _voucher, order = _locked_order(order)
-    _require(perms.can_confirm_order(actor, order), _("只有下单企业可以取消订单。"))
+    require(perms.can_confirm_order(actor, order), _("只有下单企业可以取消订单。"))
     if order.status not in perms.CANCELLABLE_ORDER:
         raise ValidationError(_("服务已交付或订单已结束，不能取消。"))
     _release_order(
-        actor=actor, order=order, status=OrderStatus.CANCELLED, reason=_text(reason, 500) or _("企业取消")
+        actor=actor,
+        order=order,
+        status=OrderStatus.CANCELLED,
+        reason=clean_text(reason, 500) or _("企业取消"),
     )
     notify.order_cancelled(order, actor=actor)
     audit.record("vouchers.order.cancel", actor=actor, obj=order)
@@ -918,11 +884,15 @@ def order_cancel(*, actor: Any, order: ServiceOrder, reason: str = "") -> Servic
 @atomic_with_retry
 def order_deliver(*, actor: Any, order: ServiceOrder, note: str = "") -> ServiceOrder:
     _voucher, order = _locked_order(order)
-    _require(perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以提交交付。"))
+    require(perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以提交交付。"))
     if order.status != OrderStatus.ACCEPTED:
         raise ValidationError(_("只有服务中的订单可以提交交付。"))
-    order.status, order.delivered_by, order.delivered_at = OrderStatus.DELIVERED, _user(actor), timezone.now()
-    order.delivery_note = _text(note, 500)
+    order.status, order.delivered_by, order.delivered_at = (
+        OrderStatus.DELIVERED,
+        user_of(actor),
+        timezone.now(),
+    )
+    order.delivery_note = clean_text(note, 500)
     order.save(update_fields=["status", "delivered_by", "delivered_at", "delivery_note"])
     notify.order_delivered(order, actor=actor)
     audit.record("vouchers.order.deliver", actor=actor, obj=order)
@@ -933,11 +903,11 @@ def order_deliver(*, actor: Any, order: ServiceOrder, note: str = "") -> Service
 def order_confirm(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
     """The enterprise confirms delivery: the held share is redeemed (Dr voucher / Cr provider payable)."""
     voucher, order = _locked_order(order)
-    _require(perms.can_confirm_order(actor, order), _("只有下单企业可以确认交付。"))
+    require(perms.can_confirm_order(actor, order), _("只有下单企业可以确认交付。"))
     if order.status != OrderStatus.DELIVERED:
         raise ValidationError(_("只有待确认的订单可以确认交付。"))
-    if _user(actor) is not None and order.delivered_by_id == actor.pk:
-        raise _deny(_("提交交付的人不能确认同一订单。"))
+    if user_of(actor) is not None and order.delivered_by_id == actor.pk:
+        raise deny(_("提交交付的人不能确认同一订单。"))
     payable = payable_account(voucher.scheme, order.provider)
     result = ledger.hold_capture(
         actor=actor,
@@ -953,7 +923,11 @@ def order_confirm(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
 
     order.redemption_entry = JournalEntry.objects.get(uuid=result.entry_uuid)
     order.redeemed_fen = order.voucher_fen
-    order.status, order.confirmed_by, order.confirmed_at = OrderStatus.CONFIRMED, _user(actor), timezone.now()
+    order.status, order.confirmed_by, order.confirmed_at = (
+        OrderStatus.CONFIRMED,
+        user_of(actor),
+        timezone.now(),
+    )
     order.save(update_fields=["redemption_entry", "redeemed_fen", "status", "confirmed_by", "confirmed_at"])
     notify.order_confirmed(order, actor=actor)
     audit.record(
@@ -965,7 +939,7 @@ def order_confirm(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
 @atomic_with_retry
 def order_rate(*, actor: Any, order: ServiceOrder, score: int, comment: str = "") -> Rating:
     order = ServiceOrder.objects.select_for_update().get(pk=order.pk)
-    _require(perms.can_confirm_order(actor, order), _("只有下单企业可以评价。"))
+    require(perms.can_confirm_order(actor, order), _("只有下单企业可以评价。"))
     if order.status != OrderStatus.CONFIRMED:
         raise ValidationError(_("确认交付后才能评价。"))
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
@@ -976,8 +950,8 @@ def order_rate(*, actor: Any, order: ServiceOrder, score: int, comment: str = ""
         order=order,
         provider_id=order.provider_id,
         score=score,
-        comment=_text(comment, 500),
-        created_by=_user(actor),
+        comment=clean_text(comment, 500),
+        created_by=user_of(actor),
     )
     audit.record("vouchers.order.rate", actor=actor, obj=order, detail={"score": score})
     return rating
@@ -999,10 +973,10 @@ def _checked_invoice(invoice: Any, name: str) -> tuple[bytes, Any]:
 
 
 def _invoice_fields(invoice_number: str, invoice_amount_fen: int, amount: int) -> tuple[str, int]:
-    number = _text(invoice_number, 40)
+    number = clean_text(invoice_number, 40)
     if not number:
         raise ValidationError({"invoice_number": _("请填写发票号码。")})
-    invoice_amount = _fen(invoice_amount_fen, "invoice_amount_fen")
+    invoice_amount = checked_fen(invoice_amount_fen, "invoice_amount_fen")
     if invoice_amount < amount:
         raise ValidationError(
             {"invoice_amount_fen": _("发票金额不能低于申请结算金额 %(a)s。") % {"a": format_fen(amount)}}
@@ -1023,7 +997,7 @@ def claim_submit(
     """The provider claims the redeemed voucher share of a confirmed order, with its invoice (checked by
     content: PDF, OFD, PNG or JPEG)."""
     order = ServiceOrder.objects.select_for_update(of=("self",)).select_related("provider").get(pk=order.pk)
-    _require(perms.can_claim_settlement(actor, order), _("只有承接该订单的服务机构可以申请结算。"))
+    require(perms.can_claim_settlement(actor, order), _("只有承接该订单的服务机构可以申请结算。"))
     if order.status != OrderStatus.CONFIRMED:
         raise ValidationError(_("企业确认交付后才能申请结算。"))
     if SettlementClaim.objects.filter(order=order).exists():
@@ -1031,7 +1005,7 @@ def claim_submit(
     number, invoice_amount = _invoice_fields(invoice_number, invoice_amount_fen, order.redeemed_fen)
     data, checked = _checked_invoice(invoice, invoice_name)
     claim = SettlementClaim(
-        code=next_code("JS"),
+        code=next_code("vouchers", "JS", width=6),
         order=order,
         provider=order.provider,
         scheme_id=order.scheme_id,
@@ -1041,7 +1015,7 @@ def claim_submit(
         invoice_name=checked.name,
         invoice_content_type=checked.content_type,
         invoice_sha256=checked.sha256,
-        submitted_by=_user(actor),
+        submitted_by=user_of(actor),
     )
     claim.invoice.save(checked.name, ContentFile(data), save=False)
     claim.save()
@@ -1068,7 +1042,7 @@ def claim_resubmit(
     claim = (
         SettlementClaim.objects.select_for_update(of=("self",)).select_related("provider").get(pk=claim.pk)
     )
-    _require(perms.can_claim_settlement(actor, claim), _("只有本机构可以重新提交结算申请。"))
+    require(perms.can_claim_settlement(actor, claim), _("只有本机构可以重新提交结算申请。"))
     if claim.status != ClaimStatus.REJECTED:
         raise ValidationError(_("只有被退回的结算申请可以重新提交。"))
     claim.invoice_number, claim.invoice_amount_fen = _invoice_fields(
@@ -1081,7 +1055,11 @@ def claim_resubmit(
         checked.sha256,
     )
     claim.invoice.save(checked.name, ContentFile(data), save=False)
-    claim.status, claim.submitted_by, claim.submitted_at = ClaimStatus.SUBMITTED, _user(actor), timezone.now()
+    claim.status, claim.submitted_by, claim.submitted_at = (
+        ClaimStatus.SUBMITTED,
+        user_of(actor),
+        timezone.now(),
+    )
     claim.reviewed_by = claim.reviewed_at = None
     claim.review_note = ""
     claim.save()
@@ -1093,16 +1071,16 @@ def claim_resubmit(
 @atomic_with_retry
 def claim_review(*, actor: Any, claim: SettlementClaim, approve: bool, note: str = "") -> SettlementClaim:
     claim = SettlementClaim.objects.select_for_update().get(pk=claim.pk)
-    _require(
+    require(
         perms.can_review_claim(actor, claim), _("只有运营人员可以审核结算申请，且不能审核自己提交的申请。")
     )
     if claim.status != perms.REVIEWABLE_CLAIM:
         raise ValidationError(_("该结算申请不在待审核状态。"))
-    note = _text(note, 500)
+    note = clean_text(note, 500)
     if not approve and not note:
         raise ValidationError({"note": _("退回时请填写原因。")})
     claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
-    claim.reviewed_by, claim.reviewed_at, claim.review_note = _user(actor), timezone.now(), note
+    claim.reviewed_by, claim.reviewed_at, claim.review_note = user_of(actor), timezone.now(), note
     claim.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     notify.claim_reviewed(claim, actor=actor)
     audit.record("vouchers.claim.review", actor=actor, obj=claim, detail={"approve": approve})
@@ -1122,7 +1100,7 @@ def batch_create(*, actor: Any, period: dt.date) -> SettlementBatch | None:
     """Gather every claim approved before the end of ``period``'s month and not yet in a batch into a new
     monthly batch. Returns None when there is nothing to settle (so a rerun of the monthly job is safe)."""
     if actor is not None:
-        _require(perms.can_create_batch(actor), _("只有运营人员可以生成结算批次。"))
+        require(perms.can_create_batch(actor), _("只有运营人员可以生成结算批次。"))
     start = month_start(period)
     end = _end_of_day(next_month(start) - dt.timedelta(days=1))
     claims = list(
@@ -1133,9 +1111,9 @@ def batch_create(*, actor: Any, period: dt.date) -> SettlementBatch | None:
     if not claims:
         return None
     batch = SettlementBatch.objects.create(
-        code=next_code("JP", width=4, year=start.year),
+        code=next_code("vouchers", "JP", width=4, year=start.year),
         period=start,
-        created_by=_user(actor),
+        created_by=user_of(actor),
         total_fen=sum(c.amount_fen for c in claims),
         claim_count=len(claims),
     )
@@ -1155,10 +1133,10 @@ def batch_create(*, actor: Any, period: dt.date) -> SettlementBatch | None:
 @atomic_with_retry
 def batch_approve(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
     batch = SettlementBatch.objects.select_for_update().get(pk=batch.pk)
-    _require(perms.can_approve_batch(actor, batch), _("只有班子领导可以审批结算批次，且制单人不能审批。"))
+    require(perms.can_approve_batch(actor, batch), _("只有班子领导可以审批结算批次，且制单人不能审批。"))
     if batch.status != perms.APPROVABLE_BATCH:
         raise ValidationError(_("该结算批次不在待审批状态。"))
-    batch.status, batch.approved_by, batch.approved_at = BatchStatus.APPROVED, _user(actor), timezone.now()
+    batch.status, batch.approved_by, batch.approved_at = BatchStatus.APPROVED, user_of(actor), timezone.now()
     batch.save(update_fields=["status", "approved_by", "approved_at"])
     notify.batch_approved(batch, actor=actor)
     audit.record("vouchers.batch.approve", actor=actor, obj=batch, detail={"total_fen": batch.total_fen})
@@ -1169,7 +1147,7 @@ def batch_approve(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
 def batch_pay(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
     """Record that the batch was paid: one posting per claim, Dr provider payable / Cr scheme fund, each
     with the claim as its unique business reference (a claim can never be paid twice)."""
-    _require(perms.can_pay_batch(actor), _("只有运营人员可以登记结算支付。"))
+    require(perms.can_pay_batch(actor), _("只有运营人员可以登记结算支付。"))
     batch = SettlementBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != perms.PAYABLE_BATCH:
         raise ValidationError(_("结算批次审批通过后才能支付。"))
@@ -1198,7 +1176,7 @@ def batch_pay(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
             paid_at=now,
             payment_entry=JournalEntry.objects.get(uuid=result.entry_uuid),
         )
-    batch.status, batch.paid_by, batch.paid_at = BatchStatus.PAID, _user(actor), now
+    batch.status, batch.paid_by, batch.paid_at = BatchStatus.PAID, user_of(actor), now
     batch.save(update_fields=["status", "paid_by", "paid_at"])
     notify.batch_paid(batch, actor=actor)
     audit.record(
@@ -1216,7 +1194,7 @@ def batch_export(*, actor: Any, batch: SettlementBatch) -> bytes:
 
     from .selectors import batch_export_rows
 
-    _require(perms.can_export_batch(actor), _("只有运营人员或班子领导可以导出结算文件。"))
+    require(perms.can_export_batch(actor), _("只有运营人员或班子领导可以导出结算文件。"))
     batch = SettlementBatch.objects.select_related("created_by", "approved_by").get(pk=batch.pk)
     header, rows = batch_export_rows(batch)
     summary = [

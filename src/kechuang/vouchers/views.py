@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -25,6 +24,7 @@ from django.views.generic import TemplateView
 
 from kechuang.core.excel import xlsx_response
 from kechuang.core.uploads import attachment_response
+from kechuang.core.web import acting_organization, attach_errors, error_text, paginate, query_without_page
 from kechuang.ledger.models import Account, JournalLine
 from kechuang.ledger.permissions import can_view_ledger
 
@@ -46,43 +46,15 @@ from .models import Scheme
 PAGE_SIZE = 25
 
 
-def _error_text(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "；".join(f"{m}" for messages_ in error.message_dict.values() for m in messages_)
-    return "；".join(error.messages)
-
-
-def _attach(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 def _filtered(filter_class: Any, request: HttpRequest, base: QuerySet[Any]) -> tuple[Any, QuerySet[Any]]:
     filterset = filter_class(request.GET or None, queryset=base)
     return filterset, (filterset.qs if filterset.is_bound and filterset.is_valid() else base)
 
 
-def _acting(request: HttpRequest) -> Any:
-    return getattr(request, "acting_organization", None)
-
-
 def role_context(request: HttpRequest) -> dict[str, Any]:
     """What the sub-navigation and the pages need to know about the user's roles."""
     user = request.user
-    organization = _acting(request)
+    organization = acting_organization(request)
     return {
         "is_operator": perms.is_operator(user),
         "is_leader": perms.is_leader(user),
@@ -138,7 +110,7 @@ class ActionView(LoginRequiredMixin, View):
         try:
             self.act(request, obj, data)
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             if self.success_message:
                 messages.success(request, self.success_message)
@@ -220,8 +192,8 @@ class SchemeDetailView(VoucherPage):
         context["scheme"] = scheme
         context["can_apply"] = (
             scheme.is_accepting_applications()
-            and _acting(self.request) is not None
-            and perms.can_apply(user, _acting(self.request))
+            and acting_organization(self.request) is not None
+            and perms.can_apply(user, acting_organization(self.request))
         )
         if perms.can_view_reports(user):
             context["figures"] = selectors.scheme_figures(scheme)
@@ -258,7 +230,7 @@ class SchemeCreateView(LoginRequiredMixin, View):
             try:
                 scheme = services.scheme_create(actor=request.user, **form.service_data())
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("已创建批次 %(code)s，核对后请启用。") % {"code": scheme.code})
                 return HttpResponseRedirect(reverse("vouchers:scheme-detail", args=[scheme.code]))
@@ -305,8 +277,8 @@ class ServiceListView(VoucherPage):
         )
         context.update(
             filter=filterset,
-            page=_page(self.request, services_qs),
-            query_string=_query_without_page(self.request),
+            page=paginate(self.request, services_qs, PAGE_SIZE),
+            query_string=query_without_page(self.request),
             usable_vouchers=list(
                 selectors.voucher_list(actor=user).filter(
                     status=VoucherStatus.ACTIVE, enterprise_id__in=perms.organizations_of(user)
@@ -327,8 +299,8 @@ class ProviderListView(VoucherPage):
         providers = selectors.provider_list(actor=self.request.user).annotate(
             service_count=Count("services", filter=Q(services__is_active=True), distinct=True)
         )
-        context["page"] = _page(self.request, providers)
-        context["query_string"] = _query_without_page(self.request)
+        context["page"] = paginate(self.request, providers, PAGE_SIZE)
+        context["query_string"] = query_without_page(self.request)
         return context
 
 
@@ -352,7 +324,7 @@ class ProviderRegisterView(LoginRequiredMixin, View):
     template_name = "vouchers/provider_register.html"
 
     def _organization(self, request: HttpRequest) -> Any:
-        organization = _acting(request)
+        organization = acting_organization(request)
         if organization is None or not perms.can_register_provider(request.user, organization):
             raise PermissionDenied
         return organization
@@ -383,7 +355,7 @@ class ProviderRegisterView(LoginRequiredMixin, View):
                     actor=request.user, organization=organization, **form.cleaned_data
                 )
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("入驻申请已提交，等待运营审核。"))
                 return HttpResponseRedirect(reverse("vouchers:provider-detail", args=[provider.code]))
@@ -420,7 +392,7 @@ class ServiceFormView(LoginRequiredMixin, View):
             )
             provider = service.provider
         else:
-            service, provider = None, selectors.provider_for_organization(_acting(request))
+            service, provider = None, selectors.provider_for_organization(acting_organization(request))
         if provider is None or not perms.can_manage_services(request.user, provider):
             raise PermissionDenied
         return provider, service
@@ -452,7 +424,7 @@ class ServiceFormView(LoginRequiredMixin, View):
                 else:
                     services.service_update(actor=request.user, service=service, **form.cleaned_data)
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("服务目录已保存。"))
                 return HttpResponseRedirect(reverse("vouchers:provider-detail", args=[provider.code]))
@@ -477,7 +449,9 @@ class ApplicationListView(VoucherPage):
             ApplicationFilter, self.request, selectors.application_list(actor=self.request.user)
         )
         context.update(
-            filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request)
+            filter=filterset,
+            page=paginate(self.request, qs, PAGE_SIZE),
+            query_string=query_without_page(self.request),
         )
         return context
 
@@ -487,7 +461,7 @@ class ApplicationCreateView(LoginRequiredMixin, View):
 
     def _context(self, request: HttpRequest, code: str) -> tuple[Scheme, Any]:
         scheme = get_object_or_404(perms.scheme_visible_to(request.user), code=code)
-        enterprise = _acting(request)
+        enterprise = acting_organization(request)
         if enterprise is None or not perms.can_apply(request.user, enterprise):
             raise PermissionDenied
         return scheme, enterprise
@@ -510,7 +484,7 @@ class ApplicationCreateView(LoginRequiredMixin, View):
                     actor=request.user, scheme=scheme, enterprise=enterprise, **form.cleaned_data
                 )
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(
                     request, _("申请 %(code)s 已提交，等待运营初审。") % {"code": application.code}
@@ -608,7 +582,9 @@ class VoucherListView(VoucherPage):
             VoucherFilter, self.request, selectors.voucher_list(actor=self.request.user)
         )
         context.update(
-            filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request)
+            filter=filterset,
+            page=paginate(self.request, qs, PAGE_SIZE),
+            query_string=query_without_page(self.request),
         )
         return context
 
@@ -663,7 +639,9 @@ class OrderListView(VoucherPage):
         context = super().get_context_data(**kwargs)
         filterset, qs = _filtered(OrderFilter, self.request, selectors.order_list(actor=self.request.user))
         context.update(
-            filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request)
+            filter=filterset,
+            page=paginate(self.request, qs, PAGE_SIZE),
+            query_string=query_without_page(self.request),
         )
         return context
 
@@ -724,7 +702,7 @@ class OrderCreateView(LoginRequiredMixin, View):
                     request_key=f"web:{request.user.pk}:{key}" if key else None,
                 )
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(
                     request, _("订单 %(code)s 已提交，创新券额度已冻结。") % {"code": order.code}
@@ -813,7 +791,9 @@ class ClaimListView(VoucherPage):
         context = super().get_context_data(**kwargs)
         filterset, qs = _filtered(ClaimFilter, self.request, selectors.claim_list(actor=self.request.user))
         context.update(
-            filter=filterset, page=_page(self.request, qs), query_string=_query_without_page(self.request)
+            filter=filterset,
+            page=paginate(self.request, qs, PAGE_SIZE),
+            query_string=query_without_page(self.request),
         )
         return context
 
@@ -849,7 +829,7 @@ class ClaimCreateView(LoginRequiredMixin, View):
                     invoice_amount_fen=form.cleaned_data["invoice_amount_fen"],
                 )
             except ValidationError as error:
-                _attach(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("结算申请 %(code)s 已提交。") % {"code": claim.code})
                 return HttpResponseRedirect(reverse("vouchers:claim-detail", args=[claim.code]))
@@ -938,8 +918,8 @@ class BatchListView(VoucherPage):
         context = super().get_context_data(**kwargs)
         if not context["reads_all"]:
             raise PermissionDenied
-        context["page"] = _page(self.request, selectors.batch_list(actor=self.request.user))
-        context["query_string"] = _query_without_page(self.request)
+        context["page"] = paginate(self.request, selectors.batch_list(actor=self.request.user), PAGE_SIZE)
+        context["query_string"] = query_without_page(self.request)
         context["ready_claims"] = SettlementClaimCounts.ready()
         context["batch_form"] = f.BatchForm(initial={"period": timezone.localdate().strftime("%Y-%m")})
         context["can_create"] = perms.can_create_batch(self.request.user)
@@ -970,7 +950,7 @@ class BatchCreateView(LoginRequiredMixin, View):
         try:
             batch = services.batch_create(actor=request.user, period=form.cleaned_data["period"])
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
             return HttpResponseRedirect(reverse("vouchers:batch-list"))
         if batch is None:
             messages.info(request, _("该月没有待结算的申请。"))
@@ -1064,6 +1044,8 @@ class AccountDetailView(VoucherPage):
         )
         lines = JournalLine.objects.filter(account=account).select_related("entry").order_by("-id")
         context.update(
-            account=account, page=_page(self.request, lines), query_string=_query_without_page(self.request)
+            account=account,
+            page=paginate(self.request, lines, PAGE_SIZE),
+            query_string=query_without_page(self.request),
         )
         return context

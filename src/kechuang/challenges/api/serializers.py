@@ -10,21 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from kechuang.api import fields as bounded
+from kechuang.core.money import fen_serializer_field
+from kechuang.core.text import CleanTextMixin
 
 from .. import permissions as perms
 from ..models import Application, ApplicationAttachment, Award, Challenge, Milestone, Score
-
-MAX_FEN = 10**13
-
-
-class CleanTextMixin:
-    """Refuse NUL characters anywhere in the input (docs/reliability.md K2); the services validate the rest."""
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        for key, value in attrs.items():
-            if isinstance(value, str) and "\x00" in value:
-                raise serializers.ValidationError({key: _("不能包含空字符。")})
-        return attrs
 
 
 class ChErrorOutput(serializers.Serializer):
@@ -228,8 +218,8 @@ class ChallengeInput(CleanTextMixin, serializers.Serializer):
     title = serializers.CharField(max_length=120)
     problem = serializers.CharField(max_length=5000)
     indicators = serializers.CharField(max_length=3000)
-    issuer_fen = serializers.IntegerField(min_value=0, max_value=MAX_FEN)
-    subsidy_fen = serializers.IntegerField(min_value=0, max_value=MAX_FEN)
+    issuer_fen = fen_serializer_field(min_value=0)
+    subsidy_fen = fen_serializer_field(min_value=0)
     deadline = bounded.DateField()
     ip_terms = serializers.CharField(max_length=2000)
     eligibility = serializers.CharField(max_length=1000, required=False, allow_blank=True)
@@ -255,7 +245,7 @@ class ChApplicationInput(CleanTextMixin, serializers.Serializer):
     team = serializers.CharField(max_length=3000)
     plan = serializers.CharField(max_length=10000)
     milestones = serializers.CharField(max_length=3000)
-    budget_fen = serializers.IntegerField(min_value=1, max_value=MAX_FEN)
+    budget_fen = fen_serializer_field(min_value=1)
     co_applicants = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
         required=False,
@@ -293,9 +283,7 @@ class ChPanelInput(serializers.Serializer):
 
 class ChAwardInput(serializers.Serializer):
     winners = serializers.ListField(child=serializers.CharField(max_length=20), min_length=1, max_length=10)
-    amounts = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_FEN), required=False, max_length=10
-    )
+    amounts = serializers.ListField(child=fen_serializer_field(min_value=1), required=False, max_length=10)
     reasons = serializers.DictField(child=serializers.CharField(max_length=500), required=False)
 
     def validate_reasons(self, value: dict[str, str]) -> dict[str, str]:
@@ -308,7 +296,7 @@ class ChMilestoneInput(CleanTextMixin, serializers.Serializer):
     title = serializers.CharField(max_length=120)
     criteria = serializers.CharField(max_length=3000)
     due_on = bounded.DateField()
-    amount_fen = serializers.IntegerField(min_value=1, max_value=MAX_FEN)
+    amount_fen = fen_serializer_field(min_value=1)
 
 
 class ChTaskBookInput(CleanTextMixin, serializers.Serializer):

@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kechuang.api.parsers import JSONParser
+from kechuang.core.web import acting_organization
 from kechuang.directory.models import Organization, Person, TechnologyField
-from kechuang.ledger.errors import LedgerBusy
 
 from .. import permissions as perms
 from .. import selectors, services
@@ -43,21 +43,10 @@ def documented(output: type) -> Any:
     )
 
 
-class Busy(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "系统繁忙，请稍后重试。"
-    default_code = "busy"
-
-
 class ChallengeAPIMixin:
     permission_classes = [IsAuthenticated]
     lookup_field = "code"
     lookup_value_regex = CODE
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, LedgerBusy):
-            exc = Busy()
-        return super().handle_exception(exc)  # type: ignore[misc]
 
     def visible(self) -> QuerySet[Any]:  # pragma: no cover - each viewset defines it
         raise NotImplementedError
@@ -72,17 +61,6 @@ class ChallengeAPIMixin:
         context = super().get_serializer_context()  # type: ignore[misc]
         context["user"] = self.request.user  # type: ignore[attr-defined]
         return context
-
-
-def _acting(request: Request) -> Any:
-    organization = getattr(request._request, "acting_organization", None)
-    if organization is None and request.user.is_authenticated:
-        from kechuang.accounts.middleware import SESSION_KEY
-        from kechuang.accounts.selectors import acting_organization_for
-
-        session = getattr(request._request, "session", None)
-        organization = acting_organization_for(request.user, session.get(SESSION_KEY) if session else None)
-    return organization
 
 
 def _valid(serializer_class: Any, request: Request, **kwargs: Any) -> dict[str, Any]:
@@ -128,7 +106,7 @@ class ChallengeViewSet(
         description="以当前代表的机构发榜（草稿）。",
     )
     def create(self, request: Request) -> Response:
-        organization = _acting(request)
+        organization = acting_organization(request)
         if organization is None or not perms.can_create_challenge(request.user, organization):
             raise PermissionDenied
         data = _valid(s.ChallengeInput, request)
@@ -178,7 +156,7 @@ class ChallengeViewSet(
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, code: str) -> Response:
         challenge = self.get_object()
-        organization = _acting(request)
+        organization = acting_organization(request)
         if organization is None:
             raise PermissionDenied
         data = _valid(s.ChApplicationInput, request)

@@ -21,8 +21,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kechuang.accounts.selectors import acting_organization_for
 from kechuang.api.parsers import JSONParser
+from kechuang.core.web import acting_organization
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
 
@@ -56,16 +56,6 @@ WRITE_ERRORS = {400: VALIDATION, 401: ERROR, 403: ERROR, 404: ERROR, 409: CONFLI
 
 def _denied(error: DjangoPermissionDenied) -> PermissionDenied:
     return PermissionDenied(str(error) or None)
-
-
-def _acting_organization(request: Request) -> Any:
-    organization = getattr(request._request, "acting_organization", None)
-    if organization is None and request.user.is_authenticated:
-        from kechuang.accounts.middleware import SESSION_KEY
-
-        chosen = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
-        organization = acting_organization_for(request.user, chosen)
-    return organization
 
 
 def _conflict(error: services.RequestConflict) -> Response:
@@ -138,7 +128,7 @@ class ServiceRequestViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixi
             if organization is None:
                 return Response({"organization": ["找不到该企业。"]}, status=status.HTTP_400_BAD_REQUEST)
         else:
-            organization = _acting_organization(request)
+            organization = acting_organization(request)
             if organization is None or organization.pk not in enterprise_member_ids(request.user):
                 raise PermissionDenied("请以企业身份提出诉求。")
             values.pop("channel", None)

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kechuang.api import fields as bounded
+from kechuang.core.money import MAX_FEN
 from kechuang.directory.models import Organization, TechnologyField
 
 from ..choices import (
@@ -23,8 +24,6 @@ from ..choices import (
 )
 from ..models import Achievement, ContractRegistration, Deal, DealNote, Demand, Interest
 from ..permissions import can_view_contact
-
-MAX_FEN = 10**15
 
 
 def _no_nul(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -10,13 +10,14 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kechuang.accounts.selectors import acting_organization_for
+from kechuang.core.api import require_login
+from kechuang.core.web import acting_organization
 
 from .. import selectors, services
 from ..filters import AchievementFilter, DemandFilter
@@ -60,23 +61,6 @@ VALIDATION_ERROR = inline_serializer(
 WRITE_ERRORS = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
 
 
-def _require_login(request: Request) -> None:
-    if not request.user.is_authenticated:
-        raise NotAuthenticated()
-
-
-def _acting_organization(request: Request) -> Any:
-    """The organization the user acts for (session choice for browser sessions; default membership for
-    token clients, whose user is known only after DRF authenticates)."""
-    organization = getattr(request._request, "acting_organization", None)
-    if organization is None and request.user.is_authenticated:
-        from kechuang.accounts.middleware import SESSION_KEY
-
-        chosen = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
-        organization = acting_organization_for(request.user, chosen)
-    return organization
-
-
 def _denied(error: DjangoPermissionDenied) -> PermissionDenied:
     return PermissionDenied(str(error) or None)
 
@@ -117,12 +101,12 @@ class ListingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retr
         return Response(serializer.data, status=code)
 
     def _create(self, request: Request, input_cls: type, service: Any, can_create: Any) -> Response:
-        _require_login(request)
+        require_login(request)
         if not can_create(request.user):
             raise PermissionDenied("您的角色不能发布。")
         data = input_cls(data=request.data)
         data.is_valid(raise_exception=True)
-        organization = _acting_organization(request)
+        organization = acting_organization(request)
         if organization is None:
             raise PermissionDenied("请先选择您所代表的机构。")
         try:
@@ -132,7 +116,7 @@ class ListingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retr
         return self._out(self._visible().get(pk=listing.pk), status.HTTP_201_CREATED)
 
     def _update(self, request: Request, code: str, input_cls: type, service: Any) -> Response:
-        _require_login(request)
+        require_login(request)
         listing = self._listing(code)
         data = input_cls(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -143,7 +127,7 @@ class ListingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retr
         return self._out(self._visible().get(pk=listing.pk))
 
     def _transition(self, request: Request, code: str) -> Response:
-        _require_login(request)
+        require_login(request)
         listing = self._listing(code)
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -158,7 +142,7 @@ class ListingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retr
         return self._out(visible) if visible else Response(status=status.HTTP_204_NO_CONTENT)
 
     def _review(self, request: Request, code: str) -> Response:
-        _require_login(request)
+        require_login(request)
         listing = self._listing(code)
         data = ReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -170,7 +154,7 @@ class ListingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retr
         return self._out(self._visible().get(pk=listing.pk))
 
     def _interest(self, request: Request, code: str) -> Response:
-        _require_login(request)
+        require_login(request)
         listing = self._listing(code)
         data = InterestInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -178,7 +162,7 @@ class ListingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retr
             interest = services.interest_express(
                 actor=request.user,
                 listing=listing,
-                organization=_acting_organization(request),
+                organization=acting_organization(request),
                 **data.validated_data,
             )
         except DjangoPermissionDenied as error:
@@ -234,7 +218,7 @@ class AchievementViewSet(ListingViewSet):
     )
     @action(detail=True, methods=["get"])
     def recommendations(self, request: Request, code: str) -> Response:
-        _require_login(request)
+        require_login(request)
         listing = self._listing(code)
         from ..permissions import is_member_of, is_operator
 
@@ -296,7 +280,7 @@ class DemandViewSet(ListingViewSet):
     )
     @action(detail=True, methods=["get"])
     def recommendations(self, request: Request, code: str) -> Response:
-        _require_login(request)
+        require_login(request)
         listing = self._listing(code)
         recs = selectors.demand_recommendations(actor=request.user, demand=listing)
         return Response(
@@ -337,7 +321,7 @@ class InterestViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Ret
             listing = get_object_or_404(demand_visible_to(request.user), code=demand_code)
         try:
             interest = services.interest_express(
-                actor=request.user, listing=listing, organization=_acting_organization(request), **values
+                actor=request.user, listing=listing, organization=acting_organization(request), **values
             )
         except DjangoPermissionDenied as error:
             raise _denied(error) from None

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import template
 
+from kechuang.core.money import format_range, format_wan
+
 from ..choices import CooperationMode, IPKind
-from ..money import format_range, format_wan
 
 register = template.Library()
 

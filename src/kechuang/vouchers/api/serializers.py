@@ -3,12 +3,12 @@ references are codes (QZ-2026-000123), never integer keys."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from kechuang.api import fields as bounded
+from kechuang.core.money import fen_serializer_field
+from kechuang.core.text import CleanTextMixin
 from kechuang.ledger.models import JournalLine
 
 from ..choices import ServiceCategory
@@ -23,19 +23,7 @@ from ..models import (
     Voucher,
 )
 
-MAX_FEN = 10**13
 CODE_FIELD = {"max_length": 40}
-
-
-class CleanTextMixin:
-    """Refuse NUL characters anywhere in the input (docs/reliability.md K2); everything else is validated by the
-    service."""
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        for key, value in attrs.items():
-            if isinstance(value, str) and "\x00" in value:
-                raise serializers.ValidationError({key: _("不能包含空字符。")})
-        return attrs
 
 
 class ErrorOutput(serializers.Serializer):
@@ -310,20 +298,14 @@ class SchemeReportOutput(serializers.Serializer):
 # --- input --------------------------------------------------------------------------------------------
 
 
-def _fen_field(label: Any, *, required: bool = True, allow_null: bool = False) -> serializers.IntegerField:
-    return serializers.IntegerField(
-        label=label, min_value=1, max_value=MAX_FEN, required=required, allow_null=allow_null
-    )
-
-
 class SchemeInput(CleanTextMixin, serializers.Serializer):
     name = serializers.CharField(label=_("批次名称"), max_length=100)
     year = serializers.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
     description = serializers.CharField(label=_("说明"), max_length=5000, required=False, allow_blank=True)
-    budget_fen = _fen_field(_("预算（分）"))
+    budget_fen = fen_serializer_field(_("预算（分）"))
     subsidy_ratio_bp = serializers.IntegerField(label=_("补贴比例（万分比）"), min_value=1, max_value=10000)
-    enterprise_cap_fen = _fen_field(_("单户年度上限（分）"))
-    controller_cap_fen = _fen_field(_("同一实际控制人上限（分）"))
+    enterprise_cap_fen = fen_serializer_field(_("单户年度上限（分）"))
+    controller_cap_fen = fen_serializer_field(_("同一实际控制人上限（分）"))
     categories = serializers.ListField(
         label=_("适用服务类别"),
         child=serializers.ChoiceField(ServiceCategory.choices),
@@ -362,13 +344,13 @@ class ReviewInput(CleanTextMixin, serializers.Serializer):
 
 
 class ApplicationReviewInput(ReviewInput):
-    recommended_fen = _fen_field(_("建议额度（分）"), required=False, allow_null=True)
+    recommended_fen = fen_serializer_field(_("建议额度（分）"), required=False, allow_null=True)
 
 
 class ServiceInput(CleanTextMixin, serializers.Serializer):
     name = serializers.CharField(label=_("服务名称"), max_length=100)
     category = serializers.ChoiceField(label=_("服务类别"), choices=ServiceCategory.choices)
-    price_fen = _fen_field(_("价格（分）"))
+    price_fen = fen_serializer_field(_("价格（分）"))
     unit = serializers.CharField(label=_("计价单位"), max_length=10, required=False, default="项")
     description = serializers.CharField(
         label=_("服务内容"), max_length=5000, required=False, allow_blank=True, default=""
@@ -378,7 +360,7 @@ class ServiceInput(CleanTextMixin, serializers.Serializer):
 class ServiceUpdateInput(CleanTextMixin, serializers.Serializer):
     name = serializers.CharField(label=_("服务名称"), max_length=100, required=False)
     category = serializers.ChoiceField(label=_("服务类别"), choices=ServiceCategory.choices, required=False)
-    price_fen = _fen_field(_("价格（分）"), required=False)
+    price_fen = fen_serializer_field(_("价格（分）"), required=False)
     unit = serializers.CharField(label=_("计价单位"), max_length=10, required=False)
     description = serializers.CharField(
         label=_("服务内容"), max_length=5000, required=False, allow_blank=True
@@ -388,7 +370,7 @@ class ServiceUpdateInput(CleanTextMixin, serializers.Serializer):
 
 class ApplicationInput(CleanTextMixin, serializers.Serializer):
     scheme = serializers.CharField(label=_("批次编号"), **CODE_FIELD)
-    requested_fen = _fen_field(_("申请额度（分）"))
+    requested_fen = fen_serializer_field(_("申请额度（分）"))
     purpose = serializers.CharField(label=_("用途说明"), max_length=2000)
     planned_categories = serializers.ListField(
         label=_("拟使用服务类别"),
@@ -445,7 +427,7 @@ class RatingInput(CleanTextMixin, serializers.Serializer):
 class ClaimInput(CleanTextMixin, serializers.Serializer):
     order = serializers.CharField(label=_("订单编号"), **CODE_FIELD)
     invoice_number = serializers.CharField(label=_("发票号码"), max_length=40)
-    invoice_amount_fen = _fen_field(_("发票金额（分）"))
+    invoice_amount_fen = fen_serializer_field(_("发票金额（分）"))
     invoice = serializers.FileField(
         label=_("发票（PDF、OFD、PNG、JPEG）"), max_length=150, allow_empty_file=False
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from kechuang.api.parsers import JSONParser
 from kechuang.core.excel import xlsx_response
 from kechuang.core.uploads import attachment_response
-from kechuang.ledger.errors import LedgerBusy
+from kechuang.core.web import acting_organization
 from kechuang.ledger.models import JournalLine
 
 from .. import permissions as perms
@@ -64,31 +64,12 @@ def documented(output: type) -> Any:
     )
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "幂等键已用于另一请求。"
-    default_code = "conflict"
-
-
-class Busy(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "系统繁忙，请稍后重试。"
-    default_code = "busy"
-
-
 class VoucherAPIMixin:
-    """Codes as lookups; service errors as clean 4xx answers."""
+    """Codes as lookups; service errors become 4xx/503 answers in ``core.api.exception_handler``."""
 
     permission_classes = [IsAuthenticated]
     lookup_field = "code"
     lookup_value_regex = CODE
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, LedgerBusy):
-            exc = Busy()
-        elif isinstance(exc, ValidationError) and getattr(exc, "code", None) == "idempotency_conflict":
-            exc = Conflict(" ".join(exc.messages))
-        return super().handle_exception(exc)  # type: ignore[misc]
 
     def visible(self) -> QuerySet[Any]:  # pragma: no cover - each viewset defines it
         raise NotImplementedError
@@ -107,19 +88,6 @@ class VoucherAPIMixin:
         if len(key) > 100 or any(ord(c) < 32 for c in key):
             raise exceptions.ValidationError({"Idempotency-Key": "幂等键不超过 100 个字符，不含控制字符。"})
         return f"{request.user.pk}:{key}"
-
-
-def _acting(request: Request) -> Any:
-    """The organization the caller acts for: the session's choice for browsers, the default membership
-    for token clients (whose user is known only once DRF has authenticated them)."""
-    organization = getattr(request._request, "acting_organization", None)
-    if organization is None and request.user.is_authenticated:
-        from kechuang.accounts.middleware import SESSION_KEY
-        from kechuang.accounts.selectors import acting_organization_for
-
-        session = getattr(request._request, "session", None)
-        organization = acting_organization_for(request.user, session.get(SESSION_KEY) if session else None)
-    return organization
 
 
 def _ok(data: Any, code: int = status.HTTP_200_OK) -> Response:
@@ -191,7 +159,7 @@ class ProviderViewSet(
         description="为当前代表的服务机构申请入驻。",
     )
     def create(self, request: Request) -> Response:
-        organization = _acting(request)
+        organization = acting_organization(request)
         if organization is None or not perms.can_register_provider(request.user, organization):
             raise PermissionDenied
         data = s.ProviderRegisterInput(data=request.data)
@@ -228,7 +196,7 @@ class ServiceViewSet(
         description="在当前代表的服务机构的目录中新增服务。",
     )
     def create(self, request: Request) -> Response:
-        provider = selectors.provider_for_organization(_acting(request))
+        provider = selectors.provider_for_organization(acting_organization(request))
         if provider is None or not perms.can_manage_services(request.user, provider):
             raise PermissionDenied
         data = s.ServiceInput(data=request.data)
@@ -263,7 +231,7 @@ class ApplicationViewSet(
         description="为当前代表的企业申领创新券。",
     )
     def create(self, request: Request) -> Response:
-        enterprise = _acting(request)
+        enterprise = acting_organization(request)
         if enterprise is None or not perms.can_apply(request.user, enterprise):
             raise PermissionDenied
         data = s.ApplicationInput(data=request.data)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kechuang.ledger.money import format_fen
+from kechuang.core.money import format_fen
 from kechuang.vouchers.services import vouchers_expire_due
 
 

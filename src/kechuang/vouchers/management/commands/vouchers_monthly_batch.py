@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from kechuang.ledger.money import format_fen
+from kechuang.core.money import format_fen
 from kechuang.vouchers.services import batch_create, month_start
 
 

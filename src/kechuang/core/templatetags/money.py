@@ -1,4 +1,5 @@
-"""``{{ value|yuan }}`` → ``1,234.56``; ``{{ value|yuan_unit }}`` → ``1,234.56 元``; ``{{ bp|ratio }}`` → ``50%``."""
+"""``{{ value|yuan }}`` → ``1,234.56``; ``{{ value|yuan_unit }}`` → ``1,234.56 元``; ``{{ bp|ratio }}`` → ``50%``;
+``{{ value|wan }}`` → ``12.5 万元``; ``{% wan_range low high %}`` (formatting in ``core.money``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from ..money import format_fen, ratio_text, yuan_text
+from ..money import format_fen, format_range, format_wan, ratio_text, yuan_text
 
 register = template.Library()
 
@@ -33,3 +34,13 @@ def ratio(value: Any) -> str:
         return ratio_text(int(value))
     except (TypeError, ValueError):
         return "—"
+
+
+@register.filter
+def wan(fen: int | None, empty: str = "面议") -> str:
+    return format_wan(fen, empty=empty)
+
+
+@register.simple_tag
+def wan_range(low: int | None, high: int | None) -> str:
+    return format_range(low, high)
