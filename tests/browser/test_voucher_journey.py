@@ -105,7 +105,7 @@ def test_voucher_journey_from_application_to_exported_settlement(page, shot, log
     sign_in(page, login, "lead")
     page.goto("/vouchers/queue/")
     page.get_by_test_id("queue-approvals").get_by_role("link", name=application.code).click()
-    expect(page.get_by_test_id("review-panel")).to_contain_text("同一实际控制人已获")
+    expect(page.get_by_test_id("review-panel")).to_contain_text("同一实际控制人上限")
     shot("04-leader-approval")
     page.get_by_test_id("approve").click()
     expect(page.get_by_test_id("application-status")).to_have_text("已发放")

@@ -182,3 +182,56 @@ def test_the_enterprise_sees_only_its_own_objects_in_lists(
     assert voucher.code not in [v["code"] for v in theirs] and len(theirs) == 1
     assert as_user(other_enterprise_user).get(f"{API}/orders/").json()["count"] == 0
     assert as_user(operator).get(f"{API}/").json()["count"] == 2
+
+
+def test_the_api_shows_the_caps_headroom_and_the_leader_grants_less_with_a_reason(
+    operator, leader, enterprise_user, scheme
+):
+    """Issue 14 item 1 through the API: the application carries what the caps still allow while it is
+    decided; the leader may approve a lower amount (``approved_fen``) with a reason, never a higher one."""
+    enterprise, operator_api, leader_api = as_user(enterprise_user), as_user(operator), as_user(leader)
+    code = enterprise.post(
+        f"{API}/applications/",
+        {"scheme": scheme.code, "requested_fen": 400_000, "purpose": "检测"},
+        format="json",
+    ).json()["code"]
+    shown = enterprise.get(f"{API}/applications/{code}/").json()
+    assert shown["headroom"]["enterprise_left_fen"] == scheme.enterprise_cap_fen
+    assert shown["headroom"]["grantable_fen"] == min(scheme.enterprise_cap_fen, scheme.controller_cap_fen)
+    assert "headroom" not in enterprise.get(f"{API}/applications/").json()["results"][0]  # lists stay lean
+
+    too_much = operator_api.post(
+        f"{API}/applications/{code}/review/",
+        {"approve": True, "recommended_fen": scheme.enterprise_cap_fen + 1},
+        format="json",
+    )
+    assert too_much.status_code == 400 and "recommended_fen" in too_much.json()
+    assert (
+        operator_api.post(f"{API}/applications/{code}/review/", {"approve": True}, format="json").status_code
+        == 200
+    )
+
+    no_reason = leader_api.post(
+        f"{API}/applications/{code}/decide/", {"approve": True, "approved_fen": 300_000}, format="json"
+    )
+    assert no_reason.status_code == 400 and "note" in no_reason.json()
+    higher = leader_api.post(
+        f"{API}/applications/{code}/decide/",
+        {"approve": True, "approved_fen": 500_000, "note": "多给"},
+        format="json",
+    )
+    assert higher.status_code == 400 and "approved_fen" in higher.json()
+    granted = leader_api.post(
+        f"{API}/applications/{code}/decide/",
+        {"approve": True, "approved_fen": 300_000, "note": "按预算安排发放 3,000 元"},
+        format="json",
+    )
+    assert granted.status_code == 200, granted.content
+    body = granted.json()
+    assert (body["status"], body["recommended_fen"], body["granted_fen"], body["headroom"]) == (
+        ApplicationStatus.GRANTED,
+        400_000,
+        300_000,
+        None,
+    )
+    assert Application.objects.get(code=code).voucher.granted_fen == 300_000

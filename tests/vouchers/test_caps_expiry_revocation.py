@@ -7,7 +7,7 @@ import datetime as dt
 import io
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
 from kechuang.accounts.choices import Role
@@ -44,9 +44,9 @@ def test_the_enterprise_cap_counts_every_voucher_of_the_scheme(
     scheme = factories.make_scheme(operator=operator, enterprise_cap_fen=500_000, controller_cap_fen=900_000)
     first = apply_and_review(scheme, enterprise_org, enterprise_user, operator, 400_000)
     services.application_decide(actor=leader, application=first, approve=True)
-    second = apply_and_review(scheme, enterprise_org, enterprise_user, operator, 200_000)
+    # the first review cannot pass on more than is left, and says how much is
     with pytest.raises(ValidationError, match="单户年度上限") as info:
-        services.application_decide(actor=leader, application=second, approve=True)
+        apply_and_review(scheme, enterprise_org, enterprise_user, operator, 200_000)
     assert "1,000.00 元" in info.value.messages[0]  # what may still be granted
     assert Voucher.objects.filter(scheme=scheme).count() == 1
     assert_clean()
@@ -58,14 +58,14 @@ def test_the_controller_cap_counts_every_enterprise_under_one_actual_controller(
     for n in range(3):
         enterprise = OrganizationFactory(name=f"同一控制人企业{n}")
         user = user_with_role(Role.ENTERPRISE, enterprise, username=f"group{n}")
-        application = apply_and_review(
-            scheme, enterprise, user, operator, 300_000, controller="91310000MA1GROUP01"
-        )
         try:
+            application = apply_and_review(
+                scheme, enterprise, user, operator, 300_000, controller="91310000MA1GROUP01"
+            )
             services.application_decide(actor=leader, application=application, approve=True)
             granted.append(n)
         except ValidationError as error:
-            assert "同一实际控制人上限" in error.messages[0]
+            assert "同一实际控制人上限" in error.messages[0] and "2,000.00 元" in error.messages[0]
     assert granted == [0, 1]
     assert selectors.scheme_figures(scheme)["granted_fen"] == 600_000
     assert_clean()
@@ -79,8 +79,8 @@ def test_the_budget_cannot_be_overgranted(operator, leader):
     for n in range(2):
         enterprise = OrganizationFactory(name=f"预算企业{n}")
         user = user_with_role(Role.ENTERPRISE, enterprise, username=f"budget{n}")
-        application = apply_and_review(scheme, enterprise, user, operator, 400_000)
         try:
+            application = apply_and_review(scheme, enterprise, user, operator, 400_000)
             services.application_decide(actor=leader, application=application, approve=True)
             outcomes.append("granted")
         except ValidationError as error:
@@ -88,6 +88,69 @@ def test_the_budget_cannot_be_overgranted(operator, leader):
     assert outcomes[0] == "granted" and "剩余预算不足" in outcomes[1]
     assert Account.objects.get(code=f"vouchers:{scheme.code}:budget").balance_fen == 300_000
     assert_clean()
+
+
+def test_a_grant_that_the_caps_no_longer_allow_is_approved_lower_with_a_reason(operator, leader):
+    """Two enterprises of one actual controller pass the first review before either is granted; after the
+    first grant the second's recommendation no longer fits. The leader is not stuck: the error names
+    what is left, and approving that lower amount with a reason grants it (issue: no dead end)."""
+    scheme = factories.make_scheme(
+        operator=operator, enterprise_cap_fen=10_000_000, controller_cap_fen=10_000_000
+    )
+    pending = []
+    for n in range(2):
+        enterprise = OrganizationFactory(name=f"集团子公司{n}")
+        user = user_with_role(Role.ENTERPRISE, enterprise, username=f"sub{n}")
+        pending.append(
+            apply_and_review(scheme, enterprise, user, operator, 6_000_000, controller="91310000MA1GROUP02")
+        )
+    services.application_decide(actor=leader, application=pending[0], approve=True)
+
+    second = pending[1]
+    room = services.headroom(
+        scheme, enterprise_id=second.enterprise_id, controller_code=second.controller_code
+    )
+    assert (room.controller_left_fen, room.grantable_fen) == (4_000_000, 4_000_000)
+    with pytest.raises(ValidationError, match=r"最多还可发放 40,000\.00 元"):
+        services.application_decide(actor=leader, application=second, approve=True)
+    with pytest.raises(ValidationError, match="请填写原因"):
+        services.application_decide(actor=leader, application=second, approve=True, approved_fen=4_000_000)
+    with pytest.raises(ValidationError, match="不能高于初审建议额度"):
+        services.application_decide(
+            actor=leader, application=second, approve=True, approved_fen=7_000_000, note="多给"
+        )
+    with pytest.raises(PermissionDenied):  # maker-checker kept: the first reviewer cannot approve
+        services.application_decide(
+            actor=operator, application=second, approve=True, approved_fen=4_000_000, note="按剩余额度"
+        )
+    granted = services.application_decide(
+        actor=leader, application=second, approve=True, approved_fen=4_000_000, note="按集团剩余额度发放"
+    )
+    assert granted.status == "granted" and granted.granted_fen == 4_000_000
+    assert granted.voucher.granted_fen == 4_000_000 and granted.leader_note == "按集团剩余额度发放"
+    assert (
+        services.headroom(
+            scheme, enterprise_id=second.enterprise_id, controller_code=second.controller_code
+        ).grantable_fen
+        == 0
+    )
+    assert_clean()
+
+
+def test_an_application_with_nothing_left_to_grant_is_refused_at_once(
+    operator, leader, enterprise_org, enterprise_user
+):
+    scheme = factories.make_scheme(operator=operator, enterprise_cap_fen=500_000, controller_cap_fen=900_000)
+    first = apply_and_review(scheme, enterprise_org, enterprise_user, operator, 500_000)
+    services.application_decide(actor=leader, application=first, approve=True)
+    with pytest.raises(ValidationError, match="已无可申领额度"):
+        services.application_submit(
+            actor=enterprise_user,
+            scheme=scheme,
+            enterprise=enterprise_org,
+            requested_fen=100_000,
+            purpose="再申请",
+        )
 
 
 def test_expiry_cancels_undelivered_orders_keeps_delivered_ones_and_returns_the_rest(

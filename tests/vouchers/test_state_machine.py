@@ -135,6 +135,29 @@ class VoucherMachine(RuleBasedStateMachine):
                     today=self.today,
                 )
             return -1
+        allowed = (
+            self.committed[index] + amount <= ENTERPRISE_CAP
+            and self.controller_committed(controller) + amount <= CONTROLLER_CAP
+            and self.budget >= amount
+        )
+        if not allowed:
+            # Refused before the leader: at submission when nothing at all is left, else by the first
+            # review, which cannot recommend more than the caps and the budget still allow.
+            application = None
+            with pytest.raises(ValidationError):
+                application = services.application_submit(
+                    actor=user,
+                    scheme=self.w.scheme,
+                    enterprise=enterprise,
+                    requested_fen=amount,
+                    purpose="研发",
+                    controller_code=controller,
+                    today=self.today,
+                )
+                services.application_review(actor=self.w.operator, application=application, approve=True)
+            if application is not None:
+                services.application_withdraw(actor=user, application=application)
+            return -1
         application = services.application_submit(
             actor=user,
             scheme=self.w.scheme,
@@ -145,18 +168,6 @@ class VoucherMachine(RuleBasedStateMachine):
             today=self.today,
         )
         services.application_review(actor=self.w.operator, application=application, approve=True)
-        allowed = (
-            self.committed[index] + amount <= ENTERPRISE_CAP
-            and self.controller_committed(controller) + amount <= CONTROLLER_CAP
-            and self.budget >= amount
-        )
-        if not allowed:
-            with pytest.raises(ValidationError):
-                services.application_decide(
-                    actor=self.w.leader, application=application, approve=True, today=self.today
-                )
-            services.application_withdraw(actor=user, application=application)
-            return -1
         services.application_decide(
             actor=self.w.leader, application=application, approve=True, today=self.today
         )

@@ -78,6 +78,7 @@ class ReviewForm(CleanTextForm):
     decision = forms.ChoiceField(choices=[("approve", _("通过")), ("reject", _("不通过"))])
     note = forms.CharField(label=_("意见"), max_length=500, required=False)
     recommended_fen = YuanField(label=_("建议额度（元）"), required=False)
+    approved_fen = YuanField(label=_("批准额度（元）"), required=False)
 
     @property
     def approve(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -409,9 +410,14 @@ def application_submit(
                 % {"c": "、".join(str(ServiceCategory(c).label) for c in outside)}
             }
         )
-    code = clean_text(controller_code, 40).upper().replace(" ", "") or (
-        enterprise.uscc or f"ORG{enterprise.pk}"
-    )
+    code = controller_code_for(enterprise, controller_code)
+    room = headroom(scheme, enterprise_id=enterprise.pk, controller_code=code)
+    if room.grantable_fen == 0:
+        raise ValidationError(
+            {"requested_fen": _("本批次已无可申领额度（单户或同一实际控制人上限已用完，或预算已发完）。")}
+        )
+    # A request above what is left is accepted (the form shows the figure); the first review
+    # recommends at most what is left (application_review).
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -473,6 +479,13 @@ def application_review(
         )
         if amount > application.requested_fen:
             raise ValidationError({"recommended_fen": _("建议额度不能超过申请额度。")})
+        room = headroom(
+            application.scheme,
+            enterprise_id=application.enterprise_id,
+            controller_code=application.controller_code,
+        )
+        if error := _over_headroom(room, amount, "recommended_fen"):
+            raise error
         application.recommended_fen = amount
         application.status = ApplicationStatus.REVIEWED
     else:
@@ -505,12 +518,107 @@ def committed_for(
     return int(total or 0)
 
 
+@dataclass(frozen=True)
+class Headroom:
+    """What a scheme can still grant to one application: the enterprise's yearly cap, the actual
+    controller's cap and the scheme's remaining budget, each with what is already used (docs/design.md,
+    创新券: 单户上限与同一实际控制人上限)."""
+
+    enterprise_cap_fen: int
+    enterprise_used_fen: int
+    controller_cap_fen: int
+    controller_used_fen: int
+    budget_left_fen: int
+
+    @property
+    def enterprise_left_fen(self) -> int:
+        return max(0, self.enterprise_cap_fen - self.enterprise_used_fen)
+
+    @property
+    def controller_left_fen(self) -> int:
+        return max(0, self.controller_cap_fen - self.controller_used_fen)
+
+    @property
+    def grantable_fen(self) -> int:
+        """The most one more voucher may be: the smallest of the three."""
+        return min(self.enterprise_left_fen, self.controller_left_fen, max(0, self.budget_left_fen))
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "enterprise_cap_fen": self.enterprise_cap_fen,
+            "enterprise_used_fen": self.enterprise_used_fen,
+            "enterprise_left_fen": self.enterprise_left_fen,
+            "controller_cap_fen": self.controller_cap_fen,
+            "controller_used_fen": self.controller_used_fen,
+            "controller_left_fen": self.controller_left_fen,
+            "budget_left_fen": self.budget_left_fen,
+            "grantable_fen": self.grantable_fen,
+        }
+
+
+def headroom(scheme: Scheme, *, enterprise_id: int, controller_code: str) -> Headroom:
+    """The caps' headroom for a grant to ``enterprise_id`` under ``controller_code`` in ``scheme``."""
+    budget_left = (
+        Account.objects.filter(pk=scheme.budget_account_id).values_list("balance_fen", flat=True).first()
+        if scheme.budget_account_id
+        else scheme.budget_fen
+    )
+    return Headroom(
+        enterprise_cap_fen=scheme.enterprise_cap_fen,
+        enterprise_used_fen=committed_for(scheme, enterprise_id=enterprise_id),
+        controller_cap_fen=scheme.controller_cap_fen,
+        controller_used_fen=committed_for(scheme, controller_code=controller_code),
+        budget_left_fen=int(budget_left or 0),
+    )
+
+
+def controller_code_for(enterprise: Organization, controller_code: str = "") -> str:
+    """The actual controller's code as applications store it: the one given, else the enterprise's own."""
+    return clean_text(controller_code, 40).upper().replace(" ", "") or (
+        enterprise.uscc or f"ORG{enterprise.pk}"
+    )
+
+
+def _over_headroom(room: Headroom, amount: int, field: str) -> ValidationError | None:
+    """The error, naming the figure, when ``amount`` exceeds what the caps or the budget still allow."""
+    if amount <= room.grantable_fen:
+        return None
+    if amount > room.enterprise_left_fen:
+        message = _("超过单户年度上限：该企业已获 %(used)s，上限 %(cap)s，最多还可发放 %(left)s。") % {
+            "used": format_fen(room.enterprise_used_fen),
+            "cap": format_fen(room.enterprise_cap_fen),
+            "left": format_fen(room.enterprise_left_fen),
+        }
+        code = "enterprise_cap"
+    elif amount > room.controller_left_fen:
+        message = _(
+            "超过同一实际控制人上限：其控制的企业已获 %(used)s，上限 %(cap)s，最多还可发放 %(left)s。"
+        ) % {
+            "used": format_fen(room.controller_used_fen),
+            "cap": format_fen(room.controller_cap_fen),
+            "left": format_fen(room.controller_left_fen),
+        }
+        code = "controller_cap"
+    else:
+        message = _("批次剩余预算不足：最多还可发放 %(left)s。") % {"left": format_fen(room.budget_left_fen)}
+        code = "budget"
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 @atomic_with_retry
 def application_decide(
-    *, actor: Any, application: Application, approve: bool, note: str = "", today: dt.date | None = None
+    *,
+    actor: Any,
+    application: Application,
+    approve: bool,
+    note: str = "",
+    approved_fen: int | None = None,
+    today: dt.date | None = None,
 ) -> Application:
-    """Second level (领导审批): approve — the voucher is granted at once — or reject. The scheme row is
-    locked, so the caps are checked against every grant made before this one."""
+    """Second level (领导审批): approve — the voucher is granted at once — or reject. The leader may grant
+    less than the first review recommended (``approved_fen``), with the reason in ``note``: when the caps
+    leave less than the recommendation, approving less is the way forward, not a dead end. The scheme
+    row is locked, so the caps are checked against every grant made before this one."""
     scheme = Scheme.objects.select_for_update().get(pk=application.scheme_id)
     application = (
         Application.objects.select_for_update(of=("self",))
@@ -538,29 +646,19 @@ def application_decide(
         raise ValidationError(_("批次未启用或已结束，不能发放。"))
     if (today or timezone.localdate()) > scheme.expires_on:
         raise ValidationError(_("批次已过有效期，不能发放。"))
-    amount = int(application.recommended_fen or application.requested_fen)
-    enterprise_used = committed_for(scheme, enterprise_id=application.enterprise_id)
-    if enterprise_used + amount > scheme.enterprise_cap_fen:
+    recommended = int(application.recommended_fen or application.requested_fen)
+    amount = recommended if approved_fen is None else checked_fen(approved_fen, "approved_fen")
+    if amount > recommended:
         raise ValidationError(
-            _("超过单户年度上限：该企业已获 %(used)s，上限 %(cap)s，最多还可发放 %(left)s。")
-            % {
-                "used": format_fen(enterprise_used),
-                "cap": format_fen(scheme.enterprise_cap_fen),
-                "left": format_fen(max(0, scheme.enterprise_cap_fen - enterprise_used)),
-            },
-            code="enterprise_cap",
+            {"approved_fen": _("批准额度不能高于初审建议额度 %(r)s。") % {"r": format_fen(recommended)}}
         )
-    controller_used = committed_for(scheme, controller_code=application.controller_code)
-    if controller_used + amount > scheme.controller_cap_fen:
-        raise ValidationError(
-            _("超过同一实际控制人上限：其控制的企业已获 %(used)s，上限 %(cap)s，最多还可发放 %(left)s。")
-            % {
-                "used": format_fen(controller_used),
-                "cap": format_fen(scheme.controller_cap_fen),
-                "left": format_fen(max(0, scheme.controller_cap_fen - controller_used)),
-            },
-            code="controller_cap",
-        )
+    if amount < recommended and not note:
+        raise ValidationError({"note": _("批准额度低于初审建议额度时，请填写原因。")})
+    room = headroom(
+        scheme, enterprise_id=application.enterprise_id, controller_code=application.controller_code
+    )
+    if error := _over_headroom(room, amount, "approved_fen"):
+        raise error
     code = next_code("vouchers", "QZ", width=6)
     account = ledger.account_open(
         code=f"vouchers:{code}",
@@ -601,7 +699,7 @@ def application_decide(
         "vouchers.application.decide",
         actor=actor,
         obj=application,
-        detail={"approve": True, "voucher": code, "granted_fen": amount},
+        detail={"approve": True, "voucher": code, "granted_fen": amount, "recommended_fen": recommended},
     )
     return application
 

@@ -23,6 +23,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from kechuang.core.excel import xlsx_response
+from kechuang.core.money import format_fen
 from kechuang.core.uploads import attachment_response
 from kechuang.core.web import acting_organization, attach_errors, error_text, paginate, query_without_page
 from kechuang.ledger.models import Account, JournalLine
@@ -469,11 +470,20 @@ class ApplicationCreateView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         scheme, enterprise = self._context(request, code)
         form = f.ApplicationForm(scheme=scheme, initial={"planned_categories": scheme.categories[:1]})
-        return _render(
-            request,
-            self.template_name,
-            {"form": form, "scheme": scheme, "enterprise": enterprise, "section": "applications"},
+        return _render(request, self.template_name, self._page(form, scheme, enterprise))
+
+    @staticmethod
+    def _page(form: Any, scheme: Scheme, enterprise: Any) -> dict[str, Any]:
+        room = services.headroom(
+            scheme, enterprise_id=enterprise.pk, controller_code=services.controller_code_for(enterprise)
         )
+        return {
+            "form": form,
+            "scheme": scheme,
+            "enterprise": enterprise,
+            "room": room,
+            "section": "applications",
+        }
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         scheme, enterprise = self._context(request, code)
@@ -490,12 +500,7 @@ class ApplicationCreateView(LoginRequiredMixin, View):
                     request, _("申请 %(code)s 已提交，等待运营初审。") % {"code": application.code}
                 )
                 return HttpResponseRedirect(reverse("vouchers:application-detail", args=[application.code]))
-        return _render(
-            request,
-            self.template_name,
-            {"form": form, "scheme": scheme, "enterprise": enterprise, "section": "applications"},
-            status=400,
-        )
+        return _render(request, self.template_name, self._page(form, scheme, enterprise), status=400)
 
 
 class ApplicationDetailView(VoucherPage):
@@ -524,13 +529,13 @@ class ApplicationDetailView(VoucherPage):
             ApplicationStatus.REVIEWED,
         ) and perms.can_withdraw_application(user, application)
         if context["can_review"] or context["can_decide"]:
-            context["enterprise_used"] = services.committed_for(
-                scheme, enterprise_id=application.enterprise_id
+            room = services.headroom(
+                scheme, enterprise_id=application.enterprise_id, controller_code=application.controller_code
             )
-            context["controller_used"] = services.committed_for(
-                scheme, controller_code=application.controller_code
-            )
-            context["figures"] = selectors.scheme_figures(scheme)
+            context["room"] = room
+            asked = application.recommended_fen or application.requested_fen
+            context["suggested_fen"] = min(asked, room.grantable_fen)
+            context["over_room"] = asked > room.grantable_fen
         return context
 
 
@@ -558,10 +563,19 @@ class ApplicationReviewView(ActionView):
 class ApplicationDecideView(ApplicationReviewView):
     def act(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
         approve = data["decision"] == "approve"
-        services.application_decide(
-            actor=request.user, application=obj, approve=approve, note=data.get("note", "")
+        application = services.application_decide(
+            actor=request.user,
+            application=obj,
+            approve=approve,
+            note=data.get("note", ""),
+            approved_fen=data.get("approved_fen"),
         )
-        messages.success(request, _("已批准，创新券已发放。") if approve else _("已驳回申请。"))
+        messages.success(
+            request,
+            _("已批准，创新券已发放：%(amount)s。") % {"amount": format_fen(application.granted_fen)}
+            if approve
+            else _("已驳回申请。"),
+        )
 
 
 class ApplicationWithdrawView(ApplicationReviewView):

@@ -4,6 +4,7 @@ references are codes (QZ-2026-000123), never integer keys."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kechuang.api import fields as bounded
@@ -11,7 +12,8 @@ from kechuang.core.money import fen_serializer_field
 from kechuang.core.text import CleanTextMixin
 from kechuang.ledger.models import JournalLine
 
-from ..choices import ServiceCategory
+from .. import services
+from ..choices import ApplicationStatus, ServiceCategory
 from ..models import (
     Application,
     Provider,
@@ -131,6 +133,37 @@ class ApplicationOutput(serializers.ModelSerializer):
     def get_voucher(self, obj: Application) -> str | None:
         voucher = getattr(obj, "voucher", None)
         return voucher.code if voucher is not None else None
+
+
+class HeadroomOutput(serializers.Serializer):
+    """What the caps and the budget still allow for this application (all in fen)."""
+
+    enterprise_cap_fen = serializers.IntegerField(label=_("单户年度上限（分）"))
+    enterprise_used_fen = serializers.IntegerField(label=_("该企业本批次已获（分）"))
+    enterprise_left_fen = serializers.IntegerField(label=_("单户还可发（分）"))
+    controller_cap_fen = serializers.IntegerField(label=_("同一实际控制人上限（分）"))
+    controller_used_fen = serializers.IntegerField(label=_("同一实际控制人已获（分）"))
+    controller_left_fen = serializers.IntegerField(label=_("同一实际控制人还可发（分）"))
+    budget_left_fen = serializers.IntegerField(label=_("批次剩余预算（分）"))
+    grantable_fen = serializers.IntegerField(label=_("本申请最多可发（分）"))
+
+
+class ApplicationDetailOutput(ApplicationOutput):
+    """One application, with the caps' headroom while it is being decided (null once it is)."""
+
+    headroom = serializers.SerializerMethodField()
+
+    class Meta(ApplicationOutput.Meta):
+        fields = [*ApplicationOutput.Meta.fields, "headroom"]
+
+    @extend_schema_field(HeadroomOutput(allow_null=True))
+    def get_headroom(self, obj: Application) -> dict[str, int] | None:
+        if obj.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEWED):
+            return None
+        room = services.headroom(
+            obj.scheme, enterprise_id=obj.enterprise_id, controller_code=obj.controller_code
+        )
+        return room.as_dict()
 
 
 class VoucherOutput(serializers.ModelSerializer):
@@ -391,6 +424,9 @@ class DecideInput(CleanTextMixin, serializers.Serializer):
     approve = serializers.BooleanField(label=_("是否批准"))
     note = serializers.CharField(
         label=_("意见"), max_length=500, required=False, allow_blank=True, default=""
+    )
+    approved_fen = fen_serializer_field(
+        _("批准额度（分）：不填即初审建议额度；更低时须在意见中写明原因"), required=False, allow_null=True
     )
 
 

@@ -224,6 +224,9 @@ class ApplicationViewSet(
     def visible(self) -> QuerySet[Any]:
         return selectors.application_list(actor=self.request.user).select_related("voucher")
 
+    def get_serializer_class(self) -> type[Any]:
+        return s.ApplicationDetailOutput if self.action == "retrieve" else s.ApplicationOutput
+
     @extend_schema(
         request=s.ApplicationInput,
         responses={201: s.ApplicationOutput, **CREATE_ERRORS},
@@ -249,7 +252,7 @@ class ApplicationViewSet(
 
     @extend_schema(
         request=s.ApplicationReviewInput,
-        responses={200: s.ApplicationOutput, **ERRORS},
+        responses={200: s.ApplicationDetailOutput, **ERRORS},
         description="运营初审（第一级）。",
     )
     @action(detail=True, methods=["post"])
@@ -258,11 +261,11 @@ class ApplicationViewSet(
         data = s.ApplicationReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.application_review(actor=request.user, application=application, **data.validated_data)
-        return _ok(s.ApplicationOutput(self.visible().get(pk=application.pk)).data)
+        return _ok(s.ApplicationDetailOutput(self.visible().get(pk=application.pk)).data)
 
     @extend_schema(
         request=s.DecideInput,
-        responses={200: s.ApplicationOutput, **ERRORS},
+        responses={200: s.ApplicationDetailOutput, **ERRORS},
         description="领导审批（第二级）：批准即发放创新券。",
     )
     @action(detail=True, methods=["post"])
@@ -271,7 +274,7 @@ class ApplicationViewSet(
         data = s.DecideInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.application_decide(actor=request.user, application=application, **data.validated_data)
-        return _ok(s.ApplicationOutput(self.visible().get(pk=application.pk)).data)
+        return _ok(s.ApplicationDetailOutput(self.visible().get(pk=application.pk)).data)
 
     @extend_schema(request=None, responses={200: s.ApplicationOutput, **ERRORS})
     @action(detail=True, methods=["post"])
