@@ -1,0 +1,308 @@
+"""``kechuang web-bench``: how fast every main page answers, per role, against the server's own floor.
+
+    kechuang web-bench [--seconds 6] [--concurrency 8] [--workers 2 --threads 4] [--url URL] [--json FILE]
+
+On the current database: signs in one demo user per role (a server-side session, no password), starts
+the production web server (gunicorn with the project's configuration, ``--workers`` × ``--threads``) on
+a free loopback port unless ``--url`` names a running one, and drives each main page of each role (the
+role's menu, its home page and the load harness's extras) for ``--seconds`` with ``--concurrency``
+closed-loop clients (one connection each, in separate processes so the client is not the bottleneck).
+Then it prints per page requests/s, p50, p95, p99 and the share of ``/healthz``'s requests/s, with
+``/healthz`` measured before and after the pages. When the two ``/healthz`` runs differ by more than
+``--max-drift`` (25%) the machine was busy with something else, and the command refuses to report
+(exit status 3) rather than print numbers that mean nothing (docs/reliability.md I1, docs/benchmarks.md).
+
+The locust harness (``kechuang load_test``) stays for mixed load and errors under load; this command is
+the per-page measurement of issue-tracker tables.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from .load_test import ROLES, _free_port, _pages_of, _session_for
+
+
+@dataclass
+class Measured:
+    """One page driven for a while: what came back and how fast."""
+
+    role: str
+    path: str
+    requests: int
+    seconds: float
+    statuses: dict[int, int] = field(default_factory=dict)
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    share: float | None = None
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status != 200)
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of already sorted values, nearest rank; 0 for no values."""
+    if not sorted_values:
+        return 0.0
+    rank = math.ceil(q * len(sorted_values))  # nearest rank, 1-based
+    return sorted_values[min(len(sorted_values), max(1, rank)) - 1]
+
+
+def drift(before: float, after: float) -> float:
+    """How far apart two runs of the same trivial page are, relative to the faster (0 = identical)."""
+    if max(before, after) <= 0:
+        return float("inf")
+    return abs(before - after) / max(before, after)
+
+
+def _client(args: tuple[str, int, str, str | None, float, float]) -> tuple[list[float], dict[int, int]]:
+    """One closed-loop client: a kept-alive connection, GET after GET until the deadline."""
+    host, port, path, cookie, start_at, seconds = args
+    headers = {"Host": f"{host}:{port}", "Accept-Encoding": "gzip"}
+    if cookie:
+        headers["Cookie"] = cookie
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    while time.time() < start_at:  # every client starts at the same moment
+        time.sleep(0.001)
+    deadline = start_at + seconds
+    while True:
+        started = time.perf_counter()
+        if time.time() >= deadline:
+            break
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+                connection = http.client.HTTPConnection(host, port, timeout=30)
+        except (OSError, http.client.HTTPException):
+            status = 0
+            connection.close()
+            connection = http.client.HTTPConnection(host, port, timeout=30)
+        latencies.append((time.perf_counter() - started) * 1000)
+        statuses[status] = statuses.get(status, 0) + 1
+    connection.close()
+    return latencies, statuses
+
+
+def drive(
+    pool: Any, url: str, path: str, *, cookie: str | None, role: str, seconds: float, concurrency: int
+) -> Measured:
+    """``concurrency`` clients on ``path`` for ``seconds``; the latencies merged into one Measured."""
+    parts = urllib.parse.urlsplit(url)
+    start_at = time.time() + 0.2
+    jobs = [(parts.hostname or "127.0.0.1", parts.port or 80, path, cookie, start_at, seconds)] * concurrency
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    for part, codes in pool.map(_client, jobs):
+        latencies.extend(part)
+        for status, count in codes.items():
+            statuses[status] = statuses.get(status, 0) + count
+    latencies.sort()
+    return Measured(
+        role=role,
+        path=path,
+        requests=len(latencies),
+        seconds=seconds,
+        statuses=statuses,
+        p50_ms=percentile(latencies, 0.50),
+        p95_ms=percentile(latencies, 0.95),
+        p99_ms=percentile(latencies, 0.99),
+    )
+
+
+class Command(BaseCommand):
+    help = "每个角色的主要页面：每秒请求数、p50/p95/p99，以及相对 /healthz 的比例（同一次运行内测得）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seconds", type=float, default=6.0, help="每个页面的测量时长（秒）")
+        parser.add_argument("--concurrency", type=int, default=8, help="同时请求的客户端数")
+        parser.add_argument("--workers", type=int, default=2, help="启动的 gunicorn 进程数")
+        parser.add_argument("--threads", type=int, default=4, help="每个 gunicorn 进程的线程数")
+        parser.add_argument("--url", default="", help="已在运行的服务器（同一数据库），不另行启动")
+        parser.add_argument("--roles", default=",".join(ROLES), help="逗号分隔的角色，默认全部")
+        parser.add_argument("--max-drift", type=float, default=0.25, help="前后两次 /healthz 允许的差异")
+        parser.add_argument("--json", default="", help="另存结果为 JSON 文件")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from kechuang.accounts.models import User  # type: ignore[attr-defined]
+
+        if not 1 <= options["concurrency"] <= 64 or not 0 < options["seconds"] <= 600:
+            raise CommandError("--concurrency 1…64, --seconds 0…600：这是一个只打本机回环地址的有界测量。")
+        plans = []
+        for role in [r.strip() for r in options["roles"].split(",") if r.strip()]:
+            if role not in ROLES:
+                raise CommandError(f"未知角色 {role}；可选：{', '.join(ROLES)}")
+            user = User.objects.filter(groups__name=role, is_active=True).order_by("pk").first()
+            if user is None:
+                self.stderr.write(f"没有启用的 {role} 用户：跳过该角色")
+                continue
+            cookie = f"{settings.SESSION_COOKIE_NAME}={_session_for(user)}"
+            pages = list(dict.fromkeys(["/", *_pages_of(user, role)]))
+            plans.append((role, cookie, pages))
+        if not plans:
+            raise CommandError(
+                "没有任何角色的用户：请先载入演示数据（kechuang demo 或 kechuang demo-data）。"
+            )
+
+        server = None if options["url"] else self._start(options["workers"], options["threads"])
+        url = options["url"].rstrip("/") or server[1]  # type: ignore[index]
+        try:
+            results = self._measure(url, plans, options)
+        finally:
+            if server is not None:
+                os.killpg(server[0].pid, signal.SIGTERM)
+                try:
+                    server[0].wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server[0].pid, signal.SIGKILL)
+        self._report(results, options)
+
+    def _start(self, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        log = Path(tempfile.mkdtemp(prefix="kc-web-bench-")) / "server.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "kechuang",
+                    "serve",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(workers),
+                ],
+                env={
+                    **os.environ,
+                    "WEB_THREADS": str(threads),
+                    "WEB_ACCESS_LOG": "",
+                    "WEB_LOG_LEVEL": "warning",
+                    "WEB_MAX_REQUESTS": "0",  # no worker is replaced (and its index rebuilt) mid-measurement
+                },
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise CommandError(f"服务器启动失败：\n{log.read_text(errors='replace')[-3000:]}")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/healthz")
+                body = connection.getresponse().read()
+                if json.loads(body).get("matching") == "ready":
+                    break
+            except (OSError, ValueError, http.client.HTTPException):
+                pass
+            time.sleep(0.3)
+        else:
+            os.killpg(process.pid, signal.SIGTERM)
+            raise CommandError("服务器三分钟内未就绪（/healthz 的 matching 不是 ready）。")
+        self.stdout.write(f"gunicorn {url}：{workers} 个进程 × {threads} 个线程")
+        return process, url
+
+    def _measure(
+        self, url: str, plans: list[tuple[str, str, list[str]]], options: dict[str, Any]
+    ) -> dict[str, Any]:
+        seconds, concurrency = options["seconds"], options["concurrency"]
+        context = multiprocessing.get_context("fork")
+        with context.Pool(concurrency) as pool:
+            for role, cookie, paths in plans:  # warm every page once: first visits' caches are not measured
+                for path in paths:
+                    drive(pool, url, path, cookie=cookie, role=role, seconds=0.3, concurrency=1)
+            before = drive(
+                pool, url, "/healthz", cookie=None, role="-", seconds=seconds, concurrency=concurrency
+            )
+            self.stdout.write(f"/healthz（之前）：{before.rps:.0f} 次/秒，p99 {before.p99_ms:.1f} ms")
+            pages: list[Measured] = []
+            for role, cookie, paths in plans:
+                for path in paths:
+                    measured = drive(
+                        pool, url, path, cookie=cookie, role=role, seconds=seconds, concurrency=concurrency
+                    )
+                    measured.share = measured.rps / before.rps if before.rps else None
+                    pages.append(measured)
+                    self.stdout.write(f"  {role:12} {path:48} {measured.rps:7.1f} 次/秒", ending="\n")
+            after = drive(
+                pool, url, "/healthz", cookie=None, role="-", seconds=seconds, concurrency=concurrency
+            )
+        self.stdout.write(f"/healthz（之后）：{after.rps:.0f} 次/秒，p99 {after.p99_ms:.1f} ms")
+        floor = (before.rps + after.rps) / 2
+        for measured in pages:
+            measured.share = measured.rps / floor if floor else None
+        return {"before": before, "after": after, "pages": pages, "floor_rps": floor}
+
+    def _report(self, results: dict[str, Any], options: dict[str, Any]) -> None:
+        before, after, pages = results["before"], results["after"], results["pages"]
+        apart = drift(before.rps, after.rps)
+        if options["json"]:
+            Path(options["json"]).write_text(
+                json.dumps(
+                    {
+                        "seconds": options["seconds"],
+                        "concurrency": options["concurrency"],
+                        "healthz_before_rps": before.rps,
+                        "healthz_after_rps": after.rps,
+                        "drift": apart,
+                        "pages": [{**asdict(m), "rps": m.rps, "errors": m.errors} for m in pages],
+                    },
+                    ensure_ascii=False,
+                    indent=1,
+                ),
+                encoding="utf-8",
+            )
+        if apart > options["max_drift"]:
+            self.stderr.write(
+                f"前后两次 /healthz 相差 {apart:.0%}（{before.rps:.0f} 与 {after.rps:.0f} 次/秒），超过 "
+                f"{options['max_drift']:.0%}：测量期间机器另有负载，结果不可比，不予报告。请在空闲时重跑。"
+            )
+            sys.exit(3)
+        header = (
+            f"{'角色':10} {'页面':46} {'次/秒':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'占比':>6} {'错误':>5}"
+        )
+        self.stdout.write("")
+        self.stdout.write(header)
+        self.stdout.write("-" * 104)
+        for m in sorted(pages, key=lambda m: m.share or 0):
+            share = f"{m.share:.1%}" if m.share is not None else "—"
+            self.stdout.write(
+                f"{m.role:12} {m.path:48} {m.rps:7.1f} {m.p50_ms:7.1f} {m.p95_ms:7.1f} {m.p99_ms:7.1f} "
+                f"{share:>6} {m.errors:>5}"
+            )
+        self.stdout.write(
+            f"（时间单位 ms；占比 = 页面每秒请求数 ÷ /healthz 每秒请求数，/healthz 为前后两次的平均 "
+            f"{results['floor_rps']:.0f} 次/秒，相差 {apart:.0%}；{options['concurrency']} 个客户端，"
+            f"每页 {options['seconds']:g} 秒）"
+        )
+        failing = [m for m in pages if m.errors]
+        for m in failing:
+            self.stdout.write(f"  非 200 应答：{m.role} {m.path} {dict(sorted(m.statuses.items()))}")

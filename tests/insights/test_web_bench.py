@@ -1,0 +1,60 @@
+"""``kechuang web-bench`` (issue 15 item 2): it drives a role's main pages against a running server and
+reports what it measured, and refuses to report when /healthz moved between its two runs."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from kechuang.insights.management.commands.web_bench import drift, percentile
+
+pytestmark = pytest.mark.slow
+
+
+def test_percentile_is_the_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert (percentile(values, 0.5), percentile(values, 0.95), percentile(values, 0.99)) == (50.0, 95.0, 99.0)
+    assert percentile([7.0], 0.99) == 7.0 and percentile([], 0.5) == 0.0
+
+
+def test_drift_is_relative_to_the_faster_run():
+    assert (
+        drift(100, 100) == 0
+        and drift(100, 75) == pytest.approx(0.25)
+        and drift(75, 100) == pytest.approx(0.25)
+    )
+    assert drift(0, 0) == float("inf")
+
+
+def test_it_measures_every_main_page_of_a_role_on_a_running_server(live_server, operator, tmp_path):
+    out, report = io.StringIO(), tmp_path / "bench.json"
+    call_command(
+        "web_bench",
+        url=live_server.url,
+        roles="operator",
+        seconds=0.3,
+        concurrency=2,
+        max_drift=100,
+        json=str(report),
+        stdout=out,
+    )
+    measured = json.loads(report.read_text(encoding="utf-8"))
+    pages = {page["path"]: page for page in measured["pages"]}
+    assert {"/", "/vouchers/", "/insights/"} <= set(pages)
+    assert all(page["role"] == "operator" and page["requests"] > 0 for page in pages.values())
+    assert {path: page["statuses"] for path, page in pages.items() if page["errors"]} == {}
+    assert measured["healthz_before_rps"] > 0 and measured["healthz_after_rps"] > 0
+    table = out.getvalue()
+    assert "占比" in table and "/healthz（之前）" in table and "/vouchers/" in table
+
+
+def test_it_refuses_to_report_when_the_floor_moved(live_server, operator, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        call_command(
+            "web_bench", url=live_server.url, roles="operator", seconds=0.2, concurrency=1, max_drift=-1
+        )
+    assert exit_info.value.code == 3
+    assert "不予报告" in capsys.readouterr().err
