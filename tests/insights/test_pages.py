@@ -260,3 +260,22 @@ def test_leader_home_shows_the_five_heights(client: Any, leader: Any, district: 
     client.force_login(leader)
     html = client.get("/").content.decode()
     assert 'data-testid="insights-heights"' in html
+
+
+def test_kpi_detail_cells_say_how_they_are_laid_out(client: Any, operator: Any, district: Any) -> None:
+    """Issue 14 item 11: text wraps, figures and dates keep to one line (see insights.css .kc-records)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from kechuang.insights.templatetags.insights_tags import cell_kind
+
+    assert [cell_kind(v) for v in (12, Decimal("1.5"), dt.date(2026, 1, 2), "2026-01-02", "某研究所")] == [
+        "num",
+        "num",
+        "date",
+        "date",
+        "text",
+    ]
+    client.force_login(operator)
+    html = client.get(reverse("insights:kpi-detail", args=["transfer.achievements"])).content.decode()
+    assert 'class="kc-cell-' in html

@@ -68,6 +68,7 @@ OTHER_REVIEWED = {
     # because no worker or scheduler runs beside the tests
     "/readyz": (503, "readiness probe: names the failing parts, no error text"),
     "/i18n/setlang/": (302, "language switch: redirects back, shows nothing"),
+    "/favicon.ico": (302, "the site icon: redirects to the vendored static file (issue 14 item 11)"),
     "/api/v1/search/": (400, "search over public listings; without ?q= it asks for one"),
 }
 

@@ -6,6 +6,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", readiness.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),

@@ -10,7 +10,8 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -179,3 +180,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if api is not None:
         return api
     return render(request, "400.html", {"request_id": getattr(request, "request_id", "")}, status=400)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: send them to the vendored
+    icon (served offline with the other static files)."""
+    return redirect(static("kechuang/favicon.ico"))

@@ -226,6 +226,8 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# ISO 8601 first among the input formats, so date and datetime-local inputs show their values (kechuang.formats).
+FORMAT_MODULE_PATH = ["kechuang.formats"]
 
 # --- Static and media ----------------------------------------------------------------------------
 STATIC_URL = "/static/"

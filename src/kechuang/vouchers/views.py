@@ -37,6 +37,7 @@ from .choices import (
     BatchStatus,
     ClaimStatus,
     OrderStatus,
+    ProviderStatus,
     SchemeStatus,
     ServiceCategory,
     VoucherStatus,
@@ -670,11 +671,33 @@ class OrderCreateView(LoginRequiredMixin, View):
         if not perms.can_order_with_voucher(request.user, voucher):
             raise PermissionDenied
         service_code = (request.GET.get("service") or request.POST.get("service") or "").replace("\x00", "")
+        if not service_code:
+            return voucher, None
         service = get_object_or_404(
             perms.service_visible_to(request.user).select_related("provider__organization"),
             code=service_code[:40],
         )
         return voucher, service
+
+    def _choose(self, request: HttpRequest, voucher: Any, status: int = 200) -> HttpResponse:
+        """No service named (a bookmarked or shortened link): offer the services this voucher can buy,
+        instead of a 404 (issue 14 item 11)."""
+        services_offered = (
+            perms.service_visible_to(request.user)
+            .filter(
+                is_active=True,
+                provider__status=ProviderStatus.APPROVED,
+                category__in=voucher.scheme.categories,
+            )
+            .select_related("provider__organization")
+            .order_by("category", "price_fen", "code")[:100]
+        )
+        return _render(
+            request,
+            "vouchers/order_choose.html",
+            {"voucher": voucher, "services_offered": list(services_offered), "section": "orders"},
+            status=status,
+        )
 
     def _render(
         self, request: HttpRequest, voucher: Any, service: Any, form: Any, status: int = 200
@@ -697,12 +720,17 @@ class OrderCreateView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         voucher, service = self._context(request, code)
+        if service is None:
+            return self._choose(request, voucher)
         return self._render(
             request, voucher, service, f.OrderForm(initial={"request_key": secrets.token_hex(12)})
         )
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         voucher, service = self._context(request, code)
+        if service is None:
+            messages.error(request, _("请先选择要购买的服务。"))
+            return self._choose(request, voucher, status=400)
         form = f.OrderForm(request.POST)
         if form.is_valid():
             key = form.cleaned_data.get("request_key")

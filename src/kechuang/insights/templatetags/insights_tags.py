@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -39,3 +40,18 @@ def tone(value: Any) -> str:
         return "none"
     value = float(value)
     return "good" if value >= 100 else "fair" if value >= 60 else "low"
+
+
+@register.filter
+def cell_kind(value: Any) -> str:
+    """How a detail-table cell is laid out: numbers and dates keep to one line (and numbers align right),
+    text wraps, so a long name never pushes the date and amount columns out of sight."""
+    if isinstance(value, bool):
+        return "text"
+    if isinstance(value, int | float | Decimal):
+        return "num"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, str) and len(value) <= 12 and value[:4].isdigit() and value[4:5] in ("-", "/"):
+        return "date"
+    return "text"
