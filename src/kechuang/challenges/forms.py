@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import dates
 from kechuang.core.money import YuanField
 from kechuang.core.text import CleanTextForm
 from kechuang.directory.models import TechnologyField
@@ -28,7 +29,7 @@ class ChallengeForm(CleanTextForm):
     )
     issuer_fen = YuanField(label=_("发榜方出资（元）"), allow_zero=True, required=False)
     subsidy_fen = YuanField(label=_("申请街区补贴（元）"), allow_zero=True, required=False)
-    deadline = forms.DateField(
+    deadline = dates.DateField(
         label=_("揭榜截止日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     max_winners = forms.IntegerField(
@@ -168,7 +169,7 @@ class TaskBookForm(CleanTextForm):
             self.fields[f"m{i}_criteria"] = forms.CharField(
                 label=_("验收标准"), max_length=3000, widget=forms.TextInput(attrs=css)
             )
-            self.fields[f"m{i}_due_on"] = forms.DateField(
+            self.fields[f"m{i}_due_on"] = dates.DateField(
                 label=_("计划完成"),
                 initial=today + dt.timedelta(days=90 * i),
                 widget=forms.DateInput(attrs={"type": "date", **css}, format="%Y-%m-%d"),

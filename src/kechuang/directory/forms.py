@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import dates
+
 from . import uscc as uscc_rules
 from .choices import Qualification
 from .models import Organization, TechnologyField
@@ -45,6 +47,7 @@ class OrganizationForm(forms.ModelForm):
             "contact_name",
             "contact_phone",
         ]
+        field_classes = {"founded_on": dates.DateField}
         widgets = {
             "founded_on": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 4}),

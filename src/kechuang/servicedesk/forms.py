@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.choices import Role
+from kechuang.core import dates
 
 from .choices import (
     AssignmentRole,
@@ -166,7 +167,7 @@ class AssignmentForm(forms.Form):
 
 
 class VisitPlanForm(forms.Form):
-    planned_for = forms.DateField(
+    planned_for = dates.DateField(
         label=_("走访日期"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
     )
     purpose = _text(_("走访事由"), 200)
@@ -194,7 +195,7 @@ class PreferenceForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-    do_not_disturb_until = forms.DateField(
+    do_not_disturb_until = dates.DateField(
         label=_("截止日期（留空表示一直有效）"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
@@ -218,7 +219,7 @@ class PlanItemForm(forms.Form):
         label=_("类型"), choices=PlanItemKind.choices, widget=forms.Select(attrs={"class": "form-select"})
     )
     text = _text(_("内容"), 500)
-    due_on = forms.DateField(
+    due_on = dates.DateField(
         label=_("计划完成日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
@@ -230,11 +231,11 @@ class PlanItemStatusForm(forms.Form):
 
 
 class CalendarDayForm(forms.Form):
-    date = forms.DateField(
+    date = dates.DateField(
         label=_("日期"),
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control"}),
     )
-    until = forms.DateField(
+    until = dates.DateField(
         label=_("至（可选）"),
         required=False,
         help_text=_("连续放假时填最后一天，一次录入整段假期"),

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import dates
 from kechuang.core.money import fen_from_yuan_decimal
 from kechuang.directory.models import Block, Building, Park, TechnologyField
 
@@ -86,7 +87,7 @@ class SpaceRequestForm(_Styled, forms.Form):
     area_min_m2 = _area_field(_("最小面积（㎡）"))
     area_max_m2 = _area_field(_("最大面积（㎡）"))
     budget = _rent_field(_("租金预算上限（元/㎡·天）"), required=False)
-    move_in_by = forms.DateField(
+    move_in_by = dates.DateField(
         label=_("期望入驻日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     lease_months = forms.IntegerField(label=_("租期（月）"), min_value=1, max_value=240, required=False)
@@ -159,7 +160,7 @@ class SpaceRequestForm(_Styled, forms.Form):
 
 class ViewingForm(_Styled, forms.Form):
     unit = forms.CharField(widget=forms.HiddenInput, max_length=80)
-    scheduled_at = forms.DateTimeField(
+    scheduled_at = dates.DateTimeField(
         label=_("看房时间"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
@@ -175,8 +176,8 @@ class ReservationForm(_Styled, forms.Form):
     space_request = forms.ModelChoiceField(
         label=_("用房需求（企业）"), queryset=SpaceRequest.objects.none(), to_field_name="code"
     )
-    start_date = forms.DateField(label=_("起始日"), widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label=_("截止日"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = dates.DateField(label=_("起始日"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = dates.DateField(label=_("截止日"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -197,8 +198,8 @@ class ReservationForm(_Styled, forms.Form):
 
 
 class LeaseForm(_Styled, forms.Form):
-    start_date = forms.DateField(label=_("起租日"), widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label=_("到期日"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = dates.DateField(label=_("起租日"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = dates.DateField(label=_("到期日"), widget=forms.DateInput(attrs={"type": "date"}))
     rent = _rent_field(_("租金（元/㎡·天）"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -207,7 +208,7 @@ class LeaseForm(_Styled, forms.Form):
 
 
 class ReleaseForm(_Styled, forms.Form):
-    free_from = forms.DateField(
+    free_from = dates.DateField(
         label=_("腾退日（当日起可再出租）"), widget=forms.DateInput(attrs={"type": "date"})
     )
 

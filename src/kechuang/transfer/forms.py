@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import dates
 from kechuang.core.money import fen_from_wan, wan_field, wan_from_fen
 from kechuang.directory.models import Organization, TechnologyField
 
@@ -160,6 +161,7 @@ class DemandForm(ListingFormMixin, forms.ModelForm):
             "contact_email",
         ]
         labels = {"summary": _("需求描述（要解决的问题）")}
+        field_classes = {"deadline": dates.DateField}
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 4}),
             "current_state": forms.Textarea(attrs={"rows": 3}),
@@ -262,7 +264,7 @@ class DealAdvanceForm(forms.Form):
         label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     next_step = forms.CharField(label=_("下一步"), max_length=200, required=False)
-    next_step_due = forms.DateField(
+    next_step_due = dates.DateField(
         label=_("下一步期限"),
         required=False,
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
@@ -281,7 +283,7 @@ class DealNoteForm(forms.Form):
 class DealUpdateForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("负责人"), queryset=None, required=False)  # type: ignore[arg-type]
     next_step = forms.CharField(label=_("下一步"), max_length=200, required=False)
-    next_step_due = forms.DateField(
+    next_step_due = dates.DateField(
         label=_("下一步期限"),
         required=False,
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
@@ -315,7 +317,7 @@ class ContractForm(forms.Form):
         queryset=Organization.objects.all(),
         error_messages={"required": _("请选择买方。")},
     )
-    signed_on = forms.DateField(
+    signed_on = dates.DateField(
         label=_("签订日期"),
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={"required": _("请填写签订日期。"), "invalid": _("日期格式应为 2026-05-01。")},

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import dates
 from kechuang.core.money import YuanField
 from kechuang.core.text import CleanTextForm
 
@@ -32,9 +33,9 @@ class SchemeForm(CleanTextForm):
     categories = forms.MultipleChoiceField(
         label=_("适用服务类别"), choices=CATEGORY_CHOICES, widget=forms.CheckboxSelectMultiple
     )
-    apply_from = forms.DateField(label=_("申领开始"), widget=forms.DateInput(attrs={"type": "date"}))
-    apply_until = forms.DateField(label=_("申领截止"), widget=forms.DateInput(attrs={"type": "date"}))
-    expires_on = forms.DateField(label=_("有效期至"), widget=forms.DateInput(attrs={"type": "date"}))
+    apply_from = dates.DateField(label=_("申领开始"), widget=forms.DateInput(attrs={"type": "date"}))
+    apply_until = dates.DateField(label=_("申领截止"), widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = dates.DateField(label=_("有效期至"), widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(
         label=_("说明"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -146,7 +147,7 @@ class RatingForm(CleanTextForm):
 
 
 class BatchForm(forms.Form):
-    period = forms.DateField(
+    period = dates.DateField(
         label=_("结算月份"),
         widget=forms.DateInput(attrs={"type": "month"}),
         input_formats=["%Y-%m", "%Y-%m-%d"],

@@ -987,7 +987,8 @@ class BatchCreateView(LoginRequiredMixin, View):
             raise PermissionDenied
         form = f.BatchForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("请选择结算月份。"))
+            errors = form.errors.get("period") or [_("请选择结算月份。")]
+            messages.error(request, errors[0])
             return HttpResponseRedirect(reverse("vouchers:batch-list"))
         try:
             batch = services.batch_create(actor=request.user, period=form.cleaned_data["period"])
