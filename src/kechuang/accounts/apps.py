@@ -12,8 +12,10 @@ class AccountsConfig(AppConfig):
         from kechuang.core import registry
 
         from .middleware import acting_organization_in_session
+        from .roles import navigation_context
         from .setup import ensure_role_groups
 
         registry.register_acting_organization_resolver(acting_organization_in_session)
+        registry.register_page_context(navigation_context)
 
         post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="kechuang-role-groups")

@@ -71,3 +71,9 @@ def navigation_for(user: Any) -> list[dict[str, Any]]:
             continue
         items.append({"url": url, "label": item.label, "url_name": item.url_name})
     return items
+
+
+def navigation_context(request: Any) -> dict[str, Any]:
+    """The menu for every page (``core.context_processors.platform``)."""
+    user = getattr(request, "user", None)
+    return {"nav_items": navigation_for(user) if user is not None else []}

@@ -9,7 +9,7 @@ class ChallengesConfig(AppConfig):
 
     def ready(self) -> None:
         from kechuang.accounts.roles import NavItem, register_navigation
-        from kechuang.core.home import register_home_panel
+        from kechuang.core.registry import register_home_panel
         from kechuang.directory.demo import register_demo_generator
 
         from .demo import make_demo_challenges

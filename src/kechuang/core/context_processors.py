@@ -1,4 +1,5 @@
-"""Template context shared by every page: the district profile's names, the user's roles and menu."""
+"""Template context shared by every page: the district profile's names, the user's roles and menu
+(the first two from the modules' registered page context, ``core.registry.register_page_context``)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from kechuang.accounts.roles import navigation_for
+from .registry import page_context
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
-    from kechuang.directory.selectors import district_profile
-
-    user = getattr(request, "user", None)
     return {
-        "district": district_profile(),
-        "nav_items": navigation_for(user) if user is not None else [],
+        **page_context(request),
         "acting_organization": getattr(request, "acting_organization", None),
         "demo_mode": settings.DEMO_MODE,
         "request_id": getattr(request, "request_id", ""),

@@ -1,33 +1,23 @@
-"""What each role's home page shows. Modules add panels with ``register_home_panel``.
+"""What each role's home page shows. Modules add panels with ``core.registry.register_home_panel``.
 
-A provider returns extra context for ``(request, role)``. To add a panel, return
-``{"home_panels": [{"title": ..., "template": "app/partials/home_panel.html", "context": {...}}]}``
-(optional ``url``, ``url_label``, ``testid``, and ``width`` "full" or "half", default "half"). Panels from
-every provider are collected in order; the template is included with ``panel`` and ``data``
-(= ``panel["context"]``) and draws the body of the card.
-
-A provider may also return ``{"home_alerts": [{"text": ..., "level": "warning", "url": ..., "url_label":
-..., "testid": ...}]}``: short notices shown above the panels (e.g. a calendar year not loaded).
+A provider returns a ``HomeSection`` for ``(request, role)`` (or ``None``): ``HomePanel`` cards (``title``,
+``template`` such as "app/partials/home_panel.html", ``context``; optional ``url``, ``url_label``,
+``testid``, and ``width`` "full" or "half"), ``HomeAlert`` notices shown above the panels (e.g. a calendar
+year not loaded) and extra template context. Sections are collected in the providers' order; a provider
+that raises is logged and left out (``core.registry.home_sections``). A panel's template is included
+with ``panel`` and ``data`` (= ``panel["context"]``) and draws the body of the card.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# Each provider returns extra context for (request, role); a module's AppConfig.ready() registers it.
-HomeProvider = Callable[[HttpRequest, str], dict[str, Any]]
-_providers: list[HomeProvider] = []
-
-
-def register_home_panel(provider: HomeProvider) -> None:
-    if provider not in _providers:
-        _providers.append(provider)
-
+from .registry import HomeAlert, HomePanel, home_sections
+from .web import acting_organization
 
 # Labels for headline figures a profile may give as a mapping (``figures: {researchers: 5300}``).
 FIGURE_LABELS: dict[str, Any] = {
@@ -284,20 +274,6 @@ def shortcuts_for(role: str, organization: Any = None) -> list[dict[str, Any]]:
     return shown[:4] if len(shown) < 8 else shown[:8]
 
 
-def _collect(
-    providers: Iterable[HomeProvider], request: HttpRequest, role: str, context: dict[str, Any]
-) -> None:
-    panels: list[dict[str, Any]] = []
-    alerts: list[dict[str, Any]] = []
-    for provider in providers:
-        extra = dict(provider(request, role) or {})
-        panels.extend(p for p in extra.pop("home_panels", []) or [] if p and p.get("template"))
-        alerts.extend(a for a in extra.pop("home_alerts", []) or [] if a and a.get("text"))
-        context.update(extra)
-    context["home_panels"] = panels
-    context["home_alerts"] = alerts
-
-
 def _layout(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Two half-width panels share a row; a half panel left alone in its row takes the full width."""
     laid: list[dict[str, Any]] = []
@@ -319,42 +295,33 @@ def _layout(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return laid
 
 
-def home_context(request: HttpRequest, role: str) -> dict[str, Any]:
-    from kechuang.directory.models import Organization
-    from kechuang.directory.selectors import district_counts, district_profile
+def _panel(panel: HomePanel) -> dict[str, Any]:
+    return {
+        "title": panel.title,
+        "template": panel.template,
+        "context": panel.context,
+        "url": panel.url,
+        "url_label": panel.url_label,
+        "testid": panel.testid,
+        "width": panel.width,
+    }
 
-    context: dict[str, Any] = {"counts": district_counts()}
-    organization = getattr(request, "acting_organization", None)
-    context["organization"] = organization
-    context["overview"] = district_overview(district_profile())
-    context["shortcuts"] = shortcuts_for(role, organization)
-    context["show_heights"] = role in ("leader", "public")
-    _collect(_providers, request, role, context)
-    # the directory's own panels go after the modules' work panels
-    panels = context["home_panels"]
-    if organization is not None and role not in ("operator", "leader", "commissioner"):
-        panels.append(
-            {
-                "title": _("本机构"),
-                "template": "core/partials/panel_my_organization.html",
-                "url": reverse("directory:organization-detail", args=[organization.pk]),
-                "url_label": _("机构主页"),
-                "context": {"organization": organization},
-                "testid": "my-organization-card",
-            }
-        )
-    if role in ("operator", "leader", "commissioner"):
-        recent = list(Organization.objects.select_related("block", "park").order_by("-created_at", "-id")[:8])
-        if recent:
-            panels.append(
-                {
-                    "title": _("最近加入的机构"),
-                    "template": "core/partials/panel_recent_organizations.html",
-                    "url": reverse("directory:organization-list"),
-                    "url_label": _("机构名录"),
-                    "context": {"organizations": recent},
-                    "testid": "recent-organizations",
-                }
-            )
+
+def home_context(request: HttpRequest, role: str) -> dict[str, Any]:
+    """The home page of ``role``: shortcuts, then every registered module's panels and alerts
+    (``core.registry.home_sections``), laid out two to a row."""
+    organization = acting_organization(request)
+    context: dict[str, Any] = {
+        "organization": organization,
+        "shortcuts": shortcuts_for(role, organization),
+        "show_heights": role in ("leader", "public"),
+    }
+    panels: list[dict[str, Any]] = []
+    alerts: list[HomeAlert] = []
+    for section in home_sections(request, role):
+        panels.extend(_panel(panel) for panel in section.panels if panel.template)
+        alerts.extend(alert for alert in section.alerts if alert.text)
+        context.update(section.context)
     context["home_panels"] = _layout(panels)
+    context["home_alerts"] = alerts
     return context

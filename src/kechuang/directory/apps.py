@@ -6,3 +6,11 @@ class DirectoryConfig(AppConfig):
     name = "kechuang.directory"
     label = "directory"
     verbose_name = _("名录")
+
+    def ready(self) -> None:
+        from kechuang.core.registry import register_home_panel, register_page_context
+
+        from .home import directory_home_panel, district_page_context
+
+        register_home_panel(directory_home_panel, order=900)
+        register_page_context(district_page_context)

@@ -10,7 +10,7 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
-        from kechuang.core.home import register_home_panel
+        from kechuang.core.registry import register_home_panel
 
         from . import permissions  # noqa: F401  (registers the rules permissions)
         from .catalogue import register_all

@@ -10,8 +10,8 @@ class ServicedeskConfig(AppConfig):
     def ready(self) -> None:
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
-        from kechuang.core.home import register_home_panel
         from kechuang.core.metrics import register_metric_source
+        from kechuang.core.registry import register_home_panel
         from kechuang.directory.demo import register_demo_generator
 
         from . import permissions  # noqa: F401  (registers the rules permissions)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from django.db.models import Q
@@ -12,10 +11,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kechuang.core.figures import cached_figures
+from kechuang.core.registry import HomeAlert, HomePanel, HomeSection
 
 from . import clock
-
-logger = logging.getLogger(__name__)
 
 STAFF_HOMES = ("commissioner", "leader", "operator")
 
@@ -32,7 +30,7 @@ def _urgent(qs: Any, limit: int = 5) -> list[Any]:
     return annotate_clock_states(rows)
 
 
-def calendar_home_alert() -> dict[str, Any] | None:
+def calendar_home_alert() -> HomeAlert | None:
     """The operator's notice that a calendar year is not loaded (docs/reliability.md M5)."""
     from .workcalendar import calendar_status
 
@@ -50,74 +48,70 @@ def calendar_home_alert() -> dict[str, Any] | None:
             "%(years)s 年的法定节假日与调休安排尚未录入。国务院办公厅发布通知后，请在工作日历页录入或导入并确认；"
             "在此之前，跨入 %(years)s 年的诉求时限按周一至周五估算。"
         ) % {"years": years}
-    return {
-        "text": text,
-        "level": "warning",
-        "url": reverse("servicedesk:calendar") + f"?year={status.missing_years[-1]}",
-        "url_label": _("录入工作日历"),
-        "testid": "home-calendar-warning",
-    }
+    return HomeAlert(
+        text=text,
+        level="warning",
+        url=reverse("servicedesk:calendar") + f"?year={status.missing_years[-1]}",
+        url_label=_("录入工作日历"),
+        testid="home-calendar-warning",
+    )
 
 
-def servicedesk_home_panel(request: HttpRequest, role: str) -> dict[str, Any]:
+def servicedesk_home_panel(request: HttpRequest, role: str) -> HomeSection | None:
     from .permissions import request_visible_to
     from .selectors import figures, my_enterprise_context, request_counts, unassigned_enterprises
     from .views import acting_enterprise
 
-    alerts: list[dict[str, Any]] = []
-    try:
-        user = request.user
-        if role == "enterprise":
-            organization = acting_enterprise(request)
-            if organization is None:
-                return {}
-            mine = request_visible_to(user).filter(organization=organization)
-            context = {
-                "role": role,
-                "counts": request_counts(actor=user),
-                "requests": _urgent(mine),
-                **my_enterprise_context(actor=user, organization=organization),
-            }
-            title = _("我的诉求")
-        elif role in STAFF_HOMES:
-            visible = request_visible_to(user)
-            counts = cached_figures(f"servicedesk:home-counts:{user.pk}", lambda: request_counts(actor=user))
-            context = {"role": role, "counts": counts}
-            if role == "leader":
-                escalated = visible.filter(
-                    Q(response_escalated_at__isnull=False) | Q(resolution_escalated_at__isnull=False)
-                )
-                context["requests"] = _urgent(escalated)
-                context["total"] = cached_figures(
-                    f"servicedesk:home-total-90d:{user.pk}",
-                    lambda: figures(actor=user, since=clock.now() - dt.timedelta(days=90))["total"],
-                )
-                title = _("企业诉求督办")
-            elif role == "operator":
-                alert = calendar_home_alert()
-                alerts = [alert] if alert else []
-                context["requests"] = _urgent(visible)
-                context["unassigned"] = cached_figures(
-                    "servicedesk:unassigned-enterprises", lambda: unassigned_enterprises().count()
-                )
-                title = _("企业服务")
-            else:
-                context["requests"] = _urgent(visible.filter(commissioner=user))
-                title = _("我的诉求待办")
+    alerts: list[HomeAlert] = []
+    user = request.user
+    if role == "enterprise":
+        organization = acting_enterprise(request)
+        if organization is None:
+            return None
+        mine = request_visible_to(user).filter(organization=organization)
+        context = {
+            "role": role,
+            "counts": request_counts(actor=user),
+            "requests": _urgent(mine),
+            **my_enterprise_context(actor=user, organization=organization),
+        }
+        title = _("我的诉求")
+    elif role in STAFF_HOMES:
+        visible = request_visible_to(user)
+        counts = cached_figures(f"servicedesk:home-counts:{user.pk}", lambda: request_counts(actor=user))
+        context = {"role": role, "counts": counts}
+        if role == "leader":
+            escalated = visible.filter(
+                Q(response_escalated_at__isnull=False) | Q(resolution_escalated_at__isnull=False)
+            )
+            context["requests"] = _urgent(escalated)
+            context["total"] = cached_figures(
+                f"servicedesk:home-total-90d:{user.pk}",
+                lambda: figures(actor=user, since=clock.now() - dt.timedelta(days=90))["total"],
+            )
+            title = _("企业诉求督办")
+        elif role == "operator":
+            alert = calendar_home_alert()
+            alerts = [alert] if alert else []
+            context["requests"] = _urgent(visible)
+            context["unassigned"] = cached_figures(
+                "servicedesk:unassigned-enterprises", lambda: unassigned_enterprises().count()
+            )
+            title = _("企业服务")
         else:
-            return {}
-    except Exception:  # a broken panel must not take the home page down
-        logger.exception("service desk home panel failed")
-        return {}
-    return {
-        "home_alerts": alerts,
-        "home_panels": [
-            {
-                "title": title,
-                "template": "servicedesk/partials/home_panel.html",
-                "context": context,
-                "url": reverse("servicedesk:request-list"),
-                "width": "half",
-            }
+            context["requests"] = _urgent(visible.filter(commissioner=user))
+            title = _("我的诉求待办")
+    else:
+        return None
+    return HomeSection(
+        alerts=alerts,
+        panels=[
+            HomePanel(
+                title=title,
+                template="servicedesk/partials/home_panel.html",
+                context=context,
+                url=reverse("servicedesk:request-list"),
+                width="half",
+            )
         ],
-    }
+    )
