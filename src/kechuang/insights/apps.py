@@ -11,9 +11,11 @@ class InsightsConfig(AppConfig):
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.registry import register_home_panel
+        from kechuang.directory.demo import register_demo_generator
 
         from . import permissions  # noqa: F401  (registers the rules permissions)
         from .catalogue import register_all
+        from .demo import make_demo_targets
         from .home import insights_home_panel
 
         register_all()
@@ -23,3 +25,5 @@ class InsightsConfig(AppConfig):
             before="admin:index",
         )
         register_home_panel(insights_home_panel)
+        # after every module's generator (INSTALLED_APPS order): targets are set from their figures
+        register_demo_generator("insights.targets", make_demo_targets)
