@@ -27,9 +27,10 @@ def is_system(actor: Actor) -> bool:
     return actor is None
 
 
-def user_of(actor: Actor) -> User | None:
-    """The signed-in user behind a call, for ``*_by`` fields; ``None`` for the system or an anonymous visitor."""
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None  # type: ignore[return-value]
+def user_of(actor: Actor) -> Any:
+    """The signed-in user behind a call, for ``*_by`` fields; ``None`` for the system or an anonymous visitor.
+    (``Any``: the project's user model lives in accounts, which core does not import.)"""
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def deny(message: Any) -> PermissionDenied:

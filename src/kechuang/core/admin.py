@@ -4,7 +4,7 @@ from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Read-only: the audit log is append-only."""
 
     list_display = ("created_at", "actor_username", "action", "object_type", "object_id", "result", "ip")

@@ -14,7 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import http_status
 
 
-class Pagination(pagination.PageNumberPagination):
+class Pagination(pagination.PageNumberPagination):  # type: ignore[misc]
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

@@ -33,6 +33,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -553,7 +554,7 @@ def check_restored(verified: Verified) -> list[str]:
         else:
             digest = hashlib.sha256()
             with default_storage.open(name, "rb") as handle:
-                for chunk in iter(lambda h=handle: h.read(CHUNK), b""):
+                for chunk in iter(partial(handle.read, CHUNK), b""):
                     digest.update(chunk)
             if digest.hexdigest() != sums[name]:
                 problems.append(f"文件 {name}：恢复后的 SHA-256 校验值不符")

@@ -29,7 +29,7 @@ class IdField(forms.IntegerField):
         super().__init__(**kwargs)
 
 
-class IdFilter(django_filters.NumberFilter):
+class IdFilter(django_filters.NumberFilter):  # type: ignore[misc]  # django-filter ships no types
     """Filter on a foreign key's id (``?organization=12``)."""
 
     field_class = IdField

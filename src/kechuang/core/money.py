@@ -184,7 +184,7 @@ class YuanField(forms.CharField):
             return yuan_text(value).replace(",", "")
         return value
 
-    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+    def clean(self, value: Any) -> int | None:
         text = super().clean(value)
         if text in (None, ""):
             return None

@@ -34,10 +34,11 @@ def client_ip(request: HttpRequest) -> str:
 
     hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if hops:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        forwarded = [p.strip() for p in header.split(",") if p.strip()]
         if len(forwarded) >= hops:
             return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "") or ""
+    return str(request.META.get("REMOTE_ADDR", "") or "")
 
 
 def begin(request: HttpRequest) -> contextvars.Token[RequestMeta | None]:

@@ -62,7 +62,9 @@ def _admin_logged(sender: Any, instance: LogEntry, created: bool, **kwargs: Any)
     each admin deletion passes here."""
     if not created:
         return
-    model = instance.content_type.model_class() if instance.content_type_id else None
+    model = (
+        instance.content_type.model_class() if instance.content_type_id and instance.content_type else None
+    )
     audit.record(
         ADMIN_ACTIONS.get(instance.action_flag, "admin.other"),
         actor=instance.user,

@@ -77,7 +77,7 @@ class Command(BaseCommand):
         database_caches = [
             alias
             for alias, cache in settings.CACHES.items()
-            if cache.get("BACKEND", "").endswith("DatabaseCache")
+            if str(cache.get("BACKEND", "")).endswith("DatabaseCache")
         ]
         if not database_caches:
             self.stdout.write("  未使用数据库缓存，无需建表")
