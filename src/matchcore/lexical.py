@@ -101,6 +101,10 @@ class LexicalIndex:
                 self._df = df
         return tid
 
+    def df(self, tid: int) -> int:
+        """Number of alive documents holding the term."""
+        return int(self._df[tid])
+
     def idf(self, tid: int) -> float:
         """BM25 (Lucene) inverse document frequency of a term id."""
         n = float(self._df[tid])
@@ -111,15 +115,23 @@ class LexicalIndex:
         """Index ``tokens`` in ``slot`` (the slot must be new or removed first)."""
         self.add_many([slot], [tokens])
 
-    def add_many(self, slots: Sequence[int], token_lists: Sequence[Sequence[str]]) -> None:
+    def add_many(
+        self, slots: Sequence[int], token_lists: Sequence[Sequence[str]], *, merge: bool = True
+    ) -> None:
         """Index several documents; merges the delta segment when it has grown large.
 
         A large batch (more than ``merge_min`` documents, e.g. the initial load) is merged at once.
+        With ``merge=False`` the caller promises to call :meth:`merge` after its last batch (the
+        documents are not searchable until then): the delta segment is skipped entirely.
         """
         if not slots:
             return
         self._grow(max(slots) + 1)
         tid_of = self._tid
+        # a batch that will be merged at once skips the delta segment: the merge rebuilds the main
+        # segment from every document's own term arrays, so delta postings (millions of Python objects
+        # for a first load of 100k listings) would only be built to be thrown away
+        bulk = not merge or len(slots) > max(self.merge_min, self.merge_ratio * self._main_docs)
         for slot, tokens in zip(slots, token_lists, strict=True):
             if self._alive[slot]:
                 raise ValueError(f"slot {slot} is already indexed")
@@ -134,6 +146,9 @@ class LexicalIndex:
             self._alive[slot] = True
             self.n_alive += 1
             self._total_len += length
+            self._delta_slots.add(slot)
+            if bulk:
+                continue
             delta = self._delta
             for tid, tf in zip(tids.tolist(), tfs.tolist(), strict=True):
                 postings = delta.get(tid)
@@ -142,8 +157,12 @@ class LexicalIndex:
                 else:
                     postings[0].append(slot)
                     postings[1].append(tf)
-            self._delta_slots.add(slot)
-        self.maybe_merge()
+        if not merge:
+            return
+        if bulk:
+            self.merge()
+        else:
+            self.maybe_merge()
 
     def remove(self, slot: int) -> None:
         """Remove the document in ``slot`` (no-op when the slot is not alive)."""

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 __all__ = [
+    "REASON_STOPWORDS",
     "STOPWORDS",
     "SegmentMode",
     "Segmenter",
@@ -46,6 +47,20 @@ _STOPWORD_TEXT = """
 及其
 """
 STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
+
+# Words that may help ranking but tell a reader nothing about *why* two listings match: generic nouns,
+# verbs and qualities of technical writing (written by hand, like the list above; not derived from any
+# benchmark). They are never named as a shared keyword in a reason (docs/adr/0020-calibrated-matching.md).
+_REASON_STOPWORD_TEXT = """
+技术 技术领域 质量 不足 下降 上升 提高 提升 降低 增加 减少 改善 改进 优化 加强 增强 扩大 缩短
+系统 方法 装置 设备 产品 应用 研究 开发 研发 设计 制造 生产 工艺 材料 结构 性能 效率 成本
+效果 能力 水平 程度 规模 数量 指标 参数 精度 要求 需求 问题 难题 方案 措施 手段 模式 方式
+项目 成果 团队 企业 公司 单位 机构 平台 服务 管理 领域 行业 市场 用户 客户 国内 国外 国际
+进口 国产 新型 新的 高效 先进 传统 现有 关键 核心 重要 主要 基本 一般 整体 综合 全面 有效
+实际 具体 相关 可以 能够 用于 适用 适用于 解决 满足 达到 实现 完成 形成 具备 支持 提供
+使用 采用 利用 应用于 场景 阶段 过程 时间 部分 情况 因素 特点 特征 优势 目标 任务
+"""
+REASON_STOPWORDS: frozenset[str] = frozenset(_REASON_STOPWORD_TEXT.split())
 
 _TOKEN_OK = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

@@ -64,7 +64,8 @@ class Reason:
 
 @dataclass
 class Hit:
-    """One ranked result.  ``score`` = fused relevance (+ structured features when a context applies)."""
+    """One ranked result.  ``score`` = fused relevance (+ structured features when a context applies);
+    ``relevance`` = the calibrated estimate that the hit is relevant, ``tier`` its label."""
 
     id: str
     score: float
@@ -75,6 +76,10 @@ class Hit:
     reasons: list[Reason] = field(default_factory=list)
     kind: str = ""
     rank: int = 0
+    # calibrated relevance in [0, 1] (an estimate that the hit is what the query is about, fitted on the
+    # CSL-match dev set; docs/adr/0020-calibrated-matching.md) and its tier: "strong", "medium", "weak"
+    relevance: float = 0.0
+    tier: str = ""
 
 
 @dataclass

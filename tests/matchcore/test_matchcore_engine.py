@@ -267,3 +267,74 @@ def test_highlight_on_engine_marks_matched_terms(engine: Engine) -> None:
 
 def test_empty_query_returns_nothing(engine: Engine) -> None:
     assert engine.search("的") == []
+
+
+# --- calibrated relevance and informative reasons (docs/adr/0020-calibrated-matching.md) ---------------
+
+
+def test_every_hit_has_a_calibrated_relevance_and_a_tier(engine: Engine) -> None:
+    hits = engine.search("激光", k=10, floor=False)
+    assert hits
+    for hit in hits:
+        assert 0.0 <= hit.relevance <= 1.0
+        assert hit.tier == engine.tier(hit.relevance)
+    assert engine.tier(0.99) == "strong" and engine.tier(0.3) == "medium" and engine.tier(0.01) == "weak"
+
+
+def test_calibration_rises_with_the_evidence(engine: Engine) -> None:
+    low = engine.calibrated_relevance(1.0, 1.0, 0.2)
+    assert engine.calibrated_relevance(4.0, 1.0, 0.2) > low
+    assert engine.calibrated_relevance(1.0, 1.0, 0.9) > low
+    assert engine.calibrated_relevance(None, 3.0, 1.0) > engine.calibrated_relevance(None, 3.0, 0.1)
+
+
+def test_the_floor_drops_weak_hits_only_when_calibrated(engine: Engine) -> None:
+    everything = engine.search("激光", k=50, floor=False)
+    assert not engine.calibrated  # the hashing embedder: nothing is dropped
+    assert [h.id for h in engine.search("激光", k=50)] == [h.id for h in everything]
+    config = engine.config.with_(calibrated_for="hashing", relevance_floor=0.3)
+    calibrated = Engine(config, embedder=engine.embedder)
+    calibrated.upsert_many([d for d in (engine.get(i) for i in engine.ids()) if d is not None])
+    calibrated.embed_missing()
+    assert calibrated.calibrated
+    kept = calibrated.search("激光", k=50)
+    assert [h.id for h in kept] == [
+        h.id for h in calibrated.search("激光", k=50, floor=False) if h.relevance >= 0.3
+    ]
+    strict = Engine(config.with_(relevance_floor=1.0), embedder=engine.embedder)
+    strict.upsert_many([d for d in (engine.get(i) for i in engine.ids()) if d is not None])
+    strict.embed_missing()
+    assert strict.search("激光", k=50) == []
+
+
+def test_reasons_name_no_filler_words() -> None:
+    from matchcore import Document, HashingEmbedder
+    from matchcore.text import REASON_STOPWORDS
+
+    eng = Engine(EngineConfig.default(), embedder=HashingEmbedder(dim=64))
+    eng.upsert_many(
+        [
+            Document(
+                id="a", kind="achievement", title="激光焊接质量提升技术", text="焊缝强度不足、质量下降的问题"
+            ),
+            Document(id="b", kind="achievement", title="压力传感器", text="测量精度"),
+        ]
+    )
+    hits = eng.search("激光焊接 质量 技术 不足 下降", k=5, floor=False)
+    assert hits and hits[0].id == "a"
+    assert {"激光", "焊接"} <= set(hits[0].matched_terms)
+    assert not set(hits[0].matched_terms) & {"技术", "质量", "不足", "下降"}
+    assert {"技术", "质量", "不足", "下降"} <= REASON_STOPWORDS
+
+
+def test_reasons_skip_terms_common_in_the_catalogue() -> None:
+    from matchcore import Document, HashingEmbedder
+
+    eng = Engine(EngineConfig.default(), embedder=HashingEmbedder(dim=64))
+    docs = [
+        Document(id=f"d{i}", kind="achievement", title=f"储能电站第{i}号", text="储能") for i in range(30)
+    ]
+    docs.append(Document(id="x", kind="achievement", title="储能电站液冷热管理", text="液冷板"))
+    eng.upsert_many(docs)
+    hit = next(h for h in eng.search("储能电站 液冷", k=40, floor=False) if h.id == "x")
+    assert "液冷" in hit.matched_terms and "储能" not in hit.matched_terms

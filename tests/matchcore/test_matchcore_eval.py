@@ -79,3 +79,15 @@ def test_cli_prints_json(beir: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main([str(beir), "--queries", "queries.jsonl", "--k", "5", "--json", "--embedder", "hashing"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert "mrr@5" in out and out["queries"] == 4
+
+
+def test_evaluate_abstain_removes_each_querys_relevant_documents(beir: Path) -> None:
+    """``--abstain`` (docs/adr/0020-calibrated-matching.md): the relevant documents are taken out for
+    their query and put back afterwards, so the normal figures are unchanged."""
+    config = EngineConfig.default().with_(embedder="hashing")
+    plain = evaluate(beir, k=3, config=config, embedder=HashingEmbedder())
+    result = evaluate(beir, k=3, config=config, embedder=HashingEmbedder(), abstain=True)
+    assert 0.0 <= result["abstain_empty"] <= result["abstain_rate"] <= 1.0
+    assert set(result["abstain_top_tier"]) == {"strong", "medium", "weak"}
+    assert result["mrr@3"] == plain["mrr@3"] and result["recall@3"] == plain["recall@3"]
+    assert result["mrr@3_unfloored"] >= result["mrr@3"] - 1e-9

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from kechuang.core.money import format_range, format_wan
 
@@ -24,10 +25,11 @@ def reason_text(reason: Any, *, field_names: dict[str, str], park_names: dict[st
         terms = [t for t in d.get("terms", []) if len(t) > 1][:6]
         return _("共同关键词：%(t)s") % {"t": "、".join(terms)} if terms else ""
     if code == "semantic":
-        sim = d.get("similarity")
-        if sim is None:
+        # the raw cosine is no measure of relevance (docs/adr/0020-calibrated-matching.md): say only
+        # that the meaning is close, and only when the dense leg stands out from the catalogue
+        if d.get("similarity") is None or reason.weight <= 0:
             return ""
-        return _("语义相近（相似度 %(s).2f）") % {"s": sim}
+        return _("内容语义相近")
     if code == "fields":
         shared = _names(d.get("shared", []), field_names)
         related = _names(d.get("related", []), field_names)
@@ -62,6 +64,15 @@ def reason_text(reason: Any, *, field_names: dict[str, str], park_names: dict[st
             return _("同属“%(c)s”产业集群") % {"c": field_names.get(d.get("source", ""), d.get("source", ""))}
         return ""
     return ""
+
+
+TIER_LABELS = {"strong": _lazy("强"), "medium": _lazy("中"), "weak": _lazy("弱")}
+
+
+def tier_label(tier: str) -> str:
+    """强 / 中 / 弱 for a calibrated relevance tier (``""`` when unknown)."""
+    label = TIER_LABELS.get(tier)
+    return str(label) if label is not None else ""
 
 
 def reason_list(

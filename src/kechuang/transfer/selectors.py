@@ -28,7 +28,7 @@ from .permissions import (
     demand_visible_to,
     interest_visible_to,
 )
-from .presenters import highlighted, reason_list, snippet
+from .presenters import highlighted, reason_list, snippet, tier_label
 from .workflow import ACHIEVEMENT_PUBLIC_STATUSES, DEAL_TRANSITIONS, DEMAND_PUBLIC_STATUSES
 
 LISTING_RELATED = ("organization",)
@@ -183,10 +183,17 @@ class Match:
     title_html: str = ""
     snippet_html: str = ""
     via: list[Any] = field(default_factory=list)  # e.g. the achievements behind an institute
+    # calibrated relevance (docs/adr/0020-calibrated-matching.md): "strong", "medium" or "weak"
+    tier: str = ""
+    relevance: float = 0.0
 
     @property
     def score_percent(self) -> int:
         return max(0, min(100, round(self.score * 100)))
+
+    @property
+    def tier_label(self) -> str:
+        return tier_label(self.tier)
 
 
 @dataclass
@@ -307,6 +314,8 @@ def materialize(
             score=float(hit.score),
             matched_terms=list(hit.matched_terms),
             reasons=reason_list(hit.reasons, field_names=field_names, park_names=park_names),
+            tier=getattr(hit, "tier", ""),
+            relevance=float(getattr(hit, "relevance", 0.0)),
         )
         if highlight_terms:
             title = getattr(obj, "title", None) or getattr(obj, "name", "")
@@ -337,15 +346,76 @@ def search_kinds() -> dict[str, Any]:
 
 
 def search(*, actor: Any, query: str, kinds: list[str] | None = None, k: int = 30) -> list[Match]:
-    """Free text across everything the user may see, best first, with highlighted terms."""
+    """Free text across everything the user may see, best first, with highlighted terms; only hits
+    over the engine's relevance floor (docs/adr/0020-calibrated-matching.md)."""
     query = (query or "").replace("\x00", "").strip()[:200]
     if not query:
         return []
+    hits = _search_hits(actor, query, kinds, k)
+    return materialize(actor, hits, highlight_terms=True, source_text=query)
+
+
+SEARCH_PAGE_SIZE = 30
+SEARCH_MAX_RESULTS = 300  # ten pages; past that, a narrower query serves better
+
+
+def _search_hits(actor: Any, query: str, kinds: list[str] | None, k: int) -> list[Any]:
     known = search_kinds()
     kinds = [kd for kd in (kinds or known) if kd in known]
     engine = matching.get_engine()
-    hits = engine.search(query, k=k, kinds=kinds, allowed=matching.allowed_for(actor))
-    return materialize(actor, hits, highlight_terms=True, source_text=query)
+    return list(engine.search(query, k=k, kinds=kinds, allowed=matching.allowed_for(actor)))
+
+
+@dataclass
+class SearchPage:
+    """One page of a search: the matches shown, the page (a Django ``Page`` over every hit that
+    passed the floor), and, when no hit is of tier 强 or 中, suggestions of narrower queries."""
+
+    query: str
+    matches: list[Match]
+    page: Any
+    total: int
+    suggestions: list[str] = field(default_factory=list)
+    confident: bool = False  # some hit is of tier 强 or 中
+
+    @property
+    def nothing_relevant(self) -> bool:
+        """No hit reached 中: the page says "nothing strong enough" (weak hits, if any, follow)."""
+        return bool(self.query) and not self.confident
+
+
+def search_page(*, actor: Any, query: str, kinds: list[str] | None = None, page: Any = 1) -> SearchPage:
+    """A page of :func:`search` (``SEARCH_PAGE_SIZE`` per page, up to ``SEARCH_MAX_RESULTS``): the
+    engine ranks once, only the page's hits are loaded and highlighted."""
+    from django.core.paginator import Paginator
+
+    query = (query or "").replace("\x00", "").strip()[:200]
+    if not query:
+        return SearchPage(query="", matches=[], page=None, total=0)
+    hits = _search_hits(actor, query, kinds, SEARCH_MAX_RESULTS)
+    paginator = Paginator(hits, SEARCH_PAGE_SIZE)
+    current = paginator.get_page(page)
+    matches = materialize(actor, list(current.object_list), highlight_terms=True, source_text=query)
+    confident = any(h.tier in ("strong", "medium") for h in hits)
+    suggestions = [] if confident else search_suggestions(query)
+    return SearchPage(
+        query=query,
+        matches=matches,
+        page=current,
+        total=len(hits),
+        suggestions=suggestions,
+        confident=confident,
+    )
+
+
+def search_suggestions(query: str, limit: int = 5) -> list[str]:
+    """Narrower queries to try when nothing was relevant enough: the query's own words (as a person
+    would cut them) that the catalogue knows, most specific first."""
+    engine = matching.get_engine()
+    words = _display_terms(query, engine)
+    known = [w for w in words if w != query and len(w) > 1 and engine.term_document_count(w) > 0]
+    known.sort(key=lambda w: engine.term_document_count(w))
+    return known[:limit]
 
 
 def _substantive(match: Match) -> bool:

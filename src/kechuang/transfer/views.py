@@ -679,8 +679,18 @@ class SearchView(TemplateView):
         kind = self.request.GET.get("kind") or ""
         known = selectors.search_kinds()
         kinds = [kind] if kind in known else None
-        results = selectors.search(actor=self.request.user, query=query, kinds=kinds) if query else []
-        context.update(query=query, kind=kind, results=results, kinds=known)
+        result = selectors.search_page(
+            actor=self.request.user, query=query, kinds=kinds, page=self.request.GET.get("page") or 1
+        )
+        context.update(
+            query=query,
+            kind=kind,
+            results=result.matches,
+            search=result,
+            page=result.page,
+            kinds=known,
+            query_string=_query_without_page(self.request),
+        )
         return context
 
 

@@ -412,6 +412,9 @@ class MatchSerializer(serializers.Serializer):
     score = serializers.FloatField()
     matched_terms = serializers.ListField(child=serializers.CharField())
     reasons = ReasonSerializer(many=True)
+    tier = serializers.CharField(help_text="校准后的相关度档位：strong / medium / weak")
+    tier_label = serializers.CharField(help_text="强 / 中 / 弱")
+    relevance = serializers.FloatField(help_text="校准后的相关度（0–1，按评测集校准的估计）")
 
 
 class SearchOutput(serializers.Serializer):
@@ -438,4 +441,7 @@ def match_data(match: Any) -> dict[str, Any]:
         "score": round(match.score, 4),
         "matched_terms": match.matched_terms,
         "reasons": match.reasons,
+        "tier": match.tier,
+        "tier_label": match.tier_label,
+        "relevance": round(match.relevance, 4),
     }

@@ -1,4 +1,4 @@
-"""``kechuang match-eval FOLDER --queries FILE [--k 10] [--json]``: matching quality on a BEIR folder
+"""``kechuang match-eval FOLDER --queries FILE [--k 10] [--abstain] [--json]``: matching quality on a BEIR folder
 (a thin wrapper over ``matchcore.eval.evaluate``)."""
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--queries", default="queries.jsonl", help="目录中的查询文件名")
         parser.add_argument("--k", type=int, default=10)
         parser.add_argument("--json", action="store_true", help="只输出一个 JSON 对象")
+        parser.add_argument(
+            "--abstain",
+            action="store_true",
+            help="另测拒答：逐条查询从语料中移除其相关文档后，回答“没有足够相关的结果”的比例",
+        )
         parser.add_argument("--cache", default=None, help="缓存段落向量的目录（加快重复评估）")
         parser.add_argument(
             "--embedder",
@@ -43,7 +48,12 @@ class Command(BaseCommand):
             config = config.with_(embedder=spec)
         try:
             result = evaluate(
-                folder, options["queries"], k=options["k"], config=config, cache_dir=options["cache"]
+                folder,
+                options["queries"],
+                k=options["k"],
+                config=config,
+                cache_dir=options["cache"],
+                abstain=options["abstain"],
             )
         except (OSError, ValueError, KeyError) as error:
             raise CommandError(f"评估失败：{error}") from error
