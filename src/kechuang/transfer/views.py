@@ -689,7 +689,7 @@ class SearchView(TemplateView):
             search=result,
             page=result.page,
             kinds=known,
-            query_string=_query_without_page(self.request),
+            query_string=query_without_page(self.request),
         )
         return context
 
