@@ -19,6 +19,6 @@ class ChallengesConfig(AppConfig):
 
         register()
         register_index_source()
-        register_navigation(NavItem("challenges:home", _("揭榜挂帅"), frozenset()))
+        register_navigation(NavItem("challenges:home", _("揭榜挂帅"), frozenset(), group="challenges"))
         register_home_panel(challenge_home_panel)
         register_demo_generator("challenges.challenges", make_demo_challenges)

@@ -39,7 +39,9 @@ class CoreConfig(AppConfig):
         from kechuang.accounts.roles import NavItem, register_navigation
 
         # last, after the modules' own entries (they insert theirs before admin:index)
-        register_navigation(NavItem("core:scheduler", _("定时任务"), frozenset({Role.OPERATOR})))
+        register_navigation(
+            NavItem("core:scheduler", _("定时任务"), frozenset({Role.OPERATOR}), group="manage")
+        )
 
         from django.db.models.signals import post_migrate
 

@@ -20,8 +20,10 @@ class InsightsConfig(AppConfig):
 
         register_all()
         register_navigation(
-            NavItem("insights:dashboard", _("五大高地"), frozenset({Role.LEADER, Role.OPERATOR})),
-            NavItem("insights:operator", _("指标与报表"), frozenset({Role.OPERATOR})),
+            NavItem(
+                "insights:dashboard", _("五大高地"), frozenset({Role.LEADER, Role.OPERATOR}), group="manage"
+            ),
+            NavItem("insights:operator", _("指标与报表"), frozenset({Role.OPERATOR}), group="manage"),
             before="admin:index",
         )
         register_home_panel(insights_home_panel)

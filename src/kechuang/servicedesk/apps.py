@@ -24,6 +24,7 @@ class ServicedeskConfig(AppConfig):
                 "servicedesk:request-list",
                 _("企业服务"),
                 frozenset({Role.ENTERPRISE, Role.COMMISSIONER, Role.LEADER, Role.OPERATOR}),
+                group="service",
             ),
             before="admin:index",
         )

@@ -16,13 +16,14 @@ class SpacesConfig(AppConfig):
         from .home import spaces_home_panel
 
         register_navigation(
-            NavItem("spaces:unit-list", _("产业空间"), None),
+            NavItem("spaces:unit-list", _("房源"), None, group="spaces"),
             NavItem(
                 "spaces:request-list",
                 _("用房需求"),
                 frozenset({Role.ENTERPRISE, Role.OPERATOR, Role.COMMISSIONER, Role.LEADER}),
+                group="spaces",
             ),
-            NavItem("spaces:vacancy-map", _("空置地图"), None),
+            NavItem("spaces:vacancy-map", _("空置地图"), None, group="spaces"),
             before="admin:index",
         )
         register_home_panel(spaces_home_panel)

@@ -17,14 +17,19 @@ class TransferConfig(AppConfig):
 
         authors = frozenset({Role.INSTITUTE, Role.ENTERPRISE})
         register_navigation(
-            NavItem("transfer:achievement-list", _("科技成果"), frozenset()),
-            NavItem("transfer:demand-list", _("技术需求"), frozenset()),
-            NavItem("transfer:search", _("搜索"), frozenset()),
-            NavItem("transfer:my-listings", _("我的发布"), authors),
-            NavItem("transfer:interest-inbox", _("意向"), authors),
-            NavItem("transfer:deal-board", _("对接"), frozenset({Role.OPERATOR, Role.LEADER}) | authors),
-            NavItem("transfer:review-queue", _("审核"), frozenset({Role.OPERATOR})),
-            NavItem("transfer:matching-board", _("撮合"), frozenset({Role.OPERATOR})),
+            NavItem("transfer:achievement-list", _("科技成果"), frozenset(), group="transfer"),
+            NavItem("transfer:demand-list", _("技术需求"), frozenset(), group="transfer"),
+            NavItem("transfer:search", _("搜索成果与需求"), frozenset(), group="transfer"),
+            NavItem("transfer:my-listings", _("我的发布"), authors, group="transfer"),
+            NavItem("transfer:interest-inbox", _("收到的意向"), authors, group="transfer"),
+            NavItem(
+                "transfer:deal-board",
+                _("对接项目"),
+                frozenset({Role.OPERATOR, Role.LEADER}) | authors,
+                group="transfer",
+            ),
+            NavItem("transfer:review-queue", _("发布审核"), frozenset({Role.OPERATOR}), group="transfer"),
+            NavItem("transfer:matching-board", _("推荐匹配"), frozenset({Role.OPERATOR}), group="transfer"),
             before="admin:index",
         )
         register_home_panel(transfer_home_panel)

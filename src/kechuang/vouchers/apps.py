@@ -24,6 +24,7 @@ class VouchersConfig(AppConfig):
                 "vouchers:home",
                 _("创新券"),
                 frozenset({Role.OPERATOR, Role.LEADER, Role.ENTERPRISE, Role.PROVIDER, Role.AUDITOR}),
+                group="vouchers",
             )
         )
         register_home_panel(voucher_home_panel)

@@ -47,19 +47,31 @@
     list.appendChild(more);
 
     for (var i = items.length - 1; i > 0 && list.scrollWidth > list.clientWidth + 1; i--) {
-      var link = items[i].querySelector("a");
       items[i].hidden = true;
-      var entry = document.createElement("li");
-      var copy = document.createElement("a");
-      copy.className = "dropdown-item" + (link.classList.contains("active") ? " active" : "");
-      copy.href = link.getAttribute("href");
-      copy.textContent = link.textContent;
-      if (link.classList.contains("active")) {
-        copy.setAttribute("aria-current", "page");
-        toggle.classList.add("active");
+      // a task group moves with its entries under its own heading; a plain link moves as it is
+      var links = items[i].querySelectorAll(".dropdown-item");
+      if (!links.length) { links = [items[i].querySelector("a")]; }
+      for (var j = links.length - 1; j >= 0; j--) {
+        var link = links[j];
+        var entry = document.createElement("li");
+        var copy = document.createElement("a");
+        copy.className = "dropdown-item" + (link.classList.contains("active") ? " active" : "");
+        copy.href = link.getAttribute("href");
+        copy.textContent = link.textContent;
+        if (link.classList.contains("active")) {
+          copy.setAttribute("aria-current", "page");
+          toggle.classList.add("active");
+        }
+        entry.appendChild(copy);
+        menu.insertBefore(entry, menu.firstChild);
       }
-      entry.appendChild(copy);
-      menu.insertBefore(entry, menu.firstChild);
+      var heading = items[i].querySelector(".dropdown-toggle");
+      if (heading) {
+        var title = document.createElement("li");
+        title.innerHTML = '<h6 class="dropdown-header"></h6>';
+        title.firstChild.textContent = heading.textContent;
+        menu.insertBefore(title, menu.firstChild);
+      }
     }
   }
 
