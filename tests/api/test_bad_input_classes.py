@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -278,3 +279,175 @@ def test_a_throttled_or_oversized_post_has_its_body_read_so_the_connection_stays
     assert status.startswith(("413", "429"))
     assert stream.tell() == settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
     cache.clear()
+
+
+# --- the same classes on operations about one object ------------------------------------------------------
+
+
+@pytest.fixture
+def world(
+    operator,
+    leader,
+    commissioner,
+    enterprise_user,
+    enterprise_org,
+    institute_user,
+    institute_org,
+    provider_user,
+    provider_org,
+    media_root_tmp,
+):
+    """One object of each kind the write operations act on, so a bad body reaches their validation
+    instead of a 404 for an unknown code."""
+    from decimal import Decimal
+
+    from kechuang.challenges import factories as challenge_factories
+    from kechuang.directory.models import Block, Building
+    from kechuang.servicedesk import services as desk_services
+    from kechuang.spaces import services as space_services
+    from kechuang.spaces.choices import SpaceType, UnitStatus
+    from kechuang.spaces.models import SpaceUnit
+    from kechuang.transfer import services as transfer_services
+    from kechuang.vouchers import factories as voucher_factories
+
+    challenge = challenge_factories.make_challenge(
+        actor=enterprise_user, issuer=enterprise_org, publish_by=operator
+    )
+    application = challenge_factories.make_application(
+        challenge=challenge, actor=institute_user, organization=institute_org
+    )
+    scheme = voucher_factories.make_scheme(operator=operator)
+    provider = voucher_factories.make_provider(
+        organization=provider_org, applicant=provider_user, reviewer=operator
+    )
+    service = voucher_factories.make_service(provider=provider, actor=provider_user, price_fen=200_000)
+    voucher = voucher_factories.make_voucher(
+        scheme=scheme,
+        enterprise=enterprise_org,
+        applicant=enterprise_user,
+        operator=operator,
+        leader=leader,
+        amount_fen=500_000,
+    )
+    order = voucher_factories.make_order(voucher=voucher, service=service, actor=enterprise_user)
+    achievement = transfer_services.achievement_create(
+        actor=institute_user,
+        organization=institute_org,
+        title="点云处理算法",
+        summary="一种实时点云分割方法。",
+        trl=5,
+    )
+    demand = transfer_services.demand_create(
+        actor=enterprise_user,
+        organization=enterprise_org,
+        title="激光雷达降本",
+        summary="需要降低激光雷达成本。",
+    )
+    deal = transfer_services.deal_create(
+        actor=operator, title="对接", supplier=institute_org, buyer=enterprise_org
+    )
+    block = Block.objects.create(code="bi-block", name="菊中")
+    building = Building.objects.create(code="bi-fab", name="洁净厂房", block=block)
+    unit = SpaceUnit.objects.create(
+        code="bi-fab-101",
+        building=building,
+        unit_code="101",
+        floor=1,
+        area_m2=Decimal(200),
+        space_type=SpaceType.CLEANROOM,
+        rent_fen_per_m2_day=280,
+        status=UnitStatus.VACANT,
+    )
+    space_request = space_services.space_request_create(
+        actor=enterprise_user,
+        organization=enterprise_org,
+        title="用房",
+        area_min_m2=Decimal(100),
+        area_max_m2=Decimal(300),
+    )
+    desk_services.assignment_set(
+        actor=operator, organization=enterprise_org, role="commissioner", user=commissioner
+    )
+    service_request = desk_services.request_file(
+        actor=enterprise_user,
+        organization=enterprise_org,
+        category="policy",
+        title="政策咨询",
+        text="请介绍政策。",
+    )
+    codes = {
+        "/api/v1/challenges/applications/": application.code,
+        "/api/v1/challenges/": challenge.code,
+        "/api/v1/vouchers/applications/": voucher_factories.application_for(voucher).code,
+        "/api/v1/vouchers/orders/": order.code,
+        "/api/v1/vouchers/providers/": provider.code,
+        "/api/v1/vouchers/services/": service.code,
+        "/api/v1/vouchers/schemes/": scheme.code,
+        "/api/v1/vouchers/": voucher.code,
+        "/api/v1/achievements/": achievement.code,
+        "/api/v1/demands/": demand.code,
+        "/api/v1/deals/": deal.code,
+        "/api/v1/organizations/": str(enterprise_org.pk),
+        "/api/v1/space-units/": unit.code,
+        "/api/v1/space-requests/": space_request.code,
+        "/api/v1/service-requests/": service_request.code,
+    }
+    tokens = {
+        name: Token.objects.create(user=user).key
+        for name, user in (
+            ("operator", operator),
+            ("enterprise", enterprise_user),
+            ("institute", institute_user),
+            ("provider", provider_user),
+            ("commissioner", commissioner),
+        )
+    }
+    return SimpleNamespace(codes=codes, tokens=tokens)
+
+
+@pytest.fixture
+def media_root_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def fill_real(path: str, codes: dict[str, str]) -> str | None:
+    prefix = path.split("{")[0]
+    code = codes.get(prefix)
+    if code is None:
+        return None
+    return path.replace("{code}", code).replace("{id}", code)
+
+
+def test_bad_numbers_and_dates_on_real_objects_are_a_4xx_naming_the_field(schema, world):
+    checked = validated = 0
+    clients = {
+        role: Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")
+        for role, key in world.tokens.items()
+    }
+    for method, path, operation in operations(schema):
+        media, properties = body_properties(schema, operation)
+        if method not in ("post", "put", "patch") or "{" not in path or not properties:
+            continue
+        url = fill_real(path, world.codes)
+        if url is None:
+            continue
+        for name, prop in properties.items():
+            prop = _resolve(schema, prop)
+            values = BAD_DATES.get(prop.get("format", ""), [])
+            if prop.get("type") in ("integer", "number"):
+                values = BAD_NUMBERS
+            for value in values:
+                for role, client in clients.items():
+                    if media == "application/json":
+                        literal = value if value in BAD_NUMBERS else json.dumps(value)
+                        body = "{" + json.dumps(name) + ": " + literal + "}"
+                        response = send(client, method, url, body, "application/json")
+                    else:
+                        response = getattr(client, method)(url, {name: value})
+                    assert_json_4xx(response, f"{role} {method} {url} {name}={value}", name)
+                    assert response.status_code >= 400, (role, method, url, name, value)
+                    checked += 1
+                    validated += response.status_code == 400
+    print(f"{checked} bad bodies on real objects, {validated} refused by validation naming the field")
+    assert checked > 100 and validated > 50
