@@ -451,3 +451,17 @@ def test_bad_numbers_and_dates_on_real_objects_are_a_4xx_naming_the_field(schema
                     validated += response.status_code == 400
     print(f"{checked} bad bodies on real objects, {validated} refused by validation naming the field")
     assert checked > 100 and validated > 50
+
+
+def test_malformed_json_says_where_and_what_to_check(clients):
+    client = clients["anonymous"]
+    broken = client.post(
+        "/api/v1/auth/token/", '{"username": "a",\n "password": }', content_type="application/json"
+    )
+    assert broken.status_code == 400 and "第 2 行" in broken.json()["detail"]
+    latin = client.post("/api/v1/auth/token/", b'{"username": "\xff"}', content_type="application/json")
+    assert latin.status_code == 400 and "UTF-8" in latin.json()["detail"]
+    digits = client.post(
+        "/api/v1/auth/token/", '{"username": ' + "9" * 5000 + "}", content_type="application/json"
+    )
+    assert digits.status_code == 400 and "数值" in str(digits.json())

@@ -98,7 +98,14 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(too_deep()) from None
         except ParseError:
             raise
-        except ValueError as error:
-            raise ParseError(_("JSON 格式有误：%(e)s") % {"e": error}) from None
+        except json.JSONDecodeError as error:
+            raise ParseError(
+                _("JSON 格式有误（第 %(line)s 行第 %(column)s 列）：请检查括号、引号和逗号是否成对、齐全。")
+                % {"line": error.lineno, "column": error.colno}
+            ) from None
+        except UnicodeDecodeError:
+            raise ParseError(_("请求体不是 UTF-8 编码的文本，请按 UTF-8 发送 JSON。")) from None
+        except ValueError:  # e.g. an integer literal of thousands of digits
+            raise ParseError(_("JSON 中有无法读取的数值，请检查数字的写法。")) from None
         check(data)
         return data
