@@ -65,8 +65,8 @@ messages: $(STAMP)
 	cd src/kechuang && KECHUANG_HOME=$(CURDIR)/var ../../$(BIN)/kechuang makemessages -l en --no-obsolete --ignore "testing/*" && KECHUANG_HOME=$(CURDIR)/var ../../$(BIN)/kechuang compilemessages -l en
 
 eval-match: $(STAMP)
-	$(BIN)/kechuang match-eval $(CSL)/dev --queries queries-keywords.jsonl
-	$(BIN)/kechuang match-eval $(CSL)/dev --queries queries-title.jsonl
+	$(BIN)/kechuang match-eval $(CSL)/dev --queries queries-keywords.jsonl --abstain
+	$(BIN)/kechuang match-eval $(CSL)/dev --queries queries-title.jsonl --abstain
 
 bench-match: $(STAMP)
 	$(BIN)/kechuang match-bench --docs 10000,100000

@@ -58,6 +58,9 @@ class EngineConfig:
     # (74-84%); a search with no hit of at least 中 is answered "nothing strong enough"
     tier_strong: float = 0.5
     tier_medium: float = 0.2
+    # a hit holding this idf share of the query's terms is at least 中 whatever the model says: CSL-match
+    # deletes the keywords from the relevant abstract, so the fit undervalues a verbatim match
+    verbatim_share: float = 0.9
     # hits under the floor are dropped: the largest value keeping both query sets' MRR@10 and
     # Recall@10 within 0.01 of the ranking without a floor
     relevance_floor: float = 0.004

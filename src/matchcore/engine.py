@@ -521,6 +521,11 @@ class Engine:
         floor_fused = float(fused[slots[-1]])
         w = cfg.lexical_weight if dense is not None else 1.0
         idf_total = sum(self._lex.idf(t) for t in tids)
+        # the verbatim rule counts the query's words the catalogue has never seen too (at the idf of a
+        # term no document holds): a hit holding the one known word of a nonsense query is no match
+        unseen = len(set(self.segmenter.tokens(query_text))) - len(tids) if term_cap is None else 0
+        n_alive = self._lex.n_alive
+        idf_all = idf_total + max(0, unseen) * math.log(1.0 + (n_alive + 0.5) / 0.5)
         for slot in slots:
             doc = self._docs[slot]
             assert doc is not None
@@ -529,8 +534,11 @@ class Engine:
             lex_z = float(lex_part[slot]) / w if has_vec and w > 0 else float(lex_part[slot])
             dense_z = float(dense_part[slot]) / (1.0 - w) if has_vec and w < 1 else 0.0
             present = self._lex.doc_has(slot, tids)
-            share = sum(self._lex.idf(t) for t in present) / idf_total if idf_total > 0 else 0.0
-            calibrated = self.calibrated_relevance(dense_z if has_vec else None, lex_z, share)
+            held = sum(self._lex.idf(t) for t in present)
+            share = held / idf_total if idf_total > 0 else 0.0
+            calibrated = self.calibrated_relevance(
+                dense_z if has_vec else None, lex_z, share, verbatim=held / idf_all if idf_all > 0 else 0.0
+            )
             reasons: list[Reason] = []
             matched = self._matched_terms(tids, slot, present)
             if matched:
@@ -583,11 +591,15 @@ class Engine:
         cfg = self.config
         return df < cfg.reason_common_min_df or df <= cfg.reason_max_df_ratio * self._lex.n_alive
 
-    def calibrated_relevance(self, dense_z: float | None, lex_z: float, share: float) -> float:
+    def calibrated_relevance(
+        self, dense_z: float | None, lex_z: float, share: float, verbatim: float | None = None
+    ) -> float:
         """The calibrated estimate that a hit is relevant (``Hit.relevance``), from the z-score of its
         cosine (``None``: the hit has no vector yet), the z-score of its BM25 score and the idf-weighted
         share of the query's terms it contains; the logistic models are ``config.calibration`` and
-        ``config.calibration_lexical`` (docs/adr/0020-calibrated-matching.md)."""
+        ``config.calibration_lexical`` (docs/adr/0020-calibrated-matching.md).  ``verbatim`` (default:
+        ``share``) is the share over every word of the query, known to the catalogue or not: from
+        ``config.verbatim_share`` on, the hit is at least 中."""
         if dense_z is None:
             bias, *weights = self.config.calibration_lexical
             features: tuple[float, ...] = (lex_z, share)
@@ -595,7 +607,10 @@ class Engine:
             bias, *weights = self.config.calibration
             features = (dense_z, lex_z, share)
         x = bias + sum(wt * f for wt, f in zip(weights, features, strict=False))
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+        p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+        if (share if verbatim is None else verbatim) >= self.config.verbatim_share:
+            p = max(p, self.config.tier_medium)
+        return p
 
     def tier(self, relevance: float) -> str:
         """``"strong"``, ``"medium"`` or ``"weak"`` for a calibrated relevance."""

@@ -286,6 +286,8 @@ def test_calibration_rises_with_the_evidence(engine: Engine) -> None:
     assert engine.calibrated_relevance(4.0, 1.0, 0.2) > low
     assert engine.calibrated_relevance(1.0, 1.0, 0.9) > low
     assert engine.calibrated_relevance(None, 3.0, 1.0) > engine.calibrated_relevance(None, 3.0, 0.1)
+    # a hit holding (nearly) every term of the query is at least 中
+    assert engine.tier(engine.calibrated_relevance(0.0, 0.5, 1.0)) in ("medium", "strong")
 
 
 def test_the_floor_drops_weak_hits_only_when_calibrated(engine: Engine) -> None:
