@@ -35,8 +35,7 @@ class CoreConfig(AppConfig):
 
         import_permission_modules()
 
-        from kechuang.accounts.choices import Role
-        from kechuang.accounts.roles import NavItem, register_navigation
+        from .roles import NavItem, Role, register_navigation
 
         # last, after the modules' own entries (they insert theirs before admin:index)
         register_navigation(

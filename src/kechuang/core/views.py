@@ -18,8 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from kechuang.accounts.choices import Role
-from kechuang.accounts.roles import roles_of
+from .roles import Role, roles_of
 
 logger = logging.getLogger(__name__)
 

@@ -313,7 +313,7 @@ FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy(
 
 
 def _enum_name_overrides() -> dict[str, str]:
-    """``<Class>Enum`` for every TextChoices/IntegerChoices class in an app's choices.py.
+    """``<Class>Enum`` for every TextChoices/IntegerChoices class in an app's choices.py (and the roles).
 
     Without it drf-spectacular names an enum after the field that uses it, so one choice set used by
     two fields gets two names, and two ``status`` fields collide (W001 warnings, odd schema names).
@@ -321,9 +321,11 @@ def _enum_name_overrides() -> dict[str, str]:
     """
     pattern = re.compile(r"^class (\w+)\(models\.(?:Text|Integer)Choices\)", re.MULTILINE)
     names: dict[str, str] = {}
-    for path in sorted(PACKAGE_DIR.glob("*/choices.py")):
+    for path in [*sorted(PACKAGE_DIR.glob("*/choices.py")), PACKAGE_DIR / "core" / "roles.py"]:
         for match in pattern.finditer(path.read_text(encoding="utf-8")):
-            names.setdefault(f"{match.group(1)}Enum", f"kechuang.{path.parent.name}.choices.{match.group(1)}")
+            names.setdefault(
+                f"{match.group(1)}Enum", f"kechuang.{path.parent.name}.{path.stem}.{match.group(1)}"
+            )
     return names
 
 
