@@ -20,11 +20,11 @@ AFTER = [("vouchers", "0003_delete_codecounter"), ("challenges", "0004_delete_co
 
 @pytest.mark.django_db
 def test_codes_count_per_module_prefix_and_year():
-    assert next_code("vouchers", "JS", width=6, year=2026) == "JS-2026-000001"
-    assert next_code("vouchers", "JS", width=6, year=2026) == "JS-2026-000002"
+    assert next_code("vouchers", "QK", width=6, year=2026) == "QK-2026-000001"
+    assert next_code("vouchers", "QK", width=6, year=2026) == "QK-2026-000002"
     assert next_code("challenges", "JS", width=5, year=2026) == "JS-2026-00001"
-    assert next_code("vouchers", "JS", width=6, year=2027) == "JS-2027-000001"
-    assert last_numbers("vouchers") == {("JS", 2026): 2, ("JS", 2027): 1}
+    assert next_code("vouchers", "QK", width=6, year=2027) == "QK-2027-000001"
+    assert last_numbers("vouchers") == {("QK", 2026): 2, ("QK", 2027): 1}
     assert last_numbers("challenges", year=2027) == {}
 
 
@@ -56,7 +56,7 @@ def test_migration_copies_both_modules_counters_into_core():
             ("challenges", "JS", 2026, 4),
             ("challenges", "JB", 2026, 9),
         }
-        assert next_code("vouchers", "JS", width=6, year=2026) == "JS-2026-000018"
+        assert next_code("vouchers", "QZ", width=6, year=2025) == "QZ-2025-000301"
         assert next_code("challenges", "JS", width=5, year=2026) == "JS-2026-00005"
     finally:
         executor = MigrationExecutor(connection)

@@ -59,7 +59,7 @@ def test_the_full_flow_from_application_to_paid_settlement_keeps_the_ledger_exac
         purpose="检测服务",
         planned_categories=["testing"],
     )
-    assert application.code.startswith("SQ-") and application.status == ApplicationStatus.SUBMITTED
+    assert application.code.startswith("SL-") and application.status == ApplicationStatus.SUBMITTED
     application = services.application_review(
         actor=operator, application=application, approve=True, recommended_fen=500_000, note="建议 5000 元"
     )

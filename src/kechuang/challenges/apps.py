@@ -8,6 +8,9 @@ class ChallengesConfig(AppConfig):
     verbose_name = _("揭榜挂帅")
 
     def ready(self) -> None:
+        from kechuang.core.codes import register_code_kinds
+
+        register_code_kinds("challenges", {"JB": "榜单", "JS": "揭榜申请", "LX": "立项", "BF": "拨付"})
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.registry import register_home_panel
         from kechuang.directory.demo import register_demo_generator

@@ -1,17 +1,38 @@
-"""Public codes numbered per module, prefix and year: ``QZ-2026-000123`` (ADR 0019)."""
+"""Public codes numbered per module, prefix and year: ``QZ-2026-000123`` (ADR 0019).
+
+One scheme for every code people read: a prefix per kind of thing, the year and a sequence; never the
+primary key, never random. Each module registers its kinds (prefix and what it names) when it starts;
+two kinds may not share a prefix, so ``SQ-`` always means the same thing (docs/design.md, codes)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from .models import CodeCounter
 
+# prefix → (module, what the code names)
+CODE_KINDS: dict[str, tuple[str, str]] = {}
+
+
+def register_code_kinds(scope: str, kinds: dict[str, str]) -> None:
+    """A module's code prefixes and what each names; a prefix already taken by another kind is refused."""
+    for prefix, label in kinds.items():
+        taken = CODE_KINDS.get(prefix)
+        if taken is not None and taken != (scope, label):
+            raise ImproperlyConfigured(
+                f"编号前缀 {prefix} 已用于 {taken[0]} 的“{taken[1]}”，不能再用于 {scope} 的“{label}”。"
+            )
+        CODE_KINDS[prefix] = (scope, label)
+
 
 def next_code(scope: str, prefix: str, *, width: int, year: int | None = None) -> str:
     """The next code of ``scope`` (the module) for the prefix in the year. Locks the counter row until
     the end of the caller's transaction, so numbers are never given twice and never skipped on commit."""
+    if CODE_KINDS.get(prefix, (scope,))[0] != scope:
+        raise ImproperlyConfigured(f"编号前缀 {prefix} 属于 {CODE_KINDS[prefix][0]}，不属于 {scope}。")
     year = year or timezone.localdate().year
     counters = CodeCounter.objects.filter(scope=scope, prefix=prefix, year=year)
     with transaction.atomic():

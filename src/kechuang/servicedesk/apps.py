@@ -8,6 +8,9 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("企业服务")
 
     def ready(self) -> None:
+        from kechuang.core.codes import register_code_kinds
+
+        register_code_kinds("servicedesk", {"SQ": "企业诉求", "ZF": "走访"})
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.metrics import register_metric_source

@@ -26,6 +26,7 @@ from django.db import transaction
 from kechuang.accounts.choices import Role
 from kechuang.accounts.models import Membership, User
 from kechuang.core import audit
+from kechuang.core.codes import next_code
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
 
@@ -522,10 +523,14 @@ def _make_requests(
         r.external_ref: r
         for r in ServiceRequest.objects.filter(external_ref__in=[r.external_ref for r, _trail in requests])
     }
+    # codes in the order the requests were filed, numbered per year (never from the primary key)
+    for saved in sorted(stored.values(), key=lambda r: (r.filed_at, r.pk)):
+        saved.code = next_code(
+            "servicedesk", ServiceRequest.CODE_PREFIX, width=6, year=saved.filed_at.astimezone(clock.TZ).year
+        )
     to_update = []
     for request, trail in requests:
         saved = stored[request.external_ref]
-        saved.code = f"{ServiceRequest.CODE_PREFIX}-{saved.filed_at.astimezone(clock.TZ).year}-{saved.pk:06d}"
         to_update.append(saved)
         version = 1
         for kind, when, text, source, target, data, by_staff in trail:
@@ -642,9 +647,11 @@ def _make_plans_and_visits(*, seed: int, now: dt.datetime, scale: str) -> tuple[
             )
             quiet += 1
     Visit.objects.bulk_create(new_visits, batch_size=500)
-    fresh = list(Visit.objects.filter(code__startswith="tmp-"))
+    fresh = list(Visit.objects.filter(code__startswith="tmp-").order_by("created_at", "pk"))
     for visit in fresh:
-        visit.code = f"{Visit.CODE_PREFIX}-{visit.created_at.astimezone(clock.TZ).year}-{visit.pk:06d}"
+        visit.code = next_code(
+            "servicedesk", Visit.CODE_PREFIX, width=6, year=visit.created_at.astimezone(clock.TZ).year
+        )
     Visit.objects.bulk_update(fresh, ["code"], batch_size=500)
     return plans, items, len(new_visits), quiet
 
@@ -770,7 +777,9 @@ def _demo_enterprise_requests(
             resolution_due_at=clock.add_working_days(filed, resolution_days, calendar),
             external_ref=f"demo-account:{enterprise.pk}:{index}",
         )
-        request.code = f"{ServiceRequest.CODE_PREFIX}-{filed.astimezone(clock.TZ).year}-{request.pk:06d}"
+        request.code = next_code(
+            "servicedesk", ServiceRequest.CODE_PREFIX, width=6, year=filed.astimezone(clock.TZ).year
+        )
         ServiceRequest.objects.filter(pk=request.pk).update(code=request.code)
         RequestEvent.objects.create(
             request=request, kind=RequestEventKind.FILED, actor=filer, to_status="submitted", created_at=filed

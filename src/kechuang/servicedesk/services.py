@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from kechuang.accounts.choices import Role
 from kechuang.core import audit
 from kechuang.core.actors import deny, is_system
+from kechuang.core.codes import next_code
 from kechuang.core.models import AuditResult
 from kechuang.core.text import checked_text
 from kechuang.core.uploads import check_upload
@@ -128,8 +129,9 @@ def _now() -> dt.datetime:
     return clock.now()
 
 
-def _code(prefix: str, pk: int, when: dt.datetime) -> str:
-    return f"{prefix}-{when.astimezone(clock.TZ).year}-{pk:06d}"
+def _code(prefix: str, when: dt.datetime) -> str:
+    """The next public code of a kind, numbered per year of ``when`` (never the primary key)."""
+    return next_code("servicedesk", prefix, width=6, year=when.astimezone(clock.TZ).year)
 
 
 def current_assignee(organization_id: int, role: str = AssignmentRole.COMMISSIONER) -> Any:
@@ -252,7 +254,7 @@ def request_file(
         response_due_at=clock.add_working_days(now, response_days, calendar),
         resolution_due_at=clock.add_working_days(now, resolution_days, calendar),
     )
-    request.code = _code(ServiceRequest.CODE_PREFIX, request.pk, now)
+    request.code = _code(ServiceRequest.CODE_PREFIX, now)
     ServiceRequest.objects.filter(pk=request.pk).update(code=request.code)
     _event(
         request,
@@ -1196,7 +1198,7 @@ def visit_plan(
                 created_by=actor,
                 created_at=now,
             )
-            visit.code = _code(Visit.CODE_PREFIX, visit.pk, now)
+            visit.code = _code(Visit.CODE_PREFIX, now)
             Visit.objects.filter(pk=visit.pk).update(code=visit.code)
             audit.record(
                 "visit.plan",

@@ -8,6 +8,9 @@ class SpacesConfig(AppConfig):
     verbose_name = _("产业空间")
 
     def ready(self) -> None:
+        from kechuang.core.codes import register_code_kinds
+
+        register_code_kinds("spaces", {"SR": "用房需求", "VW": "看房预约", "RS": "房源预订", "LS": "租约"})
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.registry import register_home_panel

@@ -21,7 +21,7 @@ from kechuang.directory.choices import BuildingUse, OrganizationKind
 from kechuang.directory.models import Building, Organization, Park
 
 from .choices import LeaseStatus, RequestStatus, ReservationStatus, SpaceType, UnitStatus
-from .models import _CODE_ALPHABET, Lease, Reservation, SpaceRequest, SpaceUnit
+from .models import Lease, Reservation, SpaceRequest, SpaceUnit, new_code
 
 UNITS_PER_BUILDING = {"tiny": 2, "small": 6, "large": 30}
 REQUESTS = {"tiny": 2, "small": 8, "large": 40}
@@ -56,7 +56,8 @@ def _type_for(building: Building, rng: random.Random) -> str:
 
 
 def _code(rng: random.Random, prefix: str) -> str:
-    return f"{prefix}-" + "".join(rng.choice(_CODE_ALPHABET) for _ in range(8))
+    """Demo rows take their codes from the same counters as real ones (kechuang.core.codes)."""
+    return new_code(prefix)
 
 
 def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -> dict[str, int]:

@@ -12,7 +12,6 @@ racing requests get a clean answer rather than an integrity error.
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,16 +19,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.codes import next_code
 from kechuang.core.money import yuan_compact
 
 from .choices import LeaseStatus, RequestStatus, ReservationStatus, SpaceType, UnitStatus, ViewingStatus
 
-_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
 
 def new_code(prefix: str) -> str:
-    """A public reference such as ``SR-7K3F9Q2M`` (no 0/O, 1/I)."""
-    return f"{prefix}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    """The next public code of a kind, such as ``SR-2026-00012``: year and sequence (kechuang.core.codes)."""
+    return next_code("spaces", prefix, width=5)
 
 
 def area_text(value: Decimal | int | float | None) -> str:

@@ -8,6 +8,12 @@ class TransferConfig(AppConfig):
     verbose_name = _("技术转移")
 
     def ready(self) -> None:
+        from kechuang.core.codes import register_code_kinds
+
+        register_code_kinds(
+            "transfer",
+            {"CG": "科技成果", "XQ": "技术需求", "YX": "对接意向", "DJ": "对接项目", "HT": "技术合同登记"},
+        )
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.registry import register_home_panel

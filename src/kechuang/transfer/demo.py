@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kechuang.core.codes import next_code
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization, TechnologyField
 
@@ -44,7 +45,7 @@ from .choices import (
     IPKind,
     Visibility,
 )
-from .models import Achievement, Deal, Demand, Interest, make_code
+from .models import Achievement, Deal, Demand, Interest
 from .permissions import listing_is_open
 
 SCALES = {"tiny": (30, 16), "small": (150, 80), "large": (1500, 800)}
@@ -457,7 +458,7 @@ def _bulk_write_listings(planned: list[PlannedListing]) -> tuple[list[Any], list
             continue
         objs = model.objects.bulk_create([listing for listing, _item in rows], batch_size=500)
         for obj in objs:
-            obj.code = make_code(model.CODE_PREFIX, obj.pk)
+            obj.code = next_code("transfer", model.CODE_PREFIX, width=6, year=obj.created_at.year)
         model.objects.bulk_update(objs, ["code"], batch_size=500)
         m2m = model._meta.get_field("fields")
         through: Any = m2m.remote_field.through

@@ -34,11 +34,6 @@ def temporary_code() -> str:
     return f"tmp-{uuid.uuid4().hex[:20]}"
 
 
-def make_code(prefix: str, pk: int, when: object = None) -> str:
-    year = (when or timezone.now()).year  # type: ignore[attr-defined]
-    return f"{prefix}-{year}-{pk:06d}"
-
-
 class Listing(models.Model):
     """What achievements and demands share: owner, visibility, status, contacts, review."""
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from kechuang.core import audit
 from kechuang.core.actors import deny, is_system
+from kechuang.core.codes import next_code
 from kechuang.core.money import optional_fen
 from kechuang.core.text import refuse_nul
 from kechuang.core.uploads import check_upload
@@ -44,7 +45,6 @@ from .models import (
     DealNote,
     Demand,
     Interest,
-    make_code,
 )
 from .permissions import (
     can_advance_deal,
@@ -185,7 +185,7 @@ def _validate_listing(listing: Listing) -> None:
 
 
 def _assign_code(obj: Any, prefix: str) -> None:
-    obj.code = make_code(prefix, obj.pk)
+    obj.code = next_code("transfer", prefix, width=6)
     type(obj).objects.filter(pk=obj.pk).update(code=obj.code)
 
 

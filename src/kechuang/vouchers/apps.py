@@ -8,6 +8,21 @@ class VouchersConfig(AppConfig):
     verbose_name = _("创新券")
 
     def ready(self) -> None:
+        from kechuang.core.codes import register_code_kinds
+
+        register_code_kinds(
+            "vouchers",
+            {
+                "PC": "创新券批次",
+                "FW": "服务机构",
+                "FU": "服务产品",
+                "SL": "创新券申领",
+                "QZ": "创新券",
+                "DD": "服务订单",
+                "QK": "结算申请",
+                "JP": "结算批次",
+            },
+        )
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.registry import register_home_panel

@@ -421,7 +421,7 @@ def application_submit(
     try:
         with transaction.atomic():
             application = Application.objects.create(
-                code=next_code("vouchers", "SQ", width=6),
+                code=next_code("vouchers", "SL", width=6),
                 scheme=scheme,
                 enterprise=enterprise,
                 requested_fen=requested_fen,
@@ -1103,7 +1103,7 @@ def claim_submit(
     number, invoice_amount = _invoice_fields(invoice_number, invoice_amount_fen, order.redeemed_fen)
     data, checked = _checked_invoice(invoice, invoice_name)
     claim = SettlementClaim(
-        code=next_code("vouchers", "JS", width=6),
+        code=next_code("vouchers", "QK", width=6),
         order=order,
         provider=order.provider,
         scheme_id=order.scheme_id,

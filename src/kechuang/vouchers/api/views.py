@@ -219,7 +219,7 @@ class ApplicationViewSet(
 ):
     serializer_class = s.ApplicationOutput
     filterset_class = ApplicationFilter
-    lookup_value_regex = r"SQ-\d{4}-\d{6}"
+    lookup_value_regex = r"(?:SL|SQ)-\d{4}-\d{6}"  # SQ-: codes given before 0.2
 
     def visible(self) -> QuerySet[Any]:
         return selectors.application_list(actor=self.request.user).select_related("voucher")
@@ -405,7 +405,7 @@ class ClaimViewSet(
 ):
     serializer_class = s.ClaimOutput
     filterset_class = ClaimFilter
-    lookup_value_regex = r"JS-\d{4}-\d{6}"
+    lookup_value_regex = r"(?:QK|JS)-\d{4}-\d{6}"  # JS-: codes given before 0.2
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def visible(self) -> QuerySet[SettlementClaim]:
