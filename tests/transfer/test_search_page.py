@@ -54,3 +54,23 @@ def test_the_api_answers_with_tiers(client, achievement):
     data = client.get("/api/v1/search/", {"q": "铝合金车身激光焊接气孔"}).json()
     assert data["results"] and data["results"][0]["tier"] in ("strong", "medium", "weak")
     assert data["results"][0]["tier_label"] in ("强", "中", "弱")
+
+
+def test_recommendations_page_beyond_the_detail_page(
+    client, enterprise_user, enterprise_org, institute_org, fields
+):
+    from kechuang.transfer.factories import make_demand
+
+    demand = make_demand(enterprise_org)
+    for i in range(35):
+        make_achievement(
+            institute_org, title=f"铝合金激光焊接气孔抑制第{i}号", keywords=f"激光焊接 气孔 批次{i}"
+        )
+    client.force_login(enterprise_user)
+    detail = client.get(f"/transfer/demands/{demand.code}/").content.decode()
+    assert 'data-testid="more-matches"' in detail
+    first = client.get(f"/transfer/demands/{demand.code}/matches/").content.decode()
+    assert first.count('data-testid="match-achievement"') == selectors.RECOMMENDATION_PAGE_SIZE
+    assert "相关度" in first and "下一页" in first
+    second = client.get(f"/transfer/demands/{demand.code}/matches/", {"page": 2}).content.decode()
+    assert "第 31–" in second and second.count('data-testid="match-achievement"') >= 5

@@ -467,6 +467,26 @@ def demand_recommendations(
     return Recommendations(primary=achievements, organizations=organizations, experts=experts)
 
 
+RECOMMENDATION_PAGE_SIZE = 30
+RECOMMENDATION_MAX = 90
+
+
+def demand_recommendation_page(*, actor: Any, demand: Demand, page: Any = 1) -> Any:
+    """Every recommended achievement for a demand beyond the detail page's first eight, 30 a page
+    (up to ``RECOMMENDATION_MAX``), with tiers and reasons; a Django ``Page`` of matches."""
+    from django.core.paginator import Paginator
+
+    ctx = MatchContext.load()
+    doc = matching.document_for(demand, ctx.taxonomy)
+    allowed = matching.allowed_for(actor)
+    hits = matching.recommend(ctx.engine, doc, k=RECOMMENDATION_MAX, kinds=("achievement",), allowed=allowed)
+    source = f"{doc.title}\n{doc.text}\n{' '.join(doc.tags)}"
+    matches = materialize(
+        actor, hits, exclude_orgs=frozenset({demand.organization_id}), source_text=source, ctx=ctx
+    )
+    return Paginator(matches, RECOMMENDATION_PAGE_SIZE).get_page(page)
+
+
 def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int = 8) -> Recommendations:
     """For an achievement: enterprises most likely to want it — those with related demands first, then
     enterprises whose fields and profile fit."""

@@ -30,6 +30,7 @@ urlpatterns = [
     path("demands/export.csv", views.DemandExportView.as_view(), name="demand-export"),
     path("demands/new/", views.DemandCreateView.as_view(), name="demand-create"),
     path("demands/<str:code>/", views.DemandDetailView.as_view(), name="demand-detail"),
+    path("demands/<str:code>/matches/", views.DemandMatchesView.as_view(), name="demand-matches"),
     path("demands/<str:code>/edit/", views.DemandUpdateView.as_view(), name="demand-update"),
     path("demands/<str:code>/transition/", views.DemandTransitionView.as_view(), name="demand-transition"),
     path("demands/<str:code>/review/", views.DemandReviewView.as_view(), name="demand-review"),

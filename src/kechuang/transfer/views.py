@@ -694,6 +694,23 @@ class SearchView(TemplateView):
         return context
 
 
+class DemandMatchesView(LoginRequiredMixin, TemplateView):
+    """All recommended achievements for a demand, paged (docs/adr/0020-calibrated-matching.md)."""
+
+    template_name = "transfer/demand_matches.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        demand = _get_listing(DEMANDS, self.request, kwargs["code"])
+        page = selectors.demand_recommendation_page(
+            actor=self.request.user, demand=demand, page=self.request.GET.get("page") or 1
+        )
+        context.update(
+            demand=demand, page=page, matches=list(page), query_string=query_without_page(self.request)
+        )
+        return context
+
+
 class MatchingBoardView(LoginRequiredMixin, TemplateView):
     template_name = "transfer/matching_board.html"
 
