@@ -323,9 +323,10 @@ def _enum_name_overrides() -> dict[str, str]:
     names: dict[str, str] = {}
     for path in [*sorted(PACKAGE_DIR.glob("*/choices.py")), PACKAGE_DIR / "core" / "roles.py"]:
         for match in pattern.finditer(path.read_text(encoding="utf-8")):
-            names.setdefault(
-                f"{match.group(1)}Enum", f"kechuang.{path.parent.name}.{path.stem}.{match.group(1)}"
-            )
+            name = f"{match.group(1)}Enum"
+            if name in names:  # two apps' ApplicationStatus: the later one is named after its app
+                name = f"{path.parent.name.title()}{match.group(1)}Enum"
+            names.setdefault(name, f"kechuang.{path.parent.name}.{path.stem}.{match.group(1)}")
     return names
 
 
