@@ -157,6 +157,19 @@ class OrderPlan:
     claim_at: dt.datetime | None = None
 
 
+# GB/T 4754 trade of a provider → the voucher categories it may sell (most specific code first)
+TRADE_CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
+    ("7520", (ServiceCategory.IP,)),  # 知识产权服务
+    ("7231", (ServiceCategory.LEGAL,)),  # 律师
+    ("7241", ()),  # 会计：不在创新券支持范围
+    ("745", (ServiceCategory.TESTING,)),  # 检验检测、认证认可
+    ("7530", (ServiceCategory.CONSULTING, ServiceCategory.IP)),  # 科技中介（技术转移）
+    ("72", (ServiceCategory.CONSULTING,)),  # 商务服务：咨询
+    ("73", (ServiceCategory.RESEARCH, ServiceCategory.TESTING)),  # 研究和试验发展
+    ("749", (ServiceCategory.DESIGN,)),  # 工业设计
+]
+
+
 @dataclass
 class Built:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -172,9 +185,13 @@ def _providers(
         if o.pk not in existing
     ]
     out = []
-    categories = list(SERVICE_CATALOGUE)
     for organization in organizations:
-        own = rng.sample(categories, rng.randint(1, 3))
+        # a provider sells what its trade is (issue 14 item 8): a law firm legal services, a testing
+        # lab tests; trades outside the scheme's categories (banks, guarantors, accountants) do not join
+        trade = organization.industry.code if organization.industry_id else ""
+        own = next((list(c) for prefix, c in TRADE_CATEGORIES if trade.startswith(prefix)), [])
+        if not own:
+            continue
         provider = Provider(
             organization=organization,
             code=codes.next("FW", today.year - 2, 4),
