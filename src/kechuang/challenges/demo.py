@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +43,18 @@ from .services import DEFAULT_CRITERIA, compute_ranking, weighted_total_x100
 
 MARKER = "（演示数据）"
 ELIGIBILITY = "不设年龄、职称、成立年限门槛，有能力的团队均可揭榜；鼓励院所与企业联合揭榜。" + MARKER
+
+
+def _fields_of_topic(text: str, fields: list[TechnologyField]) -> list[TechnologyField]:
+    """The (at most two) technology fields whose name or keywords appear in a topic's text."""
+    scored = []
+    for field in fields:
+        words = [field.name, *[w for w in re.split(r"[，,、;；\s]+", field.keywords or "") if len(w) >= 2]]
+        score = sum(1 for word in words if word and word in text)
+        if score:
+            scored.append((-score, field.code, field))
+    return [field for _score, _code, field in sorted(scored)[:2]]
+
 
 TOPICS = [
     (
@@ -194,6 +208,14 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
     )
     if not enterprises or len(solvers) < 4 or len(experts) < 3:
         return {}
+    # an enterprise posts challenges of its own fields (issue 14 item 8): who works in which field
+    working_in: dict[int, list[Organization]] = defaultdict(list)
+    through_org = Organization.fields.through
+    by_pk = {e.pk: e for e in enterprises}
+    for org_id, field_id in through_org.objects.filter(organization_id__in=list(by_pk)).values_list(
+        "organization_id", "technologyfield_id"
+    ):
+        working_in[field_id].append(by_pk[org_id])
     today, now = timezone.localdate(), timezone.now()
     codes = Codes(today.year)
     journal = BulkJournal()
@@ -202,10 +224,16 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
     for index in range(plan.challenges):
         state = _state_for(index, rng, scale)
         title, problem, indicators = TOPICS[index % len(TOPICS)]
+        topic_fields = _fields_of_topic(f"{title}{problem}", fields) or rng.sample(
+            fields, k=min(2, len(fields))
+        )
         if index >= len(TOPICS):
             title = f"{title}（第 {index // len(TOPICS) + 1} 期）"
         is_district = district is not None and index % 5 == 4
-        issuer = district if is_district else rng.choice(enterprises)
+        in_field = sorted(
+            {o.pk: o for f in topic_fields for o in working_in.get(f.pk, [])}.values(), key=lambda o: o.pk
+        )
+        issuer = district if is_district else rng.choice(in_field or enterprises)
         status = {
             "reviewing_open": ChallengeStatus.REVIEWING,
             "reviewing_closed": ChallengeStatus.REVIEWING,
@@ -254,7 +282,7 @@ def make_demo_challenges(*, scale: str, seed: int, rng: random.Random, stdout: A
             if status in (ChallengeStatus.AWARDED, ChallengeStatus.IN_PROGRESS, ChallengeStatus.COMPLETED)
             else None,
         )
-        challenges.append((challenge, state, rng.sample(fields, k=min(2, len(fields)))))
+        challenges.append((challenge, state, topic_fields))
     Challenge.objects.bulk_create([c for c, _s, _f in challenges], batch_size=1000)
     saved = {c.code: c for c in Challenge.objects.filter(code__in=[c.code for c, _s, _f in challenges])}
     through = Challenge.fields.through
