@@ -119,3 +119,32 @@ def page_context(request: HttpRequest) -> dict[str, Any]:
     for provider in _page_context:
         context.update(provider(request))
     return context
+
+
+# --- demo accounts ------------------------------------------------------------------------------------
+
+DemoAccountsMaker = Callable[[str], list[dict[str, Any]]]
+"""``(password) -> accounts``: creates the demo accounts (one per role) and describes them."""
+
+_demo_accounts_maker: DemoAccountsMaker | None = None
+_after_demo_accounts: list[Callable[[], None]] = []
+
+
+def register_demo_accounts(maker: DemoAccountsMaker) -> None:
+    """The directory says how the demo accounts are made (``kechuang demo``)."""
+    global _demo_accounts_maker
+    _demo_accounts_maker = maker
+
+
+def register_after_demo_accounts(hook: Callable[[], None]) -> None:
+    """A module whose demo data needs the demo accounts (made after the data) attaches them here."""
+    if hook not in _after_demo_accounts:
+        _after_demo_accounts.append(hook)
+
+
+def make_demo_accounts(password: str) -> list[dict[str, Any]]:
+    """Make the demo accounts, then let every module attach them to its demo data."""
+    accounts = _demo_accounts_maker(password) if _demo_accounts_maker is not None else []
+    for hook in _after_demo_accounts:
+        hook()
+    return accounts

@@ -14,11 +14,11 @@ class ServicedeskConfig(AppConfig):
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.metrics import register_metric_source
-        from kechuang.core.registry import register_home_panel
+        from kechuang.core.registry import register_after_demo_accounts, register_home_panel
         from kechuang.directory.demo import register_demo_generator
 
         from . import permissions  # noqa: F401  (registers the rules permissions)
-        from .demo import make_demo_service_desk
+        from .demo import attach_demo_accounts, make_demo_service_desk
         from .home import servicedesk_home_panel
         from .metrics import sla_readings
 
@@ -33,4 +33,5 @@ class ServicedeskConfig(AppConfig):
         )
         register_home_panel(servicedesk_home_panel)
         register_demo_generator("servicedesk", make_demo_service_desk)
+        register_after_demo_accounts(attach_demo_accounts)
         register_metric_source("servicedesk", sla_readings)

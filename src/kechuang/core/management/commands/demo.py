@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kechuang.core.registry import make_demo_accounts
+
 
 class Command(BaseCommand):
     help = "建立演示环境（街区配置、演示数据、演示账号）并启动网站。"
@@ -44,10 +46,7 @@ class Command(BaseCommand):
         call_command("load_district", settings.DISTRICT, stdout=self.stdout)
         call_command("demo_data", scale=options["scale"], seed=options["seed"], stdout=self.stdout)
         password = self._password(options["demo_password"])
-        from kechuang.directory.demo.accounts import ensure_demo_accounts
-
-        accounts = ensure_demo_accounts(password)
-        self._attach_module_demo_accounts()
+        accounts = make_demo_accounts(password)  # the directory's, then the modules attach them
         self.stdout.write(self.style.SUCCESS(f"准备完成，用时 {time.monotonic() - started:.1f} 秒。"))
         self.stdout.write("演示账号（密码相同）：")
         for account in accounts:
@@ -58,17 +57,6 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         self._serve(options["host"], options["port"], options["workers"])
-
-    def _attach_module_demo_accounts(self) -> None:
-        """Modules whose demo data needs the demo accounts (created after the data) attach them here."""
-        from django.apps import apps
-
-        if apps.is_installed("kechuang.servicedesk"):
-            try:
-                from kechuang.servicedesk.demo import attach_demo_accounts
-            except ImportError:
-                return
-            attach_demo_accounts()
 
     def _password(self, given: str | None) -> str:
         path = Path(settings.HOME) / "demo_password"
