@@ -540,9 +540,46 @@ def generate(
                     )
             if stdout is not None and index and index % 100 == 0:
                 stdout.write(f"  技术转移演示数据：{index}/{len(planned)}")
+    counts["对接负责人"] = _give_deals_owners()
     # organizations and experts get their vectors too (the listings' batches are queued by deferred())
     transaction.on_commit(matching.enqueue_missing)
     return counts
+
+
+BROKERS = ["沈立群", "顾佳怡", "陆文博"]  # the district's technology brokers (技术经理人) in the demo
+
+
+def _give_deals_owners() -> int:
+    """Every deal has an operator in charge (issue 14 item 8: "every deal's owner is —"). Deals opened by
+    an accepted interest have none yet; the demo hands them round-robin to the demo operator account
+    (when there is one) and to three synthetic brokers of the district office, who cannot sign in."""
+    from django.contrib.auth.models import Group
+
+    from kechuang.accounts.choices import Role
+    from kechuang.accounts.models import Membership, User
+
+    orphans = list(Deal.objects.filter(owner__isnull=True).order_by("pk").values_list("pk", flat=True))
+    if not orphans:
+        return 0
+    office = Organization.objects.filter(kind=OrganizationKind.GOVERNMENT).order_by("id").first()
+    group, _created = Group.objects.get_or_create(name=Role.OPERATOR)
+    owners = list(User.objects.filter(username="operator", is_demo=True, groups__name=Role.OPERATOR))
+    for index, name in enumerate(BROKERS, start=1):
+        user, created = User.objects.get_or_create(
+            username=f"broker{index:02d}", defaults={"display_name": name, "is_demo": True}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            user.groups.add(group)
+            if office is not None:
+                Membership.objects.get_or_create(
+                    user=user, organization=office, defaults={"position": "技术经理人", "is_default": True}
+                )
+        owners.append(user)
+    for index, pk in enumerate(orphans):
+        Deal.objects.filter(pk=pk).update(owner=owners[index % len(owners)])
+    return len(orphans)
 
 
 NOTES = [
