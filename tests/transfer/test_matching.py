@@ -3,7 +3,9 @@ reasons in Chinese, highlighted search, and strong-match notifications once per 
 
 import pytest
 
+from kechuang.accounts.choices import Role
 from kechuang.notifications.models import Notification
+from kechuang.testing.factories import user_with_role
 from kechuang.transfer import matching, selectors, services, strong
 from kechuang.transfer.factories import make_achievement, make_demand
 from kechuang.transfer.models import ListingVector, StrongMatch
@@ -110,8 +112,10 @@ def test_search_highlights_terms_and_escapes_html(client, institute_org, fields)
 
 
 def test_strong_match_notifies_both_owners_once(
-    settings, enterprise_user, institute_user, achievement, demand
+    settings, enterprise_user, institute_user, institute_org, achievement, demand
 ):
+    # an expert of the institute is a member too, and is not told of the institute's matches
+    expert = user_with_role(Role.EXPERT, institute_org, username="inst-expert")
     settings.MATCH_STRONG_MIN_FEATURE = 0.5
     settings.MATCH_STRONG_MIN_TERMS = 2
     assert strong.announce_for(f"demand:{demand.pk}") == 1
@@ -120,6 +124,7 @@ def test_strong_match_notifies_both_owners_once(
     assert StrongMatch.objects.count() == 1
     assert Notification.objects.filter(recipient=enterprise_user, kind="transfer.match").count() == 1
     assert Notification.objects.filter(recipient=institute_user, kind="transfer.match").count() == 1
+    assert not Notification.objects.filter(recipient=expert).exists()
 
 
 def test_confidential_listings_are_never_announced(

@@ -92,18 +92,34 @@ def deal_moved(deal: Deal, source: str) -> None:
     )
 
 
+# The roles that publish and answer for an organization's listings. An institute's experts and
+# researchers are members of it too, and must not hear of every match of every listing of it.
+LISTING_ROLES = (Role.INSTITUTE, Role.ENTERPRISE)
+
+
+def listing_people(listing: Achievement | Demand) -> Any:
+    """Who hears about a listing: whoever published it, and the members of its organization who manage
+    listings (the institute's or enterprise's accounts), not every member (issue 14 item 8)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    managers = organization_members(listing.organization_id).filter(groups__name__in=LISTING_ROLES)
+    publisher = Q(pk=listing.created_by_id, is_active=True) if listing.created_by_id else Q(pk__in=[])
+    return get_user_model().objects.filter(Q(pk__in=managers.values("pk")) | publisher).distinct()
+
+
 def strong_match(demand: Demand, achievement: Achievement, score: float) -> None:
     """Both owners hear once per pair (the dedupe key makes repeats silent)."""
     key = f"match:{demand.pk}:{achievement.pk}"
     notification_send(
-        recipients=organization_members(demand.organization_id),
+        recipients=listing_people(demand),
         kind="transfer.match",
         title=lazy_text(_("发现与您的需求“%(d)s”高度匹配的成果：%(a)s"), d=demand.title, a=achievement.title),
         url=_url(achievement),
         dedupe_key=key,
     )
     notification_send(
-        recipients=organization_members(achievement.organization_id),
+        recipients=listing_people(achievement),
         kind="transfer.match",
         title=lazy_text(_("您的成果“%(a)s”与企业需求“%(d)s”高度匹配"), a=achievement.title, d=demand.title),
         url=_url(demand),
