@@ -19,7 +19,16 @@ TYPED := src/kechuang/core \
 	src/kechuang/notifications/selectors.py src/kechuang/notifications/services.py \
 	src/kechuang/servicedesk/services.py
 
-.PHONY: demo test install test-sqlite test-postgres lint typecheck test-deps browser messages bench-match eval-match clean
+# Both passes run on pytest-xdist workers, one per core; the tests of a heavy session fixture (the
+# production site, the browser) share one worker (docs/adr/0017-test-suite-speed.md).
+WORKERS ?= auto
+XDIST = -n $(WORKERS) --dist loadgroup
+# Example counts of the property tests and the API fuzzing: ci for make test and make check, nightly
+# (every test at its full count) for make test-full, dev when pytest runs by hand (tests/hypothesis_profiles.py).
+HYPOTHESIS_PROFILE ?= ci
+export HYPOTHESIS_PROFILE
+
+.PHONY: demo test test-full check install test-sqlite test-postgres lint typecheck test-deps browser messages bench-match eval-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,12 +48,23 @@ test: $(STAMP) test-deps lint
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-test-sqlite: $(STAMP)
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+## The same at full example counts: every state-machine sequence, the API fuzzing as every role (nightly).
+test-full:
+	$(MAKE) test HYPOTHESIS_PROFILE=nightly
 
+## The inner loop (a few minutes): lint, then the tests that are neither slow nor browser nor PostgreSQL.
+check: $(STAMP) lint
+	$(BIN)/pytest -p no:cacheprovider -n 2 -q -m "not slow and not browser and not postgres" $(PYTEST_ARGS)
+
+# Every test, on in-memory SQLite (one database per worker).
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider $(XDIST) $(PYTEST_ARGS)
+
+# Every test that touches the database, on PostgreSQL (test_<database>_gw<N> per worker); tests marked
+# no_db (no database at all: tests/conftest.py) ran in the SQLite pass already, the browser tests too.
 test-postgres: $(STAMP)
 	@scripts/check-postgres.sh "$(PG_URL)"
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider $(XDIST) -m "not browser and not no_db" $(PYTEST_ARGS)
 
 test-deps:
 	@scripts/ensure-test-deps.sh

@@ -11,12 +11,15 @@ import pytest
 
 # Test modules are imported by path (--import-mode=importlib), so two folders may hold files of the
 # same name; each folder's helper modules (e.g. ledger_helpers) are importable by plain name.
-for _folder in sorted(
-    p for p in Path(__file__).parent.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
-):
+# The helpers shared by every folder (fuzz, hypothesis_profiles) live in tests/ itself.
+for _folder in [
+    Path(__file__).parent,
+    *sorted(p for p in Path(__file__).parent.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))),
+]:
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
+import hypothesis_profiles  # noqa: E402
 from kechuang.accounts.choices import Role  # noqa: E402
 from kechuang.directory.choices import OrganizationKind  # noqa: E402
 from kechuang.testing.factories import InstituteFactory, OrganizationFactory, user_with_role  # noqa: E402
@@ -24,14 +27,50 @@ from kechuang.testing.factories import InstituteFactory, OrganizationFactory, us
 PASSWORD = "Kechuang-Test-2026"
 
 
+hypothesis_profiles.register()
+
+# Fixtures that give a test a database: pytest-django's, and the production site's (other processes
+# on this pass's database).
+DATABASE_FIXTURES = {
+    "_django_db_helper",
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "production_home",
+}
+# Session fixtures too heavy to build on every pytest-xdist worker: their tests share one worker
+# (`--dist loadgroup`).
+ONE_WORKER = {"production_home": "production-site", "browser": "browser"}
+
+
+def touches_a_database(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(
+        names & DATABASE_FIXTURES
+        or item.get_closest_marker("django_db")
+        or item.get_closest_marker("postgres")
+        or item.get_closest_marker("db_subprocess")
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests run in the PostgreSQL pass; the SQLite pass says so in its summary."""
+    """PostgreSQL-only tests run in the PostgreSQL pass; the SQLite pass says so in its summary.
+    Tests that touch no database are marked ``no_db`` (the PostgreSQL pass leaves them out: they ran in
+    the SQLite pass). Tests of a heavy session fixture are grouped on one pytest-xdist worker."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
-    if on_postgres:
-        return
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
     for item in items:
-        if "postgres" in item.keywords:
+        if not touches_a_database(item):
+            item.add_marker(pytest.mark.no_db)
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, group in ONE_WORKER.items():
+            if fixture in names:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+        if not on_postgres and "postgres" in item.keywords:
             item.add_marker(skip)
 
 

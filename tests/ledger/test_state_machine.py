@@ -22,6 +22,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from hypothesis_profiles import examples
 from kechuang.ledger import services as ledger
 from kechuang.ledger.choices import AccountKind
 from kechuang.ledger.errors import HoldNotActive, IdempotencyConflict, InsufficientFunds, InvalidPosting
@@ -230,7 +231,7 @@ def test_the_ledger_behaves_like_its_model_under_random_sequences(db):
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=200,
+            max_examples=examples(200),  # 200 under `make test-full` (tests/hypothesis_profiles.py)
             stateful_step_count=15,
             deadline=None,
             derandomize=True,

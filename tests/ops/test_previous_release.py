@@ -76,6 +76,7 @@ def _rows(env: dict[str, str]) -> dict[str, int]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.db_subprocess
 def test_the_previous_releases_demo_data_survives_the_current_migrations(tmp_path):
     version, commit = previous_release()
     old_src = _checkout(commit, tmp_path / "release")

@@ -29,6 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from hypothesis_profiles import examples
 from kechuang.accounts.choices import Role
 from kechuang.ledger.models import Account, JournalEntry
 from kechuang.ledger.reconcile import quick_counts as ledger_quick_counts
@@ -41,7 +42,8 @@ from kechuang.vouchers.reconcile import quick_counts as voucher_quick_counts
 
 pytestmark = pytest.mark.django_db
 
-SEQUENCES = int(__import__("os").environ.get("G5_SEQUENCES", "1000"))
+# ≥ 1000 under `make test-full` (profile nightly), a fifth under `make test` (tests/hypothesis_profiles.py)
+SEQUENCES = int(__import__("os").environ.get("G5_SEQUENCES", examples(1000)))
 BUDGET = 1_000_000
 ENTERPRISE_CAP = 400_000
 CONTROLLER_CAP = 600_000

@@ -9,7 +9,9 @@ from .base import *  # noqa: F403
 from .base import DATABASES, env
 
 if not env.str("DATABASE_URL", default=""):
-    DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory SQLite for the SQLite pass
+    # in-memory SQLite for the SQLite pass, one per pytest-xdist worker; the name must say ":memory:"
+    # (pytest-django suffixes any other name with the worker's id, docs/adr/0017-test-suite-speed.md)
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
 # Django's backends, except that the flush after a transaction=True test may empty the append-only
 # audit table (see kechuang.core.testdb); production keeps the plain backends and refuses it.
