@@ -30,6 +30,7 @@ def test_migrate_creates_no_user_only_the_role_groups():
     assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("username", ["admin", "root", "operator", "demo", "test", "kechuang"])
 @pytest.mark.parametrize("password", ["admin", "123456", "password", "kechuang", DEMO_PASSWORD])
 def test_no_usual_default_credential_signs_in_on_a_fresh_install(client, username, password):

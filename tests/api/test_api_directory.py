@@ -102,6 +102,7 @@ def test_healthz_reports_an_unavailable_database_as_503_without_details(client, 
     assert "hunter2" not in response.content.decode() and "db.internal" not in response.content.decode()
 
 
+@pytest.mark.slow
 def test_openapi_schema_is_valid_and_covers_the_directory(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
@@ -121,6 +122,7 @@ def test_openapi_schema_is_valid_and_covers_the_directory(tmp_path):
     ) or "tokenAuth" in json.dumps(schema["components"].get("securitySchemes", {}))
 
 
+@pytest.mark.slow
 def test_schema_is_served_as_json_and_loads_in_schemathesis(client):
     import schemathesis
 

@@ -90,6 +90,7 @@ def _status(response):
     return response.status_code
 
 
+@pytest.mark.slow
 def test_pages_answer_each_role_as_approved(client, world, people):
     c, d, won, award = world["challenge"].code, world["draft"].code, world["won"].code, world["award"].code
     pages = {
@@ -302,6 +303,7 @@ def test_published_challenges_are_readable_anonymously_and_drafts_are_not(world)
         assert api.get(url).status_code in (401, 403)
 
 
+@pytest.mark.slow
 def test_api_applications_are_visible_only_to_their_parties(world, people):
     won = world["won"].code
     expected = {"operator", "leader", "auditor", "institute_user", "enterprise_user", "expert_user"}
@@ -310,6 +312,7 @@ def test_api_applications_are_visible_only_to_their_parties(world, people):
         assert got == (200 if name in expected else 404), name
 
 
+@pytest.mark.slow
 def test_api_refused_writes_change_nothing(
     world, other_enterprise_user, institute_user, enterprise_user, operator
 ):

@@ -21,6 +21,7 @@ def _api(user) -> APIClient:
     return api
 
 
+@pytest.mark.slow
 def test_whole_lifecycle_through_the_api(
     enterprise_user, operator, operator2, institute_user, other_enterprise_user, experts, media_root
 ):

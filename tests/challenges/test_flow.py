@@ -163,6 +163,7 @@ def test_score_out_of_range_names_the_criterion(panel, experts, applications):
     assert "技术方案" in str(error.value)
 
 
+@pytest.mark.slow
 def test_whole_lifecycle_with_one_winner(
     award, applications, challenge, institute_user, enterprise_user, operator, operator2, leader
 ):

@@ -122,6 +122,7 @@ def test_another_process_builds_the_same_index_from_the_database(
     assert f"challenge:{challenge.pk}" not in matching.missing_vector_ids()
 
 
+@pytest.mark.slow
 def test_an_achievement_page_offers_its_owners_the_open_challenges_it_may_answer(
     client,
     enterprise_user,

@@ -62,6 +62,7 @@ def test_drafts_are_not_public(client, enterprise_user, enterprise_org):
     assert draft.title not in client.get(reverse("challenges:home")).content.decode()
 
 
+@pytest.mark.slow
 def test_whole_lifecycle_through_the_pages(
     client, enterprise_user, operator, operator2, institute_user, other_enterprise_user, experts, media_root
 ):
@@ -227,6 +228,7 @@ def test_html_upload_is_refused_with_the_field_named(client, challenge, institut
     assert not Application.objects.exists()  # nothing half-written
 
 
+@pytest.mark.slow
 def test_each_role_home_shows_the_challenge_panel(
     client, operator, leader, enterprise_user, institute_user, expert_user, challenge
 ):
@@ -241,6 +243,7 @@ def test_each_role_home_shows_the_challenge_panel(
         assert marker in client.get(reverse("core:home")).content.decode()
 
 
+@pytest.mark.slow
 def test_co_applicants_by_credit_code_on_the_form(
     client, challenge, other_enterprise_user, enterprise_org, institute_org
 ):
@@ -256,6 +259,7 @@ def test_co_applicants_by_credit_code_on_the_form(
     assert list(Application.objects.get().co_applicants.all()) == [partner]
 
 
+@pytest.mark.slow
 def test_staff_desk_and_panel_pages_stay_within_a_query_budget(
     client, award, operator, leader, django_assert_max_num_queries
 ):

@@ -25,6 +25,7 @@ REQUESTS = "kechuang_http_requests_total"
 # --- who may read it -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("allowed", "remote", "answers"),
     [
@@ -68,6 +69,7 @@ def test_metrics_are_get_only_and_never_cached(client):
 # --- request counters ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_counters_and_latency_move_with_the_requests(client):
     before = scrape(client)
     for _ in range(3):
@@ -87,6 +89,7 @@ def test_counters_and_latency_move_with_the_requests(client):
     assert value(after, REQUESTS, view="core:metrics", method="GET", status="2xx") >= 1
 
 
+@pytest.mark.slow
 def test_labels_stay_bounded_whatever_paths_and_methods_come_in(client, operator, institute_org):
     client.force_login(operator)
     before = scrape(client)
@@ -115,6 +118,7 @@ def test_labels_stay_bounded_whatever_paths_and_methods_come_in(client, operator
     assert len(new) <= 6, new
 
 
+@pytest.mark.slow
 def test_answers_before_url_resolution_still_name_the_view(client, settings):
     """A redirect to HTTPS or a refused character is answered by middleware; the label is the view
     the path would have reached (or <unmatched>), never the path."""
@@ -131,6 +135,7 @@ def test_answers_before_url_resolution_still_name_the_view(client, settings):
 # --- what the database says ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_build_and_migration_state(client):
     text = scrape(client)
     build = [lb for n, lb, _ in samples(text) if n == "kechuang_build_info"]
@@ -139,6 +144,7 @@ def test_build_and_migration_state(client):
     assert value(text, "kechuang_migrations_ok") == 1
 
 
+@pytest.mark.slow
 def test_an_unapplied_migration_shows(client, monkeypatch):
     code = metrics.code_migrations()
     monkeypatch.setattr(metrics, "code_migrations", lambda: code | {("core", "9999_not_yet")})
@@ -162,6 +168,7 @@ def _task(status: str, *, enqueued_ago: float = 0, run_after: dt.datetime | None
     )
 
 
+@pytest.mark.slow
 def test_task_queue_depth_oldest_wait_and_workers(client):
     now = timezone.now()
     _task("READY", enqueued_ago=400)
@@ -186,6 +193,7 @@ def test_task_queue_depth_oldest_wait_and_workers(client):
     assert value(text, "kechuang_task_workers_alive") == 1
 
 
+@pytest.mark.slow
 def test_scheduler_lag_last_success_and_schedulers_alive(client):
     now = timezone.now()
     Scheduler().ensure_states(now)
@@ -213,6 +221,7 @@ def test_scheduler_lag_last_success_and_schedulers_alive(client):
     )
 
 
+@pytest.mark.slow
 def test_a_module_source_that_fails_is_flagged_and_the_rest_still_answers(client, monkeypatch):
     monkeypatch.setattr(metrics, "_sources", dict(metrics._sources))
 

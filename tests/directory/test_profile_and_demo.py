@@ -184,12 +184,14 @@ def test_demo_same_seed_plans_the_same_names_and_codes_and_another_seed_differs(
     assert {o.name for o in first.organizations} != {o.name for o in other.organizations}
 
 
+@pytest.mark.slow
 def test_demo_writes_what_it_planned(small_demo):
     planned = plan_directory(build_context(DISTRICT, PROFILE), scale="small", seed=7)
     stored = set(Organization.objects.filter(kind__in=DEMO_KINDS).values_list("name", "uscc"))
     assert {(o.name, o.uscc) for o in planned.organizations} <= stored
 
 
+@pytest.mark.slow
 def test_demo_second_run_with_the_same_seed_creates_nothing(district, no_module_generators):
     call_command("demo_data", scale="small", seed=7, stdout=StringIO())
     before = _table_counts()
@@ -201,6 +203,7 @@ def test_demo_second_run_with_the_same_seed_creates_nothing(district, no_module_
     assert "企业 0" in out.getvalue()
 
 
+@pytest.mark.slow
 def test_a_failing_module_generator_is_reported_by_name_and_keeps_the_directory(
     district, no_module_generators
 ):
@@ -230,6 +233,7 @@ def test_every_generated_phone_is_a_mobile_number_and_unique(small_demo):
     assert len(phones) == len(set(phones))
 
 
+@pytest.mark.slow
 def test_demo_names_read_like_chinese_company_names(small_demo):
     for organization in _generated():
         assert not re.search(r"\d", organization.name)
@@ -240,6 +244,7 @@ def test_demo_names_read_like_chinese_company_names(small_demo):
     assert all(2 <= len(name) <= 4 and not re.search(r"[\dA-Za-z]", name) for name in names)
 
 
+@pytest.mark.slow
 def test_enterprises_in_a_park_share_the_park_theme(small_demo):
     enterprises = Organization.objects.filter(kind=OrganizationKind.ENTERPRISE, park__isnull=False)
     assert enterprises.count() >= 40
@@ -303,6 +308,7 @@ def test_demo_accounts_are_refused_outside_demo_mode(small_demo, settings):
     assert not User.objects.filter(is_demo=True).exists()
 
 
+@pytest.mark.slow
 def test_demo_accounts_get_their_role_and_a_fitting_organization(small_demo, settings):
     settings.DEMO_MODE = True
     accounts = ensure_demo_accounts(PASSWORD)
@@ -332,6 +338,7 @@ def test_demo_accounts_get_their_role_and_a_fitting_organization(small_demo, set
     assert expert.person.is_expert and expert.person.organization.kind == OrganizationKind.INSTITUTE
 
 
+@pytest.mark.slow
 def test_demo_accounts_second_run_creates_nothing(small_demo, settings):
     settings.DEMO_MODE = True
     first = ensure_demo_accounts(PASSWORD)

@@ -109,6 +109,7 @@ def test_unknown_kpi_is_404(client: Any, leader: Any) -> None:
     assert client.get(reverse("insights:kpi-records-export", args=["nope"])).status_code == 404
 
 
+@pytest.mark.slow
 def test_bad_year_falls_back_to_this_year(client: Any, leader: Any) -> None:
     client.force_login(leader)
     for year in ("abc", "-1", "99999", "2024'--"):
@@ -134,6 +135,7 @@ BUDGET_PAGES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "args"), BUDGET_PAGES)
 def test_query_count_does_not_grow_with_records(
     client: Any,
@@ -251,6 +253,7 @@ def test_api_answers_with_definitions_targets_and_actuals(
     assert row["progress"] == 33.5
 
 
+@pytest.mark.slow
 def test_api_is_in_the_schema(client: Any) -> None:
     schema = client.get("/api/v1/schema/").content.decode()
     assert "/api/v1/insights/kpis/" in schema

@@ -224,6 +224,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert report.ok, [(r.name, r.violations[:2]) for r in report.results if not r.ok]
 
 
+@pytest.mark.slow
 def test_the_ledger_behaves_like_its_model_under_random_sequences(db):
     for code in ACCOUNTS:
         ledger.account_open(code=code, name=code, kind=AccountKind.LIABILITY)

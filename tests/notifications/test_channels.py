@@ -318,6 +318,7 @@ def test_a_delivery_is_given_up_after_the_last_retry(channels_on, robot, django_
     assert Notification.objects.filter(pk=notification.pk).exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_task_worker_retries_a_failing_robot_and_succeeds_when_it_is_back(channels_on, robot):
     """The real database task backend and ``db_worker``: the first attempt meets a 500, the worker's

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "kechuang"
 EAGER = {"gettext", "ugettext", "pgettext", "ngettext"}
 
@@ -69,6 +71,7 @@ def _problems(source: str, name: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_no_call_site_translates_notification_text_in_the_senders_language():
     problems = [
         problem

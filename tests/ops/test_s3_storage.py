@@ -48,6 +48,7 @@ def test_the_settings_build_an_s3_storage_from_the_environment(s3_storage, s3_en
     assert s3_objects(s3_endpoint, s3_storage) == {f"{s3_storage}/{name}": b"hello"}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_an_attachment_uploaded_and_downloaded_through_the_views_lives_in_the_bucket(
     s3_storage, s3_endpoint, settings, client, institute_user, institute_org, other_enterprise_user
@@ -107,6 +108,7 @@ def test_an_import_upload_is_kept_in_the_bucket_so_any_app_server_can_confirm_it
     assert stored.load_upload(upload.token, actor=operator, spec="directory") is None
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_keeps_the_bucket_and_a_restore_puts_it_back(
     s3_storage, s3_endpoint, tmp_path, client, institute_user, institute_org

@@ -51,6 +51,7 @@ def _upgrade(*args: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_upgrade_runs_every_step_in_order_and_a_second_run_has_nothing_to_do(upgrade_site, institute_org):
     ensure_fields()
     make_achievement(institute_org)
@@ -75,6 +76,7 @@ def test_upgrade_runs_every_step_in_order_and_a_second_run_has_nothing_to_do(upg
     assert "语义向量齐全" in second
 
 
+@pytest.mark.slow
 def test_upgrade_computes_missing_vectors_in_the_foreground_when_asked(upgrade_site, institute_org):
     ensure_fields()
     make_achievement(institute_org)
@@ -84,6 +86,7 @@ def test_upgrade_computes_missing_vectors_in_the_foreground_when_asked(upgrade_s
     assert matching.missing_vector_ids() == []
 
 
+@pytest.mark.slow
 def test_without_msgfmt_the_shipped_compiled_translations_are_kept(upgrade_site, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     mo = next((upgrade_site / "locale").glob("*/LC_MESSAGES/*.mo"))
@@ -102,6 +105,7 @@ def test_a_missing_compiled_catalogue_without_msgfmt_stops_the_upgrade_with_what
         _upgrade()
 
 
+@pytest.mark.slow
 def test_the_database_cache_table_is_created_when_the_database_cache_is_configured(upgrade_site, settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kc_ops_cache"}

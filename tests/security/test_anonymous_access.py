@@ -83,6 +83,7 @@ def test_url_walk_finds_the_main_routes(url_patterns):
     assert len(patterns) > 40
 
 
+@pytest.mark.slow
 def test_only_the_reviewed_public_list_answers_200_to_an_anonymous_get(
     client, url_patterns, fill, login_redirect
 ):
@@ -116,6 +117,7 @@ def test_private_objects_are_not_found_through_public_patterns(client, objects, 
         assert objects["enterprise"].name not in response.content.decode(errors="replace")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", WRITE_METHODS)
 def test_no_api_route_accepts_an_anonymous_write(client, url_patterns, fill, method):
     before = list(Organization.objects.order_by("pk").values())

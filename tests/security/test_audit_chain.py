@@ -194,6 +194,7 @@ def test_verify_prints_the_head_hash_to_keep_as_an_anchor(chain):
     assert chain[-1].hash in output
 
 
+@pytest.mark.slow
 def test_kechuang_audit_verify_exits_1_on_a_tampered_sqlite_database(tmp_path):
     """End to end: the console script on its own SQLite database, tampered with sqlite3."""
     env = {

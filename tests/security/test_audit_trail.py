@@ -263,6 +263,7 @@ def test_admin_bulk_delete_is_switched_off_so_every_admin_deletion_is_audited():
     assert "delete_selected" not in dict(admin.site.actions)
 
 
+@pytest.mark.slow
 def test_every_apps_permissions_are_registered_at_start_up(tmp_path):
     """In a fresh process that loads no view (a shell, a command), ``has_perm`` already knows the rules."""
     import os

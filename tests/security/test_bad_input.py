@@ -54,6 +54,7 @@ def operator_api(operator) -> Client:
     return Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(VALUES))
 def test_organization_form_accepts_or_refuses_odd_text_without_error_and_escapes_it(operator_client, kind):
     value = VALUES[kind]
@@ -101,6 +102,7 @@ def test_patch_with_odd_text_never_fails(operator_api, enterprise_org, kind):
         assert response.status_code in (200, 400), (field, response.status_code)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(VALUES))
 def test_searches_and_filters_with_odd_text_never_fail(operator_client, operator_api, kind):
     value = VALUES[kind][:1000]

@@ -31,6 +31,7 @@ def production_env() -> dict[str, str]:
     return {"SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "kc.juyuan.example.cn"}
 
 
+@pytest.mark.slow
 def test_check_deploy_with_production_settings_reports_no_issue(tmp_path, production_env):
     result = run(["check", "--deploy", "--fail-level", "WARNING"], tmp_path, **production_env)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -162,6 +162,7 @@ def check_pages(client, answers) -> int:
     return html_pages
 
 
+@pytest.mark.slow
 def test_anonymous_pages_have_security_headers_and_no_external_origin(
     client, rich_directory, url_patterns, fill
 ):
@@ -169,6 +170,7 @@ def test_anonymous_pages_have_security_headers_and_no_external_origin(
     assert pages >= 8
 
 
+@pytest.mark.slow
 def test_operator_pages_have_security_headers_and_no_external_origin(
     client, rich_directory, operator, url_patterns, fill
 ):
@@ -177,6 +179,7 @@ def test_operator_pages_have_security_headers_and_no_external_origin(
     assert pages >= 15
 
 
+@pytest.mark.slow
 def test_enterprise_pages_have_security_headers_and_no_external_origin(
     client, rich_directory, enterprise_user, url_patterns, fill
 ):
@@ -184,6 +187,7 @@ def test_enterprise_pages_have_security_headers_and_no_external_origin(
     assert check_pages(client, crawl(client, url_patterns, fill)) >= 10
 
 
+@pytest.mark.slow
 def test_api_answers_and_errors_carry_the_headers_too(client):
     for url in ("/api/v1/organizations/", "/api/v1/people/", "/api/v1/schema/", "/healthz", "/no-such-page/"):
         assert_security_headers(client.get(url), url)

@@ -99,6 +99,7 @@ def test_redact_hides_passwords_tokens_session_ids_and_phones():
     assert MASKED in cleaned
 
 
+@pytest.mark.slow
 def test_failed_and_successful_sign_in_leave_no_password_or_session_id_in_the_logs(
     client, member, log_output
 ):

@@ -177,6 +177,7 @@ def test_directory_pages_answer_each_role_as_approved(client, people, role):
         assert client.get(url).status_code == status, (role, url)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "operator"])
 def test_import_page_is_not_open_to_roles_other_than_operator(client, people, role):
     users, _own = people

@@ -42,6 +42,7 @@ def page(client, user, url: str) -> str:
 # --- from November on: next year is missing ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_from_november_a_missing_next_year_is_announced_to_operators_and_desk_staff(client, desk, frozen):
     frozen.set(at(2026, 11, 15, 10))
     assert not CalendarYear.objects.filter(year=2027).exists()

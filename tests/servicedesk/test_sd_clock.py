@@ -150,6 +150,7 @@ moments = st.datetimes(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(start=moments, minutes=st.integers(min_value=0, max_value=20 * 510))
 def test_property_adding_working_time_then_measuring_it_gives_it_back(start, minutes):

@@ -15,6 +15,7 @@ OPEN = "kechuang_servicedesk_sla_breaches_open"
 UNESCALATED = "kechuang_servicedesk_sla_breaches_unescalated"
 
 
+@pytest.mark.slow
 def test_breaches_open_and_unescalated_follow_the_clock_and_the_tick(client, file_request, desk, frozen):
     late = file_request(when=at(2026, 3, 16, 10), title="上海菊园智感科技有限公司 研发费用加计扣除")
     file_request(when=at(2026, 3, 17, 9))  # first response due Wed 9:00

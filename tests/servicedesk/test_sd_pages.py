@@ -248,6 +248,7 @@ def test_request_list_query_count_does_not_grow_with_the_page(
         client.get(url + "?state=open&category=policy&q=诉求")
 
 
+@pytest.mark.slow
 def test_other_list_pages_have_a_flat_query_budget(
     client, people, own_request, django_assert_max_num_queries
 ):

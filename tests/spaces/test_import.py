@@ -102,6 +102,7 @@ def test_ten_bad_rows_among_a_thousand_are_reported_exactly_and_nothing_is_writt
     assert report.active.max_row == 11
 
 
+@pytest.mark.slow
 def test_import_through_the_pages_commits_all_then_a_second_import_creates_nothing(client, operator, geo):
     client.force_login(operator)
     data = workbook(thousand_rows(with_errors=False))

@@ -157,6 +157,7 @@ def test_filters_are_shared_with_the_web_lists(client, achievement, institute_or
     assert client.get("/api/v1/achievements/", {"trl_min": 42}).status_code == 400
 
 
+@pytest.mark.slow
 def test_schema_is_valid_and_lists_the_new_routes(client):
     from drf_spectacular.generators import SchemaGenerator
     from drf_spectacular.validation import validate_schema

@@ -56,6 +56,7 @@ def test_match_eval_on_the_real_benchmark_runs(db):
     assert json.loads(out.getvalue())["queries"] > 100
 
 
+@pytest.mark.slow
 def test_match_bench_json(db):
     out = StringIO()
     call_command(
@@ -106,6 +107,7 @@ def _snapshot():
     )
 
 
+@pytest.mark.slow
 def test_demo_generator_is_deterministic_and_idempotent(directory):
     counts = demo.generate(scale="tiny", seed=7, rng=random.Random("7:transfer"))
     assert counts["科技成果"] == 30 and counts["技术需求"] == 16
@@ -147,6 +149,7 @@ def test_demo_plan_titles_are_unique_per_organization(directory):
     assert all(len(p.data["title"]) <= 120 for p in planned)
 
 
+@pytest.mark.slow
 def test_demo_interests_only_go_to_listings_that_accept_interest(directory, monkeypatch):
     from kechuang.transfer import services
     from kechuang.transfer.permissions import listing_is_open
@@ -186,6 +189,7 @@ def _listing_rows(model):
     return rows
 
 
+@pytest.mark.slow
 def test_demo_bulk_listings_match_the_service_path(directory):
     from kechuang.core.audit import verify_chain
     from kechuang.transfer.models import ContractRegistration, DealNote

@@ -38,6 +38,7 @@ PAGES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, params, budget", PAGES)
 def test_list_pages_stay_within_their_query_budget(
     client, many, operator, institute_user, name, params, budget, django_assert_max_num_queries
@@ -50,6 +51,7 @@ def test_list_pages_stay_within_their_query_budget(
     assert response.status_code == 200
 
 
+@pytest.mark.slow
 def test_matching_board_budget(client, many, operator, django_assert_max_num_queries):
     client.force_login(operator)
     client.get(reverse("transfer:matching-board"))

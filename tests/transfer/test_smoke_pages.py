@@ -4,6 +4,7 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_pages_render_for_owner_and_operator(
     client, enterprise_user, operator, institute_user, achievement, demand
 ):

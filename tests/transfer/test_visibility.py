@@ -100,6 +100,7 @@ def test_confidential_achievement_absent_from_the_api(client, world, enterprise_
     )
 
 
+@pytest.mark.slow
 def test_operator_sees_confidential_in_search(client, world, operator):
     client.force_login(operator)
     assert world["secret"].code in _results(client.get(reverse("transfer:search"), {"q": "在线监测"}))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from django.db import connection
 
 from kechuang import gunicorn_conf
 from kechuang.transfer import matching
 
 
+@pytest.mark.slow
 def test_worker_init_warms_the_engine_in_a_background_thread(monkeypatch):
     seen: list[str] = []
     monkeypatch.setattr(gunicorn_conf, "warm_matching", lambda: seen.append(threading.current_thread().name))

@@ -23,6 +23,7 @@ def as_user(user) -> APIClient:
     return client
 
 
+@pytest.mark.slow
 def test_the_flow_through_the_api_by_token(
     operator, operator2, leader, enterprise_user, provider_user, scheme, provider, service, media_root
 ):

@@ -45,6 +45,7 @@ def pages(busy, scheme, provider, service) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["operator", "leader", "enterprise_user", "provider_user", "auditor"])
 def test_every_role_sees_its_voucher_pages(client, request, busy, scheme, provider, service, who):
     user = request.getfixturevalue(who)
@@ -78,6 +79,7 @@ def test_the_voucher_page_shows_the_ledgers_balances(client, enterprise_user, bu
     assert "4,000.00" in html and "1,000.00" in html and "3,000.00" in html  # balance, held, available
 
 
+@pytest.mark.slow
 def test_the_whole_flow_through_the_web_pages(
     client,
     operator,
