@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import factory.random
 import pytest
@@ -20,6 +22,7 @@ for _folder in [
         sys.path.insert(0, str(_folder))
 
 import hypothesis_profiles  # noqa: E402
+import template_db  # noqa: E402
 from kechuang.accounts.choices import Role  # noqa: E402
 from kechuang.directory.choices import OrganizationKind  # noqa: E402
 from kechuang.testing.factories import InstituteFactory, OrganizationFactory, user_with_role  # noqa: E402
@@ -72,6 +75,53 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 break
         if not on_postgres and "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_use_migrations: bool,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """pytest-django's test databases, except that under pytest-xdist one worker migrates and the
+    others copy its database (tests/template_db.py)."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+    shared = os.environ.get("PYTEST_XDIST_WORKER") and aliases == {"default"} and not serialized_aliases
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        if shared and django_db_use_migrations and not keepdb:
+            config = template_db.setup(tmp_path_factory.getbasetemp().parent, verbosity)
+        else:
+            if not django_db_use_migrations:
+                _disable_migrations()
+            config = setup_databases(
+                verbosity=verbosity,
+                interactive=False,
+                aliases=aliases,
+                serialized_aliases=serialized_aliases,
+                keepdb=keepdb,
+            )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=verbosity)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller of a pytest-xdist run drops the template database its workers shared."""
+    if not hasattr(session.config, "workerinput") and hasattr(session.config, "_tmp_path_factory"):
+        factory = session.config._tmp_path_factory
+        if factory._basetemp is not None:
+            template_db.drop(factory.getbasetemp())
 
 
 @pytest.fixture(autouse=True)

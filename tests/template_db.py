@@ -1,0 +1,116 @@
+"""One migrated test database per run, copied by every pytest-xdist worker (docs/adr/0017-test-suite-speed.md).
+
+Migrating takes about 25 s of CPU (Django renders the migration states); with one worker per core
+every worker used to pay it. Now the first worker to need a database migrates its own as usual and
+keeps a copy (SQLite: a file written with SQLite's backup API; PostgreSQL: a database
+``<test database>_template``); the other workers wait for that copy and start from it (SQLite: backup
+into their in-memory database; PostgreSQL: ``CREATE DATABASE … TEMPLATE``). The copy is the migrated
+database itself (data migrations included), so it is not ``--no-migrations``. The controller drops
+the PostgreSQL template at the end of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+MARKER = "kechuang-template.json"
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    with open(folder / "kechuang-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _quote(connection: Any, name: str) -> str:
+    return str(connection.ops.quote_name(name))
+
+
+def _keep(connection: Any, folder: Path) -> dict[str, str]:
+    """Save the migrated database of this worker as the run's template."""
+    if connection.vendor == "sqlite":
+        path = folder / "kechuang-template.sqlite3"
+        connection.ensure_connection()
+        target = sqlite3.connect(path)
+        try:
+            connection.connection.backup(target)
+        finally:
+            target.close()
+        return {"vendor": "sqlite", "path": str(path)}
+    name = f"{connection.settings_dict['NAME']}_template"
+    source = connection.settings_dict["NAME"]
+    connection.close()  # a template is copied only while nobody is connected to it
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {_quote(connection, name)}")
+        cursor.execute(f"CREATE DATABASE {_quote(connection, name)} TEMPLATE {_quote(connection, source)}")
+    return {"vendor": "postgresql", "name": name}
+
+
+def _copy(connection: Any, template: dict[str, str]) -> list[tuple[Any, str, bool]]:
+    """This worker's test database from the template; what Django's teardown_databases expects."""
+    from django.conf import settings
+
+    alias = connection.alias
+    old_name = connection.settings_dict["NAME"]
+    test_name = connection.creation._get_test_db_name()
+    connection.close()
+    if template["vendor"] == "postgresql":
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {_quote(connection, test_name)}")
+            cursor.execute(
+                f"CREATE DATABASE {_quote(connection, test_name)} TEMPLATE {_quote(connection, template['name'])}"
+            )
+    settings.DATABASES[alias]["NAME"] = test_name
+    connection.settings_dict["NAME"] = test_name
+    connection.ensure_connection()
+    if template["vendor"] == "sqlite":
+        source = sqlite3.connect(template["path"])
+        try:
+            source.backup(connection.connection)
+        finally:
+            source.close()
+    return [(connection, old_name, True)]
+
+
+def setup(folder: Path, verbosity: int) -> list[tuple[Any, str, bool]]:
+    """The test database of this worker: migrated by the first worker, copied by the others."""
+    from django.db import connections
+    from django.test.utils import setup_databases
+
+    connection = connections["default"]
+    with _locked(folder):
+        marker = folder / MARKER
+        if marker.exists():
+            return _copy(connection, json.loads(marker.read_text()))
+        config = setup_databases(
+            verbosity=verbosity, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
+        marker.write_text(json.dumps(_keep(connection, folder)))
+        connection.ensure_connection()
+        return list(config)
+
+
+def drop(folder: Path) -> None:
+    """At the end of the run (controller): drop the PostgreSQL template, if a worker made one."""
+    marker = folder / MARKER
+    if not marker.exists():
+        return
+    template = json.loads(marker.read_text())
+    marker.unlink()
+    if template["vendor"] != "postgresql":
+        return
+    from django.db import connections
+
+    connection = connections["default"]
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {_quote(connection, template['name'])}")
