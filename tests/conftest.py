@@ -43,9 +43,9 @@ DATABASE_FIXTURES = {
     "live_server",
     "production_home",
 }
-# Session fixtures too heavy to build on every pytest-xdist worker: their tests share one worker
-# (`--dist loadgroup`).
-ONE_WORKER = {"production_home": "production-site", "browser": "browser"}
+# Session fixtures too heavy to build on every pytest-xdist worker (the production site: demo data and
+# collectstatic, 90-140 s): their tests share one worker (`--dist loadgroup`).
+ONE_WORKER = {"production_home": "production-site"}
 
 
 def touches_a_database(item: pytest.Item) -> bool:
@@ -62,7 +62,8 @@ def touches_a_database(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL-only tests run in the PostgreSQL pass; the SQLite pass says so in its summary.
     Tests that touch no database are marked ``no_db`` (the PostgreSQL pass leaves them out: they ran in
-    the SQLite pass). Tests of a heavy session fixture are grouped on one pytest-xdist worker."""
+    the SQLite pass). Tests of a heavy session fixture are grouped on one pytest-xdist worker and
+    run first."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
     for item in items:
@@ -75,6 +76,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 break
         if not on_postgres and "postgres" in item.keywords:
             item.add_marker(skip)
+    # Longest first, so no worker is left with a long test at the end: the grouped tests, then the slow
+    # ones, then the rest (a stable sort: the same order on every worker, as pytest-xdist requires).
+    items.sort(
+        key=lambda item: 0 if item.get_closest_marker("xdist_group") else 1 if "slow" in item.keywords else 2
+    )
 
 
 @pytest.fixture(scope="session")
