@@ -127,7 +127,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput") and hasattr(session.config, "_tmp_path_factory"):
         factory = session.config._tmp_path_factory
         if factory._basetemp is not None:
-            template_db.drop(factory.getbasetemp())
+            from pytest_django.plugin import blocking_manager_key
+
+            with session.config.stash[blocking_manager_key].unblock():
+                template_db.drop(factory.getbasetemp())
 
 
 @pytest.fixture(autouse=True)
