@@ -118,7 +118,9 @@ def test_demo_generator_is_deterministic_and_idempotent(directory):
     stages = set(Deal.objects.values_list("stage", flat=True))
     assert len(stages) >= 2
     assert not Deal.objects.filter(owner__isnull=True).exists()  # every deal has an operator in charge
-    assert {u.has_usable_password() for u in {d.owner for d in Deal.objects.select_related("owner")}} == {False}
+    assert {u.has_usable_password() for u in {d.owner for d in Deal.objects.select_related("owner")}} == {
+        False
+    }
     statuses = set(Achievement.objects.values_list("status", flat=True))
     assert "published" in statuses
     sample = Achievement.objects.filter(status="published").first()
