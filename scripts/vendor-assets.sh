@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp package.json "$tmp/"
 (cd "$tmp" && npm install --no-audit --no-fund --silent)
 dest=src/kechuang/core/static/vendor
-mkdir -p "$dest/bootstrap" "$dest/echarts" "$dest/bootstrap-icons/fonts"
+mkdir -p "$dest/bootstrap" "$dest/echarts" "$dest/bootstrap-icons/fonts" "$dest/tom-select"
 for file in css/bootstrap.min.css css/bootstrap.min.css.map js/bootstrap.bundle.min.js js/bootstrap.bundle.min.js.map; do
   cp "$tmp/node_modules/bootstrap/dist/$file" "$dest/bootstrap/"
 done
@@ -23,6 +23,12 @@ cp "$tmp/node_modules/bootstrap-icons/font/bootstrap-icons.min.css" "$dest/boots
 cp "$tmp/node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2" "$dest/bootstrap-icons/fonts/"
 cp "$tmp/node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff" "$dest/bootstrap-icons/fonts/"
 cp "$tmp/node_modules/bootstrap-icons/LICENSE" "$dest/bootstrap-icons/LICENSE"
+# Tom Select: the searchable pickers of long lists (kechuang.core.widgets, static/kechuang/pickers.js);
+# the "complete" build bundles its plugins and its two small dependencies.
+for file in js/tom-select.complete.min.js js/tom-select.complete.min.js.map css/tom-select.bootstrap5.min.css css/tom-select.bootstrap5.min.css.map; do
+  cp "$tmp/node_modules/tom-select/dist/$file" "$dest/tom-select/"
+done
+cp "$tmp/node_modules/tom-select/LICENSE" "$dest/tom-select/LICENSE"
 # Any reference left unresolved would break `collectstatic` under the production settings.
 for css in "$dest"/*/*.css "$dest"/*/*.js; do
   dir=$(dirname "$css")

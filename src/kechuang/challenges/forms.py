@@ -12,13 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from kechuang.core import dates
 from kechuang.core.money import YuanField
 from kechuang.core.text import CleanTextForm
-from kechuang.directory.models import TechnologyField
+from kechuang.directory.pickers import field_picker, technology_fields
 
 
 class ChallengeForm(CleanTextForm):
     title = forms.CharField(label=_("榜单名称"), max_length=120)
     fields_ = forms.ModelMultipleChoiceField(
-        label=_("技术领域"), required=False, queryset=TechnologyField.objects.order_by("code")
+        label=_("技术领域"), required=False, queryset=technology_fields(), widget=field_picker()
     )
     problem = forms.CharField(label=_("技术难题"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
     indicators = forms.CharField(

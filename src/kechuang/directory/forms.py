@@ -9,7 +9,8 @@ from kechuang.core import dates
 
 from . import uscc as uscc_rules
 from .choices import Qualification
-from .models import Organization, TechnologyField
+from .models import Organization
+from .pickers import field_picker, technology_fields
 
 
 class OrganizationForm(forms.ModelForm):
@@ -20,9 +21,9 @@ class OrganizationForm(forms.ModelForm):
     )
     fields = forms.ModelMultipleChoiceField(
         label=_("技术领域"),
-        queryset=TechnologyField.objects.all(),
+        queryset=technology_fields(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=field_picker(),
     )
 
     class Meta:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kechuang.core import dates
 from kechuang.core.money import fen_from_yuan_decimal
-from kechuang.directory.models import Block, Building, Park, TechnologyField
+from kechuang.directory.models import Block, Building, Park
+from kechuang.directory.pickers import field_picker, technology_fields
 
 from .choices import RequestStatus, SpaceType
 from .models import SpaceRequest
@@ -118,7 +119,8 @@ class SpaceRequestForm(_Styled, forms.Form):
     )
     fields = forms.ModelMultipleChoiceField(
         label=_("产业领域"),
-        queryset=TechnologyField.objects.all(),
+        queryset=technology_fields(),
+        widget=field_picker(),
         to_field_name="code",
         required=False,
         help_text=_("不选则使用本企业登记的技术领域，用于匹配园区主题"),

@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from kechuang.core import dates
 from kechuang.core.money import fen_from_wan, wan_field, wan_from_fen
-from kechuang.directory.models import Organization, TechnologyField
+from kechuang.directory.pickers import (
+    field_picker,
+    organization_picker,
+    organization_queryset,
+    technology_fields,
+)
 
 from .choices import AttachmentAccess, ContractType, CooperationMode, DealStage, IPKind, Visibility
 from .models import Achievement, Demand
@@ -32,11 +37,11 @@ TRL_CHOICES = [
 def _fields_field() -> forms.ModelMultipleChoiceField:
     return forms.ModelMultipleChoiceField(
         label=_("技术领域"),
-        queryset=TechnologyField.objects.all(),
+        queryset=technology_fields(),
         required=True,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=field_picker(),
         error_messages={"required": _("请至少选择一个技术领域。")},
-        help_text=_("按住 Ctrl（或 ⌘）可多选"),
+        help_text=_("可多选，输入名称或关键词搜索"),
     )
 
 
@@ -309,12 +314,14 @@ class ContractForm(forms.Form):
     title = forms.CharField(label=_("合同名称"), max_length=160)
     seller = forms.ModelChoiceField(
         label=_("卖方（受托方）"),
-        queryset=Organization.objects.all(),
+        queryset=organization_queryset(),
+        widget=organization_picker(),
         error_messages={"required": _("请选择卖方。")},
     )
     buyer = forms.ModelChoiceField(
         label=_("买方（委托方）"),
-        queryset=Organization.objects.all(),
+        queryset=organization_queryset(),
+        widget=organization_picker(),
         error_messages={"required": _("请选择买方。")},
     )
     signed_on = dates.DateField(
