@@ -346,7 +346,10 @@ def expert_pool(*, challenge: Challenge) -> tuple[list[Any], dict[int, list[str]
         .prefetch_related("co_applicants", "team_members")
     )
     people = list(
-        Person.objects.filter(is_expert=True).select_related("organization").order_by("name", "id")[:300]
+        Person.objects.filter(is_expert=True)
+        .select_related("organization")
+        .prefetch_related("fields")
+        .order_by("name", "id")[:300]
     )
     conflicts: dict[int, list[str]] = {}
     for person in people:

@@ -24,6 +24,7 @@ from kechuang.core import audit
 from kechuang.core.uploads import attachment_response
 from kechuang.core.web import acting_organization, attach_errors, error_text, paginate
 from kechuang.directory.models import Person
+from kechuang.directory.pickers import person_label
 
 from . import forms as f
 from . import permissions as perms
@@ -513,7 +514,7 @@ class PanelView(LoginRequiredMixin, View):
         if panel is None and perms.can_build_panel(user, challenge):
             people, conflicts = selectors.expert_pool(challenge=challenge)
             context.update(
-                pool=people,
+                pool_options=[(p, person_label(p), conflicts.get(p.pk)) for p in people],
                 conflicts=conflicts,
                 panel_form=f.PanelForm(
                     choices=[(str(p.pk), p.name) for p in people if p.pk not in conflicts]
