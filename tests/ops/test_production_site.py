@@ -156,6 +156,8 @@ def test_the_vendored_fonts_and_source_maps_are_served(static_files):
         "/static/vendor/bootstrap/bootstrap.min.css.map",
         "/static/vendor/bootstrap/bootstrap.bundle.min.js.map",
         "/static/vendor/echarts/echarts.min.js",
+        "/static/vendor/tom-select/tom-select.complete.min.js.map",
+        "/static/vendor/tom-select/tom-select.bootstrap5.min.css.map",
     } <= names
 
 

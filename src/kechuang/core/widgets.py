@@ -1,5 +1,6 @@
-"""Pickers for long lists (issue 14 item 6): a plain ``<select>`` that static/kechuang/pickers.js turns
-into a searchable Tom Select (vendored under static/vendor/tom-select, nothing fetched at run time).
+"""Pickers for long lists (issue 14 item 6; docs/adr/0023-pickers.md): a plain ``<select>`` that
+static/kechuang/pickers.js turns into a searchable Tom Select (vendored under static/vendor/tom-select,
+nothing fetched at run time).
 
 Progressive enhancement: without JavaScript the select is an ordinary select with every choice, and with
 it the chosen values are still posted as the select's own values, so forms and services do not change.
