@@ -211,7 +211,7 @@ def test_contract_form_shows_chinese_errors(client, operator, enterprise_org, in
             "title": "合同",
             "seller": institute_org.pk,
             "buyer": institute_org.pk,
-            "signed_on": "2999-01-01",
+            "signed_on": "2100-01-01",  # in the accepted range (1900–2199), after today
             "contract_amount_wan": "10",
             "technology_amount_wan": "20",
         },
