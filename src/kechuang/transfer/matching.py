@@ -40,6 +40,7 @@ from kechuang.directory.permissions import member_organization_ids
 
 from .choices import Visibility
 from .models import Achievement, Demand, ListingVector, MatchIndexState
+from .shipped_vectors import shipped_file, shipped_vectors
 from .workflow import ACHIEVEMENT_PUBLIC_STATUSES, DEMAND_PUBLIC_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -142,8 +143,14 @@ def enqueue_vectors(doc_ids: list[str]) -> None:
 
 
 def enqueue_missing() -> None:
-    """Queue one task that embeds every document still without a vector (organizations, experts…)."""
+    """Queue one task that embeds every document still without a vector (organizations, experts…).
+    Documents whose vectors ship with the software (the demo catalogue) get them here and now."""
     from .tasks import index_missing
+
+    try:
+        fill_shipped()
+    except Exception:
+        logger.exception("matching: could not take the shipped vectors")
 
     try:
         index_missing.enqueue()
@@ -637,7 +644,11 @@ def compute_vectors(doc_ids: Sequence[str], *, batch_size: int = 32) -> int:
         todo = [(d, h) for d, h in zip(batch, digests, strict=True) if existing.get(d.id) != h]
         if not todo:
             continue
-        matrix = scratch.embed_passage_texts([d for d, _h in todo])
+        # vectors shipped for these exact texts are taken as they are; the model runs for the rest
+        shipped = shipped_vectors(scratch.embedder_name)
+        fresh = [d for d, h in todo if h not in shipped]
+        computed = iter(scratch.embed_passage_texts(fresh) if fresh else [])
+        matrix = [shipped[h] if h in shipped else next(computed) for _d, h in todo]
         with transaction.atomic():
             version = bump_version()
             for (doc, digest), row in zip(todo, matrix, strict=True):
@@ -654,6 +665,22 @@ def compute_vectors(doc_ids: Sequence[str], *, batch_size: int = 32) -> int:
                 )
         done += len(todo)
     return done
+
+
+def fill_shipped() -> int:
+    """Store the shipped vector of every document that lacks one and whose text has one shipped;
+    returns how many (no model is run: documents without a shipped vector are left for the worker)."""
+    import matchcore
+
+    if not shipped_file().exists():
+        return 0
+    scratch = matchcore.Engine(matchcore.EngineConfig.default(), embedder())
+    shipped = shipped_vectors(scratch.embedder_name)
+    if not shipped:
+        return 0
+    missing = missing_vector_ids()
+    known = [d.id for d in _documents_by_id(missing) if scratch.passage_digest(d) in shipped]
+    return compute_vectors(known) if known else 0
 
 
 def missing_vector_ids() -> list[str]:
