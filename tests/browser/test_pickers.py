@@ -84,3 +84,48 @@ def test_field_picker_and_organization_picker(page, shot, login, people, browser
     assert contract.seller.name == "中国科学院上海光学精密机械研究所"
     assert contract.buyer_id == enterprise.pk
     shot("6-contract-saved")
+
+
+def test_without_javascript_the_plain_selects_still_post(browser, live_server, people):
+    """Progressive enhancement: with JavaScript off, the same forms work with the plain selects."""
+    from .conftest import SCREENSHOTS, login
+
+    enterprise = people["enterprise"]
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",
+        java_script_enabled=False,
+        viewport={"width": 1366, "height": 900},
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        login(page, "yunying")
+        page.goto(f"/directory/organizations/{enterprise.pk}/edit/")
+        expect(page.locator(".ts-wrapper")).to_have_count(0)
+        expect(page.locator("#id_fields optgroup[label='未来数字智能']")).to_have_count(1)
+        page.select_option("#id_fields", label=["集成电路"])
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "test_pickers_without_javascript-fields.png"), full_page=True)
+        page.locator("form button[type=submit]").last.click()
+        page.wait_for_url(f"**/directory/organizations/{enterprise.pk}/")
+        assert list(Organization.objects.get(pk=enterprise.pk).fields.values_list("code", flat=True)) == [
+            "DIG03"
+        ]
+
+        page.goto("/transfer/contracts/new/")
+        page.select_option("#id_contract_type", "license")
+        page.fill("#id_title", "振镜摆动激光焊接技术许可")
+        page.select_option("#id_seller", label="中国科学院上海光学精密机械研究所")
+        page.select_option("#id_buyer", label="上海嘉菊新能源汽车零部件有限公司")
+        page.fill("#id_contract_amount_wan", "60")
+        page.fill("#id_technology_amount_wan", "54")
+        page.get_by_test_id("contract-submit").click()
+        page.wait_for_url("**/transfer/contracts/")
+        contract = ContractRegistration.objects.get()
+        assert (contract.seller.name, contract.buyer_id) == (
+            "中国科学院上海光学精密机械研究所",
+            enterprise.pk,
+        )
+    finally:
+        context.close()
