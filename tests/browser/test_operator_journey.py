@@ -110,7 +110,8 @@ def test_operator_finds_an_enterprise_then_imports_a_sheet_fixes_its_errors_and_
             ["孙立", enterprise_org.name, "研发经理", "中级职称", "是", "1381234"],
         ],
     )
-    page.get_by_role("link", name="批量导入").first.click()
+    page.locator("[data-testid=main-nav] [data-nav=manage] > a").click()  # the 运营管理 menu
+    page.get_by_test_id("main-nav").get_by_role("link", name="批量导入").click()
     upload(page, "菊园企业名单.xlsx", broken)
     errors = page.get_by_test_id("import-errors")
     expect(errors).to_be_visible()

@@ -210,7 +210,10 @@ def test_an_unwritable_storage_fails(client, platform_running, settings, tmp_pat
     assert str(tmp_path) not in response.content.decode()
 
 
-def test_the_storage_probe_leaves_nothing_behind_and_backups_never_see_it(client, platform_running, settings):
+def test_the_storage_probe_leaves_nothing_behind_and_backups_never_see_it(
+    client, platform_running, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path / "media")  # a storage of this test's own: nothing but the probe
     assert client.get("/readyz").status_code == 200
     assert not list(storage.walk(""))
     storage.write_file(f"{storage.PROBE_FOLDER}/left-over.txt", b"ok")  # a probe cut short
