@@ -1,5 +1,7 @@
 """Achievement and demand workflows: codes, transitions allowed and refused, editing rules, audit."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -21,7 +23,9 @@ def test_new_achievement_is_a_draft_with_a_public_code(institute_user, institute
         trl=6,
     )
     assert achievement.status == "draft"
-    assert achievement.code.startswith("CG-") and achievement.code.endswith(f"{achievement.pk:06d}")
+    assert re.fullmatch(
+        r"CG-\d{4}-\d{6}", achievement.code
+    )  # year and sequence (tests/core/test_code_kinds.py)
     assert AuditEvent.objects.filter(action="achievement.create", object_id=str(achievement.pk)).exists()
 
 
