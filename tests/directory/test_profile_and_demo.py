@@ -11,10 +11,10 @@ from django.db.models import Q
 
 from kechuang.accounts.choices import Role
 from kechuang.accounts.models import Membership, User
+from kechuang.core import registry
 from kechuang.core.models import AuditEvent
 from kechuang.directory import demo
 from kechuang.directory.choices import OrganizationKind
-from kechuang.directory.demo import registry
 from kechuang.directory.demo.accounts import DemoModeRequired, ensure_demo_accounts
 from kechuang.directory.demo.generator import build_context, generate_directory, plan_directory
 from kechuang.directory.models import (
@@ -48,7 +48,7 @@ def district(db):
 @pytest.fixture
 def no_module_generators(monkeypatch):
     """Only the directory data (and what a test registers itself): other modules test their own generators."""
-    monkeypatch.setattr(registry, "_GENERATORS", {})
+    monkeypatch.setattr(registry, "_demo_generators", {})
 
 
 @pytest.fixture

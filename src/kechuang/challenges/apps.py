@@ -12,8 +12,7 @@ class ChallengesConfig(AppConfig):
 
         register_code_kinds("challenges", {"JB": "榜单", "JS": "揭榜申请", "LX": "立项", "BF": "拨付"})
         from kechuang.accounts.roles import NavItem, register_navigation
-        from kechuang.core.registry import register_home_panel
-        from kechuang.directory.demo import register_demo_generator
+        from kechuang.core.registry import register_demo_generator, register_home_panel
 
         from .demo import make_demo_challenges
         from .home import challenge_home_panel

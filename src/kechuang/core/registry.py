@@ -4,9 +4,10 @@ something core needs registers it here from its ``AppConfig.ready``."""
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from django.http import HttpRequest
 
@@ -148,3 +149,118 @@ def make_demo_accounts(password: str) -> list[dict[str, Any]]:
     for hook in _after_demo_accounts:
         hook()
     return accounts
+
+
+# --- the district profile -----------------------------------------------------------------------------
+
+DistrictProfileProvider = Callable[[], dict[str, Any]]
+_district_profile: DistrictProfileProvider | None = None
+
+
+def register_district_profile(provider: DistrictProfileProvider) -> None:
+    """The directory says where the district's profile (names, parks, targets) is read from."""
+    global _district_profile
+    _district_profile = provider
+
+
+def district_profile() -> dict[str, Any]:
+    """The loaded district profile, or ``{}`` before the directory registered its reader."""
+    return _district_profile() if _district_profile is not None else {}
+
+
+# --- demo data generators -----------------------------------------------------------------------------
+
+
+class DemoGenerator(Protocol):
+    """``kechuang demo-data`` calls each after the directory's data (docs/architecture.md, "Demo data"):
+    idempotent, seeded by ``rng``, returning the records created per kind (Chinese labels)."""
+
+    def __call__(self, *, scale: str, seed: int, rng: random.Random, stdout: Any) -> dict[str, int]: ...
+
+
+_demo_generators: dict[str, Callable[..., dict[str, int]]] = {}
+
+
+def register_demo_generator(name: str, fn: Callable[..., dict[str, int]]) -> None:
+    """Add (or replace, keeping its place) the demo generator called ``name``."""
+    if not name:
+        raise ValueError("演示数据生成器必须有名称。")
+    _demo_generators[name] = fn
+
+
+def unregister_demo_generator(name: str) -> None:
+    _demo_generators.pop(name, None)
+
+
+def registered_generators() -> list[tuple[str, Callable[..., dict[str, int]]]]:
+    """The registered demo generators in registration order."""
+    return list(_demo_generators.items())
+
+
+# --- ledger reconciliation checks ---------------------------------------------------------------------
+
+ReconcileCheckFactory = Callable[..., Any]
+"""``(counting) -> check``: a module's own reconciliation check (``kechuang ledger-reconcile``)."""
+
+_reconcile_checks: dict[str, ReconcileCheckFactory] = {}
+
+
+def register_reconcile_check(name: str, factory: ReconcileCheckFactory) -> None:
+    """Add a module's own check to ``ledger-reconcile`` (a ledger Check subclass or a factory)."""
+    _reconcile_checks[name] = factory
+
+
+def reconcile_checks() -> list[tuple[str, ReconcileCheckFactory]]:
+    return list(_reconcile_checks.items())
+
+
+# --- the matching index -------------------------------------------------------------------------------
+
+
+class IndexSourceLike(Protocol):
+    """A kind of document a module puts in the matching index (transfer's ``IndexSource``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+
+_index_sources: dict[str, Any] = {}
+
+
+def register_index_source(source: IndexSourceLike) -> None:
+    """Add a module's kind of document to the matching index (the index reads them, ADR 0009)."""
+    _index_sources[source.kind] = source
+
+
+def index_source(kind: str) -> Any:
+    return _index_sources.get(kind)
+
+
+def index_sources() -> tuple[Any, ...]:
+    return tuple(_index_sources.values())
+
+
+@dataclass(frozen=True)
+class SearchIndexState:
+    """What the kernel asks of the matching index: the health check (is this worker's engine loaded)
+    and ``kechuang upgrade`` (documents without a vector, and queueing them for the task worker)."""
+
+    is_ready: Callable[[], bool]
+    size: Callable[[], int]
+    missing_vector_ids: Callable[[], list[str]]
+    enqueue_missing: Callable[[], None]
+    reindex_command: str
+    task_path: str
+
+
+_search_index: SearchIndexState | None = None
+
+
+def register_search_index(state: SearchIndexState) -> None:
+    global _search_index
+    _search_index = state
+
+
+def search_index() -> SearchIndexState | None:
+    """The registered matching index, or ``None`` when no module provides one."""
+    return _search_index

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from . import registry
 from .roles import Role, roles_of
 
 logger = logging.getLogger(__name__)
@@ -104,9 +105,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database = {"status": "unavailable", "vendor": connection.vendor}
         status = 503
     overall = "ok" if status == 200 else "degraded"
-    from kechuang.transfer.matching import is_ready
-
-    matching = "ready" if is_ready() else "warming"  # this worker's engine (kechuang.gunicorn_conf)
+    index = registry.search_index()  # this worker's matching engine (kechuang.gunicorn_conf)
+    matching = "none" if index is None else ("ready" if index.is_ready() else "warming")
     return JsonResponse({"status": overall, "database": database, "matching": matching}, status=status)
 
 

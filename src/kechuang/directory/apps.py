@@ -8,11 +8,18 @@ class DirectoryConfig(AppConfig):
     verbose_name = _("名录")
 
     def ready(self) -> None:
-        from kechuang.core.registry import register_demo_accounts, register_home_panel, register_page_context
+        from kechuang.core.registry import (
+            register_demo_accounts,
+            register_district_profile,
+            register_home_panel,
+            register_page_context,
+        )
 
         from .demo.accounts import ensure_demo_accounts
         from .home import directory_home_panel, district_page_context
+        from .selectors import district_profile
 
         register_home_panel(directory_home_panel, order=900)
         register_page_context(district_page_context)
         register_demo_accounts(ensure_demo_accounts)
+        register_district_profile(district_profile)

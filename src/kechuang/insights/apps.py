@@ -10,8 +10,7 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
-        from kechuang.core.registry import register_home_panel
-        from kechuang.directory.demo import register_demo_generator
+        from kechuang.core.registry import register_demo_generator, register_home_panel
 
         from . import permissions  # noqa: F401  (registers the rules permissions)
         from .catalogue import register_all

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kechuang.core.money import format_fen
+from kechuang.core.registry import reconcile_checks, register_reconcile_check
 
 from .choices import NON_NEGATIVE_KINDS, HoldStatus, PostingOperation
 
@@ -108,12 +109,12 @@ class Check:
 
 
 CheckFactory = Callable[..., Check]
-_EXTRA: dict[str, CheckFactory] = {}
 
 
 def register_check(name: str, factory: CheckFactory) -> None:
-    """Add a module's own check (a Check subclass or a factory returning one)."""
-    _EXTRA[name] = factory
+    """Add a module's own check (a Check subclass or a factory returning one); the kernel's registry
+    holds them (core.registry, ADR 0019)."""
+    register_reconcile_check(name, factory)
 
 
 def _plain(value: Any) -> Any:
@@ -420,7 +421,9 @@ CORE_CHECKS: list[type[Check]] = [
 
 
 def all_checks(*, counting: bool = True) -> list[Check]:
-    return [cls(counting) for cls in CORE_CHECKS] + [factory(counting) for factory in _EXTRA.values()]
+    return [cls(counting) for cls in CORE_CHECKS] + [
+        factory(counting) for _name, factory in reconcile_checks()
+    ]
 
 
 def _run_check(check: Check) -> CheckResult:

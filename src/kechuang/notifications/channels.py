@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kechuang.core import registry
 from kechuang.core.masking import mask_personal_text
 
 from .choices import WebhookFlavor, WebhookFormat
@@ -49,9 +50,7 @@ def platform_name() -> str:
     from django.utils import translation
 
     if (translation.get_language() or "").startswith("zh"):
-        from kechuang.directory.selectors import district_profile
-
-        name = district_profile().get("platform_name")
+        name = registry.district_profile().get("platform_name")
         if name:
             return str(name)
     return _("科创街区平台")

@@ -14,8 +14,11 @@ class ServicedeskConfig(AppConfig):
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.metrics import register_metric_source
-        from kechuang.core.registry import register_after_demo_accounts, register_home_panel
-        from kechuang.directory.demo import register_demo_generator
+        from kechuang.core.registry import (
+            register_after_demo_accounts,
+            register_demo_generator,
+            register_home_panel,
+        )
 
         from . import permissions  # noqa: F401  (registers the rules permissions)
         from .demo import attach_demo_accounts, make_demo_service_desk

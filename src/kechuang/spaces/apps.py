@@ -30,10 +30,8 @@ class SpacesConfig(AppConfig):
             before="admin:index",
         )
         register_home_panel(spaces_home_panel)
-        try:
-            from kechuang.directory.demo import register_demo_generator
-        except ImportError:  # pragma: no cover
-            return
+        from kechuang.core.registry import register_demo_generator
+
         from .demo import generate
 
         register_demo_generator("spaces", generate)

@@ -39,10 +39,20 @@ class TransferConfig(AppConfig):
             before="admin:index",
         )
         register_home_panel(transfer_home_panel)
-        try:
-            from kechuang.directory.demo import register_demo_generator
-        except ImportError:  # pragma: no cover - the directory's demo package is optional
-            return
+        from kechuang.core.registry import SearchIndexState, register_demo_generator, register_search_index
+
+        from . import matching
         from .demo import generate
+
+        register_search_index(
+            SearchIndexState(
+                is_ready=matching.is_ready,
+                size=lambda: len(matching.get_engine()),
+                missing_vector_ids=matching.missing_vector_ids,
+                enqueue_missing=matching.enqueue_missing,
+                reindex_command="match_reindex",
+                task_path="kechuang.transfer.tasks.index_missing",
+            )
+        )
 
         register_demo_generator("transfer", generate)

@@ -34,6 +34,7 @@ from django.db.models import F, Max, Q
 
 from kechuang.accounts.choices import Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core import registry
 from kechuang.directory.choices import PUBLIC_KINDS, OrganizationKind
 from kechuang.directory.models import Organization, Person, TechnologyField
 from kechuang.directory.permissions import member_organization_ids
@@ -226,19 +227,18 @@ class IndexSource:
     announce: Callable[[str], int] | None = None
 
 
-_sources: dict[str, IndexSource] = {}
-
-
 def register_index_source(source: IndexSource) -> None:
-    _sources[source.kind] = source
+    """Add a module's kind of document; the kernel's registry holds them (core.registry, ADR 0019)."""
+    registry.register_index_source(source)
 
 
 def index_source(kind: str) -> IndexSource | None:
-    return _sources.get(kind)
+    source: IndexSource | None = registry.index_source(kind)
+    return source
 
 
 def index_sources() -> tuple[IndexSource, ...]:
-    return tuple(_sources.values())
+    return registry.index_sources()
 
 
 def _cap(text: str) -> str:

@@ -25,8 +25,7 @@ class VouchersConfig(AppConfig):
         )
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
-        from kechuang.core.registry import register_home_panel
-        from kechuang.directory.demo import register_demo_generator
+        from kechuang.core.registry import register_demo_generator, register_home_panel
 
         from . import permissions  # noqa: F401  (registers the rules permissions)
         from .demo import make_demo_vouchers

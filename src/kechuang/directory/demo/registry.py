@@ -2,7 +2,7 @@
 
 A module registers a function from its ``AppConfig.ready()``::
 
-    from kechuang.directory.demo import register_demo_generator
+    from kechuang.core.registry import register_demo_generator
 
     def make_demo_achievements(*, scale, seed, rng, stdout):
         ...
@@ -22,31 +22,22 @@ of records it created per kind of record (Chinese labels), which the command pri
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from typing import Any, Protocol
 
+# The registry itself is the kernel's (core.registry, ADR 0019); the names stay importable from here.
+from kechuang.core.registry import (
+    DemoGenerator,
+    register_demo_generator,
+    registered_generators,
+    unregister_demo_generator,
+)
 
-class DemoGenerator(Protocol):
-    def __call__(self, *, scale: str, seed: int, rng: random.Random, stdout: Any) -> dict[str, int]: ...
-
-
-_GENERATORS: dict[str, Callable[..., dict[str, int]]] = {}
-
-
-def register_demo_generator(name: str, fn: Callable[..., dict[str, int]]) -> None:
-    """Add (or replace, keeping its place) the generator called ``name``."""
-    if not name:
-        raise ValueError("演示数据生成器必须有名称。")
-    _GENERATORS[name] = fn
-
-
-def unregister_demo_generator(name: str) -> None:
-    _GENERATORS.pop(name, None)
-
-
-def registered_generators() -> list[tuple[str, Callable[..., dict[str, int]]]]:
-    """The registered generators in registration order."""
-    return list(_GENERATORS.items())
+__all__ = [
+    "DemoGenerator",
+    "generator_rng",
+    "register_demo_generator",
+    "registered_generators",
+    "unregister_demo_generator",
+]
 
 
 def generator_rng(seed: int, name: str) -> random.Random:

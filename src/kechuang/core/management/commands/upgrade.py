@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kechuang.core import registry
+
 
 class Command(BaseCommand):
     help = "升级：数据库迁移、缓存表、静态文件、翻译文件、匹配索引（可重复运行）。"
@@ -130,18 +132,20 @@ class Command(BaseCommand):
             self.stdout.write(f"  已编译 {len(stale)} 个翻译文件（{folder}）")
 
     def _matching(self, *, now: bool) -> None:
-        from kechuang.transfer import matching
-
+        matching = registry.search_index()
+        if matching is None:
+            self.stdout.write("  未安装匹配索引模块，跳过")
+            return
         missing = matching.missing_vector_ids()
-        total = len(matching.get_engine())
+        total = matching.size()
         if not missing:
             self.stdout.write(f"  索引 {total} 条，语义向量齐全")
             return
         if now:
             self.stdout.write(f"  索引 {total} 条，缺少语义向量 {len(missing)} 条，现在计算：")
-            self._call("match_reindex")
+            self._call(matching.reindex_command)
             return
-        if _vector_task_pending():
+        if _vector_task_pending(matching.task_path):
             self.stdout.write(
                 f"  索引 {total} 条，缺少语义向量 {len(missing)} 条：补全任务已在队列中，"
                 "由后台任务进程（kechuang worker）计算"
@@ -176,7 +180,7 @@ def _is_stale(po: Path) -> bool:
     return not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime
 
 
-def _vector_task_pending() -> bool:
+def _vector_task_pending(task_path: str) -> bool:
     """Whether a missing-vectors task already waits in the database queue (so a second run adds none)."""
     try:
         from django_tasks.base import TaskResultStatus
@@ -186,6 +190,6 @@ def _vector_task_pending() -> bool:
     if not settings.TASKS.get("default", {}).get("BACKEND", "").startswith("django_tasks_db"):
         return False
     return DBTaskResult.objects.filter(
-        task_path="kechuang.transfer.tasks.index_missing",
+        task_path=task_path,
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
     ).exists()
