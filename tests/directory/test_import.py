@@ -770,7 +770,6 @@ def test_duplicate_columns_are_an_error(db):
         ("word.xlsx", files.word_document_zip, "工作簿"),
         ("notes.txt.exe", lambda: b"MZ\x90\x00", "不是 Excel 或 CSV"),
         ("empty.csv", lambda: b"", "空的"),
-        ("header_only.xlsx", lambda: files.org_workbook([]), "没有数据行"),
     ],
 )
 def test_hostile_or_broken_files_are_refused_with_a_clear_message_and_nothing_is_kept(
@@ -784,6 +783,23 @@ def test_hostile_or_broken_files_are_refused_with_a_clear_message_and_nothing_is
     assert fragment in html
     assert imported_files(settings) == []
     assert counts()[0] == Organization.objects.count()
+
+
+def test_a_file_refused_when_its_rows_are_read_fails_the_background_check_and_nothing_is_kept(
+    client, operator, settings
+):
+    """Reading the rows is the background task's work: a file with a header and no data passes the
+    upload's quick checks, then the check fails with the reader's message and the file is deleted."""
+    client.force_login(operator)
+    before = counts()
+    response = upload(client, files.org_workbook([]), name="header_only.xlsx")
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert 'data-testid="task-failed"' in html and "没有数据行" in html and "没有写入任何数据" in html
+    assert imported_files(settings) == []
+    assert counts() == before
 
 
 def test_zip_bomb_is_refused_before_openpyxl_opens_it(monkeypatch):
@@ -808,8 +824,10 @@ def test_size_and_row_limits(client, operator, settings):
     client.force_login(operator)
     data = files.org_workbook(files.varied_org_rows(30))
     settings.IMPORT_MAX_ROWS = 20
-    response = upload(client, data)
-    assert response.status_code == 400 and "上限 20 行" in response.content.decode()
+    response = upload(client, data)  # the row count is the background check's to find
+    page = client.get(response["Location"])
+    assert page.status_code == 400 and "上限 20 行" in page.content.decode()
+    assert imported_files(settings) == []
     settings.IMPORT_MAX_ROWS = 20000
     settings.IMPORT_MAX_BYTES = 1000
     response = upload(client, data)

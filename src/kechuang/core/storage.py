@@ -40,6 +40,15 @@ def read_file(name: str) -> bytes:
         raise FileNotFoundError(name) from error
 
 
+def delete_file(name: str) -> None:
+    """Delete ``name`` if it is stored (nothing happens when it is not)."""
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    except FileNotFoundError:
+        pass
+
+
 def file_exists(name: str) -> bool:
     return bool(default_storage.exists(name))
 

@@ -127,9 +127,12 @@ class RowPlan:
 class Plan:
     """The rows of one run (a dry run, or the commit's second pass) and what was found."""
 
-    def __init__(self, spec: ImportSpec, *, for_update: bool) -> None:
+    def __init__(self, spec: ImportSpec, *, for_update: bool, progress: Any = None) -> None:
         self.spec = spec
         self.for_update = for_update
+        self.progress = progress  # a core.progress.Reporter when run as a background task, else None
+        self.rows_total = 0
+        self.rows_read = 0
         self.lookups = spec.lookups()
         self.rows: list[RowPlan] = []
         self.sheets: list[SheetSummary] = []
@@ -197,6 +200,9 @@ class Plan:
             return
         columns = {key: kind.column(key) for key in positions}
         for number, cells in sheet.rows:
+            self.rows_read += 1
+            if self.progress is not None and self.rows_read % 200 == 0:
+                self.progress.step(self.rows_read, self.rows_total)
             row = self.spec.row_class(kind=kind.key, sheet=sheet.title, row=number, values={}, raw={})
             for key, index in positions.items():
                 column = columns[key]
@@ -366,24 +372,39 @@ class ImportSpec:
         kind: str | None = None,
         title: str = "",
         for_update: bool = False,
+        progress: Any = None,
     ) -> Plan:
+        """Read and check every row; ``progress`` (a ``core.progress.Reporter``) hears of each phase."""
+        if progress is not None:
+            progress.phase(_("读取文件"))
         sheets, notices = self.read(data, info, kind=kind, title=title)
-        plan = Plan(self, for_update=for_update)
+        plan = Plan(self, for_update=for_update, progress=progress)
+        plan.rows_total = sum(len(sheet.rows) for sheet in sheets)
+        if progress is not None:
+            progress.phase(_("逐行检查"), total=plan.rows_total)
         plan.notices.extend(notices)
         order = [k.key for k in self.kinds]
         for sheet in sorted(sheets, key=lambda s: order.index(s.kind or order[0])):  # referenced kinds first
             plan.add_sheet(sheet)
         titles = [sheet.title for sheet in sheets]
         plan.sheets.sort(key=lambda summary: titles.index(summary.sheet))
+        if progress is not None:
+            progress.phase(_("与平台已有记录比对"))
         self.plan_rows(plan)
         plan.finish()
         return plan
 
     def dry_run(
-        self, data: bytes, info: CheckedFile, *, kind: str | None = None, title: str = ""
+        self,
+        data: bytes,
+        info: CheckedFile,
+        *,
+        kind: str | None = None,
+        title: str = "",
+        progress: Any = None,
     ) -> ImportResult:
         """Validate every row without writing anything."""
-        return self.build_plan(data, info, kind=kind, title=title).result
+        return self.build_plan(data, info, kind=kind, title=title, progress=progress).result
 
     def plan_rows(self, plan: Plan) -> None:
         """Decide what every row without a problem does. The default: rows are keyed by
@@ -444,7 +465,7 @@ class ImportSpec:
     def committed_event(self, token: str) -> AuditEvent | None:
         return AuditEvent.objects.filter(action=self.action, object_type=self.action, object_id=token).first()
 
-    def commit(self, *, actor: Any, upload: StoredUpload) -> CommitOutcome:
+    def commit(self, *, actor: Any, upload: StoredUpload, progress: Any = None) -> CommitOutcome:
         """Validate the stored file again and, if no row has a problem, write all of it in one transaction.
 
         Raises PermissionDenied, ImportAlreadyCommitted for a second commit of the same upload, and
@@ -463,9 +484,13 @@ class ImportSpec:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(upload.sha256[:15], 16)])
             if self.committed_event(upload.token) is not None:
                 raise ImportAlreadyCommitted
-            plan = self.build_plan(data, info, kind=upload.kind, title=upload.sheet_title, for_update=True)
+            plan = self.build_plan(
+                data, info, kind=upload.kind, title=upload.sheet_title, for_update=True, progress=progress
+            )
             if plan.result.has_errors:
                 return CommitOutcome(committed=False, result=plan.result)
+            if progress is not None:
+                progress.phase(_("写入数据（全部成功或全部不写入）"))
             extra = self.write(plan, actor)
             result = plan.result
             counts = result.counts_by_kind()

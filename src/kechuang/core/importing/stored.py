@@ -128,5 +128,19 @@ def load_result(upload: StoredUpload) -> ImportResult | None:
 
 def prune_uploads(max_age_days: int | None = None) -> int:
     """Delete stored uploads older than ``IMPORT_RETENTION_DAYS``; returns how many files went."""
+    from kechuang.core import progress
+
     days = max_age_days if max_age_days is not None else retention_days()
-    return storage.prune(IMPORT_FOLDER, older_than=timezone.now() - dt.timedelta(days=days))
+    return storage.prune(IMPORT_FOLDER, older_than=timezone.now() - dt.timedelta(days=days)) + progress.prune(
+        days
+    )
+
+
+def discard_upload(upload: StoredUpload) -> None:
+    """Delete an upload's file, its description and its result (a file refused as a whole is not kept)."""
+    for name in (
+        upload.name,
+        import_name(f"{upload.token}.json"),
+        import_name(f"{upload.token}.result.json"),
+    ):
+        storage.delete_file(name)

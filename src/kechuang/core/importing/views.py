@@ -1,6 +1,10 @@
 """The import pages, the same for every spec: upload → dry run (review, error report) → commit
 (docs/design.md §3.1, docs/reliability.md K4).
 
+The dry run and the commit run as background tasks (``tasks``; docs/adr/0027): the upload page checks
+the file as a whole and answers at once, the review page shows a progress bar (polled with htmx) while
+the task works and the result when it is done, or the task's failure in Chinese.
+
 A module wires them in its urls.py with its spec: ``ImportStartView.as_view(spec=SPEC)``. Signed-in users
 with the spec's permission only (others: the login page, or 403). An upload belongs to the user who sent
 it: anybody else gets 404 for its review page, its error report and its commit, and nothing changes
@@ -24,12 +28,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django_htmx.http import HttpResponseClientRefresh
 
 from kechuang.core import excel
+from kechuang.core import progress as background
 
-from . import files, stored
+from . import files, stored, tasks
 from .report import ImportResult, error_report_workbook
-from .spec import ImportAlreadyCommitted, ImportSpec, error_report_filename
+from .spec import ImportSpec, error_report_filename
 from .stored import StoredUpload
 
 logger = logging.getLogger(__name__)
@@ -111,62 +117,117 @@ class ImportStartView(ImportAccessMixin, View):
         uploaded = form.cleaned_data["file"]
         kind = form.cleaned_data.get("kind") or None
         filename = files.clean_name(uploaded.name, default="upload")
-        try:
+        try:  # the quick checks of the file as a whole; reading every row is the task's
             files.refuse_if_too_large(uploaded.size, files.TABLES)
             data = uploaded.read(files.limits_for(files.TABLES).max_bytes + 1)
             info = spec.inspect(filename, data)
-            title = excel.safe_sheet_title(filename.rsplit(".", 1)[0])
-            result = spec.dry_run(data, info, kind=kind, title=title)
         except files.FileRefused as error:
             form.add_error("file", str(error))
             return self.page(request, form, status=400)
         stored.prune_uploads()
         upload = spec.store_upload(actor=request.user, filename=filename, data=data, info=info, kind=kind)
-        stored.save_result(upload, result)
+        start_task(spec, upload.token, request.user, tasks.CHECK)
         return HttpResponseRedirect(reverse(spec.urls.review, args=[upload.token]))
 
 
+def start_task(spec: ImportSpec, token: str, user: Any, work: str) -> None:
+    """Record the work as queued, then hand it to the task worker (run at once by the tests' backend)."""
+    phase = _("等待后台任务开始预检") if work == tasks.CHECK else _("等待后台任务开始导入")
+    background.start(token, owner_id=user.pk, work=work, scope=spec.name, phase=phase)
+    runner = tasks.check_import if work == tasks.CHECK else tasks.commit_import
+    try:
+        runner.enqueue(spec=tasks.spec_path(spec), token=token, owner_id=user.pk)
+    except DatabaseError:
+        logger.exception("could not enqueue the import task (%s)", spec.name)
+        reporter = background.reporter_for(token)
+        if reporter is not None:
+            reporter.fail(_("无法启动后台任务，没有写入任何数据。请稍后重试；如仍失败，请联系系统管理员。"))
+
+
 class ImportReviewView(ImportAccessMixin, View):
-    """GET: the dry run's result (or the commit's). POST: the commit."""
+    """GET: the task's progress while it works, then the dry run's result (or the commit's), or the
+    task's failure. POST: start the commit."""
 
     template_name = "core/import_review.html"
+    progress_template = "core/import_progress.html"
+    failed_template = "core/import_failed.html"
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        upload = self.own_upload(request, token)
-        return self.page(request, upload, stored.load_result(upload))
+        spec = self.get_spec()
+        job = background.load_for(token, owner=request.user, scope=spec.name)
+        if job is not None and not job.finished:
+            return self.progress_page(request, job)
+        if getattr(request, "htmx", False) and job is not None:
+            return HttpResponseClientRefresh()  # the poll saw the end: show the whole result page
+        upload = spec.load_upload(token, actor=request.user)
+        result = stored.load_result(upload) if upload is not None else None
+        failed = job if job is not None and job.state == background.FAILED else None
+        if failed is not None and (upload is None or result is None or failed.work == tasks.CHECK):
+            return self.failed_page(request, failed)
+        if upload is None:
+            raise Http404(_("找不到这次导入。"))
+        if (
+            failed is not None
+        ):  # the commit failed: the last check's result, and what went wrong (nothing written)
+            changed = bool(failed.extra.get("changed"))
+            return self.page(request, upload, result, status=409 if changed else 200, error=failed.message)
+        if job is not None and job.extra.get("note") == "already":
+            messages.info(request, _("这个文件已经导入过了，没有重复写入。"))
+            job.extra.pop("note")
+            job.save()
+        return self.page(request, upload, result)
+
+    def progress_page(self, request: HttpRequest, job: background.Progress) -> HttpResponse:
+        spec = self.get_spec()
+        context = {
+            "spec": spec,
+            "urls": spec.urls,
+            "job": job,
+            "committing": job.work == tasks.COMMIT,
+            "poll_url": request.path,
+        }
+        if getattr(request, "htmx", False):
+            return render(request, "core/partials/progress_bar.html", context)
+        return render(request, self.progress_template, context)
+
+    def failed_page(self, request: HttpRequest, job: background.Progress) -> HttpResponse:
+        spec = self.get_spec()
+        context = {"spec": spec, "urls": spec.urls, "job": job, "committing": job.work == tasks.COMMIT}
+        return render(request, self.failed_template, context, status=400 if job.extra.get("refused") else 200)
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
         spec = self.get_spec()
         upload = self.own_upload(request, token)
         here = reverse(spec.urls.review, args=[upload.token])
-        try:
-            outcome = spec.commit(actor=request.user, upload=upload)
-        except ImportAlreadyCommitted:
+        if spec.committed_event(upload.token) is not None:
             messages.info(request, _("这个文件已经导入过了，没有重复写入。"))
             return HttpResponseRedirect(here)
-        except files.FileRefused as error:
-            messages.error(request, str(error))
-            return HttpResponseRedirect(reverse(spec.urls.start))
-        except DatabaseError:
-            logger.exception("import commit failed (%s)", spec.name)
-            messages.error(request, _("导入失败，没有写入任何数据。请稍后重试；如仍失败，请联系系统管理员。"))
-            return HttpResponseRedirect(here)
-        stored.save_result(upload, outcome.result)
-        if not outcome.committed:
-            messages.error(
-                request, _("数据与预检时相比有变化，发现了新的问题，没有写入任何数据。请修改后重新上传。")
-            )
-            return self.page(request, upload, outcome.result, status=409)
-        return HttpResponseRedirect(here)  # the review page now shows the result (data-testid="import-done")
+        job = background.load_for(token, owner=request.user, scope=spec.name)
+        if job is not None and not job.finished:
+            return HttpResponseRedirect(here)  # a second click while the task works: nothing new
+        result = stored.load_result(upload)
+        if result is None or result.has_errors:  # the commit would refuse it: say so now, write nothing
+            messages.error(request, _("预检发现了问题，没有写入任何数据。请按错误报告修改后重新上传。"))
+            if result is None:
+                return HttpResponseRedirect(here)
+            return self.page(request, upload, result, status=409)
+        start_task(spec, upload.token, request.user, tasks.COMMIT)
+        return HttpResponseRedirect(here)  # progress, then the result (data-testid="import-done")
 
     def page(
-        self, request: HttpRequest, upload: StoredUpload, result: ImportResult | None, status: int = 200
+        self,
+        request: HttpRequest,
+        upload: StoredUpload,
+        result: ImportResult | None,
+        status: int = 200,
+        error: str = "",
     ) -> HttpResponse:
         if result is None:
             raise Http404(_("找不到这次导入。"))
         spec = self.get_spec()
         event = spec.committed_event(upload.token)
         context = {
+            "task_error": error,
             "spec": spec,
             "urls": spec.urls,
             "upload": upload,
