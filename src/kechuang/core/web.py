@@ -1,16 +1,20 @@
 """What every module's web views and API views share (ADR 0019): the acting organization, service errors
-as messages and on forms, and pagination."""
+as messages and on forms, pagination, and the one-POST-one-service action view."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
+from django.views import View
 
 from . import registry
 
@@ -62,3 +66,60 @@ def query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+def safe_next(request: HttpRequest, allowed: Iterable[str], default: str) -> str:
+    """The ``next`` the form posted when it is one of the pages the action may return to, else
+    ``default``: a posted address is never followed blindly (no open redirect)."""
+    posted = request.POST.get("next") or ""
+    return posted if posted in set(allowed) else default
+
+
+class ActionView(LoginRequiredMixin, View):
+    """One POST, one service call (ADR 0019; docs/conventions.md, "Views"). The subclass says which
+    object the action is on (looked up among what the user may see, so another organization's object
+    answers 404), who may act (a refusal answers 403 with ``denied_message``), the optional form, the
+    service call, and where to go next. The view never saves: a service's refusal comes back as an
+    error message on the page it returns to, and nothing is written.
+    """
+
+    form_class: type[forms.Form] | None = None
+    denied_message: Any = ""
+    success_message: Any = ""
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def allowed(self, request: HttpRequest, obj: Any) -> bool:
+        return True
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        """Call the one service with ``actor=request.user``; return what it returns."""
+        raise NotImplementedError
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        raise NotImplementedError
+
+    def message(self, obj: Any, result: Any) -> str:
+        return str(self.success_message)
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        obj = self.get_object(request, **kwargs)
+        if not self.allowed(request, obj):
+            raise PermissionDenied(str(self.denied_message) or _("您无权执行该操作。"))
+        data: dict[str, Any] = {}
+        if self.form_class is not None:
+            form = self.form_class(request.POST, request.FILES)
+            if not form.is_valid():
+                messages.error(request, form_errors_text(form))
+                return HttpResponseRedirect(self.next_url(request, obj))
+            data = form.cleaned_data
+        try:
+            result = self.perform(request, obj, data)
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            text = self.message(obj, result)
+            if text:
+                messages.success(request, text)
+        return HttpResponseRedirect(self.next_url(request, obj))

@@ -12,16 +12,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from kechuang.core.money import fen_from_yuan_decimal
 from kechuang.core.web import (
+    ActionView,
     acting_organization,
     attach_errors,
-    error_text,
     form_errors_text,
     paginate,
     query_without_page,
+    safe_next,
 )
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Building, Organization
@@ -252,64 +254,60 @@ class UnitReserveView(LoginRequiredMixin, View):
         )
 
 
-class ReservationLeaseView(LoginRequiredMixin, View):
-    def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        reservation = get_object_or_404(selectors.reservation_list(actor=request.user), code=code)
-        if not perms.can_handle_hold(request.user, reservation):
-            raise PermissionDenied(_("只有运营人员或该园区的运营方可以签订租约。"))
-        form = LeaseForm(request.POST)
-        here = reverse("spaces:unit-detail", args=[reservation.unit.code])
-        if not form.is_valid():
-            messages.error(request, form_errors_text(form))
-            return HttpResponseRedirect(here)
-        try:
-            lease = services.lease_sign(
-                actor=request.user,
-                unit=reservation.unit,
-                organization=reservation.organization,
-                start_date=form.cleaned_data["start_date"],
-                end_date=form.cleaned_data["end_date"],
-                rent_fen_per_m2_day=fen_from_yuan_decimal(form.cleaned_data["rent"]),
-                reservation=reservation,
-            )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("租约 %(code)s 已签订。") % {"code": lease.code})
-        return HttpResponseRedirect(here)
+class _HoldAction(ActionView):
+    """An action on a reservation or a lease: operators and the park's manager; back to the unit."""
+
+    def allowed(self, request: HttpRequest, obj: Any) -> bool:
+        return bool(perms.can_handle_hold(request.user, obj))
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        return reverse("spaces:unit-detail", args=[obj.unit.code])
 
 
-class ReservationCancelView(LoginRequiredMixin, View):
-    def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        reservation = get_object_or_404(selectors.reservation_list(actor=request.user), code=code)
-        if not perms.can_handle_hold(request.user, reservation):
-            raise PermissionDenied(_("只有运营人员或该园区的运营方可以取消预订。"))
-        try:
-            services.reservation_cancel(actor=request.user, reservation=reservation)
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("预订已取消。"))
-        return HttpResponseRedirect(reverse("spaces:unit-detail", args=[reservation.unit.code]))
+class ReservationLeaseView(_HoldAction):
+    form_class = LeaseForm
+    denied_message = _lazy("只有运营人员或该园区的运营方可以签订租约。")
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return get_object_or_404(selectors.reservation_list(actor=request.user), code=kwargs["code"])
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.lease_sign(
+            actor=request.user,
+            unit=obj.unit,
+            organization=obj.organization,
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            rent_fen_per_m2_day=fen_from_yuan_decimal(data["rent"]),
+            reservation=obj,
+        )
+
+    def message(self, obj: Any, result: Any) -> str:
+        return _("租约 %(code)s 已签订。") % {"code": result.code}
 
 
-class LeaseReleaseView(LoginRequiredMixin, View):
-    def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        lease: Lease = get_object_or_404(selectors.lease_list(actor=request.user), code=code)
-        if not perms.can_handle_hold(request.user, lease):
-            raise PermissionDenied(_("只有运营人员或该园区的运营方可以办理退租。"))
-        form = ReleaseForm(request.POST)
-        here = reverse("spaces:unit-detail", args=[lease.unit.code])
-        if not form.is_valid():
-            messages.error(request, form_errors_text(form))
-            return HttpResponseRedirect(here)
-        try:
-            services.lease_release(actor=request.user, lease=lease, free_from=form.cleaned_data["free_from"])
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("已办理退租，房源可重新出租。"))
-        return HttpResponseRedirect(here)
+class ReservationCancelView(_HoldAction):
+    denied_message = _lazy("只有运营人员或该园区的运营方可以取消预订。")
+    success_message = _lazy("预订已取消。")
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return get_object_or_404(selectors.reservation_list(actor=request.user), code=kwargs["code"])
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.reservation_cancel(actor=request.user, reservation=obj)
+
+
+class LeaseReleaseView(_HoldAction):
+    form_class = ReleaseForm
+    denied_message = _lazy("只有运营人员或该园区的运营方可以办理退租。")
+    success_message = _lazy("已办理退租，房源可重新出租。")
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Lease:
+        lease: Lease = get_object_or_404(selectors.lease_list(actor=request.user), code=kwargs["code"])
+        return lease
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.lease_release(actor=request.user, lease=obj, free_from=data["free_from"])
 
 
 # --- requests and viewings -----------------------------------------------------------------------
@@ -391,18 +389,21 @@ def _request_context(request: HttpRequest, space_request: Any, **extra: Any) -> 
     }
 
 
-class RequestCancelView(LoginRequiredMixin, View):
-    def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        space_request = _space_request(request, code)
-        if not perms.can_cancel_request(request.user, space_request):
-            raise PermissionDenied(_("您无权撤销这条用房需求。"))
-        try:
-            services.space_request_cancel(actor=request.user, space_request=space_request)
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("用房需求已撤销。"))
-        return HttpResponseRedirect(reverse("spaces:request-detail", args=[space_request.code]))
+class RequestCancelView(ActionView):
+    denied_message = _lazy("您无权撤销这条用房需求。")
+    success_message = _lazy("用房需求已撤销。")
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return _space_request(request, kwargs["code"])
+
+    def allowed(self, request: HttpRequest, obj: Any) -> bool:
+        return bool(perms.can_cancel_request(request.user, obj))
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.space_request_cancel(actor=request.user, space_request=obj)
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        return reverse("spaces:request-detail", args=[obj.code])
 
 
 class ViewingBookView(LoginRequiredMixin, View):
@@ -477,27 +478,25 @@ VIEWING_ACTIONS = {
 }
 
 
-class ViewingActionView(LoginRequiredMixin, View):
-    def post(self, request: HttpRequest, code: str, action: str) -> HttpResponse:
-        if action not in VIEWING_ACTIONS:
+class ViewingActionView(ActionView):
+    success_message = _lazy("看房预约已更新。")
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        if kwargs["action"] not in VIEWING_ACTIONS:
             raise Http404
-        viewing = get_object_or_404(selectors.viewing_list(actor=request.user), code=code)
-        try:
-            VIEWING_ACTIONS[action](actor=request.user, viewing=viewing)
-        except PermissionDenied:
-            raise
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("看房预约已更新。"))
-        back = request.POST.get("next") or ""
-        if back not in (
+        self.action = kwargs["action"]
+        return get_object_or_404(selectors.viewing_list(actor=request.user), code=kwargs["code"])
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return VIEWING_ACTIONS[self.action](actor=request.user, viewing=obj)  # the service checks who
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        pages = (
             reverse("spaces:viewing-list"),
-            reverse("spaces:request-detail", args=[viewing.request.code]),
-            reverse("spaces:unit-detail", args=[viewing.unit.code]),
-        ):
-            back = reverse("spaces:viewing-list")
-        return HttpResponseRedirect(back)
+            reverse("spaces:request-detail", args=[obj.request.code]),
+            reverse("spaces:unit-detail", args=[obj.unit.code]),
+        )
+        return safe_next(request, pages, default=pages[0])
 
 
 # --- vacancy map ---------------------------------------------------------------------------------
