@@ -56,7 +56,9 @@ class SetAmount(ActionView):
         return f"已改为 {result['amount']}。"
 
 
-def _post(data: dict[str, Any], code: str = "mine", user: Any = None) -> tuple[Any, list[str], dict[str, Any]]:
+def _post(
+    data: dict[str, Any], code: str = "mine", user: Any = None
+) -> tuple[Any, list[str], dict[str, Any]]:
     objects = {
         "mine": {"code": "mine", "owner": 1, "amount": 5},
         "theirs": {"code": "theirs", "owner": 2, "amount": 7},
