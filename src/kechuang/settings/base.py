@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kechuang.challenges",
     "kechuang.servicedesk",
     "kechuang.spaces",
+    "kechuang.instruments",
     "kechuang.insights",
 ]
 

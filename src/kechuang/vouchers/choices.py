@@ -11,6 +11,7 @@ class ServiceCategory(models.TextChoices):
     CONSULTING = "consulting", _("技术咨询")
     DESIGN = "design", _("工业设计")
     RESEARCH = "research", _("研发外包")
+    INSTRUMENTS = "instruments", _("仪器共享")  # machine time and sample tests (docs/adr/0024-instruments.md)
 
 
 class SchemeStatus(models.TextChoices):

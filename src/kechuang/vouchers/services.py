@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
-from kechuang.core.actors import deny, require, user_of
+from kechuang.core.actors import deny, is_system, require, user_of
 from kechuang.core.codes import next_code
 from kechuang.core.errors import Conflict
 from kechuang.core.money import checked_fen, format_fen
@@ -307,7 +307,9 @@ def service_create(
     unit: str = "项",
     description: str = "",
 ) -> ProviderService:
-    require(perms.can_manage_services(actor, provider), _("只有本机构成员可以维护服务目录。"))
+    require(
+        is_system(actor) or perms.can_manage_services(actor, provider), _("只有本机构成员可以维护服务目录。")
+    )
     if category not in provider.categories:
         raise ValidationError({"category": _("该类别不在本机构入驻的服务类别中。")})
     name = clean_text(name, 100)
@@ -331,7 +333,10 @@ def service_update(*, actor: Any, service: ProviderService, **data: Any) -> Prov
     service = (
         ProviderService.objects.select_for_update(of=("self",)).select_related("provider").get(pk=service.pk)
     )
-    require(perms.can_manage_services(actor, service.provider), _("只有本机构成员可以维护服务目录。"))
+    require(
+        is_system(actor) or perms.can_manage_services(actor, service.provider),
+        _("只有本机构成员可以维护服务目录。"),
+    )
     changed = []
     for key in ("name", "description", "unit", "price_fen", "is_active", "category"):
         if key not in data:
@@ -928,7 +933,7 @@ def _locked_order(order: ServiceOrder) -> tuple[Voucher, ServiceOrder]:
 @atomic_with_retry
 def order_accept(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
     _voucher, order = _locked_order(order)
-    require(perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以接单。"))
+    require(is_system(actor) or perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以接单。"))
     if order.status != OrderStatus.PLACED:
         raise ValidationError(_("该订单不在待接单状态。"))
     order.status, order.accepted_by, order.accepted_at = OrderStatus.ACCEPTED, user_of(actor), timezone.now()
@@ -965,7 +970,7 @@ def order_decline(*, actor: Any, order: ServiceOrder, reason: str) -> ServiceOrd
 @atomic_with_retry
 def order_cancel(*, actor: Any, order: ServiceOrder, reason: str = "") -> ServiceOrder:
     _voucher, order = _locked_order(order)
-    require(perms.can_confirm_order(actor, order), _("只有下单企业可以取消订单。"))
+    require(is_system(actor) or perms.can_confirm_order(actor, order), _("只有下单企业可以取消订单。"))
     if order.status not in perms.CANCELLABLE_ORDER:
         raise ValidationError(_("服务已交付或订单已结束，不能取消。"))
     _release_order(
@@ -982,7 +987,9 @@ def order_cancel(*, actor: Any, order: ServiceOrder, reason: str = "") -> Servic
 @atomic_with_retry
 def order_deliver(*, actor: Any, order: ServiceOrder, note: str = "") -> ServiceOrder:
     _voucher, order = _locked_order(order)
-    require(perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以提交交付。"))
+    require(
+        is_system(actor) or perms.can_handle_order(actor, order), _("只有承接该订单的服务机构可以提交交付。")
+    )
     if order.status != OrderStatus.ACCEPTED:
         raise ValidationError(_("只有服务中的订单可以提交交付。"))
     order.status, order.delivered_by, order.delivered_at = (
@@ -998,21 +1005,26 @@ def order_deliver(*, actor: Any, order: ServiceOrder, note: str = "") -> Service
 
 
 @atomic_with_retry
-def order_confirm(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
-    """The enterprise confirms delivery: the held share is redeemed (Dr voucher / Cr provider payable)."""
+def order_confirm(*, actor: Any, order: ServiceOrder, redeem_fen: int | None = None) -> ServiceOrder:
+    """The enterprise confirms delivery: the held share is redeemed (Dr voucher / Cr provider payable).
+    ``redeem_fen`` redeems less than the held share (machine time charged at the actual minutes,
+    docs/adr/0024-instruments.md); the rest of the hold is released."""
     voucher, order = _locked_order(order)
     require(perms.can_confirm_order(actor, order), _("只有下单企业可以确认交付。"))
     if order.status != OrderStatus.DELIVERED:
         raise ValidationError(_("只有待确认的订单可以确认交付。"))
     if user_of(actor) is not None and order.delivered_by_id == actor.pk:
         raise deny(_("提交交付的人不能确认同一订单。"))
+    redeem = order.voucher_fen if redeem_fen is None else redeem_fen
+    if isinstance(redeem, bool) or not isinstance(redeem, int) or not 0 < redeem <= order.voucher_fen:
+        raise ValidationError({"redeem_fen": _("核销金额须大于零且不超过冻结的创新券额度。")})
     payable = payable_account(voucher.scheme, order.provider)
     result = ledger.hold_capture(
         actor=actor,
         idempotency_key=f"vouchers.order.redeem:{order.code}",
         hold=order.hold,
         destination=payable,
-        amount_fen=order.voucher_fen,
+        amount_fen=redeem,
         kind="vouchers.redeem",
         reference=order.code,
         memo=_("订单 %(c)s 核销创新券") % {"c": order.code},
@@ -1020,7 +1032,7 @@ def order_confirm(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
     from kechuang.ledger.models import JournalEntry
 
     order.redemption_entry = JournalEntry.objects.get(uuid=result.entry_uuid)
-    order.redeemed_fen = order.voucher_fen
+    order.redeemed_fen = redeem
     order.status, order.confirmed_by, order.confirmed_at = (
         OrderStatus.CONFIRMED,
         user_of(actor),
