@@ -40,3 +40,9 @@ def trained_only(owner_org):
 @pytest.fixture
 def owner_approves(owner_org):
     return make_instrument(owner_org, name="半导体参数分析仪与探针台", rule=ApprovalRule.OWNER)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

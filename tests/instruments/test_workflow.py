@@ -220,7 +220,7 @@ def test_nobody_books_for_another_organization(instrument, enterprise_user, othe
 
 
 def test_the_sample_testing_flow_from_submission_to_confirmation(
-    instrument, owner_user, enterprise_user, enterprise_org, other_enterprise_user
+    instrument, owner_user, enterprise_user, enterprise_org, other_enterprise_user, media_root
 ):
     request = services.sample_request_submit(
         actor=enterprise_user,
