@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("kechuang.challenges.api.urls")),
     path("", include("kechuang.servicedesk.api.urls")),
     path("", include("kechuang.spaces.api.urls")),
+    path("", include("kechuang.instruments.api.urls")),
     path("", include("kechuang.insights.api.urls")),
 ]
