@@ -292,7 +292,7 @@ def test_cleanup_removes_expired_sessions_old_task_results_lockouts_and_runs_and
     JobRun.objects.create(name="sla-tick", due_at=now, started_at=now - dt.timedelta(days=1))
 
     summary = cleanup(JobContext(name="cleanup", due_at=now, started_at=now))
-    assert summary == {"会话": 1, "任务结果": 1, "锁定与登录记录": 2, "运行记录": 1}
+    assert summary == {"会话": 1, "任务结果": 1, "锁定与登录记录": 2, "运行记录": 1, "导入与导出文件": 0}
     assert list(Session.objects.values_list("session_key", flat=True)) == ["current" + "x" * 20]
     assert set(DBTaskResult.objects.values_list("id", flat=True)) == {new_ok.id, old_failed.id}
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["b"]

@@ -59,7 +59,10 @@ def test_confidential_achievement_absent_from_list_detail_and_export(client, wor
         client.get(reverse("transfer:achievement-list"), {"q": "在线监测"})
     )
     assert client.get(reverse("transfer:achievement-detail", args=[world["secret"].code])).status_code == 404
-    export = b"".join(client.get(reverse("transfer:achievement-export")).streaming_content).decode()
+    started = client.get(reverse("transfer:achievement-export"))  # the task worker builds the file
+    assert started.status_code == 302
+    download = started["Location"].rstrip("/") + "/download/"
+    export = client.get(download).content.decode()
     assert world["public"].code in export and world["secret"].code not in export and SECRET not in export
 
 

@@ -70,11 +70,21 @@ def prune_job_runs(now: dt.datetime) -> int:
     return deleted
 
 
+def prune_import_export_files() -> int:
+    """Uploaded import files, background-task progress records and export files past their retention."""
+    from .exporting import prune as prune_exports
+    from .importing.stored import prune_uploads, retention_days
+
+    return prune_uploads() + prune_exports(retention_days())
+
+
 @job(
     "cleanup",
     schedule=Daily(dt.time(3, 30)),
     label=_("过期数据清理"),
-    description=_("过期会话、后台任务结果、登录锁定记录与登录日志（保留 180 天）、定时任务运行记录"),
+    description=_(
+        "过期会话、后台任务结果、登录锁定记录与登录日志（保留 180 天）、定时任务运行记录、过期的导入与导出文件"
+    ),
 )
 def cleanup(run: JobContext) -> dict[str, Any]:
     now = timezone.now()
@@ -83,4 +93,5 @@ def cleanup(run: JobContext) -> dict[str, Any]:
         str(_("任务结果")): prune_task_results(now),
         str(_("锁定与登录记录")): prune_lockout_records(now),
         str(_("运行记录")): prune_job_runs(now),
+        str(_("导入与导出文件")): prune_import_export_files(),
     }

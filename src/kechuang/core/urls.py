@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import metrics, readiness, views
+from . import exporting, metrics, readiness, views
 
 app_name = "core"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("readyz", readiness.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("operations/jobs/", views.SchedulerStatusView.as_view(), name="scheduler"),
+    path("exports/<str:token>/", exporting.ExportView.as_view(), name="export"),
+    path("exports/<str:token>/download/", exporting.ExportDownloadView.as_view(), name="export-download"),
 ]

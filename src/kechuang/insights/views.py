@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
+from kechuang.core import exporting
 from kechuang.core.excel import SheetData, workbook_bytes, xlsx_response
 
+from . import exports
 from . import kpis as registry
 from .forms import KpiTargetForm
 from .permissions import may_edit_targets, may_view_insights
@@ -28,7 +30,6 @@ from .selectors import chart_data, heights, kpi_row, kpi_table, map_data, parse_
 from .services import export_recorded, kpi_target_set
 
 PAGE_SIZE = 50
-EXPORT_LIMIT = 50_000
 
 
 class InsightsMixin(LoginRequiredMixin):
@@ -217,26 +218,16 @@ class KpiSheetExportView(InsightsMixin, View):
 
 
 class KpiRecordsExportView(InsightsMixin, View):
-    """The records behind one KPI (as the viewer may see them) as Excel."""
+    """The records behind one KPI (as the viewer may see them) as Excel, built by the task worker."""
 
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         kpi = _kpi_or_404(code)
         if kpi.visible is None:
             raise Http404(_("该指标由人工填报，没有明细记录。"))
         year = parse_year(request.GET.get("year"))
-        qs = registry.records(kpi, request.user, year)[:EXPORT_LIMIT]
-        rows = [[registry.cell(obj, c.path) for c in kpi.columns] for obj in qs.iterator(chunk_size=2000)]
-        sheet = SheetData(
-            title=str(kpi.name),
-            header=[str(c.label) for c in kpi.columns],
-            rows=rows,
-            widths=[22] * len(kpi.columns),
+        return exporting.start(
+            request, exports.kpi_records_xlsx, params={"code": [kpi.code], "year": [str(year)]}
         )
-        content = workbook_bytes([sheet])
-        export_recorded(
-            actor=request.user, what=f"kpi-records:{kpi.code}", rows=len(rows), detail={"year": year}
-        )
-        return xlsx_response(content, f"{kpi.name}-{year}-明细.xlsx")
 
 
 class BriefingView(InsightsMixin, View):

@@ -4,7 +4,6 @@ reads go through selectors and the visibility querysets."""
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -12,7 +11,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Q, When
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from kechuang.core import audit
+from kechuang.core import audit, exporting
 from kechuang.core.money import format_range, format_wan, wan_from_fen
 from kechuang.core.uploads import attachment_response
 from kechuang.core.web import attach_errors, error_text, query_without_page
 from kechuang.directory.permissions import member_organization_ids
 
-from . import selectors, services
+from . import exports, selectors, services
 from .choices import DealStage, InterestStatus
 from .filters import AchievementFilter, DemandFilter
 from .forms import (
@@ -184,86 +183,14 @@ class DemandListView(ListingListView):
 
 
 class ListingExportView(LoginRequiredMixin, View):
-    """CSV of the listings the user may see under the current filters (formula-safe cells, audited)."""
+    """CSV of the listings the user may see under the current filters (formula-safe cells, audited),
+    built by the task worker (``exports``; docs/adr/0027): this view starts it and shows its page."""
 
     kind: Kind = ACHIEVEMENTS
-    MAX_ROWS = 5000
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        base = self.kind.visible(request.user).select_related("organization").prefetch_related("fields")
-        filterset = self.kind.filterset(request.GET or None, queryset=base, request=request)
-        qs = (
-            filterset.qs
-            if filterset.is_bound and filterset.is_valid()
-            else base.order_by("-published_at", "-id")
-        )
-        rows = list(qs[: self.MAX_ROWS])
-        audit.record(
-            f"{self.kind.name}.export",
-            actor=request.user,
-            object_type=f"transfer.{self.kind.name}",
-            detail={"rows": len(rows), "filters": {k: v[:50] for k, v in request.GET.items()}},
-        )
-
-        def safe(value: Any) -> str:
-            text = "" if value is None else str(value)
-            text = text.replace("\x00", "")
-            return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-        def generate() -> Any:
-            class Echo:
-                def write(self, value: str) -> str:
-                    return value
-
-            writer = csv.writer(Echo())
-            yield "\ufeff"
-            if self.kind is ACHIEVEMENTS:
-                yield writer.writerow(
-                    ["编号", "标题", "机构", "技术领域", "TRL", "转化方式", "意向价格", "状态", "发布时间"]
-                )
-                for a in rows:
-                    yield writer.writerow(
-                        [
-                            safe(v)
-                            for v in (
-                                a.code,
-                                a.title,
-                                a.organization.name,
-                                "、".join(f.name for f in a.fields.all()),
-                                a.trl,
-                                "、".join(_mode_labels(a.transfer_modes)),
-                                format_wan(a.asking_price_fen),
-                                a.get_status_display(),
-                                a.published_at.date() if a.published_at else "",
-                            )
-                        ]
-                    )
-            else:
-                yield writer.writerow(
-                    ["编号", "标题", "企业", "技术领域", "期望TRL", "预算", "期望完成", "状态", "发布时间"]
-                )
-                for d in rows:
-                    yield writer.writerow(
-                        [
-                            safe(v)
-                            for v in (
-                                d.code,
-                                d.title,
-                                d.organization.name,
-                                "、".join(f.name for f in d.fields.all()),
-                                d.trl_required or "",
-                                format_range(d.budget_min_fen, d.budget_max_fen),
-                                d.deadline or "",
-                                d.get_status_display(),
-                                d.published_at.date() if d.published_at else "",
-                            )
-                        ]
-                    )
-
-        response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d")
-        response["Content-Disposition"] = f'attachment; filename="{self.kind.name}s-{stamp}.csv"'
-        return response
+        builder = exports.achievements_csv if self.kind is ACHIEVEMENTS else exports.demands_csv
+        return exporting.start(request, builder, params=exporting.params_of(request.GET))
 
 
 class AchievementExportView(ListingExportView):
