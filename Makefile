@@ -16,6 +16,7 @@ TYPED := src/kechuang/core \
 	src/kechuang/challenges/selectors.py \
 	src/kechuang/insights/selectors.py src/kechuang/insights/services.py \
 	src/kechuang/instruments/services.py src/kechuang/instruments/payment.py src/kechuang/instruments/selectors.py \
+	src/kechuang/investment/selectors.py src/kechuang/investment/services.py \
 	src/kechuang/ledger/services.py \
 	src/kechuang/notifications/selectors.py src/kechuang/notifications/services.py \
 	src/kechuang/servicedesk/services.py

@@ -18,6 +18,7 @@ urlpatterns = [
     path("challenges/", include("kechuang.challenges.urls")),
     path("service/", include("kechuang.servicedesk.urls")),
     path("spaces/", include("kechuang.spaces.urls")),
+    path("investment/", include("kechuang.investment.urls")),
     path("insights/", include("kechuang.insights.urls")),
     path("api/v1/", include("kechuang.api.urls")),
     # The language switch also remembers a signed-in user's language for their notifications (ADR 0015);

@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("kechuang.servicedesk.api.urls")),
     path("", include("kechuang.spaces.api.urls")),
     path("", include("kechuang.instruments.api.urls")),
+    path("", include("kechuang.investment.api.urls")),
     path("", include("kechuang.insights.api.urls")),
 ]

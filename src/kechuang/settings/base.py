@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kechuang.spaces",
     "kechuang.instruments",
     "kechuang.insights",
+    "kechuang.investment",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,306 @@
+"""Reads of the investment app: lists from the visibility querysets, the pipeline board and the leaders'
+figures, a lead's clocks, and the spaces engine's matches for a lead's space need."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kechuang.core.roles import Role, roles_of
+from kechuang.servicedesk import clock
+from kechuang.spaces.models import SpaceRequest, SpaceUnit
+
+from . import permissions as perms
+from .choices import CLOSED_STAGES, PIPELINE, LeadClock, LeadStage, ProjectStatus, RetentionStatus
+from .models import KeyProject, Lead, RetentionCase, StageEvidence
+from .services import CLOCK_FIELDS, now
+
+SOON = dt.timedelta(hours=8)
+
+
+def lead_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Lead]:
+    qs = perms.lead_visible_to(actor).select_related(
+        "cluster", "block", "leader", "case_officer", "organization"
+    )
+    filters = filters or {}
+    if filters.get("q"):
+        q = str(filters["q"])
+        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q) | Q(uscc__iexact=q))
+    for key in ("stage", "source", "cluster", "leader", "case_officer", "block"):
+        if filters.get(key):
+            qs = qs.filter(**{key: filters[key]})
+    return qs
+
+
+def may_see_confidential(actor: Any, lead: Lead) -> bool:
+    return bool(perms.can_see_confidential(actor, lead))
+
+
+def confidential_ids(actor: Any, leads: list[Lead]) -> set[int]:
+    """Of ``leads``, those whose confidential fields the actor may see (no query)."""
+    return {lead.pk for lead in leads if may_see_confidential(actor, lead)}
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: str
+    label: str
+    leads: list[Lead]
+    count: int
+
+
+def board(*, actor: Any, filters: dict[str, Any] | None = None, per_column: int = 30) -> list[Column]:
+    """The pipeline board: one column per stage (closed leads last), newest first in each."""
+    leads = list(
+        lead_list(actor=actor, filters={**(filters or {}), "stage": None}).order_by(
+            "-stage_entered_at", "-pk"
+        )
+    )
+    by_stage: dict[str, list[Lead]] = defaultdict(list)
+    for lead in leads:
+        by_stage[lead.stage].append(lead)
+    return [
+        Column(stage=s, label=str(LeadStage(s).label), leads=by_stage[s][:per_column], count=len(by_stage[s]))
+        for s in (*PIPELINE, LeadStage.LOST, LeadStage.WITHDRAWN)
+    ]
+
+
+@dataclass(frozen=True)
+class ClockState:
+    clock: str
+    label: str
+    due_at: dt.datetime | None
+    done_at: dt.datetime | None
+    state: str  # done / running / soon / breached / stopped
+
+    @property
+    def css(self) -> str:
+        return {"done": "success", "soon": "warning", "breached": "danger"}.get(self.state, "secondary")
+
+    @property
+    def state_label(self) -> str:
+        return {
+            "done": _("已完成"),
+            "running": _("计时中"),
+            "soon": _("即将到期"),
+            "breached": _("已超时"),
+            "stopped": _("已停止"),
+        }[self.state]
+
+
+def lead_clocks(lead: Lead, moment: dt.datetime | None = None) -> list[ClockState]:
+    moment = moment or now()
+    states = []
+    for name, (due_field, done_field) in CLOCK_FIELDS.items():
+        due = getattr(lead, due_field)
+        done = getattr(lead, done_field) if done_field else None
+        if done is not None:
+            state = "done"
+        elif lead.stage in CLOSED_STAGES:
+            state = "stopped"
+        elif due <= moment:
+            state = "breached"
+        elif due - moment <= SOON:
+            state = "soon"
+        else:
+            state = "running"
+        states.append(ClockState(name, str(LeadClock(name).label), due, done, state))
+    return states
+
+
+def breached_count(*, actor: Any, moment: dt.datetime | None = None) -> int:
+    moment = moment or now()
+    condition = Q()
+    for due_field, done_field in CLOCK_FIELDS.values():
+        part = Q(**{f"{due_field}__lte": moment})
+        if done_field:
+            part &= Q(**{f"{done_field}__isnull": True})
+        condition |= part
+    return perms.lead_visible_to(actor).filter(condition).exclude(stage__in=list(CLOSED_STAGES)).count()
+
+
+# --- space matching -----------------------------------------------------------------------------------
+
+
+def lead_matches(lead: Lead, *, limit: int = 6) -> list[Any]:
+    """Vacant units for the lead's space need, scored by the spaces engine (``spaces.selectors``): the
+    need is read as a request for the area ±25 %, the type, the power and the intended block."""
+    from kechuang.spaces.choices import UnitStatus
+    from kechuang.spaces.selectors import rank_matches, score_unit
+
+    if not lead.space_area_m2:
+        return []
+    area = Decimal(lead.space_area_m2)
+    probe = SpaceRequest(
+        area_min_m2=(area * Decimal("0.75")).quantize(Decimal("0.01")),
+        area_max_m2=(area * Decimal("1.25")).quantize(Decimal("0.01")),
+        space_type=lead.space_type,
+        min_power_kw=lead.power_kw,
+        block_id=lead.block_id,
+    )
+    candidates = SpaceUnit.objects.filter(
+        status=UnitStatus.VACANT,
+        area_m2__gte=probe.area_min_m2 * Decimal("0.8"),
+        area_m2__lte=probe.area_max_m2 * Decimal("1.2"),
+    )
+    if lead.space_type:
+        candidates = candidates.filter(space_type=lead.space_type)
+    units = list(candidates.select_related("building", "building__park", "building__block")[:500])
+    field_ids = {lead.cluster_id} if lead.cluster_id else set()
+    matches = [m for m in (score_unit(probe, unit, field_ids, {}) for unit in units) if m]
+    return [m for m in rank_matches(matches, limit=limit) if m.meets_requirements]
+
+
+# --- the leaders' figures -------------------------------------------------------------------------------
+
+
+def _days(delta: dt.timedelta) -> float:
+    return round(delta.total_seconds() / 86400, 1)
+
+
+def pipeline_figures(*, actor: Any, year: int | None = None) -> dict[str, Any]:
+    """Pipeline by stage, cluster, block and owner; conversion and mean days per stage; planned investment
+    and jobs of the leads signed or later this year. Investment sums are shown to operators and leaders
+    (the figures' audience); commissioners get the counts."""
+    leads = list(perms.lead_visible_to(actor).select_related("cluster", "block", "leader"))
+    show_money = bool(roles_of(actor) & {Role.OPERATOR, Role.LEADER})
+    year = year or now().astimezone(clock.TZ).year
+    by_stage = []
+    for stage in (*PIPELINE, LeadStage.LOST, LeadStage.WITHDRAWN):
+        rows = [lead for lead in leads if lead.stage == stage]
+        by_stage.append(
+            {
+                "stage": stage,
+                "label": LeadStage(stage).label,
+                "count": len(rows),
+                "investment_fen": sum(r.planned_investment_fen for r in rows) if show_money else None,
+                "jobs": sum(r.jobs for r in rows),
+            }
+        )
+    open_leads = [lead for lead in leads if lead.stage not in CLOSED_STAGES]
+
+    def grouped(key: Any) -> list[dict[str, Any]]:
+        counter: Counter[str] = Counter(key(lead) for lead in open_leads)
+        return [{"name": name, "count": n} for name, n in counter.most_common()]
+
+    evidence = StageEvidence.objects.filter(lead__in=[lead.pk for lead in leads]).values_list(
+        "lead_id", "stage", "recorded_at"
+    )
+    entered: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
+    for lead in leads:
+        entered[lead.pk][LeadStage.LEAD] = lead.received_at
+    for lead_id, stage, when in evidence:
+        entered[lead_id].setdefault(stage, when)
+    conversion = []
+    for index, stage in enumerate(PIPELINE[:-1]):
+        following = PIPELINE[index + 1]
+        reached = [pk for pk, stages in entered.items() if stage in stages]
+        moved = [pk for pk in reached if following in entered[pk]]
+        spans = [entered[pk][following] - entered[pk][stage] for pk in moved]
+        conversion.append(
+            {
+                "stage": stage,
+                "label": LeadStage(stage).label,
+                "next_label": LeadStage(following).label,
+                "reached": len(reached),
+                "moved": len(moved),
+                "rate": round(100 * len(moved) / len(reached)) if reached else None,
+                "mean_days": _days(sum(spans, dt.timedelta()) / len(spans)) if spans else None,
+            }
+        )
+    signed_stages = set(PIPELINE[PIPELINE.index(LeadStage.SIGNED) :])
+    signed_this_year = [
+        lead
+        for lead in leads
+        if lead.stage in signed_stages
+        and (signed_at := entered[lead.pk].get(LeadStage.SIGNED)) is not None
+        and signed_at.astimezone(clock.TZ).year == year
+    ]
+    return {
+        "year": year,
+        "show_money": show_money,
+        "total": len(leads),
+        "open": len(open_leads),
+        "by_stage": by_stage,
+        "by_cluster": grouped(lambda lead: lead.cluster.name if lead.cluster else str(_("未定"))),
+        "by_block": grouped(lambda lead: lead.block.name if lead.block else str(_("未定"))),
+        "by_owner": grouped(
+            lambda lead: (
+                lead.leader.get_full_name() or lead.leader.username if lead.leader else str(_("未定"))
+            )
+        ),
+        "conversion": conversion,
+        "signed_count": len(signed_this_year),
+        "signed_investment_fen": sum(lead.planned_investment_fen for lead in signed_this_year)
+        if show_money
+        else None,
+        "signed_jobs": sum(lead.jobs for lead in signed_this_year),
+        "projects_at_risk": list(
+            perms.project_visible_to(actor)
+            .exclude(status=ProjectStatus.ON_TRACK)
+            .select_related("leader", "organization")
+            .order_by("status", "code")[:10]
+        ),
+    }
+
+
+def home_figures(*, actor: Any) -> dict[str, Any]:
+    visible = perms.lead_visible_to(actor)
+    counts = dict(visible.values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    mine = visible.filter(Q(leader_id=actor.pk) | Q(case_officer_id=actor.pk)).exclude(
+        stage__in=list(CLOSED_STAGES)
+    )
+    return {
+        "open": sum(n for stage, n in counts.items() if stage not in CLOSED_STAGES),
+        "landed": sum(
+            counts.get(stage, 0) for stage in (LeadStage.REGISTERED, LeadStage.SETTLED, LeadStage.PRODUCING)
+        ),
+        "mine": mine.count(),
+        "breached": breached_count(actor=actor),
+        "projects_at_risk": perms.project_visible_to(actor).exclude(status=ProjectStatus.ON_TRACK).count(),
+        "retention_open": perms.retention_visible_to(actor).filter(status=RetentionStatus.OPEN).count(),
+    }
+
+
+# --- key projects and retention -----------------------------------------------------------------------
+
+
+def project_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[KeyProject]:
+    qs = perms.project_visible_to(actor).select_related("leader", "organization")
+    status = (filters or {}).get("status")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def retention_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[RetentionCase]:
+    qs = perms.retention_visible_to(actor).select_related("organization", "owner")
+    filters = filters or {}
+    for key in ("status", "signal"):
+        if filters.get(key):
+            qs = qs.filter(**{key: filters[key]})
+    return qs
+
+
+def retention_figures(*, actor: Any) -> dict[str, Any]:
+    """Firms kept and lost (closed cases), with the reasons given for the lost ones."""
+    cases = perms.retention_visible_to(actor)
+    counts = dict(cases.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    lost_reasons = list(
+        cases.filter(status=RetentionStatus.LOST).values("reason").annotate(n=Count("pk")).order_by("-n")[:10]
+    )
+    return {
+        "open": counts.get(RetentionStatus.OPEN, 0),
+        "kept": counts.get(RetentionStatus.KEPT, 0),
+        "lost": counts.get(RetentionStatus.LOST, 0),
+        "cleared": counts.get(RetentionStatus.CLEARED, 0),
+        "firms_kept": cases.filter(status=RetentionStatus.KEPT).values("organization").distinct().count(),
+        "firms_lost": cases.filter(status=RetentionStatus.LOST).values("organization").distinct().count(),
+        "lost_reasons": lost_reasons,
+    }

@@ -1,0 +1,591 @@
+"""Investment pages: the pipeline board, a lead (facts, clocks, evidence, history, actions), the lead
+form, the leaders' view, key projects and the 稳商 watch list. Views validate input and call one
+service; non-staff get 403 on the lists and 404 on any record (the records are confidential)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from kechuang.core.money import fen_from_wan
+from kechuang.core.web import attach_errors, error_text, form_errors_text
+from kechuang.directory import uscc as uscc_rules
+from kechuang.directory.models import Organization, TechnologyField
+from kechuang.spaces.models import SpaceUnit
+
+from . import permissions as perms
+from . import selectors, services
+from .choices import LeadSource, LeadStage, ProjectStatus, RetentionSignal, RetentionStatus
+from .forms import (
+    AdvanceForm,
+    CloseForm,
+    DocumentForm,
+    IssueForm,
+    LeadForm,
+    MilestoneForm,
+    NoteForm,
+    OwnersForm,
+    ProjectForm,
+    ReserveForm,
+    ResolveForm,
+    RetentionActionForm,
+    RetentionCloseForm,
+    RetentionOpenForm,
+    StatusForm,
+    staff_users,
+)
+from .models import KeyProject, Lead, LeadDocument, RetentionCase
+from .services import EvidenceInput, LeadInput
+
+
+def _style(form: Any) -> None:
+    for name, field in form.fields.items():
+        widget = field.widget
+        if (
+            getattr(widget, "input_type", "") in ("checkbox",)
+            or widget.__class__.__name__ == "CheckboxSelectMultiple"
+        ):
+            continue
+        widget.attrs.setdefault(
+            "class", "form-select" if getattr(widget, "input_type", "") == "select" else "form-control"
+        )
+        widget.attrs.setdefault("id", f"id_{name}")
+
+
+class StaffMixin(LoginRequiredMixin):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.user.is_authenticated and not perms.is_district_staff(request.user):
+            raise PermissionDenied(_("招商稳商信息仅街区工作人员可见。"))
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _lead(request: HttpRequest, code: str) -> Lead:
+    return get_object_or_404(selectors.lead_list(actor=request.user), code=code)
+
+
+# --- leads ---------------------------------------------------------------------------------------------
+
+
+class LeadBoardView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        filters = {
+            "q": request.GET.get("q", "").strip()[:60],
+            "source": request.GET.get("source") if request.GET.get("source") in LeadSource.values else None,
+            "cluster": request.GET.get("cluster") if (request.GET.get("cluster") or "").isdigit() else None,
+            "leader": request.GET.get("leader") if (request.GET.get("leader") or "").isdigit() else None,
+        }
+        columns = selectors.board(actor=request.user, filters=filters)
+        leads = [lead for column in columns for lead in column.leads]
+        context = {
+            "columns": columns,
+            "confidential": selectors.confidential_ids(request.user, leads),
+            "filters": filters,
+            "sources": LeadSource.choices,
+            "clusters": TechnologyField.objects.filter(parent__isnull=True).order_by("sort_order", "code"),
+            "leaders": staff_users("leader"),
+            "can_create": perms.can_create_lead(request.user),
+            "breached": selectors.breached_count(actor=request.user),
+        }
+        return render(request, "investment/lead_board.html", context)
+
+
+class LeadCreateView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = LeadForm(initial={"source": request.GET.get("source", LeadSource.EVENT)})
+        _style(form)
+        return render(request, "investment/lead_form.html", {"form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = LeadForm(request.POST)
+        _style(form)
+        if form.is_valid():
+            try:
+                lead = services.lead_create(
+                    actor=request.user,
+                    data=form.lead_input(),
+                    case_officer=request.user if "commissioner" in request.user.roles else None,  # type: ignore[union-attr]
+                    allow_duplicate=form.cleaned_data.get("allow_duplicate", False),
+                )
+            except ValidationError as error:
+                attach_errors(form, error, {"planned_investment_fen": "investment_wan"})
+            else:
+                messages.success(request, _("已登记招商线索 %(code)s。") % {"code": lead.code})
+                return HttpResponseRedirect(reverse("investment:lead-detail", args=[lead.code]))
+        return render(request, "investment/lead_form.html", {"form": form}, status=400)
+
+
+class LeadEditView(StaffMixin, View):
+    def _form(self, lead: Lead, data: Any = None) -> LeadForm:
+        initial = {
+            name: getattr(lead, name)
+            for name in LeadInput.__dataclass_fields__
+            if name != "planned_investment_fen"
+        }
+        initial["investment_wan"] = (
+            lead.planned_investment_fen / 1_000_000 if lead.planned_investment_fen else None
+        )
+        form = LeadForm(data, initial=initial)
+        form.fields.pop("allow_duplicate")
+        _style(form)
+        return form
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        lead = _lead(request, code)
+        if not perms.can_work_lead(request.user, lead):
+            raise PermissionDenied(_("只有该线索的挂帅领导、项目专员或运营人员可以修改。"))
+        return render(request, "investment/lead_form.html", {"form": self._form(lead), "lead": lead})
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        lead = _lead(request, code)
+        form = self._form(lead, request.POST)
+        if form.is_valid():
+            try:
+                services.lead_update(actor=request.user, lead=lead, data=form.lead_input())
+            except ValidationError as error:
+                attach_errors(form, error, {"planned_investment_fen": "investment_wan"})
+            else:
+                return HttpResponseRedirect(reverse("investment:lead-detail", args=[lead.code]))
+        return render(request, "investment/lead_form.html", {"form": form, "lead": lead}, status=400)
+
+
+def _lead_context(request: HttpRequest, lead: Lead, **forms: Any) -> dict[str, Any]:
+    confidential = selectors.may_see_confidential(request.user, lead)
+    can_work = bool(perms.can_work_lead(request.user, lead))
+    target = services.next_stage(lead)
+    advance = forms.get("advance_form") or AdvanceForm(initial={"commissioner": lead.case_officer_id})
+    owners = forms.get("owners_form") or OwnersForm(
+        initial={"leader": lead.leader_id, "case_officer": lead.case_officer_id}
+    )
+    for form in (advance, owners):
+        _style(form)
+    context = {
+        "lead": lead,
+        "confidential": confidential,
+        "can_work": can_work and lead.is_open,
+        "can_assign": perms.can_assign_lead(request.user) and lead.is_open,
+        "clocks": selectors.lead_clocks(lead),
+        "evidence": list(lead.evidence.select_related("lease", "document", "recorded_by"))
+        if confidential
+        else [],
+        "activities": list(lead.activities.select_related("actor")[:50]),
+        "documents": list(lead.documents.all()) if confidential else [],
+        "target": target,
+        "target_label": LeadStage(target).label if target else "",
+        "stage_need": services.STAGE_NEEDS.get(target or "", ""),
+        "advance_form": advance,
+        "note_form": forms.get("note_form") or NoteForm(),
+        "close_form": forms.get("close_form") or CloseForm(),
+        "owners_form": owners,
+        "reserve_form": forms.get("reserve_form")
+        or ReserveForm(initial={"unit": request.GET.get("unit", "")[:80]}),
+        "document_form": DocumentForm(),
+        "matches": selectors.lead_matches(lead) if can_work and lead.is_open else [],
+        "pipeline": [(s, LeadStage(s).label) for s in selectors.PIPELINE],
+        "reservations": _reservations(lead),
+    }
+    for name in ("note_form", "close_form", "reserve_form", "document_form"):
+        _style(context[name])
+    return context
+
+
+def _reservations(lead: Lead) -> list[Any]:
+    if lead.organization_id is None:
+        return []
+    from kechuang.spaces.models import Reservation
+
+    return list(
+        Reservation.objects.filter(organization_id=lead.organization_id)
+        .select_related("unit__building")
+        .order_by("-pk")[:5]
+    )
+
+
+class LeadDetailView(StaffMixin, View):
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        lead = _lead(request, code)
+        return render(request, "investment/lead_detail.html", _lead_context(request, lead))
+
+
+class LeadActionView(StaffMixin, View):
+    """One POST, one service: acknowledge, note, advance, close, owners, reserve, document."""
+
+    def post(self, request: HttpRequest, code: str, action: str) -> HttpResponse:
+        lead = _lead(request, code)
+        handler = getattr(self, f"do_{action}", None)
+        if handler is None:
+            raise Http404
+        forms: dict[str, Any] = {}
+        try:
+            result = handler(request, lead, forms)
+        except PermissionDenied:
+            raise
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            if result:
+                messages.success(request, result)
+        if forms:
+            lead.refresh_from_db()
+            return render(
+                request, "investment/lead_detail.html", _lead_context(request, lead, **forms), status=400
+            )
+        return HttpResponseRedirect(reverse("investment:lead-detail", args=[lead.code]))
+
+    def do_acknowledge(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
+        services.lead_acknowledge(actor=request.user, lead=lead)
+        return _("已受理。")
+
+    def do_note(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
+        form = NoteForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(form_errors_text(form))
+        services.lead_record(
+            actor=request.user,
+            lead=lead,
+            text=form.cleaned_data["text"],
+            feedback=form.cleaned_data["feedback"],
+        )
+        return _("已记录。")
+
+    def do_advance(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
+        form = AdvanceForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(form_errors_text(form))
+        data = form.cleaned_data
+        amount = fen_from_wan(data.get("amount_wan"))
+        updated = services.lead_advance(
+            actor=request.user,
+            lead=lead,
+            evidence=EvidenceInput(
+                note=data.get("note") or "",
+                uscc=data.get("uscc") or "",
+                commissioner=data.get("commissioner"),
+                amount_fen=amount,
+            ),
+        )
+        return _("已进入“%(stage)s”阶段。") % {"stage": updated.get_stage_display()}
+
+    def do_close(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
+        form = CloseForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(form_errors_text(form))
+        services.lead_close(
+            actor=request.user,
+            lead=lead,
+            outcome=form.cleaned_data["outcome"],
+            reason=form.cleaned_data["reason"],
+        )
+        return _("线索已关闭。")
+
+    def do_owners(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
+        form = OwnersForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(form_errors_text(form))
+        services.lead_assign(
+            actor=request.user,
+            lead=lead,
+            leader=form.cleaned_data["leader"],
+            case_officer=form.cleaned_data["case_officer"],
+        )
+        return _("已更新责任人。")
+
+    def do_reserve(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
+        form = ReserveForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(form_errors_text(form))
+        unit = SpaceUnit.objects.filter(code=form.cleaned_data["unit"]).first()
+        if unit is None:
+            raise ValidationError(_("房源不存在。"))
+        reservation = services.lead_reserve_unit(
+            actor=request.user,
+            lead=lead,
+            unit=unit,
+            start_date=form.cleaned_data["start_date"],
+            end_date=form.cleaned_data["end_date"],
+        )
+        return _("已预订房源 %(unit)s（%(code)s）。") % {"unit": str(unit), "code": reservation.code}
+
+    def do_document(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError(_("请选择文件。"))
+        services.document_add(actor=request.user, lead=lead, file=upload)
+        return _("已上传附件。")
+
+
+class DocumentDownloadView(StaffMixin, View):
+    def get(self, request: HttpRequest, token: str) -> FileResponse:
+        document = get_object_or_404(LeadDocument.objects.select_related("lead"), token=token)
+        if not selectors.lead_list(actor=request.user).filter(pk=document.lead_id).exists():
+            raise Http404
+        if not selectors.may_see_confidential(request.user, document.lead):
+            raise PermissionDenied(_("只有该线索的挂帅领导、项目专员或运营人员可以查看附件。"))
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type="application/octet-stream",
+        )
+
+
+class LeaderView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        figures = selectors.pipeline_figures(actor=request.user)
+        return render(request, "investment/leader_view.html", {"figures": figures})
+
+
+# --- key projects ----------------------------------------------------------------------------------------
+
+
+def _organization_by_uscc(value: str) -> Organization | None:
+    if not value.strip():
+        return None
+    try:
+        code = uscc_rules.validate(value)
+    except uscc_rules.USCCError as error:
+        raise ValidationError({"organization_uscc": str(error)}) from error
+    organization = Organization.objects.filter(uscc=code).first()
+    if organization is None:
+        raise ValidationError({"organization_uscc": _("名录中没有该统一社会信用代码的企业。")})
+    return organization
+
+
+class ProjectListView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        status = request.GET.get("status") if request.GET.get("status") in ProjectStatus.values else None
+        projects = selectors.project_list(actor=request.user, filters={"status": status}).prefetch_related(
+            "milestones"
+        )
+        return render(
+            request,
+            "investment/project_list.html",
+            {
+                "projects": projects,
+                "status": status,
+                "statuses": ProjectStatus.choices,
+                "can_create": perms.can_create_project(request.user),
+            },
+        )
+
+
+class ProjectCreateView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not perms.can_create_project(request.user):
+            raise PermissionDenied(_("只有运营人员可以设立重点项目。"))
+        form = ProjectForm()
+        _style(form)
+        return render(request, "investment/project_form.html", {"form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ProjectForm(request.POST)
+        _style(form)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                project = services.project_create(
+                    actor=request.user,
+                    name=data["name"],
+                    leader=data["leader"],
+                    organization=_organization_by_uscc(data.get("organization_uscc") or ""),
+                    departments=list(data.get("departments") or []),
+                    planned_investment_fen=fen_from_wan(data.get("investment_wan")) or 0,
+                    description=data.get("description") or "",
+                )
+            except ValidationError as error:
+                attach_errors(form, error, {"planned_investment_fen": "investment_wan"})
+            else:
+                return HttpResponseRedirect(reverse("investment:project-detail", args=[project.code]))
+        return render(request, "investment/project_form.html", {"form": form}, status=400)
+
+
+def _project(request: HttpRequest, code: str) -> KeyProject:
+    return get_object_or_404(selectors.project_list(actor=request.user), code=code)
+
+
+class ProjectDetailView(StaffMixin, View):
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        project = _project(request, code)
+        forms = [MilestoneForm(), IssueForm(), StatusForm(initial={"status": project.status}), ResolveForm()]
+        for form in forms:
+            _style(form)
+        from kechuang.servicedesk.choices import Department
+
+        context = {
+            "project": project,
+            "departments": [Department(d).label for d in project.departments if d in Department.values],
+            "milestones": list(project.milestones.all()),
+            "issues": list(project.issues.select_related("service_request")),
+            "reports": list(project.reports.select_related("reported_by")[:12]),
+            "can_manage": perms.can_manage_project(request.user, project),
+            "milestone_form": forms[0],
+            "issue_form": forms[1],
+            "status_form": forms[2],
+            "resolve_form": forms[3],
+        }
+        return render(request, "investment/project_detail.html", context)
+
+
+class ProjectActionView(StaffMixin, View):
+    def post(self, request: HttpRequest, code: str, action: str) -> HttpResponse:
+        project = _project(request, code)
+        try:
+            if action == "milestone":
+                form = MilestoneForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form_errors_text(form))
+                services.milestone_add(
+                    actor=request.user,
+                    project=project,
+                    title=form.cleaned_data["title"],
+                    due_on=form.cleaned_data["due_on"],
+                )
+            elif action == "milestone-done":
+                milestone = get_object_or_404(project.milestones, pk=request.POST.get("milestone") or 0)
+                services.milestone_done(actor=request.user, milestone=milestone)
+            elif action == "issue":
+                form = IssueForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form_errors_text(form))
+                services.issue_raise(
+                    actor=request.user,
+                    project=project,
+                    text=form.cleaned_data["text"],
+                    department=form.cleaned_data.get("department") or "",
+                    service_request_code=form.cleaned_data.get("service_request") or "",
+                )
+            elif action == "resolve":
+                issue = get_object_or_404(project.issues, pk=request.POST.get("issue") or 0)
+                form = ResolveForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form_errors_text(form))
+                services.issue_resolve(
+                    actor=request.user, issue=issue, resolution=form.cleaned_data["resolution"]
+                )
+            elif action == "status":
+                form = StatusForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form_errors_text(form))
+                services.status_report(
+                    actor=request.user,
+                    project=project,
+                    status=form.cleaned_data["status"],
+                    note=form.cleaned_data.get("note") or "",
+                )
+            else:
+                raise Http404
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("已保存。"))
+        return HttpResponseRedirect(reverse("investment:project-detail", args=[project.code]))
+
+
+# --- 稳商 -------------------------------------------------------------------------------------------------
+
+
+class RetentionListView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        filters = {
+            "status": request.GET.get("status")
+            if request.GET.get("status") in RetentionStatus.values
+            else RetentionStatus.OPEN,
+            "signal": request.GET.get("signal")
+            if request.GET.get("signal") in RetentionSignal.values
+            else None,
+        }
+        if request.GET.get("status") == "all":
+            filters["status"] = None
+        form = RetentionOpenForm()
+        _style(form)
+        context = {
+            "cases": selectors.retention_list(actor=request.user, filters=filters)[:200],
+            "filters": filters,
+            "statuses": RetentionStatus.choices,
+            "signals": RetentionSignal.choices,
+            "figures": selectors.retention_figures(actor=request.user),
+            "open_form": form,
+        }
+        return render(request, "investment/retention_list.html", context)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = RetentionOpenForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationError(form_errors_text(form))
+            organization = _organization_by_uscc(form.cleaned_data["organization_uscc"])
+            if organization is None:
+                raise ValidationError(_("请填写企业统一社会信用代码。"))
+            case = services.retention_case_open(
+                actor=request.user,
+                organization=organization,
+                signal=form.cleaned_data["signal"],
+                detail=form.cleaned_data["detail"],
+            )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+            return HttpResponseRedirect(reverse("investment:retention-list"))
+        return HttpResponseRedirect(reverse("investment:retention-detail", args=[case.code]))
+
+
+def _case(request: HttpRequest, code: str) -> RetentionCase:
+    return get_object_or_404(selectors.retention_list(actor=request.user), code=code)
+
+
+class RetentionDetailView(StaffMixin, View):
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        case = _case(request, code)
+        action_form, close_form = RetentionActionForm(), RetentionCloseForm()
+        _style(action_form)
+        _style(close_form)
+        context = {
+            "case": case,
+            "actions": list(case.actions.all()),
+            "can_work": perms.can_work_case(request.user, case) and case.status == RetentionStatus.OPEN,
+            "action_form": action_form,
+            "close_form": close_form,
+        }
+        return render(request, "investment/retention_detail.html", context)
+
+
+class RetentionActionView(StaffMixin, View):
+    def post(self, request: HttpRequest, code: str, action: str) -> HttpResponse:
+        case = _case(request, code)
+        try:
+            if action == "action":
+                form = RetentionActionForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form_errors_text(form))
+                services.retention_action_add(
+                    actor=request.user,
+                    case=case,
+                    text=form.cleaned_data["text"],
+                    due_on=form.cleaned_data.get("due_on"),
+                )
+            elif action == "done":
+                item = get_object_or_404(case.actions, pk=request.POST.get("action") or 0)
+                services.retention_action_done(actor=request.user, action=item)
+            elif action == "close":
+                form = RetentionCloseForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form_errors_text(form))
+                services.retention_case_close(
+                    actor=request.user,
+                    case=case,
+                    outcome=form.cleaned_data["outcome"],
+                    reason=form.cleaned_data["reason"],
+                )
+            else:
+                raise Http404
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("已保存。"))
+        return HttpResponseRedirect(reverse("investment:retention-detail", args=[case.code]))
