@@ -14,6 +14,7 @@ PYTEST_ARGS ?=
 TYPED := src/kechuang/core \
 	src/kechuang/accounts/selectors.py src/kechuang/accounts/services.py \
 	src/kechuang/challenges/selectors.py \
+	src/kechuang/events/permissions.py src/kechuang/events/selectors.py src/kechuang/events/services.py \
 	src/kechuang/insights/selectors.py src/kechuang/insights/services.py \
 	src/kechuang/instruments/services.py src/kechuang/instruments/payment.py src/kechuang/instruments/selectors.py \
 	src/kechuang/investment/selectors.py src/kechuang/investment/services.py \

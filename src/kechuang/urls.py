@@ -20,6 +20,7 @@ urlpatterns = [
     path("spaces/", include("kechuang.spaces.urls")),
     path("investment/", include("kechuang.investment.urls")),
     path("insights/", include("kechuang.insights.urls")),
+    path("events/", include("kechuang.events.urls")),
     path("api/v1/", include("kechuang.api.urls")),
     # The language switch also remembers a signed-in user's language for their notifications (ADR 0015);
     # it answers at Django's own address, which it shadows.

@@ -80,18 +80,45 @@ def test_a_stock_is_the_count_at_each_month_end(district: dict[str, Any]) -> Non
 
 
 def test_manual_kpi_takes_the_operator_entry(operator: Any) -> None:
+    """A KPI no module records (kind manual) shows the operator's typed figure. No shipped KPI is manual
+    since the events module computes the science-literacy figures, so the test registers one."""
+    from kechuang.insights import kpis as registry
     from kechuang.insights.services import kpi_target_set
 
-    kpi_target_set(
-        actor=operator,
-        kpi_code="literacy.events",
-        year=this_year(),
-        this_year_target=Decimal(40),
-        overall_target=Decimal(200),
-        manual_actual=Decimal(12),
-    )
-    row = next(r for r in kpi_table(this_year()) if r["code"] == "literacy.events")
-    assert row["actual"] == Decimal(12) and row["progress"] == 30.0
+    def typed() -> list[Any]:
+        return [
+            registry.Kpi(
+                code="literacy.typed_in",
+                height="literacy",
+                sort=99,
+                kind=registry.MANUAL,
+                name="手工填报指标",
+                unit="场",
+                definition="测试用：由运营人员按台账填报本年实际值的指标。",
+            )
+        ]
+
+    registry.register_kpi_provider("", typed)
+    try:
+        kpi_target_set(
+            actor=operator,
+            kpi_code="literacy.typed_in",
+            year=this_year(),
+            this_year_target=Decimal(40),
+            overall_target=Decimal(200),
+            manual_actual=Decimal(12),
+        )
+        row = next(r for r in kpi_table(this_year()) if r["code"] == "literacy.typed_in")
+        assert row["actual"] == Decimal(12) and row["progress"] == 30.0
+    finally:
+        registry._providers[:] = [p for p in registry._providers if p[1] is not typed]
+
+
+def test_no_science_literacy_figure_is_typed_in_by_hand() -> None:
+    """Issue 17: the events module computes 科普活动场次 and 参与人次; no manual entry is left for them."""
+    for code in ("literacy.events", "literacy.participants"):
+        kpi = get_kpi(code)
+        assert kpi is not None and kpi.kind != "manual" and kpi.module == "events", code
 
 
 def test_kpi_is_one_query(django_assert_num_queries: Any, institute_org: Any, enterprise_org: Any) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .kpis import FLOW, MANUAL, STOCK, Column, Kpi, register_kpi_provider
+from .kpis import FLOW, STOCK, Column, Kpi, register_kpi_provider
 
 
 def directory_kpis() -> list[Kpi]:
@@ -460,31 +460,68 @@ def spaces_kpis() -> list[Kpi]:
 
 
 def literacy_kpis() -> list[Kpi]:
+    """The science-literacy figures, computed from the events module's records (issue 17): outreach events
+    held and their check-ins. They replaced the figures operators typed in by hand."""
+    from kechuang.events.choices import EventKind, EventStatus, RegistrationStatus
+    from kechuang.events.models import Event, Registration
+    from kechuang.events.permissions import event_visible_to, registration_visible_to
+
+    held = (EventStatus.PUBLISHED, EventStatus.FINISHED)
     return [
         Kpi(
             code="literacy.events",
             height="literacy",
             sort=10,
-            kind=MANUAL,
+            kind=FLOW,
             name=_("科普与科学家精神活动"),
             unit=_("场"),
-            module="",
+            module="events",
             definition=_(
-                "统计期内举办的“邻+科学院”、科学家精神进校园/进企业、科技创新论坛等科普活动场次。"
-                "活动模块上线前由运营人员按活动台账填报本年实际值。"
+                "活动模块中类型为“科普活动”、已发布或已结束（未取消）且开始时间在统计期内的活动场次，"
+                "如“邻+科学院”、科学家精神进校园/进企业；本年尚未开始的活动不计。"
             ),
+            model=lambda: Event,
+            condition=lambda: Q(kind=EventKind.OUTREACH, status__in=held),
+            date_field="starts_at",
+            visible=event_visible_to,
+            columns=(
+                Column(_("编号"), "code"),
+                Column(_("活动名称"), "title"),
+                Column(_("系列"), "series.name"),
+                Column(_("主办单位"), "organizer.name"),
+                Column(_("开始时间"), "starts_at"),
+                Column(_("状态"), "status"),
+            ),
+            select_related=("series", "organizer"),
         ),
         Kpi(
             code="literacy.participants",
             height="literacy",
             sort=20,
-            kind=MANUAL,
+            kind=FLOW,
             name=_("活动参与人次"),
             unit=_("人次"),
-            module="",
+            module="events",
             definition=_(
-                "统计期内上述科普活动的参与人次（签到人数之和）。活动模块上线前由运营人员按活动台账填报。"
+                "上述科普活动在门口签到的人次之和：签到时间在统计期内、活动未取消的签到记录数"
+                "（报名未签到、候补和已取消的报名不计）。"
             ),
+            model=lambda: Registration,
+            condition=lambda: Q(
+                status=RegistrationStatus.CONFIRMED,
+                checked_in_at__isnull=False,
+                event__kind=EventKind.OUTREACH,
+                event__status__in=held,
+            ),
+            date_field="checked_in_at",
+            visible=registration_visible_to,
+            columns=(
+                Column(_("报名编号"), "code"),
+                Column(_("活动"), "event.title"),
+                Column(_("单位"), "organization.name"),
+                Column(_("签到时间"), "checked_in_at"),
+            ),
+            select_related=("event", "organization"),
         ),
     ]
 
@@ -495,4 +532,4 @@ def register_all() -> None:
     register_kpi_provider("vouchers", voucher_kpis)
     register_kpi_provider("servicedesk", servicedesk_kpis)
     register_kpi_provider("spaces", spaces_kpis)
-    register_kpi_provider("", literacy_kpis)
+    register_kpi_provider("events", literacy_kpis)

@@ -20,13 +20,10 @@ from django.utils import timezone
 from .kpis import FLOW, MANUAL, STOCK, all_kpis, compute
 from .models import KpiTarget
 
-# The figures typed in for the KPIs that no module records yet (science-literacy events and their
-# audience), per scale: the year's actual as the operators' event ledger would have it.
-MANUAL_ACTUALS = {
-    "tiny": {"literacy.events": 6, "literacy.participants": 420},
-    "small": {"literacy.events": 18, "literacy.participants": 2350},
-    "large": {"literacy.events": 46, "literacy.participants": 7800},
-}
+# The figures typed in for KPIs that no module records yet, per scale: the year's actual as an operator's
+# ledger would have it. None is left: the events module now records the science-literacy events and their
+# check-ins (issue 17), so a KPI added as manual gets the default of 10.
+MANUAL_ACTUALS: dict[str, dict[str, int]] = {"tiny": {}, "small": {}, "large": {}}
 
 
 def _round_target(value: Decimal, decimals: int = 0) -> Decimal:

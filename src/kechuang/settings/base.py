@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kechuang.servicedesk",
     "kechuang.spaces",
     "kechuang.instruments",
+    "kechuang.events",
     "kechuang.insights",
     "kechuang.investment",
 ]

@@ -1,0 +1,70 @@
+"""Choices of the events module (活动与赛事)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SeriesKind(models.TextChoices):
+    """The kinds of brand series a district profile lists under ``district.events``."""
+
+    COMPETITION = "competition", _("赛事")
+    CONFERENCE = "conference", _("大会")
+    FORUM = "forum", _("论坛")
+    OUTREACH = "outreach", _("科普")
+    OTHER = "other", _("其他")
+
+
+class EventKind(models.TextChoices):
+    FORUM = "forum", _("论坛")
+    OUTREACH = "outreach", _("科普活动")
+    TRAINING = "training", _("培训")
+    ROADSHOW = "roadshow", _("路演")
+    COMPETITION = "competition", _("赛事")
+
+
+class EventStatus(models.TextChoices):
+    """draft → submitted (operator review) → published → finished; cancelled ends it with a reason;
+    an operator who sends it back returns it to draft with the reason."""
+
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("待审核")
+    PUBLISHED = "published", _("已发布")
+    CANCELLED = "cancelled", _("已取消")
+    FINISHED = "finished", _("已结束")
+
+
+PUBLIC_STATUSES = frozenset({EventStatus.PUBLISHED, EventStatus.FINISHED})
+
+
+class VenueKind(models.TextChoices):
+    BUILDING = "building", _("街区楼宇")
+    AMENITY = "amenity", _("街区公共设施")
+    ONLINE = "online", _("线上")
+
+
+class Audience(models.TextChoices):
+    ALL = "all", _("不限")
+    PUBLIC = "public", _("社区居民与公众")
+    STUDENTS = "students", _("中小学生")
+    ENTERPRISES = "enterprises", _("企业")
+    RESEARCHERS = "researchers", _("科研人员")
+    INVESTORS = "investors", _("投资机构")
+
+
+class Height(models.TextChoices):
+    """The five heights (五大高地); the codes are those of the insights KPIs."""
+
+    TRANSFER = "transfer", _("科研成果转化高地")
+    RESOURCES = "resources", _("科创资源汇聚高地")
+    INCUBATION = "incubation", _("科技企业孵化高地")
+    TALENT = "talent", _("科技人才集聚高地")
+    LITERACY = "literacy", _("科学素养培育高地")
+
+
+class RegistrationStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("已报名")
+    WAITLISTED = "waitlisted", _("候补中")
+    CANCELLED = "cancelled", _("已取消")
+
+
+ACTIVE_REGISTRATION = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)

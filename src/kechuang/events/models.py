@@ -1,0 +1,285 @@
+"""Events (docs/adr/0025-events-and-competitions.md): the district's brand series, its events (forums,
+science outreach, training, roadshows, competition days), sign-ups with a quota and a waiting list,
+check-in at the door by a per-person code, and feedback after the event.
+
+Capacity is kept by the services, not by a counter: a sign-up locks the event row
+(``select_for_update``) and counts the confirmed places under that lock, so concurrent sign-ups for the
+last places queue on the row and never overbook; a cancellation promotes the first on the waiting list
+(by ``queued_at``, then id) under the same lock. The database refuses a second active registration of
+one person for one event (a partial UNIQUE).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kechuang.core.codes import next_code
+
+from .choices import (
+    ACTIVE_REGISTRATION,
+    Audience,
+    EventKind,
+    EventStatus,
+    Height,
+    RegistrationStatus,
+    SeriesKind,
+    VenueKind,
+)
+
+USER = settings.AUTH_USER_MODEL
+# Check-in codes are typed at the door: no 0/O, 1/I/L, so nobody misreads them.
+CHECKIN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CHECKIN_LENGTH = 8
+
+
+def new_code(prefix: str) -> str:
+    """The next public code of a kind (``HD-2026-0012``): year and sequence (kechuang.core.codes)."""
+    return next_code("events", prefix, width=4 if prefix == "HD" else 5)
+
+
+def new_checkin_code() -> str:
+    """A per-person check-in code: random (it is a ticket, not a reference), 8 characters from 31."""
+    return "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(CHECKIN_LENGTH))
+
+
+def _person(verbose: object) -> models.ForeignKey:
+    return models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=verbose
+    )
+
+
+class EventSeries(models.Model):
+    """A recurring brand (品牌活动): the district profile's series (``district.events``) are loaded as
+    series; operators may add others."""
+
+    name = models.CharField(_("系列名称"), max_length=80, unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=SeriesKind.choices, default=SeriesKind.OTHER)
+    description = models.CharField(_("简介"), max_length=500, blank=True)
+    from_profile = models.BooleanField(_("来自街区配置"), default=False)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("活动系列")
+        verbose_name_plural = _("活动系列")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Event(models.Model):
+    """One event: what, when, where (a building or amenity of the district, or online), for whom and
+    how many, which height (高地) it serves, who organizes it; published after an operator's review."""
+
+    code = models.CharField(_("活动编号"), max_length=20, unique=True, editable=False)
+    series = models.ForeignKey(
+        EventSeries,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        verbose_name=_("所属系列"),
+    )
+    title = models.CharField(_("活动名称"), max_length=120)
+    kind = models.CharField(_("活动类型"), max_length=16, choices=EventKind.choices, db_index=True)
+    summary = models.TextField(_("活动简介"))
+    agenda = models.TextField(_("议程"), blank=True)
+    venue_kind = models.CharField(_("场地类型"), max_length=12, choices=VenueKind.choices)
+    building = models.ForeignKey(
+        "directory.Building",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("楼宇"),
+    )
+    amenity = models.CharField(_("公共设施"), max_length=80, blank=True)
+    venue_detail = models.CharField(_("具体地点或线上链接"), max_length=200, blank=True)
+    starts_at = models.DateTimeField(_("开始时间"), db_index=True)
+    ends_at = models.DateTimeField(_("结束时间"))
+    capacity = models.PositiveIntegerField(_("名额"))
+    audience = models.CharField(_("面向对象"), max_length=16, choices=Audience.choices, default=Audience.ALL)
+    height = models.CharField(_("服务高地"), max_length=16, choices=Height.choices, db_index=True)
+    organizer = models.ForeignKey(
+        "directory.Organization",
+        on_delete=models.PROTECT,
+        related_name="organized_events",
+        verbose_name=_("主办单位"),
+    )
+    co_organizers = models.ManyToManyField(
+        "directory.Organization", blank=True, related_name="co_organized_events", verbose_name=_("协办单位")
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=EventStatus.choices, default=EventStatus.DRAFT, db_index=True
+    )
+    status_reason = models.CharField(_("退回或取消原因"), max_length=500, blank=True)
+    created_by = _person(_("创建人"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    submitted_at = models.DateTimeField(_("提交审核时间"), null=True, blank=True)
+    reviewed_by = _person(_("审核人"))
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束登记时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("活动")
+        verbose_name_plural = _("活动")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=F("starts_at")), name="events_event_period_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1) & Q(capacity__lte=100000), name="events_event_capacity_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(venue_kind=VenueKind.BUILDING) | Q(building__isnull=False),
+                name="events_event_building_venue",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("created_by")),
+                name="events_event_reviewer_not_creator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.code}）"
+
+    @property
+    def venue_text(self) -> str:
+        if self.venue_kind == VenueKind.BUILDING and self.building_id:
+            place = self.building.name
+        elif self.venue_kind == VenueKind.AMENITY:
+            place = self.amenity
+        else:
+            place = str(_("线上"))
+        return f"{place} {self.venue_detail}".strip() if self.venue_kind != VenueKind.ONLINE else place
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (EventStatus.PUBLISHED, EventStatus.FINISHED)
+
+
+class Speaker(models.Model):
+    """A speaker on the agenda: a person of the directory, or a guest by name."""
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="speakers", verbose_name=_("活动")
+    )
+    person = models.ForeignKey(
+        "directory.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="event_talks",
+        verbose_name=_("名录人员"),
+    )
+    guest_name = models.CharField(_("嘉宾姓名"), max_length=40, blank=True)
+    guest_affiliation = models.CharField(_("嘉宾单位与职务"), max_length=120, blank=True)
+    topic = models.CharField(_("报告题目"), max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("嘉宾")
+        verbose_name_plural = _("嘉宾")
+        ordering = ["event_id", "sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person__isnull=False) | ~Q(guest_name=""), name="events_speaker_named"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.person.name if self.person_id else self.guest_name
+
+
+class Registration(models.Model):
+    """A person's place at an event (confirmed) or in its waiting list (waitlisted, first come first
+    served by ``queued_at``), with the check-in code shown on their phone and typed at the door. People
+    without an account (residents and pupils at an outreach event) are registered at the door by the
+    organizer (``user`` empty) and checked in at once."""
+
+    code = models.CharField(_("报名编号"), max_length=20, unique=True, editable=False)
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("活动")
+    )
+    user = models.ForeignKey(
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="event_registrations",
+        verbose_name=_("报名账号"),
+        help_text=_("现场登记的参加者（如社区居民、学生）没有平台账号"),
+    )
+    attendee_name = models.CharField(_("参加者"), max_length=60)
+    organization = models.ForeignKey(
+        "directory.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("所在单位"),
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=RegistrationStatus.choices, db_index=True)
+    checkin_code = models.CharField(_("签到码"), max_length=12, default=new_checkin_code, editable=False)
+    queued_at = models.DateTimeField(_("报名时间"), default=timezone.now)
+    promoted_at = models.DateTimeField(_("候补转正时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True, db_index=True)
+    checked_in_by = _person(_("签到经办人"))
+
+    class Meta:
+        verbose_name = _("报名")
+        verbose_name_plural = _("报名")
+        ordering = ["event_id", "queued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "user"],
+                condition=Q(status__in=ACTIVE_REGISTRATION),
+                name="events_one_active_registration",
+            ),
+            models.UniqueConstraint(fields=["event", "checkin_code"], name="events_checkin_code_unique"),
+            models.CheckConstraint(
+                condition=Q(checked_in_at__isnull=True) | ~Q(status=RegistrationStatus.WAITLISTED),
+                name="events_checked_in_not_waitlisted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Feedback(models.Model):
+    """A participant's feedback after the event: a 1–5 rating and a comment (once per registration)."""
+
+    registration = models.OneToOneField(
+        Registration, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("报名")
+    )
+    rating = models.PositiveSmallIntegerField(_("满意度（1–5）"))
+    comment = models.CharField(_("意见与建议"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("活动反馈")
+        verbose_name_plural = _("活动反馈")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="events_feedback_rating"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}: {self.rating}"

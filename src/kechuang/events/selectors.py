@@ -1,0 +1,151 @@
+"""Reads of the events module, each starting from a visibility queryset (permissions.py)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from . import permissions as perms
+from .choices import EventStatus, RegistrationStatus
+from .models import Event, EventSeries, Registration
+
+
+def series_list() -> QuerySet[EventSeries]:
+    return EventSeries.objects.annotate(
+        n=Count("events", filter=Q(events__status__in=[EventStatus.PUBLISHED, EventStatus.FINISHED]))
+    )
+
+
+def event_list(*, actor: Any) -> QuerySet[Event]:
+    """The events the actor may see, with what a list row shows, and the confirmed and waiting counts."""
+    return (
+        perms.event_visible_to(actor)
+        .select_related("series", "organizer", "building")
+        .annotate(
+            confirmed=Count("registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)),
+            waiting=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)),
+        )
+    )
+
+
+def public_upcoming(*, actor: Any, limit: int = 5) -> list[Event]:
+    now = timezone.now()
+    return list(
+        event_list(actor=actor)
+        .filter(status=EventStatus.PUBLISHED, ends_at__gte=now)
+        .order_by("starts_at")[:limit]
+    )
+
+
+def event_get(*, actor: Any, code: str) -> Event | None:
+    return (
+        event_list(actor=actor)
+        .prefetch_related("co_organizers", "speakers__person")
+        .filter(code=code)
+        .first()
+    )
+
+
+def managed_events(*, actor: Any) -> QuerySet[Event]:
+    """Events the actor runs: every event for an operator, their organization's for an organizer."""
+    if perms.is_operator(actor):
+        qs = event_list(actor=actor)
+    else:
+        qs = event_list(actor=actor).filter(organizer_id__in=perms.organizer_ids(actor))
+    return qs.order_by("-starts_at", "-pk")
+
+
+def review_queue(*, actor: Any) -> QuerySet[Event]:
+    if not perms.is_operator(actor):
+        return Event.objects.none()
+    return event_list(actor=actor).filter(status=EventStatus.SUBMITTED).order_by("submitted_at", "pk")
+
+
+def my_registrations(*, actor: Any) -> QuerySet[Registration]:
+    return (
+        Registration.objects.filter(user=actor)
+        .select_related("event", "event__building", "feedback")
+        .order_by("-event__starts_at", "-pk")
+    )
+
+
+def event_registrations(*, actor: Any, event: Event) -> QuerySet[Registration]:
+    return (
+        perms.registration_visible_to(actor)
+        .filter(event=event)
+        .select_related("user", "organization", "feedback")
+        .order_by("status", "queued_at", "pk")
+    )
+
+
+def my_registration(*, actor: Any, event: Event) -> Registration | None:
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return (
+        Registration.objects.filter(event=event, user=actor)
+        .select_related("feedback")
+        .order_by("-queued_at", "-pk")
+        .first()
+    )
+
+
+def waiting_position(registration: Registration) -> int | None:
+    """1 for the first on the waiting list."""
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    ahead = Registration.objects.filter(
+        event_id=registration.event_id, status=RegistrationStatus.WAITLISTED
+    ).filter(
+        Q(queued_at__lt=registration.queued_at) | Q(queued_at=registration.queued_at, pk__lt=registration.pk)
+    )
+    return int(ahead.count()) + 1
+
+
+def attendance(event: Event) -> dict[str, Any]:
+    """Sign-up, waiting, check-in counts and the feedback mean of one event (one query)."""
+    row = Registration.objects.filter(event=event).aggregate(
+        confirmed=Count("pk", filter=Q(status=RegistrationStatus.CONFIRMED)),
+        waiting=Count("pk", filter=Q(status=RegistrationStatus.WAITLISTED)),
+        checked_in=Count("pk", filter=Q(checked_in_at__isnull=False)),
+        feedback=Count("feedback"),
+    )
+    ratings = list(
+        Registration.objects.filter(event=event, feedback__isnull=False).values_list(
+            "feedback__rating", flat=True
+        )
+    )
+    row["rating"] = round(sum(ratings) / len(ratings), 1) if ratings else None
+    return row
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: dt.date
+    in_month: bool
+    events: list[Event]
+
+
+def month_calendar(*, actor: Any, year: int, month: int) -> list[list[CalendarDay]]:
+    """The weeks (Monday first) of a month with the visible public events starting on each day."""
+    first = dt.date(year, month, 1)
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    start, end = weeks[0][0], weeks[-1][-1] + dt.timedelta(days=1)
+    tz = timezone.get_current_timezone()
+    events = (
+        event_list(actor=actor)
+        .filter(status__in=[EventStatus.PUBLISHED, EventStatus.FINISHED])
+        .filter(
+            starts_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+            starts_at__lt=dt.datetime.combine(end, dt.time.min, tzinfo=tz),
+        )
+        .order_by("starts_at")
+    )
+    by_day: dict[dt.date, list[Event]] = {}
+    for event in events:
+        by_day.setdefault(timezone.localtime(event.starts_at).date(), []).append(event)
+    return [[CalendarDay(d, d.month == first.month, by_day.get(d, [])) for d in week] for week in weeks]
