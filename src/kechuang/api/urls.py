@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("kechuang.instruments.api.urls")),
     path("", include("kechuang.investment.api.urls")),
     path("", include("kechuang.insights.api.urls")),
+    path("", include("kechuang.events.api.urls")),
 ]

@@ -370,7 +370,8 @@ class MyRegistrationsView(LoginRequiredMixin, View):
 
 
 def _own_registration(request: HttpRequest, code: str) -> Registration:
-    return get_object_or_404(perms.registration_visible_to(request.user).select_related("event"), code=code)
+    """Only one's own: the organizer's view of a sign-up is not a right to cancel or rate it."""
+    return get_object_or_404(Registration.objects.filter(user=request.user).select_related("event"), code=code)
 
 
 class RegistrationCancelView(LoginRequiredMixin, View):

@@ -1,0 +1,211 @@
+"""Events API shapes: separate input and output serializers; objects by public code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from kechuang.api import fields as bounded
+from kechuang.directory.models import Building, Organization, Person
+
+from ..choices import Audience, EventKind, Height, VenueKind
+from ..models import Event, EventSeries, Feedback, Registration, Speaker
+from ..services import EventDetails, SpeakerInput
+
+
+def _no_nul(attrs: dict[str, Any]) -> dict[str, Any]:
+    for key, value in attrs.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise serializers.ValidationError({key: _("不能包含空字符。")})
+    return attrs
+
+
+class SeriesOutput(serializers.ModelSerializer):
+    class Meta:
+        model = EventSeries
+        fields = ["id", "name", "kind", "description", "from_profile"]
+
+
+class SpeakerOutput(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    person = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Speaker
+        fields = ["name", "person", "guest_affiliation", "topic"]
+
+
+class EventOutput(serializers.ModelSerializer):
+    series = serializers.CharField(source="series.name", read_only=True, allow_null=True, default=None)
+    organizer = serializers.CharField(source="organizer.name", read_only=True)
+    building = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    venue = serializers.CharField(source="venue_text", read_only=True)
+    confirmed = serializers.IntegerField(read_only=True, default=0)
+    waiting = serializers.IntegerField(read_only=True, default=0)
+    speakers = SpeakerOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "code",
+            "title",
+            "kind",
+            "series",
+            "summary",
+            "agenda",
+            "venue_kind",
+            "building",
+            "amenity",
+            "venue",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "confirmed",
+            "waiting",
+            "audience",
+            "height",
+            "organizer",
+            "status",
+            "speakers",
+        ]
+
+
+class SpeakerInputSerializer(serializers.Serializer):
+    person = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), required=False, allow_null=True
+    )
+    guest_name = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    guest_affiliation = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class EventInput(serializers.Serializer):
+    organizer = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    title = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    summary = serializers.CharField(max_length=5000)
+    agenda = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    series = serializers.PrimaryKeyRelatedField(
+        queryset=EventSeries.objects.all(), required=False, allow_null=True
+    )
+    venue_kind = serializers.ChoiceField(choices=VenueKind.choices)
+    building = serializers.SlugRelatedField(
+        slug_field="code", queryset=Building.objects.all(), required=False, allow_null=True
+    )
+    amenity = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    venue_detail = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    starts_at = bounded.DateTimeField()
+    ends_at = bounded.DateTimeField()
+    capacity = serializers.IntegerField(min_value=1, max_value=100_000)
+    audience = serializers.ChoiceField(choices=Audience.choices, required=False, default=Audience.ALL)
+    height = serializers.ChoiceField(choices=Height.choices)
+    co_organizers = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), many=True, required=False, default=list
+    )
+    speakers = SpeakerInputSerializer(many=True, required=False, default=list)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+    def details(self) -> EventDetails:
+        data = self.validated_data
+        return EventDetails(
+            title=data["title"],
+            kind=data["kind"],
+            summary=data["summary"],
+            venue_kind=data["venue_kind"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            capacity=data["capacity"],
+            height=data["height"],
+            audience=data["audience"],
+            series=data.get("series"),
+            building=data.get("building"),
+            amenity=data.get("amenity") or "",
+            venue_detail=data.get("venue_detail") or "",
+            agenda=data.get("agenda") or "",
+            co_organizers=list(data.get("co_organizers") or []),
+            speakers=[
+                SpeakerInput(
+                    person=s.get("person"),
+                    guest_name=s.get("guest_name") or "",
+                    guest_affiliation=s.get("guest_affiliation") or "",
+                    topic=s.get("topic") or "",
+                )
+                for s in data.get("speakers") or []
+            ],
+        )
+
+
+class ReviewInput(serializers.Serializer):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class CheckInInput(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class WalkInInput(serializers.Serializer):
+    name = serializers.CharField(max_length=60)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class RegistrationOutput(serializers.ModelSerializer):
+    event = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    event_title = serializers.CharField(source="event.title", read_only=True)
+    checkin_code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Registration
+        fields = [
+            "code",
+            "event",
+            "event_title",
+            "attendee_name",
+            "status",
+            "checkin_code",
+            "queued_at",
+            "checked_in_at",
+        ]
+
+    def get_checkin_code(self, registration: Registration) -> str | None:
+        """Shown to its holder only (the organizer checks codes at the door, it does not read them out)."""
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if registration.user_id is not None and registration.user_id == getattr(user, "pk", None):
+            return registration.checkin_code
+        return None
+
+
+class FeedbackInput(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class FeedbackOutput(serializers.ModelSerializer):
+    registration = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Feedback
+        fields = ["registration", "rating", "comment", "created_at"]
