@@ -371,7 +371,9 @@ class MyRegistrationsView(LoginRequiredMixin, View):
 
 def _own_registration(request: HttpRequest, code: str) -> Registration:
     """Only one's own: the organizer's view of a sign-up is not a right to cancel or rate it."""
-    return get_object_or_404(Registration.objects.filter(user=request.user).select_related("event"), code=code)
+    return get_object_or_404(
+        Registration.objects.filter(user=request.user).select_related("event"), code=code
+    )
 
 
 class RegistrationCancelView(LoginRequiredMixin, View):
