@@ -12,3 +12,11 @@ class InstrumentsConfig(AppConfig):
 
         register_code_kinds("instruments", {"YQ": "共享仪器", "YY": "机时预约", "WT": "委托测试"})
         from . import permissions  # noqa: F401  (registers the rules permissions)
+
+        try:
+            from kechuang.directory.demo import register_demo_generator
+        except ImportError:  # pragma: no cover
+            return
+        from .demo import generate
+
+        register_demo_generator("instruments", generate)

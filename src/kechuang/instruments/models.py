@@ -261,7 +261,15 @@ class Booking(models.Model):
     organization = models.ForeignKey(
         "directory.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("预约单位")
     )
-    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("上机人员"))
+    user = models.ForeignKey(
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("上机人员"),
+        help_text=_("导入的历史记录和演示数据可不填"),
+    )
     start_at = models.DateTimeField(_("开始时间"))
     end_at = models.DateTimeField(_("结束时间"))
     purpose = models.CharField(_("实验内容"), max_length=300, blank=True)

@@ -439,7 +439,9 @@ def booking_create(
 
 def _locked_booking(booking: Booking) -> Booking:
     return (
-        Booking.objects.select_for_update().select_related("instrument", "voucher_order").get(pk=booking.pk)
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("instrument", "voucher_order")
+        .get(pk=booking.pk)
     )
 
 
