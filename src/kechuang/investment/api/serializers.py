@@ -31,7 +31,7 @@ class ErrorDetail(serializers.Serializer):
 
 
 class EvidenceOutput(serializers.ModelSerializer):
-    lease = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lease = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = StageEvidence
@@ -39,8 +39,8 @@ class EvidenceOutput(serializers.ModelSerializer):
 
 
 class LeadOutput(serializers.ModelSerializer):
-    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    block = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    block = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     leader = serializers.SerializerMethodField()
     case_officer = serializers.SerializerMethodField()
     organization = serializers.SerializerMethodField()
@@ -199,7 +199,7 @@ class MilestoneOutput(serializers.ModelSerializer):
 class KeyProjectOutput(serializers.ModelSerializer):
     leader = serializers.SerializerMethodField()
     organization = serializers.SerializerMethodField()
-    lead = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lead = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     milestones = MilestoneOutput(many=True, read_only=True)
 
     class Meta:
