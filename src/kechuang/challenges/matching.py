@@ -45,10 +45,11 @@ def announce(doc_id: str) -> int:
     """Tell the owners of the achievements that fit a newly published challenge strongly (the same
     test as strong demand–achievement pairs, among the top three), once per challenge and achievement.
     Only achievements visible beyond operators take part, and never the issuer's own."""
-    from kechuang.notifications.services import notification_send, organization_members
+    from kechuang.notifications.services import notification_send
     from kechuang.notifications.text import lazy_text
     from kechuang.transfer import matching, strong
     from kechuang.transfer.models import Achievement
+    from kechuang.transfer.notify import listing_people
 
     _kind, pk = matching.parse_doc_id(doc_id)
     challenge = Challenge.objects.filter(pk=pk, status=ChallengeStatus.PUBLISHED).first()
@@ -74,7 +75,7 @@ def announce(doc_id: str) -> int:
     told = 0
     for achievement in (found[pk] for pk in strong_pks if pk in found):
         sent = notification_send(
-            recipients=organization_members(achievement.organization_id),
+            recipients=listing_people(achievement),  # its publisher and listing managers, not every expert
             kind="challenges.match",
             title=lazy_text(
                 gettext_lazy("新发布的榜单“%(challenge)s”与您的成果“%(achievement)s”高度相关"),

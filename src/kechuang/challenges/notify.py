@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.choices import Role
 from kechuang.core.money import yuan_text
-from kechuang.notifications.services import notification_send, organization_members, role_holders
+from kechuang.notifications.services import notification_send, organization_desk, role_holders
 from kechuang.notifications.text import lazy_text
 
 from .models import Application, Challenge, Milestone, Panel
@@ -27,9 +27,15 @@ def _detail(challenge: Challenge) -> str:
 
 
 def _applicants(application: Application) -> Any:
-    """The applicant's and the co-applicants' people."""
+    """Who answers for the applicant and the co-applicants (their own accounts, not every researcher or
+    expert of an institute), and whoever submitted the application."""
     co = list(application.co_applicants.values_list("pk", flat=True))
-    return organization_members(application.organization_id, *co)
+    return organization_desk(application.organization_id, *co, people=[application.submitted_by_id])
+
+
+def _issuer(challenge: Challenge) -> Any:
+    """Who answers for the issuer, and whoever created the challenge."""
+    return organization_desk(challenge.issuer_id, people=[challenge.created_by_id])
 
 
 def _award_url(award: Any) -> str:
@@ -52,7 +58,7 @@ def challenge_reviewed(challenge: Challenge, *, approved: bool) -> None:
     else:
         title = lazy_text(_("您的榜单“%(title)s”被退回修改"), title=challenge.title)
     notification_send(
-        recipients=organization_members(challenge.issuer_id),
+        recipients=_issuer(challenge),
         kind="challenges.reviewed",
         title=title,
         body=challenge.status_reason,
@@ -64,7 +70,7 @@ def challenge_reviewed(challenge: Challenge, *, approved: bool) -> None:
 def application_submitted(application: Application) -> None:
     challenge = application.challenge
     notification_send(
-        recipients=organization_members(challenge.issuer_id),
+        recipients=_issuer(challenge),
         kind="challenges.application",
         title=lazy_text(
             _("%(org)s 揭榜了“%(title)s”"), org=application.organization.name, title=challenge.title
@@ -120,7 +126,7 @@ def decided(challenge: Challenge, applications: Iterable[Application]) -> None:
 def milestone_delivered(milestone: Milestone) -> None:
     award = milestone.award
     notification_send(
-        recipients=organization_members(award.challenge.issuer_id),
+        recipients=_issuer(award.challenge),
         kind="challenges.milestone",
         title=lazy_text(
             _("“%(title)s”第 %(n)s 个里程碑已交付，请验收"), title=award.challenge.title, n=milestone.sequence
@@ -144,7 +150,7 @@ def milestone_answered(milestone: Milestone, *, approved: bool) -> None:
             n=milestone.sequence,
         )
     notification_send(
-        recipients=organization_members(award.application.organization_id),
+        recipients=_applicants(award.application),
         kind="challenges.milestone",
         title=title,
         url=_award_url(award),
@@ -173,7 +179,7 @@ def tranche_requested(milestone: Milestone, requester: Any) -> None:
 def tranche_paid(milestone: Milestone) -> None:
     award = milestone.award
     notification_send(
-        recipients=organization_members(award.application.organization_id),
+        recipients=_applicants(award.application),
         kind="challenges.tranche",
         title=lazy_text(
             _("“%(title)s”第 %(n)s 笔经费 %(y)s 元已拨付"),

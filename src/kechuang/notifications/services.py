@@ -37,6 +37,27 @@ def organization_members(*organization_ids: int | None) -> Any:
     return get_user_model().objects.filter(memberships__organization_id__in=ids, is_active=True).distinct()
 
 
+# The roles that act for an organization itself: its own accounts. An institute's experts and researchers
+# are members of it too, and hear only of what concerns them, not of each of the institute's listings,
+# matches, applications and deals (issue 14 item 8).
+DESK_ROLES = ("institute", "enterprise", "provider")
+
+
+def organization_desk(*organization_ids: int | None, people: Iterable[int | None] = ()) -> Any:
+    """Active users who answer for these organizations: members holding the organization's own role
+    (院所, 企业, 服务机构) or its administrators, and ``people`` (e.g. whoever submitted the thing)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    ids = [i for i in organization_ids if i]
+    named = [i for i in people if i]
+    desk = Q(memberships__organization_id__in=ids) & (
+        Q(groups__name__in=DESK_ROLES) | Q(memberships__is_admin=True)
+    )
+    users = get_user_model().objects.filter(is_active=True)
+    return users.filter(pk__in=users.filter(desk | Q(pk__in=named)).values("pk"))
+
+
 def role_holders(role: str) -> Any:
     """Active users holding a role (a group), e.g. every operator."""
     from django.contrib.auth import get_user_model

@@ -8,7 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.accounts.choices import Role
-from kechuang.notifications.services import notification_send, organization_members, role_holders
+from kechuang.notifications.services import (
+    notification_send,
+    organization_desk,
+    organization_members,
+    role_holders,
+)
 from kechuang.notifications.text import lazy_text
 
 from .choices import DealStage
@@ -45,7 +50,7 @@ def listing_reviewed(listing: Achievement | Demand, *, approved: bool, note: str
     else:
         title = lazy_text(_("您的%(what)s“%(title)s”被退回修改"), what=_what(listing), title=listing.title)
     notification_send(
-        recipients=organization_members(listing.organization_id),
+        recipients=listing_people(listing),
         kind="transfer.reviewed",
         title=title,
         body=note or "",
@@ -56,7 +61,7 @@ def listing_reviewed(listing: Achievement | Demand, *, approved: bool, note: str
 def interest_expressed(interest: Interest) -> None:
     listing = interest.listing
     notification_send(
-        recipients=organization_members(listing.organization_id),
+        recipients=listing_people(listing),
         kind="transfer.interest",
         title=lazy_text(
             _("%(org)s 对“%(title)s”表达了意向"), org=interest.organization.name, title=listing.title
@@ -73,7 +78,7 @@ def interest_answered(interest: Interest) -> None:
     else:
         title = lazy_text(_("“%(title)s”的发布方婉拒了您的意向"), title=listing.title)
     notification_send(
-        recipients=organization_members(interest.organization_id),
+        recipients=organization_desk(interest.organization_id, people=[interest.created_by_id]),
         kind="transfer.interest_answer",
         title=title,
         body=interest.response_note,
@@ -83,7 +88,7 @@ def interest_answered(interest: Interest) -> None:
 
 def deal_moved(deal: Deal, source: str) -> None:
     notification_send(
-        recipients=organization_members(deal.supplier_id, deal.buyer_id),
+        recipients=organization_desk(deal.supplier_id, deal.buyer_id),
         kind="transfer.deal",
         title=lazy_text(
             _("对接项目“%(title)s”进入“%(stage)s”阶段"), title=deal.title, stage=DealStage(deal.stage).label
