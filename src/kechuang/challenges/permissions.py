@@ -97,11 +97,10 @@ def expert_person(user: Any) -> Person | None:
     """The expert-pool person behind this account (a directory person flagged as expert), if any."""
     if not _signed_in(user) or Role.EXPERT not in _roles(user):
         return None
-    cached = getattr(user, "_challenge_expert", False)
-    if cached is False:
-        cached = Person.objects.filter(user=user, is_expert=True).first()
-        user._challenge_expert = cached
-    return cached  # type: ignore[no-any-return]
+    if not hasattr(user, "_challenge_expert"):
+        user._challenge_expert = Person.objects.filter(user=user, is_expert=True).first()
+    expert: Person | None = user._challenge_expert
+    return expert
 
 
 def conflict_q(person: Person) -> Q:

@@ -80,7 +80,8 @@ NOT_CHOSEN_REASON = "综合评分第 %(rank)s 名（共 %(count)s 家申请）�
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _date(value: Any, field: str, label: str) -> dt.date:
+def _date(raw: Any, field: str, label: str) -> dt.date:
+    value: Any = raw
     if isinstance(value, dt.datetime):
         value = value.date()
     if not isinstance(value, dt.date):
@@ -90,7 +91,8 @@ def _date(value: Any, field: str, label: str) -> dt.date:
             raise ValidationError(
                 {field: _("“%(label)s”不是有效日期（如 2026-12-31）。") % {"label": label}}
             ) from None
-    return value
+    day: dt.date = value
+    return day
 
 
 def _index_changed(challenge: Challenge) -> None:
@@ -446,7 +448,8 @@ def _criteria(raw: Any) -> list[dict[str, Any]]:
         return [dict(c) for c in DEFAULT_CRITERIA]
     if not isinstance(raw, list) or len(raw) > 10:
         raise ValidationError({"criteria": _("评审指标应为 1 到 10 项。")})
-    out, codes = [], set()
+    out: list[dict[str, Any]] = []
+    codes: set[str] = set()
     for index, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
             raise ValidationError({"criteria": _("第 %(n)s 项评审指标格式不对。") % {"n": index}})
@@ -941,7 +944,7 @@ def tranche_pay(*, actor: Any, milestone: Milestone) -> TranchePayment:
     )
     if result.replayed:  # pragma: no cover - the locks above make this unreachable
         raise ValidationError(_("这笔已经拨付，不能重复拨付。"))
-    payment.entry = JournalEntry.objects.get(uuid=result.entry_uuid)
+    payment.entry = JournalEntry.objects.get(uuid=str(result.entry_uuid))
     payment.save(update_fields=["entry"])
     milestone.status = MilestoneStatus.PAID
     milestone.save(update_fields=["status"])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import QuerySet
 
 from kechuang.accounts.choices import STAFF_ROLES, Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.predicates import add_perm, predicate
 
 from .choices import PUBLIC_KINDS, OrganizationKind
 from .models import Organization, Person
@@ -49,7 +49,7 @@ def member_organization_ids(user: Any) -> set[int]:
             )
         )
         user._member_org_ids = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def may_see_full_phone(user: Any, organization_id: int | None) -> bool:
@@ -60,23 +60,23 @@ def may_see_full_phone(user: Any, organization_id: int | None) -> bool:
     return organization_id is not None and organization_id in member_organization_ids(user)
 
 
-@rules.predicate
+@predicate
 def is_operator(user: Any) -> bool:
     return Role.OPERATOR in roles_of(user)
 
 
-@rules.predicate
+@predicate
 def is_organization_admin(user: Any, organization: Organization | None) -> bool:
     if organization is None or not getattr(user, "is_authenticated", False):
         return False
     return user.memberships.filter(organization=organization, is_admin=True).exists()  # type: ignore[no-any-return]
 
 
-@rules.predicate
+@predicate
 def is_person_organization_admin(user: Any, person: Person | None) -> bool:
     if person is None or person.organization_id is None:
         return False
-    return is_organization_admin(user, person.organization)
+    return bool(is_organization_admin(user, person.organization))
 
 
 can_create_organization = is_operator
@@ -86,12 +86,12 @@ can_create_person = is_operator | is_organization_admin
 can_change_person = is_operator | is_person_organization_admin
 can_edit_taxonomy = is_operator
 
-rules.add_perm("directory.add_organization", can_create_organization)
-rules.add_perm("directory.change_organization", can_change_organization)
-rules.add_perm("directory.import_directory", can_import_directory)
-rules.add_perm("directory.add_person", can_create_person)
-rules.add_perm("directory.change_person", can_change_person)
-rules.add_perm("directory.change_technologyfield", can_edit_taxonomy)
+add_perm("directory.add_organization", can_create_organization)
+add_perm("directory.change_organization", can_change_organization)
+add_perm("directory.import_directory", can_import_directory)
+add_perm("directory.add_person", can_create_person)
+add_perm("directory.change_person", can_change_person)
+add_perm("directory.change_technologyfield", can_edit_taxonomy)
 
 # The approved role × action table (docs/reliability.md B3): the tests generate the matrix from the code and
 # compare it with this.

@@ -151,5 +151,5 @@ def district_profile() -> dict[str, Any]:
     """The loaded district profile's descriptive part (names, goals, figures) for templates."""
     from django.conf import settings
 
-    profile = _load_profile(settings.DISTRICT)
-    return profile.get("district", {})
+    district: dict[str, Any] = _load_profile(settings.DISTRICT).get("district", {})
+    return district

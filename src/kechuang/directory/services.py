@@ -61,7 +61,8 @@ def _clean_uscc(value: str | None, *, exclude_pk: int | None = None) -> str | No
         code = uscc_rules.validate(str(value))
     except uscc_rules.USCCError as error:
         raise ValidationError({"uscc": str(error)}) from error
-    clash = Organization.objects.filter(uscc=code).exclude(pk=exclude_pk).first()
+    others = Organization.objects.filter(uscc=code)
+    clash = (others.exclude(pk=exclude_pk) if exclude_pk is not None else others).first()
     if clash is not None:
         raise ValidationError({"uscc": _("该统一社会信用代码已被“%(name)s”使用。") % {"name": clash.name}})
     return code
@@ -70,7 +71,8 @@ def _clean_uscc(value: str | None, *, exclude_pk: int | None = None) -> str | No
 def organization_name_taken(kind: str, name: str, *, exclude_pk: int | None = None) -> str | None:
     """The message for a second organization of the same kind and name (the model's constraint),
     in words that name the field; None when the name is free."""
-    if Organization.objects.filter(kind=kind, name=name).exclude(pk=exclude_pk).exists():
+    same = Organization.objects.filter(kind=kind, name=name)
+    if (same.exclude(pk=exclude_pk) if exclude_pk is not None else same).exists():
         return _("已有同类型、同名称的机构“%(name)s”，请核对是否重复登记。") % {"name": name}
     return None
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from kechuang.core.predicates import add_perm, predicate
 from kechuang.core.roles import Role, roles_of
 from kechuang.directory.permissions import member_organization_ids
 
@@ -183,15 +183,14 @@ def can_give_feedback(user: Any, registration: Registration | None) -> bool:
     )
 
 
-# ``rules`` ships no type information: reach it through an ``Any`` so this module stays checked by mypy.
-_rules: Any = rules
-_rules.add_perm("events.add_event", _rules.predicate(can_create_event))
-_rules.add_perm("events.change_event", _rules.predicate(can_edit_event))
-_rules.add_perm("events.review_event", _rules.predicate(can_review_event))
-_rules.add_perm("events.cancel_event", _rules.predicate(can_cancel_event))
-_rules.add_perm("events.manage_event", _rules.predicate(can_manage_event))
-_rules.add_perm("events.checkin_event", _rules.predicate(can_check_in))
-_rules.add_perm("events.finish_event", _rules.predicate(can_finish_event))
-_rules.add_perm("events.register_event", _rules.predicate(can_register))
-_rules.add_perm("events.cancel_registration", _rules.predicate(can_cancel_registration))
-_rules.add_perm("events.add_feedback", _rules.predicate(can_give_feedback))
+# Registered through core.predicates, rules with types (docs/adr/0019-kernel-and-registries.md).
+add_perm("events.add_event", predicate(can_create_event))
+add_perm("events.change_event", predicate(can_edit_event))
+add_perm("events.review_event", predicate(can_review_event))
+add_perm("events.cancel_event", predicate(can_cancel_event))
+add_perm("events.manage_event", predicate(can_manage_event))
+add_perm("events.checkin_event", predicate(can_check_in))
+add_perm("events.finish_event", predicate(can_finish_event))
+add_perm("events.register_event", predicate(can_register))
+add_perm("events.cancel_registration", predicate(can_cancel_registration))
+add_perm("events.add_feedback", predicate(can_give_feedback))

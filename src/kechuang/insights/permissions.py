@@ -6,23 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
-
 from kechuang.accounts.choices import Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.predicates import add_perm, predicate
 
 INSIGHT_ROLES = frozenset({Role.LEADER, Role.OPERATOR})
 
 
-@rules.predicate
+@predicate
 def may_view_insights(user: Any) -> bool:
     return bool(roles_of(user) & INSIGHT_ROLES)
 
 
-@rules.predicate
+@predicate
 def may_edit_targets(user: Any) -> bool:
     return Role.OPERATOR in roles_of(user)
 
 
-rules.add_perm("insights.view_dashboard", may_view_insights)
-rules.add_perm("insights.change_kpitarget", may_edit_targets)
+add_perm("insights.view_dashboard", may_view_insights)
+add_perm("insights.change_kpitarget", may_edit_targets)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import Q, QuerySet
 
 from kechuang.accounts.choices import Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.predicates import add_perm, predicate
 from kechuang.directory.permissions import STAFF_ORGANIZATION_KINDS
 
 from .choices import InstrumentStatus
@@ -42,7 +42,7 @@ def _memberships(user: Any) -> list[tuple[int, str]]:
     if cached is None:
         cached = list(user.memberships.values_list("organization_id", "organization__kind"))
         user._instrument_memberships = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def member_organization_ids(user: Any) -> set[int]:
@@ -107,12 +107,12 @@ def sample_request_visible_to(user: Any) -> QuerySet[SampleRequest]:
 # --- predicates ----------------------------------------------------------------------------------
 
 
-@rules.predicate
+@predicate
 def is_operator(user: Any) -> bool:
     return is_operator_user(user)
 
 
-@rules.predicate
+@predicate
 def owns_instrument(user: Any, instrument: Instrument | None) -> bool:
     """A member (institute or provider role) of the owner; with no object: an owner of some instruments."""
     owned = owner_organization_ids(user)
@@ -121,19 +121,19 @@ def owns_instrument(user: Any, instrument: Instrument | None) -> bool:
     return instrument.owner_id in owned
 
 
-@rules.predicate
+@predicate
 def owns_instrument_of(user: Any, obj: Booking | SampleRequest | None) -> bool:
     if obj is None:
         return bool(owner_organization_ids(user))
     return Instrument.objects.filter(pk=obj.instrument_id, owner__in=owner_organization_ids(user)).exists()
 
 
-@rules.predicate
+@predicate
 def acts_for_some_organization(user: Any) -> bool:
     return bool(member_organization_ids(user))
 
 
-@rules.predicate
+@predicate
 def member_of_requester(user: Any, obj: Booking | SampleRequest | None) -> bool:
     return obj is not None and obj.organization_id in member_organization_ids(user)
 
@@ -145,9 +145,9 @@ can_handle_booking = is_operator | owns_instrument_of  # approve, reject, check 
 can_cancel_booking = member_of_requester | is_operator | owns_instrument_of
 can_confirm_sample = member_of_requester
 
-rules.add_perm("instruments.change_instrument", can_manage_instrument)
-rules.add_perm("instruments.add_instrument", can_register_instrument)
-rules.add_perm("instruments.book_instrument", can_book)
-rules.add_perm("instruments.handle_booking", can_handle_booking)
-rules.add_perm("instruments.cancel_booking", can_cancel_booking)
-rules.add_perm("instruments.confirm_samplerequest", can_confirm_sample)
+add_perm("instruments.change_instrument", can_manage_instrument)
+add_perm("instruments.add_instrument", can_register_instrument)
+add_perm("instruments.book_instrument", can_book)
+add_perm("instruments.handle_booking", can_handle_booking)
+add_perm("instruments.cancel_booking", can_cancel_booking)
+add_perm("instruments.confirm_samplerequest", can_confirm_sample)

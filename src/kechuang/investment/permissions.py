@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import QuerySet
 
+from kechuang.core.predicates import add_perm, predicate
 from kechuang.core.roles import STAFF_ROLES, Role, roles_of
 
 from .models import KeyProject, Lead, RetentionCase
@@ -62,17 +62,17 @@ def confidential_lead_ids(user: Any) -> QuerySet[Lead] | None:
 # --- predicates ----------------------------------------------------------------------------------
 
 
-@rules.predicate
+@predicate
 def is_operator(user: Any) -> bool:
     return Role.OPERATOR in roles_of(user)
 
 
-@rules.predicate
+@predicate
 def is_staff(user: Any) -> bool:
     return is_district_staff(user)
 
 
-@rules.predicate
+@predicate
 def owns_lead(user: Any, lead: Lead | None) -> bool:
     """The lead's responsible leader or case officer (still in a staff role)."""
     pk = _pk(user)
@@ -84,13 +84,13 @@ def owns_lead(user: Any, lead: Lead | None) -> bool:
     )
 
 
-@rules.predicate
+@predicate
 def leads_project(user: Any, project: KeyProject | None) -> bool:
     pk = _pk(user)
     return project is not None and pk is not None and is_district_staff(user) and project.leader_id == pk
 
 
-@rules.predicate
+@predicate
 def owns_case(user: Any, case: RetentionCase | None) -> bool:
     pk = _pk(user)
     return case is not None and pk is not None and is_district_staff(user) and case.owner_id == pk
@@ -107,16 +107,16 @@ can_create_project = is_operator
 can_work_case = is_operator | owns_case
 can_create_case = is_staff
 
-rules.add_perm("investment.view_lead", can_view_lead)
-rules.add_perm("investment.add_lead", can_create_lead)
-rules.add_perm("investment.see_confidential", can_see_confidential)
-rules.add_perm("investment.work_lead", can_work_lead)
-rules.add_perm("investment.assign_lead", can_assign_lead)
-rules.add_perm("investment.view_pipeline", can_view_pipeline)
-rules.add_perm("investment.add_keyproject", can_create_project)
-rules.add_perm("investment.manage_keyproject", can_manage_project)
-rules.add_perm("investment.add_retentioncase", can_create_case)
-rules.add_perm("investment.work_retentioncase", can_work_case)
+add_perm("investment.view_lead", can_view_lead)
+add_perm("investment.add_lead", can_create_lead)
+add_perm("investment.see_confidential", can_see_confidential)
+add_perm("investment.work_lead", can_work_lead)
+add_perm("investment.assign_lead", can_assign_lead)
+add_perm("investment.view_pipeline", can_view_pipeline)
+add_perm("investment.add_keyproject", can_create_project)
+add_perm("investment.manage_keyproject", can_manage_project)
+add_perm("investment.add_retentioncase", can_create_case)
+add_perm("investment.work_retentioncase", can_work_case)
 
 # Role-only permissions (docs/reliability.md B3), compared with the approved matrix in tests/investment.
 PERMISSION_TABLE: dict[str, frozenset[str]] = {

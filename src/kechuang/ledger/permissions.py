@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
-
 from kechuang.accounts.choices import Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.predicates import add_perm, predicate
 
 LEDGER_READERS = frozenset({Role.OPERATOR, Role.LEADER, Role.AUDITOR})
 
 
-@rules.predicate
+@predicate
 def can_view_ledger(user: Any) -> bool:
     return bool(roles_of(user) & LEDGER_READERS)
 
 
-rules.add_perm("ledger.view_ledger", can_view_ledger)
+add_perm("ledger.view_ledger", can_view_ledger)
 
 # The approved role × action table for the ledger (docs/reliability.md B3).
 PERMISSION_TABLE: dict[str, frozenset[str]] = {

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import QuerySet
 
 from kechuang.accounts.choices import STAFF_ROLES, Role
+from kechuang.core.predicates import add_perm, predicate
 
 
-@rules.predicate
+@predicate
 def can_manage_webhooks(user: Any) -> bool:
     """Operators connect work-chat robots and say who is in each group (docs/adr/0015-notification-channels.md)."""
     return bool(getattr(user, "is_authenticated", False)) and user.has_role(Role.OPERATOR)
@@ -28,4 +28,4 @@ def webhook_member_candidates() -> QuerySet[Any]:
     )
 
 
-rules.add_perm("notifications.manage_webhooks", can_manage_webhooks)
+add_perm("notifications.manage_webhooks", can_manage_webhooks)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import Q, QuerySet
 
 from kechuang.accounts.choices import Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.predicates import add_perm, predicate
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.permissions import member_organization_ids
 
@@ -123,27 +123,27 @@ def _is_staff(user: Any) -> bool:
 # --- predicates --------------------------------------------------------------------------------------
 
 
-@rules.predicate
+@predicate
 def is_operator(user: Any) -> bool:
     return _has(user, Role.OPERATOR)
 
 
-@rules.predicate
+@predicate
 def is_leader(user: Any) -> bool:
     return _has(user, Role.LEADER)
 
 
-@rules.predicate
+@predicate
 def is_commissioner(user: Any) -> bool:
     return _has(user, Role.COMMISSIONER)
 
 
-@rules.predicate
+@predicate
 def is_desk_staff(user: Any) -> bool:
     return _is_staff(user)
 
 
-@rules.predicate
+@predicate
 def is_enterprise_user(user: Any) -> bool:
     return _has(user, Role.ENTERPRISE)
 
@@ -158,7 +158,7 @@ def _organization_of(obj: Any) -> int | None:
     return None
 
 
-@rules.predicate
+@predicate
 def serves_organization(user: Any, obj: Any) -> bool:
     """The user is the current commissioner of the enterprise (or the request was routed to them)."""
     if not _has(user, Role.COMMISSIONER):
@@ -169,7 +169,7 @@ def serves_organization(user: Any, obj: Any) -> bool:
     return org is not None and org in assigned_organization_ids(user)
 
 
-@rules.predicate
+@predicate
 def leads_organization(user: Any, obj: Any) -> bool:
     """The user is the enterprise's responsible leader (包保)."""
     if not _has(user, Role.LEADER):
@@ -178,14 +178,14 @@ def leads_organization(user: Any, obj: Any) -> bool:
     return org is not None and org in assigned_organization_ids(user, AssignmentRole.LEADER)
 
 
-@rules.predicate
+@predicate
 def belongs_to_enterprise(user: Any, obj: Any) -> bool:
     """The user acts for the enterprise the object belongs to (enterprise role and membership)."""
     org = _organization_of(obj)
     return org is not None and org in enterprise_member_ids(user)
 
 
-@rules.predicate
+@predicate
 def is_open_request(user: Any, obj: Any) -> bool:
     return isinstance(obj, ServiceRequest) and obj.status in OPEN_STATUSES
 
@@ -206,20 +206,20 @@ can_edit_plan = is_operator | serves_organization | leads_organization
 can_view_plan = is_operator | is_leader | serves_organization | belongs_to_enterprise
 can_set_preference = belongs_to_enterprise
 
-rules.add_perm("servicedesk.file_request", can_file_request)
-rules.add_perm("servicedesk.handle_request", can_handle_request)
-rules.add_perm("servicedesk.note_request", can_note_request)
-rules.add_perm("servicedesk.close_request", can_act_for_enterprise)
-rules.add_perm("servicedesk.reassign_request", can_reassign_request)
-rules.add_perm("servicedesk.manage_assignments", can_manage_assignments)
-rules.add_perm("servicedesk.view_workload", can_view_workload)
-rules.add_perm("servicedesk.edit_calendar", can_edit_calendar)
-rules.add_perm("servicedesk.edit_sla_policy", can_edit_sla_policy)
-rules.add_perm("servicedesk.view_figures", can_view_figures)
-rules.add_perm("servicedesk.plan_visit", can_plan_visit)
-rules.add_perm("servicedesk.edit_plan", can_edit_plan)
-rules.add_perm("servicedesk.view_plan", can_view_plan)
-rules.add_perm("servicedesk.set_preference", can_set_preference)
+add_perm("servicedesk.file_request", can_file_request)
+add_perm("servicedesk.handle_request", can_handle_request)
+add_perm("servicedesk.note_request", can_note_request)
+add_perm("servicedesk.close_request", can_act_for_enterprise)
+add_perm("servicedesk.reassign_request", can_reassign_request)
+add_perm("servicedesk.manage_assignments", can_manage_assignments)
+add_perm("servicedesk.view_workload", can_view_workload)
+add_perm("servicedesk.edit_calendar", can_edit_calendar)
+add_perm("servicedesk.edit_sla_policy", can_edit_sla_policy)
+add_perm("servicedesk.view_figures", can_view_figures)
+add_perm("servicedesk.plan_visit", can_plan_visit)
+add_perm("servicedesk.edit_plan", can_edit_plan)
+add_perm("servicedesk.view_plan", can_view_plan)
+add_perm("servicedesk.set_preference", can_set_preference)
 
 # The approved role × action table for the permissions that depend on the role alone (docs/reliability.md B3).
 # tests/servicedesk/test_permissions.py evaluates every registered predicate for one user per role,

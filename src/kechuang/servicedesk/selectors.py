@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,7 +265,8 @@ def workload(*, now: dt.datetime | None = None) -> list[Workload]:
     }
     rows = []
     for user in users:
-        p, w = portfolio.get(user.pk, {}), work.get(user.pk, {})
+        p: Mapping[str, Any] = portfolio.get(user.pk, {})
+        w: Mapping[str, Any] = work.get(user.pk, {})
         rows.append(Workload(user, p.get("n", 0), p.get("key", 0), w.get("n", 0), w.get("breached", 0)))
     rows.sort(key=lambda r: (r.score, r.user.pk))
     return rows
@@ -380,9 +382,12 @@ def enterprise_service_list(*, actor: Any, q: str = "", scope: str = "") -> Quer
 
 def attach_people(organizations: list[Organization]) -> None:
     """Resolve the annotated commissioner and leader ids of a page to users (one query)."""
-    ids = {o.commissioner_id for o in organizations if o.commissioner_id} | {  # type: ignore[attr-defined]
-        o.leader_id for o in organizations if o.leader_id
-    }  # type: ignore[attr-defined]
+    ids: set[int] = {
+        person_id
+        for o in organizations
+        for person_id in (getattr(o, "commissioner_id", None), getattr(o, "leader_id", None))
+        if person_id
+    }
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids)}
     for o in organizations:
         o.commissioner = users.get(o.commissioner_id)  # type: ignore[attr-defined]

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import Q, QuerySet
 
 from kechuang.accounts.choices import STAFF_ROLES, Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.predicates import add_perm, predicate
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.permissions import STAFF_ORGANIZATION_KINDS
 
@@ -39,7 +39,7 @@ def _memberships(user: Any) -> list[tuple[int, str, int | None]]:
             user.memberships.values_list("organization_id", "organization__kind", "organization__park_id")
         )
         user._space_memberships = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def member_organization_ids(user: Any) -> set[int]:
@@ -143,12 +143,12 @@ def may_see_holders(user: Any, unit: SpaceUnit | None = None) -> bool:
 # --- predicates ----------------------------------------------------------------------------------
 
 
-@rules.predicate
+@predicate
 def is_operator(user: Any) -> bool:
     return Role.OPERATOR in roles_of(user)
 
 
-@rules.predicate
+@predicate
 def manages_unit(user: Any, unit: SpaceUnit | None) -> bool:
     """A park operator: any unit of its park (with no object: it manages some park)."""
     parks = managed_park_ids(user)
@@ -157,17 +157,17 @@ def manages_unit(user: Any, unit: SpaceUnit | None) -> bool:
     return unit.building.park_id is not None and unit.building.park_id in parks
 
 
-@rules.predicate
+@predicate
 def manages_unit_of(user: Any, obj: Viewing | Reservation | Lease | None) -> bool:
-    return manages_unit(user, obj.unit if obj is not None else None)
+    return bool(manages_unit(user, obj.unit if obj is not None else None))
 
 
-@rules.predicate
+@predicate
 def files_requests(user: Any) -> bool:
     return bool(enterprise_ids(user))
 
 
-@rules.predicate
+@predicate
 def owns_request(user: Any, obj: SpaceRequest | Viewing | None) -> bool:
     return obj is not None and obj.organization_id in enterprise_ids(user)
 
@@ -183,16 +183,16 @@ can_reserve_unit = is_operator | manages_unit
 can_lease_unit = is_operator | manages_unit
 can_handle_hold = is_operator | manages_unit_of  # cancel a reservation, lease it, release a lease
 
-rules.add_perm("spaces.change_spaceunit", can_manage_unit)
-rules.add_perm("spaces.import_spaceunits", can_import_units)
-rules.add_perm("spaces.add_spacerequest", can_create_request)
-rules.add_perm("spaces.cancel_spacerequest", can_cancel_request)
-rules.add_perm("spaces.book_viewing", can_book_viewing)
-rules.add_perm("spaces.handle_viewing", can_handle_viewing)
-rules.add_perm("spaces.cancel_viewing", can_cancel_viewing)
-rules.add_perm("spaces.reserve_spaceunit", can_reserve_unit)
-rules.add_perm("spaces.lease_spaceunit", can_lease_unit)
-rules.add_perm("spaces.handle_hold", can_handle_hold)
+add_perm("spaces.change_spaceunit", can_manage_unit)
+add_perm("spaces.import_spaceunits", can_import_units)
+add_perm("spaces.add_spacerequest", can_create_request)
+add_perm("spaces.cancel_spacerequest", can_cancel_request)
+add_perm("spaces.book_viewing", can_book_viewing)
+add_perm("spaces.handle_viewing", can_handle_viewing)
+add_perm("spaces.cancel_viewing", can_cancel_viewing)
+add_perm("spaces.reserve_spaceunit", can_reserve_unit)
+add_perm("spaces.lease_spaceunit", can_lease_unit)
+add_perm("spaces.handle_hold", can_handle_hold)
 
 # Role-only permissions (docs/reliability.md B3), compared with the approved matrix in tests/spaces.
 PERMISSION_TABLE: dict[str, frozenset[str]] = {

@@ -210,7 +210,7 @@ def score_unit(
     if request.park_id and park is not None and park.pk == request.park_id:
         match.score += POINTS["place"]
         match.reasons.append(_("位于意向园区：%(p)s") % {"p": park.name})
-    elif request.block_id and unit.building.block_id == request.block_id:
+    elif request.block_id and unit.building.block_id == request.block_id and unit.building.block is not None:
         match.score += POINTS["place"]
         match.reasons.append(_("位于意向板块：%(b)s") % {"b": unit.building.block.name})
     return match
@@ -299,7 +299,8 @@ def vacancy_figures(*, on: dt.date | None = None) -> dict[str, Any]:
     total = Vacancy()
     by_block: dict[int, Vacancy] = {}
     by_park: dict[int, Vacancy] = {}
-    rows = _live_units(on).values_list("area_m2", "held", "building__block_id", "building__park_id")
+    # "held" is _live_units' annotation, which the django-stubs plugin cannot see
+    rows = _live_units(on).values_list("area_m2", "held", "building__block_id", "building__park_id")  # type: ignore[misc]
     for area, held, block_id, park_id in rows:
         vacant = not held
         total.add(area, vacant)

@@ -333,10 +333,14 @@ def _overlapping(
 ) -> bool:
     reservations = Reservation.objects.filter(
         unit=unit, status=ReservationStatus.ACTIVE, start_date__lte=end, end_date__gte=start
-    ).exclude(pk=skip_reservation)
+    )
+    if skip_reservation is not None:
+        reservations = reservations.exclude(pk=skip_reservation)
     leases = Lease.objects.filter(
         unit=unit, status__in=HOLDING_LEASE, start_date__lte=end, end_date__gte=start
-    ).exclude(pk=skip_lease)
+    )
+    if skip_lease is not None:
+        leases = leases.exclude(pk=skip_lease)
     return reservations.exists() or leases.exists()
 
 

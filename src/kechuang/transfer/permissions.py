@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import Q, QuerySet
 
 from kechuang.accounts.choices import Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.predicates import add_perm, predicate
 from kechuang.directory.permissions import member_organization_ids
 
 from .choices import InterestStatus, Visibility
@@ -44,7 +44,7 @@ def _is_operator(user: Any) -> bool:
 
 
 def _listing_visible(model: Any, public_statuses: frozenset[str], user: Any) -> QuerySet[Any]:
-    qs = model.objects.all()
+    qs: QuerySet[Any] = model.objects.all()
     if _is_operator(user):
         return qs
     published = Q(status__in=public_statuses)
@@ -126,37 +126,37 @@ def is_member_of(user: Any, organization_id: int | None) -> bool:
     return organization_id is not None and organization_id in member_organization_ids(user)
 
 
-@rules.predicate
+@predicate
 def is_operator(user: Any) -> bool:
     return _is_operator(user)
 
 
-@rules.predicate
+@predicate
 def may_author_achievements(user: Any) -> bool:
     return bool(roles_of(user) & ACHIEVEMENT_AUTHOR_ROLES)
 
 
-@rules.predicate
+@predicate
 def may_author_demands(user: Any) -> bool:
     return bool(roles_of(user) & DEMAND_AUTHOR_ROLES)
 
 
-@rules.predicate
+@predicate
 def may_express_interest(user: Any) -> bool:
     return bool(roles_of(user) & INTEREST_ROLES)
 
 
-@rules.predicate
+@predicate
 def may_read_deal_board(user: Any) -> bool:
     return bool(roles_of(user) & DEAL_READER_ROLES)
 
 
-@rules.predicate
+@predicate
 def is_listing_owner(user: Any, listing: Any) -> bool:
     return listing is not None and is_member_of(user, listing.organization_id)
 
 
-@rules.predicate
+@predicate
 def is_editable(user: Any, listing: Any) -> bool:
     return listing is not None and listing.status in EDITABLE_STATUSES
 
@@ -167,17 +167,17 @@ def listing_is_open(listing: Any) -> bool:
     return listing.status in DEMAND_OPEN_STATUSES
 
 
-@rules.predicate
+@predicate
 def is_interest_listing_owner(user: Any, interest: Interest | None) -> bool:
     return interest is not None and is_member_of(user, interest.listing.organization_id)
 
 
-@rules.predicate
+@predicate
 def is_interest_requester(user: Any, interest: Interest | None) -> bool:
     return interest is not None and is_member_of(user, interest.organization_id)
 
 
-@rules.predicate
+@predicate
 def is_deal_party(user: Any, deal: Deal | None) -> bool:
     return deal is not None and (is_member_of(user, deal.supplier_id) or is_member_of(user, deal.buyer_id))
 
@@ -214,14 +214,14 @@ def can_view_contact(user: Any, listing: Any) -> bool:
     ).exists()
 
 
-rules.add_perm("transfer.create_achievement", can_create_achievement)
-rules.add_perm("transfer.create_demand", can_create_demand)
-rules.add_perm("transfer.review_listing", can_review_listing)
-rules.add_perm("transfer.express_interest", can_express_interest)
-rules.add_perm("transfer.open_deal", can_create_deal)
-rules.add_perm("transfer.move_deal", can_advance_deal)
-rules.add_perm("transfer.register_contract", can_register_contract)
-rules.add_perm("transfer.view_matching_board", can_view_matching_board)
+add_perm("transfer.create_achievement", can_create_achievement)
+add_perm("transfer.create_demand", can_create_demand)
+add_perm("transfer.review_listing", can_review_listing)
+add_perm("transfer.express_interest", can_express_interest)
+add_perm("transfer.open_deal", can_create_deal)
+add_perm("transfer.move_deal", can_advance_deal)
+add_perm("transfer.register_contract", can_register_contract)
+add_perm("transfer.view_matching_board", can_view_matching_board)
 
 # The approved role × action table (docs/reliability.md B3). tests/transfer/test_permissions.py evaluates the
 # predicates for every role and compares the result with this table.

@@ -130,8 +130,8 @@ def deal_board(
     )
     by_stage: dict[str, list[Deal]] = {}
     for deal in ranked.filter(position__lte=BOARD_COLUMN_CARDS).order_by("stage", "position"):
-        by_stage.setdefault(deal.stage, []).append(deal)
-    if expand in counts and counts[expand] > BOARD_COLUMN_CARDS:
+        by_stage.setdefault(str(deal.stage), []).append(deal)
+    if expand is not None and expand in counts and counts[expand] > BOARD_COLUMN_CARDS:
         by_stage[expand] = list(
             cards.filter(stage=expand).order_by("-stage_changed_at", "-id")[:BOARD_COLUMN_MAX]
         )
@@ -318,7 +318,7 @@ def materialize(
             relevance=float(getattr(hit, "relevance", 0.0)),
         )
         if highlight_terms:
-            title = getattr(obj, "title", None) or getattr(obj, "name", "")
+            title = str(getattr(obj, "title", None) or getattr(obj, "name", ""))
             body = (
                 getattr(obj, "summary", None)
                 or getattr(obj, "description", None)

@@ -318,7 +318,7 @@ def _listing_transition(listing: Listing, *, actor: Any, target: str, note: str 
             _("不能从“%(a)s”变为“%(b)s”。")
             % {
                 "a": locked.get_status_display(),
-                "b": dict(locked._meta.get_field("status").choices).get(target, target),
+                "b": dict(locked._meta.get_field("status").flatchoices).get(target, target),
             }
         )
     if not _allowed(step, actor, locked):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import rules
 from django.db.models import Q, QuerySet
 
 from kechuang.accounts.choices import Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.predicates import add_perm, predicate
 from kechuang.directory.permissions import member_organization_ids
 
 from .choices import ApplicationStatus, BatchStatus, ClaimStatus, OrderStatus, ProviderStatus, SchemeStatus
@@ -140,32 +140,32 @@ def batch_visible_to(user: Any) -> QuerySet[SettlementBatch]:
 # --- predicates ---------------------------------------------------------------------------------------
 
 
-@rules.predicate
+@predicate
 def is_operator(user: Any) -> bool:
     return Role.OPERATOR in _roles(user)
 
 
-@rules.predicate
+@predicate
 def is_leader(user: Any) -> bool:
     return Role.LEADER in _roles(user)
 
 
-@rules.predicate
+@predicate
 def is_enterprise_user(user: Any) -> bool:
     return Role.ENTERPRISE in _roles(user)
 
 
-@rules.predicate
+@predicate
 def is_provider_user(user: Any) -> bool:
     return Role.PROVIDER in _roles(user)
 
 
-@rules.predicate
+@predicate
 def reads_everything(user: Any) -> bool:
     return is_staff_reader(user)
 
 
-@rules.predicate
+@predicate
 def did_not_submit(user: Any, obj: Any) -> bool:
     """Maker-checker: the object was not asked for by this user (no object: nothing to compare yet)."""
     if obj is None:
@@ -176,12 +176,12 @@ def did_not_submit(user: Any, obj: Any) -> bool:
     return True
 
 
-@rules.predicate
+@predicate
 def did_not_review_first(user: Any, application: Application | None) -> bool:
     return application is None or not _same_user(user, application.operator_reviewer_id)
 
 
-@rules.predicate
+@predicate
 def member_of_enterprise(user: Any, obj: Any) -> bool:
     if obj is None:
         return False
@@ -191,12 +191,12 @@ def member_of_enterprise(user: Any, obj: Any) -> bool:
     return enterprise_id is not None and enterprise_id in _orgs(user)
 
 
-@rules.predicate
+@predicate
 def member_of_provider(user: Any, obj: Any) -> bool:
     if obj is None:
         return False
     if isinstance(obj, Provider):
-        organization_id = obj.organization_id
+        organization_id: int | None = obj.organization_id
     elif obj.__class__.__name__ == "Organization":
         organization_id = obj.pk
     else:
@@ -205,7 +205,7 @@ def member_of_provider(user: Any, obj: Any) -> bool:
     return organization_id is not None and organization_id in _orgs(user)
 
 
-@rules.predicate
+@predicate
 def provider_is_approved(user: Any, obj: Any) -> bool:
     provider = obj if isinstance(obj, Provider) else getattr(obj, "provider", None)
     return provider is not None and provider.status == ProviderStatus.APPROVED
@@ -258,7 +258,7 @@ PERMISSIONS = {
     "vouchers.export_batch": can_export_batch,
 }
 for _name, _predicate in PERMISSIONS.items():
-    rules.add_perm(_name, _predicate)
+    add_perm(_name, _predicate)
 
 # Statuses in which each step is possible (shared by services, pages and the API).
 REVIEWABLE_APPLICATION = ApplicationStatus.SUBMITTED

@@ -226,10 +226,8 @@ def scheme_figures(scheme: Scheme) -> dict[str, Any]:
             "pk", "balance_fen"
         )
     )  # fresh: the scheme object may hold stale accounts
-    remaining = balances.get(
-        scheme.budget_account_id, scheme.budget_fen if not scheme.budget_account_id else 0
-    )
-    fund = balances.get(scheme.fund_account_id, 0)
+    remaining = balances.get(scheme.budget_account_id, 0) if scheme.budget_account_id else scheme.budget_fen
+    fund = balances.get(scheme.fund_account_id, 0) if scheme.fund_account_id else 0
     granted = _sum(vouchers, "granted_fen")
     returned = _sum(vouchers, "returned_fen")
     redeemed = _sum(confirmed, "redeemed_fen")
@@ -371,7 +369,7 @@ def overall_figures() -> dict[str, Any]:
     return {
         "schemes": len(schemes),
         "budget_fen": sum(s.budget_fen for s in schemes),
-        "remaining_fen": sum(s.budget_account.balance_fen for s in schemes if s.budget_account_id),
+        "remaining_fen": sum(s.budget_account.balance_fen for s in schemes if s.budget_account is not None),
         "granted_fen": _sum(Voucher.objects.all(), F("granted_fen") - F("returned_fen")),
         "redeemed_fen": redeemed,
         "service_value_fen": value,
