@@ -18,6 +18,7 @@ urlpatterns = [
     path("challenges/", include("kechuang.challenges.urls")),
     path("service/", include("kechuang.servicedesk.urls")),
     path("spaces/", include("kechuang.spaces.urls")),
+    path("instruments/", include("kechuang.instruments.urls")),
     path("investment/", include("kechuang.investment.urls")),
     path("insights/", include("kechuang.insights.urls")),
     path("events/", include("kechuang.events.urls")),

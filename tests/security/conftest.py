@@ -62,6 +62,25 @@ def objects(db):
         "line": Line.objects.create(code="L-ANON", name="测试线"),
         "building": Building.objects.create(code="D-ANON", name="测试楼"),
         **_challenges(enterprise),
+        **_instruments(),
+    }
+
+
+def _instruments() -> dict:
+    """An instrument in service (public catalogue) and a retired one (private) of an institute."""
+    from kechuang.instruments.models import Instrument, InstrumentCategory, new_code
+
+    owner = InstituteFactory(name="匿名访问测试仪器院所")
+    category = InstrumentCategory.objects.get(code="01")
+
+    def instrument(name: str, status: str) -> Instrument:
+        return Instrument.objects.create(
+            code=new_code("YQ"), name=name, owner=owner, category=category, status=status
+        )
+
+    return {
+        "instrument": instrument("匿名访问测试仪器", "in_service"),
+        "retired_instrument": instrument("已报废仪器", "retired"),
     }
 
 
@@ -97,6 +116,8 @@ def fill(objects) -> Callable[..., str]:
                 if "/people/" in pattern:
                     return str(objects["person"].pk)
                 return "1"
+            if name == "code" and pattern.startswith(("/instruments/", "/api/v1/instruments/")):
+                return objects["instrument" if public else "retired_instrument"].code
             if name == "code" and pattern.startswith(("/challenges/", "/api/v1/challenges/")):
                 return objects["challenge" if public else "draft_challenge"].code
             if name == "code":

@@ -55,6 +55,11 @@ PUBLIC = {
     # visitors; drafts, submitted and rejected challenges 404). Also public once a challenge is awarded,
     # though this walk (published, not awarded) sees them 404: /challenges/<code>/progress/ and
     # /challenges/awards/<code>/ (milestones and tranches; the task book text only for the parties).
+    # Shared instruments (issue 16: a public catalogue), reviewed 2026-12: instruments.permissions.
+    # instrument_visible_to shows every instrument not retired, its rate card and free slots (who booked
+    # a slot is never shown); booking needs a sign-in.
+    "/instruments/": "the public catalogue of shared instruments",
+    "/instruments/<code>/": "an instrument's public page: description, rate card, free slots",
     "/challenges/": "the challenge board: public (published and later) challenges",
     "/challenges/<code>/": "public notice of a published challenge (drafts 404)",
     "/api/v1/challenges/": "published challenges, readable anonymously (issue 5)",

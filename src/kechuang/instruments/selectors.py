@@ -114,3 +114,87 @@ def week_slots(instrument: Instrument, week_start: dt.date, *, now: dt.datetime 
                 start = end
         days.append(Day(day, is_open, slots))
     return days
+
+
+# --- figures -----------------------------------------------------------------------------------------
+
+CHARGED = ("completed", "no_show")
+
+
+def _used(qs: QuerySet[Booking]) -> QuerySet[Booking]:
+    return qs.filter(status="completed", actual_minutes__isnull=False)
+
+
+@dataclass(frozen=True)
+class Figures:
+    instruments: int
+    hours: float
+    outside_share: float | None  # share of hours used by other organizations than the owner (0–1)
+    enterprises: int
+    bookings: int
+    no_shows: int
+    income_fen: int
+
+
+def usage_figures(bookings: QuerySet[Booking], *, instruments: int = 0) -> Figures:
+    """Hours used (completed bookings' actual minutes), the share used by others than the owner, the
+    enterprises served, bookings, no-shows and income (charges of completed, no-show and late-cancelled
+    bookings), over the bookings given."""
+    from django.db.models import Count, Sum
+
+    used = _used(bookings)
+    total = used.aggregate(m=Sum("actual_minutes"))["m"] or 0
+    outside = used.exclude(user_class="owner").aggregate(m=Sum("actual_minutes"))["m"] or 0
+    income = (
+        bookings.filter(Q(status__in=CHARGED) | Q(late_cancel=True)).aggregate(s=Sum("charge_fen"))["s"] or 0
+    )
+    return Figures(
+        instruments=instruments,
+        hours=round(total / 60, 1),
+        outside_share=(outside / total) if total else None,
+        enterprises=used.filter(user_class="district").aggregate(n=Count("organization", distinct=True))["n"],
+        bookings=bookings.exclude(status__in=["cancelled", "rejected"]).count(),
+        no_shows=bookings.filter(status="no_show").count(),
+        income_fen=int(income),
+    )
+
+
+def since_year_ago() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=365)
+
+
+def instrument_figures(instrument: Instrument, *, since: dt.datetime | None = None) -> Figures:
+    since = since or since_year_ago()
+    return usage_figures(Booking.objects.filter(instrument=instrument, start_at__gte=since), instruments=1)
+
+
+def owner_figures(
+    *, since: dt.datetime | None = None, owners: list[int] | None = None
+) -> list[tuple[Any, Figures]]:
+    """Per owning organization: its figures over the last year (or since ``since``)."""
+    from kechuang.directory.models import Organization
+
+    since = since or since_year_ago()
+    owner_ids = (
+        owners
+        if owners is not None
+        else list(Instrument.objects.values_list("owner_id", flat=True).distinct())
+    )
+    rows = []
+    for owner in Organization.objects.filter(pk__in=owner_ids).order_by("name"):
+        count = Instrument.objects.filter(owner=owner).count()
+        rows.append(
+            (
+                owner,
+                usage_figures(
+                    Booking.objects.filter(instrument__owner=owner, start_at__gte=since), instruments=count
+                ),
+            )
+        )
+    return rows
+
+
+def district_figures(*, since: dt.datetime | None = None) -> Figures:
+    """The district's 共享仪器机时 and 服务企业数 (the KPIs under 科创资源汇聚), computed from bookings."""
+    since = since or since_year_ago()
+    return usage_figures(Booking.objects.filter(start_at__gte=since), instruments=Instrument.objects.count())

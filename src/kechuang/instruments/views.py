@@ -1,0 +1,374 @@
+"""Instrument pages: the public catalogue and instrument detail with a week calendar; booking and sample
+requests; my bookings; the owner's instruments, queue and check-in/out; the operators' overview. Views
+validate input and call one service; they never save."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from kechuang.core.money import fen_from_yuan
+from kechuang.core.uploads import attachment_response
+from kechuang.core.web import (
+    ActionView,
+    acting_organization,
+    error_text,
+    form_errors_text,
+    paginate,
+    query_without_page,
+)
+from kechuang.directory.models import Organization, Park
+from kechuang.vouchers.choices import VoucherStatus
+from kechuang.vouchers.models import Voucher
+
+from . import permissions as perms
+from . import selectors, services
+from .choices import BookingStatus, SampleStatus, ServiceMode
+from .forms import BookingForm, CheckOutForm, ReportForm, SampleRequestForm
+from .models import Instrument, InstrumentCategory
+
+PAGE_SIZE = 20
+
+
+def _acting_member_org(request: HttpRequest) -> Organization | None:
+    organization = acting_organization(request)
+    if organization is not None and organization.pk in perms.member_organization_ids(request.user):
+        return organization  # type: ignore[no-any-return]
+    return None
+
+
+def _vouchers_of(organization: Organization | None) -> list[Voucher]:
+    if organization is None:
+        return []
+    return list(
+        Voucher.objects.filter(
+            enterprise=organization, status=VoucherStatus.ACTIVE, expires_on__gte=timezone.localdate()
+        ).order_by("code")
+    )
+
+
+# --- catalogue ---------------------------------------------------------------------------------------
+
+
+class InstrumentListView(View):
+    """The public catalogue: search and filters by category, institute, park, mode and price."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        params = request.GET
+        try:
+            max_rate = fen_from_yuan(params["max_rate"]) if params.get("max_rate") else None
+        except (ValidationError, ValueError, TypeError):
+            max_rate = None
+
+        def number(name: str) -> int | None:
+            value = params.get(name, "")
+            return int(value) if value.isdigit() and len(value) < 12 else None
+
+        instruments = selectors.instrument_list(
+            actor=request.user,
+            q=params.get("q", ""),
+            category=params.get("category", "")[:16],
+            owner=number("owner"),
+            mode=params.get("mode", "")[:8],
+            park=number("park"),
+            max_rate_fen=max_rate,
+        ).prefetch_related("rates")
+        page = paginate(request, instruments, PAGE_SIZE)
+        context = {
+            "page": page,
+            "query": query_without_page(request),
+            "categories": InstrumentCategory.objects.filter(parent__isnull=True).order_by("sort_order"),
+            "owners": Organization.objects.filter(instruments__isnull=False).distinct().order_by("name"),
+            "parks": Park.objects.order_by("sort_order", "code"),
+            "modes": [(ServiceMode.SELF, _("可自主上机")), (ServiceMode.SAMPLE, _("可委托测试"))],
+            "params": params,
+            "can_operate": perms.is_operator_user(request.user),
+        }
+        return render(request, "instruments/instrument_list.html", context)
+
+
+def _week_start(request: HttpRequest) -> dt.date:
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday())
+    try:
+        asked = dt.date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        return monday
+    asked = asked - dt.timedelta(days=asked.weekday())
+    return asked if abs((asked - monday).days) <= 400 else monday
+
+
+class InstrumentDetailView(View):
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        instrument = get_object_or_404(
+            perms.instrument_visible_to(request.user).select_related("owner", "category", "building"),
+            code=code,
+        )
+        week = _week_start(request)
+        days = selectors.week_slots(instrument, week)
+        organization = _acting_member_org(request)
+        context = {
+            "instrument": instrument,
+            "rates": instrument.rates.all(),
+            "days": days,
+            "hours": sorted(
+                {
+                    slot.start.astimezone(timezone.get_current_timezone()).strftime("%H:%M")
+                    for d in days
+                    for slot in d.slots
+                }
+            ),
+            "week": week,
+            "previous_week": week - dt.timedelta(days=7),
+            "next_week": week + dt.timedelta(days=7),
+            "organization": organization,
+            "vouchers": _vouchers_of(organization) if instrument.voucher_service_id else [],
+            "booking_form": BookingForm(),
+            "sample_form": SampleRequestForm(),
+            "can_manage": perms.can_manage_instrument(request.user, instrument),
+            "figures": selectors.instrument_figures(instrument)
+            if perms.can_manage_instrument(request.user, instrument) or perms.reads_all(request.user)
+            else None,
+        }
+        return render(request, "instruments/instrument_detail.html", context)
+
+
+class BookingCreateView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        instrument = get_object_or_404(perms.instrument_visible_to(request.user), code=code)
+        back = reverse("instruments:instrument-detail", args=[code])
+        form = BookingForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_errors_text(form))
+            return HttpResponseRedirect(back)
+        organization = _acting_member_org(request)
+        if organization is None:
+            raise PermissionDenied(_("请以所在单位成员身份预约。"))
+        voucher = None
+        if form.cleaned_data["voucher"]:
+            voucher = Voucher.objects.filter(
+                code=form.cleaned_data["voucher"], enterprise=organization
+            ).first()
+            if voucher is None:
+                messages.error(request, _("未找到本企业的这张创新券。"))
+                return HttpResponseRedirect(back)
+        start = form.cleaned_data["start_at"]
+        try:
+            booking = services.booking_create(
+                actor=request.user,
+                instrument=instrument,
+                organization=organization,
+                start_at=start,
+                end_at=start + dt.timedelta(minutes=instrument.slot_minutes * form.cleaned_data["slots"]),
+                purpose=form.cleaned_data["purpose"],
+                voucher=voucher,
+            )
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, error_text(error))
+            return HttpResponseRedirect(back)
+        if booking.status == BookingStatus.REQUESTED:
+            messages.success(request, _("预约 %(c)s 已提交，等待管理方审批。") % {"c": booking.code})
+        else:
+            messages.success(request, _("预约 %(c)s 已确认。") % {"c": booking.code})
+        return HttpResponseRedirect(reverse("instruments:booking-list"))
+
+
+class SampleRequestCreateView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        instrument = get_object_or_404(perms.instrument_visible_to(request.user), code=code)
+        back = reverse("instruments:instrument-detail", args=[code])
+        form = SampleRequestForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_errors_text(form))
+            return HttpResponseRedirect(back)
+        organization = _acting_member_org(request)
+        if organization is None:
+            raise PermissionDenied(_("请以所在单位成员身份提交委托。"))
+        try:
+            sample = services.sample_request_submit(
+                actor=request.user, instrument=instrument, organization=organization, **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, error_text(error))
+            return HttpResponseRedirect(back)
+        messages.success(request, _("委托 %(c)s 已提交。") % {"c": sample.code})
+        return HttpResponseRedirect(reverse("instruments:booking-list"))
+
+
+# --- my bookings, the owner's queue, the overview ------------------------------------------------------
+
+
+class BookingListView(LoginRequiredMixin, View):
+    """我的预约: the bookings and sample requests of the user's organizations."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        orgs = perms.member_organization_ids(request.user)
+        bookings = selectors.booking_list(actor=request.user).filter(organization__in=orgs)
+        samples = (
+            perms.sample_request_visible_to(request.user)
+            .filter(organization__in=orgs)
+            .select_related("instrument", "instrument__owner")
+            .order_by("-submitted_at")[:50]
+        )
+        return render(
+            request,
+            "instruments/booking_list.html",
+            {
+                "page": paginate(request, bookings, PAGE_SIZE),
+                "query": query_without_page(request),
+                "samples": samples,
+            },
+        )
+
+
+class OwnerQueueView(LoginRequiredMixin, View):
+    """The owner's desk: my instruments with their figures, bookings to approve, today's and past
+    bookings to check in and out, sample requests to handle."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        owned = perms.owner_organization_ids(request.user)
+        if not owned and not perms.is_operator_user(request.user):
+            raise PermissionDenied(_("只有仪器所属单位可以使用此页面。"))
+        scope = {"instrument__owner__in": owned} if owned else {}
+        bookings = selectors.booking_list(actor=request.user).filter(**scope)
+        now = timezone.now()
+        instruments = Instrument.objects.filter(owner__in=owned).select_related("category").order_by("code")
+        context = {
+            "instruments": [(i, selectors.instrument_figures(i)) for i in instruments[:60]],
+            "requested": bookings.filter(status=BookingStatus.REQUESTED).order_by("start_at")[:50],
+            "to_handle": bookings.filter(
+                status__in=[BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN],
+                start_at__lte=now + dt.timedelta(hours=12),
+            ).order_by("start_at")[:50],
+            "samples": perms.sample_request_visible_to(request.user)
+            .filter(**scope)
+            .exclude(status__in=[SampleStatus.CONFIRMED, SampleStatus.CANCELLED, SampleStatus.REJECTED])
+            .select_related("instrument", "organization")
+            .order_by("submitted_at")[:50],
+            "checkout_form": CheckOutForm(),
+        }
+        return render(request, "instruments/owner_queue.html", context)
+
+
+class OverviewView(LoginRequiredMixin, View):
+    """运营总览: per owner, hours used, the share used by others, enterprises served, income."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not perms.reads_all(request.user):
+            raise PermissionDenied(_("只有运营人员和领导可以查看共享仪器总览。"))
+        return render(
+            request,
+            "instruments/overview.html",
+            {"district": selectors.district_figures(), "owners": selectors.owner_figures()},
+        )
+
+
+# --- actions -------------------------------------------------------------------------------------------
+
+
+class BookingActionView(ActionView):
+    """approve, reject, cancel, check-in, check-out, no-show, confirm-charge: one service each."""
+
+    ACTIONS = {
+        "approve": (services.booking_approve, _("已同意预约。")),
+        "reject": (services.booking_reject, _("已驳回预约。")),
+        "cancel": (services.booking_cancel, _("预约已取消。")),
+        "check-in": (services.booking_check_in, _("已办理上机。")),
+        "check-out": (services.booking_check_out, _("已办理下机，费用已计算。")),
+        "no-show": (services.booking_no_show, _("已登记未到场。")),
+        "confirm-charge": (services.booking_confirm_charge, _("费用已确认。")),
+    }
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        if kwargs["action"] not in self.ACTIONS:
+            raise Http404
+        self.action = kwargs["action"]
+        return get_object_or_404(perms.booking_visible_to(request.user), code=kwargs["code"])
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        fn, _message = self.ACTIONS[self.action]
+        extra: dict[str, Any] = {}
+        if self.action in ("approve", "reject"):
+            extra["note"] = request.POST.get("note", "")[:300]
+        elif self.action == "cancel":
+            extra["reason"] = request.POST.get("note", "")[:300]
+        elif self.action == "check-out":
+            form = CheckOutForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form_errors_text(form))
+            extra["actual_minutes"] = form.cleaned_data["actual_minutes"]
+        return fn(actor=request.user, booking=obj, **extra)
+
+    def message(self, obj: Any, result: Any) -> str:
+        return str(self.ACTIONS[self.action][1])
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        if obj.organization_id in perms.member_organization_ids(request.user) and self.action in (
+            "cancel",
+            "confirm-charge",
+        ):
+            return reverse("instruments:booking-list")
+        return reverse("instruments:owner-queue")
+
+
+class SampleActionView(ActionView):
+    ACTIONS = {
+        "accept": (services.sample_request_accept, _("已受理委托。")),
+        "reject": (services.sample_request_reject, _("已不予受理。")),
+        "receive": (services.sample_request_receive, _("已登记收样。")),
+        "report": (services.sample_request_report, _("报告已上传。")),
+        "confirm": (services.sample_request_confirm, _("已确认报告。")),
+        "cancel": (services.sample_request_cancel, _("委托已取消。")),
+    }
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        if kwargs["action"] not in self.ACTIONS:
+            raise Http404
+        self.action = kwargs["action"]
+        return get_object_or_404(perms.sample_request_visible_to(request.user), code=kwargs["code"])
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        fn, _message = self.ACTIONS[self.action]
+        if self.action == "reject":
+            return fn(actor=request.user, sample_request=obj, note=request.POST.get("note", "")[:300])
+        if self.action == "report":
+            form = ReportForm(request.POST, request.FILES)
+            if not form.is_valid():
+                raise ValidationError(form_errors_text(form))
+            upload = form.cleaned_data["report"]
+            return fn(
+                actor=request.user,
+                sample_request=obj,
+                report=upload,
+                report_name=upload.name,
+                note=form.cleaned_data["note"],
+            )
+        return fn(actor=request.user, sample_request=obj)
+
+    def message(self, obj: Any, result: Any) -> str:
+        return str(self.ACTIONS[self.action][1])
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        if self.action in ("confirm", "cancel"):
+            return reverse("instruments:booking-list")
+        return reverse("instruments:owner-queue")
+
+
+class SampleReportView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        sample = get_object_or_404(perms.sample_request_visible_to(request.user), code=code)
+        if not sample.report:
+            raise Http404
+        return attachment_response(
+            sample.report, filename=sample.report_name, content_type=sample.report_content_type
+        )
