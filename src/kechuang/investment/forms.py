@@ -32,7 +32,7 @@ def staff_users(*roles: str) -> Any:
 
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.username
+        return str(obj)
 
 
 class LeadForm(CleanTextForm):

@@ -230,11 +230,7 @@ def pipeline_figures(*, actor: Any, year: int | None = None) -> dict[str, Any]:
         "by_stage": by_stage,
         "by_cluster": grouped(lambda lead: lead.cluster.name if lead.cluster else str(_("未定"))),
         "by_block": grouped(lambda lead: lead.block.name if lead.block else str(_("未定"))),
-        "by_owner": grouped(
-            lambda lead: (
-                lead.leader.get_full_name() or lead.leader.username if lead.leader else str(_("未定"))
-            )
-        ),
+        "by_owner": grouped(lambda lead: str(lead.leader) if lead.leader else str(_("未定"))),
         "conversion": conversion,
         "signed_count": len(signed_this_year),
         "signed_investment_fen": sum(lead.planned_investment_fen for lead in signed_this_year)
