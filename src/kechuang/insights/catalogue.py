@@ -459,6 +459,62 @@ def spaces_kpis() -> list[Kpi]:
     ]
 
 
+def instruments_kpis() -> list[Kpi]:
+    """共享仪器机时 and 服务企业数 under 科创资源汇聚, computed from the instrument bookings (issue 16)."""
+    from kechuang.instruments.choices import BookingStatus, UserClass
+    from kechuang.instruments.models import Booking
+    from kechuang.instruments.permissions import booking_visible_to
+
+    columns = (
+        Column(_("预约"), "code"),
+        Column(_("仪器"), "instrument.name"),
+        Column(_("预约单位"), "organization.name"),
+        Column(_("开始时间"), "start_at"),
+        Column(_("实际机时（分钟）"), "actual_minutes"),
+    )
+    return [
+        Kpi(
+            code="resources.instrument_hours",
+            height="resources",
+            sort=70,
+            kind=FLOW,
+            decimals=1,
+            name=_("共享仪器机时"),
+            unit=_("小时"),
+            module="instruments",
+            definition=_(
+                "共享仪器中已完成（已上机并下机）的机时预约，开始时间在统计期内者的实际机时之和，"
+                "以小时计；未到场、取消和驳回的预约不计。"
+            ),
+            model=lambda: Booking,
+            condition=lambda: Q(status=BookingStatus.COMPLETED, actual_minutes__isnull=False),
+            date_field="start_at",
+            amount_field="actual_minutes",
+            amount_divisor=60,
+            visible=booking_visible_to,
+            columns=columns,
+            select_related=("instrument", "organization"),
+        ),
+        Kpi(
+            code="resources.instrument_enterprises",
+            height="resources",
+            sort=71,
+            kind=FLOW,
+            name=_("共享仪器服务企业数"),
+            unit=_("家"),
+            module="instruments",
+            definition=_("统计期内在共享仪器上完成过机时预约的街区企业家数（同一企业多次使用只计一次）。"),
+            model=lambda: Booking,
+            condition=lambda: Q(status=BookingStatus.COMPLETED, user_class=UserClass.DISTRICT),
+            date_field="start_at",
+            distinct_field="organization",
+            visible=booking_visible_to,
+            columns=columns,
+            select_related=("instrument", "organization"),
+        ),
+    ]
+
+
 def literacy_kpis() -> list[Kpi]:
     """The science-literacy figures, computed from the events module's records (issue 17): outreach events
     held and their check-ins. They replaced the figures operators typed in by hand."""
@@ -533,3 +589,4 @@ def register_all() -> None:
     register_kpi_provider("servicedesk", servicedesk_kpis)
     register_kpi_provider("spaces", spaces_kpis)
     register_kpi_provider("events", literacy_kpis)
+    register_kpi_provider("instruments", instruments_kpis)

@@ -62,6 +62,8 @@ class Kpi:
     condition: Callable[[], Q] = field(default=lambda: Q())
     date_field: str = ""  # the date (or datetime) that places a record in a period
     amount_field: str = ""  # summed instead of counted; "_fen" amounts are shown in 万元
+    amount_divisor: int = 1  # a summed amount shown divided (minutes summed, hours shown: 60)
+    distinct_field: str = ""  # counted once per distinct value instead of once per record
     visible: Callable[[Any], QuerySet[Any]] | None = None  # the source's visibility queryset
     columns: tuple[Column, ...] = ()
     select_related: tuple[str, ...] = ()
@@ -83,6 +85,10 @@ class Kpi:
             return 0
         if self.is_money:
             return (Decimal(raw) / Decimal(1_000_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if self.amount_divisor != 1:
+            return (Decimal(raw) / Decimal(self.amount_divisor)).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
         if isinstance(raw, Decimal):
             return raw.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         return int(raw)
@@ -168,6 +174,8 @@ class KpiValues:
 def _aggregate(kpi: Kpi, predicate: Q) -> Any:
     if kpi.amount_field:
         return Sum(kpi.amount_field, filter=predicate, default=0)
+    if kpi.distinct_field:
+        return Count(kpi.distinct_field, filter=predicate, distinct=True)
     return Count("pk", filter=predicate)
 
 
