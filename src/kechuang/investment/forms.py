@@ -222,3 +222,9 @@ class RetentionCloseForm(CleanTextForm):
         ],
     )
     reason = forms.CharField(label=_("原因"), max_length=500)
+
+
+class TargetForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    investment_wan = wan_field(_("计划投资目标（万元）"), required=True)
+    jobs = forms.IntegerField(label=_("就业岗位目标"), min_value=0, max_value=1_000_000)

@@ -464,3 +464,25 @@ class RetentionAction(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class AnnualTarget(models.Model):
+    """The year's investment-attraction target the leaders' view measures against: planned investment
+    and jobs of the projects signed (签约 or later) in the year."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    investment_fen = models.BigIntegerField(_("计划投资目标（分）"))
+    jobs = models.PositiveIntegerField(_("就业岗位目标"))
+    updated_by = _user("+", _("更新人"))
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("年度招商目标")
+        verbose_name_plural = _("年度招商目标")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(condition=Q(investment_fen__gte=0), name="target_investment_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}"

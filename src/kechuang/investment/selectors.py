@@ -18,7 +18,7 @@ from kechuang.spaces.models import SpaceRequest, SpaceUnit
 
 from . import permissions as perms
 from .choices import CLOSED_STAGES, PIPELINE, LeadClock, LeadStage, ProjectStatus, RetentionStatus
-from .models import KeyProject, Lead, RetentionCase, StageEvidence
+from .models import AnnualTarget, KeyProject, Lead, LeadEscalation, RetentionCase, StageEvidence
 from .services import CLOCK_FIELDS, now
 
 SOON = dt.timedelta(hours=8)
@@ -222,8 +222,14 @@ def pipeline_figures(*, actor: Any, year: int | None = None) -> dict[str, Any]:
         and (signed_at := entered[lead.pk].get(LeadStage.SIGNED)) is not None
         and signed_at.astimezone(clock.TZ).year == year
     ]
+    target = AnnualTarget.objects.filter(year=year).first()
+    signed_investment = sum(lead.planned_investment_fen for lead in signed_this_year)
+    signed_jobs = sum(lead.jobs for lead in signed_this_year)
     return {
         "year": year,
+        "target": target,
+        "investment_progress": _percent(signed_investment, target.investment_fen) if target else None,
+        "jobs_progress": _percent(signed_jobs, target.jobs) if target else None,
         "show_money": show_money,
         "total": len(leads),
         "open": len(open_leads),
@@ -243,6 +249,131 @@ def pipeline_figures(*, actor: Any, year: int | None = None) -> dict[str, Any]:
             .select_related("leader", "organization")
             .order_by("status", "code")[:10]
         ),
+    }
+
+
+def _percent(part: int, whole: int) -> int | None:
+    return round(100 * part / whole) if whole else None
+
+
+def export_sheets(*, actor: Any) -> list[Any]:
+    """The pipeline as spreadsheet sheets: every lead the actor sees (investment and terms only where the
+    actor may see them), and the figures by stage."""
+    from kechuang.core.excel import SheetData
+
+    leads = list(lead_list(actor=actor).order_by("received_at", "pk"))
+    visible = confidential_ids(actor, leads)
+
+    def local(moment: dt.datetime | None) -> str:
+        return moment.astimezone(clock.TZ).strftime("%Y-%m-%d") if moment else ""
+
+    rows = [
+        [
+            lead.code,
+            lead.name,
+            str(lead.get_source_display()),
+            lead.cluster.name if lead.cluster else "",
+            lead.block.name if lead.block else "",
+            str(lead.get_stage_display()),
+            str(lead.leader) if lead.leader else "",
+            str(lead.case_officer) if lead.case_officer else "",
+            local(lead.received_at),
+            local(lead.stage_entered_at),
+            lead.jobs,
+            (lead.planned_investment_fen / 1_000_000) if lead.pk in visible else _("保密"),
+            _("是") if lead.is_key else "",
+            lead.closed_reason,
+        ]
+        for lead in leads
+    ]
+    figures = pipeline_figures(actor=actor)
+    stage_rows = [
+        [
+            str(row["label"]),
+            row["count"],
+            (row["investment_fen"] / 1_000_000) if row["investment_fen"] is not None else "",
+            row["jobs"],
+        ]
+        for row in figures["by_stage"]
+    ]
+    conversion_rows = [
+        [
+            f"{row['label']} → {row['next_label']}",
+            row["reached"],
+            row["moved"],
+            row["rate"] or "",
+            row["mean_days"] or "",
+        ]
+        for row in figures["conversion"]
+    ]
+    return [
+        SheetData(
+            title=str(_("招商线索")),
+            header=[
+                _("编号"),
+                _("名称"),
+                _("来源"),
+                _("产业集群"),
+                _("板块"),
+                _("阶段"),
+                _("挂帅领导"),
+                _("项目专员"),
+                _("登记日期"),
+                _("进入本阶段"),
+                _("就业岗位"),
+                _("计划投资（万元）"),
+                _("重点项目"),
+                _("流失或撤回原因"),
+            ],
+            rows=rows,
+        ),
+        SheetData(
+            title=str(_("按阶段")),
+            header=[_("阶段"), _("线索"), _("计划投资（万元）"), _("就业")],
+            rows=stage_rows,
+        ),
+        SheetData(
+            title=str(_("转化率")),
+            header=[_("阶段"), _("到达"), _("推进"), _("转化率（%）"), _("平均用时（天）")],
+            rows=conversion_rows,
+        ),
+    ]
+
+
+def weekly_brief(*, actor: Any, moment: dt.datetime | None = None) -> dict[str, Any]:
+    """The one-page weekly brief: the last seven days' new leads, stage moves, landings, clock escalations
+    and retention cases; key projects at risk; the year's progress."""
+    moment = moment or now()
+    since = moment - dt.timedelta(days=7)
+    visible = perms.lead_visible_to(actor)
+    moves = list(
+        StageEvidence.objects.filter(lead__in=visible, recorded_at__gte=since)
+        .select_related("lead")
+        .order_by("-recorded_at")[:30]
+    )
+    figures = pipeline_figures(actor=actor)
+    return {
+        "since": since,
+        "until": moment,
+        "new_leads": list(
+            visible.filter(received_at__gte=since).select_related("cluster").order_by("-received_at")[:20]
+        ),
+        "moves": moves,
+        "landed": [e for e in moves if e.stage == LeadStage.REGISTERED],
+        "closed": list(
+            visible.filter(stage__in=list(CLOSED_STAGES), stage_entered_at__gte=since).order_by(
+                "-stage_entered_at"
+            )[:20]
+        ),
+        "escalations": list(
+            LeadEscalation.objects.filter(lead__in=visible, escalated_at__gte=since).select_related(
+                "lead", "lead__leader"
+            )[:20]
+        ),
+        "retention_opened": list(
+            perms.retention_visible_to(actor).filter(opened_at__gte=since).select_related("organization")[:20]
+        ),
+        "figures": figures,
     }
 
 

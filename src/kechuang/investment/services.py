@@ -57,6 +57,7 @@ from .choices import (
     RetentionStatus,
 )
 from .models import (
+    AnnualTarget,
     KeyProject,
     Lead,
     LeadActivity,
@@ -1258,3 +1259,25 @@ def retention_case_close(*, actor: Actor, case: RetentionCase, outcome: str, rea
     locked.save(update_fields=["status", "reason", "closed_at"])
     audit.record("investment.retention.close", actor=actor, obj=locked, detail={"outcome": outcome})
     return locked
+
+
+# --- the year's target -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def target_set(*, actor: Actor, year: int, investment_fen: int, jobs: int) -> AnnualTarget:
+    """Set the year's target (operators): planned investment and jobs of the projects signed that year."""
+    if not is_system(actor) and not perms.can_assign_lead(actor):
+        raise deny(_("只有运营人员可以设定年度招商目标。"))
+    if not (2000 <= year <= 2100):
+        raise ApplicationError({"year": _("年度无效。")})
+    if not (0 <= jobs <= MAX_JOBS):
+        raise ApplicationError({"jobs": _("就业岗位数必须在 0 到 1,000,000 之间。")})
+    amount = checked_fen(investment_fen, "investment_fen", label=_("计划投资目标"), allow_zero=True)
+    target, _created = AnnualTarget.objects.update_or_create(
+        year=year, defaults={"investment_fen": amount, "jobs": jobs, "updated_by": user_of(actor)}
+    )
+    audit.record(
+        "investment.target.set", actor=actor, obj=target, detail={"investment_fen": amount, "jobs": jobs}
+    )
+    return target

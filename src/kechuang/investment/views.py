@@ -40,6 +40,7 @@ from .forms import (
     RetentionCloseForm,
     RetentionOpenForm,
     StatusForm,
+    TargetForm,
     staff_users,
 )
 from .models import KeyProject, Lead, LeadDocument, RetentionCase
@@ -339,7 +340,57 @@ class DocumentDownloadView(StaffMixin, View):
 class LeaderView(StaffMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         figures = selectors.pipeline_figures(actor=request.user)
-        return render(request, "investment/leader_view.html", {"figures": figures})
+        target = figures["target"]
+        form = TargetForm(
+            initial={
+                "year": figures["year"],
+                "investment_wan": target.investment_fen / 1_000_000 if target else None,
+                "jobs": target.jobs if target else None,
+            }
+        )
+        _style(form)
+        context = {
+            "figures": figures,
+            "target_form": form,
+            "can_set_target": perms.can_assign_lead(request.user),
+        }
+        return render(request, "investment/leader_view.html", context)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = TargetForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationError(form_errors_text(form))
+            services.target_set(
+                actor=request.user,
+                year=form.cleaned_data["year"],
+                investment_fen=fen_from_wan(form.cleaned_data["investment_wan"]) or 0,
+                jobs=form.cleaned_data["jobs"],
+            )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("已保存年度目标。"))
+        return HttpResponseRedirect(reverse("investment:leader-view"))
+
+
+class LeadExportView(StaffMixin, View):
+    """The pipeline as an Excel workbook (formula-safe, core.excel); confidential amounts only where the
+    user may see them."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        from kechuang.core import audit
+        from kechuang.core.excel import workbook_bytes, xlsx_response
+
+        content = workbook_bytes(selectors.export_sheets(actor=request.user))
+        audit.record("investment.export", actor=request.user, object_type="investment.lead")
+        day = services.now().astimezone(services.clock.TZ).strftime("%Y%m%d")
+        return xlsx_response(content, f"招商线索-{day}.xlsx")
+
+
+class WeeklyBriefView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "investment/weekly_brief.html", selectors.weekly_brief(actor=request.user))
 
 
 # --- key projects ----------------------------------------------------------------------------------------
