@@ -771,3 +771,52 @@ def sample_request_cancel(*, actor: Actor, sample_request: SampleRequest) -> Sam
         locked.save(update_fields=["status", "updated_at"])
         audit.record("instruments.sample.cancel", actor=actor, obj=locked)
     return locked
+
+
+# --- reminders ----------------------------------------------------------------------------------------
+
+
+def bookings_remind_due(*, now: dt.datetime | None = None) -> int:
+    """The day before: tell each booker of tomorrow's confirmed or requested bookings (once per booking,
+    whatever the number of runs). Returns how many reminders were sent."""
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy
+
+    from kechuang.notifications.services import notification_send
+    from kechuang.notifications.text import lazy_text
+
+    now = _now(now)
+    tomorrow = timezone.localtime(now).date() + dt.timedelta(days=1)
+    tz = timezone.get_current_timezone()
+    first = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time.min), tz)
+    bookings = (
+        Booking.objects.filter(
+            status__in=OPEN_BOOKING,
+            start_at__gte=first,
+            start_at__lt=first + dt.timedelta(days=1),
+            user__isnull=False,
+        )
+        .select_related("instrument", "user")
+        .order_by("start_at", "pk")
+    )
+    sent = 0
+    for booking in bookings:
+        with transaction.atomic():
+            rows = notification_send(
+                recipients=[booking.user],
+                kind="instruments.reminder",
+                title=lazy_text(
+                    gettext_lazy("明天 %(time)s 预约了“%(instrument)s”"),
+                    time=timezone.localtime(booking.start_at).strftime("%H:%M"),
+                    instrument=booking.instrument.name,
+                ),
+                body=lazy_text(
+                    gettext_lazy("预约 %(code)s（%(status)s）。如不能到场，请在免费取消时限前取消。"),
+                    code=booking.code,
+                    status=booking.get_status_display(),
+                ),
+                url=reverse("instruments:booking-list"),
+                dedupe_key=f"instruments.reminder:{booking.code}",
+            )
+        sent += len(rows)
+    return sent
