@@ -109,3 +109,25 @@ def test_list_queries_do_not_grow_with_the_leads(frozen, operator, lead, django_
     api.get("/api/v1/investment-leads/")
     with django_assert_max_num_queries(10):
         assert len(api.get("/api/v1/investment-leads/").json()["results"]) == 11
+
+
+def test_the_projects_leader_reports_status_and_raises_issues_through_the_api(
+    frozen, operator, leader, enterprise_org, district_office
+):
+    from kechuang.investment import services
+    from kechuang.testing.factories import user_with_role
+
+    project = services.project_create(
+        actor=operator, name="智感二期扩产", leader=leader, organization=enterprise_org
+    )
+    base = f"/api/v1/key-projects/{project.code}/"
+    reported = client_for(leader).post(
+        base + "report/", {"status": "blocked", "note": "供电未批"}, format="json"
+    )
+    assert reported.status_code == 200 and reported.json()["status"] == "blocked"
+    raised = client_for(leader).post(
+        base + "issues/", {"text": "供电增容", "department": "planning"}, format="json"
+    )
+    assert raised.status_code == 201 and raised.json()["department"] == "planning"
+    other = user_with_role("leader", district_office, username="lead2")
+    assert client_for(other).post(base + "report/", {"status": "on_track"}, format="json").status_code == 403

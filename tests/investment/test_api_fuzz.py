@@ -22,6 +22,8 @@ def test_investment_operations_are_in_scope(db):
         ("POST", "/api/v1/investment-leads/{code}/assign/"),
         ("POST", "/api/v1/investment-leads/{code}/record/"),
         ("GET", "/api/v1/key-projects/{code}/"),
+        ("POST", "/api/v1/key-projects/{code}/report/"),
+        ("POST", "/api/v1/key-projects/{code}/issues/"),
     ]:
         assert expected in paths
 

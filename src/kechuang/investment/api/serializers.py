@@ -12,10 +12,11 @@ from rest_framework import serializers
 
 from kechuang.core.money import MAX_FEN
 from kechuang.directory.models import Block, TechnologyField
+from kechuang.servicedesk.choices import Department
 from kechuang.spaces.choices import SpaceType
 
-from ..choices import LeadSource, LeadStage
-from ..models import KeyProject, Lead, Milestone, StageEvidence
+from ..choices import LeadSource, LeadStage, ProjectStatus
+from ..models import KeyProject, Lead, Milestone, ProjectIssue, StageEvidence
 from ..services import LeadInput
 
 
@@ -221,3 +222,28 @@ class KeyProjectOutput(serializers.ModelSerializer):
 
     def get_organization(self, obj: KeyProject) -> int | None:
         return obj.organization_id
+
+
+class StatusReportInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ProjectStatus.choices)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class IssueInput(serializers.Serializer):
+    text = serializers.CharField(max_length=500)
+    department = serializers.ChoiceField(choices=[("", ""), *Department.choices], required=False, default="")
+    service_request = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class IssueOutput(serializers.ModelSerializer):
+    service_request = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProjectIssue
+        fields = ["text", "department", "service_request", "raised_at", "resolved_at", "resolution"]

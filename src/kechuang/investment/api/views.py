@@ -24,10 +24,13 @@ from .serializers import (
     AssignInput,
     CloseInput,
     ErrorDetail,
+    IssueInput,
+    IssueOutput,
     KeyProjectOutput,
     LeadInputSerializer,
     LeadOutput,
     RecordInput,
+    StatusReportInput,
 )
 
 CONFLICT = OpenApiResponse(response=ErrorDetail, description="疑似重复或与已有记录冲突")
@@ -143,7 +146,7 @@ class _All:
 
 
 class KeyProjectViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """重点项目: district staff read them."""
+    """重点项目: district staff read them; the project's leader and operators report status and issues."""
 
     serializer_class = KeyProjectOutput
     permission_classes = [IsAuthenticated]
@@ -156,3 +159,36 @@ class KeyProjectViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.R
             .prefetch_related("milestones")
             .order_by("code", "id")
         )
+
+    def _managed(self, request: Request) -> Any:
+        project = self.get_object()
+        if not perms.can_manage_project(request.user, project):
+            raise PermissionDenied("只有该项目的包保领导或运营人员可以办理。")
+        return project
+
+    @extend_schema(request=StatusReportInput, responses={200: KeyProjectOutput})
+    @action(detail=True, methods=["post"])
+    def report(self, request: Request, code: str | None = None) -> Response:
+        """The month's status (on track / at risk / blocked); blocked or at risk twice escalates."""
+        project = self._managed(request)
+        data = StatusReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.status_report(actor=request.user, project=project, **data.validated_data)
+        project.refresh_from_db()
+        return Response(KeyProjectOutput(project).data)
+
+    @extend_schema(request=IssueInput, responses={201: IssueOutput})
+    @action(detail=True, methods=["post"])
+    def issues(self, request: Request, code: str | None = None) -> Response:
+        """An issue of the project, optionally linked to the firm's service-desk request by its code."""
+        project = self._managed(request)
+        data = IssueInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        issue = services.issue_raise(
+            actor=request.user,
+            project=project,
+            text=data.validated_data["text"],
+            department=data.validated_data["department"],
+            service_request_code=data.validated_data["service_request"],
+        )
+        return Response(IssueOutput(issue).data, status=status.HTTP_201_CREATED)
