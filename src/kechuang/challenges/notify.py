@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -172,7 +173,21 @@ def tranche_requested(milestone: Milestone, requester: Any) -> None:
             y=yuan_text(milestone.amount_fen),
         ),
         url=_award_url(award),
-        dedupe_key=f"challenges.requested:{milestone.code}",
+        dedupe_key=f"challenges.requested:{milestone.code}:{milestone.requested_at}",  # again after a return
+    )
+
+
+def tranche_returned(milestone: Milestone, *, requester_id: int | None, reason: str) -> None:
+    """The requester hears that the checker sent the tranche back, and why."""
+    award = milestone.award
+    notification_send(
+        recipients=get_user_model().objects.filter(pk=requester_id, is_active=True),
+        kind="challenges.tranche",
+        title=lazy_text(
+            _("拨付申请被退回：%(title)s 第 %(n)s 笔"), title=award.challenge.title, n=milestone.sequence
+        ),
+        body=reason,
+        url=_award_url(award),
     )
 
 

@@ -880,6 +880,7 @@ def tranche_request(*, actor: Any, milestone: Milestone) -> Milestone:
     require(perms.can_request_tranche(actor, milestone), _("只有运营人员可以为已验收的里程碑申请拨付。"))
     if _earlier(milestone).exclude(status=MilestoneStatus.PAID).exists():
         raise ValidationError(_("请按顺序拨付：前一笔尚未拨付。"))
+    _refuse_what_payment_would(_award, milestone)  # the checker's step must not be bound to fail
     milestone.status, milestone.requested_by, milestone.requested_at = (
         MilestoneStatus.REQUESTED,
         user_of(actor),
@@ -889,6 +890,44 @@ def tranche_request(*, actor: Any, milestone: Milestone) -> Milestone:
     notify.tranche_requested(milestone, actor)
     audit.record(
         "challenges.tranche.request", actor=actor, obj=milestone, detail={"amount_fen": milestone.amount_fen}
+    )
+    return milestone
+
+
+def _refuse_what_payment_would(award: Award, milestone: Milestone) -> None:
+    """What :func:`tranche_pay` refuses regardless of who approves, checked when the tranche is requested
+    (docs/reliability.md, two-step decisions): beyond the award, or no fund account."""
+    paid = TranchePayment.objects.filter(award=award).aggregate(total=Sum("amount_fen"))["total"] or 0
+    if paid + milestone.amount_fen > award.amount_fen:
+        raise ValidationError(
+            _("拨付合计将超过支持金额 %(a)s 元，已拒绝。") % {"a": f"{award.amount_fen / 100:,.2f}"}
+        )
+    if award.challenge.fund_account_id is None or award.payable_account_id is None:
+        raise ValidationError(_("榜单资金账户未建立。"))
+
+
+@atomic_with_retry
+def tranche_return(*, actor: Any, milestone: Milestone, reason: str) -> Milestone:
+    """The checker does not approve a requested tranche: it goes back to 已验收 with the reason, for the
+    operators to request again when it is in order (maker-checker kept: never the requester)."""
+    _award, milestone = _lock_milestone(milestone)
+    if milestone.status != MilestoneStatus.REQUESTED:
+        raise ValidationError(_("这笔不在待审批状态。"))
+    if milestone.requested_by_id == getattr(actor, "pk", None):
+        raise PermissionDenied(_("拨付申请人不能审批自己的申请（制单与审批分离）。"))
+    require(perms.can_approve_tranche(actor, milestone), _("只有运营人员或班子领导可以审批拨付。"))
+    reason = checked_text(reason, "reason", label=_("退回原因"), limit=500)
+    if not reason:
+        raise ValidationError({"reason": _("退回时请填写原因。")})
+    requester_id = milestone.requested_by_id
+    milestone.status, milestone.requested_by, milestone.requested_at = MilestoneStatus.ACCEPTED, None, None
+    milestone.save(update_fields=["status", "requested_by", "requested_at"])
+    notify.tranche_returned(milestone, requester_id=requester_id, reason=reason)
+    audit.record(
+        "challenges.tranche.return",
+        actor=actor,
+        obj=milestone,
+        detail={"amount_fen": milestone.amount_fen, "requested_by": requester_id, "reason": reason},
     )
     return milestone
 

@@ -66,4 +66,9 @@ urlpatterns = [
         name="milestone-request",
     ),
     path("milestones/<ccode:code>/pay/", views.MilestoneActionView.as_view(step="pay"), name="milestone-pay"),
+    path(
+        "milestones/<ccode:code>/return/",
+        views.MilestoneActionView.as_view(step="return"),
+        name="milestone-return",
+    ),
 ]

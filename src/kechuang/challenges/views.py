@@ -685,6 +685,12 @@ class MilestoneActionView(LoginRequiredMixin, View):
                 lambda: services.tranche_pay(actor=user, milestone=milestone),
                 _("已审批并拨付，已记入账本。"),
             ),
+            "return": (
+                lambda: services.tranche_return(
+                    actor=user, milestone=milestone, reason=request.POST.get("reason", "")
+                ),
+                _("已退回拨付申请，申请人会收到原因。"),
+            ),
         }
         action, success = actions[self.step]
         _run(request, action, success)

@@ -319,6 +319,24 @@ def batch_created(batch: SettlementBatch, *, actor: Any) -> None:
     )
 
 
+def batch_returned(
+    *, code: str, creator_id: int | None, actor: Any, reason: str, count: int, removed: bool
+) -> None:
+    """Operators (the maker among them) hear which claims went back to review, and why."""
+    title = (
+        lazy_text(_("结算批次 %(code)s 被退回，%(n)s 笔结算申请回到审核"), code=code, n=count)
+        if removed
+        else lazy_text(_("结算批次 %(code)s 中 %(n)s 笔结算申请被退回审核"), code=code, n=count)
+    )
+    notification_send(
+        recipients=_others(role_holders(Role.OPERATOR), actor),
+        kind="vouchers.batch.returned",
+        title=title,
+        body=reason,
+        url=reverse("vouchers:batch-list"),
+    )
+
+
 def batch_approved(batch: SettlementBatch, *, actor: Any) -> None:
     """Operators record the payment."""
     notification_send(

@@ -1254,6 +1254,54 @@ def batch_approve(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
 
 
 @atomic_with_retry
+def batch_return(
+    *, actor: Any, batch: SettlementBatch, reason: str, claims: list[str] | None = None
+) -> SettlementBatch | None:
+    """The leader does not approve a batch as it stands (maker-checker kept: never its maker): the named
+    claims, or all of them, leave the batch and go back to the operators' review with the reason; the
+    batch keeps the rest for approval, or, left empty, is removed (its audit event remains). Returns the
+    batch, or None when it was removed. Nothing was posted for a batch not yet paid, so nothing is undone
+    in the ledger."""
+    batch = SettlementBatch.objects.select_for_update().get(pk=batch.pk)
+    require(perms.can_approve_batch(actor, batch), _("只有班子领导可以审批结算批次，且制单人不能审批。"))
+    if batch.status != perms.APPROVABLE_BATCH:
+        raise ValidationError(_("该结算批次不在待审批状态。"))
+    reason = clean_text(reason, 500)
+    if not reason:
+        raise ValidationError({"reason": _("退回时请填写原因。")})
+    in_batch = list(SettlementClaim.objects.select_for_update().filter(batch=batch).order_by("pk"))
+    chosen = [c for c in in_batch if claims is None or c.code in set(claims)]
+    if not chosen:
+        raise ValidationError({"claims": _("请选择要退回的结算申请。")})
+    note = _("结算批次 %(b)s 审批时退回：%(r)s") % {"b": batch.code, "r": reason}
+    SettlementClaim.objects.filter(pk__in=[c.pk for c in chosen]).update(
+        batch=None, status=ClaimStatus.SUBMITTED, reviewed_by=None, reviewed_at=None, review_note=note[:500]
+    )
+    kept = [c for c in in_batch if c not in chosen]
+    code, creator_id = batch.code, batch.created_by_id
+    detail = {"reason": reason, "claims": [c.code for c in chosen], "kept": len(kept)}
+    if kept:
+        batch.total_fen = sum(c.amount_fen for c in kept)
+        batch.claim_count = len(kept)
+        batch.save(update_fields=["total_fen", "claim_count"])
+        audit.record("vouchers.batch.return", actor=actor, obj=batch, detail=detail)
+    else:
+        audit.record(
+            "vouchers.batch.return",
+            actor=actor,
+            object_type="vouchers.settlementbatch",
+            object_id=str(batch.pk),
+            object_repr=code,
+            detail=detail,
+        )
+        batch.delete()
+    notify.batch_returned(
+        code=code, creator_id=creator_id, actor=actor, reason=reason, count=len(chosen), removed=not kept
+    )
+    return batch if kept else None
+
+
+@atomic_with_retry
 def batch_pay(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
     """Record that the batch was paid: one posting per claim, Dr provider payable / Cr scheme fund, each
     with the claim as its unique business reference (a claim can never be paid twice)."""

@@ -83,6 +83,7 @@ urlpatterns = [
     path("batches/new/", views.BatchCreateView.as_view(), name="batch-create"),
     path("batches/<code:code>/", views.BatchDetailView.as_view(), name="batch-detail"),
     path("batches/<code:code>/approve/", views.BatchActionView.as_view(step="approve"), name="batch-approve"),
+    path("batches/<code:code>/return/", views.BatchActionView.as_view(step="return"), name="batch-return"),
     path("batches/<code:code>/pay/", views.BatchActionView.as_view(step="pay"), name="batch-pay"),
     path("batches/<code:code>/export.xlsx", views.BatchExportView.as_view(), name="batch-export"),
 ]

@@ -1032,11 +1032,27 @@ class BatchActionView(ActionView):
         if self.step == "approve":
             services.batch_approve(actor=request.user, batch=obj)
             messages.success(request, _("结算批次已审批。"))
+        elif self.step == "return":
+            chosen = [code for code in request.POST.getlist("claims") if code][:1000] or None
+            kept = services.batch_return(
+                actor=request.user, batch=obj, reason=request.POST.get("reason", ""), claims=chosen
+            )
+            messages.success(
+                request,
+                _("已退回所选结算申请，其余仍待审批。")
+                if kept is not None
+                else _("已退回整个结算批次，结算申请回到运营人员审核。"),
+            )
+            self.returned_all = kept is None
         else:
             services.batch_pay(actor=request.user, batch=obj)
             messages.success(request, _("已登记支付，每笔结算已入账。"))
 
+    returned_all = False
+
     def target(self, obj: Any) -> str:
+        if self.returned_all:  # the batch is gone
+            return reverse("vouchers:batch-list")
         return reverse("vouchers:batch-detail", args=[obj.code])
 
 

@@ -308,6 +308,10 @@ class ChNoteInput(CleanTextMixin, serializers.Serializer):
     note = serializers.CharField(max_length=3000)
 
 
+class ChReturnInput(CleanTextMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
 class ChAcceptInput(CleanTextMixin, serializers.Serializer):
     approve = serializers.BooleanField(default=True)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True)

@@ -414,6 +414,13 @@ class MilestoneViewSet(
     def request_payment(self, request: Request, code: str) -> Response:
         return self._out(services.tranche_request(actor=request.user, milestone=self.get_object()))
 
+    @extend_schema(request=s.ChReturnInput, responses={200: s.ChMilestoneOutput, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="return-payment")
+    def return_payment(self, request: Request, code: str) -> Response:
+        """The checker sends a requested tranche back with a reason (never the requester)."""
+        data = _valid(s.ChReturnInput, request)
+        return self._out(services.tranche_return(actor=request.user, milestone=self.get_object(), **data))
+
     @extend_schema(request=None, responses={200: s.ChMilestoneOutput, **ERRORS})
     @action(detail=True, methods=["post"])
     def pay(self, request: Request, code: str) -> Response:

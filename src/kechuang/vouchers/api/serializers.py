@@ -469,6 +469,16 @@ class ClaimInput(CleanTextMixin, serializers.Serializer):
     )
 
 
+class BatchReturnInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, label=_("退回原因"))
+    claims = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=1000,
+        label=_("退回的结算申请编号"),
+    )
+
+
 class BatchInput(serializers.Serializer):
     period = bounded.DateField(label=_("结算月份（任一天）"))
 

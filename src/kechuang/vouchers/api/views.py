@@ -480,6 +480,23 @@ class BatchViewSet(
     def approve(self, request: Request, code: str) -> Response:
         return _ok(s.BatchOutput(services.batch_approve(actor=request.user, batch=self.get_object())).data)
 
+    @extend_schema(request=s.BatchReturnInput, responses={200: s.BatchOutput, 204: None, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_claims(self, request: Request, code: str) -> Response:
+        """The leader sends claims (or the whole batch) back to review with a reason; 204 when the batch,
+        left empty, is removed."""
+        data = s.BatchReturnInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        kept = services.batch_return(
+            actor=request.user,
+            batch=self.get_object(),
+            reason=data.validated_data["reason"],
+            claims=data.validated_data.get("claims") or None,
+        )
+        if kept is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return _ok(s.BatchOutput(kept).data)
+
     @extend_schema(request=None, responses={200: s.BatchOutput, **ERRORS})
     @action(detail=True, methods=["post"])
     def pay(self, request: Request, code: str) -> Response:
