@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import pytest
 import rules
+from competition_helpers import make_competition, track
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from events_helpers import make_event, participants
 from rest_framework.test import APIClient
 
 from kechuang.events import services
-from kechuang.events.choices import EventStatus
+from kechuang.events.choices import EventStatus, Round
 from kechuang.events.models import Event, Registration
 from kechuang.events.permissions import PERMISSION_TABLE
+from kechuang.testing.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +58,16 @@ APPROVED = {
         "other": OP,
     },
     "events.add_feedback": {"-": PARTICIPANTS, "own": NOBODY, "other": NOBODY},  # not held yet
+    # competitions: "own"/"other" are an open competition (entering), the expert's panel and another panel
+    # (scoring), a competition not in 公示 (objecting)
+    "events.manage_competition": {"-": OP, "own": OP, "other": OP},
+    "events.enter_competition": {
+        "-": frozenset({"institute", "enterprise", "provider"}),
+        "own": frozenset({"institute", "enterprise", "provider"}),
+        "other": frozenset({"institute", "enterprise", "provider"}),
+    },
+    "events.score_entry": {"-": frozenset({"expert"}), "own": frozenset({"expert"}), "other": NOBODY},
+    "events.object_competition": {"-": PARTICIPANTS, "own": NOBODY, "other": NOBODY},
 }
 
 
@@ -87,7 +99,14 @@ def people(
 
 @pytest.fixture
 def world(
-    operator, enterprise_org, other_enterprise_org, enterprise_user, other_enterprise_user, building, series
+    operator,
+    enterprise_org,
+    other_enterprise_org,
+    enterprise_user,
+    other_enterprise_user,
+    expert_user,
+    building,
+    series,
 ):
     """The operator creates the events; a second operator publishes them (tests/events/events_helpers.py)."""
     own_draft = make_event(operator, enterprise_org, building, status=EventStatus.DRAFT)
@@ -98,9 +117,38 @@ def world(
     other = make_event(operator, other_enterprise_org, building, capacity=5)
     mine = services.registration_create(actor=enterprise_user, event=other)
     theirs = services.registration_create(actor=other_enterprise_user, event=own)
+    open_competition = make_competition(operator, enterprise_org)
+    judged = make_competition(operator, enterprise_org)
+    services.competition_close_entries(actor=operator, competition=judged)
+    own_panel = services.panel_build(
+        actor=operator,
+        track=track(judged),
+        round=Round.FIRST,
+        experts=[PersonFactory(user=expert_user, is_expert=True)],
+    )
+    other_panel = services.panel_build(
+        actor=operator,
+        track=track(judged, "初创企业"),
+        round=Round.FIRST,
+        experts=[PersonFactory(is_expert=True)],
+    )
     return {
-        "own": {"draft": own_draft, "submitted": own_submitted, "event": own, "registration": mine},
-        "other": {"draft": other_draft, "submitted": other_submitted, "event": other, "registration": theirs},
+        "own": {
+            "draft": own_draft,
+            "submitted": own_submitted,
+            "event": own,
+            "registration": mine,
+            "competition": open_competition,
+            "panel": own_panel,
+        },
+        "other": {
+            "draft": other_draft,
+            "submitted": other_submitted,
+            "event": other,
+            "registration": theirs,
+            "competition": open_competition,
+            "panel": other_panel,
+        },
     }
 
 
@@ -108,6 +156,10 @@ def subject(perm: str, scope: str, world) -> object:
     if scope == "-":
         return None
     objects = world[scope]
+    if perm == "events.score_entry":
+        return objects["panel"]
+    if perm.endswith("_competition"):
+        return objects["competition"]
     if perm == "events.add_event":
         return objects["event"].organizer
     if perm == "events.change_event":

@@ -34,6 +34,7 @@ from kechuang.core import audit
 from kechuang.core.actors import require, user_of
 from kechuang.core.codes import next_code
 from kechuang.core.money import MAX_FEN, checked_fen
+from kechuang.core.scoring import checked_criteria, checked_values, weighted_total_x100
 from kechuang.core.text import checked_text
 from kechuang.core.uploads import check_upload
 from kechuang.directory.choices import OrganizationKind
@@ -444,27 +445,7 @@ def attachment_add(*, actor: Any, application: Application, file: Any) -> Applic
 
 
 def _criteria(raw: Any) -> list[dict[str, Any]]:
-    if not raw:
-        return [dict(c) for c in DEFAULT_CRITERIA]
-    if not isinstance(raw, list) or len(raw) > 10:
-        raise ValidationError({"criteria": _("评审指标应为 1 到 10 项。")})
-    out: list[dict[str, Any]] = []
-    codes: set[str] = set()
-    for index, item in enumerate(raw, start=1):
-        if not isinstance(item, dict):
-            raise ValidationError({"criteria": _("第 %(n)s 项评审指标格式不对。") % {"n": index}})
-        name = checked_text(item.get("name"), "criteria", label=_("指标名称"), limit=40)
-        code = str(item.get("code") or f"c{index}")[:20]
-        weight = item.get("weight")
-        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 100:
-            raise ValidationError({"criteria": _("“%(name)s”的权重应为 1 到 100 的整数。") % {"name": name}})
-        if code in codes:
-            raise ValidationError({"criteria": _("评审指标代码重复：%(c)s") % {"c": code}})
-        codes.add(code)
-        out.append({"code": code, "name": name, "weight": weight})
-    if sum(c["weight"] for c in out) != 100:
-        raise ValidationError({"criteria": _("各项评审指标的权重合计应为 100。")})
-    return out
+    return checked_criteria(raw, DEFAULT_CRITERIA)
 
 
 @atomic_with_retry
@@ -511,11 +492,6 @@ def panel_build(
     return panel
 
 
-def weighted_total_x100(criteria: list[dict[str, Any]], values: dict[str, int]) -> int:
-    """The weighted total on a 0–100 scale, times 100, rounded half up (weights sum to 100)."""
-    return sum(int(values[c["code"]]) * int(c["weight"]) for c in criteria)
-
-
 @atomic_with_retry
 def score_submit(
     *, actor: Any, panel: Panel, application: Application, values: dict[str, Any], comment: str = ""
@@ -530,18 +506,7 @@ def score_submit(
         raise ValidationError({"application": _("该申请不在本评审组的评审范围内。")})
     if perms.has_conflict(person, application):
         raise PermissionDenied(_("您与该揭榜单位存在利益冲突，不能评审。"))
-    if not isinstance(values, dict):
-        raise ValidationError({"values": _("请为每项评审指标打分。")})
-    clean: dict[str, int] = {}
-    for criterion in panel.criteria:
-        value = values.get(criterion["code"])
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-            raise ValidationError(
-                {"values": _("“%(name)s”的得分应为 0 到 100 的整数。") % {"name": criterion["name"]}}
-            )
-        clean[criterion["code"]] = value
+    clean = checked_values(panel.criteria, values)
     comment = checked_text(comment, "comment", label=_("评审意见"), limit=1000, required=False)
     member = PanelMember.objects.get(panel=panel, expert=person)
     score, created = Score.objects.update_or_create(

@@ -10,7 +10,17 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         from kechuang.core.codes import register_code_kinds
 
-        register_code_kinds("events", {"HD": "活动", "BM": "活动报名"})
+        register_code_kinds(
+            "events",
+            {
+                "HD": "活动",
+                "BM": "活动报名",
+                "DS": "大赛",
+                "CS": "参赛项目",
+                "YI": "公示异议",
+                "JJ": "奖金拨付",
+            },
+        )
         from kechuang.core.registry import register_home_panel
         from kechuang.core.roles import NavItem, Role, register_navigation
 
@@ -20,6 +30,7 @@ class EventsConfig(AppConfig):
         organizers = frozenset({Role.OPERATOR, Role.ENTERPRISE, Role.INSTITUTE, Role.PROVIDER})
         register_navigation(
             NavItem("events:event-list", _("活动与赛事"), frozenset(), group="district"),
+            NavItem("events:competition-list", _("创新创业大赛"), frozenset(), group="district"),
             NavItem("events:my-registrations", _("我的报名"), None, group="district"),
             NavItem("events:manage-list", _("活动管理"), organizers, group="manage"),
             NavItem("events:review-list", _("活动审核"), frozenset({Role.OPERATOR}), group="manage"),

@@ -68,3 +68,43 @@ class RegistrationStatus(models.TextChoices):
 
 
 ACTIVE_REGISTRATION = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+class CompetitionStatus(models.TextChoices):
+    """draft → open (报名中) → screening (资格审查) → first_round (初赛评审) → defence (决赛答辩) → publicity
+    (公示中) → final (结果生效); an objection upheld during 公示 returns it to defence; cancelled ends it."""
+
+    DRAFT = "draft", _("筹备中")
+    OPEN = "open", _("报名中")
+    SCREENING = "screening", _("资格审查")
+    FIRST_ROUND = "first_round", _("初赛评审")
+    DEFENCE = "defence", _("决赛答辩")
+    PUBLICITY = "publicity", _("结果公示")
+    FINAL = "final", _("结果生效")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class EntryStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("已报名")
+    ELIGIBLE = "eligible", _("资格审查通过")
+    INELIGIBLE = "ineligible", _("资格审查未通过")
+    ELIMINATED = "eliminated", _("初赛未晋级")
+    FINALIST = "finalist", _("晋级决赛")
+    RANKED = "ranked", _("已排名")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class Round(models.TextChoices):
+    FIRST = "first", _("初赛（网评）")
+    DEFENCE = "defence", _("决赛（8+7 答辩）")
+
+
+class PanelStatus(models.TextChoices):
+    OPEN = "open", _("评审中")
+    CLOSED = "closed", _("评审结束")
+
+
+class ObjectionStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    UPHELD = "upheld", _("异议成立")
+    DISMISSED = "dismissed", _("异议不成立")

@@ -24,10 +24,15 @@ from kechuang.core.codes import next_code
 from .choices import (
     ACTIVE_REGISTRATION,
     Audience,
+    CompetitionStatus,
+    EntryStatus,
     EventKind,
     EventStatus,
     Height,
+    ObjectionStatus,
+    PanelStatus,
     RegistrationStatus,
+    Round,
     SeriesKind,
     VenueKind,
 )
@@ -283,3 +288,323 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id}: {self.rating}"
+
+
+# --- competitions (创新创业大赛) -------------------------------------------------------------------------
+
+
+class Competition(models.Model):
+    """A competition (大赛) of a series: tracks, entries, an online first round and a defence round scored
+    by expert panels, a public notice (公示) of N working days with objections, prizes paid on the ledger."""
+
+    code = models.CharField(_("大赛编号"), max_length=20, unique=True, editable=False)
+    series = models.ForeignKey(
+        EventSeries,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="competitions",
+        verbose_name=_("所属系列"),
+    )
+    title = models.CharField(_("大赛名称"), max_length=120)
+    rules = models.TextField(_("大赛规则"))
+    organizer = models.ForeignKey(
+        "directory.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("主办单位")
+    )
+    defence_event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("决赛活动")
+    )
+    entry_deadline = models.DateField(_("报名截止日期"))
+    finalists_per_track = models.PositiveSmallIntegerField(_("每个赛道晋级决赛数"), default=5)
+    publicity_working_days = models.PositiveSmallIntegerField(_("公示期（工作日）"), default=5)
+    publicity_started_at = models.DateTimeField(_("公示开始"), null=True, blank=True)
+    publicity_ends_on = models.DateField(_("公示截止日"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=12,
+        choices=CompetitionStatus.choices,
+        default=CompetitionStatus.DRAFT,
+        db_index=True,
+    )
+    fund_account = models.OneToOneField(
+        "ledger.Account",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("奖金账户"),
+    )
+    created_by = _person(_("创建人"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    finalized_at = models.DateTimeField(_("结果生效时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("大赛")
+        verbose_name_plural = _("大赛")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(publicity_working_days__gte=1) & Q(publicity_working_days__lte=30),
+                name="events_competition_publicity_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(finalists_per_track__gte=1) & Q(finalists_per_track__lte=100),
+                name="events_competition_finalists_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.code}）"
+
+
+class Track(models.Model):
+    """A track (赛道) of a competition, e.g. 院所成果 / 初创企业; its prizes by rank."""
+
+    competition = models.ForeignKey(
+        Competition, on_delete=models.CASCADE, related_name="tracks", verbose_name=_("大赛")
+    )
+    name = models.CharField(_("赛道"), max_length=60)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("赛道")
+        verbose_name_plural = _("赛道")
+        ordering = ["competition_id", "sort_order", "id"]
+        constraints = [models.UniqueConstraint(fields=["competition", "name"], name="events_track_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Prize(models.Model):
+    """The prize for a rank in a track (一等奖 for rank 1…), paid in ``tranches`` equal parts."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="prizes", verbose_name=_("赛道"))
+    rank = models.PositiveSmallIntegerField(_("名次"))
+    name = models.CharField(_("奖项"), max_length=40)
+    amount_fen = models.BigIntegerField(_("奖金（分）"))
+    tranches = models.PositiveSmallIntegerField(_("分期拨付次数"), default=1)
+
+    class Meta:
+        verbose_name = _("奖项")
+        verbose_name_plural = _("奖项")
+        ordering = ["track_id", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "rank"], name="events_prize_rank_unique"),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="events_prize_positive"),
+            models.CheckConstraint(
+                condition=Q(tranches__gte=1) & Q(tranches__lte=4), name="events_prize_tranches"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Entry(models.Model):
+    """An entry (参赛项目): the project, the team, the business plan and the IP behind it, linked to the
+    directory's organizations and people and to the transfer platform's achievements."""
+
+    code = models.CharField(_("参赛编号"), max_length=20, unique=True, editable=False)
+    competition = models.ForeignKey(
+        Competition, on_delete=models.PROTECT, related_name="entries", verbose_name=_("大赛")
+    )
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="entries", verbose_name=_("赛道"))
+    organization = models.ForeignKey(
+        "directory.Organization",
+        on_delete=models.PROTECT,
+        related_name="competition_entries",
+        verbose_name=_("参赛单位"),
+    )
+    partners = models.ManyToManyField(
+        "directory.Organization", blank=True, related_name="+", verbose_name=_("合作单位")
+    )
+    project = models.CharField(_("项目名称"), max_length=120)
+    summary = models.TextField(_("项目简介"))
+    team = models.TextField(_("团队介绍"))
+    team_members = models.ManyToManyField(
+        "directory.Person", blank=True, related_name="competition_teams", verbose_name=_("团队成员")
+    )
+    business_plan = models.TextField(_("商业计划"), blank=True)
+    ip_summary = models.TextField(_("知识产权情况"), blank=True)
+    achievements = models.ManyToManyField(
+        "transfer.Achievement", blank=True, related_name="competition_entries", verbose_name=_("关联科技成果")
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=EntryStatus.choices, default=EntryStatus.SUBMITTED, db_index=True
+    )
+    eligibility_note = models.CharField(_("资格审查意见"), max_length=500, blank=True)
+    first_score_x100 = models.PositiveIntegerField(_("初赛得分（×100）"), null=True, blank=True)
+    defence_score_x100 = models.PositiveIntegerField(_("决赛得分（×100）"), null=True, blank=True)
+    rank = models.PositiveSmallIntegerField(_("决赛名次"), null=True, blank=True)
+    prize = models.ForeignKey(
+        Prize, null=True, blank=True, on_delete=models.PROTECT, related_name="winners", verbose_name=_("奖项")
+    )
+    payable_account = models.OneToOneField(
+        "ledger.Account",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("奖金应付账户"),
+    )
+    submitted_by = _person(_("报名人"))
+    submitted_at = models.DateTimeField(_("报名时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("参赛项目")
+        verbose_name_plural = _("参赛项目")
+        ordering = ["competition_id", "track_id", "rank", "submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["competition", "organization", "project"], name="events_entry_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.project}"
+
+    @property
+    def first_score(self) -> float | None:
+        return None if self.first_score_x100 is None else self.first_score_x100 / 100
+
+    @property
+    def defence_score(self) -> float | None:
+        return None if self.defence_score_x100 is None else self.defence_score_x100 / 100
+
+
+class JudgingPanel(models.Model):
+    """The expert panel of one round of one track: weighted criteria (weights sum to 100) and its judges.
+    Blind, as the challenges' panels: a judge sees only their own scores until the panel closes."""
+
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="panels", verbose_name=_("赛道"))
+    round = models.CharField(_("轮次"), max_length=8, choices=Round.choices)
+    criteria = models.JSONField(_("评审指标"), default=list)
+    status = models.CharField(_("状态"), max_length=8, choices=PanelStatus.choices, default=PanelStatus.OPEN)
+    created_by = _person(_("组建人"))
+    created_at = models.DateTimeField(_("组建时间"), default=timezone.now)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评审组")
+        verbose_name_plural = _("评审组")
+        ordering = ["track_id", "round"]
+        constraints = [models.UniqueConstraint(fields=["track", "round"], name="events_panel_per_round")]
+
+    def __str__(self) -> str:
+        return f"{self.track} {self.get_round_display()}"
+
+
+class Judge(models.Model):
+    panel = models.ForeignKey(
+        JudgingPanel, on_delete=models.CASCADE, related_name="judges", verbose_name=_("评审组")
+    )
+    expert = models.ForeignKey(
+        "directory.Person", on_delete=models.PROTECT, related_name="+", verbose_name=_("专家")
+    )
+
+    class Meta:
+        verbose_name = _("评委")
+        verbose_name_plural = _("评委")
+        ordering = ["panel_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["panel", "expert"], name="events_judge_unique")]
+
+    def __str__(self) -> str:
+        return str(self.expert)
+
+
+class EntryScore(models.Model):
+    """One judge's scoring sheet for one entry in one round (0–100 per criterion, weighted total ×100)."""
+
+    judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="scores", verbose_name=_("评委"))
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="scores", verbose_name=_("参赛项目")
+    )
+    values = models.JSONField(_("各项得分"), default=dict)
+    total_x100 = models.PositiveIntegerField(_("加权总分（×100）"))
+    comment = models.CharField(_("评语"), max_length=1000, blank=True)
+    submitted_at = models.DateTimeField(_("评分时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("评分")
+        verbose_name_plural = _("评分")
+        ordering = ["entry_id", "judge_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["judge", "entry"], name="events_score_once"),
+            models.CheckConstraint(condition=Q(total_x100__lte=10000), name="events_score_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}/{self.judge_id}: {self.total_x100 / 100:.2f}"
+
+    @property
+    def total(self) -> float:
+        return self.total_x100 / 100
+
+
+class Objection(models.Model):
+    """An objection (异议) raised during the public notice; while one is open the result is held."""
+
+    code = models.CharField(_("异议编号"), max_length=20, unique=True, editable=False)
+    competition = models.ForeignKey(
+        Competition, on_delete=models.PROTECT, related_name="objections", verbose_name=_("大赛")
+    )
+    entry = models.ForeignKey(
+        Entry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="objections",
+        verbose_name=_("涉及项目"),
+    )
+    reason = models.TextField(_("异议理由"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN, db_index=True
+    )
+    resolution = models.CharField(_("处理意见"), max_length=1000, blank=True)
+    filed_by = _person(_("提出人"))
+    filed_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    resolved_by = _person(_("处理人"))
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("公示异议")
+        verbose_name_plural = _("公示异议")
+        ordering = ["-filed_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PrizePayment(models.Model):
+    """One tranche of a prize paid through the ledger (Dr prize payable / Cr competition fund); the
+    database refuses a second payment of the same tranche."""
+
+    code = models.CharField(_("拨付编号"), max_length=20, unique=True, editable=False)
+    entry = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, related_name="payments", verbose_name=_("参赛项目")
+    )
+    sequence = models.PositiveSmallIntegerField(_("期次"))
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记账凭证"),
+    )
+    paid_by = _person(_("经办人"))
+    paid_at = models.DateTimeField(_("拨付时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("奖金拨付")
+        verbose_name_plural = _("奖金拨付")
+        ordering = ["entry_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "sequence"], name="events_prize_tranche_once"),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="events_prize_payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

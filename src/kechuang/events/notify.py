@@ -15,7 +15,7 @@ from kechuang.core.roles import Role
 from kechuang.notifications.services import notification_send, organization_members, role_holders
 from kechuang.notifications.text import lazy_text
 
-from .models import Event, Registration
+from .models import Event, Objection, Registration
 
 
 def _event_url(event: Event) -> str:
@@ -73,4 +73,16 @@ def event_cancelled(event: Event, registrations: Iterable[Registration]) -> None
         body=event.status_reason,
         url=_event_url(event),
         dedupe_key=f"events.cancelled:{event.code}",
+    )
+
+
+def objection_filed(objection: Objection) -> None:
+    competition = objection.competition
+    notification_send(
+        recipients=role_holders(Role.OPERATOR),
+        kind="events.objection",
+        title=lazy_text(_("“%(title)s”公示收到异议 %(code)s"), title=competition.title, code=objection.code),
+        body=objection.reason[:500],
+        url=reverse("events:competition-detail", args=[competition.code]),
+        dedupe_key=f"events.objection:{objection.code}",
     )

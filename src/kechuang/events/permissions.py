@@ -21,10 +21,19 @@ from django.utils import timezone
 
 from kechuang.core.predicates import add_perm, predicate
 from kechuang.core.roles import Role, roles_of
+from kechuang.directory.models import Person
 from kechuang.directory.permissions import member_organization_ids
 
-from .choices import ACTIVE_REGISTRATION, PUBLIC_STATUSES, EventStatus, RegistrationStatus
-from .models import Event, Feedback, Registration
+from .choices import (
+    ACTIVE_REGISTRATION,
+    PUBLIC_STATUSES,
+    CompetitionStatus,
+    EntryStatus,
+    EventStatus,
+    PanelStatus,
+    RegistrationStatus,
+)
+from .models import Competition, Entry, EntryScore, Event, Feedback, JudgingPanel, Registration
 
 READ_ALL = frozenset({Role.OPERATOR, Role.LEADER})
 ORGANIZER_ROLES = frozenset({Role.ENTERPRISE, Role.INSTITUTE, Role.PROVIDER})
@@ -183,6 +192,135 @@ def can_give_feedback(user: Any, registration: Registration | None) -> bool:
     )
 
 
+# --- competitions -------------------------------------------------------------------------------------
+#
+# * The public sees every competition past its draft, and, from the 公示 on, the finalists' ranking.
+# * Operators run competitions: tracks and prizes, eligibility, panels, the 公示, objections, prizes.
+# * Members of an organization (enterprise, institute, provider) enter it while entries are open and see
+#   their own entries; leaders read everything.
+# * A judge (an expert on a panel) sees and scores the entries of their panel's track, except any they are
+#   in conflict with (conflict_q); scores are blind until the panel closes, as the challenges' panels.
+
+RECENT_COLLABORATION_YEARS = 3
+
+
+def expert_person(user: Any) -> Person | None:
+    """The expert-pool person behind the account (the challenges' rule: a directory person flagged expert)."""
+    from kechuang.challenges.permissions import expert_person as challenges_expert
+
+    return challenges_expert(user)
+
+
+def conflict_q(person: Person) -> Q:
+    """Entries this expert may neither see nor score: same organization as the entrant or a partner, on the
+    team, a co-author of an achievement the entry rests on (named in its team), or a recent collaboration
+    (a technology contract between their organizations signed in the last three years)."""
+    condition = Q(team_members=person) | Q(achievements__team__contains=person.name)
+    if person.organization_id:
+        from kechuang.transfer.models import ContractRegistration
+
+        since = timezone.localdate().replace(year=timezone.localdate().year - RECENT_COLLABORATION_YEARS)
+        org = person.organization_id
+        contracts = ContractRegistration.objects.filter(signed_on__gte=since).filter(
+            Q(seller_id=org) | Q(buyer_id=org)
+        )
+        partners = {seller for seller, _buyer in contracts.values_list("seller_id", "buyer_id")} | {
+            buyer for _seller, buyer in contracts.values_list("seller_id", "buyer_id")
+        }
+        partners.add(org)
+        condition |= Q(organization_id__in=partners) | Q(partners__in=partners)
+    return condition
+
+
+def conflicted_entry_ids(person: Person, entries: QuerySet[Entry]) -> set[int]:
+    return set(entries.filter(conflict_q(person)).values_list("pk", flat=True))
+
+
+def has_conflict(person: Person, entry: Entry) -> bool:
+    return Entry.objects.filter(pk=entry.pk).filter(conflict_q(person)).exists()
+
+
+def competition_visible_to(user: Any) -> QuerySet[Competition]:
+    if reads_all(user):
+        return Competition.objects.all()
+    return Competition.objects.exclude(status=CompetitionStatus.DRAFT)
+
+
+def entry_visible_to(user: Any) -> QuerySet[Entry]:
+    """The public sees the ranked finalists once the result is in 公示; entrants their own; judges their
+    panels' entries (not those they are in conflict with); operators and leaders every entry."""
+    announced = Q(
+        competition__status__in=[CompetitionStatus.PUBLICITY, CompetitionStatus.FINAL],
+        status=EntryStatus.RANKED,
+    )
+    if not _signed_in(user):
+        return Entry.objects.filter(announced)
+    if reads_all(user):
+        return Entry.objects.all()
+    orgs = member_organization_ids(user)
+    ids = set(Entry.objects.filter(announced | Q(organization_id__in=orgs)).values_list("pk", flat=True))
+    person = expert_person(user)
+    if person is not None:
+        judged = Entry.objects.filter(track__panels__judges__expert=person).exclude(
+            status__in=[EntryStatus.WITHDRAWN, EntryStatus.SUBMITTED, EntryStatus.INELIGIBLE]
+        )
+        ids |= set(judged.values_list("pk", flat=True)) - conflicted_entry_ids(person, judged)
+    return Entry.objects.filter(pk__in=ids)
+
+
+def entry_score_visible_to(user: Any) -> QuerySet[EntryScore]:
+    """Blind scoring: while a panel is open each judge sees only their own sheets and nobody else sees
+    any; once it closes, operators, leaders and the panel's judges see them all."""
+    if not _signed_in(user):
+        return EntryScore.objects.none()
+    condition = Q(pk__in=[])
+    person = expert_person(user)
+    if person is not None:
+        condition |= Q(judge__expert=person)
+        condition |= Q(judge__panel__judges__expert=person, judge__panel__status=PanelStatus.CLOSED)
+    if reads_all(user):
+        condition |= Q(judge__panel__status=PanelStatus.CLOSED)
+    return EntryScore.objects.filter(condition).distinct()
+
+
+def can_manage_competition(user: Any, competition: Competition | None = None) -> bool:
+    return is_operator(user)
+
+
+def can_enter(user: Any, competition: Competition | None, organization: Any = None) -> bool:
+    if not roles_of(user) & ORGANIZER_ROLES:
+        return False
+    if competition is not None and (
+        competition.status != CompetitionStatus.OPEN or competition.entry_deadline < timezone.localdate()
+    ):
+        return False
+    own = member_organization_ids(user)
+    return bool(own) if organization is None else organization.pk in own
+
+
+def can_enter_competition(user: Any, competition: Competition | None) -> bool:
+    return can_enter(user, competition)
+
+
+def can_score(user: Any, panel: JudgingPanel | None) -> bool:
+    person = expert_person(user)
+    if person is None:
+        return False
+    if panel is None:
+        return True
+    return panel.status == PanelStatus.OPEN and panel.judges.filter(expert=person).exists()
+
+
+def can_object(user: Any, competition: Competition | None) -> bool:
+    if not _signed_in(user) or not roles_of(user) & PARTICIPANT_ROLES:
+        return False
+    if competition is None:
+        return True
+    return competition.status == CompetitionStatus.PUBLICITY and (
+        competition.publicity_ends_on is None or timezone.localdate() <= competition.publicity_ends_on
+    )
+
+
 # Registered through core.predicates, rules with types (docs/adr/0019-kernel-and-registries.md).
 add_perm("events.add_event", predicate(can_create_event))
 add_perm("events.change_event", predicate(can_edit_event))
@@ -194,3 +332,7 @@ add_perm("events.finish_event", predicate(can_finish_event))
 add_perm("events.register_event", predicate(can_register))
 add_perm("events.cancel_registration", predicate(can_cancel_registration))
 add_perm("events.add_feedback", predicate(can_give_feedback))
+add_perm("events.manage_competition", predicate(can_manage_competition))
+add_perm("events.enter_competition", predicate(can_enter_competition))
+add_perm("events.score_entry", predicate(can_score))
+add_perm("events.object_competition", predicate(can_object))

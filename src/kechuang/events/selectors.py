@@ -11,8 +11,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from . import permissions as perms
-from .choices import EventStatus, RegistrationStatus
-from .models import Event, EventSeries, Registration
+from .choices import EntryStatus, EventStatus, RegistrationStatus
+from .models import Competition, Entry, EntryScore, Event, EventSeries, JudgingPanel, Objection, Registration
 
 
 def series_list() -> QuerySet[EventSeries]:
@@ -149,3 +149,81 @@ def month_calendar(*, actor: Any, year: int, month: int) -> list[list[CalendarDa
     for event in events:
         by_day.setdefault(timezone.localtime(event.starts_at).date(), []).append(event)
     return [[CalendarDay(d, d.month == first.month, by_day.get(d, [])) for d in week] for week in weeks]
+
+
+# --- competitions ----------------------------------------------------------------------------------------
+
+
+def competition_list(*, actor: Any) -> QuerySet[Competition]:
+    return (
+        perms.competition_visible_to(actor)
+        .select_related("series", "organizer")
+        .annotate(entries_count=Count("entries", distinct=True))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def competition_get(*, actor: Any, code: str) -> Competition | None:
+    return competition_list(actor=actor).filter(code=code).first()
+
+
+def announced_results(competition: Competition) -> list[dict[str, Any]]:
+    """The 公示: per track, the ranked finalists with their defence score and prize."""
+    tracks = []
+    for track in competition.tracks.order_by("sort_order", "pk"):
+        entries = list(
+            Entry.objects.filter(track=track, status=EntryStatus.RANKED)
+            .select_related("organization", "prize")
+            .order_by("rank", "pk")
+        )
+        tracks.append({"track": track, "entries": entries})
+    return tracks
+
+
+def competition_board(*, actor: Any, competition: Competition) -> dict[str, Any]:
+    """What the operators' part of the competition page shows: entries per track, panels, objections."""
+    entries = list(
+        perms.entry_visible_to(actor)
+        .filter(competition=competition)
+        .select_related("organization", "track", "prize")
+        .prefetch_related("payments")
+        .order_by("track__sort_order", "rank", "-first_score_x100", "submitted_at", "pk")
+    )
+    panels = list(
+        JudgingPanel.objects.filter(track__competition=competition)
+        .select_related("track")
+        .prefetch_related("judges__expert")
+        .order_by("track__sort_order", "round")
+    )
+    objections = list(
+        Objection.objects.filter(competition=competition).select_related("entry").order_by("-filed_at", "-pk")
+    )
+    return {"entries": entries, "panels": panels, "objections": objections}
+
+
+def judge_panels(*, actor: Any) -> list[JudgingPanel]:
+    person = perms.expert_person(actor)
+    if person is None:
+        return []
+    return list(
+        JudgingPanel.objects.filter(judges__expert=person)
+        .select_related("track__competition")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def judge_sheet(*, actor: Any, panel: JudgingPanel) -> list[dict[str, Any]]:
+    """A judge's live scoring sheet: the panel's entries they may score, with their own scores so far."""
+    from .services import round_entries
+
+    person = perms.expert_person(actor)
+    if person is None:
+        return []
+    entries = round_entries(panel.track, panel.round)
+    conflicted = perms.conflicted_entry_ids(person, entries)
+    mine = {s.entry_id: s for s in EntryScore.objects.filter(judge__panel=panel, judge__expert=person)}
+    return [
+        {"entry": e, "score": mine.get(e.pk)}
+        for e in entries.select_related("organization").order_by("pk")
+        if e.pk not in conflicted
+    ]

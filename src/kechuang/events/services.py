@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,8 @@ from kechuang.core import audit
 from kechuang.core.actors import Actor, deny, require, user_of
 from kechuang.core.dates import in_range, out_of_range_message
 from kechuang.core.errors import ApplicationError, Conflict
+from kechuang.core.money import checked_fen
+from kechuang.core.scoring import checked_criteria, checked_values, means_x100, weighted_total_x100
 from kechuang.core.text import checked_text, clean_text
 from kechuang.directory.models import Building, Organization, Person
 from kechuang.directory.permissions import member_organization_ids
@@ -32,21 +35,35 @@ from . import permissions as perms
 from .choices import (
     ACTIVE_REGISTRATION,
     Audience,
+    CompetitionStatus,
+    EntryStatus,
     EventKind,
     EventStatus,
     Height,
+    ObjectionStatus,
+    PanelStatus,
     RegistrationStatus,
+    Round,
     SeriesKind,
     VenueKind,
 )
 from .models import (
     CHECKIN_ALPHABET,
     CHECKIN_LENGTH,
+    Competition,
+    Entry,
+    EntryScore,
     Event,
     EventSeries,
     Feedback,
+    Judge,
+    JudgingPanel,
+    Objection,
+    Prize,
+    PrizePayment,
     Registration,
     Speaker,
+    Track,
     new_checkin_code,
     new_code,
 )
@@ -530,3 +547,641 @@ def feedback_submit(*, actor: Actor, registration: Registration, rating: int, co
     except IntegrityError:
         raise Conflict(_("您已提交过反馈。")) from None
     return feedback
+
+
+# --- competitions (创新创业大赛) -------------------------------------------------------------------------
+#
+# Ranking (the documented tie rule, as the challenges' panels): in each track, entries are ranked by the mean
+# of the judges' weighted totals in the round, highest first; ties go to the higher mean score on the
+# heaviest-weighted criterion (the first such criterion if several weigh the same), then — in the defence
+# round — to the higher first-round score, then to the earlier entry, then to the lower code.
+
+DEFAULT_FIRST_ROUND_CRITERIA = [
+    {"code": "innovation", "name": "技术创新性", "weight": 35},
+    {"code": "market", "name": "市场前景与商业模式", "weight": 30},
+    {"code": "team", "name": "团队能力", "weight": 20},
+    {"code": "ip", "name": "知识产权与成果基础", "weight": 15},
+]
+DEFAULT_DEFENCE_CRITERIA = [
+    {"code": "pitch", "name": "路演表达（8 分钟陈述）", "weight": 30},
+    {"code": "answers", "name": "答辩质量（7 分钟问答）", "weight": 30},
+    {"code": "feasibility", "name": "产业化可行性", "weight": 40},
+]
+
+
+@dataclass(frozen=True)
+class PrizeInput:
+    rank: int
+    name: str
+    amount_fen: int
+    tranches: int = 1
+
+
+@dataclass(frozen=True)
+class TrackInput:
+    name: str
+    prizes: Sequence[PrizeInput] = ()
+
+
+@dataclass(frozen=True)
+class EntryDetails:
+    project: str
+    summary: str
+    team: str
+    business_plan: str = ""
+    ip_summary: str = ""
+    partners: Sequence[Organization] = ()
+    team_members: Sequence[Person] = ()
+    achievements: Sequence[Any] = ()  # transfer.Achievement rows
+
+
+def _lock_competition(competition: Competition) -> Competition:
+    return Competition.objects.select_for_update(of=("self",)).get(pk=competition.pk)
+
+
+def competition_create(
+    *,
+    actor: Actor,
+    title: str,
+    rules: str,
+    organizer: Organization,
+    entry_deadline: dt.date,
+    tracks: Sequence[TrackInput],
+    series: EventSeries | None = None,
+    finalists_per_track: int = 5,
+    publicity_working_days: int = 5,
+) -> Competition:
+    """An operator sets a competition up: its rules, tracks and each track's prizes (by rank)."""
+    require(perms.can_manage_competition(actor), _("只有运营人员可以设立大赛。"))
+    title = checked_text(title, "title", label=_("大赛名称"), limit=120)
+    rules = checked_text(rules, "rules", label=_("大赛规则"), limit=20000)
+    if not in_range(entry_deadline):
+        raise ApplicationError({"entry_deadline": out_of_range_message()})
+    if not tracks or len(tracks) > 10:
+        raise ApplicationError({"tracks": _("请设置 1 到 10 个赛道。")})
+    if not 1 <= finalists_per_track <= 100:
+        raise ApplicationError({"finalists_per_track": _("每个赛道晋级决赛数应在 1 到 100 之间。")})
+    if not 1 <= publicity_working_days <= 30:
+        raise ApplicationError({"publicity_working_days": _("公示期应为 1 到 30 个工作日。")})
+    names = [checked_text(t.name, "tracks", label=_("赛道名称"), limit=60) for t in tracks]
+    if len(set(names)) != len(names):
+        raise ApplicationError({"tracks": _("赛道名称重复。")})
+    for track in tracks:
+        ranks = [p.rank for p in track.prizes]
+        if len(set(ranks)) != len(ranks) or any(not 1 <= r <= finalists_per_track for r in ranks):
+            raise ApplicationError({"tracks": _("奖项名次应各不相同，且不超过晋级决赛数。")})
+        for prize in track.prizes:
+            checked_fen(prize.amount_fen, "tracks", label=_("奖金"))
+            if prize.amount_fen <= 0 or not 1 <= prize.tranches <= 4:
+                raise ApplicationError({"tracks": _("奖金应大于零，分期 1 到 4 次。")})
+    with transaction.atomic():
+        competition = Competition.objects.create(
+            code=new_code("DS"),
+            title=title,
+            rules=rules,
+            organizer=organizer,
+            entry_deadline=entry_deadline,
+            series=series,
+            finalists_per_track=finalists_per_track,
+            publicity_working_days=publicity_working_days,
+            created_by=user_of(actor),
+        )
+        for order, (track, name) in enumerate(zip(tracks, names, strict=True)):
+            row = Track.objects.create(competition=competition, name=name, sort_order=order)
+            Prize.objects.bulk_create(
+                [
+                    Prize(
+                        track=row,
+                        rank=p.rank,
+                        name=checked_text(p.name, "tracks", label=_("奖项名称"), limit=40),
+                        amount_fen=p.amount_fen,
+                        tranches=p.tranches,
+                    )
+                    for p in track.prizes
+                ]
+            )
+        audit.record("events.competition.create", actor=actor, obj=competition, detail={"tracks": names})
+    return competition
+
+
+def _move(
+    competition: Competition, *, actor: Actor, to: str, allowed_from: Sequence[str], action: str
+) -> Competition:
+    with transaction.atomic():
+        competition = _lock_competition(competition)
+        require(perms.can_manage_competition(actor, competition), _("只有运营人员可以推进大赛流程。"))
+        if competition.status not in allowed_from:
+            raise Conflict(
+                _("大赛当前状态（%(s)s）不能进行这一步。") % {"s": competition.get_status_display()}
+            )
+        competition.status = to
+        competition.save(update_fields=["status"])
+        audit.record(f"events.competition.{action}", actor=actor, obj=competition)
+    return competition
+
+
+def competition_open(*, actor: Actor, competition: Competition) -> Competition:
+    return _move(
+        competition,
+        actor=actor,
+        to=CompetitionStatus.OPEN,
+        allowed_from=[CompetitionStatus.DRAFT],
+        action="open",
+    )
+
+
+def competition_close_entries(*, actor: Actor, competition: Competition) -> Competition:
+    """Entries close; the operators check each one's eligibility."""
+    return _move(
+        competition,
+        actor=actor,
+        to=CompetitionStatus.SCREENING,
+        allowed_from=[CompetitionStatus.OPEN],
+        action="close",
+    )
+
+
+def entry_submit(
+    *, actor: Actor, competition: Competition, track: Track, organization: Organization, details: EntryDetails
+) -> Entry:
+    """An organization's member enters a project while entries are open."""
+    if track.competition_id != competition.pk:
+        raise ApplicationError({"track": _("赛道不属于该大赛。")})
+    project = checked_text(details.project, "project", label=_("项目名称"), limit=120)
+    summary = checked_text(details.summary, "summary", label=_("项目简介"), limit=5000)
+    team = checked_text(details.team, "team", label=_("团队介绍"), limit=5000)
+    business_plan = checked_text(
+        details.business_plan, "business_plan", label=_("商业计划"), limit=20000, required=False
+    )
+    ip_summary = checked_text(
+        details.ip_summary, "ip_summary", label=_("知识产权情况"), limit=5000, required=False
+    )
+    with transaction.atomic():
+        competition = _lock_competition(competition)
+        require(perms.can_enter(actor, competition, organization), _("只能在报名期内以本单位名义报名参赛。"))
+        if Entry.objects.filter(competition=competition, organization=organization, project=project).exists():
+            raise Conflict(_("本单位已用这个项目报名。"))
+        entry = Entry.objects.create(
+            code=new_code("CS"),
+            competition=competition,
+            track=track,
+            organization=organization,
+            project=project,
+            summary=summary,
+            team=team,
+            business_plan=business_plan,
+            ip_summary=ip_summary,
+            submitted_by=user_of(actor),
+        )
+        entry.partners.set([p for p in details.partners if p.pk != organization.pk])
+        entry.team_members.set(list(details.team_members))
+        entry.achievements.set(list(details.achievements))
+        audit.record("events.entry.submit", actor=actor, obj=entry, detail={"competition": competition.code})
+    return entry
+
+
+def entry_screen(*, actor: Actor, entry: Entry, eligible: bool, note: str = "") -> Entry:
+    """The operator's eligibility check; a refusal says why."""
+    with transaction.atomic():
+        competition = _lock_competition(entry.competition)
+        require(perms.can_manage_competition(actor, competition), _("只有运营人员可以做资格审查。"))
+        if competition.status != CompetitionStatus.SCREENING:
+            raise Conflict(_("只有在资格审查阶段可以审查参赛项目。"))
+        entry = Entry.objects.select_for_update().get(pk=entry.pk)
+        note = checked_text(note, "note", label=_("资格审查意见"), limit=500, required=not eligible)
+        entry.status = EntryStatus.ELIGIBLE if eligible else EntryStatus.INELIGIBLE
+        entry.eligibility_note = note
+        entry.save(update_fields=["status", "eligibility_note"])
+        audit.record(
+            "events.entry.screen", actor=actor, obj=entry, detail={"eligible": eligible, "note": note}
+        )
+    return entry
+
+
+def round_entries(track: Track, round_: str) -> QuerySet[Entry]:
+    wanted = EntryStatus.ELIGIBLE if round_ == Round.FIRST else EntryStatus.FINALIST
+    if round_ == Round.DEFENCE:
+        return Entry.objects.filter(track=track, status__in=[EntryStatus.FINALIST, EntryStatus.RANKED])
+    return Entry.objects.filter(
+        track=track, status__in=[wanted, EntryStatus.FINALIST, EntryStatus.ELIMINATED]
+    )
+
+
+def panel_build(
+    *, actor: Actor, track: Track, round: str, experts: Sequence[Person], criteria: Any = None
+) -> JudgingPanel:
+    """An operator builds a round's panel for a track from the expert pool. A judge in conflict with an
+    entry (same or partner organization, team, co-author, recent collaboration) is recused from it: they
+    neither see nor score it, and the panel closes without their sheet for it."""
+    with transaction.atomic():
+        competition = _lock_competition(track.competition)
+        require(perms.can_manage_competition(actor, competition), _("只有运营人员可以组建评审组。"))
+        if round == Round.FIRST:
+            if competition.status not in (CompetitionStatus.SCREENING, CompetitionStatus.FIRST_ROUND):
+                raise Conflict(_("初赛评审组在资格审查后组建。"))
+            if Entry.objects.filter(competition=competition, status=EntryStatus.SUBMITTED).exists():
+                raise Conflict(_("还有参赛项目未做资格审查。"))
+            default = DEFAULT_FIRST_ROUND_CRITERIA
+        elif round == Round.DEFENCE:
+            if competition.status != CompetitionStatus.DEFENCE:
+                raise Conflict(_("决赛评审组在初赛结束后组建。"))
+            default = DEFAULT_DEFENCE_CRITERIA
+        else:
+            raise ApplicationError({"round": _("轮次无效。")})
+        if JudgingPanel.objects.filter(track=track, round=round).exists():
+            raise Conflict(_("该赛道这一轮已有评审组。"))
+        experts = list(dict.fromkeys(experts))
+        if not experts or len(experts) > 15:
+            raise ApplicationError({"experts": _("评审专家应为 1 到 15 位。")})
+        not_experts = [p.name for p in experts if not p.is_expert]
+        if not_experts:
+            raise ApplicationError(
+                {"experts": _("不在专家库中：%(names)s") % {"names": "、".join(not_experts)}}
+            )
+        panel = JudgingPanel.objects.create(
+            track=track, round=round, criteria=checked_criteria(criteria, default), created_by=user_of(actor)
+        )
+        Judge.objects.bulk_create([Judge(panel=panel, expert=p) for p in experts])
+        if round == Round.FIRST and competition.status == CompetitionStatus.SCREENING:
+            competition.status = CompetitionStatus.FIRST_ROUND
+            competition.save(update_fields=["status"])
+        audit.record(
+            "events.panel.build",
+            actor=actor,
+            obj=panel,
+            detail={"round": round, "experts": [p.pk for p in experts]},
+        )
+    return panel
+
+
+def entry_score_submit(
+    *, actor: Actor, panel: JudgingPanel, entry: Entry, values: dict[str, Any], comment: str = ""
+) -> EntryScore:
+    """A judge fills in (or revises, until the panel closes) their sheet for one entry: 0–100 per
+    criterion. Refused for an entry the judge is in conflict with."""
+    with transaction.atomic():
+        panel = JudgingPanel.objects.select_for_update().get(pk=panel.pk)
+        require(perms.can_score(actor, panel), _("只有本评审组的评委可以在评审结束前评分。"))
+        person = perms.expert_person(actor)
+        assert person is not None
+        entry = Entry.objects.get(pk=entry.pk)
+        if (
+            entry.track_id != panel.track_id
+            or not round_entries(panel.track, panel.round).filter(pk=entry.pk).exists()
+        ):
+            raise ApplicationError({"entry": _("该项目不在本评审组的评审范围内。")})
+        if perms.has_conflict(person, entry):
+            raise deny(
+                _(
+                    "您与该参赛项目存在利益冲突（同单位、合作单位、团队成员、成果共同完成人或近期合作），已回避。"
+                )
+            )
+        clean = checked_values(panel.criteria, values)
+        comment = checked_text(comment, "comment", label=_("评语"), limit=1000, required=False)
+        judge = Judge.objects.get(panel=panel, expert=person)
+        score, created = EntryScore.objects.update_or_create(
+            judge=judge,
+            entry=entry,
+            defaults={
+                "values": clean,
+                "total_x100": weighted_total_x100(panel.criteria, clean),
+                "comment": comment,
+                "submitted_at": timezone.now(),
+            },
+        )
+        audit.record(
+            "events.score.submit",
+            actor=actor,
+            obj=score,
+            detail={"entry": entry.code, "revised": not created},
+        )  # no values: blind
+    return score
+
+
+def ranking(panel: JudgingPanel) -> list[dict[str, Any]]:
+    """The round's ranking of the panel's entries by the documented tie rule (see above)."""
+    entries = list(round_entries(panel.track, panel.round).order_by("pk"))
+    sheets: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    for score in EntryScore.objects.filter(judge__panel=panel):
+        sheets.setdefault(score.entry_id, []).append((score.total_x100, score.values))
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        mean, lead = means_x100(panel.criteria, sheets.get(entry.pk, []))
+        rows.append(
+            {
+                "entry": entry,
+                "code": entry.code,
+                "judges": len(sheets.get(entry.pk, [])),
+                "mean_x100": mean,
+                "lead_x100": lead,
+                "first_x100": entry.first_score_x100 or 0 if panel.round == Round.DEFENCE else 0,
+                "submitted_at": entry.submitted_at,
+            }
+        )
+    rows.sort(
+        key=lambda r: (-r["mean_x100"], -r["lead_x100"], -r["first_x100"], r["submitted_at"], r["code"])
+    )
+    return rows
+
+
+def panel_close(*, actor: Actor, panel: JudgingPanel) -> JudgingPanel:
+    """Close a round's panel once every judge has scored every entry they are not recused from; rank the
+    entries. First round: the best ``finalists_per_track`` go to the defence, the others are out. Defence:
+    each finalist gets its rank (the prizes follow in the 公示)."""
+    with transaction.atomic():
+        competition = _lock_competition(panel.track.competition)
+        panel = JudgingPanel.objects.select_for_update().select_related("track").get(pk=panel.pk)
+        require(perms.can_manage_competition(actor, competition), _("只有运营人员可以结束评审。"))
+        if panel.status != PanelStatus.OPEN:
+            raise Conflict(_("该评审组已结束评审。"))
+        entries = list(round_entries(panel.track, panel.round))
+        done = set(EntryScore.objects.filter(judge__panel=panel).values_list("judge_id", "entry_id"))
+        missing = []
+        for judge in panel.judges.select_related("expert"):
+            conflicted = perms.conflicted_entry_ids(
+                judge.expert, Entry.objects.filter(pk__in=[e.pk for e in entries])
+            )
+            for entry in entries:
+                if (judge.pk, entry.pk) not in done and entry.pk not in conflicted:
+                    missing.append(f"{judge.expert.name}→{entry.code}")
+        if missing:
+            raise Conflict(_("还有评分未完成：%(list)s") % {"list": "、".join(missing[:10])})
+        unscored = [e.code for e in entries if not any(entry_id == e.pk for _j, entry_id in done)]
+        if unscored:
+            raise Conflict(
+                _("以下项目没有可评分的评委（均已回避）：%(list)s") % {"list": "、".join(unscored[:10])}
+            )
+        rows = ranking(panel)
+        for position, row in enumerate(rows, start=1):
+            if panel.round == Round.FIRST:
+                status = (
+                    EntryStatus.FINALIST
+                    if position <= competition.finalists_per_track
+                    else EntryStatus.ELIMINATED
+                )
+                Entry.objects.filter(pk=row["entry"].pk).update(
+                    first_score_x100=row["mean_x100"], status=status
+                )
+            else:
+                Entry.objects.filter(pk=row["entry"].pk).update(
+                    defence_score_x100=row["mean_x100"], rank=position, status=EntryStatus.RANKED
+                )
+        panel.status, panel.closed_at = PanelStatus.CLOSED, timezone.now()
+        panel.save(update_fields=["status", "closed_at"])
+        open_panels = JudgingPanel.objects.filter(track__competition=competition, round=panel.round).exclude(
+            status=PanelStatus.CLOSED
+        )
+        tracks_without = Track.objects.filter(competition=competition).exclude(panels__round=panel.round)
+        if panel.round == Round.FIRST and not open_panels.exists() and not tracks_without.exists():
+            competition.status = CompetitionStatus.DEFENCE
+            competition.save(update_fields=["status"])
+        audit.record(
+            "events.panel.close",
+            actor=actor,
+            obj=panel,
+            detail={"round": panel.round, "ranking": [(r["code"], r["mean_x100"]) for r in rows]},
+        )
+    return panel
+
+
+def publicity_end(start: dt.date, working_days: int) -> dt.date:
+    """The last day of a 公示 of ``working_days`` working days starting on ``start`` (counted from ``start``
+    when it is a working day), on the service desk's working-day calendar (holidays and 调休)."""
+    from kechuang.servicedesk.workcalendar import work_calendar
+
+    calendar = work_calendar()
+    day = start if calendar.is_working_day(start) else calendar.next_working_day(start)
+    for _counted in range(working_days - 1):
+        day = calendar.next_working_day(day)
+    return day
+
+
+def competition_publicize(*, actor: Actor, competition: Competition) -> Competition:
+    """Publish the result for public notice (公示) once every track's defence panel closed: the ranked
+    finalists with their prizes, open to objections for ``publicity_working_days`` working days."""
+    with transaction.atomic():
+        competition = _lock_competition(competition)
+        require(perms.can_manage_competition(actor, competition), _("只有运营人员可以发布公示。"))
+        if competition.status != CompetitionStatus.DEFENCE:
+            raise Conflict(_("只有决赛评审结束后可以公示结果。"))
+        tracks = list(Track.objects.filter(competition=competition).prefetch_related("prizes"))
+        closed = set(
+            JudgingPanel.objects.filter(
+                track__competition=competition, round=Round.DEFENCE, status=PanelStatus.CLOSED
+            ).values_list("track_id", flat=True)
+        )
+        if any(t.pk not in closed for t in tracks):
+            raise Conflict(_("还有赛道的决赛评审未结束。"))
+        for track in tracks:
+            prizes = {p.rank: p for p in track.prizes.all()}
+            for entry in Entry.objects.filter(track=track, status=EntryStatus.RANKED):
+                prize = prizes.get(entry.rank or 0)
+                Entry.objects.filter(pk=entry.pk).update(prize=prize)
+        today = timezone.localdate()
+        competition.status = CompetitionStatus.PUBLICITY
+        competition.publicity_started_at = timezone.now()
+        competition.publicity_ends_on = publicity_end(today, competition.publicity_working_days)
+        competition.save(update_fields=["status", "publicity_started_at", "publicity_ends_on"])
+        audit.record(
+            "events.competition.publicize",
+            actor=actor,
+            obj=competition,
+            detail={"ends_on": competition.publicity_ends_on.isoformat()},
+        )
+    return competition
+
+
+def objection_file(
+    *, actor: Actor, competition: Competition, reason: str, entry: Entry | None = None
+) -> Objection:
+    """Anyone signed in may object during the 公示; while an objection is open the result is held."""
+    reason = checked_text(reason, "reason", label=_("异议理由"), limit=5000)
+    with transaction.atomic():
+        competition = _lock_competition(competition)
+        require(perms.can_object(actor, competition), _("只能在公示期内提出异议。"))
+        if entry is not None and entry.competition_id != competition.pk:
+            raise ApplicationError({"entry": _("该项目不属于这场大赛。")})
+        objection = Objection.objects.create(
+            code=new_code("YI"), competition=competition, entry=entry, reason=reason, filed_by=user_of(actor)
+        )
+        notify.objection_filed(objection)
+        audit.record(
+            "events.objection.file",
+            actor=actor,
+            obj=objection,
+            detail={"entry": entry.code if entry else None},
+        )
+    return objection
+
+
+def objection_resolve(*, actor: Actor, objection: Objection, upheld: bool, resolution: str) -> Objection:
+    """An operator answers an objection. Upheld: the result is withdrawn from the 公示, the defence panel of
+    the entry's track (every track when no entry is named) reopens for the judges to revise, and a new 公示
+    follows; dismissed: the result stands (it becomes final once the 公示 ends with no open objection)."""
+    resolution = checked_text(resolution, "resolution", label=_("处理意见"), limit=1000)
+    with transaction.atomic():
+        competition = _lock_competition(objection.competition)
+        require(perms.can_manage_competition(actor, competition), _("只有运营人员可以处理异议。"))
+        objection = Objection.objects.select_for_update().get(pk=objection.pk)
+        if objection.status != ObjectionStatus.OPEN:
+            raise Conflict(_("该异议已处理。"))
+        objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
+        objection.resolution, objection.resolved_by, objection.resolved_at = (
+            resolution,
+            user_of(actor),
+            timezone.now(),
+        )
+        objection.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+        if upheld and competition.status == CompetitionStatus.PUBLICITY:
+            tracks = Track.objects.filter(competition=competition)
+            if objection.entry is not None:
+                tracks = tracks.filter(pk=objection.entry.track_id)
+            JudgingPanel.objects.filter(track__in=tracks, round=Round.DEFENCE).update(
+                status=PanelStatus.OPEN, closed_at=None
+            )
+            Entry.objects.filter(track__in=tracks, status=EntryStatus.RANKED).update(
+                status=EntryStatus.FINALIST, rank=None, defence_score_x100=None
+            )
+            Entry.objects.filter(competition=competition).update(prize=None)
+            competition.status, competition.publicity_started_at, competition.publicity_ends_on = (
+                CompetitionStatus.DEFENCE,
+                None,
+                None,
+            )
+            competition.save(update_fields=["status", "publicity_started_at", "publicity_ends_on"])
+        audit.record("events.objection.resolve", actor=actor, obj=objection, detail={"upheld": upheld})
+    return objection
+
+
+def _fund_account(competition: Competition) -> Any:
+    from kechuang.ledger import services as ledger
+    from kechuang.ledger.choices import AccountKind
+
+    return ledger.account_open(
+        code=f"events:{competition.code}:fund",
+        kind=AccountKind.ASSET,
+        name=f"{competition.title[:60]} · 奖金",
+        group=competition.code,
+        reference=competition.code,
+    )
+
+
+def competition_finalize(
+    *, actor: Actor, competition: Competition, today: dt.date | None = None
+) -> Competition:
+    """After the 公示 ends with no open objection the result is final: each prize is committed in the ledger
+    (Dr competition fund / Cr the winner's prize payable), to be paid in its tranches."""
+    from kechuang.ledger import services as ledger
+    from kechuang.ledger.choices import AccountKind
+
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        competition = _lock_competition(competition)
+        require(perms.can_manage_competition(actor, competition), _("只有运营人员可以确认大赛结果。"))
+        if competition.status != CompetitionStatus.PUBLICITY or competition.publicity_ends_on is None:
+            raise Conflict(_("只有公示中的结果可以确认生效。"))
+        if Objection.objects.filter(competition=competition, status=ObjectionStatus.OPEN).exists():
+            raise Conflict(_("公示期内有未处理的异议，结果暂缓生效。"))
+        if today <= competition.publicity_ends_on:
+            raise Conflict(
+                _("公示期至 %(d)s，期满后才能确认结果。") % {"d": competition.publicity_ends_on.isoformat()}
+            )
+        fund = _fund_account(competition)
+        winners = list(
+            Entry.objects.select_for_update(of=("self",))
+            .filter(competition=competition, prize__isnull=False)
+            .select_related("prize", "organization")
+            .order_by("pk")
+        )
+        for entry in winners:
+            assert entry.prize is not None
+            payable = ledger.account_open(
+                code=f"events:{competition.code}:prize:{entry.code}",
+                kind=AccountKind.LIABILITY,
+                name=f"{entry.organization.name[:60]} · 大赛奖金应付",
+                group=competition.code,
+                reference=entry.code,
+            )
+            ledger.post(
+                actor=actor,
+                idempotency_key=f"events.prize.award:{entry.code}",
+                kind="events.prize.award",
+                memo=_("%(c)s %(p)s：%(o)s")
+                % {"c": competition.code, "p": entry.prize.name, "o": entry.organization.name},
+                reference=entry.code,
+                business_reference=f"events.prize.award:{entry.code}",
+                lines=[
+                    ledger.debit(fund, entry.prize.amount_fen),
+                    ledger.credit(payable, entry.prize.amount_fen),
+                ],
+            )
+            Entry.objects.filter(pk=entry.pk).update(payable_account=payable)
+        competition.status, competition.finalized_at, competition.fund_account = (
+            CompetitionStatus.FINAL,
+            timezone.now(),
+            fund,
+        )
+        competition.save(update_fields=["status", "finalized_at", "fund_account"])
+        audit.record(
+            "events.competition.finalize",
+            actor=actor,
+            obj=competition,
+            detail={"prizes": [(e.code, e.prize.amount_fen if e.prize else 0) for e in winners]},
+        )
+    return competition
+
+
+def tranche_amounts(amount_fen: int, tranches: int) -> list[int]:
+    """Equal tranches, the remainder fen in the last one."""
+    share = amount_fen // tranches
+    return [share] * (tranches - 1) + [amount_fen - share * (tranches - 1)]
+
+
+def prize_pay(*, actor: Actor, entry: Entry) -> PrizePayment:
+    """Pay the next tranche of a winner's prize: Dr prize payable / Cr competition fund, idempotent by
+    ``events.prize:<entry code>:<tranche>``; never twice (UNIQUE), never beyond the prize."""
+    from kechuang.ledger import services as ledger
+    from kechuang.ledger.models import Account, JournalEntry
+
+    with transaction.atomic():
+        competition = _lock_competition(entry.competition)
+        require(perms.can_manage_competition(actor, competition), _("只有运营人员可以拨付奖金。"))
+        entry = Entry.objects.select_for_update(of=("self",)).select_related("prize").get(pk=entry.pk)
+        if (
+            competition.status != CompetitionStatus.FINAL
+            or entry.prize is None
+            or entry.payable_account_id is None
+        ):
+            raise Conflict(_("结果生效后才能拨付获奖项目的奖金。"))
+        amounts = tranche_amounts(entry.prize.amount_fen, entry.prize.tranches)
+        paid = PrizePayment.objects.filter(entry=entry).count()
+        if paid >= len(amounts):
+            raise Conflict(_("奖金已全部拨付。"))
+        sequence, amount = paid + 1, amounts[paid]
+        reference = f"events.prize:{entry.code}:{sequence}"
+        payable = Account.objects.get(pk=entry.payable_account_id)
+        fund = Account.objects.get(pk=competition.fund_account_id or 0)
+        result = ledger.post(
+            actor=actor,
+            idempotency_key=reference,
+            kind="events.prize.pay",
+            reference=entry.code,
+            business_reference=reference,
+            memo=_("%(c)s 奖金第 %(n)s 期") % {"c": entry.code, "n": sequence},
+            lines=[
+                ledger.debit(payable, amount),
+                ledger.credit(fund, amount),
+            ],
+        )
+        payment = PrizePayment.objects.create(
+            code=new_code("JJ"),
+            entry=entry,
+            sequence=sequence,
+            amount_fen=amount,
+            journal_entry=JournalEntry.objects.get(uuid=str(result.entry_uuid)),
+            paid_by=user_of(actor),
+        )
+        audit.record(
+            "events.prize.pay", actor=actor, obj=payment, detail={"entry": entry.code, "amount_fen": amount}
+        )
+    return payment

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import competition_views as competitions
 from . import views
 
 app_name = "events"
@@ -11,6 +12,16 @@ urlpatterns = [
     path("review/", views.ReviewListView.as_view(), name="review-list"),
     path("manage/", views.ManageListView.as_view(), name="manage-list"),
     path("mine/", views.MyRegistrationsView.as_view(), name="my-registrations"),
+    path("competitions/", competitions.CompetitionListView.as_view(), name="competition-list"),
+    path("competitions/new/", competitions.CompetitionCreateView.as_view(), name="competition-create"),
+    path("competitions/panels/<int:pk>/", competitions.PanelView.as_view(), name="panel"),
+    path("competitions/<str:code>/", competitions.CompetitionDetailView.as_view(), name="competition-detail"),
+    path("competitions/<str:code>/enter/", competitions.EntryCreateView.as_view(), name="entry-create"),
+    path(
+        "competitions/<str:code>/<str:action>/",
+        competitions.CompetitionActionView.as_view(),
+        name="competition-action",
+    ),
     path(
         "registrations/<str:code>/cancel/", views.RegistrationCancelView.as_view(), name="registration-cancel"
     ),
