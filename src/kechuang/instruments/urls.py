@@ -1,6 +1,9 @@
 from django.urls import path
 
+from kechuang.core.importing import views as imports
+
 from . import views
+from .importing import SPEC as INSTRUMENT_IMPORT
 
 app_name = "instruments"
 
@@ -12,6 +15,18 @@ urlpatterns = [
     path("samples/<str:code>/<str:action>/", views.SampleActionView.as_view(), name="sample-action"),
     path("desk/", views.OwnerQueueView.as_view(), name="owner-queue"),
     path("overview/", views.OverviewView.as_view(), name="overview"),
+    path("import/", imports.ImportStartView.as_view(spec=INSTRUMENT_IMPORT), name="import-start"),
+    path(
+        "import/template/", imports.ImportTemplateView.as_view(spec=INSTRUMENT_IMPORT), name="import-template"
+    ),
+    path(
+        "import/<str:token>/", imports.ImportReviewView.as_view(spec=INSTRUMENT_IMPORT), name="import-review"
+    ),
+    path(
+        "import/<str:token>/report/",
+        imports.ImportReportView.as_view(spec=INSTRUMENT_IMPORT),
+        name="import-report",
+    ),
     path("<str:code>/", views.InstrumentDetailView.as_view(), name="instrument-detail"),
     path("<str:code>/book/", views.BookingCreateView.as_view(), name="booking-create"),
     path("<str:code>/samples/", views.SampleRequestCreateView.as_view(), name="sample-create"),
