@@ -144,3 +144,21 @@ def test_a_stated_plan_to_move_is_entered_by_hand_once_and_closed_with_a_reason(
     )
     services.watchlist_build()
     assert RetentionCase.objects.filter(status=RetentionStatus.OPEN).count() == 1
+
+
+def test_one_breached_request_is_not_a_signal_but_two_are(frozen, enterprise_org, enterprise_user):
+    from kechuang.servicedesk import services as desk
+    from kechuang.servicedesk.models import ServiceRequest
+
+    first = desk.request_file(
+        actor=enterprise_user, organization=enterprise_org, category="policy", title="政策咨询", text="请答复"
+    )
+    ServiceRequest.objects.filter(pk=first.pk).update(response_breached=True)
+    services.watchlist_build()
+    assert not cases(RetentionSignal.REQUESTS).exists()
+    second = desk.request_file(
+        actor=enterprise_user, organization=enterprise_org, category="space", title="用房咨询", text="请答复"
+    )
+    ServiceRequest.objects.filter(pk=second.pk).update(resolution_breached=True)
+    services.watchlist_build()
+    assert cases(RetentionSignal.REQUESTS).count() == 1

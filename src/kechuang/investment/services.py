@@ -1001,6 +1001,7 @@ def milestones_tick(*, moment: dt.datetime | None = None) -> int:
 LEASE_HORIZON_DAYS = 183  # six months
 REQUEST_WINDOW_DAYS = 90
 REPEATED_REQUESTS = 3
+BREACHED_REQUESTS = 2  # one late answer is the desk's business; two in a quarter is a firm at risk
 LOW_RATING = 2
 
 
@@ -1054,7 +1055,7 @@ def current_signals(*, today: dt.date) -> list[Signal]:
         .order_by("organization_id")
     )
     for row in requests:
-        if row["n"] >= REPEATED_REQUESTS or row["breached"]:
+        if row["n"] >= REPEATED_REQUESTS or row["breached"] >= BREACHED_REQUESTS:
             signals.append(
                 Signal(
                     row["organization_id"],
