@@ -11,7 +11,19 @@ from kechuang.api import fields as bounded
 from kechuang.directory.models import Building, Organization, Person
 
 from ..choices import Audience, EventKind, Height, VenueKind
-from ..models import Event, EventSeries, Feedback, Registration, Speaker
+from ..models import (
+    Competition,
+    Entry,
+    EntryScore,
+    Event,
+    EventSeries,
+    Feedback,
+    Objection,
+    Prize,
+    Registration,
+    Speaker,
+    Track,
+)
 from ..services import EventDetails, SpeakerInput
 
 
@@ -209,3 +221,112 @@ class FeedbackOutput(serializers.ModelSerializer):
     class Meta:
         model = Feedback
         fields = ["registration", "rating", "comment", "created_at"]
+
+
+# --- competitions -----------------------------------------------------------------------------------------
+
+
+class PrizeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Prize
+        fields = ["rank", "name", "amount_fen", "tranches"]
+
+
+class TrackOutput(serializers.ModelSerializer):
+    prizes = PrizeOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Track
+        fields = ["id", "name", "prizes"]
+
+
+class CompetitionOutput(serializers.ModelSerializer):
+    organizer = serializers.CharField(source="organizer.name", read_only=True)
+    tracks = TrackOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Competition
+        fields = [
+            "code",
+            "title",
+            "rules",
+            "organizer",
+            "entry_deadline",
+            "finalists_per_track",
+            "publicity_working_days",
+            "publicity_ends_on",
+            "status",
+            "tracks",
+        ]
+
+
+class EntryOutput(serializers.ModelSerializer):
+    competition = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    track = serializers.CharField(source="track.name", read_only=True)
+    organization = serializers.CharField(source="organization.name", read_only=True)
+    prize = serializers.CharField(source="prize.name", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Entry
+        fields = [
+            "code",
+            "competition",
+            "track",
+            "organization",
+            "project",
+            "summary",
+            "status",
+            "first_score_x100",
+            "defence_score_x100",
+            "rank",
+            "prize",
+        ]
+
+
+class EntryInput(serializers.Serializer):
+    track = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    project = serializers.CharField(max_length=120)
+    summary = serializers.CharField(max_length=5000)
+    team = serializers.CharField(max_length=5000)
+    business_plan = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    ip_summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class ScoreInput(serializers.Serializer):
+    entry = serializers.CharField(max_length=20)
+    values = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=100), allow_empty=False
+    )
+    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class ScoreOutput(serializers.ModelSerializer):
+    entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    judge = serializers.CharField(source="judge.expert.name", read_only=True)
+
+    class Meta:
+        model = EntryScore
+        fields = ["entry", "judge", "values", "total_x100", "comment", "submitted_at"]
+
+
+class ObjectionInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+    entry = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class ObjectionOutput(serializers.ModelSerializer):
+    entry = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Objection
+        fields = ["code", "entry", "reason", "status", "resolution", "filed_at"]
