@@ -120,3 +120,33 @@ def test_the_leader_view_shows_conversion_and_stage_counts(client, lead, other_l
     page = client.get(reverse("investment:leader-view")).content.decode()
     assert 'data-testid="conversion"' in page and "50%" in page  # one of two leads moved on from 线索
     assert "8,000 万元" in page  # leaders see the sums
+
+
+def test_space_matches_show_before_landing_and_the_reservation_after(
+    client, commissioner, frozen, block, cluster
+):
+    from decimal import Decimal
+
+    from kechuang.directory.models import Building
+    from kechuang.spaces.models import SpaceUnit
+
+    building = Building.objects.create(code="fab", name="生物半导体洁净厂房", block=block)
+    SpaceUnit.objects.create(
+        code="fab-101",
+        building=building,
+        unit_code="101",
+        floor=1,
+        area_m2=Decimal(600),
+        space_type="cleanroom",
+        rent_fen_per_m2_day=450,
+        power_kw=300,
+    )
+    lead = services.lead_create(
+        actor=commissioner,
+        data=lead_input(space_area_m2=Decimal(600), space_type="cleanroom", power_kw=200, block=block),
+        case_officer=commissioner,
+    )
+    client.force_login(commissioner)
+    page = client.get(reverse("investment:lead-detail", args=[lead.code])).content.decode()
+    assert 'data-testid="lead-match"' in page and "生物半导体洁净厂房" in page
+    assert 'data-testid="reserve-after-landing"' in page and 'data-testid="reserve-form"' not in page
