@@ -41,6 +41,9 @@ class InstrumentsConfig(AppConfig):
             before="admin:index",
         )
         register_home_panel(instruments_home_panel)
+        from .matching import register as register_index_source
+
+        register_index_source()
 
         try:
             from kechuang.directory.demo import register_demo_generator

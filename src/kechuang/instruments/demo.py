@@ -199,6 +199,12 @@ def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -
                 created["机时预约"] += _bookings(
                     instrument, enterprises, institutes, per_instrument, today, rng
                 )
+        # the instruments join the matching index (a demand's recommendations); their vectors follow
+        from kechuang.transfer import matching
+
+        if created["共享仪器"]:
+            Instrument.objects.filter(index_version=0).update(index_version=matching.bump_version())
+            transaction.on_commit(matching.enqueue_missing)
     return created
 
 

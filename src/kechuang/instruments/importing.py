@@ -321,6 +321,15 @@ class InstrumentImport(ImportSpec):
                     row.target.save(update_fields=[*scalars, "updated_at"])
                 self._rates(row.target, row.changes)
                 updated.append(row.target.code)
+        if created or updated:  # new and changed instruments join the matching index
+            from django.db import transaction
+
+            from kechuang.transfer import matching
+
+            Instrument.objects.filter(code__in=created + updated).update(
+                index_version=matching.bump_version()
+            )
+            transaction.on_commit(matching.enqueue_missing)
         return {"codes": {"created": created[:5000], "updated": updated[:5000]}}
 
     @staticmethod

@@ -130,9 +130,12 @@ class Instrument(models.Model):
         related_name="instrument",
         verbose_name=_("创新券服务项目"),
     )
+    index_version = models.BigIntegerField(_("索引版本"), default=0, db_index=True, editable=False)
     created_by = _person(_("登记人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    KIND = "instrument"  # its kind in the matching index (kechuang.instruments.matching)
 
     class Meta:
         verbose_name = _("共享仪器")

@@ -32,7 +32,7 @@ from kechuang.core.uploads import check_upload
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Building, Organization
 
-from . import payment
+from . import matching, payment
 from . import permissions as perms
 from .choices import (
     HOLDING_BOOKING,
@@ -180,6 +180,7 @@ def instrument_register(
             free_cancel_hours=free_cancel_hours,
             created_by=user_of(actor),
         )
+        matching.changed(instrument)
         audit.record(
             "instruments.instrument.register",
             actor=actor,
@@ -198,6 +199,7 @@ def instrument_set_status(*, actor: Actor, instrument: Instrument, status: str) 
         before = locked.status
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
+        matching.changed(locked)
         audit.record(
             "instruments.instrument.status", actor=actor, obj=locked, detail={"from": before, "to": status}
         )

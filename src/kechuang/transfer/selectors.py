@@ -432,6 +432,7 @@ class Recommendations:
     organizations: list[Match]
     experts: list[Match]
     challenges: list[Match] = field(default_factory=list)  # open challenges (揭榜中) the listing may answer
+    instruments: list[Match] = field(default_factory=list)  # shared instruments that fit a demand (ADR 0024)
 
 
 def demand_recommendations(
@@ -464,7 +465,15 @@ def demand_recommendations(
     organizations = [m for pk, m in institutes.items() if pk in visible_orgs][:5]
     expert_hits = matching.recommend(engine, doc, k=5, kinds=("expert",), allowed=allowed)
     experts = materialize(actor, expert_hits, source_text=source, ctx=ctx)
-    return Recommendations(primary=achievements, organizations=organizations, experts=experts)
+    instruments: list[Match] = []
+    if matching.index_source("instrument") is not None:  # registered by the instruments module
+        instrument_hits = matching.recommend(engine, doc, k=6, kinds=("instrument",), allowed=allowed)
+        instruments = [
+            m for m in materialize(actor, instrument_hits, source_text=source, ctx=ctx) if _substantive(m)
+        ][:3]
+    return Recommendations(
+        primary=achievements, organizations=organizations, experts=experts, instruments=instruments
+    )
 
 
 RECOMMENDATION_PAGE_SIZE = 30

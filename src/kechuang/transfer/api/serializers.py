@@ -432,7 +432,7 @@ def match_data(match: Any) -> dict[str, Any]:
     obj = match.obj
     ref = getattr(obj, "code", None) or str(obj.pk)
     title = getattr(obj, "title", None) or getattr(obj, "name", "")
-    org = getattr(obj, "organization", None) or getattr(obj, "issuer", None)
+    org = getattr(obj, "organization", None) or getattr(obj, "issuer", None) or getattr(obj, "owner", None)
     return {
         "kind": match.kind,
         "ref": ref,

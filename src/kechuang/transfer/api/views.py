@@ -474,7 +474,7 @@ class SearchView(APIView):
                 "kind",
                 str,
                 required=False,
-                enum=["achievement", "demand", "organization", "expert", "challenge"],
+                enum=["achievement", "demand", "organization", "expert", "challenge", "instrument"],
             ),
         ],
         responses={200: SearchOutput, 400: ERROR},
