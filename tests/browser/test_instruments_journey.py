@@ -1,4 +1,5 @@
-"""The shared-instrument journey (issue 16): an enterprise finds an instrument in the catalogue, books a
+"""The shared-instrument journey (issue 16): an enterprise finds an instrument among its demand's
+recommendations (and in the catalogue), books a
 slot with its innovation voucher, the owner approves, checks it in and out with the actual minutes, the
 enterprise confirms the charge (the voucher's share is captured at the actual minutes), and the
 instrument's figures change."""
@@ -18,6 +19,8 @@ from kechuang.instruments.choices import ApprovalRule, BookingStatus
 from kechuang.instruments.models import Booking
 from kechuang.ledger.models import Account
 from kechuang.ledger.reconcile import violations
+from kechuang.transfer import matching
+from kechuang.transfer.factories import ensure_fields, make_demand
 from kechuang.vouchers.choices import OrderStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,9 +31,18 @@ def next_quarter_hour() -> dt.datetime:
     return now.replace(second=0, microsecond=0) + dt.timedelta(minutes=(15 - now.minute % 15) % 15)
 
 
+@pytest.fixture
+def fresh_index(settings):
+    settings.MATCH_EMBEDDER = "hashing"
+    matching.reset()
+    yield
+    matching.reset()
+
+
 def test_enterprise_books_with_its_voucher_the_owner_approves_checks_in_and_out_and_the_charge_settles(
-    page, shot, login, enterprise_user, enterprise_org, operator, leader
+    page, shot, login, enterprise_user, enterprise_org, operator, leader, fresh_index
 ):
+    ensure_fields()
     owner, owner_user, voucher = voucher_setup(
         operator=operator, leader=leader, enterprise_org=enterprise_org, enterprise_user=enterprise_user
     )
@@ -48,18 +60,32 @@ def test_enterprise_books_with_its_voucher_the_owner_approves_checks_in_and_out_
         description="高分辨透射电镜，可做材料微观结构表征与能谱分析。",
     )
     services.instrument_enable_vouchers(actor=owner_user, instrument=instrument)
+    matching.object_changed(instrument, public=True)  # written with the ORM above: put it in the index
+    make_instrument(owner, name="高功率光纤激光器测试台", description="光纤激光器输出功率与光束质量测试。")
+    demand = make_demand(
+        enterprise_org,
+        title="MEMS 器件薄膜截面需要透射电镜表征",
+        summary="我司 MEMS 压力传感器薄膜出现分层，需要透射电镜表征薄膜截面的微观结构与元素分布。",
+    )
     start = next_quarter_hour()
     if start.date() != (start + dt.timedelta(minutes=60)).date():
         pytest.skip("the journey books an hour that crosses midnight: run it at another time of day")
 
     # --- the enterprise finds the instrument and books an hour with its voucher -----------------
     login(page, "ent")
+    # the catalogue finds it by name
     page.goto("/instruments/")
     page.fill("#id_q", "透射")
     page.get_by_role("button", name="筛选").click()
     expect(page.get_by_test_id("instrument-row")).to_have_count(1)
     shot("catalogue")
-    page.get_by_role("link", name="场发射透射电子显微镜").click()
+    # and the demand's page recommends it, with reasons
+    page.goto(f"/transfer/demands/{demand.code}/")
+    recommended = page.get_by_test_id("demand-instruments")
+    expect(recommended.get_by_test_id("match-instrument").first).to_contain_text("场发射透射电子显微镜")
+    expect(recommended).not_to_contain_text("光纤激光器测试台")
+    shot("demand-recommendations")
+    recommended.get_by_role("link", name="场发射透射电子显微镜").click()
     expect(page.get_by_test_id("rate-card")).to_contain_text("街区企业")
     expect(page.get_by_test_id("week-calendar")).to_be_visible()
     page.fill("#id_start_at", start.strftime("%Y-%m-%dT%H:%M"))
