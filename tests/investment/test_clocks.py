@@ -88,3 +88,17 @@ def test_closed_leads_do_not_escalate(lead, commissioner, frozen):
     frozen.set(at(2026, 6, 1, 10))
     services.clocks_tick()
     assert escalations(lead) == []
+
+
+def test_a_lead_in_production_no_longer_runs_clocks(lead, commissioner, operator, frozen):
+    from kechuang.investment.choices import LeadStage
+
+    Lead = type(lead)
+    Lead.objects.filter(pk=lead.pk).update(stage=LeadStage.PRODUCING)
+    frozen.set(at(2026, 9, 1, 10))
+    services.clocks_tick()
+    assert escalations(lead) == []
+    from kechuang.investment.selectors import lead_clocks
+
+    lead.refresh_from_db()
+    assert {c.state for c in lead_clocks(lead)} == {"stopped"}

@@ -19,7 +19,7 @@ from kechuang.spaces.models import SpaceRequest, SpaceUnit
 from . import permissions as perms
 from .choices import CLOSED_STAGES, PIPELINE, LeadClock, LeadStage, ProjectStatus, RetentionStatus
 from .models import AnnualTarget, KeyProject, Lead, LeadEscalation, RetentionCase, StageEvidence
-from .services import CLOCK_FIELDS, now
+from .services import CLOCK_FIELDS, CLOCKLESS_STAGES, now
 
 SOON = dt.timedelta(hours=8)
 
@@ -102,7 +102,7 @@ def lead_clocks(lead: Lead, moment: dt.datetime | None = None) -> list[ClockStat
         done = getattr(lead, done_field) if done_field else None
         if done is not None:
             state = "done"
-        elif lead.stage in CLOSED_STAGES:
+        elif lead.stage in CLOCKLESS_STAGES:
             state = "stopped"
         elif due <= moment:
             state = "breached"
@@ -122,7 +122,7 @@ def breached_count(*, actor: Any, moment: dt.datetime | None = None) -> int:
         if done_field:
             part &= Q(**{f"{done_field}__isnull": True})
         condition |= part
-    return perms.lead_visible_to(actor).filter(condition).exclude(stage__in=list(CLOSED_STAGES)).count()
+    return perms.lead_visible_to(actor).filter(condition).exclude(stage__in=list(CLOCKLESS_STAGES)).count()
 
 
 # --- space matching -----------------------------------------------------------------------------------

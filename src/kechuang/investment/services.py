@@ -689,6 +689,10 @@ class ClockReport:
         return _("升级 %(n)s 项，发出通知 %(m)s 条") % {"n": len(self.escalated), "m": self.notifications}
 
 
+# A lead in production is the service desk's (its commissioner) from then on: its clocks stop, as a
+# closed lead's do.
+CLOCKLESS_STAGES: frozenset[str] = CLOSED_STAGES | {LeadStage.PRODUCING}
+
 CLOCK_FIELDS: dict[str, tuple[str, str | None]] = {
     LeadClock.ACKNOWLEDGE: ("acknowledge_due_at", "acknowledged_at"),
     LeadClock.ASSESSMENT: ("assessment_due_at", "assessed_at"),
@@ -699,7 +703,7 @@ CLOCK_FIELDS: dict[str, tuple[str, str | None]] = {
 
 def breached_clocks(lead: Lead, moment: dt.datetime) -> list[tuple[str, dt.datetime]]:
     """(clock, due time) of each clock of an open lead that has run out at ``moment``."""
-    if lead.stage in CLOSED_STAGES:
+    if lead.stage in CLOCKLESS_STAGES:
         return []
     out = []
     for name, (due_field, done_field) in CLOCK_FIELDS.items():
@@ -721,7 +725,7 @@ def clocks_tick(*, moment: dt.datetime | None = None) -> ClockReport:
         if done_field:
             part &= Q(**{f"{done_field}__isnull": True})
         due_now |= part
-    candidates = Lead.objects.filter(due_now).exclude(stage__in=list(CLOSED_STAGES)).order_by("pk")
+    candidates = Lead.objects.filter(due_now).exclude(stage__in=list(CLOCKLESS_STAGES)).order_by("pk")
     for lead in candidates.select_related("leader", "case_officer"):
         for name, due in breached_clocks(lead, moment):
             _escalate(lead, name, due, moment, report)

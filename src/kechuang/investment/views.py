@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from kechuang.core.money import fen_from_wan
+from kechuang.core.roles import Role, roles_of
 from kechuang.core.web import attach_errors, error_text, form_errors_text
 from kechuang.directory import uscc as uscc_rules
 from kechuang.directory.models import Organization, TechnologyField
@@ -112,7 +113,7 @@ class LeadCreateView(StaffMixin, View):
                 lead = services.lead_create(
                     actor=request.user,
                     data=form.lead_input(),
-                    case_officer=request.user if "commissioner" in request.user.roles else None,  # type: ignore[union-attr]
+                    case_officer=request.user if Role.COMMISSIONER in roles_of(request.user) else None,
                     allow_duplicate=form.cleaned_data.get("allow_duplicate", False),
                 )
             except ValidationError as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,6 +15,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from kechuang.core.roles import Role, roles_of
 
 from .. import permissions as perms
 from .. import selectors, services
@@ -41,7 +44,7 @@ def _user(username: str, field: str) -> Any:
         return None
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise ValidationError({field: ["用户不存在。"]})
+        raise ValidationError({field: [_("用户不存在。")]})
     return user
 
 
@@ -69,18 +72,21 @@ class LeadViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retriev
     @extend_schema(request=LeadInputSerializer, responses={201: LeadOutput, 409: CONFLICT})
     def create(self, request: Request) -> Response:
         if not perms.can_create_lead(request.user):
-            raise PermissionDenied("只有街区工作人员可以登记招商线索。")
+            raise PermissionDenied(_("只有街区工作人员可以登记招商线索。"))
         data = LeadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lead = services.lead_create(
-            actor=request.user, data=data.lead_input(), allow_duplicate=data.validated_data["allow_duplicate"]
+            actor=request.user,
+            data=data.lead_input(),
+            case_officer=request.user if Role.COMMISSIONER in roles_of(request.user) else None,
+            allow_duplicate=data.validated_data["allow_duplicate"],
         )
         return self._answer(lead, status.HTTP_201_CREATED)
 
     def _workable(self, request: Request) -> Lead:
         lead: Lead = self.get_object()
         if not perms.can_work_lead(request.user, lead):
-            raise PermissionDenied("只有该线索的挂帅领导、项目专员或运营人员可以办理。")
+            raise PermissionDenied(_("只有该线索的挂帅领导、项目专员或运营人员可以办理。"))
         return lead
 
     @extend_schema(request=AdvanceInput, responses={200: LeadOutput})
@@ -126,7 +132,7 @@ class LeadViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retriev
     def assign(self, request: Request, code: str | None = None) -> Response:
         lead = self.get_object()
         if not perms.can_assign_lead(request.user):
-            raise PermissionDenied("只有运营人员可以确定挂帅领导和项目专员。")
+            raise PermissionDenied(_("只有运营人员可以确定挂帅领导和项目专员。"))
         data = AssignInput(data=request.data)
         data.is_valid(raise_exception=True)
         lead = services.lead_assign(
@@ -163,7 +169,7 @@ class KeyProjectViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.R
     def _managed(self, request: Request) -> Any:
         project = self.get_object()
         if not perms.can_manage_project(request.user, project):
-            raise PermissionDenied("只有该项目的包保领导或运营人员可以办理。")
+            raise PermissionDenied(_("只有该项目的包保领导或运营人员可以办理。"))
         return project
 
     @extend_schema(request=StatusReportInput, responses={200: KeyProjectOutput})
