@@ -115,3 +115,26 @@ def test_another_leader_cannot_report_on_the_project(project, district_office):
     other_leader = user_with_role("leader", district_office, username="lead2")
     with pytest.raises(PermissionDenied):
         services.status_report(actor=other_leader, project=project, status=ProjectStatus.BLOCKED, note="x")
+
+
+def test_an_issue_can_be_filed_as_the_firms_service_request(project, leader, commissioner, enterprise_org):
+    from kechuang.servicedesk.choices import AssignmentRole
+    from kechuang.servicedesk.services import assignment_set
+
+    assignment_set(
+        actor=None, organization=enterprise_org, role=AssignmentRole.COMMISSIONER, user=commissioner
+    )
+    issue = services.issue_raise(
+        actor=leader,
+        project=project,
+        text="环评批复时间过长",
+        department="approval",
+        file_request_category="approval",
+    )
+    request = issue.service_request
+    assert request is not None and request.organization == enterprise_org
+    assert request.commissioner == commissioner and project.code in request.title
+    assert request.response_due_at is not None  # the service desk's clocks run on it
+    orphan = services.project_create(actor=None, name="无企业的联合实验室", leader=leader)
+    with pytest.raises(ValidationError, match="未关联"):
+        services.issue_raise(actor=leader, project=orphan, text="x", file_request_category="approval")

@@ -12,7 +12,7 @@ from kechuang.core.money import fen_from_wan, wan_field
 from kechuang.core.roles import Role
 from kechuang.core.text import CleanTextForm
 from kechuang.directory.models import Block, TechnologyField
-from kechuang.servicedesk.choices import Department
+from kechuang.servicedesk.choices import Department, RequestCategory
 from kechuang.spaces.choices import SpaceType
 
 from .choices import LeadSource, LeadStage, ProjectStatus, RetentionSignal, RetentionStatus
@@ -187,6 +187,11 @@ class IssueForm(CleanTextForm):
         label=_("责任部门"), choices=[("", "—"), *list(Department.choices)], required=False
     )
     service_request = forms.CharField(label=_("关联诉求编号"), max_length=20, required=False)
+    file_request_category = forms.ChoiceField(
+        label=_("登记为企业诉求"),
+        choices=[("", _("不登记")), *RequestCategory.choices],
+        required=False,
+    )
 
 
 class ResolveForm(CleanTextForm):

@@ -876,29 +876,59 @@ def milestone_done(*, actor: Actor, milestone: Milestone, done_on: dt.date | Non
 
 @transaction.atomic
 def issue_raise(
-    *, actor: Actor, project: KeyProject, text: str, department: str = "", service_request_code: str = ""
+    *,
+    actor: Actor,
+    project: KeyProject,
+    text: str,
+    department: str = "",
+    service_request_code: str = "",
+    file_request_category: str = "",
 ) -> ProjectIssue:
-    """An issue of the project; ``service_request_code`` links the service-desk request (诉求) that
-    carries its resolution, which must be the project firm's."""
+    """An issue of the project, resolved through the service desk: ``service_request_code`` links the
+    firm's existing request (诉求); ``file_request_category`` files a new one for the firm (as the system,
+    on the channel 其他; its commissioner and clocks take it from there)."""
+    from kechuang.servicedesk.choices import RequestCategory, RequestChannel
     from kechuang.servicedesk.models import ServiceRequest
+    from kechuang.servicedesk.services import request_file
 
     _require_project(actor, project)
     if department:
         _check_departments([department])
+    text = checked_text(text, "text", label=_("问题"), limit=500)
     request = None
-    if service_request_code.strip():
+    if file_request_category:
+        if file_request_category not in RequestCategory.values:
+            raise ApplicationError({"file_request_category": _("请选择诉求类别。")})
+        if project.organization is None:
+            raise ApplicationError(
+                {"file_request_category": _("项目未关联名录中的企业，不能登记为企业诉求。")}
+            )
+        request = request_file(
+            actor=None,
+            organization=project.organization,
+            category=file_request_category,
+            title=(_("重点项目 %(code)s：") % {"code": project.code} + text)[:120],
+            text=text,
+            channel=RequestChannel.OTHER,
+        )
+    elif service_request_code.strip():
         request = ServiceRequest.objects.filter(code=service_request_code.strip()).first()
         if request is None or request.organization_id != project.organization_id:
             raise ApplicationError({"service_request": _("诉求编号不存在或不属于该项目的企业。")})
     issue = ProjectIssue.objects.create(
         project=project,
-        text=checked_text(text, "text", label=_("问题"), limit=500),
+        text=text,
         department=department,
         service_request=request,
         raised_by=user_of(actor),
         raised_at=now(),
     )
-    audit.record("investment.project.issue", actor=actor, obj=project, detail={"issue": issue.pk})
+    audit.record(
+        "investment.project.issue",
+        actor=actor,
+        obj=project,
+        detail={"issue": issue.pk, "request": request.code if request is not None else None},
+    )
     return issue
 
 

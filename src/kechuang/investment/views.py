@@ -512,6 +512,7 @@ class ProjectActionView(StaffMixin, View):
                     text=form.cleaned_data["text"],
                     department=form.cleaned_data.get("department") or "",
                     service_request_code=form.cleaned_data.get("service_request") or "",
+                    file_request_category=form.cleaned_data.get("file_request_category") or "",
                 )
             elif action == "resolve":
                 issue = get_object_or_404(project.issues, pk=request.POST.get("issue") or 0)

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from kechuang.core.money import MAX_FEN
 from kechuang.directory.models import Block, TechnologyField
-from kechuang.servicedesk.choices import Department
+from kechuang.servicedesk.choices import Department, RequestCategory
 from kechuang.spaces.choices import SpaceType
 
 from ..choices import LeadSource, LeadStage, ProjectStatus
@@ -236,6 +236,9 @@ class IssueInput(serializers.Serializer):
     text = serializers.CharField(max_length=500)
     department = serializers.ChoiceField(choices=[("", ""), *Department.choices], required=False, default="")
     service_request = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    file_request_category = serializers.ChoiceField(
+        choices=[("", ""), *RequestCategory.choices], required=False, default=""
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return _no_nul(attrs)

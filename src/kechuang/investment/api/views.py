@@ -196,5 +196,6 @@ class KeyProjectViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.R
             text=data.validated_data["text"],
             department=data.validated_data["department"],
             service_request_code=data.validated_data["service_request"],
+            file_request_category=data.validated_data["file_request_category"],
         )
         return Response(IssueOutput(issue).data, status=status.HTTP_201_CREATED)
