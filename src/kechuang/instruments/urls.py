@@ -15,6 +15,7 @@ urlpatterns = [
     path("samples/<str:code>/<str:action>/", views.SampleActionView.as_view(), name="sample-action"),
     path("desk/", views.OwnerQueueView.as_view(), name="owner-queue"),
     path("overview/", views.OverviewView.as_view(), name="overview"),
+    path("report/", views.SharingReportView.as_view(), name="sharing-report"),
     path("import/", imports.ImportStartView.as_view(spec=INSTRUMENT_IMPORT), name="import-start"),
     path(
         "import/template/", imports.ImportTemplateView.as_view(spec=INSTRUMENT_IMPORT), name="import-template"

@@ -372,3 +372,27 @@ class SampleReportView(LoginRequiredMixin, View):
         return attachment_response(
             sample.report, filename=sample.report_name, content_type=sample.report_content_type
         )
+
+
+class SharingReportView(LoginRequiredMixin, View):
+    """The owner's annual sharing report as Excel (?owner=&year=)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        from kechuang.core.excel import xlsx_response
+
+        owned = perms.owner_organization_ids(request.user)
+        owner_id = request.GET.get("owner", "")
+        if owner_id.isdigit() and len(owner_id) < 12:
+            owner = get_object_or_404(Organization, pk=int(owner_id), instruments__isnull=False)
+        elif owned:
+            owner = get_object_or_404(Organization.objects.filter(pk__in=owned)[:1])
+        else:
+            raise Http404
+        year_text = request.GET.get("year", "")
+        year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else timezone.localdate().year
+        try:
+            content = services.sharing_report_export(actor=request.user, owner=owner, year=year)
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+            return HttpResponseRedirect(reverse("instruments:owner-queue"))
+        return xlsx_response(content, f"{owner.name}-{year}年仪器共享报告.xlsx")
