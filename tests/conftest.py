@@ -58,6 +58,17 @@ def touches_a_database(item: pytest.Item) -> bool:
     )
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Tests of a heavy session fixture share one pytest-xdist worker (the fixture is built once). Marked
+    as each test is collected: pytest-xdist reads the group in its own pytest_collection_modifyitems,
+    which ran before ours and so never saw a group added there (the production site was built twice)."""
+    names = set(getattr(item, "fixturenames", ()))
+    for fixture, group in ONE_WORKER.items():
+        if fixture in names:
+            item.add_marker(pytest.mark.xdist_group(group))
+            break
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL-only tests run in the PostgreSQL pass; the SQLite pass says so in its summary.
@@ -69,11 +80,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if not touches_a_database(item):
             item.add_marker(pytest.mark.no_db)
-        names = set(getattr(item, "fixturenames", ()))
-        for fixture, group in ONE_WORKER.items():
-            if fixture in names:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
         if not on_postgres and "postgres" in item.keywords:
             item.add_marker(skip)
     # Longest first, so no worker is left with a long test at the end: the grouped tests, then the slow
