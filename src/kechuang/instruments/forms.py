@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import dates
 from kechuang.core.text import CleanTextForm
 
 
 class BookingForm(CleanTextForm):
-    start_at = forms.DateTimeField(
+    start_at = dates.DateTimeField(
         label=_("开始时间"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )

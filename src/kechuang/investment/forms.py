@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import dates
 from kechuang.core.money import fen_from_wan, wan_field
 from kechuang.core.roles import Role
 from kechuang.core.text import CleanTextForm
@@ -146,8 +147,8 @@ class CloseForm(CleanTextForm):
 
 class ReserveForm(forms.Form):
     unit = forms.CharField(label=_("房源编号"), max_length=80)
-    start_date = forms.DateField(label=_("起始日"), widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label=_("截止日"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = dates.DateField(label=_("起始日"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = dates.DateField(label=_("截止日"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class DocumentForm(forms.Form):
@@ -178,7 +179,7 @@ class ProjectForm(CleanTextForm):
 
 class MilestoneForm(CleanTextForm):
     title = forms.CharField(label=_("节点"), max_length=200)
-    due_on = forms.DateField(label=_("计划完成日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = dates.DateField(label=_("计划完成日期"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class IssueForm(CleanTextForm):
@@ -213,7 +214,7 @@ class RetentionOpenForm(CleanTextForm):
 
 class RetentionActionForm(CleanTextForm):
     text = forms.CharField(label=_("措施"), max_length=500)
-    due_on = forms.DateField(
+    due_on = dates.DateField(
         label=_("计划完成日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

@@ -151,7 +151,7 @@ class EventInput(serializers.Serializer):
         )
 
 
-class ReviewInput(serializers.Serializer):
+class EventReviewInput(serializers.Serializer):
     approve = serializers.BooleanField()
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 

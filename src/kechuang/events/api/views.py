@@ -28,7 +28,7 @@ from .serializers import (
     FeedbackOutput,
     ReasonInput,
     RegistrationOutput,
-    ReviewInput,
+    EventReviewInput,
     SeriesOutput,
     WalkInInput,
 )
@@ -78,11 +78,11 @@ class EventViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retrie
     def submit(self, request: Request, code: str | None = None) -> Response:
         return Response(EventOutput(services.event_submit(actor=request.user, event=self._event())).data)
 
-    @extend_schema(request=ReviewInput, responses={200: EventOutput})
+    @extend_schema(request=EventReviewInput, responses={200: EventOutput})
     @action(detail=True, methods=["post"])
     def review(self, request: Request, code: str | None = None) -> Response:
         event = self._event()
-        data = ReviewInput(data=request.data)
+        data = EventReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         event = services.event_review(
             actor=request.user,
@@ -124,7 +124,9 @@ class EventViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retrie
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(responses={200: RegistrationOutput(many=True)})
+    @extend_schema(
+        operation_id="events_event_registrations_list", responses={200: RegistrationOutput(many=True)}
+    )
     @action(detail=True, methods=["get"])
     def registrations(self, request: Request, code: str | None = None) -> Response:
         event = self._event()
