@@ -150,3 +150,23 @@ def test_space_matches_show_before_landing_and_the_reservation_after(
     page = client.get(reverse("investment:lead-detail", args=[lead.code])).content.decode()
     assert 'data-testid="lead-match"' in page and "生物半导体洁净厂房" in page
     assert 'data-testid="reserve-after-landing"' in page and 'data-testid="reserve-form"' not in page
+
+
+def test_the_edit_form_round_trips_the_amount_in_wan(client, lead, commissioner):
+    client.force_login(commissioner)
+    url = reverse("investment:lead-edit", args=[lead.code])
+    page = client.get(url).content.decode()
+    assert 'value="8000.00"' in page
+    response = client.post(
+        url,
+        {
+            "source": lead.source,
+            "name": lead.name,
+            "investment_wan": "8000.00",
+            "jobs": "80",
+            "terms": "三年租金减半",
+        },
+    )
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.planned_investment_fen, lead.jobs) == (8000 * 1_000_000, 80)

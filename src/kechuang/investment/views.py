@@ -4,6 +4,7 @@ service; non-staff get 403 on the lists and 404 on any record (the records are c
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -46,6 +47,11 @@ from .forms import (
 )
 from .models import KeyProject, Lead, LeadDocument, RetentionCase
 from .services import EvidenceInput, LeadInput
+
+
+def _wan(fen: int) -> Decimal:
+    """Fen as 万元 for a form's initial value, two places (what ``wan_field`` accepts back)."""
+    return (Decimal(fen) / Decimal(1_000_000)).quantize(Decimal("0.01"))
 
 
 def _style(form: Any) -> None:
@@ -131,9 +137,7 @@ class LeadEditView(StaffMixin, View):
             for name in LeadInput.__dataclass_fields__
             if name != "planned_investment_fen"
         }
-        initial["investment_wan"] = (
-            lead.planned_investment_fen / 1_000_000 if lead.planned_investment_fen else None
-        )
+        initial["investment_wan"] = _wan(lead.planned_investment_fen) if lead.planned_investment_fen else None
         form = LeadForm(data, initial=initial)
         form.fields.pop("allow_duplicate")
         _style(form)
@@ -345,7 +349,7 @@ class LeaderView(StaffMixin, View):
         form = TargetForm(
             initial={
                 "year": figures["year"],
-                "investment_wan": target.investment_fen / 1_000_000 if target else None,
+                "investment_wan": _wan(target.investment_fen) if target else None,
                 "jobs": target.jobs if target else None,
             }
         )
