@@ -24,11 +24,11 @@ from .serializers import (
     CheckInInput,
     EventInput,
     EventOutput,
+    EventReviewInput,
     FeedbackInput,
     FeedbackOutput,
     ReasonInput,
     RegistrationOutput,
-    EventReviewInput,
     SeriesOutput,
     WalkInInput,
 )
