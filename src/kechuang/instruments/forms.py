@@ -6,7 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.core import dates
+from kechuang.core.money import YuanField
 from kechuang.core.text import CleanTextForm
+
+from .choices import ApprovalRule, ServiceMode
 
 
 class BookingForm(CleanTextForm):
@@ -40,3 +43,53 @@ class CheckOutForm(CleanTextForm):
 class ReportForm(CleanTextForm):
     report = forms.FileField(label=_("测试报告"))
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+
+class InstrumentForm(CleanTextForm):
+    owner = forms.ModelChoiceField(label=_("所属单位"), queryset=None)  # set by the view
+    name = forms.CharField(label=_("仪器名称"), max_length=120)
+    category = forms.ModelChoiceField(label=_("分类"), queryset=None)
+    model_number = forms.CharField(label=_("型号"), max_length=80, required=False)
+    maker = forms.CharField(label=_("生产厂商"), max_length=120, required=False)
+    original_value = YuanField(label=_("原值（元）"), required=False, allow_zero=True)
+    purchase_year = forms.IntegerField(label=_("购置年份"), min_value=1950, max_value=2100, required=False)
+    room = forms.CharField(label=_("房间"), max_length=40, required=False)
+    service_mode = forms.ChoiceField(label=_("服务方式"), choices=ServiceMode.choices)
+    approval_rule = forms.ChoiceField(label=_("预约审批规则"), choices=ApprovalRule.choices)
+    slot_minutes = forms.IntegerField(label=_("时段长度（分钟）"), min_value=15, max_value=1440, initial=60)
+    min_notice_hours = forms.IntegerField(
+        label=_("最少提前预约（小时）"), min_value=0, max_value=720, initial=24
+    )
+    free_cancel_hours = forms.IntegerField(
+        label=_("免费取消时限（小时）"), min_value=0, max_value=720, initial=24
+    )
+    description = forms.CharField(
+        label=_("主要功能与技术指标"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    rate_owner_hour = YuanField(label=_("本单位（元/小时）"), required=False, allow_zero=True)
+    rate_district_hour = YuanField(label=_("街区企业（元/小时）"), required=False, allow_zero=True)
+    rate_outside_hour = YuanField(label=_("外部用户（元/小时）"), required=False, allow_zero=True)
+    rate_owner_sample = YuanField(label=_("本单位（元/样品）"), required=False, allow_zero=True)
+    rate_district_sample = YuanField(label=_("街区企业（元/样品）"), required=False, allow_zero=True)
+    rate_outside_sample = YuanField(label=_("外部用户（元/样品）"), required=False, allow_zero=True)
+
+
+class QualificationForm(CleanTextForm):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    trained_on = dates.DateField(label=_("培训日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = dates.DateField(
+        label=_("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class MaintenanceForm(CleanTextForm):
+    start_at = forms.DateTimeField(
+        label=_("开始时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    end_at = dates.DateTimeField(
+        label=_("结束时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)

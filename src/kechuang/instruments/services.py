@@ -125,7 +125,9 @@ def instrument_register(
     open_weekdays: str = "12345",
     min_notice_hours: int = 24,
     free_cancel_hours: int = 24,
+    rates: dict[tuple[str, str], int] | None = None,
 ) -> Instrument:
+    """Register an instrument; ``rates`` maps (user class, unit) to a price in fen (its rate card)."""
     probe = Instrument(owner=owner)
     require(
         perms.is_operator_user(actor) or perms.can_manage_instrument(actor, probe),
@@ -180,6 +182,15 @@ def instrument_register(
             free_cancel_hours=free_cancel_hours,
             created_by=user_of(actor),
         )
+        for (user_class, unit), price in (rates or {}).items():
+            if user_class not in UserClass.values or unit not in RateUnit.values:
+                raise ValidationError({"rates": _("收费标准的用户类别或计价单位无效。")})
+            Rate.objects.create(
+                instrument=instrument,
+                user_class=user_class,
+                unit=unit,
+                price_fen=checked_fen(price, "rates", allow_zero=True),
+            )
         matching.changed(instrument)
         audit.record(
             "instruments.instrument.register",

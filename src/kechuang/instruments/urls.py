@@ -28,7 +28,12 @@ urlpatterns = [
         imports.ImportReportView.as_view(spec=INSTRUMENT_IMPORT),
         name="import-report",
     ),
+    path("new/", views.InstrumentCreateView.as_view(), name="instrument-create"),
     path("<str:code>/", views.InstrumentDetailView.as_view(), name="instrument-detail"),
+    path("<str:code>/qualifications/", views.QualificationGrantView.as_view(), name="qualification-grant"),
+    path("<str:code>/maintenance/", views.MaintenanceBlockView.as_view(), name="maintenance-block"),
+    path("<str:code>/status/", views.InstrumentStatusView.as_view(), name="instrument-status"),
+    path("<str:code>/vouchers/", views.EnableVouchersView.as_view(), name="enable-vouchers"),
     path("<str:code>/book/", views.BookingCreateView.as_view(), name="booking-create"),
     path("<str:code>/samples/", views.SampleRequestCreateView.as_view(), name="sample-create"),
 ]

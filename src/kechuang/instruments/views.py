@@ -33,8 +33,16 @@ from kechuang.vouchers.models import Voucher
 
 from . import permissions as perms
 from . import selectors, services
-from .choices import BookingStatus, SampleStatus, ServiceMode
-from .forms import BookingForm, CheckOutForm, ReportForm, SampleRequestForm
+from .choices import BookingStatus, InstrumentStatus, SampleStatus, ServiceMode
+from .forms import (
+    BookingForm,
+    CheckOutForm,
+    InstrumentForm,
+    MaintenanceForm,
+    QualificationForm,
+    ReportForm,
+    SampleRequestForm,
+)
 from .models import Instrument, InstrumentCategory
 
 PAGE_SIZE = 20
@@ -136,6 +144,7 @@ class InstrumentDetailView(View):
             "booking_form": BookingForm(),
             "sample_form": SampleRequestForm(),
             "can_manage": perms.can_manage_instrument(request.user, instrument),
+            "statuses": InstrumentStatus.choices,
             "figures": selectors.instrument_figures(instrument)
             if perms.can_manage_instrument(request.user, instrument) or perms.reads_all(request.user)
             else None,
@@ -396,3 +405,133 @@ class SharingReportView(LoginRequiredMixin, View):
             messages.error(request, error_text(error))
             return HttpResponseRedirect(reverse("instruments:owner-queue"))
         return xlsx_response(content, f"{owner.name}-{year}年仪器共享报告.xlsx")
+
+
+# --- the owner registers and manages its instruments ------------------------------------------------------
+
+RATE_FIELDS = {
+    "rate_owner_hour": ("owner", "hour"),
+    "rate_district_hour": ("district", "hour"),
+    "rate_outside_hour": ("outside", "hour"),
+    "rate_owner_sample": ("owner", "sample"),
+    "rate_district_sample": ("district", "sample"),
+    "rate_outside_sample": ("outside", "sample"),
+}
+
+
+def _instrument_form(request: HttpRequest, data: Any = None) -> InstrumentForm:
+    form = InstrumentForm(data)
+    owners = Organization.objects.filter(kind__in=["institute", "provider"]).order_by("name")
+    if not perms.is_operator_user(request.user):
+        owners = owners.filter(pk__in=perms.owner_organization_ids(request.user))
+    form.fields["owner"].queryset = owners
+    form.fields["category"].queryset = InstrumentCategory.objects.select_related("parent").order_by("code")
+    for field in form.fields.values():
+        field.widget.attrs.setdefault(
+            "class", "form-select" if getattr(field.widget, "input_type", "") == "select" else "form-control"
+        )
+    return form
+
+
+class InstrumentCreateView(LoginRequiredMixin, View):
+    def _allowed(self, request: HttpRequest) -> None:
+        if not (perms.is_operator_user(request.user) or perms.owner_organization_ids(request.user)):
+            raise PermissionDenied(_("只有运营人员或院所、服务机构的人员可以登记共享仪器。"))
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        self._allowed(request)
+        return render(request, "instruments/instrument_form.html", {"form": _instrument_form(request)})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        self._allowed(request)
+        form = _instrument_form(request, request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            rates = {line: data[key] for key, line in RATE_FIELDS.items() if data.get(key) is not None}
+            try:
+                instrument = services.instrument_register(
+                    actor=request.user,
+                    owner=data["owner"],
+                    name=data["name"],
+                    category=data["category"],
+                    model_number=data["model_number"],
+                    maker=data["maker"],
+                    original_value_fen=data["original_value"] or 0,
+                    purchase_year=data["purchase_year"],
+                    room=data["room"],
+                    service_mode=data["service_mode"],
+                    approval_rule=data["approval_rule"],
+                    slot_minutes=data["slot_minutes"],
+                    min_notice_hours=data["min_notice_hours"],
+                    free_cancel_hours=data["free_cancel_hours"],
+                    description=data["description"],
+                    rates=rates,
+                )
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                messages.success(request, _("仪器 %(c)s 已登记。") % {"c": instrument.code})
+                return HttpResponseRedirect(reverse("instruments:instrument-detail", args=[instrument.code]))
+        return render(request, "instruments/instrument_form.html", {"form": form}, status=400)
+
+
+class _ManageAction(ActionView):
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return get_object_or_404(perms.instrument_visible_to(request.user), code=kwargs["code"])
+
+    def allowed(self, request: HttpRequest, obj: Any) -> bool:
+        return bool(perms.can_manage_instrument(request.user, obj))
+
+    denied_message = _("只有仪器所属单位或运营人员可以管理该仪器。")
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        return reverse("instruments:instrument-detail", args=[obj.code])
+
+
+class QualificationGrantView(_ManageAction):
+    form_class = QualificationForm
+    success_message = _("已登记上机培训。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(username=data["username"], is_active=True).first()
+        if user is None:
+            raise ValidationError(_("找不到用户“%(u)s”。") % {"u": data["username"]})
+        return services.qualification_grant(
+            actor=request.user,
+            instrument=obj,
+            user=user,
+            trained_on=data["trained_on"],
+            expires_on=data["expires_on"],
+        )
+
+
+class MaintenanceBlockView(_ManageAction):
+    form_class = MaintenanceForm
+    success_message = _("已安排维护时段。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.maintenance_block(
+            actor=request.user,
+            instrument=obj,
+            start_at=data["start_at"],
+            end_at=data["end_at"],
+            reason=data["reason"],
+        )
+
+
+class InstrumentStatusView(_ManageAction):
+    success_message = _("仪器状态已更新。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.instrument_set_status(
+            actor=request.user, instrument=obj, status=request.POST.get("status", "")[:16]
+        )
+
+
+class EnableVouchersView(_ManageAction):
+    success_message = _("该仪器已接受创新券支付。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.instrument_enable_vouchers(actor=request.user, instrument=obj)
