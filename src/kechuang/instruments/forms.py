@@ -86,7 +86,7 @@ class QualificationForm(CleanTextForm):
 
 
 class MaintenanceForm(CleanTextForm):
-    start_at = forms.DateTimeField(
+    start_at = dates.DateTimeField(
         label=_("开始时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     end_at = dates.DateTimeField(
