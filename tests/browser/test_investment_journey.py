@@ -152,3 +152,39 @@ def test_a_competition_winner_becomes_a_lead_lands_takes_space_and_shows_in_the_
     expect(column.get_by_test_id("lead-card")).to_contain_text("芯途生物芯片研发团队")
     expect(column.get_by_test_id("lead-card")).to_contain_text("8,000 万元")  # the leader in charge sees it
     shot("board")
+
+
+def test_key_project_and_watch_list_pages(page, shot, login, district_data, operator, leader, commissioner):
+    from kechuang.investment import services
+    from kechuang.testing.factories import OrganizationFactory
+
+    firm = OrganizationFactory(name="上海菊园智感科技有限公司", is_key=True)
+    project = services.project_create(
+        actor=operator,
+        name="智感二期扩产",
+        leader=leader,
+        organization=firm,
+        departments=["planning", "development"],
+    )
+    services.milestone_add(actor=leader, project=project, title="设备进场", due_on=timezone.localdate())
+    services.retention_case_open(
+        actor=operator, organization=firm, signal="move_plan", detail="拟迁往苏州工业园区"
+    )
+
+    login(page, "lead")
+    page.goto(f"/investment/projects/{project.code}/")
+    page.select_option("#id_status", "blocked")
+    page.fill("#id_note", "双回路供电增容未批复")
+    page.get_by_test_id("status-save").click()
+    expect(page.get_by_test_id("project-status")).to_have_text("受阻")
+    page.fill("#id_text", "供电增容审批慢")
+    page.select_option("#id_department", "planning")
+    page.get_by_test_id("issue-raise").click()
+    expect(page.get_by_test_id("project-issues")).to_contain_text("供电增容审批慢")
+    shot("project")
+    page.goto("/investment/retention/")
+    expect(page.get_by_test_id("retention-row")).to_contain_text("拟迁往苏州工业园区")
+    shot("watch-list")
+    page.goto("/investment/pipeline/brief/")
+    expect(page.get_by_test_id("weekly-brief")).to_contain_text("智感二期扩产")
+    shot("brief")

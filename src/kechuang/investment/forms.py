@@ -142,7 +142,9 @@ class CloseForm(CleanTextForm):
         label=_("结果"),
         choices=[(LeadStage.LOST, LeadStage.LOST.label), (LeadStage.WITHDRAWN, LeadStage.WITHDRAWN.label)],
     )
-    reason = forms.CharField(label=_("原因"), max_length=500)
+    reason = forms.CharField(
+        label=_("原因"), max_length=500, widget=forms.TextInput(attrs={"placeholder": _("流失或撤回的原因")})
+    )
 
 
 class ReserveForm(forms.Form):
@@ -178,7 +180,11 @@ class ProjectForm(CleanTextForm):
 
 
 class MilestoneForm(CleanTextForm):
-    title = forms.CharField(label=_("节点"), max_length=200)
+    title = forms.CharField(
+        label=_("节点"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("节点名称，如：设备进场")}),
+    )
     due_on = dates.DateField(label=_("计划完成日期"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
@@ -187,7 +193,12 @@ class IssueForm(CleanTextForm):
     department = forms.ChoiceField(
         label=_("责任部门"), choices=[("", "—"), *list(Department.choices)], required=False
     )
-    service_request = forms.CharField(label=_("关联诉求编号"), max_length=20, required=False)
+    service_request = forms.CharField(
+        label=_("关联诉求编号"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("如 SQ-2026-000123")}),
+    )
     file_request_category = forms.ChoiceField(
         label=_("登记为企业诉求"),
         choices=[("", _("不登记")), *RequestCategory.choices],
@@ -196,24 +207,41 @@ class IssueForm(CleanTextForm):
 
 
 class ResolveForm(CleanTextForm):
-    resolution = forms.CharField(label=_("解决情况"), max_length=500)
+    resolution = forms.CharField(
+        label=_("解决情况"), max_length=500, widget=forms.TextInput(attrs={"placeholder": _("解决情况")})
+    )
 
 
 class StatusForm(CleanTextForm):
     status = forms.ChoiceField(label=_("本月状态"), choices=ProjectStatus.choices)
-    note = forms.CharField(label=_("说明"), max_length=1000, required=False)
+    note = forms.CharField(
+        label=_("说明"),
+        max_length=1000,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("风险或受阻时必填")}),
+    )
 
 
 class RetentionOpenForm(CleanTextForm):
-    organization_uscc = forms.CharField(label=_("企业统一社会信用代码"), max_length=40)
+    organization_uscc = forms.CharField(
+        label=_("企业统一社会信用代码"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": _("企业统一社会信用代码")}),
+    )
     signal = forms.ChoiceField(
         label=_("信号"), choices=RetentionSignal.choices, initial=RetentionSignal.MOVE_PLAN
     )
-    detail = forms.CharField(label=_("信号说明"), max_length=500)
+    detail = forms.CharField(
+        label=_("信号说明"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": _("信号说明，如：拟迁往外区")}),
+    )
 
 
 class RetentionActionForm(CleanTextForm):
-    text = forms.CharField(label=_("措施"), max_length=500)
+    text = forms.CharField(
+        label=_("措施"), max_length=500, widget=forms.TextInput(attrs={"placeholder": _("稳商措施")})
+    )
     due_on = dates.DateField(
         label=_("计划完成日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -227,7 +255,9 @@ class RetentionCloseForm(CleanTextForm):
             (RetentionStatus.LOST, RetentionStatus.LOST.label),
         ],
     )
-    reason = forms.CharField(label=_("原因"), max_length=500)
+    reason = forms.CharField(
+        label=_("原因"), max_length=500, widget=forms.TextInput(attrs={"placeholder": _("结案原因")})
+    )
 
 
 class TargetForm(forms.Form):

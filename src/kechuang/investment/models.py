@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.codes import next_code
 from kechuang.core.money import format_wan
+from kechuang.servicedesk.choices import Department
 
 from .choices import (
     ActivityKind,
@@ -358,7 +359,7 @@ class ProjectIssue(models.Model):
         KeyProject, on_delete=models.CASCADE, related_name="issues", verbose_name=_("重点项目")
     )
     text = models.CharField(_("问题"), max_length=500)
-    department = models.CharField(_("责任部门"), max_length=16, blank=True)
+    department = models.CharField(_("责任部门"), max_length=16, choices=Department.choices, blank=True)
     service_request = models.ForeignKey(
         "servicedesk.ServiceRequest",
         null=True,
