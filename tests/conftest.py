@@ -43,9 +43,11 @@ DATABASE_FIXTURES = {
     "live_server",
     "production_home",
 }
-# Session fixtures too heavy to build on every pytest-xdist worker (the production site: demo data and
-# collectstatic, 90-140 s): their tests share one worker (`--dist loadgroup`).
-ONE_WORKER = {"production_home": "production-site"}
+# Fixtures too heavy to build on every pytest-xdist worker (the production site: demo data and
+# collectstatic, 90-140 s; the scheduler processes' migrated SQLite file, 25-50 s): their tests share one
+# worker (`--dist loadgroup`), and being grouped they also run one after the other, so a module-scoped
+# fixture is built once.
+ONE_WORKER = {"production_home": "production-site", "migrated_sqlite": "scheduler-processes"}
 
 
 def touches_a_database(item: pytest.Item) -> bool:

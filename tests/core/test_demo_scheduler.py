@@ -72,6 +72,8 @@ def test_the_demo_escalates_a_breached_request_on_its_own(tmp_path):
                 str(_free_port()),
                 "--workers",
                 "1",
+                "--scale",
+                "tiny",  # the escalation needs one enterprise and its commissioner, not the small district
                 "--demo-password",
                 "Juyuan-Demo-Test-2026",
             ],

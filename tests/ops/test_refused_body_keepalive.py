@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from ops_helpers import kechuang, platform_env, start_server
+from ops_helpers import start_server
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +50,10 @@ def _post_then_get(port: int, body: bytes) -> tuple[str, str]:
         return first, response()
 
 
-def test_a_refused_large_body_leaves_the_kept_alive_connection_usable(tmp_path):
-    env = platform_env(tmp_path, None)
-    kechuang("migrate", "--noinput", env=env)
-    kechuang("collectstatic", "--noinput", env=env)
+def test_a_refused_large_body_leaves_the_kept_alive_connection_usable(production_home, tmp_path):
+    """On the session's production installation (migrated, static files collected: tests/ops/conftest.py),
+    with a cache of this server's own, so the throttle's count starts at zero and stays here."""
+    env = {**production_home.env, "CACHE_URL": "locmemcache://refused-body"}
     server = start_server(env, tmp_path / "serve.log", workers=1)
     try:
         port = server.port

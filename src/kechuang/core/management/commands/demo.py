@@ -30,7 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
         parser.add_argument("--no-serve", action="store_true", help="只准备数据，不启动网站")
         parser.add_argument("--demo-password", default=None, help="演示账号的密码（默认自动生成并保存）")
-        parser.add_argument("--scale", choices=["small", "large"], default="small", help="演示数据规模")
+        parser.add_argument(
+            "--scale",
+            choices=["small", "large", "tiny"],
+            default="small",
+            help="演示数据规模：small（默认）、large；tiny 供测试使用",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="演示数据随机种子")
         parser.add_argument("--workers", type=int, default=2, help="网站进程数")
 
