@@ -94,3 +94,19 @@ def test_owner_actions_and_idor(
     assert answer.status_code == 200 and answer.json()["status"] == BookingStatus.CONFIRMED
     listed = client_for(owner_user).get("/api/v1/instrument-bookings/").json()["results"]
     assert [row["code"] for row in listed] == [booking.code]
+
+
+def test_the_sample_flow_through_the_api(instrument, owner_user, enterprise_user, other_enterprise_user):
+    answer = client_for(enterprise_user).post(
+        f"/api/v1/instruments/{instrument.code}/samples/",
+        {"sample_count": 2, "sample_description": "硅片截面样品 2 片", "requirements": "SEM 形貌"},
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+    code = answer.json()["code"]
+    assert client_for(other_enterprise_user).get(f"/api/v1/instrument-samples/{code}/").status_code == 404
+    assert client_for(enterprise_user).post(f"/api/v1/instrument-samples/{code}/accept/").status_code == 403
+    owner = client_for(owner_user)
+    assert owner.post(f"/api/v1/instrument-samples/{code}/accept/").json()["status"] == "accepted"
+    assert owner.post(f"/api/v1/instrument-samples/{code}/receive/").json()["status"] == "received"
+    assert client_for(enterprise_user).post(f"/api/v1/instrument-samples/{code}/confirm/").status_code == 400

@@ -10,7 +10,7 @@ from fuzz import fuzz_roles, operations
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 EXAMPLES = 8
-SCOPE = r"^/api/v1/(instruments|instrument-bookings)"
+SCOPE = r"^/api/v1/(instruments|instrument-bookings|instrument-samples)"
 
 
 def test_instrument_operations_are_in_scope(db):
@@ -21,6 +21,8 @@ def test_instrument_operations_are_in_scope(db):
         ("POST", "/api/v1/instruments/{code}/book/"),
         ("POST", "/api/v1/instrument-bookings/{code}/check-out/"),
         ("POST", "/api/v1/instrument-bookings/{code}/confirm-charge/"),
+        ("POST", "/api/v1/instruments/{code}/samples/"),
+        ("POST", "/api/v1/instrument-samples/{code}/accept/"),
     ]:
         assert expected in paths
 

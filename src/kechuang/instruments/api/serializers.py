@@ -7,7 +7,7 @@ from rest_framework import serializers
 from kechuang.api import fields as bounded
 from kechuang.core.text import CleanTextMixin
 
-from ..models import Booking, Instrument, Rate
+from ..models import Booking, Instrument, Rate, SampleRequest
 
 
 class RateOutput(serializers.ModelSerializer):
@@ -119,3 +119,42 @@ class NoteInput(CleanTextMixin, serializers.Serializer):
 
 class CheckOutInput(serializers.Serializer):
     actual_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False, allow_null=True)
+
+
+class SampleRequestOutput(serializers.ModelSerializer):
+    instrument = serializers.CharField(source="instrument.code", read_only=True)
+    instrument_name = serializers.CharField(source="instrument.name", read_only=True)
+    organization = serializers.CharField(source="organization.name", read_only=True)
+    has_report = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SampleRequest
+        fields = [
+            "code",
+            "instrument",
+            "instrument_name",
+            "organization",
+            "sample_count",
+            "sample_description",
+            "requirements",
+            "status",
+            "user_class",
+            "rate_fen",
+            "charge_fen",
+            "note",
+            "submitted_at",
+            "accepted_at",
+            "received_at",
+            "reported_at",
+            "confirmed_at",
+            "has_report",
+        ]
+
+    def get_has_report(self, obj: SampleRequest) -> bool:
+        return bool(obj.report)
+
+
+class SampleRequestInput(CleanTextMixin, serializers.Serializer):
+    sample_count = serializers.IntegerField(min_value=1, max_value=1000)
+    sample_description = serializers.CharField(max_length=500)
+    requirements = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

@@ -22,8 +22,17 @@ from kechuang.core.web import acting_organization
 from kechuang.vouchers.models import Voucher
 
 from .. import selectors, services
-from ..models import Booking
-from .serializers import BookingInput, BookingOutput, CheckOutInput, InstrumentOutput, NoteInput, SlotOutput
+from ..models import Booking, SampleRequest
+from .serializers import (
+    BookingInput,
+    BookingOutput,
+    CheckOutInput,
+    InstrumentOutput,
+    NoteInput,
+    SampleRequestInput,
+    SampleRequestOutput,
+    SlotOutput,
+)
 
 
 def _denied(error: DjangoPermissionDenied) -> PermissionDenied:
@@ -112,6 +121,28 @@ class InstrumentViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.R
         )
         return Response(BookingOutput(booking).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=SampleRequestInput, responses={201: SampleRequestOutput})
+    @action(detail=True, methods=["post"])
+    def samples(self, request: Request, code: str | None = None) -> Response:
+        instrument = self.get_object()
+        data = SampleRequestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        sample = _call(
+            services.sample_request_submit,
+            actor=request.user,
+            instrument=instrument,
+            organization=_member_organization(request),
+            **data.validated_data,
+        )
+        return Response(SampleRequestOutput(sample).data, status=status.HTTP_201_CREATED)
+
+
+def _member_organization(request: Request) -> Any:
+    organization = acting_organization(request)
+    if organization is None:
+        raise PermissionDenied("请以所在单位成员身份提交。")
+    return organization
+
 
 class BookingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """机时预约: the bookings the user may see; the owner approves, checks in and out; the booker cancels
@@ -174,3 +205,55 @@ class BookingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retr
     @action(detail=True, methods=["post"], url_path="confirm-charge")
     def confirm_charge(self, request: Request, code: str | None = None) -> Response:
         return self._move(services.booking_confirm_charge)
+
+
+class SampleRequestViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """委托测试: the requests the user may see; the owner accepts, rejects and records receipt (the report
+    is uploaded on the owner's page); the requester confirms or cancels."""
+
+    serializer_class = SampleRequestOutput
+    permission_classes = [IsAuthenticated]
+    lookup_field = "code"
+    lookup_value_regex = r"[^/]{1,16}"
+
+    def get_queryset(self) -> Any:
+        from .. import permissions as perms
+
+        return (
+            perms.sample_request_visible_to(self.request.user)
+            .select_related("instrument", "organization")
+            .order_by("-submitted_at", "-id")
+        )
+
+    def _move(self, fn: Callable[..., SampleRequest], **kwargs: Any) -> Response:
+        sample = self.get_object()
+        return Response(
+            SampleRequestOutput(_call(fn, actor=self.request.user, sample_request=sample, **kwargs)).data
+        )
+
+    @extend_schema(request=None, responses={200: SampleRequestOutput})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, code: str | None = None) -> Response:
+        return self._move(services.sample_request_accept)
+
+    @extend_schema(request=NoteInput, responses={200: SampleRequestOutput})
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, code: str | None = None) -> Response:
+        data = NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._move(services.sample_request_reject, note=str(data.validated_data["note"]))
+
+    @extend_schema(request=None, responses={200: SampleRequestOutput})
+    @action(detail=True, methods=["post"])
+    def receive(self, request: Request, code: str | None = None) -> Response:
+        return self._move(services.sample_request_receive)
+
+    @extend_schema(request=None, responses={200: SampleRequestOutput})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, code: str | None = None) -> Response:
+        return self._move(services.sample_request_confirm)
+
+    @extend_schema(request=None, responses={200: SampleRequestOutput})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, code: str | None = None) -> Response:
+        return self._move(services.sample_request_cancel)
