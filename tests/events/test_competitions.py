@@ -337,3 +337,29 @@ def test_only_operators_run_a_competition_and_entries_only_while_open(
         )
     with pytest.raises(PermissionDenied):  # no objection outside the 公示
         services.objection_file(actor=enterprise_user, competition=competition, reason="不服")
+
+
+def test_the_demo_competition_is_run_to_the_end_and_made_once(district_office, institute_org, series):
+    import random
+
+    from kechuang.directory.choices import OrganizationKind
+    from kechuang.events.demo import make_demo_competition
+    from kechuang.events.models import Competition, Objection
+    from kechuang.testing.factories import InstituteFactory, PersonFactory
+
+    InstituteFactory()
+    for n in range(6):
+        OrganizationFactory(name=f"演示企业{n}", kind=OrganizationKind.ENTERPRISE)
+    for n in range(4):
+        PersonFactory(name=f"演示专家{n}", is_expert=True)
+    made = make_demo_competition(scale="tiny", rng=random.Random(7))
+    assert made["大赛"] == 1 and made["参赛项目"] == 8 and made["评分"] > 0
+    competition = Competition.objects.get()
+    assert competition.status == CompetitionStatus.FINAL and competition.publicity_ends_on is not None
+    assert Objection.objects.get(competition=competition).status == "dismissed"
+    winners = Entry.objects.filter(competition=competition, prize__isnull=False)
+    assert winners.count() == 6  # three prizes in each of two tracks
+    assert made["奖金拨付"] == sum(e.prize.tranches for e in winners)
+    fund = Account.objects.get(code=f"events:{competition.code}:fund")
+    assert fund.balance_fen == 0  # every prize paid in full
+    assert make_demo_competition(scale="tiny", rng=random.Random(7))["大赛"] == 0

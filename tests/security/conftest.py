@@ -63,6 +63,63 @@ def objects(db):
         "building": Building.objects.create(code="D-ANON", name="测试楼"),
         **_challenges(enterprise),
         **_instruments(),
+        **_events(),
+    }
+
+
+def _events() -> dict:
+    """A published event and a draft one; a competition open for entries and a draft one."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kechuang.accounts.choices import Role
+    from kechuang.directory.choices import OrganizationKind
+    from kechuang.events import services
+    from kechuang.events.choices import EventKind, Height, VenueKind
+    from kechuang.testing.factories import user_with_role
+
+    office = OrganizationFactory(kind=OrganizationKind.GOVERNMENT, name="匿名访问测试活动主办方", uscc=None)
+    maker = user_with_role(Role.OPERATOR, office, username="anon-walk-event-maker")
+    checker = user_with_role(Role.OPERATOR, office, username="anon-walk-event-checker")
+    start = timezone.now() + dt.timedelta(days=3)
+
+    def event(title: str):
+        return services.event_create(
+            actor=maker,
+            organization=office,
+            details=services.EventDetails(
+                title=title,
+                kind=EventKind.FORUM,
+                summary="匿名访问测试",
+                venue_kind=VenueKind.ONLINE,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=2),
+                capacity=10,
+                height=Height.TRANSFER,
+            ),
+        )
+
+    published = event("匿名访问测试论坛")
+    services.event_submit(actor=maker, event=published)
+    services.event_review(actor=checker, event=published, approve=True)
+
+    def competition(title: str):
+        return services.competition_create(
+            actor=maker,
+            title=title,
+            rules="匿名访问测试",
+            organizer=office,
+            entry_deadline=timezone.localdate() + dt.timedelta(days=10),
+            tracks=[services.TrackInput("赛道")],
+        )
+
+    open_competition = services.competition_open(actor=maker, competition=competition("匿名访问测试大赛"))
+    return {
+        "event": published,
+        "draft_event": event("草稿活动"),
+        "competition": open_competition,
+        "draft_competition": competition("草稿大赛"),
     }
 
 
@@ -118,6 +175,10 @@ def fill(objects) -> Callable[..., str]:
                 return "1"
             if name == "code" and pattern.startswith(("/instruments/", "/api/v1/instruments/")):
                 return objects["instrument" if public else "retired_instrument"].code
+            if name == "code" and pattern.startswith(("/events/competitions/", "/api/v1/competitions/")):
+                return objects["competition" if public else "draft_competition"].code
+            if name == "code" and pattern.startswith(("/events/", "/api/v1/events/")):
+                return objects["event" if public else "draft_event"].code
             if name == "code" and pattern.startswith(("/challenges/", "/api/v1/challenges/")):
                 return objects["challenge" if public else "draft_challenge"].code
             if name == "code":

@@ -60,6 +60,21 @@ PUBLIC = {
     # a slot is never shown); booking needs a sign-in.
     "/instruments/": "the public catalogue of shared instruments",
     "/instruments/<code>/": "an instrument's public page: description, rate card, free slots",
+    # Events and competitions (issue 17, docs/adr/0025-events-and-competitions.md), reviewed 2026-12: events
+    # start from events.permissions.event_visible_to (published and finished only for anonymous visitors;
+    # drafts and events under review 404; sign-ups need a sign-in), competitions from competition_visible_to
+    # (every competition past its draft), their entries from entry_visible_to (ranked results from the 公示 on).
+    "/events/": "the public list of published events",
+    "/events/calendar/": "the public calendar of published events",
+    "/events/<code>/": "a published event's public page (drafts 404)",
+    "/events/competitions/": "the public list of competitions (drafts hidden)",
+    "/events/competitions/<code>/": "a competition's public page: rules, tracks and prizes, the 公示",
+    "/api/v1/events/": "published events",
+    "/api/v1/events/series/": "the district's event series (brands of the profile)",
+    "/api/v1/events/<code>/": "a published event (drafts 404)",
+    "/api/v1/competitions/": "competitions past their draft",
+    "/api/v1/competitions/<code>/": "a competition past its draft",
+    "/api/v1/competitions/<code>/entries/": "the ranked results from the 公示 on (empty before)",
     "/challenges/": "the challenge board: public (published and later) challenges",
     "/challenges/<code>/": "public notice of a published challenge (drafts 404)",
     "/api/v1/challenges/": "published challenges, readable anonymously (issue 5)",

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.challenges import choices as challenges_choices
+
 
 class SeriesKind(models.TextChoices):
     """The kinds of brand series a district profile lists under ``district.events``."""
@@ -99,9 +101,8 @@ class Round(models.TextChoices):
     DEFENCE = "defence", _("决赛（8+7 答辩）")
 
 
-class PanelStatus(models.TextChoices):
-    OPEN = "open", _("评审中")
-    CLOSED = "closed", _("评审结束")
+# The rounds' panels open and close like the challenges' expert panels: the same choice set, reused.
+PanelStatus = challenges_choices.PanelStatus
 
 
 class ObjectionStatus(models.TextChoices):

@@ -117,7 +117,10 @@ class EntryForm(CleanTextForm):
         from kechuang.transfer.models import Achievement
 
         super().__init__(*args, **kwargs)
-        self.fields["track"].queryset = competition.tracks.order_by("sort_order")
+        tracks = competition.tracks.order_by("sort_order")
+        self.fields["track"].queryset = tracks
+        if len(tracks) == 1:  # one track: nothing to choose
+            self.fields["track"].initial = tracks[0].pk
         self.fields["achievements"].queryset = Achievement.objects.filter(organization=organization).order_by(
             "-pk"
         )

@@ -23,7 +23,7 @@ from kechuang.directory.demo.words import GIVEN_FEMALE, GIVEN_MALE, SURNAMES
 from kechuang.directory.models import Building, Organization
 
 from .choices import Audience, EventKind, EventStatus, Height, RegistrationStatus, SeriesKind, VenueKind
-from .models import CHECKIN_ALPHABET, CHECKIN_LENGTH, Event, EventSeries, Feedback, Registration
+from .models import CHECKIN_ALPHABET, CHECKIN_LENGTH, Event, EventSeries, Feedback, Objection, Registration
 from .services import profile_amenities, series_load_from_profile
 
 MONTHS = {"tiny": 6, "small": 24, "large": 24}
@@ -231,4 +231,190 @@ def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -
         created["活动报名"] = len(registrations)
         created["活动签到"] = sum(1 for r in registrations if r.checked_in_at)
         created["活动反馈"] = len(feedback_for)
+    created.update(make_demo_competition(scale=scale, rng=rng))
     return created
+
+
+ENTRIES_PER_TRACK = {"tiny": 4, "small": 8, "large": 12}
+PROJECTS = {
+    "院所成果": [
+        "强激光清洗装备",
+        "MEMS 气体传感芯片",
+        "拟态防御路由器",
+        "硅光互连模块",
+        "微流控快检芯片",
+        "超快激光精密加工",
+        "工业软件仿真内核",
+        "红外光学镜头",
+        "可信计算模组",
+        "生物半导体测序芯片",
+        "激光雷达光源",
+        "智能传感网关",
+    ],
+    "初创企业": [
+        "智慧工厂视觉质检",
+        "车规级域控制器",
+        "储能电池管理系统",
+        "AI 辅助诊断平台",
+        "物联网资产追踪",
+        "数字孪生运维",
+        "精密光学检测服务",
+        "氢能燃料电池电堆",
+        "手术机器人末端",
+        "边缘计算盒子",
+        "低空无人机巡检",
+        "碳排放监测终端",
+    ],
+}
+
+
+def _sheet(criteria: list[dict[str, Any]], rng: random.Random, level: int) -> dict[str, int]:
+    return {c["code"]: max(0, min(100, level + rng.randint(-8, 8))) for c in criteria}
+
+
+def make_demo_competition(*, scale: str, rng: random.Random) -> dict[str, int]:
+    """Last year's 菊园科研院所创新创业大赛, run to the end through the services (as the system): entries in two
+    tracks, eligibility, both rounds scored by the expert pool (recused judges skip their conflicts), the 公示
+    with one objection dismissed, the result final and every prize paid on the ledger. Idempotent by title."""
+    from kechuang.core.scoring import weighted_total_x100
+    from kechuang.directory.models import Person
+
+    from . import permissions as perms
+    from . import services
+    from .choices import EntryStatus, Round
+    from .models import Competition, Entry, EntryScore, Judge
+
+    made = {"大赛": 0, "参赛项目": 0, "评分": 0, "奖金拨付": 0}
+    year = timezone.localdate().year - 1
+    series = EventSeries.objects.filter(kind=SeriesKind.COMPETITION).order_by("sort_order").first()
+    title = f"{year}{series.name if series else '菊园科研院所创新创业大赛'}"
+    if Competition.objects.filter(title=title).exists():
+        return made
+    pool_experts = list(Person.objects.filter(is_expert=True).order_by("pk"))
+    institutes = list(Organization.objects.filter(kind=OrganizationKind.INSTITUTE).order_by("pk"))
+    enterprises = list(Organization.objects.filter(kind=OrganizationKind.ENTERPRISE).order_by("pk")[:60])
+    government = Organization.objects.filter(kind=OrganizationKind.GOVERNMENT).order_by("pk").first()
+    if len(pool_experts) < 3 or not institutes or len(enterprises) < 4 or government is None:
+        return made
+    count = ENTRIES_PER_TRACK.get(scale, 8)
+    finalists = 3 if scale == "tiny" else 5
+    with transaction.atomic():
+        competition = services.competition_create(
+            actor=None,
+            title=title,
+            rules="设院所成果、初创企业两个赛道。初赛网络评审，每个赛道前若干名进入决赛；决赛采用“8+7”路演答辩"
+            "（8 分钟陈述、7 分钟问答）。结果公示 5 个工作日，公示期内可提出异议。奖金通过平台账本拨付，一等奖分两期。",
+            organizer=government,
+            entry_deadline=dt.date(year, 6, 30),
+            series=series,
+            finalists_per_track=finalists,
+            tracks=[
+                services.TrackInput(
+                    "院所成果",
+                    [
+                        services.PrizeInput(1, "一等奖", 30_000_000, tranches=2),
+                        services.PrizeInput(2, "二等奖", 15_000_000),
+                        services.PrizeInput(3, "三等奖", 5_000_000),
+                    ],
+                ),
+                services.TrackInput(
+                    "初创企业",
+                    [
+                        services.PrizeInput(1, "一等奖", 20_000_000, tranches=2),
+                        services.PrizeInput(2, "二等奖", 10_000_000),
+                        services.PrizeInput(3, "三等奖", 5_000_000),
+                    ],
+                ),
+            ],
+        )
+        Competition.objects.filter(pk=competition.pk).update(
+            created_at=timezone.make_aware(dt.datetime(year, 4, 1, 10, 0))
+        )
+        competition = services.competition_open(actor=None, competition=competition)
+        entries = []
+        for track in competition.tracks.order_by("sort_order"):
+            pool = institutes if track.name == "院所成果" else enterprises
+            for index in range(count):
+                organization = pool[index % len(pool)]
+                project = PROJECTS[track.name][index % len(PROJECTS[track.name])]
+                entries.append(
+                    services.entry_submit(
+                        actor=None,
+                        competition=competition,
+                        track=track,
+                        organization=organization,
+                        details=services.EntryDetails(
+                            project=project,
+                            summary=f"{project}：从样机到量产的产业化方案。",
+                            team="核心团队 4–8 人，含博士与产业化负责人。",
+                            business_plan="三年内实现规模化销售，带动就业。",
+                            ip_summary="已授权发明专利若干项。",
+                        ),
+                    )
+                )
+        made["参赛项目"] = len(entries)
+        # the judges: experts in conflict with the fewest entries (most experts work at the institutes that
+        # enter), so that every entry keeps judges who are not recused
+        candidates = Entry.objects.filter(pk__in=[e.pk for e in entries])
+        recusals = {p.pk: perms.conflicted_entry_ids(p, candidates) for p in pool_experts}
+        experts = sorted(pool_experts, key=lambda p: (len(recusals[p.pk]), p.pk))[:5]
+        competition = services.competition_close_entries(actor=None, competition=competition)
+        for index, entry in enumerate(entries):
+            eligible = index != len(entries) - 1
+            services.entry_screen(
+                actor=None,
+                entry=entry,
+                eligible=eligible,
+                note="" if eligible else "项目不在街区实施，不符合参赛条件",
+            )
+        strength = {entry.pk: rng.randint(55, 92) for entry in entries}
+
+        def score_round(round_: str) -> None:
+            for track in competition.tracks.order_by("sort_order"):
+                panel = services.panel_build(actor=None, track=track, round=round_, experts=experts)
+                for judge in Judge.objects.filter(panel=panel).select_related("expert"):
+                    candidates = services.round_entries(track, round_)
+                    recused = perms.conflicted_entry_ids(judge.expert, candidates)
+                    for entry in candidates:
+                        if entry.pk in recused:
+                            continue
+                        values = _sheet(panel.criteria, rng, strength[entry.pk])
+                        EntryScore.objects.create(
+                            judge=judge,
+                            entry=entry,
+                            values=values,
+                            total_x100=weighted_total_x100(panel.criteria, values),
+                        )
+                        made["评分"] += 1
+                services.panel_close(actor=None, panel=panel)
+
+        score_round(Round.FIRST)
+        competition.refresh_from_db()
+        score_round(Round.DEFENCE)
+        competition = services.competition_publicize(actor=None, competition=competition)
+        published = timezone.make_aware(dt.datetime(year, 10, 20, 9, 0))
+        ends_on = services.publicity_end(published.date(), competition.publicity_working_days)
+        Competition.objects.filter(pk=competition.pk).update(
+            publicity_started_at=published, publicity_ends_on=ends_on
+        )
+        competition.refresh_from_db()
+        ranked = competition.entries.filter(status=EntryStatus.RANKED).order_by("rank", "pk").first()
+        objection = Objection.objects.create(
+            code=next_code("events", "YI", width=5, year=year),
+            competition=competition,
+            entry=ranked,
+            reason="质疑该项目的专利权属。",
+            filed_at=published + dt.timedelta(days=2),
+        )
+        services.objection_resolve(
+            actor=None, objection=objection, upheld=False, resolution="经核查专利权属清晰，异议不成立。"
+        )
+        competition = services.competition_finalize(
+            actor=None, competition=competition, today=ends_on + dt.timedelta(days=1)
+        )
+        for entry in competition.entries.filter(prize__isnull=False).select_related("prize"):
+            for _tranche in range(entry.prize.tranches if entry.prize else 0):
+                services.prize_pay(actor=None, entry=entry)
+                made["奖金拨付"] += 1
+        made["大赛"] = 1
+    return made

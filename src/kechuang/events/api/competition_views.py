@@ -110,6 +110,7 @@ class PanelViewSet(viewsets.GenericViewSet):
 
     permission_classes = [IsAuthenticated]
     serializer_class = ScoreOutput
+    queryset = JudgingPanel.objects.none()  # the schema's model; panels are looked up in _panel
     lookup_value_regex = r"[0-9]{1,9}"
 
     def _panel(self, pk: str | None) -> JudgingPanel:
