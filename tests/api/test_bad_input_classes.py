@@ -132,49 +132,49 @@ def test_nesting_beyond_the_depth_limit_is_a_json_400_everywhere(schema, clients
     )
 
 
-def test_numbers_no_field_holds_are_a_400_naming_the_field(schema, clients):
-    client = clients["operator"]
-    checked = 0
+def bad_bodies(schema, *, numbers: bool, dates: bool, on_objects: bool = False):
+    """(method, path, operation, media, field name, bad value) for every writing operation's numeric
+    and/or date fields: the bad numbers as JSON literals, the out-of-calendar dates as strings."""
     for method, path, operation in operations(schema):
         media, properties = body_properties(schema, operation)
-        if method not in ("post", "put", "patch") or not properties:
+        if method not in ("post", "put", "patch") or not properties or (on_objects and "{" not in path):
             continue
         for name, prop in properties.items():
             prop = _resolve(schema, prop)
-            if (
-                prop.get("type") not in ("integer", "number")
-                and prop.get("items", {}).get("type") != "integer"
-            ):
-                continue
-            for value in BAD_NUMBERS:
-                if media == "application/json":
-                    body = "{" + json.dumps(name) + ": " + value + "}"
-                    response = send(client, method, fill(path, operation), body, "application/json")
-                else:
-                    response = getattr(client, method)(fill(path, operation), {name: value})
-                assert_json_4xx(response, f"{method} {path} {name}={value}", name)
-                assert response.status_code >= 400, (method, path, name, value)
-                checked += 1
+            numeric = (
+                prop.get("type") in ("integer", "number") or prop.get("items", {}).get("type") == "integer"
+            )
+            values = [*(BAD_NUMBERS if numbers and numeric else []),
+                      *(BAD_DATES.get(prop.get("format", ""), []) if dates and not numeric else [])]  # fmt: skip
+            for value in values:
+                yield method, path, operation, media, name, value
+
+
+def send_bad(client, method: str, url: str, media: str, name: str, value: str):
+    """One body holding only the bad value: a JSON literal for numbers, a JSON string for dates."""
+    if media != "application/json":
+        return getattr(client, method)(url, {name: value})
+    literal = value if value in BAD_NUMBERS else json.dumps(value)
+    return send(client, method, url, "{" + json.dumps(name) + ": " + literal + "}", media)
+
+
+def test_numbers_no_field_holds_are_a_400_naming_the_field(schema, clients):
+    checked = 0
+    for method, path, operation, media, name, value in bad_bodies(schema, numbers=True, dates=False):
+        response = send_bad(clients["operator"], method, fill(path, operation), media, name, value)
+        assert_json_4xx(response, f"{method} {path} {name}={value}", name)
+        assert response.status_code >= 400, (method, path, name, value)
+        checked += 1
     assert checked > 50
 
 
 def test_dates_at_the_ends_of_the_calendar_are_a_400_naming_the_field(schema, clients):
-    client = clients["operator"]
     checked = 0
-    for method, path, operation in operations(schema):
-        media, properties = body_properties(schema, operation)
-        if method not in ("post", "put", "patch") or not properties:
-            continue
-        for name, prop in properties.items():
-            prop = _resolve(schema, prop)
-            for value in BAD_DATES.get(prop.get("format", ""), []):
-                if media == "application/json":
-                    response = send(client, method, fill(path, operation), json.dumps({name: value}), media)
-                else:
-                    response = getattr(client, method)(fill(path, operation), {name: value})
-                assert_json_4xx(response, f"{method} {path} {name}={value}", name)
-                assert response.status_code >= 400, (method, path, name, value)
-                checked += 1
+    for method, path, operation, media, name, value in bad_bodies(schema, numbers=False, dates=True):
+        response = send_bad(clients["operator"], method, fill(path, operation), media, name, value)
+        assert_json_4xx(response, f"{method} {path} {name}={value}", name)
+        assert response.status_code >= 400, (method, path, name, value)
+        checked += 1
     assert checked > 10
 
 
@@ -425,30 +425,18 @@ def test_bad_numbers_and_dates_on_real_objects_are_a_4xx_naming_the_field(schema
         role: Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")
         for role, key in world.tokens.items()
     }
-    for method, path, operation in operations(schema):
-        media, properties = body_properties(schema, operation)
-        if method not in ("post", "put", "patch") or "{" not in path or not properties:
-            continue
+    for method, path, _operation, media, name, value in bad_bodies(
+        schema, numbers=True, dates=True, on_objects=True
+    ):
         url = fill_real(path, world.codes)
         if url is None:
             continue
-        for name, prop in properties.items():
-            prop = _resolve(schema, prop)
-            values = BAD_DATES.get(prop.get("format", ""), [])
-            if prop.get("type") in ("integer", "number"):
-                values = BAD_NUMBERS
-            for value in values:
-                for role, client in clients.items():
-                    if media == "application/json":
-                        literal = value if value in BAD_NUMBERS else json.dumps(value)
-                        body = "{" + json.dumps(name) + ": " + literal + "}"
-                        response = send(client, method, url, body, "application/json")
-                    else:
-                        response = getattr(client, method)(url, {name: value})
-                    assert_json_4xx(response, f"{role} {method} {url} {name}={value}", name)
-                    assert response.status_code >= 400, (role, method, url, name, value)
-                    checked += 1
-                    validated += response.status_code == 400
+        for role, client in clients.items():
+            response = send_bad(client, method, url, media, name, value)
+            assert_json_4xx(response, f"{role} {method} {url} {name}={value}", name)
+            assert response.status_code >= 400, (role, method, url, name, value)
+            checked += 1
+            validated += response.status_code == 400
     print(f"{checked} bad bodies on real objects, {validated} refused by validation naming the field")
     assert checked > 100 and validated > 50
 

@@ -126,16 +126,21 @@ class VoucherMachine(RuleBasedStateMachine):
     def grant(self, index: int, amount: int) -> int:
         enterprise, user = self.w.enterprises[index], self.w.users[index]
         controller = self.w.controllers[index]
+
+        def submit(**controller_code: str) -> Any:
+            return services.application_submit(
+                actor=user,
+                scheme=self.w.scheme,
+                enterprise=enterprise,
+                requested_fen=amount,
+                purpose="研发",
+                today=self.today,
+                **controller_code,
+            )
+
         if self.expired:
             with pytest.raises(ValidationError):
-                services.application_submit(
-                    actor=user,
-                    scheme=self.w.scheme,
-                    enterprise=enterprise,
-                    requested_fen=amount,
-                    purpose="研发",
-                    today=self.today,
-                )
+                submit()
             return -1
         allowed = (
             self.committed[index] + amount <= ENTERPRISE_CAP
@@ -147,28 +152,12 @@ class VoucherMachine(RuleBasedStateMachine):
             # review, which cannot recommend more than the caps and the budget still allow.
             application = None
             with pytest.raises(ValidationError):
-                application = services.application_submit(
-                    actor=user,
-                    scheme=self.w.scheme,
-                    enterprise=enterprise,
-                    requested_fen=amount,
-                    purpose="研发",
-                    controller_code=controller,
-                    today=self.today,
-                )
+                application = submit(controller_code=controller)
                 services.application_review(actor=self.w.operator, application=application, approve=True)
             if application is not None:
                 services.application_withdraw(actor=user, application=application)
             return -1
-        application = services.application_submit(
-            actor=user,
-            scheme=self.w.scheme,
-            enterprise=enterprise,
-            requested_fen=amount,
-            purpose="研发",
-            controller_code=controller,
-            today=self.today,
-        )
+        application = submit(controller_code=controller)
         services.application_review(actor=self.w.operator, application=application, approve=True)
         services.application_decide(
             actor=self.w.leader, application=application, approve=True, today=self.today
