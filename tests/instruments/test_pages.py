@@ -151,3 +151,39 @@ def test_another_enterprise_gets_404_on_a_booking_and_the_overview_is_staff_only
     login(client, operator)
     page = client.get(reverse("instruments:overview"))
     assert page.status_code == 200 and "共享仪器机时" in page.content.decode()
+
+
+def test_the_booker_rates_a_completed_booking_once_and_the_figures_show_it(
+    client, instrument, owner_user, enterprise_user, enterprise_org, other_enterprise_user
+):
+    from django.utils import timezone as tz
+
+    start = tz.now() - dt.timedelta(days=3)
+    booking = Booking.objects.create(
+        code="YY-P-9",
+        instrument=instrument,
+        organization=enterprise_org,
+        user=enterprise_user,
+        start_at=start,
+        end_at=start + dt.timedelta(hours=1),
+        status=BookingStatus.COMPLETED,
+        actual_minutes=60,
+        charge_fen=40_000,
+        user_class=UserClass.DISTRICT,
+        rate_fen=40_000,
+    )
+    login(client, other_enterprise_user)
+    assert (
+        client.post(reverse("instruments:booking-rate", args=[booking.code]), {"score": 1}).status_code == 404
+    )
+    login(client, enterprise_user)
+    assert 'data-testid="rate-form"' in client.get(reverse("instruments:booking-list")).content.decode()
+    client.post(
+        reverse("instruments:booking-rate", args=[booking.code]), {"score": 4, "comment": "操作指导细致"}
+    )
+    answer = client.post(reverse("instruments:booking-rate", args=[booking.code]), {"score": 5}, follow=True)
+    assert "已经评价过" in answer.content.decode()
+    assert 'data-testid="rate-form"' not in client.get(reverse("instruments:booking-list")).content.decode()
+    login(client, owner_user)
+    detail = client.get(reverse("instruments:instrument-detail", args=[instrument.code])).content.decode()
+    assert "4.0（1）" in detail

@@ -93,3 +93,8 @@ class MaintenanceForm(CleanTextForm):
         label=_("结束时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class RatingForm(CleanTextForm):
+    score = forms.TypedChoiceField(label=_("评分"), coerce=int, choices=[(n, n) for n in range(5, 0, -1)])
+    comment = forms.CharField(label=_("评价"), max_length=300, required=False)

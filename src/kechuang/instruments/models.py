@@ -377,3 +377,31 @@ class SampleRequest(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class BookingRating(models.Model):
+    """The booker's rating of a finished booking (service, instrument condition), one per booking."""
+
+    booking = models.OneToOneField(
+        Booking, on_delete=models.CASCADE, related_name="rating", verbose_name=_("预约")
+    )
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="ratings", verbose_name=_("仪器")
+    )
+    score = models.PositiveSmallIntegerField(_("评分"))
+    comment = models.CharField(_("评价"), max_length=300, blank=True)
+    created_by = _person(_("评价人"))
+    created_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("使用评价")
+        verbose_name_plural = _("使用评价")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="instrument_rating_score_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.score}"

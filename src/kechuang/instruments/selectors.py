@@ -134,6 +134,8 @@ class Figures:
     bookings: int
     no_shows: int
     income_fen: int
+    rating: float | None = None  # the average score of the ratings of these bookings
+    ratings: int = 0
 
 
 def usage_figures(bookings: QuerySet[Booking], *, instruments: int = 0) -> Figures:
@@ -148,7 +150,12 @@ def usage_figures(bookings: QuerySet[Booking], *, instruments: int = 0) -> Figur
     income = (
         bookings.filter(Q(status__in=CHARGED) | Q(late_cancel=True)).aggregate(s=Sum("charge_fen"))["s"] or 0
     )
+    from django.db.models import Avg
+
+    rated = bookings.filter(rating__isnull=False).aggregate(avg=Avg("rating__score"), n=Count("rating"))
     return Figures(
+        rating=round(float(rated["avg"]), 1) if rated["avg"] is not None else None,
+        ratings=rated["n"],
         instruments=instruments,
         hours=round(total / 60, 1),
         outside_share=(outside / total) if total else None,

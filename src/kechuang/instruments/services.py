@@ -47,6 +47,7 @@ from .choices import (
 )
 from .models import (
     Booking,
+    BookingRating,
     Instrument,
     InstrumentCategory,
     MaintenanceBlock,
@@ -627,6 +628,28 @@ def booking_confirm_charge(*, actor: Actor, booking: Booking) -> Booking:
             detail={"charge_fen": locked.charge_fen},
         )
     return locked
+
+
+def booking_rate(*, actor: Actor, booking: Booking, score: int, comment: str = "") -> BookingRating:
+    """The booker rates a completed booking (1–5), once."""
+    require(perms.member_of_requester(actor, booking), _("只有预约单位可以评价。"))
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationError({"score": _("评分为 1 到 5 分。")})
+    with transaction.atomic():
+        locked = _locked_booking(booking)
+        if locked.status != BookingStatus.COMPLETED:
+            raise ValidationError(_("上机完成后才能评价。"))
+        if BookingRating.objects.filter(booking=locked).exists():
+            raise ValidationError(_("该预约已经评价过。"))
+        rating = BookingRating.objects.create(
+            booking=locked,
+            instrument_id=locked.instrument_id,
+            score=score,
+            comment=clean_text(comment, 300),
+            created_by=user_of(actor),
+        )
+        audit.record("instruments.booking.rate", actor=actor, obj=locked, detail={"score": score})
+    return rating
 
 
 # --- sample testing ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ app_name = "instruments"
 urlpatterns = [
     path("", views.InstrumentListView.as_view(), name="instrument-list"),
     path("bookings/", views.BookingListView.as_view(), name="booking-list"),
+    path("bookings/<str:code>/rate/", views.BookingRateView.as_view(), name="booking-rate"),
     path("bookings/<str:code>/<str:action>/", views.BookingActionView.as_view(), name="booking-action"),
     path("samples/<str:code>/report/", views.SampleReportView.as_view(), name="sample-report"),
     path("samples/<str:code>/<str:action>/", views.SampleActionView.as_view(), name="sample-action"),

@@ -40,6 +40,7 @@ from .forms import (
     InstrumentForm,
     MaintenanceForm,
     QualificationForm,
+    RatingForm,
     ReportForm,
     SampleRequestForm,
 )
@@ -222,7 +223,15 @@ class BookingListView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         orgs = perms.member_organization_ids(request.user)
-        bookings = selectors.booking_list(actor=request.user).filter(organization__in=orgs)
+        from django.db.models import Exists, OuterRef
+
+        from .models import BookingRating
+
+        bookings = (
+            selectors.booking_list(actor=request.user)
+            .filter(organization__in=orgs)
+            .annotate(rated=Exists(BookingRating.objects.filter(booking=OuterRef("pk"))))
+        )
         samples = (
             perms.sample_request_visible_to(request.user)
             .filter(organization__in=orgs)
@@ -535,3 +544,19 @@ class EnableVouchersView(_ManageAction):
 
     def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
         return services.instrument_enable_vouchers(actor=request.user, instrument=obj)
+
+
+class BookingRateView(ActionView):
+    form_class = RatingForm
+    success_message = _("感谢评价。")
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return get_object_or_404(perms.booking_visible_to(request.user), code=kwargs["code"])
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.booking_rate(
+            actor=request.user, booking=obj, score=data["score"], comment=data["comment"]
+        )
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        return reverse("instruments:booking-list")
