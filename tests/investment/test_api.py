@@ -1,4 +1,4 @@
-"""/api/v1/investment-leads/ and /api/v1/key-projects/: staff create and move leads through the
+"""/api/v1/leads/ and /api/v1/key-projects/: staff create and move leads through the
 services; duplicates answer 409 with the existing code; registration lands the firm."""
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ def test_staff_create_a_lead_and_a_duplicate_answers_409_with_the_existing_code(
         "cluster": cluster.code,
         "planned_investment_fen": 300_000_000,
     }
-    created = api.post("/api/v1/investment-leads/", body, format="json")
+    created = api.post("/api/v1/leads/", body, format="json")
     assert created.status_code == 201, created.content
     code = created.json()["code"]
     assert created.json()["stage"] == LeadStage.LEAD
-    again = api.post("/api/v1/investment-leads/", {**body, "name": "微纳光子 研发团队"}, format="json")
+    again = api.post("/api/v1/leads/", {**body, "name": "微纳光子 研发团队"}, format="json")
     assert again.status_code == 409 and code in again.json()["detail"]
     flagged = api.post(
-        "/api/v1/investment-leads/",
+        "/api/v1/leads/",
         {**body, "name": "微纳光子研发团队", "allow_duplicate": True},
         format="json",
     )
@@ -47,7 +47,7 @@ def test_staff_create_a_lead_and_a_duplicate_answers_409_with_the_existing_code(
 
 def test_the_api_moves_a_lead_and_lands_it_at_registration(lead, commissioner, operator, leader):
     api = client_for(commissioner)
-    base = f"/api/v1/investment-leads/{lead.code}/"
+    base = f"/api/v1/leads/{lead.code}/"
     refused = api.post(base + "advance/", {"note": ""}, format="json")
     assert refused.status_code == 400 and "研判意见" in str(refused.json())
     for note in ("研判通过", "意向书", "协议已签"):
@@ -78,7 +78,7 @@ def test_the_api_moves_a_lead_and_lands_it_at_registration(lead, commissioner, o
 
 def test_close_needs_a_reason(lead, commissioner):
     api = client_for(commissioner)
-    base = f"/api/v1/investment-leads/{lead.code}/close/"
+    base = f"/api/v1/leads/{lead.code}/close/"
     assert api.post(base, {"outcome": "lost", "reason": ""}, format="json").status_code == 400
     closed = api.post(base, {"outcome": "lost", "reason": "落户外省"}, format="json")
     assert closed.status_code == 200 and closed.json()["closed_reason"] == "落户外省"
@@ -106,9 +106,9 @@ def test_list_queries_do_not_grow_with_the_leads(frozen, operator, lead, django_
         )
     advance(operator, lead, "研判")
     api = client_for(operator)
-    api.get("/api/v1/investment-leads/")
+    api.get("/api/v1/leads/")
     with django_assert_max_num_queries(10):
-        assert len(api.get("/api/v1/investment-leads/").json()["results"]) == 11
+        assert len(api.get("/api/v1/leads/").json()["results"]) == 11
 
 
 def test_the_projects_leader_reports_status_and_raises_issues_through_the_api(

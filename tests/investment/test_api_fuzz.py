@@ -10,17 +10,17 @@ from fuzz import fuzz_roles, operations
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 EXAMPLES = 8
-SCOPE = r"^/api/v1/(investment-leads|key-projects)"
+SCOPE = r"^/api/v1/(leads|key-projects)"
 
 
 def test_investment_operations_are_in_scope(db):
     paths = {(op.method.upper(), op.path) for op in operations(SCOPE)}
     for expected in [
-        ("POST", "/api/v1/investment-leads/"),
-        ("POST", "/api/v1/investment-leads/{code}/advance/"),
-        ("POST", "/api/v1/investment-leads/{code}/close/"),
-        ("POST", "/api/v1/investment-leads/{code}/assign/"),
-        ("POST", "/api/v1/investment-leads/{code}/record/"),
+        ("POST", "/api/v1/leads/"),
+        ("POST", "/api/v1/leads/{code}/advance/"),
+        ("POST", "/api/v1/leads/{code}/close/"),
+        ("POST", "/api/v1/leads/{code}/assign/"),
+        ("POST", "/api/v1/leads/{code}/record/"),
         ("GET", "/api/v1/key-projects/{code}/"),
         ("POST", "/api/v1/key-projects/{code}/report/"),
         ("POST", "/api/v1/key-projects/{code}/issues/"),

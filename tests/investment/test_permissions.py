@@ -210,15 +210,15 @@ def test_outsiders_get_nothing_through_the_api(world, enterprise_user):
     api.force_authenticate(enterprise_user)
     lead = world["own"]["lead"]
     before = snapshot()
-    assert api.get("/api/v1/investment-leads/").json()["results"] == []
+    assert api.get("/api/v1/leads/").json()["results"] == []
     assert api.get("/api/v1/key-projects/").json()["results"] == []
-    base = f"/api/v1/investment-leads/{lead.code}/"
+    base = f"/api/v1/leads/{lead.code}/"
     assert api.get(base).status_code == 404
     assert api.post(base + "advance/", {"note": "研判"}, format="json").status_code == 404
     assert api.post(base + "close/", {"outcome": "lost", "reason": "x"}, format="json").status_code == 404
     assert (
         api.post(
-            "/api/v1/investment-leads/", {"source": "event", "name": "新线索"}, format="json"
+            "/api/v1/leads/", {"source": "event", "name": "新线索"}, format="json"
         ).status_code
         == 403
     )
@@ -228,7 +228,7 @@ def test_outsiders_get_nothing_through_the_api(world, enterprise_user):
 def test_anonymous_visitors_are_sent_to_sign_in(client, world):
     response = client.get(reverse("investment:lead-detail", args=[world["own"]["lead"].code]))
     assert response.status_code == 302 and "login" in response["Location"]
-    assert APIClient().get("/api/v1/investment-leads/").status_code in (401, 403)
+    assert APIClient().get("/api/v1/leads/").status_code in (401, 403)
 
 
 # --- within the staff: confidential fields --------------------------------------------------------------
@@ -247,7 +247,7 @@ def test_only_owners_and_operators_see_investment_and_terms(
         assert ('data-testid="lead-confidential-hidden"' in page) is not sees, user
         api = APIClient()
         api.force_authenticate(user)
-        answer = api.get(f"/api/v1/investment-leads/{lead.code}/").json()
+        answer = api.get(f"/api/v1/leads/{lead.code}/").json()
         assert (answer["planned_investment_fen"] == lead.planned_investment_fen) is sees
         assert (answer["terms"] is None) is not sees
 
@@ -266,7 +266,7 @@ def test_a_staff_member_who_does_not_own_the_lead_cannot_move_it(client, world, 
     api.force_authenticate(other_leader)
     assert (
         api.post(
-            f"/api/v1/investment-leads/{lead.code}/advance/", {"note": "研判"}, format="json"
+            f"/api/v1/leads/{lead.code}/advance/", {"note": "研判"}, format="json"
         ).status_code
         == 403
     )

@@ -1,4 +1,4 @@
-"""Investment API (/api/v1/investment-leads/…, /api/v1/key-projects/…): reads from the visibility
+"""Investment API (/api/v1/leads/…, /api/v1/key-projects/…): reads from the visibility
 querysets (district staff only; anyone else sees an empty list and 404), each write through one service;
 objects by public code."""
 
