@@ -216,12 +216,7 @@ def test_outsiders_get_nothing_through_the_api(world, enterprise_user):
     assert api.get(base).status_code == 404
     assert api.post(base + "advance/", {"note": "研判"}, format="json").status_code == 404
     assert api.post(base + "close/", {"outcome": "lost", "reason": "x"}, format="json").status_code == 404
-    assert (
-        api.post(
-            "/api/v1/leads/", {"source": "event", "name": "新线索"}, format="json"
-        ).status_code
-        == 403
-    )
+    assert api.post("/api/v1/leads/", {"source": "event", "name": "新线索"}, format="json").status_code == 403
     assert snapshot() == before
 
 
@@ -264,12 +259,7 @@ def test_a_staff_member_who_does_not_own_the_lead_cannot_move_it(client, world, 
     )
     api = APIClient()
     api.force_authenticate(other_leader)
-    assert (
-        api.post(
-            f"/api/v1/leads/{lead.code}/advance/", {"note": "研判"}, format="json"
-        ).status_code
-        == 403
-    )
+    assert api.post(f"/api/v1/leads/{lead.code}/advance/", {"note": "研判"}, format="json").status_code == 403
     assert snapshot() == before
 
 
