@@ -150,6 +150,22 @@ def test_from_entry_to_prize_on_the_ledger(race, operator, judges, enterprise_us
     fund.refresh_from_db()
     assert fund.balance_fen == 30_000_000
 
+    # after the prize: the winner is followed for twelve months (district, space, vouchers, commissioner)
+    from kechuang.directory.models import Block
+    from kechuang.events.selectors import winners_followup
+    from kechuang.servicedesk.models import Assignment
+
+    row = next(r for r in winners_followup(competition) if r["entry"].pk == b.pk)
+    assert not row["in_district"] and not row["commissioner"] and row["tracking"]
+    organization = first_prize.organization
+    organization.block = Block.objects.create(code="juzhong", name="菊中")
+    organization.save()
+    Assignment.objects.create(
+        organization=organization, role="commissioner", user=operator, started_at=timezone.now()
+    )
+    row = next(r for r in winners_followup(competition) if r["entry"].pk == b.pk)
+    assert row["in_district"] and row["commissioner"] and not row["space"] and not row["voucher"]
+
 
 @pytest.mark.parametrize("link", ["same_organization", "partner", "team", "co_author", "recent_contract"])
 def test_a_judge_with_a_conflict_cannot_score_or_see_that_entry(race, operator, judges, link):
@@ -339,7 +355,9 @@ def test_only_operators_run_a_competition_and_entries_only_while_open(
         services.objection_file(actor=enterprise_user, competition=competition, reason="不服")
 
 
-def test_the_demo_competition_is_run_to_the_end_and_made_once(district_office, institute_org, series):
+def test_the_demo_competition_is_run_to_the_end_and_made_once(
+    district_office, institute_org, series, operator, client
+):
     import random
 
     from kechuang.directory.choices import OrganizationKind
@@ -363,3 +381,7 @@ def test_the_demo_competition_is_run_to_the_end_and_made_once(district_office, i
     fund = Account.objects.get(code=f"events:{competition.code}:fund")
     assert fund.balance_fen == 0  # every prize paid in full
     assert make_demo_competition(scale="tiny", rng=random.Random(7))["大赛"] == 0
+    client.force_login(operator)
+    page = client.get(f"/events/competitions/{competition.code}/").content.decode()
+    assert "获奖名单" in page and "获奖后跟踪" in page and page.count('data-testid="followup-row"') == 6
+    assert "奖金已全部拨付" in page

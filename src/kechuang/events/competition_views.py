@@ -211,6 +211,7 @@ class CompetitionDetailView(View):
                 Person.objects.filter(is_expert=True).select_related("organization").order_by("name")
             )
             context["rounds"] = Round.choices
+            context["followup"] = selectors.winners_followup(competition)
         return render(request, "events/competition_detail.html", context)
 
 

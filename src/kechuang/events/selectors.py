@@ -227,3 +227,53 @@ def judge_sheet(*, actor: Any, panel: JudgingPanel) -> list[dict[str, Any]]:
         for e in entries.select_related("organization").order_by("pk")
         if e.pk not in conflicted
     ]
+
+
+FOLLOW_UP_MONTHS = 12
+
+
+def winners_followup(competition: Competition) -> list[dict[str, Any]]:
+    """After the prize: for twelve months from the final result, whether each winner is located in the
+    district (a block or park in the directory), has taken space (a lease signed since), holds an
+    innovation voucher granted since, and has a commissioner. Read from the modules that record them; money
+    raised is not recorded by any module yet, so it is not shown."""
+    if competition.status != "final" or competition.finalized_at is None:
+        return []
+    from kechuang.servicedesk.models import Assignment
+    from kechuang.spaces.models import Lease
+    from kechuang.vouchers.models import Voucher
+
+    since = competition.finalized_at
+    until = since + dt.timedelta(days=365 * FOLLOW_UP_MONTHS // 12)
+    winners = list(
+        Entry.objects.filter(competition=competition, prize__isnull=False)
+        .select_related("organization", "prize", "track")
+        .order_by("track__sort_order", "rank")
+    )
+    orgs = [e.organization_id for e in winners]
+    leased = set(
+        Lease.objects.filter(
+            organization_id__in=orgs, signed_on__gte=since.date(), signed_on__lte=until.date()
+        ).values_list("organization_id", flat=True)
+    )
+    vouchers = set(
+        Voucher.objects.filter(
+            enterprise_id__in=orgs, granted_at__gte=since, granted_at__lte=until
+        ).values_list("enterprise_id", flat=True)
+    )
+    served = set(
+        Assignment.objects.filter(
+            organization_id__in=orgs, role="commissioner", ended_at__isnull=True
+        ).values_list("organization_id", flat=True)
+    )
+    return [
+        {
+            "entry": e,
+            "in_district": bool(e.organization.block_id or e.organization.park_id),
+            "space": e.organization_id in leased,
+            "voucher": e.organization_id in vouchers,
+            "commissioner": e.organization_id in served,
+            "tracking": timezone.now() <= until,
+        }
+        for e in winners
+    ]
