@@ -98,3 +98,7 @@ class MaintenanceForm(CleanTextForm):
 class RatingForm(CleanTextForm):
     score = forms.TypedChoiceField(label=_("评分"), coerce=int, choices=[(n, n) for n in range(5, 0, -1)])
     comment = forms.CharField(label=_("评价"), max_length=300, required=False)
+
+
+class PhotoForm(forms.Form):
+    image = forms.FileField(label=_("照片"))

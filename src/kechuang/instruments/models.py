@@ -405,3 +405,29 @@ class BookingRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.score}"
+
+
+def photo_path(instance: InstrumentPhoto, filename: str) -> str:
+    return f"instruments/photos/{instance.instrument.code}-{instance.sha256[:16]}.bin"
+
+
+class InstrumentPhoto(models.Model):
+    """A photo of an instrument (PNG or JPEG, checked by content), served through an access-checked view."""
+
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="photos", verbose_name=_("仪器")
+    )
+    image = models.FileField(_("照片"), upload_to=photo_path, max_length=200)
+    name = models.CharField(_("文件名"), max_length=160)
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    created_by = _person(_("上传人"))
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("仪器照片")
+        verbose_name_plural = _("仪器照片")
+        ordering = ["instrument_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -50,6 +50,7 @@ from .models import (
     BookingRating,
     Instrument,
     InstrumentCategory,
+    InstrumentPhoto,
     MaintenanceBlock,
     Qualification,
     Rate,
@@ -248,6 +249,42 @@ def instrument_enable_vouchers(*, actor: Actor, instrument: Instrument) -> Instr
         payment.enable_vouchers(instrument=locked)
         audit.record("instruments.instrument.enable_vouchers", actor=actor, obj=locked)
     return locked
+
+
+MAX_PHOTOS = 6
+
+
+def instrument_photo_add(*, actor: Actor, instrument: Instrument, image: Any, name: str) -> InstrumentPhoto:
+    """Add a photo (PNG or JPEG, checked by content, at most 5 MB; at most six per instrument)."""
+    require(perms.can_manage_instrument(actor, instrument), _("只有仪器所属单位或运营人员可以上传照片。"))
+    if image is None:
+        raise ValidationError({"image": _("请选择照片。")})
+    checked = check_upload(
+        image, name=name, allowed=("png", "jpeg"), field="image", max_bytes=5 * 1024 * 1024
+    )
+    if hasattr(image, "seek"):
+        image.seek(0)
+    data = image if isinstance(image, bytes) else image.read()
+    with transaction.atomic():
+        locked = _lock(instrument)
+        if InstrumentPhoto.objects.filter(instrument=locked).count() >= MAX_PHOTOS:
+            raise ValidationError({"image": _("每台仪器最多 6 张照片。")})
+        photo = InstrumentPhoto(
+            instrument=locked,
+            name=checked.name,
+            content_type=checked.content_type,
+            sha256=checked.sha256,
+            created_by=user_of(actor),
+        )
+        photo.image.save(checked.name, ContentFile(data), save=False)
+        photo.save()
+        audit.record(
+            "instruments.photo.add",
+            actor=actor,
+            obj=locked,
+            detail={"sha256": checked.sha256, "size": checked.size},
+        )
+    return photo
 
 
 def qualification_grant(

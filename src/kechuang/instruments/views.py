@@ -39,6 +39,7 @@ from .forms import (
     CheckOutForm,
     InstrumentForm,
     MaintenanceForm,
+    PhotoForm,
     QualificationForm,
     RatingForm,
     ReportForm,
@@ -129,6 +130,7 @@ class InstrumentDetailView(View):
         context = {
             "instrument": instrument,
             "rates": instrument.rates.all(),
+            "photos": instrument.photos.all(),
             "days": days,
             "hours": sorted(
                 {
@@ -560,3 +562,26 @@ class BookingRateView(ActionView):
 
     def next_url(self, request: HttpRequest, obj: Any) -> str:
         return reverse("instruments:booking-list")
+
+
+class PhotoAddView(_ManageAction):
+    form_class = PhotoForm
+    success_message = _("照片已上传。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        upload = data["image"]
+        return services.instrument_photo_add(
+            actor=request.user, instrument=obj, image=upload, name=upload.name
+        )
+
+
+class PhotoView(View):
+    """A photo of an instrument the viewer may see (the public catalogue's instruments: anyone)."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from .models import InstrumentPhoto
+
+        photo = get_object_or_404(
+            InstrumentPhoto.objects.filter(instrument__in=perms.instrument_visible_to(request.user)), pk=pk
+        )
+        return attachment_response(photo.image, filename=photo.name, content_type=photo.content_type)
