@@ -202,3 +202,38 @@ def test_list_pages_keep_their_query_budget(
     for name, budget in (("vouchers:home", 20), ("vouchers:review-queue", 14), ("vouchers:report", 32)):
         with django_assert_max_num_queries(budget):
             assert client.get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "shown"),
+    [
+        ("", "", "企业自身（未另报实际控制人）"),  # the caps count the enterprise alone: no bare code
+        ("王建国", "310101197001010011", "王建国"),
+        ("", "91310114MA1GT0XX0X", "未填写姓名"),
+    ],
+    ids=["the-enterprise-itself", "a-named-controller", "a-code-without-a-name"],
+)
+def test_the_application_names_its_actual_controller(
+    client, operator, scheme, enterprise_org, enterprise_user, name, code, shown
+):
+    from kechuang.vouchers import services
+
+    application = services.application_submit(
+        actor=enterprise_user,
+        scheme=scheme,
+        enterprise=enterprise_org,
+        requested_fen=100_000,
+        purpose="研发检测",
+        controller_name=name,
+        controller_code=code,
+    )
+    client.force_login(operator)
+    page = client.get(reverse("vouchers:application-detail", args=[application.code]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    cell = html[html.index('data-testid="controller"') :].split("</dd>")[0]
+    assert shown in cell
+    if application.controller_is_the_enterprise:
+        assert application.controller_code not in cell
+    else:
+        assert application.controller_code in cell

@@ -263,6 +263,20 @@ class Application(models.Model):
             ),
         ]
 
+    @property
+    def controller_is_the_enterprise(self) -> bool:
+        """No actual controller was named: the caps count the enterprise alone (its own code)."""
+        return self.controller_code in (self.enterprise.uscc or "", f"ORG{self.enterprise_id}")
+
+    @property
+    def controller_label(self) -> str:
+        """The actual controller as people read it: the name given, or the enterprise itself."""
+        if self.controller_name:
+            return self.controller_name
+        if self.controller_is_the_enterprise:
+            return str(_("企业自身（未另报实际控制人）"))
+        return str(_("未填写姓名"))
+
     def __str__(self) -> str:
         return self.code
 
