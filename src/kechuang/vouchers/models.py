@@ -263,6 +263,9 @@ class Application(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return self.code
+
     @property
     def controller_is_the_enterprise(self) -> bool:
         """No actual controller was named: the caps count the enterprise alone (its own code)."""
@@ -276,9 +279,6 @@ class Application(models.Model):
         if self.controller_is_the_enterprise:
             return str(_("企业自身（未另报实际控制人）"))
         return str(_("未填写姓名"))
-
-    def __str__(self) -> str:
-        return self.code
 
 
 class Voucher(models.Model):
