@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from kechuang.core import audit
 
 from . import uscc as uscc_rules
-from .models import Organization, Person, TechnologyField
+from .models import Block, Industry, Organization, Park, Person, TechnologyField
 from .permissions import (
     can_change_organization,
     can_change_person,
@@ -20,38 +21,47 @@ from .permissions import (
     can_create_person,
 )
 
-ORGANIZATION_FIELDS = {
-    "kind",
-    "name",
-    "short_name",
-    "uscc",
-    "industry",
-    "block",
-    "park",
-    "address",
-    "size_band",
-    "is_key",
-    "founded_on",
-    "description",
-    "website",
-    "contact_name",
-    "contact_phone",
-    "qualifications",
-    "researchers",
-}
-PERSON_FIELDS = {
-    "name",
-    "organization",
-    "position",
-    "title",
-    "expertise",
-    "is_expert",
-    "is_academician",
-    "is_researcher",
-    "phone",
-    "email",
-    "bio",
-}
+
+class OrganizationData(TypedDict, total=False):
+    """The fields ``organization_create`` and ``organization_update`` take, by name and type."""
+
+    kind: str
+    name: str
+    short_name: str
+    uscc: str | None
+    industry: Industry | None
+    block: Block | None
+    park: Park | None
+    address: str
+    size_band: str
+    is_key: bool
+    founded_on: dt.date | None
+    description: str
+    website: str
+    contact_name: str
+    contact_phone: str
+    qualifications: list[str]
+    researchers: int
+
+
+class PersonData(TypedDict, total=False):
+    """The fields ``person_create`` and ``person_update`` take, by name and type."""
+
+    name: str
+    organization: Organization | None
+    position: str
+    title: str
+    expertise: str
+    is_expert: bool
+    is_academician: bool
+    is_researcher: bool
+    phone: str
+    email: str
+    bio: str
+
+
+ORGANIZATION_FIELDS = set(OrganizationData.__annotations__)
+PERSON_FIELDS = set(PersonData.__annotations__)
 
 
 def _clean_uscc(value: str | None, *, exclude_pk: int | None = None) -> str | None:
@@ -99,7 +109,7 @@ def _save_organization(organization: Organization) -> None:
         raise ValidationError(_("保存失败：与已有记录冲突，请刷新后重试。")) from error
 
 
-def _apply(instance: Any, data: dict[str, Any], allowed: set[str]) -> list[str]:
+def _apply(instance: Any, data: Mapping[str, Any], allowed: set[str]) -> list[str]:
     unknown = set(data) - allowed - {"fields"}
     if unknown:
         raise ValidationError(_("不能修改这些字段：%(names)s") % {"names": "、".join(sorted(unknown))})
@@ -114,7 +124,9 @@ def _apply(instance: Any, data: dict[str, Any], allowed: set[str]) -> list[str]:
 
 
 @transaction.atomic
-def organization_create(*, actor: Any, fields: Iterable[TechnologyField] = (), **data: Any) -> Organization:
+def organization_create(
+    *, actor: Any, fields: Iterable[TechnologyField] = (), **data: Unpack[OrganizationData]
+) -> Organization:
     if actor is not None and not can_create_organization(actor):
         raise PermissionDenied(_("只有运营人员可以新建机构。"))
     data["uscc"] = _clean_uscc(data.get("uscc"))
@@ -131,7 +143,11 @@ def organization_create(*, actor: Any, fields: Iterable[TechnologyField] = (), *
 
 @transaction.atomic
 def organization_update(
-    *, actor: Any, organization: Organization, fields: Iterable[TechnologyField] | None = None, **data: Any
+    *,
+    actor: Any,
+    organization: Organization,
+    fields: Iterable[TechnologyField] | None = None,
+    **data: Unpack[OrganizationData],
 ) -> Organization:
     if actor is not None and not can_change_organization(actor, organization):
         raise PermissionDenied(_("您无权修改该机构的资料。"))
@@ -153,7 +169,9 @@ def organization_update(
 
 
 @transaction.atomic
-def person_create(*, actor: Any, fields: Iterable[TechnologyField] = (), **data: Any) -> Person:
+def person_create(
+    *, actor: Any, fields: Iterable[TechnologyField] = (), **data: Unpack[PersonData]
+) -> Person:
     organization = data.get("organization")
     if actor is not None and not (can_create_person(actor) or can_create_person(actor, organization)):
         raise PermissionDenied(_("您无权为该机构添加人员。"))
@@ -169,7 +187,7 @@ def person_create(*, actor: Any, fields: Iterable[TechnologyField] = (), **data:
 
 @transaction.atomic
 def person_update(
-    *, actor: Any, person: Person, fields: Iterable[TechnologyField] | None = None, **data: Any
+    *, actor: Any, person: Person, fields: Iterable[TechnologyField] | None = None, **data: Unpack[PersonData]
 ) -> Person:
     if actor is not None and not can_change_person(actor, person):
         raise PermissionDenied(_("您无权修改该人员的资料。"))

@@ -5,9 +5,9 @@ audited. ``actor=None`` means the system itself (demo data, commands) and skips 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -73,36 +73,58 @@ from .workflow import (
 
 Listing = Achievement | Demand
 
-COMMON_FIELDS = {
-    "title",
-    "summary",
-    "keywords",
-    "visibility",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-}
-ACHIEVEMENT_FIELDS = COMMON_FIELDS | {
-    "problem_solved",
-    "advantages",
-    "scenarios",
-    "trl",
-    "ip_kinds",
-    "ip_details",
-    "transfer_modes",
-    "asking_price_fen",
-    "asking_terms",
-    "team",
-}
-DEMAND_FIELDS = COMMON_FIELDS | {
-    "current_state",
-    "target_indicators",
-    "trl_required",
-    "budget_min_fen",
-    "budget_max_fen",
-    "deadline",
-    "cooperation_modes",
-}
+
+class _ListingData(TypedDict, total=False):
+    title: str
+    summary: str
+    keywords: str
+    visibility: str
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+
+
+class AchievementData(_ListingData, total=False):
+    """The fields ``achievement_create`` and ``achievement_update`` take, by name and type."""
+
+    problem_solved: str
+    advantages: str
+    scenarios: str
+    trl: int | None
+    ip_kinds: list[str]
+    ip_details: str
+    transfer_modes: list[str]
+    asking_price_fen: int | None
+    asking_terms: str
+    team: str
+
+
+class DemandData(_ListingData, total=False):
+    """The fields ``demand_create`` and ``demand_update`` take, by name and type."""
+
+    current_state: str
+    target_indicators: str
+    trl_required: int | None
+    budget_min_fen: int | None
+    budget_max_fen: int | None
+    deadline: date | None
+    cooperation_modes: list[str]
+
+
+class DealData(TypedDict, total=False):
+    """What ``deal_update`` changes: the owner (负责人), the next step and its due date, the amount."""
+
+    title: str
+    owner: Any
+    next_step: str
+    next_step_due: date | None
+    expected_amount_fen: int | None
+
+
+COMMON_FIELDS = set(_ListingData.__annotations__)
+ACHIEVEMENT_FIELDS = COMMON_FIELDS | set(AchievementData.__annotations__)
+DEMAND_FIELDS = COMMON_FIELDS | set(DemandData.__annotations__)
+DEAL_FIELDS = set(DealData.__annotations__)
 
 
 def _choice_list(values: Iterable[str] | None, choices: Any, field: str) -> list[str]:
@@ -123,7 +145,7 @@ def _normalize_keywords(value: str) -> str:
     return " ".join(seen)[:200]
 
 
-def _apply(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str]:
+def _apply(instance: Model, data: Mapping[str, Any], allowed: set[str]) -> list[str]:
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError(_("不能修改这些字段：%(names)s") % {"names": "、".join(sorted(unknown))})
@@ -135,9 +157,9 @@ def _apply(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str
     return changed
 
 
-def _prepare_listing_data(data: dict[str, Any], *, achievement: bool) -> dict[str, Any]:
-    refuse_nul(data)
-    data = dict(data)
+def _prepare_listing_data(raw: Mapping[str, Any], *, achievement: bool) -> dict[str, Any]:
+    refuse_nul(raw)
+    data = dict(raw)
     if "keywords" in data:
         data["keywords"] = _normalize_keywords(data["keywords"] or "")
     if "visibility" in data and data["visibility"] not in Visibility.values:
@@ -211,7 +233,7 @@ def _listing_create(
     actor: Any,
     organization: Organization,
     fields: Iterable[TechnologyField],
-    data: dict[str, Any],
+    data: Mapping[str, Any],
 ) -> Listing:
     is_achievement = model is Achievement
     if not is_system(actor):
@@ -238,7 +260,11 @@ def _listing_create(
 
 @transaction.atomic
 def achievement_create(
-    *, actor: Any, organization: Organization, fields: Iterable[TechnologyField] = (), **data: Any
+    *,
+    actor: Any,
+    organization: Organization,
+    fields: Iterable[TechnologyField] = (),
+    **data: Unpack[AchievementData],
 ) -> Achievement:
     """A new achievement, as a draft of ``organization``."""
     return _listing_create(Achievement, actor=actor, organization=organization, fields=fields, data=data)  # type: ignore[return-value]
@@ -246,14 +272,18 @@ def achievement_create(
 
 @transaction.atomic
 def demand_create(
-    *, actor: Any, organization: Organization, fields: Iterable[TechnologyField] = (), **data: Any
+    *,
+    actor: Any,
+    organization: Organization,
+    fields: Iterable[TechnologyField] = (),
+    **data: Unpack[DemandData],
 ) -> Demand:
     """A new demand, as a draft of ``organization``."""
     return _listing_create(Demand, actor=actor, organization=organization, fields=fields, data=data)  # type: ignore[return-value]
 
 
 def _listing_update(
-    listing: Listing, *, actor: Any, fields: Iterable[TechnologyField] | None, data: dict[str, Any]
+    listing: Listing, *, actor: Any, fields: Iterable[TechnologyField] | None, data: Mapping[str, Any]
 ) -> Listing:
     model = type(listing)
     locked = model.objects.select_for_update().get(pk=listing.pk)
@@ -280,14 +310,18 @@ def _listing_update(
 
 @transaction.atomic
 def achievement_update(
-    *, actor: Any, achievement: Achievement, fields: Iterable[TechnologyField] | None = None, **data: Any
+    *,
+    actor: Any,
+    achievement: Achievement,
+    fields: Iterable[TechnologyField] | None = None,
+    **data: Unpack[AchievementData],
 ) -> Achievement:
     return _listing_update(achievement, actor=actor, fields=fields, data=data)  # type: ignore[return-value]
 
 
 @transaction.atomic
 def demand_update(
-    *, actor: Any, demand: Demand, fields: Iterable[TechnologyField] | None = None, **data: Any
+    *, actor: Any, demand: Demand, fields: Iterable[TechnologyField] | None = None, **data: Unpack[DemandData]
 ) -> Demand:
     return _listing_update(demand, actor=actor, fields=fields, data=data)  # type: ignore[return-value]
 
@@ -678,7 +712,7 @@ def deal_advance(
 
 
 @transaction.atomic
-def deal_update(*, actor: Any, deal: Deal, **data: Any) -> Deal:
+def deal_update(*, actor: Any, deal: Deal, **data: Unpack[DealData]) -> Deal:
     """Owner (负责人), next step and its due date, expected amount."""
     locked = Deal.objects.select_for_update().get(pk=deal.pk)
     if not is_system(actor) and not can_advance_deal.test(actor, locked):
@@ -686,7 +720,7 @@ def deal_update(*, actor: Any, deal: Deal, **data: Any) -> Deal:
     refuse_nul(data)
     if "expected_amount_fen" in data:
         data["expected_amount_fen"] = optional_fen(data["expected_amount_fen"], "expected_amount_fen")
-    changed = _apply(locked, data, {"title", "owner", "next_step", "next_step_due", "expected_amount_fen"})
+    changed = _apply(locked, data, DEAL_FIELDS)
     locked.full_clean(
         exclude=["code", "achievement", "demand", "interest", "supplier", "buyer", "created_by"]
     )
