@@ -9,11 +9,9 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CSL ?= ../shared/benchmarks/csl-match
 PYTEST_ARGS ?=
 # Checked by mypy in `make lint` with disallow_untyped_defs (pyproject.toml; ADR 0019): the kernel and every
-# services, selectors and permissions module but vouchers/services.py (nullable accounts and holds passed
-# where the ledger wants one; it joins once `mypy --follow-imports=silent FILE` passes). A new
-# module's modules join by themselves.
-TYPED := src/kechuang/core $(filter-out src/kechuang/vouchers/services.py,$(sort $(wildcard \
-	src/kechuang/*/services.py src/kechuang/*/selectors.py src/kechuang/*/permissions.py))) \
+# services, selectors and permissions module (a new module's join by themselves), and the instruments' payment.
+TYPED := src/kechuang/core $(sort $(wildcard \
+	src/kechuang/*/services.py src/kechuang/*/selectors.py src/kechuang/*/permissions.py)) \
 	src/kechuang/instruments/payment.py
 
 # Both passes run on pytest-xdist workers, one per core; the tests of a heavy session fixture (the

@@ -17,21 +17,11 @@ from kechuang.events.choices import EventStatus, Round
 from kechuang.events.models import Event, Registration
 from kechuang.events.permissions import PERMISSION_TABLE
 from kechuang.testing.factories import PersonFactory
+from matrix_roles import MATRIX_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "operator",
-    "commissioner",
-    "leader",
-    "institute",
-    "enterprise",
-    "provider",
-    "expert",
-    "sysadmin",
-    "auditor",
-    "anonymous",
-]
+ROLES = MATRIX_ROLES
 OP = frozenset({"operator"})
 ORGANIZERS = frozenset({"operator", "institute", "enterprise", "provider"})
 OWNER_ORG = frozenset({"operator", "enterprise"})

@@ -21,21 +21,11 @@ from kechuang.instruments import services
 from kechuang.instruments.choices import BookingStatus, SampleStatus
 from kechuang.instruments.models import Booking, Instrument, SampleRequest
 from kechuang.testing.factories import InstituteFactory, OrganizationFactory, user_with_role
+from matrix_roles import MATRIX_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "operator",
-    "commissioner",
-    "leader",
-    "institute",
-    "enterprise",
-    "provider",
-    "expert",
-    "sysadmin",
-    "auditor",
-    "anonymous",
-]
+ROLES = MATRIX_ROLES
 NOBODY: frozenset[str] = frozenset()
 
 

@@ -14,22 +14,11 @@ from rest_framework.test import APIClient
 from kechuang.investment import services
 from kechuang.investment.models import KeyProject, Lead, RetentionCase, StageEvidence
 from kechuang.investment.permissions import PERMISSION_TABLE
+from matrix_roles import MATRIX_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "operator",
-    "commissioner",
-    "leader",
-    "other_leader",
-    "institute",
-    "enterprise",
-    "provider",
-    "expert",
-    "sysadmin",
-    "auditor",
-    "anonymous",
-]
+ROLES = [*MATRIX_ROLES[:3], "other_leader", *MATRIX_ROLES[3:]]
 STAFF = frozenset({"operator", "commissioner", "leader", "other_leader"})
 OP = frozenset({"operator"})
 NOBODY: frozenset[str] = frozenset()

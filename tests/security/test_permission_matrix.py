@@ -13,21 +13,11 @@ from django.urls import reverse
 from kechuang.accounts.choices import Role
 from kechuang.directory.permissions import PERMISSION_TABLE
 from kechuang.testing.factories import OrganizationFactory, PersonFactory
+from matrix_roles import MATRIX_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "operator",
-    "commissioner",
-    "leader",
-    "institute",
-    "enterprise",
-    "provider",
-    "expert",
-    "sysadmin",
-    "auditor",
-    "anonymous",
-]
+ROLES = MATRIX_ROLES
 MEMBERS = {"operator", "commissioner", "leader", "institute", "enterprise", "provider"}  # admins of an org
 NOBODY: frozenset[str] = frozenset()
 OPERATOR = frozenset({"operator"})

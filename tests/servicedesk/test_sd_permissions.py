@@ -11,21 +11,11 @@ from sd_helpers import at
 
 from kechuang.servicedesk import services
 from kechuang.servicedesk.permissions import PERMISSION_TABLE, request_visible_to, visit_visible_to
+from matrix_roles import MATRIX_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "operator",
-    "commissioner",
-    "leader",
-    "institute",
-    "enterprise",
-    "provider",
-    "expert",
-    "sysadmin",
-    "auditor",
-    "anonymous",
-]
+ROLES = MATRIX_ROLES
 NOBODY: frozenset[str] = frozenset()
 OP = frozenset({"operator"})
 

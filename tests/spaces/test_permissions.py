@@ -18,22 +18,11 @@ from kechuang.spaces import services
 from kechuang.spaces.choices import RequestStatus, ViewingStatus
 from kechuang.spaces.models import Lease, Reservation, SpaceRequest, SpaceUnit, Viewing
 from kechuang.spaces.permissions import PERMISSION_TABLE
+from matrix_roles import MATRIX_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "operator",
-    "commissioner",
-    "leader",
-    "institute",
-    "enterprise",
-    "provider",
-    "expert",
-    "sysadmin",
-    "auditor",
-    "park_operator",
-    "anonymous",
-]
+ROLES = [*MATRIX_ROLES[:-1], "park_operator", "anonymous"]
 OP = frozenset({"operator"})
 MANAGERS_HERE = frozenset({"operator", "park_operator"})
 OWNER = frozenset({"enterprise"})

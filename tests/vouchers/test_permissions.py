@@ -24,21 +24,11 @@ from kechuang.vouchers.models import (
     SettlementClaim,
     Voucher,
 )
+from matrix_roles import MATRIX_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "operator",
-    "commissioner",
-    "leader",
-    "institute",
-    "enterprise",
-    "provider",
-    "expert",
-    "sysadmin",
-    "auditor",
-    "anonymous",
-]
+ROLES = MATRIX_ROLES
 NOBODY: frozenset[str] = frozenset()
 
 

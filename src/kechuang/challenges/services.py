@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -218,12 +218,28 @@ def challenge_create(
     return challenge
 
 
+class ChallengeChanges(TypedDict, total=False):
+    """What ``challenge_update`` changes in a draft or returned challenge, by name and type."""
+
+    title: str
+    problem: str
+    indicators: str
+    ip_terms: str
+    eligibility: str
+    issuer_fen: int
+    subsidy_fen: int
+    deadline: Any  # a date or its ISO text (the API's and the forms' input)
+    max_winners: int
+    fields: Any  # technology fields (objects or codes) or None to keep them
+
+
 @atomic_with_retry
-def challenge_update(*, actor: Any, challenge: Challenge, **data: Any) -> Challenge:
+def challenge_update(*, actor: Any, challenge: Challenge, **changes: Unpack[ChallengeChanges]) -> Challenge:
     challenge = _lock_challenge(challenge)
     require(
         perms.can_edit_challenge(actor, challenge), _("只有发榜单位或运营人员可以修改草稿或被退回的榜单。")
     )
+    data: dict[str, Any] = dict(changes)
     fields = data.pop("fields", None)
     unknown = set(data) - set(_CHALLENGE_TEXT) - {"issuer_fen", "subsidy_fen", "deadline", "max_winners"}
     if unknown:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from kechuang.core import dates
 from kechuang.core.text import CleanTextForm
 from kechuang.directory.models import Building, Organization, Person
+from kechuang.directory.pickers import organization_picker, person_picker
 
 from .choices import Audience, EventKind, Height, VenueKind
 from .models import EventSeries
@@ -29,7 +30,10 @@ def style(form: forms.Form) -> None:
 
 class EventForm(CleanTextForm):
     organizer = forms.ModelChoiceField(
-        label=_("主办单位"), queryset=Organization.objects.none(), required=False
+        label=_("主办单位"),
+        queryset=Organization.objects.none(),
+        required=False,
+        widget=organization_picker(),
     )
     title = forms.CharField(label=_("活动名称"), max_length=120)
     kind = forms.ChoiceField(label=_("活动类型"), choices=EventKind.choices)
@@ -49,11 +53,18 @@ class EventForm(CleanTextForm):
     starts_at = dates.DateTimeField(label=_("开始时间"), widget=DATETIME)
     ends_at = dates.DateTimeField(label=_("结束时间"), widget=DATETIME)
     capacity = forms.IntegerField(label=_("名额"), min_value=1, max_value=100_000)
+    # searchable pickers over the API for the long lists (ADR 0023): 200+ organizations, every expert
     co_organizers = forms.ModelMultipleChoiceField(
-        label=_("协办单位"), queryset=Organization.objects.none(), required=False
+        label=_("协办单位"),
+        queryset=Organization.objects.none(),
+        required=False,
+        widget=organization_picker(multiple=True),
     )
     speaker_people = forms.ModelMultipleChoiceField(
-        label=_("名录中的嘉宾（专家）"), queryset=Person.objects.none(), required=False
+        label=_("名录中的嘉宾（专家）"),
+        queryset=Person.objects.none(),
+        required=False,
+        widget=person_picker(experts=True, multiple=True),
     )
     guests = forms.CharField(
         label=_("其他嘉宾"),

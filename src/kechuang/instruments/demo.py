@@ -10,6 +10,7 @@ Registered with ``kechuang.directory.demo.register_demo_generator``: determinist
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import random
 from typing import Any
 
@@ -136,12 +137,23 @@ def _slot_start(day: dt.date, hour: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
+def _categories() -> dict[str, InstrumentCategory]:
+    """The classification by code. Its migration seeds it; a database emptied since (a test's flush, a
+    restore drill) gets it again from the same migration code, so the demo never depends on it surviving."""
+    if not InstrumentCategory.objects.filter(code="99").exists():
+        from django.apps import apps
+
+        seed = importlib.import_module("kechuang.instruments.migrations.0003_seed_categories")
+        seed.forwards(apps, None)
+    return {c.code: c for c in InstrumentCategory.objects.all()}
+
+
 def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -> dict[str, int]:
     per_instrument = BOOKINGS_PER_INSTRUMENT.get(scale, 40)
     today = timezone.localdate()
     enterprises = list(Organization.objects.filter(kind=OrganizationKind.ENTERPRISE).order_by("pk"))
     institutes = list(Organization.objects.filter(kind=OrganizationKind.INSTITUTE).order_by("pk"))
-    categories = {c.code: c for c in InstrumentCategory.objects.all()}
+    categories = _categories()
     created = {"共享仪器": 0, "机时预约": 0}
     with transaction.atomic():
         for keyword, rows in CATALOGUE.items():

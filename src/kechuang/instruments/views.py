@@ -50,7 +50,9 @@ from .models import Instrument, InstrumentCategory
 PAGE_SIZE = 20
 
 
-def _acting_member_org(request: HttpRequest) -> Organization | None:
+def _booking_organization(request: HttpRequest) -> Organization | None:
+    """The organization the user books and pays for: the acting organization, unless it is one of the
+    district's own offices (staff act for the district, which books no instrument)."""
     organization = acting_organization(request)
     if organization is not None and organization.pk in perms.member_organization_ids(request.user):
         return organization  # type: ignore[no-any-return]
@@ -126,7 +128,7 @@ class InstrumentDetailView(View):
         )
         week = _week_start(request)
         days = selectors.week_slots(instrument, week)
-        organization = _acting_member_org(request)
+        organization = _booking_organization(request)
         context = {
             "instrument": instrument,
             "rates": instrument.rates.all(),
@@ -163,7 +165,7 @@ class BookingCreateView(LoginRequiredMixin, View):
         if not form.is_valid():
             messages.error(request, form_errors_text(form))
             return HttpResponseRedirect(back)
-        organization = _acting_member_org(request)
+        organization = _booking_organization(request)
         if organization is None:
             raise PermissionDenied(_("请以所在单位成员身份预约。"))
         voucher = None
@@ -203,7 +205,7 @@ class SampleRequestCreateView(LoginRequiredMixin, View):
         if not form.is_valid():
             messages.error(request, form_errors_text(form))
             return HttpResponseRedirect(back)
-        organization = _acting_member_org(request)
+        organization = _booking_organization(request)
         if organization is None:
             raise PermissionDenied(_("请以所在单位成员身份提交委托。"))
         try:

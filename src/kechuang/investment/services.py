@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kechuang.core import audit
-from kechuang.core.actors import Actor, deny, is_system, user_of
+from kechuang.core.actors import Actor, deny, is_system, require, user_of
 from kechuang.core.errors import ApplicationError, Conflict
 from kechuang.core.money import checked_fen
 from kechuang.core.roles import Role, roles_of
@@ -283,12 +283,14 @@ def _locked(lead: Lead) -> Lead:
     return Lead.objects.select_for_update().get(pk=lead.pk)
 
 
-def _require_work(actor: Actor, lead: Lead) -> None:
-    if not is_system(actor) and not perms.can_work_lead(actor, lead):
-        raise deny(_("只有该线索的挂帅领导、项目专员或运营人员可以办理。"))
+def _may_work(actor: Actor, lead: Lead) -> None:
+    require(
+        is_system(actor) or perms.can_work_lead(actor, lead),
+        _("只有该线索的挂帅领导、项目专员或运营人员可以办理。"),
+    )
 
 
-def _require_open(lead: Lead) -> None:
+def _still_open(lead: Lead) -> None:
     if lead.stage in CLOSED_STAGES:
         raise ApplicationError(_("该线索已%(stage)s，不能再办理。") % {"stage": lead.get_stage_display()})
 
@@ -297,7 +299,7 @@ def _require_open(lead: Lead) -> None:
 def lead_update(*, actor: Actor, lead: Lead, data: LeadInput) -> Lead:
     """Correct what the lead says; the name and USCC are checked for duplicates again."""
     current = _locked(lead)
-    _require_work(actor, current)
+    _may_work(actor, current)
     values = _cleaned(data)
     same = duplicates_of(values["name"], values["uscc"], exclude_pk=current.pk)
     if same and same[0].pk != current.duplicate_of_id:
@@ -324,7 +326,7 @@ def lead_assign(*, actor: Actor, lead: Lead, leader: Any, case_officer: Any) -> 
     if not is_system(actor) and not perms.can_assign_lead(actor):
         raise deny(_("只有运营人员可以确定挂帅领导和项目专员。"))
     current = _locked(lead)
-    _require_open(current)
+    _still_open(current)
     _check_leader(leader)
     _check_officer(case_officer)
     before = {"leader": current.leader_id, "case_officer": current.case_officer_id}
@@ -364,8 +366,8 @@ def lead_assign(*, actor: Actor, lead: Lead, leader: Any, case_officer: Any) -> 
 def lead_acknowledge(*, actor: Actor, lead: Lead, text: str = "") -> Lead:
     """The case officer has taken the lead up (the 1-working-day clock stops)."""
     current = _locked(lead)
-    _require_work(actor, current)
-    _require_open(current)
+    _may_work(actor, current)
+    _still_open(current)
     if current.acknowledged_at is not None:
         return current
     when = now()
@@ -383,8 +385,8 @@ def lead_record(*, actor: Actor, lead: Lead, text: str, feedback: bool = False) 
     """A follow-up note, or (``feedback``) what the company was told; either restarts the update clock,
     and the first feedback stops the 5-working-day clock."""
     current = _locked(lead)
-    _require_work(actor, current)
-    _require_open(current)
+    _may_work(actor, current)
+    _still_open(current)
     body = checked_text(text, "text", label=_("跟进内容"), limit=4000)
     when = now()
     if current.acknowledged_at is None:
@@ -436,8 +438,8 @@ def lead_advance(*, actor: Actor, lead: Lead, evidence: EvidenceInput) -> Lead:
     """Move the lead to the next stage with the evidence that stage requires (Chinese refusal otherwise).
     Entering 注册 lands the firm (see ``_land``); everything happens or nothing does."""
     current = _locked(lead)
-    _require_work(actor, current)
-    _require_open(current)
+    _may_work(actor, current)
+    _still_open(current)
     target = next_stage(current)
     if target is None:
         raise ApplicationError(_("该线索已是最后阶段“投产”。"))
@@ -597,8 +599,8 @@ def _land(*, actor: Actor, lead: Lead, uscc: str, commissioner: Any, when: dt.da
 def lead_close(*, actor: Actor, lead: Lead, outcome: str, reason: str) -> Lead:
     """Lost (流失) or withdrawn (撤回), with the reason."""
     current = _locked(lead)
-    _require_work(actor, current)
-    _require_open(current)
+    _may_work(actor, current)
+    _still_open(current)
     if outcome not in CLOSED_STAGES:
         raise ApplicationError({"outcome": _("请选择流失或撤回。")})
     text = checked_text(reason, "reason", label=_("原因"), limit=500)
@@ -626,8 +628,8 @@ def lead_reserve_unit(
     from kechuang.spaces.services import reservation_create
 
     current = _locked(lead)
-    _require_work(actor, current)
-    _require_open(current)
+    _may_work(actor, current)
+    _still_open(current)
     if current.organization is None:
         raise ApplicationError(_("企业注册落地后才能预订房源。"))
     reservation = reservation_create(
@@ -655,7 +657,7 @@ def document_add(*, actor: Actor, lead: Lead, file: Any) -> LeadDocument:
     from django.core.files.base import ContentFile
 
     current = _locked(lead)
-    _require_work(actor, current)
+    _may_work(actor, current)
     if LeadDocument.objects.filter(lead=current).count() >= MAX_DOCUMENTS:
         raise ApplicationError({"file": _("每条线索最多 %(n)s 个附件。") % {"n": MAX_DOCUMENTS}})
     checked = check_upload(file, name=getattr(file, "name", "") or "", field="file")
@@ -798,9 +800,11 @@ def _check_departments(departments: list[str]) -> list[str]:
     return list(dict.fromkeys(departments))
 
 
-def _require_project(actor: Actor, project: KeyProject) -> None:
-    if not is_system(actor) and not perms.can_manage_project(actor, project):
-        raise deny(_("只有该项目的包保领导或运营人员可以办理。"))
+def _may_manage_project(actor: Actor, project: KeyProject) -> None:
+    require(
+        is_system(actor) or perms.can_manage_project(actor, project),
+        _("只有该项目的包保领导或运营人员可以办理。"),
+    )
 
 
 @transaction.atomic
@@ -854,7 +858,7 @@ def project_create(
 
 @transaction.atomic
 def milestone_add(*, actor: Actor, project: KeyProject, title: str, due_on: dt.date) -> Milestone:
-    _require_project(actor, project)
+    _may_manage_project(actor, project)
     milestone = Milestone.objects.create(
         project=project, title=checked_text(title, "title", label=_("节点"), limit=200), due_on=due_on
     )
@@ -864,7 +868,7 @@ def milestone_add(*, actor: Actor, project: KeyProject, title: str, due_on: dt.d
 
 @transaction.atomic
 def milestone_done(*, actor: Actor, milestone: Milestone, done_on: dt.date | None = None) -> Milestone:
-    _require_project(actor, milestone.project)
+    _may_manage_project(actor, milestone.project)
     locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
     locked.done_on = done_on or now().astimezone(clock.TZ).date()
     locked.save(update_fields=["done_on"])
@@ -891,7 +895,7 @@ def issue_raise(
     from kechuang.servicedesk.models import ServiceRequest
     from kechuang.servicedesk.services import request_file
 
-    _require_project(actor, project)
+    _may_manage_project(actor, project)
     if department:
         _check_departments([department])
     text = checked_text(text, "text", label=_("问题"), limit=500)
@@ -934,7 +938,7 @@ def issue_raise(
 
 @transaction.atomic
 def issue_resolve(*, actor: Actor, issue: ProjectIssue, resolution: str) -> ProjectIssue:
-    _require_project(actor, issue.project)
+    _may_manage_project(actor, issue.project)
     locked = ProjectIssue.objects.select_for_update().get(pk=issue.pk)
     if locked.resolved_at is not None:
         return locked
@@ -957,7 +961,7 @@ def status_report(
 ) -> ProjectStatusReport:
     """The month's status (one per month; a second report that month corrects the first). Blocked, or
     at risk two months running, escalates to the responsible leader and every leader."""
-    _require_project(actor, project)
+    _may_manage_project(actor, project)
     if status not in ProjectStatus.values:
         raise ApplicationError({"status": _("请选择项目状态。")})
     when = now()
@@ -1248,16 +1252,15 @@ def retention_case_open(
     return case
 
 
-def _require_case(actor: Actor, case: RetentionCase) -> None:
-    if not is_system(actor) and not perms.can_work_case(actor, case):
-        raise deny(_("只有该案件的负责人或运营人员可以办理。"))
+def _may_work_case(actor: Actor, case: RetentionCase) -> None:
+    require(is_system(actor) or perms.can_work_case(actor, case), _("只有该案件的负责人或运营人员可以办理。"))
 
 
 @transaction.atomic
 def retention_action_add(
     *, actor: Actor, case: RetentionCase, text: str, due_on: dt.date | None = None
 ) -> RetentionAction:
-    _require_case(actor, case)
+    _may_work_case(actor, case)
     if case.status != RetentionStatus.OPEN:
         raise ApplicationError(_("案件已结案。"))
     action = RetentionAction.objects.create(
@@ -1273,7 +1276,7 @@ def retention_action_add(
 
 @transaction.atomic
 def retention_action_done(*, actor: Actor, action: RetentionAction) -> RetentionAction:
-    _require_case(actor, action.case)
+    _may_work_case(actor, action.case)
     RetentionAction.objects.filter(pk=action.pk, done_at__isnull=True).update(done_at=now())
     action.refresh_from_db()
     return action
@@ -1282,7 +1285,7 @@ def retention_action_done(*, actor: Actor, action: RetentionAction) -> Retention
 @transaction.atomic
 def retention_case_close(*, actor: Actor, case: RetentionCase, outcome: str, reason: str) -> RetentionCase:
     """Kept (留住) or lost (流失), with the reason: the figures of firms kept and lost count these."""
-    _require_case(actor, case)
+    _may_work_case(actor, case)
     if outcome not in (RetentionStatus.KEPT, RetentionStatus.LOST):
         raise ApplicationError({"outcome": _("请选择已留住或已流失。")})
     locked = RetentionCase.objects.select_for_update().get(pk=case.pk)

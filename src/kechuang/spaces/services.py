@@ -10,8 +10,9 @@ last line and is turned into the same message.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -48,7 +49,7 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def _unit_fields(data: dict[str, Any]) -> dict[str, Any]:
+def _unit_fields(data: Mapping[str, Any]) -> Mapping[str, Any]:
     errors: dict[str, str] = {}
     area = data.get("area_m2")
     if area is not None and not (Decimal(0) < Decimal(str(area)) <= MAX_AREA):
@@ -111,18 +112,22 @@ def unit_create(
     return unit
 
 
-UNIT_EDITABLE = (
-    "floor",
-    "area_m2",
-    "space_type",
-    "rent_fen_per_m2_day",
-    "floor_load_kn_m2",
-    "power_kw",
-    "description",
-)
+class UnitChanges(TypedDict, total=False):
+    """What ``unit_update`` may change of a unit (not its building or number), by name and type."""
+
+    floor: int
+    area_m2: Decimal
+    space_type: str
+    rent_fen_per_m2_day: int
+    floor_load_kn_m2: Decimal | None
+    power_kw: int | None
+    description: str
 
 
-def unit_update(*, actor: Any, unit: SpaceUnit, **changes: Any) -> SpaceUnit:
+UNIT_EDITABLE = tuple(UnitChanges.__annotations__)
+
+
+def unit_update(*, actor: Any, unit: SpaceUnit, **changes: Unpack[UnitChanges]) -> SpaceUnit:
     if not perms.can_manage_unit(actor, unit):
         raise deny(_("只有运营人员或该园区的运营方可以修改房源。"))
     unknown = set(changes) - set(UNIT_EDITABLE)

@@ -11,9 +11,9 @@ posting twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -35,7 +35,7 @@ from kechuang.directory.models import Organization
 from kechuang.ledger import services as ledger
 from kechuang.ledger.choices import AccountKind
 from kechuang.ledger.errors import InsufficientFunds
-from kechuang.ledger.models import Account
+from kechuang.ledger.models import Account, Hold
 from kechuang.ledger.retry import atomic_with_retry
 
 from . import notify
@@ -95,24 +95,57 @@ def _subsidy(price_fen: int, ratio_bp: int) -> int:
     return price_fen * ratio_bp // 10000
 
 
+def _opened(account: Account | None, what: str) -> Account:
+    """A scheme's or voucher's ledger account, which exists once the scheme is opened: a clear refusal,
+    not an AttributeError deep in the ledger, if it does not."""
+    if account is None:
+        raise ValidationError(_("%(what)s尚未开立账本账户（批次是否已启用？）。") % {"what": what})
+    return account
+
+
+def _held(order: ServiceOrder) -> Hold:
+    """The order's ledger hold, which every order but a draft has."""
+    if order.hold is None:
+        raise ValidationError(_("订单 %(code)s 没有冻结额度。") % {"code": order.code})
+    return order.hold
+
+
 # --- schemes ------------------------------------------------------------------------------------------
 
-SCHEME_FIELDS = (
-    "name",
-    "year",
-    "description",
-    "budget_fen",
-    "subsidy_ratio_bp",
-    "enterprise_cap_fen",
-    "controller_cap_fen",
-    "categories",
-    "apply_from",
-    "apply_until",
-    "expires_on",
-)
+
+class SchemeData(TypedDict, total=False):
+    """The fields ``scheme_create`` and ``scheme_update`` take, by name and type (amounts in fen, the
+    subsidy ratio in basis points)."""
+
+    name: str
+    year: int
+    description: str
+    budget_fen: int
+    subsidy_ratio_bp: int
+    enterprise_cap_fen: int
+    controller_cap_fen: int
+    categories: list[str]
+    apply_from: dt.date
+    apply_until: dt.date
+    expires_on: dt.date
 
 
-def _validate_scheme(data: dict[str, Any]) -> dict[str, Any]:
+class ServiceData(TypedDict, total=False):
+    """What ``service_update`` changes in a provider's catalogue entry."""
+
+    name: str
+    description: str
+    unit: str
+    price_fen: int
+    is_active: bool
+    category: str
+
+
+SCHEME_FIELDS = tuple(SchemeData.__annotations__)
+SERVICE_FIELDS = tuple(ServiceData.__annotations__)
+
+
+def _validate_scheme(data: Mapping[str, Any]) -> dict[str, Any]:
     clean = {key: data[key] for key in SCHEME_FIELDS if key in data}
     for key in ("budget_fen", "enterprise_cap_fen", "controller_cap_fen"):
         if key in clean:
@@ -153,7 +186,7 @@ def _check_scheme(scheme: Scheme) -> None:
 
 
 @atomic_with_retry
-def scheme_create(*, actor: Any, **data: Any) -> Scheme:
+def scheme_create(*, actor: Any, **data: Unpack[SchemeData]) -> Scheme:
     require(perms.can_manage_scheme(actor), _("只有运营人员可以设立创新券批次。"))
     clean = _validate_scheme(data)
     missing = [k for k in SCHEME_FIELDS if k not in clean and k != "description"]
@@ -173,7 +206,7 @@ def scheme_create(*, actor: Any, **data: Any) -> Scheme:
 
 
 @atomic_with_retry
-def scheme_update(*, actor: Any, scheme: Scheme, **data: Any) -> Scheme:
+def scheme_update(*, actor: Any, scheme: Scheme, **data: Unpack[SchemeData]) -> Scheme:
     require(perms.can_manage_scheme(actor), _("只有运营人员可以修改创新券批次。"))
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.DRAFT:
@@ -329,7 +362,7 @@ def service_create(
 
 
 @atomic_with_retry
-def service_update(*, actor: Any, service: ProviderService, **data: Any) -> ProviderService:
+def service_update(*, actor: Any, service: ProviderService, **data: Unpack[ServiceData]) -> ProviderService:
     service = (
         ProviderService.objects.select_for_update(of=("self",)).select_related("provider").get(pk=service.pk)
     )
@@ -338,10 +371,11 @@ def service_update(*, actor: Any, service: ProviderService, **data: Any) -> Prov
         _("只有本机构成员可以维护服务目录。"),
     )
     changed = []
-    for key in ("name", "description", "unit", "price_fen", "is_active", "category"):
-        if key not in data:
+    given: Mapping[str, Any] = data
+    for key in SERVICE_FIELDS:
+        if key not in given:
             continue
-        value = data[key]
+        value = given[key]
         if key == "price_fen":
             value = checked_fen(value, "price_fen")
         elif key == "category" and value not in service.provider.categories:
@@ -679,7 +713,10 @@ def application_decide(
             kind="vouchers.grant",
             memo=_("发放创新券 %(code)s") % {"code": code},
             reference=code,
-            lines=[ledger.debit(scheme.budget_account, amount), ledger.credit(account, amount)],
+            lines=[
+                ledger.debit(_opened(scheme.budget_account, _("批次预算")), amount),
+                ledger.credit(account, amount),
+            ],
         )
     except InsufficientFunds:
         raise ValidationError(
@@ -720,7 +757,7 @@ def _close_open_orders(*, actor: Any, voucher: Voucher, reason: str, statuses: I
         .order_by("pk")
     ):
         ledger.hold_void(
-            actor=actor, idempotency_key=f"vouchers.order.void:{order.code}", hold=order.hold, reason=reason
+            actor=actor, idempotency_key=f"vouchers.order.void:{order.code}", hold=_held(order), reason=reason
         )
         order.status, order.closed_at, order.close_reason = OrderStatus.CANCELLED, timezone.now(), reason
         order.save(update_fields=["status", "closed_at", "close_reason"])
@@ -741,7 +778,10 @@ def _return_available(*, actor: Any, voucher: Voucher, memo: str) -> int:
         kind="vouchers.return",
         memo=memo,
         reference=voucher.code,
-        lines=[ledger.debit(account, amount), ledger.credit(scheme.budget_account, amount)],
+        lines=[
+            ledger.debit(account, amount),
+            ledger.credit(_opened(scheme.budget_account, _("批次预算")), amount),
+        ],
     )
     voucher.returned_fen += amount
     voucher.save(update_fields=["returned_fen"])
@@ -915,7 +955,7 @@ def order_place(
 def _hold_id(hold_uuid: str | None) -> int:
     from kechuang.ledger.models import Hold
 
-    return int(Hold.objects.filter(uuid=hold_uuid).values_list("pk", flat=True).get())
+    return int(Hold.objects.filter(uuid=str(hold_uuid)).values_list("pk", flat=True).get())
 
 
 def _locked_order(order: ServiceOrder) -> tuple[Voucher, ServiceOrder]:
@@ -945,7 +985,7 @@ def order_accept(*, actor: Any, order: ServiceOrder) -> ServiceOrder:
 
 def _release_order(*, actor: Any, order: ServiceOrder, status: str, reason: str) -> ServiceOrder:
     ledger.hold_void(
-        actor=actor, idempotency_key=f"vouchers.order.void:{order.code}", hold=order.hold, reason=reason
+        actor=actor, idempotency_key=f"vouchers.order.void:{order.code}", hold=_held(order), reason=reason
     )
     order.status, order.closed_at, order.close_reason = status, timezone.now(), reason
     order.save(update_fields=["status", "closed_at", "close_reason"])
@@ -1022,7 +1062,7 @@ def order_confirm(*, actor: Any, order: ServiceOrder, redeem_fen: int | None = N
     result = ledger.hold_capture(
         actor=actor,
         idempotency_key=f"vouchers.order.redeem:{order.code}",
-        hold=order.hold,
+        hold=_held(order),
         destination=payable,
         amount_fen=redeem,
         kind="vouchers.redeem",
@@ -1031,7 +1071,7 @@ def order_confirm(*, actor: Any, order: ServiceOrder, redeem_fen: int | None = N
     )
     from kechuang.ledger.models import JournalEntry
 
-    order.redemption_entry = JournalEntry.objects.get(uuid=result.entry_uuid)
+    order.redemption_entry = JournalEntry.objects.get(uuid=str(result.entry_uuid))
     order.redeemed_fen = redeem
     order.status, order.confirmed_by, order.confirmed_at = (
         OrderStatus.CONFIRMED,
@@ -1326,13 +1366,13 @@ def batch_pay(*, actor: Any, batch: SettlementBatch) -> SettlementBatch:
             business_reference=f"vouchers.claim:{claim.code}",
             lines=[
                 ledger.debit(payable_account(claim.scheme, claim.provider), claim.amount_fen),
-                ledger.credit(claim.scheme.fund_account, claim.amount_fen),
+                ledger.credit(_opened(claim.scheme.fund_account, _("批次资金")), claim.amount_fen),
             ],
         )
         SettlementClaim.objects.filter(pk=claim.pk).update(
             status=ClaimStatus.PAID,
             paid_at=now,
-            payment_entry=JournalEntry.objects.get(uuid=result.entry_uuid),
+            payment_entry=JournalEntry.objects.get(uuid=str(result.entry_uuid)),
         )
     batch.status, batch.paid_by, batch.paid_at = BatchStatus.PAID, user_of(actor), now
     batch.save(update_fields=["status", "paid_by", "paid_at"])
@@ -1355,7 +1395,7 @@ def batch_export(*, actor: Any, batch: SettlementBatch) -> bytes:
     require(perms.can_export_batch(actor), _("只有运营人员或班子领导可以导出结算文件。"))
     batch = SettlementBatch.objects.select_related("created_by", "approved_by").get(pk=batch.pk)
     header, rows = batch_export_rows(batch)
-    summary = [
+    summary: list[list[Any]] = [
         ["结算批次", batch.code],
         ["结算月份", f"{batch.period:%Y-%m}"],
         ["状态", batch.get_status_display()],
