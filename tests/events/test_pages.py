@@ -114,3 +114,13 @@ def test_demo_generator_makes_two_years_of_the_series_and_is_idempotent(operator
     assert Registration.objects.filter(checked_in_at__isnull=False).count() == made["活动签到"]
     again = generate(scale="tiny", seed=1, rng=random.Random(1))
     assert again["活动"] == 0 and again["活动报名"] == 0
+
+
+def test_the_calendar_names_its_month_in_each_language(client):
+    from django.utils import translation
+
+    page = client.get(reverse("events:calendar") + "?month=2026-12").content.decode()
+    assert "2026 年 12 月" in page
+    with translation.override("en"):
+        english = client.get(reverse("events:calendar") + "?month=2026-12", HTTP_ACCEPT_LANGUAGE="en").content
+    assert "December 2026" in english.decode() and "Year" not in english.decode()
