@@ -32,7 +32,9 @@ class EventsConfig(AppConfig):
             NavItem("events:event-list", _("活动与赛事"), frozenset(), group="district"),
             NavItem("events:competition-list", _("创新创业大赛"), frozenset(), group="district"),
             NavItem("events:my-registrations", _("我的报名"), None, group="district"),
-            NavItem("events:manage-list", _("活动管理"), organizers, group="manage"),
+            NavItem(
+                "events:manage-list", _("活动管理"), organizers, group="district"
+            ),  # organizers: not a bar item of its own
             NavItem("events:review-list", _("活动审核"), frozenset({Role.OPERATOR}), group="manage"),
             before="admin:index",
         )
