@@ -48,6 +48,11 @@ DATABASE_FIXTURES = {
 # worker (`--dist loadgroup`), and being grouped they also run one after the other, so a module-scoped
 # fixture is built once.
 ONE_WORKER = {"production_home": "production-site", "migrated_sqlite": "scheduler-processes"}
+# The scheduler-process tests share a migrated SQLite file only in the SQLite pass. On PostgreSQL they are
+# transactional tests (a flush after each, which empties the data migrations' rows: the calendar years,
+# the instrument classification), so there they keep pytest-django's place for them, after the others,
+# instead of being sent ahead as a group.
+SQLITE_ONLY_GROUPS = {"scheduler-processes"}
 
 
 def touches_a_database(item: pytest.Item) -> bool:
@@ -65,7 +70,10 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     as each test is collected: pytest-xdist reads the group in its own pytest_collection_modifyitems,
     which ran before ours and so never saw a group added there (the production site was built twice)."""
     names = set(getattr(item, "fixturenames", ()))
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     for fixture, group in ONE_WORKER.items():
+        if on_postgres and group in SQLITE_ONLY_GROUPS:
+            continue
         if fixture in names:
             item.add_marker(pytest.mark.xdist_group(group))
             break
