@@ -79,9 +79,13 @@ def test_the_api_moves_a_lead_and_lands_it_at_registration(lead, commissioner, o
 def test_close_needs_a_reason(lead, commissioner):
     api = client_for(commissioner)
     base = f"/api/v1/leads/{lead.code}/close/"
-    assert api.post(base, {"outcome": "lost", "reason": ""}, format="json").status_code == 400
-    closed = api.post(base, {"outcome": "lost", "reason": "落户外省"}, format="json")
-    assert closed.status_code == 200 and closed.json()["closed_reason"] == "落户外省"
+    assert api.post(base, {"outcome": "lost", "reason": "落户外省"}, format="json").status_code == 400
+    assert api.post(base, {"outcome": "lost", "reason_code": "other"}, format="json").status_code == 400
+    closed = api.post(
+        base, {"outcome": "lost", "reason_code": "elsewhere", "reason": "落户外省"}, format="json"
+    )
+    assert closed.status_code == 200
+    assert (closed.json()["closed_reason_code"], closed.json()["closed_reason"]) == ("elsewhere", "落户外省")
 
 
 def test_key_projects_are_listed_for_staff(frozen, operator, leader, enterprise_org):

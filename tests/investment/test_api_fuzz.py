@@ -24,9 +24,26 @@ def test_investment_operations_are_in_scope(db):
         ("GET", "/api/v1/key-projects/{code}/"),
         ("POST", "/api/v1/key-projects/{code}/report/"),
         ("POST", "/api/v1/key-projects/{code}/issues/"),
+        ("GET", "/api/v1/key-projects/{code}/milestones/"),
+        ("POST", "/api/v1/key-projects/{code}/milestones/"),
+        ("PATCH", "/api/v1/key-projects/{code}/milestones/{milestone}/"),
+        ("POST", "/api/v1/key-projects/{code}/milestones/{milestone}/done/"),
     ]:
         assert expected in paths
 
 
-def test_investment_calls_never_fail_and_match_the_schema_for_every_role_class(lead, request):
-    fuzz_roles(request, SCOPE, examples=EXAMPLES)
+@pytest.fixture
+def project_with_milestone(lead, operator, leader):
+    import datetime as dt
+
+    from kechuang.investment import services
+
+    project = services.project_create(actor=operator, name="智感二期扩产", leader=leader)
+    services.milestone_add(actor=leader, project=project, title="设备进场", due_on=dt.date(2026, 3, 10))
+    return project
+
+
+def test_investment_calls_never_fail_and_match_the_schema_for_every_role_class(
+    lead, project_with_milestone, request
+):
+    fuzz_roles(request, SCOPE, examples=EXAMPLES, real_codes=[lead.code, project_with_milestone.code])

@@ -84,7 +84,9 @@ def test_a_lead_without_a_leader_escalates_to_every_leader(frozen, operator, lea
 
 
 def test_closed_leads_do_not_escalate(lead, commissioner, frozen):
-    services.lead_close(actor=commissioner, lead=lead, outcome="withdrawn", reason="项目取消")
+    services.lead_close(
+        actor=commissioner, lead=lead, outcome="withdrawn", reason_code="own", reason="项目取消"
+    )
     frozen.set(at(2026, 6, 1, 10))
     services.clocks_tick()
     assert escalations(lead) == []

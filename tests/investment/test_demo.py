@@ -12,7 +12,7 @@ from kechuang.directory.demo.generator import generate_directory
 from kechuang.directory.profiles import load_profile
 from kechuang.directory.profiles.apply import apply_profile
 from kechuang.investment import demo
-from kechuang.investment.choices import EVIDENCE_FOR, PIPELINE, LeadStage
+from kechuang.investment.choices import EVIDENCE_FOR, PIPELINE, LeadStage, LostReason
 from kechuang.investment.models import KeyProject, Lead, RetentionCase, StageEvidence
 from kechuang.servicedesk.demo import make_demo_service_desk
 from kechuang.spaces import demo as spaces_demo
@@ -48,7 +48,7 @@ def test_demo_makes_leads_in_many_stages_with_their_evidence_and_key_projects(di
         if lead.stage in (LeadStage.REGISTERED, LeadStage.SETTLED, LeadStage.PRODUCING):
             assert lead.organization is not None and lead.organization.uscc == lead.uscc
         if not lead.is_open:
-            assert lead.closed_reason
+            assert lead.closed_reason_code in LostReason.values and lead.closed_reason
     assert counts["重点项目"] == KeyProject.objects.count() == demo.PROJECTS["tiny"]
     assert all(p.milestones.count() == 5 and p.reports.count() == 3 for p in KeyProject.objects.all())
     assert counts["稳商案件"] == RetentionCase.objects.count()
@@ -71,3 +71,32 @@ def test_the_demo_accounts_take_over_leads(district, district_office):
         Lead.objects.filter(leader=leader).exists()
         and Lead.objects.filter(case_officer=commissioner).exists()
     )
+
+
+def test_a_fresh_demo_has_consistent_clocks_and_its_first_scheduler_run_escalates_only_a_handful(district):
+    from kechuang.investment import services
+    from kechuang.notifications.models import Notification
+    from kechuang.servicedesk import clock
+
+    run()
+    moment = clock.now()
+    for lead in Lead.objects.all():
+        assert lead.received_at <= lead.acknowledged_at <= lead.acknowledge_due_at, lead.code
+        assert lead.acknowledged_at <= moment and lead.stage_entered_at <= moment
+        if lead.assessed_at is not None:
+            assert lead.received_at < lead.assessed_at <= lead.assessment_due_at, lead.code
+        if lead.feedback_at is not None:
+            assert lead.received_at < lead.feedback_at <= min(lead.feedback_due_at, moment), lead.code
+        reached = set(StageEvidence.objects.filter(lead=lead).values_list("stage", flat=True))
+        assert (lead.assessed_at is not None) == (LeadStage.ASSESSMENT in reached), lead.code
+        times = list(
+            StageEvidence.objects.filter(lead=lead).order_by("pk").values_list("recorded_at", flat=True)
+        )
+        assert times == sorted(times) and all(t <= moment for t in times), lead.code
+    before = Notification.objects.count()
+    report = services.clocks_tick(moment=moment)
+    assert 1 <= len(report.escalated) <= demo.OVERDUE_UPDATES["tiny"], report.escalated
+    assert all(item.endswith(":update") for item in report.escalated)
+    assert Notification.objects.count() - before <= 2 * demo.OVERDUE_UPDATES["tiny"]
+    assert services.clocks_tick(moment=moment).escalated == []
+    assert services.milestones_tick(moment=moment) <= demo.PROJECTS["tiny"]

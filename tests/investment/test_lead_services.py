@@ -228,17 +228,32 @@ def test_registration_needs_a_commissioner(frozen, operator, leader):
         advance(operator, lead, "营业执照", uscc=make_uscc(44))
 
 
-def test_lost_and_withdrawn_need_a_reason_and_end_the_lead(lead, other_lead, commissioner, operator):
+def test_lost_and_withdrawn_need_a_reason_from_the_list_and_end_the_lead(
+    lead, other_lead, commissioner, operator
+):
     with pytest.raises(ValidationError, match="原因"):
-        services.lead_close(actor=commissioner, lead=lead, outcome=LeadStage.LOST, reason=" ")
+        services.lead_close(actor=commissioner, lead=lead, outcome=LeadStage.LOST, reason_code="", reason="x")
+    with pytest.raises(ValidationError, match="原因"):
+        services.lead_close(
+            actor=commissioner, lead=lead, outcome=LeadStage.LOST, reason_code="moon", reason="x"
+        )
+    with pytest.raises(ValidationError, match="原因说明"):  # 其他 needs its text
+        services.lead_close(
+            actor=commissioner, lead=lead, outcome=LeadStage.LOST, reason_code="other", reason=" "
+        )
     lead = services.lead_close(
-        actor=commissioner, lead=lead, outcome=LeadStage.LOST, reason="选择了苏州工业园"
+        actor=commissioner,
+        lead=lead,
+        outcome=LeadStage.LOST,
+        reason_code="elsewhere",
+        reason="选择了苏州工业园",
     )
     assert lead.stage == LeadStage.LOST and lead.closed_from_stage == LeadStage.LEAD
+    assert (lead.closed_reason_code, lead.closed_reason) == ("elsewhere", "选择了苏州工业园")
     with pytest.raises(ValidationError, match="流失"):
         advance(commissioner, lead, "研判")
     other = services.lead_close(
-        actor=operator, lead=other_lead, outcome=LeadStage.WITHDRAWN, reason="团队解散"
+        actor=operator, lead=other_lead, outcome=LeadStage.WITHDRAWN, reason_code="own"
     )
     assert other.stage == LeadStage.WITHDRAWN
 

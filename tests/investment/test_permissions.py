@@ -176,7 +176,10 @@ def test_outsiders_get_nothing_on_the_web(client, world, outsider, request):
         assert client.get(url).status_code in (403, 404), url
     for url, data in [
         (reverse("investment:lead-action", args=[lead.code, "advance"]), {"note": "研判"}),
-        (reverse("investment:lead-action", args=[lead.code, "close"]), {"outcome": "lost", "reason": "x"}),
+        (
+            reverse("investment:lead-action", args=[lead.code, "close"]),
+            {"outcome": "lost", "reason_code": "own"},
+        ),
         (reverse("investment:lead-action", args=[lead.code, "owners"]), {}),
         (reverse("investment:lead-create"), {"source": "event", "name": "新线索"}),
         (
@@ -185,7 +188,7 @@ def test_outsiders_get_nothing_on_the_web(client, world, outsider, request):
         ),
         (
             reverse("investment:retention-action", args=[case.code, "close"]),
-            {"outcome": "lost", "reason": "x"},
+            {"outcome": "lost", "reason_code": "own", "reason": "x"},
         ),
     ]:
         assert client.post(url, data).status_code in (403, 404), url
@@ -204,7 +207,9 @@ def test_outsiders_get_nothing_through_the_api(world, enterprise_user):
     base = f"/api/v1/leads/{lead.code}/"
     assert api.get(base).status_code == 404
     assert api.post(base + "advance/", {"note": "研判"}, format="json").status_code == 404
-    assert api.post(base + "close/", {"outcome": "lost", "reason": "x"}, format="json").status_code == 404
+    assert (
+        api.post(base + "close/", {"outcome": "lost", "reason_code": "own"}, format="json").status_code == 404
+    )
     assert api.post("/api/v1/leads/", {"source": "event", "name": "新线索"}, format="json").status_code == 403
     assert snapshot() == before
 

@@ -132,12 +132,20 @@ def test_a_stated_plan_to_move_is_entered_by_hand_once_and_closed_with_a_reason(
     lost = services.retention_case_open(
         actor=operator, organization=other_enterprise_org, signal=RetentionSignal.MOVE_PLAN, detail="总部搬迁"
     )
+    with pytest.raises(ValidationError, match="原因"):  # a lost firm needs a reason from the list
+        services.retention_case_close(actor=operator, case=lost, outcome=RetentionStatus.LOST, reason="搬迁")
     services.retention_case_close(
-        actor=operator, case=lost, outcome=RetentionStatus.LOST, reason="集团总部统一搬迁"
+        actor=operator,
+        case=lost,
+        outcome=RetentionStatus.LOST,
+        reason_code="elsewhere",
+        reason="集团总部统一搬迁",
     )
     figures = selectors.retention_figures(actor=operator)
     assert (figures["firms_kept"], figures["firms_lost"]) == (1, 1)
-    assert figures["lost_reasons"] == [{"reason": "集团总部统一搬迁", "n": 1}]
+    by_reason = {row["code"]: row["n"] for row in figures["lost_reasons"]}
+    assert by_reason["elsewhere"] == 1 and sum(by_reason.values()) == 1
+    assert figures["lost_reasons"][0]["label"] == "选址外地"
     # a manual case is never closed by the job
     services.retention_case_open(
         actor=operator, organization=enterprise_org, signal=RetentionSignal.MOVE_PLAN, detail="又提迁出"

@@ -39,6 +39,18 @@ CLOSED_STAGES: frozenset[str] = frozenset({LeadStage.LOST, LeadStage.WITHDRAWN})
 LANDED_STAGES: frozenset[str] = frozenset({LeadStage.REGISTERED, LeadStage.SETTLED, LeadStage.PRODUCING})
 
 
+class LostReason(models.TextChoices):
+    """Why a lead was lost or withdrawn, or a firm left (the fixed list the leaders' figures group by;
+    the free text beside it says more, and is required for 其他)."""
+
+    ELSEWHERE = "elsewhere", _("选址外地")
+    POLICY = "policy", _("政策不匹配")
+    SPACE = "space", _("空间不足")
+    FINANCING = "financing", _("融资未到位")
+    OWN = "own", _("企业自身原因")
+    OTHER = "other", _("其他")
+
+
 class EvidenceKind(models.TextChoices):
     """What entering a stage requires (``EVIDENCE_FOR``)."""
 

@@ -25,7 +25,15 @@ from kechuang.servicedesk.choices import Department
 from kechuang.spaces.choices import SpaceType
 
 from . import services
-from .choices import EVIDENCE_FOR, PIPELINE, ActivityKind, LeadSource, LeadStage, ProjectStatus
+from .choices import (
+    EVIDENCE_FOR,
+    PIPELINE,
+    ActivityKind,
+    LeadSource,
+    LeadStage,
+    LostReason,
+    ProjectStatus,
+)
 from .models import (
     KeyProject,
     Lead,
@@ -95,14 +103,23 @@ TRADES = [
     ("医疗器械", SpaceType.CLEANROOM),
 ]
 FORMS = ["科技有限公司", "研发团队", "技术有限公司", "（上海）有限公司"]
+# (reason from the fixed list, its text)
 LOST_REASONS = [
-    "选择了苏州工业园区的更优政策",
-    "融资未到位，项目暂缓",
-    "所需洁净厂房面积街区暂无",
-    "企业战略调整，取消扩产",
-    "团队核心成员变动",
+    (LostReason.ELSEWHERE, "选择了苏州工业园区，租金与补贴更优"),
+    (LostReason.FINANCING, "A 轮融资未到位，项目暂缓"),
+    (LostReason.SPACE, "所需 2000 ㎡ 洁净厂房街区暂无"),
+    (LostReason.OWN, "企业战略调整，取消扩产"),
+    (LostReason.OWN, "团队核心成员变动"),
+    (LostReason.POLICY, "首台套补贴条件与产品不符"),
 ]
-WITHDRAWN_REASONS = ["企业主动撤回意向", "线索与已落地企业重复", "项目转由市级平台对接"]
+WITHDRAWN_REASONS = [
+    (LostReason.OWN, "企业主动撤回意向"),
+    (LostReason.OTHER, "线索与已落地企业重复"),
+    (LostReason.OTHER, "项目转由市级平台对接"),
+]
+# Leads whose regular update is honestly overdue when the demo starts: the clocks job escalates these and
+# no other (a fresh demo must not flood the leaders; tests/investment/test_demo.py).
+OVERDUE_UPDATES = {"tiny": 1, "small": 3, "large": 4}
 PROJECT_KINDS = ["二期扩产", "新建中试线", "研发中心", "联合实验室", "总部升级"]
 MILESTONES = ["完成立项备案", "取得施工许可", "设备进场", "中试线贯通", "首批产品下线"]
 ISSUES = [
@@ -169,12 +186,26 @@ def _leads(
     )
     used: set[str] = set()
     leads, evidence = 0, 0
+    overdue_left = OVERDUE_UPDATES.get(scale, 1)
     for index in range(count):
         final = _weighted(rng, STAGE_WEIGHTS)
         source = _weighted(rng, SOURCE_WEIGHTS)
-        received = now - dt.timedelta(days=rng.randrange(20, 720), hours=rng.randrange(0, 8))
         organization = None
         reached = PIPELINE.index(final) if final in PIPELINE else rng.randrange(0, 4)
+        closed = final in (LeadStage.LOST, LeadStage.WITHDRAWN)
+        # the days from one stage to the next (the first assessment within its clock), and to the closing
+        gaps = [dt.timedelta(hours=rng.randrange(3, 40))] if reached >= 1 else []
+        gaps += [
+            dt.timedelta(days=rng.randrange(6, 45), hours=rng.randrange(0, 6)) for _ in range(2, reached + 1)
+        ]
+        if closed:
+            gaps.append(dt.timedelta(days=rng.randrange(5, 30)))
+        if final == LeadStage.LEAD:
+            received = now - dt.timedelta(hours=rng.randrange(4, 60))  # a lead still at 线索 is a new one
+        else:
+            received = now - dt.timedelta(days=rng.randrange(20, 720), hours=rng.randrange(0, 8))
+            latest = now - sum(gaps, dt.timedelta()) - dt.timedelta(days=rng.randrange(1, 20))
+            received = min(received, latest)
         if reached >= PIPELINE.index(LeadStage.REGISTERED) and landed_pool:
             organization = landed_pool.pop()
             name, space_type = organization.name, rng.choice(TRADES)[1]
@@ -183,6 +214,9 @@ def _leads(
             name, space_type = _name(rng, used)
         area = rng.choice([120, 200, 300, 450, 600, 800, 1200, 2000])
         investment_wan = rng.choice([500, 800, 1200, 2000, 3000, 5000, 8000, 12000, 20000])
+        acknowledge_due = services._due(received, services.ACKNOWLEDGE_DAYS)
+        assessment_due = services._due(received, services.ASSESSMENT_DAYS)
+        feedback_due = services._due(received, services.FEEDBACK_DAYS)
         lead = Lead(
             code=new_code("ZS"),
             source=source,
@@ -211,20 +245,22 @@ def _leads(
             stage=final,
             stage_entered_at=received,
             received_at=received,
-            acknowledged_at=received + dt.timedelta(hours=rng.randrange(1, 20)),
-            acknowledge_due_at=received + dt.timedelta(days=1),
-            assessment_due_at=received + dt.timedelta(days=3),
-            feedback_due_at=received + dt.timedelta(days=7),
+            # acknowledged within the working day, before the clock ran out
+            acknowledged_at=min(received + dt.timedelta(hours=rng.randrange(1, 4)), acknowledge_due),
+            acknowledge_due_at=acknowledge_due,
+            assessment_due_at=assessment_due,
+            feedback_due_at=feedback_due,
             last_update_at=received,
-            update_due_at=received + dt.timedelta(days=14),
+            update_due_at=services._due(received, services.UPDATE_DAYS),
             organization=organization,
         )
         when = received
         rows = []
-        for stage in PIPELINE[1 : reached + 1]:
-            when = when + dt.timedelta(days=rng.randrange(6, 45), hours=rng.randrange(0, 6))
-            if when > now:
-                when = now - dt.timedelta(hours=rng.randrange(1, 48))
+        for stage, gap in zip(PIPELINE[1 : reached + 1], gaps, strict=False):
+            when = when + gap
+            if stage == LeadStage.ASSESSMENT:
+                when = min(when, assessment_due - dt.timedelta(hours=1))
+                lead.assessed_at = when
             rows.append(
                 StageEvidence(
                     stage=stage,
@@ -238,17 +274,28 @@ def _leads(
                     recorded_at=when,
                 )
             )
-            if stage == LeadStage.ASSESSMENT:
-                lead.assessed_at = when
-        if final in (LeadStage.LOST, LeadStage.WITHDRAWN):
+        if closed:
             lead.closed_from_stage = PIPELINE[reached]
-            lead.closed_reason = rng.choice(LOST_REASONS if final == LeadStage.LOST else WITHDRAWN_REASONS)
-            when = when + dt.timedelta(days=rng.randrange(5, 30))
-            when = min(when, now)
+            lead.closed_reason_code, lead.closed_reason = rng.choice(
+                LOST_REASONS if final == LeadStage.LOST else WITHDRAWN_REASONS
+            )
+            when = min(when + gaps[-1], now)
         lead.stage_entered_at = when
-        lead.feedback_at = received + dt.timedelta(days=rng.randrange(1, 6)) if rng.random() < 0.85 else None
-        recent = rng.random() < 0.8 or final in (LeadStage.LOST, LeadStage.WITHDRAWN)
-        lead.last_update_at = max(when, now - dt.timedelta(days=rng.randrange(1, 12))) if recent else when
+        # feedback to the company within its clock, once the lead was assessed (a new lead's is running)
+        if reached >= 1 or closed:
+            lead.feedback_at = min(
+                received + dt.timedelta(hours=rng.randrange(20, 96)),
+                feedback_due - dt.timedelta(hours=1),
+                now,
+            )
+        # the regular update: recent for a lead being worked; a few honestly overdue
+        if final == LeadStage.LEAD or closed or final == LeadStage.PRODUCING:
+            lead.last_update_at = when
+        elif overdue_left and when < now - dt.timedelta(days=30):
+            overdue_left -= 1
+            lead.last_update_at = now - dt.timedelta(days=rng.randrange(22, 30))
+        else:
+            lead.last_update_at = max(when, now - dt.timedelta(hours=rng.randrange(2, 24 * 6)))
         lead.update_due_at = services._due(lead.last_update_at, services.UPDATE_DAYS)
         lead.save()
         for row in rows:
@@ -301,7 +348,15 @@ def _projects(rng: random.Random, scale: str, today: dt.date, leaders: list[Any]
                 if due < today and (status == ProjectStatus.ON_TRACK or step < 2)
                 else None
             )
-            Milestone.objects.create(project=project, title=title, due_on=due, done_on=done)
+            # the reminder of a milestone overdue for more than a week went out at the time
+            told = (
+                dt.datetime.combine(due + dt.timedelta(days=1), dt.time(9), tzinfo=clock.TZ)
+                if done is None and due < today - dt.timedelta(days=7)
+                else None
+            )
+            Milestone.objects.create(
+                project=project, title=title, due_on=due, done_on=done, overdue_notified_at=told
+            )
         for back in range(3, 0, -1):
             month = (today.replace(day=1) - dt.timedelta(days=28 * back)).replace(day=1)
             ProjectStatusReport.objects.get_or_create(

@@ -16,7 +16,7 @@ from kechuang.directory.models import Block, TechnologyField
 from kechuang.servicedesk.choices import Department, RequestCategory
 from kechuang.spaces.choices import SpaceType
 
-from .choices import LeadSource, LeadStage, ProjectStatus, RetentionSignal, RetentionStatus
+from .choices import LeadSource, LeadStage, LostReason, ProjectStatus, RetentionSignal, RetentionStatus
 from .services import LeadInput
 
 
@@ -142,8 +142,12 @@ class CloseForm(CleanTextForm):
         label=_("结果"),
         choices=[(LeadStage.LOST, LeadStage.LOST.label), (LeadStage.WITHDRAWN, LeadStage.WITHDRAWN.label)],
     )
+    reason_code = forms.ChoiceField(label=_("原因"), choices=[("", _("选择原因")), *LostReason.choices])
     reason = forms.CharField(
-        label=_("原因"), max_length=500, widget=forms.TextInput(attrs={"placeholder": _("流失或撤回的原因")})
+        label=_("原因说明"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("补充说明（选“其他”时必填）")}),
     )
 
 
@@ -255,8 +259,16 @@ class RetentionCloseForm(CleanTextForm):
             (RetentionStatus.LOST, RetentionStatus.LOST.label),
         ],
     )
+    reason_code = forms.ChoiceField(
+        label=_("流失原因"),
+        choices=[("", _("流失原因（已流失时必选）")), *LostReason.choices],
+        required=False,
+    )
     reason = forms.CharField(
-        label=_("原因"), max_length=500, widget=forms.TextInput(attrs={"placeholder": _("结案原因")})
+        label=_("原因说明"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("留住的做法或流失的说明")}),
     )
 
 

@@ -31,6 +31,7 @@ from .choices import (
     LeadClock,
     LeadSource,
     LeadStage,
+    LostReason,
     ProjectStatus,
     RetentionSignal,
     RetentionStatus,
@@ -107,7 +108,10 @@ class Lead(models.Model):
         _("阶段"), max_length=16, choices=LeadStage.choices, default=LeadStage.LEAD, db_index=True
     )
     stage_entered_at = models.DateTimeField(_("进入本阶段时间"))
-    closed_reason = models.CharField(_("流失或撤回原因"), max_length=500, blank=True)
+    closed_reason_code = models.CharField(
+        _("流失或撤回原因"), max_length=16, choices=LostReason.choices, blank=True, db_index=True
+    )
+    closed_reason = models.CharField(_("原因说明"), max_length=500, blank=True)
     closed_from_stage = models.CharField(_("关闭前阶段"), max_length=16, blank=True)
     duplicate_of = models.ForeignKey(
         "self",
@@ -148,8 +152,8 @@ class Lead(models.Model):
                 condition=Q(planned_investment_fen__gte=0), name="lead_investment_not_negative"
             ),
             models.CheckConstraint(
-                condition=~Q(stage__in=["lost", "withdrawn"]) | ~Q(closed_reason=""),
-                name="lead_closed_has_reason",
+                condition=~Q(stage__in=["lost", "withdrawn"]) | ~Q(closed_reason_code=""),
+                name="lead_closed_has_reason_code",
             ),
         ]
 
@@ -428,6 +432,9 @@ class RetentionCase(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=RetentionStatus.choices, default=RetentionStatus.OPEN, db_index=True
     )
+    reason_code = models.CharField(
+        _("流失原因"), max_length=16, choices=LostReason.choices, blank=True, db_index=True
+    )
     reason = models.CharField(_("结果说明"), max_length=500, blank=True)
     opened_at = models.DateTimeField(_("开案时间"))
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
@@ -441,6 +448,9 @@ class RetentionCase(models.Model):
                 fields=["organization", "signal", "signal_ref"],
                 condition=Q(status="open"),
                 name="retention_one_open_case_per_signal",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="lost") | ~Q(reason_code=""), name="retention_lost_has_reason_code"
             ),
         ]
 

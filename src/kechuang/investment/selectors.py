@@ -17,7 +17,15 @@ from kechuang.servicedesk import clock
 from kechuang.spaces.models import SpaceRequest, SpaceUnit
 
 from . import permissions as perms
-from .choices import CLOSED_STAGES, PIPELINE, LeadClock, LeadStage, ProjectStatus, RetentionStatus
+from .choices import (
+    CLOSED_STAGES,
+    PIPELINE,
+    LeadClock,
+    LeadStage,
+    LostReason,
+    ProjectStatus,
+    RetentionStatus,
+)
 from .models import AnnualTarget, KeyProject, Lead, LeadEscalation, RetentionCase, StageEvidence
 from .services import CLOCK_FIELDS, CLOCKLESS_STAGES, now
 
@@ -164,22 +172,53 @@ def _days(delta: dt.timedelta) -> float:
     return round(delta.total_seconds() / 86400, 1)
 
 
+# A sum of planned investment is shown to a leader only when it cannot give away one lead's confidential
+# figure: every lead in it is one whose figures the leader may see, or at least this many are not
+# (docs/adr/0026-investment-attraction.md, "Confidentiality").
+MIN_OTHERS_IN_SUM = 3
+
+
+@dataclass(frozen=True)
+class MoneyCell:
+    """A sum of planned investment as one viewer may see it: ``fen`` is None when it is withheld."""
+
+    fen: int | None
+    withheld: bool = False
+
+
+def money_cell(actor: Any, leads: list[Lead], seen: set[int] | None, *, audience: bool) -> MoneyCell:
+    """The sum of ``leads``' planned investment for ``actor``: nothing outside the figures' audience
+    (operators and leaders); for a leader, withheld when 1 or 2 of the leads are not his (their figures
+    could be read off the sum). ``seen`` is None for those who see every lead's figures (operators)."""
+    if not audience:
+        return MoneyCell(None)
+    if seen is not None:
+        others = sum(1 for lead in leads if lead.pk not in seen)
+        if 0 < others < MIN_OTHERS_IN_SUM:
+            return MoneyCell(None, withheld=True)
+    return MoneyCell(sum(lead.planned_investment_fen for lead in leads))
+
+
 def pipeline_figures(*, actor: Any, year: int | None = None) -> dict[str, Any]:
     """Pipeline by stage, cluster, block and owner; conversion and mean days per stage; planned investment
-    and jobs of the leads signed or later this year. Investment sums are shown to operators and leaders
-    (the figures' audience); commissioners get the counts."""
+    and jobs of the leads signed or later this year; lost and withdrawn leads by reason. Investment sums
+    are shown to operators and leaders (the figures' audience), and to a leader only where they give away
+    no single lead's confidential figure (``money_cell``); commissioners get the counts."""
     leads = list(perms.lead_visible_to(actor).select_related("cluster", "block", "leader"))
     show_money = bool(roles_of(actor) & {Role.OPERATOR, Role.LEADER})
+    seen = None if Role.OPERATOR in roles_of(actor) else confidential_ids(actor, leads)
     year = year or now().astimezone(clock.TZ).year
     by_stage = []
     for stage in (*PIPELINE, LeadStage.LOST, LeadStage.WITHDRAWN):
         rows = [lead for lead in leads if lead.stage == stage]
+        cell = money_cell(actor, rows, seen, audience=show_money)
         by_stage.append(
             {
                 "stage": stage,
                 "label": LeadStage(stage).label,
                 "count": len(rows),
-                "investment_fen": sum(r.planned_investment_fen for r in rows) if show_money else None,
+                "investment_fen": cell.fen,
+                "investment_withheld": cell.withheld,
                 "jobs": sum(r.jobs for r in rows),
             }
         )
@@ -223,14 +262,17 @@ def pipeline_figures(*, actor: Any, year: int | None = None) -> dict[str, Any]:
         and signed_at.astimezone(clock.TZ).year == year
     ]
     target = AnnualTarget.objects.filter(year=year).first()
-    signed_investment = sum(lead.planned_investment_fen for lead in signed_this_year)
+    signed = money_cell(actor, signed_this_year, seen, audience=show_money)
     signed_jobs = sum(lead.jobs for lead in signed_this_year)
     return {
         "year": year,
         "target": target,
-        "investment_progress": _percent(signed_investment, target.investment_fen) if target else None,
+        "investment_progress": _percent(signed.fen, target.investment_fen)
+        if target and signed.fen is not None
+        else None,
         "jobs_progress": _percent(signed_jobs, target.jobs) if target else None,
         "show_money": show_money,
+        "min_others": MIN_OTHERS_IN_SUM,
         "total": len(leads),
         "open": len(open_leads),
         "by_stage": by_stage,
@@ -238,10 +280,10 @@ def pipeline_figures(*, actor: Any, year: int | None = None) -> dict[str, Any]:
         "by_block": grouped(lambda lead: lead.block.name if lead.block else str(_("未定"))),
         "by_owner": grouped(lambda lead: str(lead.leader) if lead.leader else str(_("未定"))),
         "conversion": conversion,
+        "lost_by_reason": lost_by_reason(leads),
         "signed_count": len(signed_this_year),
-        "signed_investment_fen": sum(lead.planned_investment_fen for lead in signed_this_year)
-        if show_money
-        else None,
+        "signed_investment_fen": signed.fen,
+        "signed_investment_withheld": signed.withheld,
         "signed_jobs": sum(lead.jobs for lead in signed_this_year),
         "projects_at_risk": list(
             perms.project_visible_to(actor)
@@ -252,8 +294,34 @@ def pipeline_figures(*, actor: Any, year: int | None = None) -> dict[str, Any]:
     }
 
 
+def lost_by_reason(leads: list[Lead]) -> list[dict[str, Any]]:
+    """Lost and withdrawn leads counted by the fixed list of reasons (every reason, in the list's order)."""
+    closed = [lead for lead in leads if lead.stage in CLOSED_STAGES]
+    return [
+        {
+            "code": code,
+            "label": label,
+            "lost": sum(
+                1 for lead in closed if lead.closed_reason_code == code and lead.stage == LeadStage.LOST
+            ),
+            "withdrawn": sum(
+                1 for lead in closed if lead.closed_reason_code == code and lead.stage == LeadStage.WITHDRAWN
+            ),
+        }
+        for code, label in LostReason.choices
+    ]
+
+
 def _percent(part: int, whole: int) -> int | None:
     return round(100 * part / whole) if whole else None
+
+
+def closed_reason_text(lead: Lead) -> str:
+    """「选址外地：……」: the reason from the list and its text."""
+    if not lead.closed_reason_code:
+        return lead.closed_reason
+    label = str(LostReason(lead.closed_reason_code).label)
+    return f"{label}：{lead.closed_reason}" if lead.closed_reason else label
 
 
 def export_sheets(*, actor: Any) -> list[Any]:
@@ -282,7 +350,7 @@ def export_sheets(*, actor: Any) -> list[Any]:
             lead.jobs,
             (lead.planned_investment_fen / 1_000_000) if lead.pk in visible else _("保密"),
             _("是") if lead.is_key else "",
-            lead.closed_reason,
+            closed_reason_text(lead),
         ]
         for lead in leads
     ]
@@ -291,7 +359,9 @@ def export_sheets(*, actor: Any) -> list[Any]:
         [
             str(row["label"]),
             row["count"],
-            (row["investment_fen"] / 1_000_000) if row["investment_fen"] is not None else "",
+            (row["investment_fen"] / 1_000_000)
+            if row["investment_fen"] is not None
+            else (_("保密") if row["investment_withheld"] else ""),
             row["jobs"],
         ]
         for row in figures["by_stage"]
@@ -416,11 +486,15 @@ def retention_list(*, actor: Any, filters: dict[str, Any] | None = None) -> Quer
 
 
 def retention_figures(*, actor: Any) -> dict[str, Any]:
-    """Firms kept and lost (closed cases), with the reasons given for the lost ones."""
+    """Firms kept and lost (closed cases), the lost ones by the fixed list of reasons (every reason, in
+    the list's order)."""
     cases = perms.retention_visible_to(actor)
     counts = dict(cases.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    lost_reasons = list(
-        cases.filter(status=RetentionStatus.LOST).values("reason").annotate(n=Count("pk")).order_by("-n")[:10]
+    by_code = dict(
+        cases.filter(status=RetentionStatus.LOST)
+        .values_list("reason_code")
+        .annotate(n=Count("pk"))
+        .values_list("reason_code", "n")
     )
     return {
         "open": counts.get(RetentionStatus.OPEN, 0),
@@ -429,5 +503,7 @@ def retention_figures(*, actor: Any) -> dict[str, Any]:
         "cleared": counts.get(RetentionStatus.CLEARED, 0),
         "firms_kept": cases.filter(status=RetentionStatus.KEPT).values("organization").distinct().count(),
         "firms_lost": cases.filter(status=RetentionStatus.LOST).values("organization").distinct().count(),
-        "lost_reasons": lost_reasons,
+        "lost_reasons": [
+            {"code": code, "label": label, "n": by_code.get(code, 0)} for code, label in LostReason.choices
+        ],
     }

@@ -52,6 +52,7 @@ from .choices import (
     LeadClock,
     LeadSource,
     LeadStage,
+    LostReason,
     ProjectStatus,
     RetentionSignal,
     RetentionStatus,
@@ -595,27 +596,47 @@ def _land(*, actor: Actor, lead: Lead, uscc: str, commissioner: Any, when: dt.da
     return organization
 
 
+def checked_reason(reason_code: str, reason: str, *, text_required: bool = False) -> tuple[str, str]:
+    """A reason from the fixed list (``LostReason``) and its free text: the text is required for 其他
+    (and wherever ``text_required``), optional otherwise."""
+    if reason_code not in LostReason.values:
+        raise ApplicationError({"reason_code": _("请从列表中选择原因。")})
+    if text_required or reason_code == LostReason.OTHER:
+        return reason_code, checked_text(reason, "reason", label=_("原因说明"), limit=500)
+    return reason_code, checked_text(reason or "", "reason", label=_("原因说明"), limit=500, required=False)
+
+
 @transaction.atomic
-def lead_close(*, actor: Actor, lead: Lead, outcome: str, reason: str) -> Lead:
-    """Lost (流失) or withdrawn (撤回), with the reason."""
+def lead_close(*, actor: Actor, lead: Lead, outcome: str, reason_code: str, reason: str = "") -> Lead:
+    """Lost (流失) or withdrawn (撤回), with a reason from the fixed list and, for 其他, its text."""
     current = _locked(lead)
     _may_work(actor, current)
     _still_open(current)
     if outcome not in CLOSED_STAGES:
         raise ApplicationError({"outcome": _("请选择流失或撤回。")})
-    text = checked_text(reason, "reason", label=_("原因"), limit=500)
+    code, text = checked_reason(reason_code, reason)
     when = now()
     current.closed_from_stage = current.stage
     current.stage = outcome
+    current.closed_reason_code = code
     current.closed_reason = text
     current.stage_entered_at = when
     current.save()
-    _activity(current, kind=ActivityKind.STAGE, actor=actor, when=when, text=text, stage=outcome)
+    label = str(LostReason(code).label)
+    _activity(
+        current,
+        kind=ActivityKind.STAGE,
+        actor=actor,
+        when=when,
+        text=f"{label}：{text}" if text else label,
+        stage=outcome,
+        reason=code,
+    )
     audit.record(
         "investment.lead.close",
         actor=actor,
         obj=current,
-        detail={"outcome": outcome, "from": current.closed_from_stage},
+        detail={"outcome": outcome, "from": current.closed_from_stage, "reason": code},
     )
     return current
 
@@ -867,10 +888,34 @@ def milestone_add(*, actor: Actor, project: KeyProject, title: str, due_on: dt.d
 
 
 @transaction.atomic
+def milestone_update(*, actor: Actor, milestone: Milestone, title: str, due_on: dt.date) -> Milestone:
+    """Correct a milestone's title or planned date (the project's leader and operators). A milestone moved
+    to a later date may be overdue again: its overdue reminder is re-armed."""
+    _may_manage_project(actor, milestone.project)
+    locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    before = {"title": locked.title, "due_on": locked.due_on.isoformat()}
+    locked.title = checked_text(title, "title", label=_("节点"), limit=200)
+    if locked.due_on != due_on:
+        locked.due_on = due_on
+        locked.overdue_notified_at = None
+    locked.save(update_fields=["title", "due_on", "overdue_notified_at"])
+    audit.record(
+        "investment.project.milestone_update",
+        actor=actor,
+        obj=locked.project,
+        detail={"milestone": locked.pk, "before": before, "due_on": locked.due_on.isoformat()},
+    )
+    return locked
+
+
+@transaction.atomic
 def milestone_done(*, actor: Actor, milestone: Milestone, done_on: dt.date | None = None) -> Milestone:
     _may_manage_project(actor, milestone.project)
     locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
-    locked.done_on = done_on or now().astimezone(clock.TZ).date()
+    today = now().astimezone(clock.TZ).date()
+    if done_on is not None and done_on > today:
+        raise ApplicationError({"done_on": _("完成日期不能晚于今天。")})
+    locked.done_on = done_on or today
     locked.save(update_fields=["done_on"])
     audit.record(
         "investment.project.milestone_done", actor=actor, obj=locked.project, detail={"milestone": locked.pk}
@@ -1028,7 +1073,7 @@ def milestones_tick(*, moment: dt.datetime | None = None) -> int:
                         due=milestone.due_on.isoformat(),
                     ),
                     url=reverse("investment:project-detail", args=[project.code]),
-                    dedupe_key=f"zd-milestone:{milestone.pk}",
+                    dedupe_key=f"zd-milestone:{milestone.pk}:{milestone.due_on.isoformat()}",
                 )
             )
     return told
@@ -1283,19 +1328,29 @@ def retention_action_done(*, actor: Actor, action: RetentionAction) -> Retention
 
 
 @transaction.atomic
-def retention_case_close(*, actor: Actor, case: RetentionCase, outcome: str, reason: str) -> RetentionCase:
-    """Kept (留住) or lost (流失), with the reason: the figures of firms kept and lost count these."""
+def retention_case_close(
+    *, actor: Actor, case: RetentionCase, outcome: str, reason: str = "", reason_code: str = ""
+) -> RetentionCase:
+    """Kept (留住), with what kept the firm, or lost (流失), with a reason from the fixed list
+    (``LostReason``; text required for 其他): the figures of firms kept and lost count these."""
     _may_work_case(actor, case)
     if outcome not in (RetentionStatus.KEPT, RetentionStatus.LOST):
         raise ApplicationError({"outcome": _("请选择已留住或已流失。")})
+    if outcome == RetentionStatus.LOST:
+        code, text = checked_reason(reason_code, reason)
+    else:
+        code, text = "", checked_text(reason, "reason", label=_("原因"), limit=500)
     locked = RetentionCase.objects.select_for_update().get(pk=case.pk)
     if locked.status != RetentionStatus.OPEN:
         raise ApplicationError(_("案件已结案。"))
     locked.status = outcome
-    locked.reason = checked_text(reason, "reason", label=_("原因"), limit=500)
+    locked.reason_code = code
+    locked.reason = text
     locked.closed_at = now()
-    locked.save(update_fields=["status", "reason", "closed_at"])
-    audit.record("investment.retention.close", actor=actor, obj=locked, detail={"outcome": outcome})
+    locked.save(update_fields=["status", "reason_code", "reason", "closed_at"])
+    audit.record(
+        "investment.retention.close", actor=actor, obj=locked, detail={"outcome": outcome, "reason": code}
+    )
     return locked
 
 

@@ -4,6 +4,7 @@ service; non-staff get 403 on the lists and 404 on any record (the records are c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,11 +15,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from kechuang.core.money import fen_from_wan
 from kechuang.core.roles import Role, roles_of
-from kechuang.core.web import attach_errors, error_text, form_errors_text
+from kechuang.core.web import ActionView, attach_errors, error_text, form_errors_text
 from kechuang.directory import uscc as uscc_rules
 from kechuang.directory.models import Organization, TechnologyField
 from kechuang.spaces.models import SpaceUnit
@@ -45,7 +47,7 @@ from .forms import (
     TargetForm,
     staff_users,
 )
-from .models import KeyProject, Lead, LeadDocument, RetentionCase
+from .models import KeyProject, Lead, LeadDocument, Milestone, RetentionCase
 from .services import EvidenceInput, LeadInput
 
 
@@ -220,111 +222,156 @@ class LeadDetailView(StaffMixin, View):
         return render(request, "investment/lead_detail.html", _lead_context(request, lead))
 
 
-class LeadActionView(StaffMixin, View):
-    """One POST, one service: acknowledge, note, advance, close, owners, reserve, document."""
+class _RecordAction(StaffMixin, ActionView):
+    """One POST on a lead, a key project or a retention case, one service (docs/conventions.md, "Views"):
+    the record by its code among those the user sees (404 otherwise), ``permission`` deciding who acts
+    (403 otherwise), back to the record's page ``detail``."""
 
-    def post(self, request: HttpRequest, code: str, action: str) -> HttpResponse:
-        lead = _lead(request, code)
-        handler = getattr(self, f"do_{action}", None)
-        if handler is None:
-            raise Http404
-        forms: dict[str, Any] = {}
-        try:
-            result = handler(request, lead, forms)
-        except PermissionDenied:
-            raise
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            if result:
-                messages.success(request, result)
-        if forms:
-            lead.refresh_from_db()
-            return render(
-                request, "investment/lead_detail.html", _lead_context(request, lead, **forms), status=400
-            )
-        return HttpResponseRedirect(reverse("investment:lead-detail", args=[lead.code]))
+    lookup: Callable[[HttpRequest, str], Any]
+    permission: Callable[[Any, Any], Any]
+    detail = ""
 
-    def do_acknowledge(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
-        services.lead_acknowledge(actor=request.user, lead=lead)
-        return _("已受理。")
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return type(self).lookup(request, kwargs["code"])
 
-    def do_note(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
-        form = NoteForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(form_errors_text(form))
-        services.lead_record(
-            actor=request.user,
-            lead=lead,
-            text=form.cleaned_data["text"],
-            feedback=form.cleaned_data["feedback"],
+    def allowed(self, request: HttpRequest, obj: Any) -> bool:
+        return bool(type(self).permission(request.user, obj))
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        return reverse(self.detail, args=[obj.code])
+
+
+class _LeadAction(_RecordAction):
+    """On a lead: its leader, its case officer or an operator."""
+
+    lookup = staticmethod(_lead)
+    permission = staticmethod(perms.can_work_lead)
+    detail = "investment:lead-detail"
+    denied_message = _lazy("只有该线索的挂帅领导、项目专员或运营人员可以办理。")
+
+
+class LeadAcknowledgeView(_LeadAction):
+    success_message = _lazy("已受理。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.lead_acknowledge(actor=request.user, lead=obj)
+
+
+class LeadNoteView(_LeadAction):
+    form_class = NoteForm
+    success_message = _lazy("已记录。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.lead_record(
+            actor=request.user, lead=obj, text=data["text"], feedback=data["feedback"]
         )
-        return _("已记录。")
 
-    def do_advance(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
-        form = AdvanceForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(form_errors_text(form))
-        data = form.cleaned_data
-        amount = fen_from_wan(data.get("amount_wan"))
-        updated = services.lead_advance(
+
+class LeadAdvanceView(_LeadAction):
+    form_class = AdvanceForm
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.lead_advance(
             actor=request.user,
-            lead=lead,
+            lead=obj,
             evidence=EvidenceInput(
                 note=data.get("note") or "",
                 uscc=data.get("uscc") or "",
                 commissioner=data.get("commissioner"),
-                amount_fen=amount,
+                amount_fen=fen_from_wan(data.get("amount_wan")),
             ),
         )
-        return _("已进入“%(stage)s”阶段。") % {"stage": updated.get_stage_display()}
 
-    def do_close(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
-        form = CloseForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(form_errors_text(form))
-        services.lead_close(
+    def message(self, obj: Any, result: Any) -> str:
+        return _("已进入“%(stage)s”阶段。") % {"stage": result.get_stage_display()}
+
+
+class LeadCloseView(_LeadAction):
+    form_class = CloseForm
+    success_message = _lazy("线索已关闭。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.lead_close(
             actor=request.user,
-            lead=lead,
-            outcome=form.cleaned_data["outcome"],
-            reason=form.cleaned_data["reason"],
+            lead=obj,
+            outcome=data["outcome"],
+            reason_code=data["reason_code"],
+            reason=data.get("reason") or "",
         )
-        return _("线索已关闭。")
 
-    def do_owners(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
-        form = OwnersForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(form_errors_text(form))
-        services.lead_assign(
-            actor=request.user,
-            lead=lead,
-            leader=form.cleaned_data["leader"],
-            case_officer=form.cleaned_data["case_officer"],
+
+class LeadOwnersView(_LeadAction):
+    form_class = OwnersForm
+    denied_message = _lazy("只有运营人员可以确定挂帅领导和项目专员。")
+    success_message = _lazy("已更新责任人。")
+
+    def allowed(self, request: HttpRequest, obj: Any) -> bool:
+        return bool(perms.can_assign_lead(request.user))
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.lead_assign(
+            actor=request.user, lead=obj, leader=data["leader"], case_officer=data["case_officer"]
         )
-        return _("已更新责任人。")
 
-    def do_reserve(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
-        form = ReserveForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(form_errors_text(form))
-        unit = SpaceUnit.objects.filter(code=form.cleaned_data["unit"]).first()
+
+class LeadReserveView(_LeadAction):
+    form_class = ReserveForm
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        unit = SpaceUnit.objects.filter(code=data["unit"]).first()
         if unit is None:
             raise ValidationError(_("房源不存在。"))
         reservation = services.lead_reserve_unit(
             actor=request.user,
-            lead=lead,
+            lead=obj,
             unit=unit,
-            start_date=form.cleaned_data["start_date"],
-            end_date=form.cleaned_data["end_date"],
+            start_date=data["start_date"],
+            end_date=data["end_date"],
         )
+        return unit, reservation
+
+    def message(self, obj: Any, result: Any) -> str:
+        unit, reservation = result
         return _("已预订房源 %(unit)s（%(code)s）。") % {"unit": str(unit), "code": reservation.code}
 
-    def do_document(self, request: HttpRequest, lead: Lead, forms: dict[str, Any]) -> str:
+
+class LeadDocumentView(_LeadAction):
+    success_message = _lazy("已上传附件。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError(_("请选择文件。"))
-        services.document_add(actor=request.user, lead=lead, file=upload)
-        return _("已上传附件。")
+        return services.document_add(actor=request.user, lead=obj, file=upload)
+
+
+def action_route(actions: dict[str, type[ActionView]]) -> Any:
+    """One URL ``…/<code>/<action>/`` for a record's buttons: each action is its own ActionView."""
+    views = {name: view.as_view() for name, view in actions.items()}
+
+    def route(request: HttpRequest, code: str, action: str) -> HttpResponse:
+        view = views.get(action)
+        if view is None:
+            if not perms.is_district_staff(request.user):
+                raise PermissionDenied(_("招商稳商信息仅街区工作人员可见。"))
+            raise Http404
+        response: HttpResponse = view(request, code=code)
+        return response
+
+    return route
+
+
+lead_action = action_route(
+    {
+        "acknowledge": LeadAcknowledgeView,
+        "note": LeadNoteView,
+        "advance": LeadAdvanceView,
+        "close": LeadCloseView,
+        "owners": LeadOwnersView,
+        "reserve": LeadReserveView,
+        "document": LeadDocumentView,
+    }
+)
 
 
 class DocumentDownloadView(StaffMixin, View):
@@ -356,6 +403,7 @@ class LeaderView(StaffMixin, View):
         _style(form)
         context = {
             "figures": figures,
+            "retention": selectors.retention_figures(actor=request.user),
             "target_form": form,
             "can_set_target": perms.can_assign_lead(request.user),
         }
@@ -489,60 +537,116 @@ class ProjectDetailView(StaffMixin, View):
         return render(request, "investment/project_detail.html", context)
 
 
-class ProjectActionView(StaffMixin, View):
-    def post(self, request: HttpRequest, code: str, action: str) -> HttpResponse:
+class _ProjectAction(_RecordAction):
+    """On a key project: its leader or an operator."""
+
+    lookup = staticmethod(_project)
+    permission = staticmethod(perms.can_manage_project)
+    detail = "investment:project-detail"
+    denied_message = _lazy("只有该项目的包保领导或运营人员可以办理。")
+    success_message = _lazy("已保存。")
+
+
+class MilestoneAddView(_ProjectAction):
+    form_class = MilestoneForm
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.milestone_add(
+            actor=request.user, project=obj, title=data["title"], due_on=data["due_on"]
+        )
+
+
+class MilestoneDoneView(_ProjectAction):
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        milestone = get_object_or_404(obj.milestones, pk=_posted_pk(request, "milestone"))
+        return services.milestone_done(actor=request.user, milestone=milestone)
+
+
+class IssueRaiseView(_ProjectAction):
+    form_class = IssueForm
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.issue_raise(
+            actor=request.user,
+            project=obj,
+            text=data["text"],
+            department=data.get("department") or "",
+            service_request_code=data.get("service_request") or "",
+            file_request_category=data.get("file_request_category") or "",
+        )
+
+
+class IssueResolveView(_ProjectAction):
+    form_class = ResolveForm
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        issue = get_object_or_404(obj.issues, pk=_posted_pk(request, "issue"))
+        return services.issue_resolve(actor=request.user, issue=issue, resolution=data["resolution"])
+
+
+class StatusReportView(_ProjectAction):
+    form_class = StatusForm
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.status_report(
+            actor=request.user, project=obj, status=data["status"], note=data.get("note") or ""
+        )
+
+
+def _posted_pk(request: HttpRequest, name: str) -> int:
+    value = request.POST.get(name) or ""
+    return int(value) if value.isdigit() and len(value) <= 12 else 0
+
+
+project_action = action_route(
+    {
+        "milestone": MilestoneAddView,
+        "milestone-done": MilestoneDoneView,
+        "issue": IssueRaiseView,
+        "resolve": IssueResolveView,
+        "status": StatusReportView,
+    }
+)
+
+
+class MilestoneEditView(StaffMixin, View):
+    """Correct a milestone's title or planned date: the project's leader and operators."""
+
+    def _milestone(self, request: HttpRequest, code: str, pk: int) -> tuple[KeyProject, Milestone]:
         project = _project(request, code)
-        try:
-            if action == "milestone":
-                form = MilestoneForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(form_errors_text(form))
-                services.milestone_add(
+        if not perms.can_manage_project(request.user, project):
+            raise PermissionDenied(_("只有该项目的包保领导或运营人员可以修改节点。"))
+        return project, get_object_or_404(project.milestones, pk=pk)
+
+    def _render(
+        self, request: HttpRequest, project: KeyProject, milestone: Milestone, form: Any, status: int = 200
+    ) -> HttpResponse:
+        _style(form)
+        context = {"project": project, "milestone": milestone, "form": form}
+        return render(request, "investment/milestone_form.html", context, status=status)
+
+    def get(self, request: HttpRequest, code: str, pk: int) -> HttpResponse:
+        project, milestone = self._milestone(request, code, pk)
+        form = MilestoneForm(initial={"title": milestone.title, "due_on": milestone.due_on})
+        return self._render(request, project, milestone, form)
+
+    def post(self, request: HttpRequest, code: str, pk: int) -> HttpResponse:
+        project, milestone = self._milestone(request, code, pk)
+        form = MilestoneForm(request.POST)
+        if form.is_valid():
+            try:
+                services.milestone_update(
                     actor=request.user,
-                    project=project,
+                    milestone=milestone,
                     title=form.cleaned_data["title"],
                     due_on=form.cleaned_data["due_on"],
                 )
-            elif action == "milestone-done":
-                milestone = get_object_or_404(project.milestones, pk=request.POST.get("milestone") or 0)
-                services.milestone_done(actor=request.user, milestone=milestone)
-            elif action == "issue":
-                form = IssueForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(form_errors_text(form))
-                services.issue_raise(
-                    actor=request.user,
-                    project=project,
-                    text=form.cleaned_data["text"],
-                    department=form.cleaned_data.get("department") or "",
-                    service_request_code=form.cleaned_data.get("service_request") or "",
-                    file_request_category=form.cleaned_data.get("file_request_category") or "",
-                )
-            elif action == "resolve":
-                issue = get_object_or_404(project.issues, pk=request.POST.get("issue") or 0)
-                form = ResolveForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(form_errors_text(form))
-                services.issue_resolve(
-                    actor=request.user, issue=issue, resolution=form.cleaned_data["resolution"]
-                )
-            elif action == "status":
-                form = StatusForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(form_errors_text(form))
-                services.status_report(
-                    actor=request.user,
-                    project=project,
-                    status=form.cleaned_data["status"],
-                    note=form.cleaned_data.get("note") or "",
-                )
+            except ValidationError as error:
+                attach_errors(form, error)
             else:
-                raise Http404
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("已保存。"))
-        return HttpResponseRedirect(reverse("investment:project-detail", args=[project.code]))
+                messages.success(request, _("已修改节点。"))
+                return HttpResponseRedirect(reverse("investment:project-detail", args=[project.code]))
+        return self._render(request, project, milestone, form, status=400)
 
 
 # --- 稳商 -------------------------------------------------------------------------------------------------
@@ -612,37 +716,48 @@ class RetentionDetailView(StaffMixin, View):
         return render(request, "investment/retention_detail.html", context)
 
 
-class RetentionActionView(StaffMixin, View):
-    def post(self, request: HttpRequest, code: str, action: str) -> HttpResponse:
-        case = _case(request, code)
-        try:
-            if action == "action":
-                form = RetentionActionForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(form_errors_text(form))
-                services.retention_action_add(
-                    actor=request.user,
-                    case=case,
-                    text=form.cleaned_data["text"],
-                    due_on=form.cleaned_data.get("due_on"),
-                )
-            elif action == "done":
-                item = get_object_or_404(case.actions, pk=request.POST.get("action") or 0)
-                services.retention_action_done(actor=request.user, action=item)
-            elif action == "close":
-                form = RetentionCloseForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(form_errors_text(form))
-                services.retention_case_close(
-                    actor=request.user,
-                    case=case,
-                    outcome=form.cleaned_data["outcome"],
-                    reason=form.cleaned_data["reason"],
-                )
-            else:
-                raise Http404
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("已保存。"))
-        return HttpResponseRedirect(reverse("investment:retention-detail", args=[case.code]))
+class _RetentionAction(_RecordAction):
+    """On a retention case: its owner or an operator."""
+
+    lookup = staticmethod(_case)
+    permission = staticmethod(perms.can_work_case)
+    detail = "investment:retention-detail"
+    denied_message = _lazy("只有该案件的负责人或运营人员可以办理。")
+    success_message = _lazy("已保存。")
+
+
+class RetentionActionAddView(_RetentionAction):
+    form_class = RetentionActionForm
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.retention_action_add(
+            actor=request.user, case=obj, text=data["text"], due_on=data.get("due_on")
+        )
+
+
+class RetentionActionDoneView(_RetentionAction):
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        item = get_object_or_404(obj.actions, pk=_posted_pk(request, "action"))
+        return services.retention_action_done(actor=request.user, action=item)
+
+
+class RetentionCloseView(_RetentionAction):
+    form_class = RetentionCloseForm
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.retention_case_close(
+            actor=request.user,
+            case=obj,
+            outcome=data["outcome"],
+            reason_code=data.get("reason_code") or "",
+            reason=data.get("reason") or "",
+        )
+
+
+retention_action = action_route(
+    {
+        "action": RetentionActionAddView,
+        "done": RetentionActionDoneView,
+        "close": RetentionCloseView,
+    }
+)

@@ -10,12 +10,13 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kechuang.api import fields as bounded
 from kechuang.core.money import MAX_FEN
 from kechuang.directory.models import Block, TechnologyField
 from kechuang.servicedesk.choices import Department, RequestCategory
 from kechuang.spaces.choices import SpaceType
 
-from ..choices import LeadSource, LeadStage, ProjectStatus
+from ..choices import LeadSource, LeadStage, LostReason, ProjectStatus
 from ..models import KeyProject, Lead, Milestone, ProjectIssue, StageEvidence
 from ..services import LeadInput
 
@@ -69,6 +70,7 @@ class LeadOutput(serializers.ModelSerializer):
             "is_key",
             "stage",
             "stage_entered_at",
+            "closed_reason_code",
             "closed_reason",
             "leader",
             "case_officer",
@@ -172,7 +174,10 @@ class CloseInput(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=[(LeadStage.LOST, LeadStage.LOST.label), (LeadStage.WITHDRAWN, LeadStage.WITHDRAWN.label)]
     )
-    reason = serializers.CharField(max_length=500)
+    reason_code = serializers.ChoiceField(choices=LostReason.choices, help_text="原因（固定列表）")
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="原因说明（“其他”时必填）"
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return _no_nul(attrs)
@@ -194,7 +199,19 @@ class AssignInput(serializers.Serializer):
 class MilestoneOutput(serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = ["title", "due_on", "done_on"]
+        fields = ["id", "title", "due_on", "done_on"]
+
+
+class MilestoneInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    due_on = bounded.DateField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class MilestoneDoneInput(serializers.Serializer):
+    done_on = bounded.DateField(required=False, allow_null=True)
 
 
 class KeyProjectOutput(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -20,7 +21,7 @@ from kechuang.core.roles import Role, roles_of
 
 from .. import permissions as perms
 from .. import selectors, services
-from ..models import Lead
+from ..models import Lead, Milestone
 from ..services import EvidenceInput
 from .serializers import (
     AdvanceInput,
@@ -32,6 +33,9 @@ from .serializers import (
     KeyProjectOutput,
     LeadInputSerializer,
     LeadOutput,
+    MilestoneDoneInput,
+    MilestoneInput,
+    MilestoneOutput,
     RecordInput,
     StatusReportInput,
 )
@@ -199,3 +203,48 @@ class KeyProjectViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.R
             file_request_category=data.validated_data["file_request_category"],
         )
         return Response(IssueOutput(issue).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: MilestoneOutput(many=True)}, methods=["GET"])
+    @extend_schema(request=MilestoneInput, responses={201: MilestoneOutput}, methods=["POST"])
+    @action(detail=True, methods=["get", "post"], url_path="milestones")
+    def milestones(self, request: Request, code: str | None = None) -> Response:
+        """The project's milestones (district staff); a new one (the project's leader and operators)."""
+        if request.method == "GET":
+            project = self.get_object()
+            return Response(MilestoneOutput(project.milestones.all(), many=True).data)
+        project = self._managed(request)
+        data = MilestoneInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        milestone = services.milestone_add(actor=request.user, project=project, **data.validated_data)
+        return Response(MilestoneOutput(milestone).data, status=status.HTTP_201_CREATED)
+
+    def _milestone(self, request: Request, milestone: str) -> Milestone:
+        project = self._managed(request)
+        return get_object_or_404(project.milestones.all(), pk=int(milestone))
+
+    @extend_schema(request=MilestoneInput, responses={200: MilestoneOutput})
+    @action(detail=True, methods=["patch"], url_path=r"milestones/(?P<milestone>[0-9]{1,9})")
+    def milestone(self, request: Request, code: str | None = None, milestone: str = "") -> Response:
+        """Correct a milestone's title or planned date (the project's leader and operators)."""
+        current = self._milestone(request, milestone)
+        data = MilestoneInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        updated = services.milestone_update(
+            actor=request.user,
+            milestone=current,
+            title=data.validated_data.get("title", current.title),
+            due_on=data.validated_data.get("due_on", current.due_on),
+        )
+        return Response(MilestoneOutput(updated).data)
+
+    @extend_schema(request=MilestoneDoneInput, responses={200: MilestoneOutput})
+    @action(detail=True, methods=["post"], url_path=r"milestones/(?P<milestone>[0-9]{1,9})/done")
+    def milestone_done(self, request: Request, code: str | None = None, milestone: str = "") -> Response:
+        """Mark a milestone done (today unless ``done_on`` is given)."""
+        current = self._milestone(request, milestone)
+        data = MilestoneDoneInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = services.milestone_done(
+            actor=request.user, milestone=current, done_on=data.validated_data.get("done_on")
+        )
+        return Response(MilestoneOutput(done).data)
