@@ -35,7 +35,12 @@ pytestmark = pytest.mark.django_db
 
 DISTRICT = "juyuan"
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
-DEMO_KINDS = [OrganizationKind.ENTERPRISE, OrganizationKind.PROVIDER, OrganizationKind.INCUBATOR]
+DEMO_KINDS = [
+    OrganizationKind.ENTERPRISE,
+    OrganizationKind.PROVIDER,
+    OrganizationKind.INCUBATOR,
+    OrganizationKind.INVESTOR,
+]
 PASSWORD = "Juyuan-Demo-2026!"
 PROFILE = load_profile(DISTRICT)  # parsed once for the module
 
@@ -221,7 +226,7 @@ def test_a_failing_module_generator_is_reported_by_name_and_keeps_the_directory(
 
 def test_every_generated_code_validates_and_is_unique(small_demo):
     codes = list(Organization.objects.exclude(uscc__isnull=True).values_list("uscc", flat=True))
-    assert len(codes) == len(set(codes)) == 200 + 20 + 4 + 4
+    assert len(codes) == len(set(codes)) == 200 + 20 + 4 + 4 + 4  # + 4 investors
     assert all(is_valid(code) for code in codes)
     assert all(code[8:10] == "KC" for code in codes)  # recognisably synthetic
 
@@ -237,7 +242,7 @@ def test_every_generated_phone_is_a_mobile_number_and_unique(small_demo):
 def test_demo_names_read_like_chinese_company_names(small_demo):
     for organization in _generated():
         assert not re.search(r"\d", organization.name)
-        assert organization.name.endswith(("公司", "事务所", "事务所（普通合伙）"))
+        assert organization.name.endswith(("公司", "事务所", "事务所（普通合伙）", "基金（有限合伙）"))
         assert len(organization.description) >= 40
         assert organization.address.startswith("上海市嘉定区")
     names = list(Person.objects.values_list("name", flat=True))

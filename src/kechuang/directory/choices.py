@@ -9,6 +9,7 @@ class OrganizationKind(models.TextChoices):
     INCUBATOR = "incubator", _("孵化器")
     PARK_OPERATOR = "park_operator", _("园区运营方")
     GOVERNMENT = "government", _("政府部门")
+    INVESTOR = "investor", _("投资机构")
 
 
 # Kinds whose profile is public (readable without signing in).
@@ -19,6 +20,7 @@ PUBLIC_KINDS = frozenset(
         OrganizationKind.INCUBATOR,
         OrganizationKind.PARK_OPERATOR,
         OrganizationKind.GOVERNMENT,
+        OrganizationKind.INVESTOR,
     }
 )
 

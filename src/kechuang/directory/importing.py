@@ -117,6 +117,10 @@ parse_kind = parse_choice(
         "服务商": OrganizationKind.PROVIDER,
         "园区运营": OrganizationKind.PARK_OPERATOR,
         "政府": OrganizationKind.GOVERNMENT,
+        "投资": OrganizationKind.INVESTOR,
+        "创投": OrganizationKind.INVESTOR,
+        "基金": OrganizationKind.INVESTOR,
+        "投资基金": OrganizationKind.INVESTOR,
     },
 )
 parse_size = parse_choice(

@@ -34,6 +34,24 @@ def person_visible_to(user: Any) -> QuerySet[Person]:
     return Person.objects.all()
 
 
+def investor_organization_ids(user: Any) -> set[int]:
+    """The investment institutions (投资机构) the user acts for as a member. An investor's member takes part
+    in roadshows for their institution (docs/adr/0025-events-and-competitions.md); being an investor
+    grants no role: what a role allows is unchanged, and the modules that serve enterprises (spaces,
+    vouchers, the service desk) check the organization's kind and refuse an investor as an enterprise."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_investor_org_ids", None)
+    if cached is None:
+        cached = set(
+            user.memberships.filter(organization__kind=OrganizationKind.INVESTOR).values_list(
+                "organization_id", flat=True
+            )
+        )
+        user._investor_org_ids = cached
+    return cached
+
+
 def member_organization_ids(user: Any) -> set[int]:
     """The organizations whose own business the user may see as a member: their enterprise, institute or
     provider. Membership of a government unit (the district's management committee) grants nothing by

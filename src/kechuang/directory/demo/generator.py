@@ -57,6 +57,7 @@ class ScalePlan:
     researchers: int
     academicians: int
     titled: int  # researchers with an intermediate or senior title
+    investors: int = 4  # 投资机构 (the "金" of 政产学研金服用): a handful at every scale
 
 
 def scale_plan(scale: str, profile: dict[str, Any]) -> ScalePlan:
@@ -73,12 +74,12 @@ def scale_plan(scale: str, profile: dict[str, Any]) -> ScalePlan:
     academicians = figure("academicians", 15)
     ratio = figure("senior_titles", round(researchers * 0.58)) / max(researchers, 1)
     if scale == "large":
-        return ScalePlan(enterprises, 60, 10, researchers, academicians, round(researchers * ratio))
+        return ScalePlan(enterprises, 60, 10, researchers, academicians, round(researchers * ratio), 8)
     if scale == "small":
         r = round(researchers / 10)
         return ScalePlan(round(enterprises / 10), 20, 4, r, max(3, round(academicians / 5)), round(r * ratio))
     if scale == "tiny":
-        return ScalePlan(24, 6, 2, 60, 2, round(60 * ratio))
+        return ScalePlan(24, 6, 2, 60, 2, round(60 * ratio), 2)
     raise ValueError(f"未知的演示数据规模：{scale}（可选：{'、'.join(SCALES)}）")
 
 
@@ -647,6 +648,43 @@ def _incubator(ctx: Context, state: _State, rng: random.Random, index: int) -> O
     )
 
 
+def _investor(ctx: Context, state: _State, rng: random.Random, index: int) -> OrgSpec:
+    """An investment institution: venture and angel funds, a state-owned science fund, a bank's
+    science-and-technology branch; they register interest in competition entries (ADR 0025)."""
+    pattern, short_suffix, kind_text, stages = words.INVESTOR_PATTERNS[index % len(words.INVESTOR_PATTERNS)]
+    brand = state.brand(rng, [])
+    name = pattern.format(city=state.city, brand=brand)
+    short_name = (brand + short_suffix)[:40]
+    block_code = rng.choice(sorted(ctx.blocks)) if ctx.blocks else ""
+    year = rng.randint(2008, 2022)
+    leaves = _leaf_fields(ctx)
+    field_codes = sorted(rng.sample(leaves, k=min(len(leaves), rng.randint(2, 4))))
+    description = rng.choice(words.INVESTOR_TEMPLATES).format(
+        name=name,
+        short=short_name,
+        kind=kind_text,
+        stages=stages,
+        fund=rng.randint(5, 120),
+        projects=rng.randint(15, 160),
+        place=_place_text(ctx, "", block_code),
+    )
+    return OrgSpec(
+        kind=OrganizationKind.INVESTOR,
+        name=name,
+        short_name=short_name,
+        uscc=state.uscc(rng, "91"),
+        industry="7212" if "7212" in ctx.industries else "",
+        block=block_code,
+        address=state.address(rng, "", block_code, ctx.config.get("roads") or {}),
+        size_band="small",
+        founded_on=_date_in(rng, year),
+        description=description,
+        contact_name=state.person_name(rng),
+        contact_phone=state.phone(rng),
+        fields=field_codes,
+    )
+
+
 def _unique(spec_maker: Any, state: _State) -> OrgSpec:
     for _attempt in range(50):
         spec: OrgSpec = spec_maker()
@@ -864,7 +902,10 @@ def plan_directory(ctx: Context, *, scale: str, seed: int) -> DemoPlan:
     rng = random.Random(f"kechuang-demo:{seed}:people")
     people = _researchers(ctx, state, rng, plan, enterprises)
     people += _service_staff(ctx, state, rng, providers + incubators)
-    return DemoPlan(organizations=enterprises + providers + incubators, people=people)
+    # Investors come last, from their own random stream, so adding them changed no other demo row.
+    rng = random.Random(f"kechuang-demo:{seed}:investors")
+    investors = [_unique(lambda i=i: _investor(ctx, state, rng, i), state) for i in range(plan.investors)]
+    return DemoPlan(organizations=enterprises + providers + incubators + investors, people=people)
 
 
 def _write(ctx: Context, plan: DemoPlan) -> dict[str, int]:
@@ -874,6 +915,7 @@ def _write(ctx: Context, plan: DemoPlan) -> dict[str, int]:
             "enterprises",
             "providers",
             "incubators",
+            "investors",
             "people",
             "researchers",
             "experts",
@@ -917,6 +959,7 @@ def _write(ctx: Context, plan: DemoPlan) -> dict[str, int]:
         OrganizationKind.ENTERPRISE: "enterprises",
         OrganizationKind.PROVIDER: "providers",
         OrganizationKind.INCUBATOR: "incubators",
+        OrganizationKind.INVESTOR: "investors",
     }
     for spec in new_specs:
         counts[label[spec.kind]] += 1

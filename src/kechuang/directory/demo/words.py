@@ -592,3 +592,18 @@ PROVIDER_EXPERTISE = {
     "consulting": "科技项目申报、企业研发管理与政策咨询",
     "transfer": "科技成果评估、技术经纪与成果转化方案设计",
 }
+
+
+# Investment institutions (投资机构): name pattern, short-name suffix, what it is, the stages it invests in.
+INVESTOR_PATTERNS = [
+    ("{city}{brand}创业投资管理有限公司", "创投", "创业投资机构", "天使轮、A 轮"),
+    ("{city}科技创新{brand}投资基金（有限合伙）", "科创基金", "政府引导的科技创新基金", "种子期、初创期"),
+    ("{brand}天使投资有限公司", "天使", "天使投资机构", "种子轮、天使轮"),
+    ("{city}{brand}产业投资集团有限公司", "产投", "国有产业投资平台", "A 轮至 Pre-IPO"),
+    ("{brand}资本管理有限公司", "资本", "私募股权投资机构", "B 轮及以后"),
+    ("{city}{brand}科技金融服务有限公司", "科技金融", "科技金融服务机构（投贷联动）", "初创期、成长期"),
+]
+INVESTOR_TEMPLATES = [
+    "{name}是一家{kind}，位于{place}，管理基金规模约{fund}亿元，重点关注{stages}的硬科技项目，已投项目{projects}个。",
+    "{short}（{kind}）聚焦{stages}，累计投资科技企业{projects}家，管理资金约{fund}亿元，常驻{place}参与项目路演。",
+]
