@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import panels as core_panels
+
 
 class IssuerKind(models.TextChoices):
     ENTERPRISE = "enterprise", _("企业出题")
@@ -51,9 +53,8 @@ class ApplicationStatus(models.TextChoices):
     NOT_CHOSEN = "not_chosen", _("未入选")
 
 
-class PanelStatus(models.TextChoices):
-    OPEN = "open", _("评审中")
-    CLOSED = "closed", _("评审结束")
+# One status for every expert panel (the shape shared with the competitions, kechuang.core.panels).
+PanelStatus = core_panels.PanelStatus
 
 
 class AwardStatus(models.TextChoices):

@@ -20,13 +20,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.panels import ScoreSheet, ScoringPanel
+
 from .choices import (
     ApplicationStatus,
     AwardStatus,
     ChallengeStatus,
     IssuerKind,
     MilestoneStatus,
-    PanelStatus,
 )
 
 USER = settings.AUTH_USER_MODEL
@@ -214,19 +215,16 @@ class ApplicationAttachment(models.Model):
         return self.original_name
 
 
-class Panel(models.Model):
+class Panel(ScoringPanel):
     """The expert review panel of a challenge: weighted criteria (weights sum to 100) and its members.
-    Scores are blind: nobody sees another reviewer's scores before the panel closes."""
+    Scores are blind: nobody sees another reviewer's scores before the panel closes. Criteria, status and
+    times are the shared panel shape (kechuang.core.panels)."""
 
     challenge = models.OneToOneField(
         Challenge, on_delete=models.PROTECT, related_name="panel", verbose_name=_("榜单")
     )
-    criteria = models.JSONField(_("评审指标"), default=list)
-    status = models.CharField(_("状态"), max_length=8, choices=PanelStatus.choices, default=PanelStatus.OPEN)
     created_by = _person(_("组建人"))
-    created_at = models.DateTimeField(_("组建时间"), default=timezone.now)
     closed_by = _person(_("结束人"))
-    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("评审组")
@@ -257,9 +255,9 @@ class PanelMember(models.Model):
         return str(self.expert)
 
 
-class Score(models.Model):
+class Score(ScoreSheet):
     """One reviewer's scores of one application: a 0–100 score per criterion and the weighted total
-    (×100, an integer)."""
+    (×100, an integer), the shared sheet shape (kechuang.core.panels)."""
 
     member = models.ForeignKey(
         PanelMember, on_delete=models.CASCADE, related_name="scores", verbose_name=_("评审专家")
@@ -267,22 +265,16 @@ class Score(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="scores", verbose_name=_("揭榜申请")
     )
-    values = models.JSONField(_("各项得分"), default=dict)
-    total_x100 = models.PositiveIntegerField(_("加权总分（×100）"))
     comment = models.CharField(_("评审意见"), max_length=1000, blank=True)
-    submitted_at = models.DateTimeField(_("评分时间"), default=timezone.now)
 
-    class Meta:
-        verbose_name = _("评分")
-        verbose_name_plural = _("评分")
+    judged_field, judge_field = "application", "member"
+
+    class Meta(ScoreSheet.Meta):
         ordering = ["application_id", "member_id"]
         constraints = [
             models.UniqueConstraint(fields=["member", "application"], name="challenges_score_once"),
-            models.CheckConstraint(condition=Q(total_x100__lte=10000), name="challenges_score_range"),
+            *ScoreSheet.Meta.constraints,
         ]
-
-    def __str__(self) -> str:
-        return f"{self.application_id}/{self.member_id}: {self.total_x100 / 100:.2f}"
 
 
 class Award(models.Model):
