@@ -30,3 +30,21 @@ def forum(operator, enterprise_org, building, series):
     return make_event(
         operator, enterprise_org, building, capacity=3, kind=EventKind.FORUM, status=EventStatus.PUBLISHED
     )
+
+
+@pytest.fixture
+def roadshow(
+    operator, district_office, enterprise_user, enterprise_org, other_enterprise_user, other_enterprise_org
+):
+    """A competition in its defence: the enterprise's entry ``a`` and another enterprise's ``b`` are
+    finalists, ``c`` (the enterprise's) was eliminated (tests/events/roadshow_helpers.py)."""
+    from roadshow_helpers import roadshow_world
+
+    return roadshow_world(
+        operator,
+        district_office,
+        enterprise_user,
+        enterprise_org,
+        other_enterprise_user,
+        other_enterprise_org,
+    )

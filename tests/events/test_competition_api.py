@@ -102,6 +102,24 @@ def test_competition_operations_are_in_scope(db):
         ("POST", "/api/v1/competitions/{code}/enter/"),
         ("POST", "/api/v1/competitions/{code}/objections/"),
         ("POST", "/api/v1/competitions/panels/{id}/score/"),
+        # the operators' steps
+        ("POST", "/api/v1/competitions/{code}/open/"),
+        ("POST", "/api/v1/competitions/{code}/close-entries/"),
+        ("POST", "/api/v1/competitions/{code}/screen/"),
+        ("POST", "/api/v1/competitions/{code}/panels/"),
+        ("POST", "/api/v1/competitions/panels/{id}/close/"),
+        ("POST", "/api/v1/competitions/{code}/publicize/"),
+        ("POST", "/api/v1/competitions/{code}/resolve-objection/"),
+        ("POST", "/api/v1/competitions/{code}/finalize/"),
+        ("POST", "/api/v1/competitions/{code}/pay/"),
+        ("POST", "/api/v1/competitions/{code}/aftercare/"),
+        # roadshows and after the prize
+        ("GET", "/api/v1/competitions/roadshow/entries/"),
+        ("POST", "/api/v1/competitions/roadshow/interests/"),
+        ("POST", "/api/v1/competitions/roadshow/meetings/"),
+        ("POST", "/api/v1/competitions/roadshow/meetings/{code}/answer/"),
+        ("POST", "/api/v1/competitions/roadshow/outcomes/"),
+        ("POST", "/api/v1/competitions/aftercare/{code}/answer/"),
     ]:
         assert expected in paths, (expected, sorted(paths))
 
@@ -109,3 +127,37 @@ def test_competition_operations_are_in_scope(db):
 @pytest.mark.slow
 def test_competition_calls_never_fail_and_match_the_schema_for_every_role_class(judged, request):
     fuzz_roles(request, r"^/api/v1/competitions", examples=8)
+
+
+@pytest.mark.slow
+def test_roadshow_and_operator_calls_never_fail_with_real_codes(
+    operator,
+    district_office,
+    enterprise_user,
+    enterprise_org,
+    other_enterprise_user,
+    other_enterprise_org,
+    request,
+):
+    """The roadshow, after-prize and operator-step operations, half of the calls naming real objects (a
+    competition in its defence, its finalists, an open meeting), so 400/403/404/409 are exercised too."""
+    from roadshow_helpers import investor, roadshow_world, soon
+
+    world = roadshow_world(
+        operator,
+        district_office,
+        enterprise_user,
+        enterprise_org,
+        other_enterprise_user,
+        other_enterprise_org,
+    )
+    fund, member = investor("上海天图创业投资管理有限公司", "vc")
+    services.interest_register(actor=member, entry=world["a"], investor=fund)
+    meeting = services.meeting_request(actor=member, entry=world["a"], investor=fund, proposed_at=soon())
+    codes = [world["competition"].code, world["a"].code, world["b"].code, meeting.code]
+    fuzz_roles(
+        request,
+        r"^/api/v1/competitions/(roadshow|aftercare|\{code\}/(open|close-entries|screen|panels|publicize|resolve-objection|finalize|pay|aftercare))",
+        examples=6,
+        real_codes=codes,
+    )

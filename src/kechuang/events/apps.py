@@ -19,6 +19,8 @@ class EventsConfig(AppConfig):
                 "CS": "参赛项目",
                 "YI": "公示异议",
                 "JJ": "奖金拨付",
+                "YT": "路演约谈",
+                "TR": "路演对接结果",
             },
         )
         from kechuang.core.registry import register_home_panel
@@ -32,6 +34,7 @@ class EventsConfig(AppConfig):
             NavItem("events:event-list", _("活动与赛事"), frozenset(), group="district"),
             NavItem("events:competition-list", _("创新创业大赛"), frozenset(), group="district"),
             NavItem("events:my-registrations", _("我的报名"), None, group="district"),
+            NavItem("events:roadshow", _("路演对接"), None, group="district"),
             NavItem(
                 "events:manage-list", _("活动管理"), organizers, group="district"
             ),  # organizers: not a bar item of its own

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kechuang.challenges import choices as challenges_choices
+from kechuang.core import panels as core_panels
 
 
 class SeriesKind(models.TextChoices):
@@ -102,10 +102,41 @@ class Round(models.TextChoices):
 
 
 # The rounds' panels open and close like the challenges' expert panels: the same choice set, reused.
-PanelStatus = challenges_choices.PanelStatus
+PanelStatus = core_panels.PanelStatus
 
 
 class ObjectionStatus(models.TextChoices):
     OPEN = "open", _("待处理")
     UPHELD = "upheld", _("异议成立")
     DISMISSED = "dismissed", _("异议不成立")
+
+
+class MeetingSide(models.TextChoices):
+    """Who asked for a roadshow meeting: the investor or the entry's team."""
+
+    INVESTOR = "investor", _("投资机构")
+    TEAM = "team", _("参赛团队")
+
+
+class MeetingStatus(models.TextChoices):
+    """requested → accepted / declined; the asker may withdraw a request not yet answered."""
+
+    REQUESTED = "requested", _("待回复")
+    ACCEPTED = "accepted", _("已接受")
+    DECLINED = "declined", _("已婉拒")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class OutcomeKind(models.TextChoices):
+    """What came of a roadshow contact, in the order deals go: follow-up, term sheet, money in; or a pass."""
+
+    FOLLOW_UP = "follow_up", _("持续跟进")
+    TERM_SHEET = "term_sheet", _("签署投资意向书（TS）")
+    INVESTED = "invested", _("完成投资")
+    PASSED = "passed", _("暂不投资")
+
+
+class AftercareStatus(models.TextChoices):
+    OFFERED = "offered", _("待获奖企业确认")
+    ACCEPTED = "accepted", _("已确认")
+    DECLINED = "declined", _("获奖企业暂不需要")

@@ -199,7 +199,7 @@ class CompetitionDetailView(View):
                 Entry.objects.filter(
                     competition=competition, organization_id__in=perms.member_organization_ids(user)
                 )
-                .select_related("track")
+                .select_related("track", "aftercare")
                 .order_by("pk")
             )
             if user.is_authenticated
@@ -212,6 +212,7 @@ class CompetitionDetailView(View):
             )
             context["rounds"] = Round.choices
             context["followup"] = selectors.winners_followup(competition)
+            context["commissioners"] = selectors.commissioner_choices()
         return render(request, "events/competition_detail.html", context)
 
 
@@ -295,6 +296,14 @@ class CompetitionActionView(LoginRequiredMixin, View):
             elif action == "pay":
                 entry = get_object_or_404(Entry, competition=competition, code=post.get("entry", ""))
                 services.prize_pay(actor=user, entry=entry)
+            elif action == "aftercare":
+                entry = get_object_or_404(Entry, competition=competition, code=post.get("entry", ""))
+                commissioner = None
+                if post.get("commissioner", "").isdigit():
+                    from django.contrib.auth import get_user_model
+
+                    commissioner = get_user_model().objects.filter(pk=int(post["commissioner"])).first()
+                services.aftercare_offer(actor=user, entry=entry, commissioner=commissioner)
             elif action == "object":
                 entry = Entry.objects.filter(competition=competition, code=post.get("entry", "")).first()
                 services.objection_file(

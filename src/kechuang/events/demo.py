@@ -409,12 +409,86 @@ def make_demo_competition(*, scale: str, rng: random.Random) -> dict[str, int]:
         services.objection_resolve(
             actor=None, objection=objection, upheld=False, resolution="经核查专利权属清晰，异议不成立。"
         )
-        competition = services.competition_finalize(
-            actor=None, competition=competition, today=ends_on + dt.timedelta(days=1)
+        final_day = ends_on + dt.timedelta(days=1)
+        competition = services.competition_finalize(actor=None, competition=competition, today=final_day)
+        Competition.objects.filter(pk=competition.pk).update(  # last year's result: dated when it was final
+            finalized_at=timezone.make_aware(dt.datetime.combine(final_day, dt.time(10, 0))),
+            followup_until=services.followup_end(final_day),
         )
+        competition.refresh_from_db()
         for entry in competition.entries.filter(prize__isnull=False).select_related("prize"):
             for _tranche in range(entry.prize.tranches if entry.prize else 0):
                 services.prize_pay(actor=None, entry=entry)
                 made["奖金拨付"] += 1
         made["大赛"] = 1
+        made.update(make_demo_roadshow(competition, rng=rng))
+    return made
+
+
+def make_demo_roadshow(competition: Any, *, rng: random.Random) -> dict[str, int]:
+    """The roadshow of last year's competition: the directory's investment institutions register interest
+    in the ranked entries, meet some teams, and a few contacts end in a term sheet or an investment within
+    the twelve months after the result (the 科技企业孵化 height's 获奖项目融资额). Written as records dated in
+    the past (the services refuse meetings in the past), with codes from core.codes."""
+
+    from .choices import EntryStatus, MeetingSide, MeetingStatus, OutcomeKind
+    from .models import InvestorInterest, Meeting, RoadshowOutcome
+
+    made = {"投资意向": 0, "路演约谈": 0, "对接结果": 0}
+    investors = list(Organization.objects.filter(kind=OrganizationKind.INVESTOR).order_by("pk"))
+    entries = list(competition.entries.filter(status=EntryStatus.RANKED).order_by("rank", "pk"))
+    if not investors or not entries or competition.publicity_ends_on is None:
+        return made
+    start = competition.publicity_ends_on
+    last = min(competition.followup_until or start, timezone.localdate())
+    span = max(1, (last - start).days)
+    for entry in entries:
+        chosen = rng.sample(investors, k=min(len(investors), rng.randint(1, 3)))
+        for number, investor in enumerate(chosen):
+            day = start - dt.timedelta(days=rng.randint(1, 10))
+            InvestorInterest.objects.create(
+                investor=investor,
+                entry=entry,
+                note=rng.choice(["看好技术壁垒", "关注量产与客户验证", "符合基金投向", "团队背景扎实"]),
+                created_at=timezone.make_aware(dt.datetime.combine(day, dt.time(15, 0))),
+            )
+            made["投资意向"] += 1
+            if number > 0 and rng.random() < 0.5:
+                continue
+            asked = start + dt.timedelta(days=rng.randint(0, min(30, span)))
+            meet_day = asked + dt.timedelta(days=rng.randint(3, 14))
+            meeting = Meeting.objects.create(
+                code=next_code("events", "YT", width=5, year=asked.year),
+                entry=entry,
+                investor=investor,
+                asked_by_side=rng.choice([MeetingSide.INVESTOR, MeetingSide.TEAM]),
+                proposed_at=timezone.make_aware(dt.datetime.combine(meet_day, dt.time(14, 0))),
+                scheduled_at=timezone.make_aware(dt.datetime.combine(meet_day, dt.time(14, 0))),
+                place="菊园路演厅",
+                status=MeetingStatus.ACCEPTED,
+                answer="时间可以，届时带上样机。",
+                requested_at=timezone.make_aware(dt.datetime.combine(asked, dt.time(10, 0))),
+                answered_at=timezone.make_aware(dt.datetime.combine(asked, dt.time(17, 0))),
+            )
+            made["路演约谈"] += 1
+            roll = rng.random()
+            kind, amount = OutcomeKind.FOLLOW_UP, 0
+            if roll < 0.25:
+                kind, amount = OutcomeKind.INVESTED, rng.choice([300, 500, 800, 1_000, 2_000]) * 1_000_000
+            elif roll < 0.45:
+                kind, amount = OutcomeKind.TERM_SHEET, rng.choice([500, 1_000, 1_500]) * 1_000_000
+            elif roll < 0.6:
+                kind = OutcomeKind.PASSED
+            day = min(last, meet_day + dt.timedelta(days=rng.randint(20, 200)))
+            RoadshowOutcome.objects.create(
+                code=next_code("events", "TR", width=5, year=day.year),
+                entry=entry,
+                investor=investor,
+                meeting=meeting,
+                kind=kind,
+                amount_fen=amount,
+                occurred_on=day,
+                note="",
+            )
+            made["对接结果"] += 1
     return made

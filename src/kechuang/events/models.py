@@ -20,17 +20,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.codes import next_code
+from kechuang.core.panels import ScoreSheet, ScoringPanel
 
 from .choices import (
     ACTIVE_REGISTRATION,
+    AftercareStatus,
     Audience,
     CompetitionStatus,
     EntryStatus,
     EventKind,
     EventStatus,
     Height,
+    MeetingSide,
+    MeetingStatus,
     ObjectionStatus,
-    PanelStatus,
+    OutcomeKind,
     RegistrationStatus,
     Round,
     SeriesKind,
@@ -337,6 +341,12 @@ class Competition(models.Model):
     created_by = _person(_("创建人"))
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     finalized_at = models.DateTimeField(_("结果生效时间"), null=True, blank=True)
+    followup_until = models.DateField(
+        _("赛后跟踪截止日"),
+        null=True,
+        blank=True,
+        help_text=_("结果生效后十二个月：其间获奖单位的入驻、用房和融资计入科技企业孵化高地的指标。"),
+    )
 
     class Meta:
         verbose_name = _("大赛")
@@ -473,17 +483,14 @@ class Entry(models.Model):
         return None if self.defence_score_x100 is None else self.defence_score_x100 / 100
 
 
-class JudgingPanel(models.Model):
+class JudgingPanel(ScoringPanel):
     """The expert panel of one round of one track: weighted criteria (weights sum to 100) and its judges.
-    Blind, as the challenges' panels: a judge sees only their own scores until the panel closes."""
+    Blind, as the challenges' panels: a judge sees only their own scores until the panel closes. Criteria,
+    status and times are the panel shape shared with the challenges (kechuang.core.panels)."""
 
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="panels", verbose_name=_("赛道"))
     round = models.CharField(_("轮次"), max_length=8, choices=Round.choices)
-    criteria = models.JSONField(_("评审指标"), default=list)
-    status = models.CharField(_("状态"), max_length=8, choices=PanelStatus.choices, default=PanelStatus.OPEN)
     created_by = _person(_("组建人"))
-    created_at = models.DateTimeField(_("组建时间"), default=timezone.now)
-    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("评审组")
@@ -513,33 +520,24 @@ class Judge(models.Model):
         return str(self.expert)
 
 
-class EntryScore(models.Model):
-    """One judge's scoring sheet for one entry in one round (0–100 per criterion, weighted total ×100)."""
+class EntryScore(ScoreSheet):
+    """One judge's scoring sheet for one entry in one round (0–100 per criterion, weighted total ×100),
+    the sheet shape shared with the challenges (kechuang.core.panels)."""
 
     judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="scores", verbose_name=_("评委"))
     entry = models.ForeignKey(
         Entry, on_delete=models.CASCADE, related_name="scores", verbose_name=_("参赛项目")
     )
-    values = models.JSONField(_("各项得分"), default=dict)
-    total_x100 = models.PositiveIntegerField(_("加权总分（×100）"))
     comment = models.CharField(_("评语"), max_length=1000, blank=True)
-    submitted_at = models.DateTimeField(_("评分时间"), default=timezone.now)
 
-    class Meta:
-        verbose_name = _("评分")
-        verbose_name_plural = _("评分")
+    judged_field, judge_field = "entry", "judge"
+
+    class Meta(ScoreSheet.Meta):
         ordering = ["entry_id", "judge_id"]
         constraints = [
             models.UniqueConstraint(fields=["judge", "entry"], name="events_score_once"),
-            models.CheckConstraint(condition=Q(total_x100__lte=10000), name="events_score_range"),
+            *ScoreSheet.Meta.constraints,
         ]
-
-    def __str__(self) -> str:
-        return f"{self.entry_id}/{self.judge_id}: {self.total_x100 / 100:.2f}"
-
-    @property
-    def total(self) -> float:
-        return self.total_x100 / 100
 
 
 class Objection(models.Model):
@@ -608,3 +606,179 @@ class PrizePayment(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+# --- roadshows (路演对接) ---------------------------------------------------------------------------------
+
+
+class InvestorInterest(models.Model):
+    """An investment institution's (投资机构) interest in a competition entry: the roadshow's first
+    signal; the team sees who is interested and may ask them for a meeting."""
+
+    investor = models.ForeignKey(
+        "directory.Organization",
+        on_delete=models.PROTECT,
+        related_name="entry_interests",
+        verbose_name=_("投资机构"),
+    )
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="interests", verbose_name=_("参赛项目")
+    )
+    note = models.CharField(_("关注点"), max_length=500, blank=True)
+    created_by = _person(_("登记人"))
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("投资意向")
+        verbose_name_plural = _("投资意向")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["investor", "entry"], name="events_interest_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.investor_id} → {self.entry_id}"
+
+
+class Meeting(models.Model):
+    """A meeting request (约谈) between an investor and an entry's team: asked by either side, answered
+    by the other (accept with the time, or decline with a reason). One open request per pair at a time."""
+
+    code = models.CharField(_("约谈编号"), max_length=20, unique=True, editable=False)
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="meetings", verbose_name=_("参赛项目")
+    )
+    investor = models.ForeignKey(
+        "directory.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("投资机构")
+    )
+    asked_by_side = models.CharField(_("发起方"), max_length=8, choices=MeetingSide.choices)
+    proposed_at = models.DateTimeField(_("建议时间"))
+    scheduled_at = models.DateTimeField(_("约定时间"), null=True, blank=True)
+    place = models.CharField(_("地点或线上链接"), max_length=200, blank=True)
+    message = models.CharField(_("留言"), max_length=1000, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=MeetingStatus.choices,
+        default=MeetingStatus.REQUESTED,
+        db_index=True,
+    )
+    answer = models.CharField(_("回复"), max_length=500, blank=True)
+    requested_by = _person(_("发起人"))
+    requested_at = models.DateTimeField(_("发起时间"), default=timezone.now)
+    answered_by = _person(_("回复人"))
+    answered_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("路演约谈")
+        verbose_name_plural = _("路演约谈")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "investor"],
+                condition=Q(status="requested"),
+                name="events_meeting_one_open",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(scheduled_at__isnull=False),
+                name="events_meeting_accepted_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class RoadshowOutcome(models.Model):
+    """What came of a roadshow contact: follow-up, a term sheet, an investment (its amount in fen), or a
+    pass. The investments are the money winners raised (after the prize, docs/adr/0025)."""
+
+    code = models.CharField(_("对接结果编号"), max_length=20, unique=True, editable=False)
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("参赛项目")
+    )
+    investor = models.ForeignKey(
+        "directory.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("投资机构")
+    )
+    meeting = models.ForeignKey(
+        Meeting,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outcomes",
+        verbose_name=_("约谈"),
+    )
+    kind = models.CharField(_("结果"), max_length=12, choices=OutcomeKind.choices)
+    amount_fen = models.BigIntegerField(_("金额（分）"), default=0)
+    occurred_on = models.DateField(_("发生日期"))
+    note = models.CharField(_("说明"), max_length=1000, blank=True)
+    recorded_by = _person(_("记录人"))
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("路演对接结果")
+        verbose_name_plural = _("路演对接结果")
+        ordering = ["-occurred_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gte=0, amount_fen__lte=10**13), name="events_outcome_amount_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="invested") | Q(amount_fen__gt=0), name="events_outcome_invested_amount"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+# --- after the prize (赛后服务) -----------------------------------------------------------------------------
+
+
+class Aftercare(models.Model):
+    """The one-step offer to a winner after the result is final: a commissioner assigned at once (the
+    service desk's assignment), and a space request and a voucher application the winner files in one
+    step (the spaces' and vouchers' services). The rows those services create are linked, not copied."""
+
+    entry = models.OneToOneField(
+        Entry, on_delete=models.CASCADE, related_name="aftercare", verbose_name=_("获奖项目")
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=AftercareStatus.choices, default=AftercareStatus.OFFERED
+    )
+    assignment = models.ForeignKey(
+        "servicedesk.Assignment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("服务专员分配"),
+    )
+    space_request = models.ForeignKey(
+        "spaces.SpaceRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("用房需求"),
+    )
+    voucher_application = models.ForeignKey(
+        "vouchers.Application",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("创新券申领"),
+    )
+    offered_by = _person(_("提供人"))
+    offered_at = models.DateTimeField(_("提供时间"), default=timezone.now)
+    answered_by = _person(_("确认人"))
+    answered_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("赛后服务")
+        verbose_name_plural = _("赛后服务")
+        ordering = ["-offered_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}"

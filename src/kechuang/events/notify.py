@@ -15,7 +15,7 @@ from kechuang.core.roles import Role
 from kechuang.notifications.services import notification_send, organization_members, role_holders
 from kechuang.notifications.text import lazy_text
 
-from .models import Event, Objection, Registration
+from .models import Aftercare, Event, Meeting, Objection, Registration
 
 
 def _event_url(event: Event) -> str:
@@ -85,4 +85,59 @@ def objection_filed(objection: Objection) -> None:
         body=objection.reason[:500],
         url=reverse("events:competition-detail", args=[competition.code]),
         dedupe_key=f"events.objection:{objection.code}",
+    )
+
+
+def _roadshow_url() -> str:
+    return reverse("events:roadshow")
+
+
+def meeting_requested(meeting: Meeting) -> None:
+    """The other side hears of a meeting request: the team when an investor asks, the investor's members
+    when the team asks."""
+    from .choices import MeetingSide
+
+    other = (
+        meeting.entry.organization_id
+        if meeting.asked_by_side == MeetingSide.INVESTOR
+        else meeting.investor_id
+    )
+    notification_send(
+        recipients=organization_members(other),
+        kind="events.meeting",
+        title=lazy_text(
+            _("路演约谈请求 %(code)s：%(project)s"), code=meeting.code, project=meeting.entry.project
+        ),
+        body=meeting.message[:500],
+        url=_roadshow_url(),
+        dedupe_key=f"events.meeting:{meeting.code}:requested",
+    )
+
+
+def meeting_answered(meeting: Meeting) -> None:
+    from .choices import MeetingSide
+
+    asker = (
+        meeting.entry.organization_id if meeting.asked_by_side == MeetingSide.TEAM else meeting.investor_id
+    )
+    notification_send(
+        recipients=organization_members(asker),
+        kind="events.meeting",
+        title=lazy_text(
+            _("路演约谈 %(code)s：%(status)s"), code=meeting.code, status=meeting.get_status_display()
+        ),
+        body=meeting.answer[:500],
+        url=_roadshow_url(),
+        dedupe_key=f"events.meeting:{meeting.code}:{meeting.status}",
+    )
+
+
+def aftercare_offered(aftercare: Aftercare) -> None:
+    entry = aftercare.entry
+    notification_send(
+        recipients=organization_members(entry.organization_id),
+        kind="events.aftercare",
+        title=lazy_text(_("赛后服务：“%(project)s”可一次办理用房需求和创新券申领"), project=entry.project),
+        url=reverse("events:aftercare", args=[entry.code]),
+        dedupe_key=f"events.aftercare:{entry.code}",
     )

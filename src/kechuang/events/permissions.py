@@ -22,7 +22,7 @@ from django.utils import timezone
 from kechuang.core.predicates import add_perm, predicate
 from kechuang.core.roles import Role, roles_of
 from kechuang.directory.models import Person
-from kechuang.directory.permissions import member_organization_ids
+from kechuang.directory.permissions import investor_organization_ids, member_organization_ids
 
 from .choices import (
     ACTIVE_REGISTRATION,
@@ -33,7 +33,19 @@ from .choices import (
     PanelStatus,
     RegistrationStatus,
 )
-from .models import Competition, Entry, EntryScore, Event, Feedback, JudgingPanel, Registration
+from .models import (
+    Aftercare,
+    Competition,
+    Entry,
+    EntryScore,
+    Event,
+    Feedback,
+    InvestorInterest,
+    JudgingPanel,
+    Meeting,
+    Registration,
+    RoadshowOutcome,
+)
 
 READ_ALL = frozenset({Role.OPERATOR, Role.LEADER})
 ORGANIZER_ROLES = frozenset({Role.ENTERPRISE, Role.INSTITUTE, Role.PROVIDER})
@@ -288,7 +300,11 @@ def can_manage_competition(user: Any, competition: Competition | None = None) ->
 
 
 def can_enter(user: Any, competition: Competition | None, organization: Any = None) -> bool:
+    """A member of an enterprise, institute or provider enters for it while entries are open; an
+    investment institution does not enter (it meets the entrants in the roadshow)."""
     if not roles_of(user) & ORGANIZER_ROLES:
+        return False
+    if organization is not None and organization.pk in investor_organization_ids(user):
         return False
     if competition is not None and (
         competition.status != CompetitionStatus.OPEN or competition.entry_deadline < timezone.localdate()
@@ -321,6 +337,161 @@ def can_object(user: Any, competition: Competition | None) -> bool:
     )
 
 
+# --- roadshows and after the prize ------------------------------------------------------------------------
+#
+# * Members of an investment institution (directory kind 投资机构) see the roadshow entries (those that
+#   reached the defence: finalists and ranked), register interest in them, ask their teams for meetings,
+#   answer the teams' requests and record outcomes, all for their own institution only.
+# * The entry's team (members of the entrant organization) sees who is interested, asks those investors
+#   for a meeting, answers requests and records outcomes for its own entries.
+# * Operators and leaders read every roadshow record; operators record outcomes reported to them and
+#   offer the winners' after-prize services. Nobody else sees any of it (404, not 403, for others' rows).
+
+ROADSHOW_STATUSES = (EntryStatus.FINALIST, EntryStatus.RANKED)
+
+
+def investor_ids(user: Any) -> set[int]:
+    return investor_organization_ids(user)
+
+
+def team_organization_ids(user: Any) -> set[int]:
+    """The entrant organizations the user acts for (an investor's membership never makes a team)."""
+    return member_organization_ids(user) - investor_organization_ids(user)
+
+
+def roadshow_entries_visible_to(user: Any) -> QuerySet[Entry]:
+    """The entries investors may consider: finalists and ranked entries of competitions under way."""
+    if not _signed_in(user) or not (reads_all(user) or investor_ids(user)):
+        return Entry.objects.none()
+    return Entry.objects.filter(status__in=ROADSHOW_STATUSES).exclude(
+        competition__status__in=[CompetitionStatus.DRAFT, CompetitionStatus.CANCELLED]
+    )
+
+
+def _roadshow_q(user: Any) -> Q | None:
+    """Rows of one investor and one entry: the investor's members and the entry's team see them."""
+    if not _signed_in(user):
+        return Q(pk__in=[])
+    if reads_all(user):
+        return None
+    return Q(investor_id__in=investor_ids(user)) | Q(entry__organization_id__in=team_organization_ids(user))
+
+
+def interest_visible_to(user: Any) -> QuerySet[InvestorInterest]:
+    condition = _roadshow_q(user)
+    return InvestorInterest.objects.all() if condition is None else InvestorInterest.objects.filter(condition)
+
+
+def meeting_visible_to(user: Any) -> QuerySet[Meeting]:
+    condition = _roadshow_q(user)
+    return Meeting.objects.all() if condition is None else Meeting.objects.filter(condition)
+
+
+def outcome_visible_to(user: Any) -> QuerySet[RoadshowOutcome]:
+    condition = _roadshow_q(user)
+    return RoadshowOutcome.objects.all() if condition is None else RoadshowOutcome.objects.filter(condition)
+
+
+def aftercare_visible_to(user: Any) -> QuerySet[Aftercare]:
+    if not _signed_in(user):
+        return Aftercare.objects.none()
+    if reads_all(user):
+        return Aftercare.objects.all()
+    return Aftercare.objects.filter(entry__organization_id__in=team_organization_ids(user))
+
+
+def in_roadshow(entry: Entry) -> bool:
+    return entry.status in ROADSHOW_STATUSES and entry.competition.status not in (
+        CompetitionStatus.DRAFT,
+        CompetitionStatus.CANCELLED,
+    )
+
+
+def is_team_member(user: Any, entry: Entry) -> bool:
+    return _signed_in(user) and entry.organization_id in team_organization_ids(user)
+
+
+def can_show_interest(user: Any, entry: Entry | None) -> bool:
+    """An investor's member registers the institution's interest in a roadshow entry."""
+    if not investor_ids(user):
+        return False
+    return entry is None or in_roadshow(entry)
+
+
+def has_interest(investor_id: int, entry: Entry) -> bool:
+    return InvestorInterest.objects.filter(investor_id=investor_id, entry=entry).exists()
+
+
+def can_request_meeting(user: Any, entry: Entry | None, investor: Any = None) -> bool:
+    """The investor's member asks a roadshow entry's team; the team asks an investor that registered
+    interest in its entry (no cold calls to every institution)."""
+    if entry is None:
+        return bool(investor_ids(user) or team_organization_ids(user))
+    if not in_roadshow(entry):
+        return False
+    if investor is None:
+        return bool(investor_ids(user)) or is_team_member(user, entry)
+    if investor.pk in investor_ids(user):
+        return True
+    return is_team_member(user, entry) and has_interest(investor.pk, entry)
+
+
+def meeting_side_of(user: Any, meeting: Meeting) -> str | None:
+    """Which side of the meeting the user speaks for (investor or team), or None."""
+    from .choices import MeetingSide
+
+    if meeting.investor_id in investor_ids(user):
+        return MeetingSide.INVESTOR
+    if is_team_member(user, meeting.entry):
+        return MeetingSide.TEAM
+    return None
+
+
+def can_answer_meeting(user: Any, meeting: Meeting | None) -> bool:
+    """The side that did not ask answers a request still open."""
+    from .choices import MeetingStatus
+
+    if meeting is None:
+        return bool(investor_ids(user) or team_organization_ids(user))
+    side = meeting_side_of(user, meeting)
+    return side is not None and side != meeting.asked_by_side and meeting.status == MeetingStatus.REQUESTED
+
+
+def can_withdraw_meeting(user: Any, meeting: Meeting | None) -> bool:
+    from .choices import MeetingStatus
+
+    if meeting is None:
+        return False
+    side = meeting_side_of(user, meeting)
+    return side is not None and side == meeting.asked_by_side and meeting.status == MeetingStatus.REQUESTED
+
+
+def can_record_outcome(user: Any, entry: Entry | None, investor: Any = None) -> bool:
+    """Either side records what came of a contact they had (an interest or a meeting); operators record
+    what either side reports to them."""
+    if is_operator(user):
+        return True
+    if entry is None:
+        return bool(investor_ids(user) or team_organization_ids(user))
+    if investor is None:
+        return bool(investor_ids(user)) or is_team_member(user, entry)
+    if not (investor.pk in investor_ids(user) or is_team_member(user, entry)):
+        return False
+    return has_interest(investor.pk, entry) or Meeting.objects.filter(entry=entry, investor=investor).exists()
+
+
+def can_offer_aftercare(user: Any, entry: Entry | None = None) -> bool:
+    return is_operator(user)
+
+
+def can_answer_aftercare(user: Any, aftercare: Aftercare | None) -> bool:
+    from .choices import AftercareStatus
+
+    if aftercare is None:
+        return bool(team_organization_ids(user))
+    return is_team_member(user, aftercare.entry) and aftercare.status == AftercareStatus.OFFERED
+
+
 # Registered through core.predicates, rules with types (docs/adr/0019-kernel-and-registries.md).
 add_perm("events.add_event", predicate(can_create_event))
 add_perm("events.change_event", predicate(can_edit_event))
@@ -336,3 +507,8 @@ add_perm("events.manage_competition", predicate(can_manage_competition))
 add_perm("events.enter_competition", predicate(can_enter_competition))
 add_perm("events.score_entry", predicate(can_score))
 add_perm("events.object_competition", predicate(can_object))
+add_perm("events.add_investorinterest", predicate(can_show_interest))
+add_perm("events.answer_meeting", predicate(can_answer_meeting))
+add_perm("events.withdraw_meeting", predicate(can_withdraw_meeting))
+add_perm("events.offer_aftercare", predicate(can_offer_aftercare))
+add_perm("events.answer_aftercare", predicate(can_answer_aftercare))

@@ -10,6 +10,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from kechuang.directory.models import Organization
+
 from . import permissions as perms
 from .choices import EntryStatus, EventStatus, RegistrationStatus
 from .models import Competition, Entry, EntryScore, Event, EventSeries, JudgingPanel, Objection, Registration
@@ -229,22 +231,26 @@ def judge_sheet(*, actor: Any, panel: JudgingPanel) -> list[dict[str, Any]]:
     ]
 
 
-FOLLOW_UP_MONTHS = 12
-
-
 def winners_followup(competition: Competition) -> list[dict[str, Any]]:
-    """After the prize: for twelve months from the final result, whether each winner is located in the
-    district (a block or park in the directory), has taken space (a lease signed since), holds an
-    innovation voucher granted since, and has a commissioner. Read from the modules that record them; money
-    raised is not recorded by any module yet, so it is not shown."""
+    """After the prize: for twelve months from the final result (to ``followup_until``), whether each
+    winner is located in the district (a block or park in the directory), has taken space (a lease signed
+    in the period), holds an innovation voucher granted in it, has a commissioner, and what it raised
+    (investments recorded as roadshow outcomes in the period, in fen), with its after-prize offer. Read
+    from the modules that record them, not stored a second time."""
     if competition.status != "final" or competition.finalized_at is None:
         return []
+    from django.db.models import Sum
+
     from kechuang.servicedesk.models import Assignment
     from kechuang.spaces.models import Lease
     from kechuang.vouchers.models import Voucher
 
+    from .choices import OutcomeKind
+    from .models import Aftercare, RoadshowOutcome
+
     since = competition.finalized_at
-    until = since + dt.timedelta(days=365 * FOLLOW_UP_MONTHS // 12)
+    start = competition.publicity_ends_on or since.date()
+    until = competition.followup_until or since.date() + dt.timedelta(days=365)
     winners = list(
         Entry.objects.filter(competition=competition, prize__isnull=False)
         .select_related("organization", "prize", "track")
@@ -253,12 +259,12 @@ def winners_followup(competition: Competition) -> list[dict[str, Any]]:
     orgs = [e.organization_id for e in winners]
     leased = set(
         Lease.objects.filter(
-            organization_id__in=orgs, signed_on__gte=since.date(), signed_on__lte=until.date()
+            organization_id__in=orgs, signed_on__gte=start, signed_on__lte=until
         ).values_list("organization_id", flat=True)
     )
     vouchers = set(
         Voucher.objects.filter(
-            enterprise_id__in=orgs, granted_at__gte=since, granted_at__lte=until
+            enterprise_id__in=orgs, granted_at__gte=since, granted_at__date__lte=until
         ).values_list("enterprise_id", flat=True)
     )
     served = set(
@@ -266,6 +272,15 @@ def winners_followup(competition: Competition) -> list[dict[str, Any]]:
             organization_id__in=orgs, role="commissioner", ended_at__isnull=True
         ).values_list("organization_id", flat=True)
     )
+    raised = dict(
+        RoadshowOutcome.objects.filter(
+            entry__in=winners, kind=OutcomeKind.INVESTED, occurred_on__gte=start, occurred_on__lte=until
+        )
+        .values_list("entry_id")
+        .annotate(total=Sum("amount_fen"))
+        .values_list("entry_id", "total")
+    )
+    offers = {a.entry_id: a for a in Aftercare.objects.filter(entry__in=winners)}
     return [
         {
             "entry": e,
@@ -273,7 +288,80 @@ def winners_followup(competition: Competition) -> list[dict[str, Any]]:
             "space": e.organization_id in leased,
             "voucher": e.organization_id in vouchers,
             "commissioner": e.organization_id in served,
-            "tracking": timezone.now() <= until,
+            "raised_fen": int(raised.get(e.pk) or 0),
+            "aftercare": offers.get(e.pk),
+            "tracking": timezone.localdate() <= until,
         }
         for e in winners
     ]
+
+
+# --- roadshows ----------------------------------------------------------------------------------------------
+
+
+def roadshow_board(*, actor: Any) -> dict[str, Any]:
+    """What the roadshow page shows the caller: for an investor's member, the roadshow entries (with the
+    institution's interest marked) and its own records; for a team, its entries' interests, meetings and
+    outcomes; for operators and leaders, every record and the totals."""
+    from django.db.models import Sum
+
+    from .choices import OutcomeKind
+
+    interests = (
+        perms.interest_visible_to(actor)
+        .select_related("investor", "entry__competition", "entry__organization")
+        .order_by("-created_at", "-id")
+    )
+    meetings = (
+        perms.meeting_visible_to(actor)
+        .select_related("investor", "entry__competition", "entry__organization")
+        .order_by("-requested_at", "-id")
+    )
+    outcomes = (
+        perms.outcome_visible_to(actor)
+        .select_related("investor", "entry__organization", "meeting")
+        .order_by("-occurred_on", "-id")
+    )
+    investor_ids = perms.investor_ids(actor)
+    entries = (
+        perms.roadshow_entries_visible_to(actor)
+        .select_related("competition", "track", "organization", "prize")
+        .annotate(interest_count=Count("interests", distinct=True))
+        .order_by("-competition__created_at", "track__sort_order", "rank", "pk")
+    )
+    mine = set(
+        perms.interest_visible_to(actor)
+        .filter(investor_id__in=investor_ids)
+        .values_list("entry_id", flat=True)
+    )
+    totals = (
+        perms.outcome_visible_to(actor)
+        .filter(kind=OutcomeKind.INVESTED)
+        .aggregate(count=Count("id"), amount=Sum("amount_fen"))
+    )
+    return {
+        "investor_ids": investor_ids,
+        "investors": list(Organization.objects.filter(pk__in=investor_ids).order_by("name")),
+        "is_investor": bool(investor_ids),
+        "team_ids": perms.team_organization_ids(actor),
+        "entries": entries[:200],
+        "my_interest_entry_ids": mine,
+        "interests": interests[:200],
+        "meetings": meetings[:200],
+        "outcomes": outcomes[:200],
+        "invested_count": totals["count"] or 0,
+        "invested_fen": int(totals["amount"] or 0),
+    }
+
+
+def commissioner_choices() -> list[Any]:
+    """The active commissioners an operator may name in an after-prize offer (the service desk's role)."""
+    from django.contrib.auth import get_user_model
+
+    from kechuang.core.roles import Role
+
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=Role.COMMISSIONER, is_active=True)
+        .order_by("display_name", "username")[:200]
+    )

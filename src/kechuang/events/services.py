@@ -34,13 +34,16 @@ from . import notify
 from . import permissions as perms
 from .choices import (
     ACTIVE_REGISTRATION,
+    AftercareStatus,
     Audience,
     CompetitionStatus,
     EntryStatus,
     EventKind,
     EventStatus,
     Height,
+    MeetingStatus,
     ObjectionStatus,
+    OutcomeKind,
     PanelStatus,
     RegistrationStatus,
     Round,
@@ -50,18 +53,22 @@ from .choices import (
 from .models import (
     CHECKIN_ALPHABET,
     CHECKIN_LENGTH,
+    Aftercare,
     Competition,
     Entry,
     EntryScore,
     Event,
     EventSeries,
     Feedback,
+    InvestorInterest,
     Judge,
     JudgingPanel,
+    Meeting,
     Objection,
     Prize,
     PrizePayment,
     Registration,
+    RoadshowOutcome,
     Speaker,
     Track,
     new_checkin_code,
@@ -1087,6 +1094,17 @@ def _fund_account(competition: Competition) -> Any:
     )
 
 
+FOLLOW_UP_MONTHS = 12
+
+
+def followup_end(day: dt.date) -> dt.date:
+    """The last day of the after-prize tracking: twelve months on (28 February for a 29 February)."""
+    try:
+        return day.replace(year=day.year + FOLLOW_UP_MONTHS // 12)
+    except ValueError:
+        return day.replace(year=day.year + FOLLOW_UP_MONTHS // 12, day=28)
+
+
 def competition_finalize(
     *, actor: Actor, competition: Competition, today: dt.date | None = None
 ) -> Competition:
@@ -1145,7 +1163,8 @@ def competition_finalize(
             timezone.now(),
             fund,
         )
-        competition.save(update_fields=["status", "finalized_at", "fund_account"])
+        competition.followup_until = followup_end(timezone.localdate())
+        competition.save(update_fields=["status", "finalized_at", "fund_account", "followup_until"])
         audit.record(
             "events.competition.finalize",
             actor=actor,
@@ -1212,3 +1231,354 @@ def prize_pay(*, actor: Actor, entry: Entry) -> PrizePayment:
             "events.prize.pay", actor=actor, obj=payment, detail={"entry": entry.code, "amount_fen": amount}
         )
     return payment
+
+
+# --- roadshows (路演对接): investors, meetings, outcomes ------------------------------------------------------
+
+MEETING_HORIZON_DAYS = 366
+
+
+def _checked_investor(investor: Organization) -> Organization:
+    from kechuang.directory.choices import OrganizationKind
+
+    if investor.kind != OrganizationKind.INVESTOR:
+        raise ApplicationError({"investor": _("只有投资机构可以参加路演对接。")})
+    return investor
+
+
+def _lock_entry(entry: Entry) -> Entry:
+    return Entry.objects.select_for_update(of=("self",)).select_related("competition").get(pk=entry.pk)
+
+
+def interest_register(
+    *, actor: Actor, entry: Entry, investor: Organization, note: str = ""
+) -> InvestorInterest:
+    """An investment institution's member registers its interest in a roadshow entry (once per pair)."""
+    _checked_investor(investor)
+    note = checked_text(note, "note", label=_("关注点"), limit=500, required=False)
+    with transaction.atomic():
+        entry = _lock_entry(entry)
+        require(
+            is_system(actor) or investor.pk in perms.investor_ids(actor),
+            _("只有投资机构成员可以为本机构关注进入路演的参赛项目。"),
+        )
+        if not perms.in_roadshow(entry):
+            raise Conflict(_("该项目未进入路演（晋级决赛后开放投资对接）。"))
+        if InvestorInterest.objects.filter(investor=investor, entry=entry).exists():
+            raise Conflict(_("本机构已关注该项目。"))
+        interest = InvestorInterest.objects.create(
+            investor=investor, entry=entry, note=note, created_by=user_of(actor)
+        )
+        audit.record(
+            "events.interest.register",
+            actor=actor,
+            obj=interest,
+            detail={"entry": entry.code, "investor": investor.pk},
+        )
+    return interest
+
+
+def _checked_meeting_time(value: dt.datetime, field_name: str) -> dt.datetime:
+    now = timezone.now()
+    if value is None or not in_range(value.date()):
+        raise ApplicationError({field_name: out_of_range_message()})
+    if value <= now or value > now + dt.timedelta(days=MEETING_HORIZON_DAYS):
+        raise ApplicationError({field_name: _("约谈时间应在今后一年之内。")})
+    return value
+
+
+def meeting_request(
+    *,
+    actor: Actor,
+    entry: Entry,
+    investor: Organization,
+    proposed_at: dt.datetime,
+    place: str = "",
+    message: str = "",
+) -> Meeting:
+    """Either side asks the other for a meeting: the investor's member a roadshow entry's team, the team
+    an investor that registered interest in its entry. One open request per pair at a time."""
+    from .choices import MeetingSide
+
+    _checked_investor(investor)
+    proposed_at = _checked_meeting_time(proposed_at, "proposed_at")
+    place = checked_text(place, "place", label=_("地点或线上链接"), limit=200, required=False)
+    message = checked_text(message, "message", label=_("留言"), limit=1000, required=False)
+    with transaction.atomic():
+        entry = _lock_entry(entry)
+        require(
+            perms.can_request_meeting(actor, entry, investor),
+            _("只能由投资机构约谈路演项目，或由参赛团队约谈已关注本项目的投资机构。"),
+        )
+        side = MeetingSide.INVESTOR if investor.pk in perms.investor_ids(actor) else MeetingSide.TEAM
+        if Meeting.objects.filter(entry=entry, investor=investor, status=MeetingStatus.REQUESTED).exists():
+            raise Conflict(_("双方已有一个待回复的约谈请求。"))
+        meeting = Meeting.objects.create(
+            code=new_code("YT"),
+            entry=entry,
+            investor=investor,
+            asked_by_side=side,
+            proposed_at=proposed_at,
+            place=place,
+            message=message,
+            requested_by=user_of(actor),
+        )
+        notify.meeting_requested(meeting)
+        audit.record(
+            "events.meeting.request",
+            actor=actor,
+            obj=meeting,
+            detail={"entry": entry.code, "investor": investor.pk, "side": side},
+        )
+    return meeting
+
+
+def _lock_meeting(meeting: Meeting) -> Meeting:
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("entry__competition", "investor")
+        .get(pk=meeting.pk)
+    )
+
+
+def meeting_answer(
+    *,
+    actor: Actor,
+    meeting: Meeting,
+    accept: bool,
+    scheduled_at: dt.datetime | None = None,
+    place: str = "",
+    answer: str = "",
+) -> Meeting:
+    """The side that did not ask accepts (at the proposed time or another) or declines (saying why)."""
+    answer = checked_text(answer, "answer", label=_("回复"), limit=500, required=not accept)
+    place = checked_text(place, "place", label=_("地点或线上链接"), limit=200, required=False)
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        require(perms.can_answer_meeting(actor, meeting), _("只能由被约谈的一方回复待回复的约谈。"))
+        if accept:
+            when = scheduled_at or meeting.proposed_at
+            if scheduled_at is not None:
+                when = _checked_meeting_time(scheduled_at, "scheduled_at")
+            elif when <= timezone.now():
+                raise ApplicationError({"scheduled_at": _("建议时间已过，请另约时间。")})
+            meeting.status, meeting.scheduled_at = MeetingStatus.ACCEPTED, when
+            if place:
+                meeting.place = place
+        else:
+            meeting.status = MeetingStatus.DECLINED
+        meeting.answer, meeting.answered_by, meeting.answered_at = answer, user_of(actor), timezone.now()
+        meeting.save(
+            update_fields=["status", "scheduled_at", "place", "answer", "answered_by", "answered_at"]
+        )
+        notify.meeting_answered(meeting)
+        audit.record(
+            "events.meeting.answer",
+            actor=actor,
+            obj=meeting,
+            detail={
+                "accept": accept,
+                "scheduled_at": meeting.scheduled_at.isoformat() if meeting.scheduled_at else None,
+            },
+        )
+    return meeting
+
+
+def meeting_withdraw(*, actor: Actor, meeting: Meeting) -> Meeting:
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        require(perms.can_withdraw_meeting(actor, meeting), _("只能由发起方撤回待回复的约谈。"))
+        meeting.status = MeetingStatus.WITHDRAWN
+        meeting.save(update_fields=["status"])
+        audit.record("events.meeting.withdraw", actor=actor, obj=meeting)
+    return meeting
+
+
+def outcome_record(
+    *,
+    actor: Actor,
+    entry: Entry,
+    investor: Organization,
+    kind: str,
+    occurred_on: dt.date,
+    amount_fen: int = 0,
+    note: str = "",
+    meeting: Meeting | None = None,
+) -> RoadshowOutcome:
+    """What came of a contact: follow-up, a term sheet (its amount, if any), an investment (its amount,
+    required) or a pass. Either side of a contact records it; operators record what is reported to them."""
+    _checked_investor(investor)
+    if kind not in OutcomeKind.values:
+        raise ApplicationError({"kind": _("对接结果无效。")})
+    amount_fen = checked_fen(amount_fen, "amount_fen", label=_("金额"), allow_zero=True)
+    if kind == OutcomeKind.INVESTED and amount_fen <= 0:
+        raise ApplicationError({"amount_fen": _("完成投资请填写投资金额。")})
+    if kind in (OutcomeKind.FOLLOW_UP, OutcomeKind.PASSED) and amount_fen:
+        raise ApplicationError({"amount_fen": _("持续跟进或暂不投资不填金额。")})
+    if occurred_on is None or not in_range(occurred_on):
+        raise ApplicationError({"occurred_on": out_of_range_message()})
+    if occurred_on > timezone.localdate():
+        raise ApplicationError({"occurred_on": _("发生日期不能晚于今天。")})
+    note = checked_text(note, "note", label=_("说明"), limit=1000, required=False)
+    if meeting is not None and (meeting.entry_id != entry.pk or meeting.investor_id != investor.pk):
+        raise ApplicationError({"meeting": _("该约谈不是这两方之间的。")})
+    with transaction.atomic():
+        entry = _lock_entry(entry)
+        require(
+            is_system(actor) or perms.can_record_outcome(actor, entry, investor),
+            _("只能由对接双方（或运营人员）记录对接结果。"),
+        )
+        outcome = RoadshowOutcome.objects.create(
+            code=new_code("TR"),
+            entry=entry,
+            investor=investor,
+            meeting=meeting,
+            kind=kind,
+            amount_fen=amount_fen,
+            occurred_on=occurred_on,
+            note=note,
+            recorded_by=user_of(actor),
+        )
+        audit.record(
+            "events.outcome.record",
+            actor=actor,
+            obj=outcome,
+            detail={"entry": entry.code, "investor": investor.pk, "kind": kind, "amount_fen": amount_fen},
+        )
+    return outcome
+
+
+# --- after the prize (赛后服务) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpaceAsk:
+    """The space request part of a winner's after-prize step (spaces.services.space_request_create)."""
+
+    title: str
+    area_min_m2: Any
+    area_max_m2: Any
+    move_in_by: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class VoucherAsk:
+    """The voucher application part (vouchers.services.application_submit)."""
+
+    scheme: Any
+    requested_fen: int
+    purpose: str
+
+
+def aftercare_offer(*, actor: Actor, entry: Entry, commissioner: Any = None) -> Aftercare:
+    """An operator offers a winner, in one step, the after-prize services: a commissioner (assigned now
+    through the service desk's assignment service: the one named, else the enterprise's current one), and
+    a space request and a voucher application the winner files in one step (aftercare_accept). Only for
+    an enterprise winner within the twelve months after the final result."""
+    from kechuang.directory.choices import OrganizationKind
+    from kechuang.servicedesk import services as servicedesk
+    from kechuang.servicedesk.choices import AssignmentRole
+    from kechuang.servicedesk.models import Assignment
+
+    with transaction.atomic():
+        competition = _lock_competition(entry.competition)
+        require(
+            is_system(actor) or perms.can_offer_aftercare(actor, entry), _("只有运营人员可以提供赛后服务。")
+        )
+        entry = _lock_entry(entry)
+        if (
+            competition.status != CompetitionStatus.FINAL
+            or entry.prize_id is None
+            or competition.followup_until is None
+        ):
+            raise Conflict(_("结果生效后才能为获奖项目提供赛后服务。"))
+        if timezone.localdate() > competition.followup_until:
+            raise Conflict(_("赛后服务在结果生效后十二个月内提供。"))
+        organization = entry.organization
+        if organization.kind != OrganizationKind.ENTERPRISE:
+            raise Conflict(
+                _("赛后服务（用房、创新券、服务专员）面向企业；该获奖单位不是企业，可在其成立企业后再提供。")
+            )
+        if Aftercare.objects.filter(entry=entry).exists():
+            raise Conflict(_("已为该获奖项目提供过赛后服务。"))
+        if commissioner is not None:
+            assignment = servicedesk.assignment_set(
+                actor=actor,
+                organization=organization,
+                role=AssignmentRole.COMMISSIONER,
+                user=commissioner,
+                reason=_("大赛获奖企业赛后服务（%(c)s）") % {"c": entry.code},
+            )
+        else:
+            current = Assignment.objects.filter(
+                organization=organization, role=AssignmentRole.COMMISSIONER, ended_at__isnull=True
+            ).first()
+            if current is None:
+                raise ApplicationError({"commissioner": _("该企业还没有服务专员，请选择一位。")})
+            assignment = current
+        aftercare = Aftercare.objects.create(entry=entry, assignment=assignment, offered_by=user_of(actor))
+        notify.aftercare_offered(aftercare)
+        audit.record(
+            "events.aftercare.offer",
+            actor=actor,
+            obj=aftercare,
+            detail={"entry": entry.code, "commissioner": assignment.user_id},
+        )
+    return aftercare
+
+
+def aftercare_accept(
+    *, actor: Actor, aftercare: Aftercare, space: SpaceAsk | None = None, voucher: VoucherAsk | None = None
+) -> Aftercare:
+    """The winner's one step: the space request and the voucher application it wants, filed through the
+    spaces' and the vouchers' own services (their checks and audit records apply) in one transaction —
+    both or neither. Choosing neither declines the offer."""
+    from kechuang.spaces import services as spaces
+    from kechuang.vouchers import services as vouchers
+
+    with transaction.atomic():
+        aftercare = (
+            Aftercare.objects.select_for_update(of=("self",))
+            .select_related("entry__organization", "entry__competition")
+            .get(pk=aftercare.pk)
+        )
+        require(perms.can_answer_aftercare(actor, aftercare), _("只能由获奖单位成员确认待确认的赛后服务。"))
+        entry = aftercare.entry
+        fields = ["status", "answered_by", "answered_at"]
+        if space is not None:
+            aftercare.space_request = spaces.space_request_create(
+                actor=actor,
+                organization=entry.organization,
+                title=space.title,
+                area_min_m2=space.area_min_m2,
+                area_max_m2=space.area_max_m2,
+                move_in_by=space.move_in_by,
+                special_needs=_("%(c)s 获奖项目“%(p)s”赛后服务") % {"c": entry.code, "p": entry.project},
+            )
+            fields.append("space_request")
+        if voucher is not None:
+            aftercare.voucher_application = vouchers.application_submit(
+                actor=actor,
+                scheme=voucher.scheme,
+                enterprise=entry.organization,
+                requested_fen=voucher.requested_fen,
+                purpose=voucher.purpose,
+                request_key=f"events.aftercare:{entry.code}",
+            )
+            fields.append("voucher_application")
+        aftercare.status = (
+            AftercareStatus.DECLINED if space is None and voucher is None else AftercareStatus.ACCEPTED
+        )
+        aftercare.answered_by, aftercare.answered_at = user_of(actor), timezone.now()
+        aftercare.save(update_fields=fields)
+        audit.record(
+            "events.aftercare.answer",
+            actor=actor,
+            obj=aftercare,
+            detail={
+                "entry": entry.code,
+                "space_request": aftercare.space_request_id,
+                "voucher_application": aftercare.voucher_application_id,
+            },
+        )
+    return aftercare

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import competition_views as competitions
+from . import roadshow_views as roadshow
 from . import views
 
 app_name = "events"
@@ -15,6 +16,9 @@ urlpatterns = [
     path("competitions/", competitions.CompetitionListView.as_view(), name="competition-list"),
     path("competitions/new/", competitions.CompetitionCreateView.as_view(), name="competition-create"),
     path("competitions/panels/<int:pk>/", competitions.PanelView.as_view(), name="panel"),
+    path("competitions/aftercare/<str:code>/", roadshow.AftercareView.as_view(), name="aftercare"),
+    path("roadshow/", roadshow.RoadshowView.as_view(), name="roadshow"),
+    path("roadshow/<str:action>/", roadshow.RoadshowActionView.as_view(), name="roadshow-action"),
     path("competitions/<str:code>/", competitions.CompetitionDetailView.as_view(), name="competition-detail"),
     path("competitions/<str:code>/enter/", competitions.EntryCreateView.as_view(), name="entry-create"),
     path(

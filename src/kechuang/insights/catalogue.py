@@ -582,6 +582,121 @@ def literacy_kpis() -> list[Kpi]:
     ]
 
 
+def competition_followup_kpis() -> list[Kpi]:
+    """After the prize (issue 17): what the competitions' winners did in the twelve months after the
+    result became final (from the day the 公示 ended to ``followup_until``), computed from the directory,
+    the space leases and the roadshow outcomes the events module records."""
+    from django.db.models import Exists, F, OuterRef
+
+    from kechuang.events.choices import CompetitionStatus, OutcomeKind
+    from kechuang.events.models import Entry, RoadshowOutcome
+    from kechuang.events.permissions import entry_visible_to, outcome_visible_to
+    from kechuang.spaces.choices import HOLDING_LEASE
+    from kechuang.spaces.models import Lease
+    from kechuang.spaces.permissions import lease_visible_to
+
+    final = CompetitionStatus.FINAL
+
+    def winner_lease() -> Q:
+        winners = Entry.objects.filter(
+            organization=OuterRef("organization"),
+            prize__isnull=False,
+            competition__status=final,
+            competition__publicity_ends_on__lte=OuterRef("signed_on"),
+            competition__followup_until__gte=OuterRef("signed_on"),
+        )
+        return Q(Exists(winners), status__in=HOLDING_LEASE)
+
+    return [
+        Kpi(
+            code="incubation.winners_located",
+            height="incubation",
+            sort=60,
+            kind=FLOW,
+            name=_("大赛获奖项目落户街区"),
+            unit=_("个"),
+            module="events",
+            definition=_(
+                "创新创业大赛中结果生效时间在统计期内的获奖项目里，获奖单位在机构名录中位于街区"
+                "（所在街坊或园区已登记）的项目数。"
+            ),
+            model=lambda: Entry,
+            condition=lambda: (
+                Q(prize__isnull=False, competition__status=final)
+                & (Q(organization__block__isnull=False) | Q(organization__park__isnull=False))
+            ),
+            date_field="competition__finalized_at",
+            visible=entry_visible_to,
+            columns=(
+                Column(_("参赛编号"), "code"),
+                Column(_("项目"), "project"),
+                Column(_("获奖单位"), "organization.name"),
+                Column(_("大赛"), "competition.title"),
+                Column(_("结果生效时间"), "competition.finalized_at"),
+            ),
+            select_related=("organization", "competition"),
+        ),
+        Kpi(
+            code="incubation.winners_space",
+            height="incubation",
+            sort=61,
+            kind=FLOW,
+            name=_("大赛获奖企业入驻产业空间"),
+            unit=_("家"),
+            module="events",
+            definition=_(
+                "签约日在统计期内、且在其获奖结果公示期满后十二个月内签订产业空间租约（执行中或已到期）"
+                "的大赛获奖单位数（同一单位只计一次）。"
+            ),
+            model=lambda: Lease,
+            condition=winner_lease,
+            date_field="signed_on",
+            distinct_field="organization",
+            visible=lease_visible_to,
+            columns=(
+                Column(_("房源"), "unit.code"),
+                Column(_("企业"), "organization.name"),
+                Column(_("签约日"), "signed_on"),
+                Column(_("状态"), "status"),
+            ),
+            select_related=("unit", "organization"),
+        ),
+        Kpi(
+            code="incubation.winners_raised",
+            height="incubation",
+            sort=62,
+            kind=FLOW,
+            decimals=2,
+            name=_("大赛获奖项目融资额"),
+            unit=_("万元"),
+            module="events",
+            definition=_(
+                "路演对接结果中“完成投资”、发生日期在统计期内、且在获奖结果公示期满后十二个月内的"
+                "获奖项目投资金额之和（万元）。"
+            ),
+            model=lambda: RoadshowOutcome,
+            condition=lambda: Q(
+                kind=OutcomeKind.INVESTED,
+                entry__prize__isnull=False,
+                entry__competition__status=final,
+                occurred_on__gte=F("entry__competition__publicity_ends_on"),
+                occurred_on__lte=F("entry__competition__followup_until"),
+            ),
+            date_field="occurred_on",
+            amount_field="amount_fen",
+            visible=outcome_visible_to,
+            columns=(
+                Column(_("编号"), "code"),
+                Column(_("项目"), "entry.project"),
+                Column(_("投资机构"), "investor.name"),
+                Column(_("金额（万元）"), "amount_fen"),
+                Column(_("发生日期"), "occurred_on"),
+            ),
+            select_related=("entry", "investor"),
+        ),
+    ]
+
+
 def register_all() -> None:
     register_kpi_provider("directory", directory_kpis)
     register_kpi_provider("transfer", transfer_kpis)
@@ -589,4 +704,5 @@ def register_all() -> None:
     register_kpi_provider("servicedesk", servicedesk_kpis)
     register_kpi_provider("spaces", spaces_kpis)
     register_kpi_provider("events", literacy_kpis)
+    register_kpi_provider("events", competition_followup_kpis)
     register_kpi_provider("instruments", instruments_kpis)

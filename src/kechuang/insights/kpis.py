@@ -110,7 +110,12 @@ def month_bounds(year: int) -> list[tuple[dt.date, dt.date]]:
 def _edge(kpi: Kpi, day: dt.date) -> Any:
     """A date bound in the type of the KPI's date field (aware midnight for datetimes)."""
     assert kpi.model is not None
-    model_field = kpi.model()._meta.get_field(kpi.date_field.split("__")[0])
+    model: Any = kpi.model()
+    model_field: Any = None
+    for part in kpi.date_field.split("__"):  # a date reached through a relation (competition__finalized_at)
+        model_field = model._meta.get_field(part)
+        if model_field.is_relation:
+            model = model_field.related_model
     if model_field.get_internal_type() == "DateTimeField":
         return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     return day

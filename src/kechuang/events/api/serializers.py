@@ -8,19 +8,26 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from kechuang.api import fields as bounded
+from kechuang.core.money import fen_serializer_field
 from kechuang.directory.models import Building, Organization, Person
 
-from ..choices import Audience, EventKind, Height, VenueKind
+from ..choices import Audience, EventKind, Height, OutcomeKind, Round, VenueKind
 from ..models import (
+    Aftercare,
     Competition,
     Entry,
     EntryScore,
     Event,
     EventSeries,
     Feedback,
+    InvestorInterest,
+    JudgingPanel,
+    Meeting,
     Objection,
     Prize,
+    PrizePayment,
     Registration,
+    RoadshowOutcome,
     Speaker,
     Track,
 )
@@ -330,3 +337,248 @@ class ObjectionOutput(serializers.ModelSerializer):
     class Meta:
         model = Objection
         fields = ["code", "entry", "reason", "status", "resolution", "filed_at"]
+
+
+class CompetitionErrorOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# --- operators' competition steps -------------------------------------------------------------------------
+
+
+class EntryScreenInput(serializers.Serializer):
+    entry = serializers.CharField(max_length=20)
+    eligible = serializers.BooleanField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class PanelCriterionInput(serializers.Serializer):
+    name = serializers.CharField(max_length=40)
+    code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    weight = serializers.IntegerField(min_value=1, max_value=100)
+
+
+class CompetitionPanelInput(serializers.Serializer):
+    track = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    round = serializers.ChoiceField(choices=Round.choices)
+    experts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), min_length=1, max_length=15
+    )
+    criteria = PanelCriterionInput(many=True, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class CompetitionPanelOutput(serializers.ModelSerializer):
+    track = serializers.CharField(source="track.name", read_only=True)
+    judges = serializers.SerializerMethodField()
+
+    class Meta:
+        model = JudgingPanel
+        fields = ["id", "track", "round", "criteria", "status", "created_at", "closed_at", "judges"]
+
+    def get_judges(self, panel: JudgingPanel) -> list[str]:
+        return [judge.expert.name for judge in panel.judges.all()]
+
+
+class ObjectionResolveInput(serializers.Serializer):
+    objection = serializers.CharField(max_length=20)
+    upheld = serializers.BooleanField()
+    resolution = serializers.CharField(max_length=1000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class EntryCodeInput(serializers.Serializer):
+    entry = serializers.CharField(max_length=20)
+
+
+class PrizePaymentOutput(serializers.ModelSerializer):
+    entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = PrizePayment
+        fields = ["code", "entry", "sequence", "amount_fen", "paid_at"]
+
+
+# --- roadshows and after the prize ------------------------------------------------------------------------
+
+
+class RoadshowEntryOutput(EntryOutput):
+    """What an investor sees of a roadshow entry: the project and its standing, not its scores or plan."""
+
+    class Meta(EntryOutput.Meta):
+        fields = [
+            "code",
+            "competition",
+            "track",
+            "organization",
+            "project",
+            "summary",
+            "status",
+            "rank",
+            "prize",
+        ]
+
+
+class RoadshowInterestInput(serializers.Serializer):
+    entry = serializers.CharField(max_length=20)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class RoadshowInterestOutput(serializers.ModelSerializer):
+    entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    project = serializers.CharField(source="entry.project", read_only=True)
+    investor = serializers.CharField(source="investor.name", read_only=True)
+    investor_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = InvestorInterest
+        fields = ["entry", "project", "investor", "investor_id", "note", "created_at"]
+
+
+class RoadshowMeetingInput(serializers.Serializer):
+    entry = serializers.CharField(max_length=20)
+    investor = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True, default=None
+    )
+    proposed_at = bounded.DateTimeField()
+    place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    message = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class RoadshowMeetingAnswerInput(serializers.Serializer):
+    accept = serializers.BooleanField()
+    scheduled_at = bounded.DateTimeField(required=False, allow_null=True, default=None)
+    place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    answer = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class RoadshowMeetingOutput(serializers.ModelSerializer):
+    entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    project = serializers.CharField(source="entry.project", read_only=True)
+    investor = serializers.CharField(source="investor.name", read_only=True)
+    investor_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "code",
+            "entry",
+            "project",
+            "investor",
+            "investor_id",
+            "asked_by_side",
+            "proposed_at",
+            "scheduled_at",
+            "place",
+            "message",
+            "status",
+            "answer",
+            "requested_at",
+            "answered_at",
+        ]
+
+
+class RoadshowOutcomeInput(serializers.Serializer):
+    entry = serializers.CharField(max_length=20)
+    investor = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True, default=None
+    )
+    kind = serializers.ChoiceField(choices=OutcomeKind.choices)
+    amount_fen = fen_serializer_field(min_value=0, required=False)
+    occurred_on = bounded.DateField()
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    meeting = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
+class RoadshowOutcomeOutput(serializers.ModelSerializer):
+    entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    investor = serializers.CharField(source="investor.name", read_only=True)
+    investor_id = serializers.IntegerField(read_only=True)
+    meeting = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = RoadshowOutcome
+        fields = [
+            "code",
+            "entry",
+            "investor",
+            "investor_id",
+            "meeting",
+            "kind",
+            "amount_fen",
+            "occurred_on",
+            "note",
+        ]
+
+
+class AftercareOfferInput(serializers.Serializer):
+    entry = serializers.CharField(max_length=20)
+    commissioner = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True, default=None
+    )
+
+
+class SpaceAskInput(serializers.Serializer):
+    title = serializers.CharField(max_length=120)
+    area_min_m2 = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=1)
+    area_max_m2 = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=1)
+    move_in_by = bounded.DateField(required=False, allow_null=True, default=None)
+
+
+class VoucherAskInput(serializers.Serializer):
+    scheme = serializers.CharField(max_length=30)
+    requested_fen = fen_serializer_field()
+    purpose = serializers.CharField(max_length=2000)
+
+
+class AftercareAnswerInput(serializers.Serializer):
+    space = SpaceAskInput(required=False, allow_null=True, default=None)
+    voucher = VoucherAskInput(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for part in ("space", "voucher"):
+            if attrs.get(part):
+                _no_nul(dict(attrs[part]))
+        return attrs
+
+
+class AftercareOutput(serializers.ModelSerializer):
+    entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    commissioner = serializers.SerializerMethodField()
+    space_request = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    voucher_application = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Aftercare
+        fields = [
+            "entry",
+            "status",
+            "commissioner",
+            "space_request",
+            "voucher_application",
+            "offered_at",
+            "answered_at",
+        ]
+
+    def get_commissioner(self, aftercare: Aftercare) -> str | None:
+        assignment = aftercare.assignment
+        return str(assignment.user) if assignment is not None else None
