@@ -87,7 +87,7 @@ def test_investor_meets_a_finalist_then_the_winner_takes_the_after_prize_service
     login(page, "vc")
     page.goto("/events/roadshow/")
     form = page.get_by_test_id("outcome-form")
-    form.locator("input[name=entry]").fill(world["a"].code)
+    form.locator("select[name=pair]").select_option(f"{world['a'].code}|{fund.pk}")
     form.locator("select[name=kind]").select_option("invested")
     form.locator("input[name=amount_wan]").fill("800")
     form.get_by_test_id("outcome-button").click()

@@ -402,8 +402,7 @@ def test_the_web_roadshow_steps(client, world, fund, enterprise_user):
     client.post(
         reverse("events:roadshow-action", args=["outcome"]),
         {
-            "entry": world["a"].code,
-            "investor": org.pk,
+            "pair": f"{world['a'].code}|{org.pk}",
             "kind": "invested",
             "amount_wan": "500",
             "occurred_on": str(timezone.localdate()),

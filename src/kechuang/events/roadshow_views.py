@@ -98,9 +98,9 @@ def _acting_investor(request: HttpRequest) -> Organization | None:
     return Organization.objects.get(pk=next(iter(ids))) if len(ids) == 1 else None
 
 
-def _named_investor(request: HttpRequest) -> Organization:
+def _named_investor(request: HttpRequest, post: Any = None) -> Organization:
     """The investor a POST names (a team speaking to it), or the one the user acts for."""
-    raw = request.POST.get("investor", "")
+    raw = (post if post is not None else request.POST).get("investor", "")
     if raw.isdigit():
         investor = Organization.objects.filter(pk=int(raw), kind=OrganizationKind.INVESTOR).first()
     else:
@@ -125,9 +125,7 @@ class RoadshowView(LoginRequiredMixin, View):
         board.update(
             {
                 "acting_investor": _acting_investor(request),
-                "outcome_form": OutcomeForm(),
                 "outcome_kinds": OutcomeKind.choices,
-                "can_record_any": perms.is_operator(request.user),
                 "reads_all": perms.reads_all(request.user),
                 "now": timezone.localtime(),
             }
@@ -180,6 +178,10 @@ class RoadshowActionView(LoginRequiredMixin, View):
                             answer=data["answer"],
                         )
             elif action == "outcome":
+                entry_code, _bar, investor_id = post.get("pair", "").partition("|")
+                if entry_code:  # the page's select: "<entry code>|<investor id>"
+                    post = post.copy()
+                    post["entry"], post["investor"] = entry_code, investor_id
                 entry = _entry(user, post.get("entry", ""))
                 form = OutcomeForm(post)
                 if form.is_valid():
@@ -190,7 +192,7 @@ class RoadshowActionView(LoginRequiredMixin, View):
                     services.outcome_record(
                         actor=user,
                         entry=entry,
-                        investor=_named_investor(request),
+                        investor=_named_investor(request, post),
                         kind=data["kind"],
                         amount_fen=fen_from_wan(data["amount_wan"]) or 0,
                         occurred_on=data["occurred_on"],

@@ -339,7 +339,12 @@ def roadshow_board(*, actor: Any) -> dict[str, Any]:
         .filter(kind=OutcomeKind.INVESTED)
         .aggregate(count=Count("id"), amount=Sum("amount_fen"))
     )
+    pairs: dict[tuple[int, int], dict[str, Any]] = {}
+    contacts: list[Any] = [*interests[:200], *meetings[:200]]
+    for row in contacts:
+        pairs.setdefault((row.entry_id, row.investor_id), {"entry": row.entry, "investor": row.investor})
     return {
+        "pairs": list(pairs.values()),
         "investor_ids": investor_ids,
         "investors": list(Organization.objects.filter(pk__in=investor_ids).order_by("name")),
         "is_investor": bool(investor_ids),
