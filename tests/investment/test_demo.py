@@ -100,3 +100,13 @@ def test_a_fresh_demo_has_consistent_clocks_and_its_first_scheduler_run_escalate
     assert Notification.objects.count() - before <= 2 * demo.OVERDUE_UPDATES["tiny"]
     assert services.clocks_tick(moment=moment).escalated == []
     assert services.milestones_tick(moment=moment) <= demo.PROJECTS["tiny"]
+
+
+def test_the_demo_has_firms_kept_and_lost_with_reasons_from_the_list(district, operator):
+    from kechuang.investment import selectors
+
+    run()
+    figures = selectors.retention_figures(actor=operator)
+    assert figures["firms_kept"] >= 2 and figures["firms_lost"] >= 1
+    assert sum(row["n"] for row in figures["lost_reasons"]) == figures["lost"]
+    assert all(case.reason_code in LostReason.values for case in RetentionCase.objects.filter(status="lost"))

@@ -33,6 +33,8 @@ from .choices import (
     LeadStage,
     LostReason,
     ProjectStatus,
+    RetentionSignal,
+    RetentionStatus,
 )
 from .models import (
     KeyProject,
@@ -41,6 +43,7 @@ from .models import (
     Milestone,
     ProjectIssue,
     ProjectStatusReport,
+    RetentionCase,
     StageEvidence,
     new_code,
 )
@@ -165,8 +168,48 @@ def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -
         if leaders and not KeyProject.objects.exists():
             created["重点项目"] = _projects(rng, scale, calendar_day, leaders)
     report = services.watchlist_build(moment=now)
-    created["稳商案件"] = len(report.opened)
+    created["稳商案件"] = len(report.opened) + _closed_cases(rng, now, officers)
     return created
+
+
+# Past 稳商 cases (a stated plan to move, entered by hand) closed as kept or lost, so the figures of firms
+# kept and lost by reason have something to show: (outcome, reason from the list, text).
+CLOSED_CASES = [
+    (RetentionStatus.KEPT, "", "协调相邻楼宇扩租 800 ㎡，企业留在街区"),
+    (RetentionStatus.KEPT, "", "兑现研发补贴并对接产业基金"),
+    (RetentionStatus.KEPT, "", "解决人才公寓与子女入学"),
+    (RetentionStatus.LOST, LostReason.SPACE, "需 3000 ㎡ 洁净厂房，街区无整层房源"),
+    (RetentionStatus.LOST, LostReason.ELSEWHERE, "集团总部统一迁往苏州"),
+]
+
+
+def _closed_cases(rng: random.Random, now: dt.datetime, officers: list[Any]) -> int:
+    if (
+        RetentionCase.objects.filter(signal=RetentionSignal.MOVE_PLAN)
+        .exclude(status=RetentionStatus.OPEN)
+        .exists()
+    ):
+        return 0
+    firms = list(
+        Organization.objects.filter(kind=OrganizationKind.ENTERPRISE, retention_cases__isnull=True).order_by(
+            "pk"
+        )[: len(CLOSED_CASES)]
+    )
+    for index, (firm, (outcome, code, text)) in enumerate(zip(firms, CLOSED_CASES, strict=False)):
+        opened = now - dt.timedelta(days=rng.randrange(90, 300))
+        RetentionCase.objects.create(
+            code=new_code("WS"),
+            organization=firm,
+            signal=RetentionSignal.MOVE_PLAN,
+            detail="企业表示有迁出打算（走访获悉）",
+            owner=officers[index % len(officers)] if officers else None,
+            status=outcome,
+            reason_code=code,
+            reason=text,
+            opened_at=opened,
+            closed_at=opened + dt.timedelta(days=rng.randrange(20, 60)),
+        )
+    return len(firms)
 
 
 def _leads(
