@@ -9,27 +9,26 @@ card (a blank price leaves that line as it is). Operators import, on an institut
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 
-from kechuang.core.importing import CREATE, UPDATE, Column, ImportSpec, ImportUrls, Plan, RowPlan, SheetKind
+from kechuang.core.importing import CREATE, UPDATE, Column, ImportUrls, Plan, RowPlan, SheetKind
 from kechuang.core.importing.cells import (
     BLANK,
-    CellError,
-    loose_key,
     parse_choice,
     parse_code,
     parse_int,
     parse_money_fen,
     parse_text,
 )
-from kechuang.core.importing.report import ImportResult, error_report_workbook
-from kechuang.core.importing.spec import values_differ
-from kechuang.core.importing.stored import load_result, save_result
+from kechuang.core.importing.keyed import KeyedImport, index_by, lookup_cell
+from kechuang.core.importing.report import ImportResult as ImportResult
+from kechuang.core.importing.report import error_report_workbook as error_report_workbook
+from kechuang.core.importing.stored import load_result as load_result
+from kechuang.core.importing.stored import save_result as save_result
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Building, Organization
 
@@ -39,24 +38,6 @@ from .permissions import is_operator
 
 IMPORT_ACTION = "instruments.import"
 SHEET_NAME = "共享仪器"
-
-
-def _lookup(kind: str, what: str, max_length: int) -> Any:
-    code = parse_code(max_length, what)
-
-    def parse(raw: Any, lookups: Lookups) -> Any:
-        text = code(raw, lookups)
-        if text is BLANK:
-            return BLANK
-        found = getattr(lookups, kind).get(loose_key(text))
-        if found is None:
-            raise CellError(
-                _("找不到%(what)s“%(value)s”，请填写平台中已登记的名称或编码。")
-                % {"what": what, "value": text}
-            )
-        return found
-
-    return parse
 
 
 parse_mode = parse_choice(
@@ -95,7 +76,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "owner",
         "所属单位",
-        _lookup("owners", "所属单位", 120),
+        lookup_cell("owners", "所属单位", 120),
         required=True,
         aliases=("单位", "院所", "owner"),
         note="平台中已登记的院所或服务机构名称",
@@ -113,7 +94,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "category",
         "分类",
-        _lookup("categories", "分类", 60),
+        lookup_cell("categories", "分类", 60),
         required=True,
         aliases=("仪器分类", "category"),
         note="分类名称或编码，如 电子光学仪器、0101",
@@ -140,7 +121,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "building",
         "楼宇",
-        _lookup("buildings", "楼宇", 80),
+        lookup_cell("buildings", "楼宇", 80),
         aliases=("楼宇编码", "所在楼宇"),
         note="可空",
         width=16,
@@ -222,25 +203,19 @@ SCALARS = (
 
 class Lookups:
     def __init__(self) -> None:
-        self.owners: dict[str, Organization] = {}
         owners = Organization.objects.filter(kind__in=[OrganizationKind.INSTITUTE, OrganizationKind.PROVIDER])
-        for org in owners:
-            self.owners.setdefault(loose_key(org.name), org)
-        for org in owners:
-            if org.short_name:
-                self.owners.setdefault(loose_key(org.short_name), org)
-        self.categories: dict[str, InstrumentCategory] = {}
-        for category in InstrumentCategory.objects.all():
-            self.categories.setdefault(loose_key(category.code), category)
-            self.categories.setdefault(loose_key(category.name), category)
-        self.buildings: dict[str, Building] = {}
-        for building in Building.objects.all():
-            self.buildings.setdefault(loose_key(building.code), building)
-            self.buildings.setdefault(loose_key(building.name), building)
+        self.owners = index_by(owners, "name", "short_name")
+        self.categories = index_by(InstrumentCategory.objects.all(), "code", "name")
+        self.buildings = index_by(Building.objects.all(), "code", "name")
 
 
-class InstrumentImport(ImportSpec):
+class InstrumentImport(KeyedImport):
     name = "instruments.instruments"
+    model = Instrument
+    parent_field = "owner"
+    key_field = "name"
+    scalars = SCALARS
+    duplicate_text = gettext_lazy("与%(where)s重复（同一单位、同一仪器名称）。")
     action = IMPORT_ACTION
     kinds = (
         SheetKind(
@@ -268,30 +243,11 @@ class InstrumentImport(ImportSpec):
     permission = staticmethod(is_operator)
     lookups_class = Lookups
 
-    def row_key(self, row: RowPlan) -> Hashable:
-        return (row.values["owner"].pk, row.values["name"])
-
-    def key_column(self, row: RowPlan) -> str:
-        return "name"
-
-    def duplicate_message(self, row: RowPlan, first: RowPlan) -> str:
-        return _("与%(where)s重复（同一单位、同一仪器名称）。") % {"where": row.where(first)}
-
-    def existing(self, keys: list[Hashable], *, for_update: bool) -> Mapping[Hashable, Any]:
-        owner_ids = sorted({key[0] for key in keys})  # type: ignore[index]
-        instruments = (
-            Instrument.objects.filter(owner_id__in=owner_ids).prefetch_related("rates").order_by("pk")
-        )
-        if for_update:
-            instruments = instruments.select_for_update()
-        return {(i.owner_id, i.name): i for i in instruments}
+    def stored(self) -> QuerySet[Instrument]:
+        return Instrument.objects.prefetch_related("rates")
 
     def changes(self, target: Any, row: RowPlan) -> dict[str, Any]:
-        changed = {
-            key: value
-            for key, value in row.values.items()
-            if key in SCALARS and values_differ(getattr(target, key), value)
-        }
+        changed = super().changes(target, row)
         rates = {(r.user_class, r.unit): r.price_fen for r in target.rates.all()}
         for key, line in RATES.items():
             if key in row.values and row.values[key] is not BLANK and rates.get(line) != row.values[key]:
@@ -307,18 +263,12 @@ class InstrumentImport(ImportSpec):
                     code=new_code("YQ"),
                     owner=values["owner"],
                     name=values["name"],
-                    **{
-                        name: values[name] for name in SCALARS if name in values and values[name] is not BLANK
-                    },
+                    **self.scalar_values(row),
                 )
                 self._rates(instrument, values)
                 created.append(instrument.code)
             elif row.action == UPDATE and row.target is not None:
-                scalars = {k: v for k, v in row.changes.items() if k in SCALARS}
-                for name, value in scalars.items():
-                    setattr(row.target, name, value)
-                if scalars:
-                    row.target.save(update_fields=[*scalars, "updated_at"])
+                self.save_scalars(row)
                 self._rates(row.target, row.changes)
                 updated.append(row.target.code)
         if created or updated:  # new and changed instruments join the matching index
@@ -349,16 +299,3 @@ dry_run = SPEC.dry_run
 import_commit = SPEC.commit
 store_upload = SPEC.store_upload
 load_upload = SPEC.load_upload
-
-__all__ = [
-    "SPEC",
-    "ImportResult",
-    "dry_run",
-    "error_report_workbook",
-    "import_commit",
-    "inspect_upload",
-    "load_result",
-    "load_upload",
-    "save_result",
-    "store_upload",
-]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -18,14 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kechuang.core.importing import CREATE, UPDATE, Column, ImportSpec, ImportUrls, Plan, RowPlan, SheetKind
+from kechuang.core.importing import CREATE, UPDATE, Column, ImportUrls, Plan, SheetKind
 from kechuang.core.importing.cells import (
     BLANK,
     CellError,
     clean_text,
     display_value,
     is_blank,
-    loose_key,
     parse_choice,
     parse_code,
     parse_decimal,
@@ -33,9 +31,11 @@ from kechuang.core.importing.cells import (
     parse_money_fen,
     parse_text,
 )
-from kechuang.core.importing.report import ImportResult, error_report_workbook
-from kechuang.core.importing.spec import values_differ
-from kechuang.core.importing.stored import load_result, save_result
+from kechuang.core.importing.keyed import KeyedImport, index_by, lookup_cell
+from kechuang.core.importing.report import ImportResult as ImportResult
+from kechuang.core.importing.report import error_report_workbook as error_report_workbook
+from kechuang.core.importing.stored import load_result as load_result
+from kechuang.core.importing.stored import save_result as save_result
 from kechuang.directory.models import Building
 
 from .choices import SpaceType, UnitStatus
@@ -69,14 +69,9 @@ def parse_floor(raw: Any, lookups: Any) -> Any:
     return value
 
 
-def parse_building(raw: Any, lookups: Lookups) -> Any:
-    text = parse_code(80, "楼宇编码")(raw, lookups)
-    if text is BLANK:
-        return BLANK
-    found = lookups.buildings.get(loose_key(text))
-    if found is None:
-        raise CellError(_("找不到楼宇“%(value)s”，请填写平台中已登记的楼宇编码或名称。") % {"value": text})
-    return found
+parse_building = lookup_cell(
+    "buildings", "楼宇编码", 80, gettext_lazy("找不到楼宇“%(value)s”，请填写平台中已登记的楼宇编码或名称。")
+)
 
 
 parse_type = parse_choice(
@@ -187,16 +182,16 @@ SCALARS = (
 
 class Lookups:
     def __init__(self) -> None:
-        self.buildings: dict[str, Building] = {}
-        items = list(Building.objects.select_related("park", "block"))
-        for item in items:
-            self.buildings.setdefault(loose_key(item.code), item)
-        for item in items:
-            self.buildings.setdefault(loose_key(item.name), item)
+        self.buildings = index_by(Building.objects.select_related("park", "block"), "code", "name")
 
 
-class UnitImport(ImportSpec):
+class UnitImport(KeyedImport):
     name = "spaces.units"
+    model = SpaceUnit
+    parent_field = "building"
+    key_field = "unit_code"
+    scalars = SCALARS
+    duplicate_text = gettext_lazy("与%(where)s重复（同一楼宇、同一单元号）。")
     action = IMPORT_ACTION
     kinds = (
         SheetKind(
@@ -224,29 +219,6 @@ class UnitImport(ImportSpec):
     permission = staticmethod(can_import_units)
     lookups_class = Lookups
 
-    def row_key(self, row: RowPlan) -> Hashable:
-        return (row.values["building"].pk, row.values["unit_code"])
-
-    def key_column(self, row: RowPlan) -> str:
-        return "unit_code"
-
-    def duplicate_message(self, row: RowPlan, first: RowPlan) -> str:
-        return _("与%(where)s重复（同一楼宇、同一单元号）。") % {"where": row.where(first)}
-
-    def existing(self, keys: list[Hashable], *, for_update: bool) -> Mapping[Hashable, Any]:
-        building_ids = sorted({key[0] for key in keys})  # type: ignore[index]
-        units = SpaceUnit.objects.filter(building_id__in=building_ids).order_by("pk")
-        if for_update:
-            units = units.select_for_update()
-        return {(unit.building_id, unit.unit_code): unit for unit in units}
-
-    def changes(self, target: Any, row: RowPlan) -> dict[str, Any]:
-        return {
-            key: value
-            for key, value in row.values.items()
-            if key in SCALARS and values_differ(getattr(target, key), value)
-        }
-
     def write(self, plan: Plan, actor: Any) -> dict[str, Any]:
         today = timezone.localdate()
         created = SpaceUnit.objects.bulk_create(
@@ -257,7 +229,7 @@ class UnitImport(ImportSpec):
                     unit_code=row.values["unit_code"],
                     status=UnitStatus.VACANT,
                     vacant_since=today,
-                    **{name: row.values[name] for name in SCALARS if name in row.values},
+                    **self.scalar_values(row),
                 )
                 for row in plan.rows
                 if row.action == CREATE
@@ -267,9 +239,7 @@ class UnitImport(ImportSpec):
         updated = []
         for row in plan.rows:
             if row.action == UPDATE and row.target is not None:
-                for name, value in row.changes.items():
-                    setattr(row.target, name, value)
-                row.target.save(update_fields=[*row.changes, "updated_at"])
+                self.save_scalars(row)
                 updated.append(row.target.code)
         return {"codes": {"created": [unit.code for unit in created][:5000], "updated": updated[:5000]}}
 
@@ -282,16 +252,3 @@ dry_run = SPEC.dry_run
 import_commit = SPEC.commit
 store_upload = SPEC.store_upload
 load_upload = SPEC.load_upload
-
-__all__ = [
-    "SPEC",
-    "ImportResult",
-    "dry_run",
-    "error_report_workbook",
-    "import_commit",
-    "inspect_upload",
-    "load_result",
-    "load_upload",
-    "save_result",
-    "store_upload",
-]
