@@ -9,16 +9,20 @@ from kechuang.vouchers.choices import ServiceCategory
 from kechuang.vouchers.factories import make_provider, make_scheme, make_voucher
 
 
-def voucher_setup(*, operator, leader, enterprise_org, enterprise_user, amount_fen=500_000):
-    """A provider-kind owner (a testing centre) approved for 仪器共享, an open scheme at 50 %, and a
-    voucher of ``amount_fen`` for the enterprise. Returns (owner organization, owner user, voucher)."""
+def voucher_setup(
+    *, operator, leader, enterprise_org, enterprise_user, amount_fen=500_000, owner=None, owner_user=None
+):
+    """An owner approved as a voucher provider for 仪器共享 (by default a provider-kind testing centre;
+    pass ``owner`` and ``owner_user`` for an institute), an open scheme at 50 %, and a voucher of
+    ``amount_fen`` for the enterprise. Returns (owner organization, owner user, voucher)."""
     from kechuang.accounts.choices import Role
     from kechuang.directory.choices import OrganizationKind
 
-    owner = OrganizationFactory(
-        kind=OrganizationKind.PROVIDER, name="上海菊园检测技术服务有限公司", uscc=None
-    )
-    owner_user = user_with_role(Role.PROVIDER, owner, username="centre")
+    if owner is None:
+        owner = OrganizationFactory(
+            kind=OrganizationKind.PROVIDER, name="上海菊园检测技术服务有限公司", uscc=None
+        )
+        owner_user = user_with_role(Role.PROVIDER, owner, username="centre")
     make_provider(
         organization=owner, applicant=owner_user, reviewer=operator, categories=[ServiceCategory.INSTRUMENTS]
     )

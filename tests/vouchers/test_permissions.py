@@ -45,22 +45,25 @@ def never_own(*roles: str) -> dict[str, frozenset[str]]:
     return {"-": frozenset(roles), "own": NOBODY, "other": frozenset(roles)}
 
 
+# An institute acts as a voucher provider for its shared instruments (仪器共享 alone, checked by
+# provider_register): it registers, keeps its catalogue, handles and claims its own orders
+# (docs/adr/0024-instruments.md).
 APPROVED = {
     "ledger.view_ledger": everywhere("operator", "leader", "auditor"),
     "vouchers.manage_scheme": everywhere("operator"),
     "vouchers.view_reports": everywhere("operator", "leader", "auditor"),
-    "vouchers.register_provider": own_only("provider"),
+    "vouchers.register_provider": own_only("provider", "institute"),
     "vouchers.review_provider": never_own("operator"),
-    "vouchers.manage_services": own_only("provider"),
+    "vouchers.manage_services": own_only("provider", "institute"),
     "vouchers.apply": own_only("enterprise"),
     "vouchers.review_application": never_own("operator"),
     "vouchers.approve_application": never_own("leader"),
     "vouchers.withdraw_application": own_only("enterprise"),
     "vouchers.revoke_voucher": everywhere("operator"),
     "vouchers.order_with_voucher": own_only("enterprise"),
-    "vouchers.handle_order": own_only("provider"),
+    "vouchers.handle_order": own_only("provider", "institute"),
     "vouchers.confirm_order": own_only("enterprise"),
-    "vouchers.claim_settlement": own_only("provider"),
+    "vouchers.claim_settlement": own_only("provider", "institute"),
     "vouchers.review_claim": never_own("operator"),
     "vouchers.create_batch": everywhere("operator"),
     "vouchers.approve_batch": never_own("leader"),

@@ -116,7 +116,7 @@ def order_visible_to(user: Any) -> QuerySet[ServiceOrder]:
     condition = Q(pk__in=[])
     if Role.ENTERPRISE in roles:
         condition |= Q(enterprise_id__in=_orgs(user))
-    if Role.PROVIDER in roles:
+    if roles & PROVIDER_ROLES:
         condition |= Q(provider__organization_id__in=_orgs(user))
     return ServiceOrder.objects.filter(condition)
 
@@ -126,7 +126,7 @@ def claim_visible_to(user: Any) -> QuerySet[SettlementClaim]:
         return SettlementClaim.objects.none()
     if is_staff_reader(user):
         return SettlementClaim.objects.all()
-    if Role.PROVIDER in _roles(user):
+    if _roles(user) & PROVIDER_ROLES:
         return SettlementClaim.objects.filter(provider__organization_id__in=_orgs(user))
     return SettlementClaim.objects.none()
 
@@ -155,9 +155,15 @@ def is_enterprise_user(user: Any) -> bool:
     return Role.ENTERPRISE in _roles(user)
 
 
+# Who may act for a voucher provider: a service organization's members, and an institute's members, whose
+# institute may join as a provider of 仪器共享 alone (docs/adr/0024-instruments.md: the owner of shared
+# instruments claims its voucher-paid machine time through the monthly settlement).
+PROVIDER_ROLES = frozenset({Role.PROVIDER, Role.INSTITUTE})
+
+
 @predicate
 def is_provider_user(user: Any) -> bool:
-    return Role.PROVIDER in _roles(user)
+    return bool(_roles(user) & PROVIDER_ROLES)
 
 
 @predicate

@@ -285,11 +285,14 @@ def provider_register(
 ) -> Provider:
     """A provider organization asks to join (服务机构入驻); an operator reviews it."""
     require(perms.can_register_provider(actor, organization), _("只有服务机构的成员可以为本机构申请入驻。"))
-    if organization.kind != OrganizationKind.PROVIDER:
+    if organization.kind not in (OrganizationKind.PROVIDER, OrganizationKind.INSTITUTE):
         raise ValidationError(_("只有服务机构类型的机构可以申请入驻。"))
     codes = _categories(categories, "categories")
     if not codes:
         raise ValidationError({"categories": _("至少选择一个服务类别。")})
+    if organization.kind == OrganizationKind.INSTITUTE and codes != [ServiceCategory.INSTRUMENTS]:
+        # an institute joins to be paid for its shared instruments' machine time (docs/adr/0024-instruments.md)
+        raise ValidationError({"categories": _("科研院所只能以“仪器共享”类别入驻。")})
     existing = Provider.objects.select_for_update().filter(organization=organization).first()
     if existing is not None and existing.status in (ProviderStatus.PENDING, ProviderStatus.APPROVED):
         raise ValidationError(_("本机构已提交入驻申请或已入驻。"))
