@@ -123,3 +123,83 @@ def test_a_voucher_is_refused_where_the_owner_takes_none(
             voucher=voucher,
         )
     assert voucher_account(voucher).held_fen == 0
+
+
+PER_SAMPLE_RATE = 10_000  # 100 元/样品 for the district's enterprises; the scheme pays 50 %
+
+
+def _sample(instrument, enterprise_user, enterprise_org, voucher, count=3):
+    return services.sample_request_submit(
+        actor=enterprise_user,
+        instrument=instrument,
+        organization=enterprise_org,
+        sample_count=count,
+        sample_description="GaN 外延片",
+        voucher=voucher,
+    )
+
+
+def test_a_sample_test_paid_by_voucher_is_held_at_acceptance_and_captured_on_confirmation(
+    paying, enterprise_user, enterprise_org, media_root
+):
+    from kechuang.vouchers.factories import minimal_pdf
+
+    instrument, owner_user, voucher = paying
+    assert instrument.voucher_sample_service is not None
+    sample = _sample(instrument, enterprise_user, enterprise_org, voucher)
+    assert sample.voucher_order is None and voucher_account(voucher).held_fen == 0  # nothing held yet
+    sample = services.sample_request_accept(actor=owner_user, sample_request=sample)
+    order = sample.voucher_order
+    assert order.status == OrderStatus.ACCEPTED and order.voucher_fen == 3 * PER_SAMPLE_RATE // 2
+    assert voucher_account(voucher).held_fen == order.voucher_fen
+    sample = services.sample_request_receive(actor=owner_user, sample_request=sample)
+    sample = services.sample_request_report(
+        actor=owner_user, sample_request=sample, report=minimal_pdf(), report_name="报告.pdf"
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED
+    services.sample_request_confirm(actor=enterprise_user, sample_request=sample)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED and order.redeemed_fen == 3 * PER_SAMPLE_RATE // 2
+    account = voucher_account(voucher)
+    assert account.held_fen == 0 and account.balance_fen == 500_000 - order.redeemed_fen
+    assert_reconciled()
+
+
+@pytest.mark.parametrize("how", ["reject_after_receipt", "cancel_after_acceptance"])
+def test_a_sample_tests_voucher_hold_is_released_on_rejection_or_cancellation(
+    paying, enterprise_user, enterprise_org, how
+):
+    instrument, owner_user, voucher = paying
+    sample = _sample(instrument, enterprise_user, enterprise_org, voucher)
+    sample = services.sample_request_accept(actor=owner_user, sample_request=sample)
+    if how == "reject_after_receipt":
+        sample = services.sample_request_receive(actor=owner_user, sample_request=sample)
+        services.sample_request_reject(actor=owner_user, sample_request=sample, note="样品已破损")
+    else:
+        services.sample_request_cancel(actor=enterprise_user, sample_request=sample)
+    sample.voucher_order.refresh_from_db()
+    assert sample.voucher_order.status == OrderStatus.CANCELLED
+    assert voucher_account(voucher).held_fen == 0 and voucher_account(voucher).balance_fen == 500_000
+    assert_reconciled()
+
+
+def test_a_sample_test_whose_voucher_is_spent_cannot_be_accepted_and_nothing_is_held(
+    operator, leader, enterprise_org, enterprise_user
+):
+    owner, owner_user, voucher = voucher_setup(
+        operator=operator,
+        leader=leader,
+        enterprise_org=enterprise_org,
+        enterprise_user=enterprise_user,
+        amount_fen=10_000,
+    )
+    instrument = voucher_instrument(owner, owner_user)
+    first = _sample(instrument, enterprise_user, enterprise_org, voucher, count=2)  # 100 元 held: all of it
+    services.sample_request_accept(actor=owner_user, sample_request=first)
+    second = _sample(instrument, enterprise_user, enterprise_org, voucher, count=1)
+    with pytest.raises(ValidationError, match="余额不足"):
+        services.sample_request_accept(actor=owner_user, sample_request=second)
+    second.refresh_from_db()
+    assert second.status == "submitted" and second.voucher_order_id is None
+    assert_reconciled()

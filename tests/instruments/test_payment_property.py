@@ -1,6 +1,7 @@
 """Issue 16 acceptance: after a random sequence of voucher-paid bookings, cancellations (in time and
-late), check-ins and check-outs, no-shows and charge confirmations (captures), `ledger-reconcile` passes
-and no voucher balance is negative. Hypothesis drives the services as a state machine; every sequence
+late), check-ins and check-outs, no-shows and charge confirmations (captures), and of voucher-paid sample
+tests (held at acceptance, delivered with the report, captured on the requester's confirmation, released
+on rejection or cancellation), `ledger-reconcile` passes and no voucher balance is negative. Hypothesis drives the services as a state machine; every sequence
 runs inside a savepoint rolled back at its end, on one shared set-up (tests/hypothesis_profiles.py sets
 the count: dev a few, ci a fifth, nightly the full count)."""
 
@@ -20,12 +21,13 @@ from payment_helpers import voucher_instrument, voucher_setup
 
 from hypothesis_profiles import examples
 from kechuang.instruments import services
-from kechuang.instruments.choices import BookingStatus, UserClass
-from kechuang.instruments.models import Booking
+from kechuang.instruments.choices import BookingStatus, SampleStatus, UserClass
+from kechuang.instruments.models import Booking, SampleRequest
 from kechuang.ledger.models import Account
 from kechuang.ledger.reconcile import quick_counts as ledger_quick_counts
 from kechuang.ledger.reconcile import reconcile
 from kechuang.vouchers.choices import OrderStatus
+from kechuang.vouchers.factories import minimal_pdf
 from kechuang.vouchers.models import ServiceOrder, Voucher
 from kechuang.vouchers.reconcile import quick_counts as voucher_quick_counts
 
@@ -50,8 +52,11 @@ WORLD = World()
 
 class BookingMachine(RuleBasedStateMachine):
     bookings = Bundle("bookings")
+    samples = Bundle("samples")
     runs: ClassVar[int] = 0
     captures: ClassVar[int] = 0  # across the sequences: the test proves the captures were exercised
+    sample_captures: ClassVar[int] = 0
+    sample_releases: ClassVar[int] = 0
 
     def __init__(self) -> None:
         super().__init__()
@@ -151,6 +156,89 @@ class BookingMachine(RuleBasedStateMachine):
                 self.captured += order.redeemed_fen
                 BookingMachine.captures += 1
 
+    # --- sample tests paid by voucher ------------------------------------------------------------------
+
+    def _sample(self, pk: int) -> SampleRequest:
+        return SampleRequest.objects.get(pk=pk)
+
+    @rule(target=samples, count=st.integers(1, 6), pay=st.booleans())
+    def submit_sample(self, count: int, pay: bool) -> int:
+        sample = services.sample_request_submit(
+            actor=self.w.enterprise_user,
+            instrument=self.w.instrument,
+            organization=self.w.organization,
+            sample_count=count,
+            sample_description="硅片样品",
+            voucher=self.w.voucher if pay else None,
+        )
+        return sample.pk
+
+    @rule(pk=samples)
+    def accept_sample(self, pk: int) -> None:
+        sample = self._sample(pk)
+        if sample.status != SampleStatus.SUBMITTED:
+            return
+        try:
+            accepted = services.sample_request_accept(actor=self.w.owner_user, sample_request=sample)
+        except ValidationError as refused:  # the voucher cannot pay any more: nothing written
+            assert "创新券可用余额不足。" in refused.messages, refused.messages
+            assert self._sample(pk).status == SampleStatus.SUBMITTED
+            return
+        if sample.voucher_id:
+            order = ServiceOrder.objects.get(pk=accepted.voucher_order_id)
+            assert order.status == OrderStatus.ACCEPTED
+            assert order.price_fen == sample.rate_fen * sample.sample_count
+
+    @rule(pk=samples, cancel=st.booleans())
+    def reject_or_cancel_sample(self, pk: int, cancel: bool) -> None:
+        sample = self._sample(pk)
+        if cancel and sample.status in (SampleStatus.SUBMITTED, SampleStatus.ACCEPTED):
+            services.sample_request_cancel(actor=self.w.enterprise_user, sample_request=sample)
+        elif not cancel and sample.status in (
+            SampleStatus.SUBMITTED,
+            SampleStatus.ACCEPTED,
+            SampleStatus.RECEIVED,
+        ):
+            services.sample_request_reject(
+                actor=self.w.owner_user, sample_request=sample, note="样品不符合要求"
+            )
+        else:
+            return
+        if sample.voucher_order_id:
+            order = ServiceOrder.objects.get(pk=sample.voucher_order_id)
+            assert order.status == OrderStatus.CANCELLED
+            BookingMachine.sample_releases += 1
+
+    @rule(count=st.integers(1, 6), cancel=st.booleans(), confirm=st.booleans())
+    def sample_paid_by_voucher_start_to_end(self, count: int, cancel: bool, confirm: bool) -> None:
+        """A voucher-paid sample test's whole path in one step (accepted, then released or captured), so
+        that short sequences reach the release and the capture too."""
+        pk = self.submit_sample(count, pay=True)
+        self.accept_sample(pk)
+        if confirm:
+            self.test_and_confirm_sample(pk)
+        else:
+            self.reject_or_cancel_sample(pk, cancel)
+
+    @rule(pk=samples)
+    def test_and_confirm_sample(self, pk: int) -> None:
+        sample = self._sample(pk)
+        if sample.status == SampleStatus.ACCEPTED:
+            sample = services.sample_request_receive(actor=self.w.owner_user, sample_request=sample)
+        if sample.status == SampleStatus.RECEIVED:
+            sample = services.sample_request_report(
+                actor=self.w.owner_user, sample_request=sample, report=minimal_pdf(), report_name="报告.pdf"
+            )
+        if sample.status != SampleStatus.REPORTED:
+            return
+        services.sample_request_confirm(actor=self.w.enterprise_user, sample_request=sample)
+        if sample.voucher_order_id:
+            order = ServiceOrder.objects.get(pk=sample.voucher_order_id)
+            assert order.status == OrderStatus.CONFIRMED
+            assert order.redeemed_fen == min(order.voucher_fen, sample.charge_fen * order.ratio_bp // 10000)
+            self.captured += order.redeemed_fen
+            BookingMachine.sample_captures += 1
+
     @invariant()
     def the_voucher_never_goes_negative_and_the_ledger_agrees(self) -> None:
         account = Account.objects.get(pk=Voucher.objects.get(pk=self.w.voucher.pk).account_id)
@@ -189,13 +277,14 @@ def world(operator, leader, enterprise_org, enterprise_user, media_root):
 
 
 @pytest.mark.slow
-def test_random_bookings_cancellations_and_captures_keep_the_ledger_reconciled(world):
+def test_random_bookings_sample_tests_cancellations_and_captures_keep_the_ledger_reconciled(world):
     BookingMachine.runs = BookingMachine.captures = 0
+    BookingMachine.sample_captures = BookingMachine.sample_releases = 0
     run_state_machine_as_test(
         BookingMachine,
         settings=settings(
             max_examples=SEQUENCES,
-            stateful_step_count=15,
+            stateful_step_count=20,
             deadline=None,
             derandomize=True,
             database=None,
@@ -208,3 +297,4 @@ def test_random_bookings_cancellations_and_captures_keep_the_ledger_reconciled(w
     )
     assert BookingMachine.runs >= SEQUENCES
     assert BookingMachine.captures > 0
+    assert BookingMachine.sample_captures > 0 and BookingMachine.sample_releases > 0

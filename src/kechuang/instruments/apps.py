@@ -10,7 +10,9 @@ class InstrumentsConfig(AppConfig):
     def ready(self) -> None:
         from kechuang.core.codes import register_code_kinds
 
-        register_code_kinds("instruments", {"YQ": "共享仪器", "YY": "机时预约", "WT": "委托测试"})
+        register_code_kinds(
+            "instruments", {"YQ": "共享仪器", "YY": "机时预约", "WT": "委托测试", "FP": "收费发票"}
+        )
         from kechuang.accounts.choices import Role
         from kechuang.accounts.roles import NavItem, register_navigation
         from kechuang.core.registry import register_home_panel

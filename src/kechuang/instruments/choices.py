@@ -64,3 +64,8 @@ class SampleStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("已确认")
     REJECTED = "rejected", _("不予受理")
     CANCELLED = "cancelled", _("已取消")
+
+
+class InvoiceStatus(models.TextChoices):
+    ISSUED = "issued", _("已开票")
+    PAID = "paid", _("已付款")

@@ -28,6 +28,7 @@ class SampleRequestForm(CleanTextForm):
     requirements = forms.CharField(
         label=_("测试要求"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    voucher = forms.CharField(label=_("创新券"), max_length=20, required=False)
 
 
 class NoteForm(CleanTextForm):

@@ -25,6 +25,7 @@ from .choices import (
     ApprovalRule,
     BookingStatus,
     InstrumentStatus,
+    InvoiceStatus,
     RateUnit,
     SampleStatus,
     ServiceMode,
@@ -129,6 +130,14 @@ class Instrument(models.Model):
         on_delete=models.SET_NULL,
         related_name="instrument",
         verbose_name=_("创新券服务项目"),
+    )
+    voucher_sample_service = models.OneToOneField(
+        "vouchers.ProviderService",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sample_instrument",
+        verbose_name=_("创新券委托测试项目"),
     )
     index_version = models.BigIntegerField(_("索引版本"), default=0, db_index=True, editable=False)
     created_by = _person(_("登记人"))
@@ -363,6 +372,22 @@ class SampleRequest(models.Model):
     reported_by = _person(_("报告人"))
     reported_at = models.DateTimeField(_("报告时间"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    voucher = models.ForeignKey(
+        "vouchers.Voucher",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("支付用创新券"),
+    )
+    voucher_order = models.OneToOneField(
+        "vouchers.ServiceOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="instrument_sample",
+        verbose_name=_("创新券订单"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -431,3 +456,65 @@ class InstrumentPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Invoice(models.Model):
+    """The owner's invoice for the part of a booking's or a sample test's charge paid directly (not by
+    voucher): its number, amount, date and payer; issued, then recorded as paid
+    (docs/adr/0024-instruments.md)."""
+
+    code = models.CharField(_("编号"), max_length=16, unique=True, editable=False)
+    number = models.CharField(_("发票号码"), max_length=40)
+    owner = models.ForeignKey(
+        "directory.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("开票单位")
+    )
+    payer = models.ForeignKey(
+        "directory.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("付款单位")
+    )
+    booking = models.OneToOneField(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice",
+        verbose_name=_("预约"),
+    )
+    sample_request = models.OneToOneField(
+        SampleRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice",
+        verbose_name=_("委托测试"),
+    )
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    issued_on = models.DateField(_("开票日期"))
+    status = models.CharField(
+        _("状态"), max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED, db_index=True
+    )
+    paid_on = models.DateField(_("付款日期"), null=True, blank=True)
+    issued_by = _person(_("开票人"))
+    paid_recorded_by = _person(_("登记付款人"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("收费发票")
+        verbose_name_plural = _("收费发票")
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, sample_request__isnull=True)
+                | Q(booking__isnull=True, sample_request__isnull=False),
+                name="invoice_for_one_charge",
+            ),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="issued", paid_on__isnull=True) | Q(status="paid", paid_on__isnull=False),
+                name="invoice_paid_has_date",
+            ),
+            models.UniqueConstraint(fields=["owner", "number"], name="invoice_number_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

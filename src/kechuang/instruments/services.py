@@ -230,8 +230,10 @@ def rate_set(*, actor: Actor, instrument: Instrument, user_class: str, unit: str
         rate, _created = Rate.objects.update_or_create(
             instrument=instrument, user_class=user_class, unit=unit, defaults={"price_fen": price}
         )
-        if instrument.voucher_service_id and (user_class, unit) == (UserClass.DISTRICT, RateUnit.HOUR):
-            payment.enable_vouchers(instrument=instrument)  # the catalogue entry follows the rate
+        if (instrument.voucher_service_id or instrument.voucher_sample_service_id) and (
+            user_class == UserClass.DISTRICT and price > 0
+        ):
+            payment.enable_vouchers(instrument=instrument)  # the catalogue entries follow the rates
         audit.record(
             "instruments.rate.set",
             actor=actor,
@@ -700,7 +702,11 @@ def sample_request_submit(
     sample_count: int,
     sample_description: str,
     requirements: str = "",
+    voucher: Any = None,
 ) -> SampleRequest:
+    """A sample-testing request. With ``voucher`` (a ``vouchers.Voucher`` of the organization) the
+    voucher's share of samples × rate is held when the owner accepts, captured when the requester confirms
+    the report, and released on rejection or cancellation (docs/adr/0024-instruments.md)."""
     require(perms.can_book(actor), _("请以所在单位成员身份登录后提交委托。"))
     if organization.pk not in perms.member_organization_ids(actor):
         raise deny(_("只能为本单位提交委托。"))
@@ -729,11 +735,18 @@ def sample_request_submit(
             rate_fen=rate,
             submitted_by=user_of(actor),
         )
+        if voucher is not None:
+            request.voucher = payment.check_sample_voucher(sample_request=request, voucher=voucher)
+            request.save(update_fields=["voucher"])
         audit.record(
             "instruments.sample.submit",
             actor=actor,
             obj=request,
-            detail={"instrument": instrument.code, "samples": sample_count},
+            detail={
+                "instrument": instrument.code,
+                "samples": sample_count,
+                "voucher": request.voucher.code if request.voucher else "",
+            },
         )
     return request
 
@@ -749,18 +762,29 @@ def _sample_wrong_status(request: SampleRequest) -> ValidationError:
 
 
 def _sample_move(
-    actor: Actor, sample_request: SampleRequest, source: str, target: str, action: str, note: str = ""
+    actor: Actor,
+    sample_request: SampleRequest,
+    source: str | tuple[str, ...],
+    target: str,
+    action: str,
+    note: str = "",
 ) -> SampleRequest:
     require(perms.can_handle_booking(actor, sample_request), _("只有仪器所属单位可以处理委托。"))
+    sources = (source,) if isinstance(source, str) else source
     with transaction.atomic():
         locked = _locked_sample(sample_request)
-        if locked.status != source:
+        if locked.status not in sources:
             raise _sample_wrong_status(locked)
         locked.status = target
         fields = ["status", "updated_at"]
         if target == SampleStatus.ACCEPTED:
             locked.accepted_by, locked.accepted_at = user_of(actor), timezone.now()
             fields += ["accepted_by", "accepted_at"]
+            if locked.voucher_id is not None:  # the voucher's share is held now
+                locked.voucher_order = payment.hold_for_sample(sample_request=locked)
+                fields.append("voucher_order")
+        if target == SampleStatus.REJECTED:
+            payment.release(actor=actor, booking=locked, reason=note or _("不予受理"))
         if target == SampleStatus.RECEIVED:
             locked.received_at = timezone.now()
             fields.append("received_at")
@@ -780,7 +804,10 @@ def sample_request_reject(*, actor: Actor, sample_request: SampleRequest, note: 
     note = clean_text(note, 300)
     if not note:
         raise ValidationError({"note": _("请填写不予受理的原因。")})
-    return _sample_move(actor, sample_request, SampleStatus.SUBMITTED, SampleStatus.REJECTED, "reject", note)
+    # before the report: a sample found unsuitable after acceptance or receipt is rejected too, and a
+    # voucher hold released
+    sources = (SampleStatus.SUBMITTED, SampleStatus.ACCEPTED, SampleStatus.RECEIVED)
+    return _sample_move(actor, sample_request, sources, SampleStatus.REJECTED, "reject", note)
 
 
 def sample_request_receive(*, actor: Actor, sample_request: SampleRequest) -> SampleRequest:
@@ -811,6 +838,7 @@ def sample_request_report(
         locked.charge_fen = locked.rate_fen * locked.sample_count
         locked.note = clean_text(note, 300)
         locked.save()
+        payment.record_delivery(booking=locked)
         audit.record(
             "instruments.sample.report",
             actor=actor,
@@ -828,6 +856,7 @@ def sample_request_confirm(*, actor: Actor, sample_request: SampleRequest) -> Sa
             raise _sample_wrong_status(locked)
         locked.status, locked.confirmed_at = SampleStatus.CONFIRMED, timezone.now()
         locked.save(update_fields=["status", "confirmed_at", "updated_at"])
+        payment.capture(actor=actor, booking=locked)
         audit.record(
             "instruments.sample.confirm", actor=actor, obj=locked, detail={"charge_fen": locked.charge_fen}
         )
@@ -842,6 +871,7 @@ def sample_request_cancel(*, actor: Actor, sample_request: SampleRequest) -> Sam
             raise _sample_wrong_status(locked)
         locked.status = SampleStatus.CANCELLED
         locked.save(update_fields=["status", "updated_at"])
+        payment.release(actor=actor, booking=locked, reason=_("委托单位取消"))
         audit.record("instruments.sample.cancel", actor=actor, obj=locked)
     return locked
 

@@ -59,6 +59,17 @@ def _booking_organization(request: HttpRequest) -> Organization | None:
     return None
 
 
+def _chosen_voucher(request: HttpRequest, code: str, organization: Organization) -> Voucher | None:
+    """The organization's voucher named on a form (``None`` for none); a code of no voucher of the
+    organization's is a refusal."""
+    if not code:
+        return None
+    voucher = Voucher.objects.filter(code=code, enterprise=organization).first()
+    if voucher is None:
+        raise ValidationError(_("未找到本企业的这张创新券。"))
+    return voucher
+
+
 def _vouchers_of(organization: Organization | None) -> list[Voucher]:
     if organization is None:
         return []
@@ -145,7 +156,9 @@ class InstrumentDetailView(View):
             "previous_week": week - dt.timedelta(days=7),
             "next_week": week + dt.timedelta(days=7),
             "organization": organization,
-            "vouchers": _vouchers_of(organization) if instrument.voucher_service_id else [],
+            "vouchers": _vouchers_of(organization)
+            if instrument.voucher_service_id or instrument.voucher_sample_service_id
+            else [],
             "booking_form": BookingForm(),
             "sample_form": SampleRequestForm(),
             "can_manage": perms.can_manage_instrument(request.user, instrument),
@@ -168,16 +181,9 @@ class BookingCreateView(LoginRequiredMixin, View):
         organization = _booking_organization(request)
         if organization is None:
             raise PermissionDenied(_("请以所在单位成员身份预约。"))
-        voucher = None
-        if form.cleaned_data["voucher"]:
-            voucher = Voucher.objects.filter(
-                code=form.cleaned_data["voucher"], enterprise=organization
-            ).first()
-            if voucher is None:
-                messages.error(request, _("未找到本企业的这张创新券。"))
-                return HttpResponseRedirect(back)
         start = form.cleaned_data["start_at"]
         try:
+            voucher = _chosen_voucher(request, form.cleaned_data["voucher"], organization)
             booking = services.booking_create(
                 actor=request.user,
                 instrument=instrument,
@@ -208,9 +214,11 @@ class SampleRequestCreateView(LoginRequiredMixin, View):
         organization = _booking_organization(request)
         if organization is None:
             raise PermissionDenied(_("请以所在单位成员身份提交委托。"))
+        data = dict(form.cleaned_data)
         try:
+            data["voucher"] = _chosen_voucher(request, data.pop("voucher"), organization)
             sample = services.sample_request_submit(
-                actor=request.user, instrument=instrument, organization=organization, **form.cleaned_data
+                actor=request.user, instrument=instrument, organization=organization, **data
             )
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, error_text(error))
