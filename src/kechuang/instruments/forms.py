@@ -103,3 +103,15 @@ class RatingForm(CleanTextForm):
 
 class PhotoForm(forms.Form):
     image = forms.FileField(label=_("照片"))
+
+
+class InvoiceForm(CleanTextForm):
+    number = forms.CharField(label=_("发票号码"), max_length=40)
+    amount = YuanField(label=_("发票金额（元）"), required=False)
+    issued_on = dates.DateField(label=_("开票日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class InvoicePaidForm(CleanTextForm):
+    paid_on = dates.DateField(
+        label=_("付款日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

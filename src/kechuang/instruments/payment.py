@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from kechuang.core.actors import Actor
 from kechuang.vouchers import services as vouchers
 from kechuang.vouchers.choices import OrderStatus, ProviderStatus, ServiceCategory
-from kechuang.vouchers.models import Provider, ServiceOrder, Voucher
+from kechuang.vouchers.models import Provider, ProviderService, ServiceOrder, Voucher
 
 from .choices import RateUnit, UserClass
 from .models import Booking, Instrument, Rate, SampleRequest
@@ -101,7 +101,9 @@ def enable_vouchers(*, instrument: Instrument) -> Instrument:
     return instrument
 
 
-def _check_voucher(*, voucher: Any, organization_id: int, user_class: str, service: Any) -> Voucher:
+def _check_voucher(
+    *, voucher: Any, organization_id: int, user_class: str, service: ProviderService | None
+) -> ProviderService:
     if not isinstance(voucher, Voucher):
         raise ValidationError({"voucher": _("请选择创新券。")})
     if voucher.enterprise_id != organization_id:
@@ -110,17 +112,16 @@ def _check_voucher(*, voucher: Any, organization_id: int, user_class: str, servi
         raise ValidationError({"voucher": _("创新券仅限街区企业使用。")})
     if service is None:
         raise ValidationError({"voucher": _("该仪器不接受创新券支付。")})
-    return voucher
+    return service
 
 
 def hold_for_booking(*, actor: Actor, booking: Booking, voucher: Any) -> ServiceOrder:
     """Place the voucher order of a new booking (its share of the booked time held on the voucher)."""
-    service = booking.instrument.voucher_service
-    _check_voucher(
+    service = _check_voucher(
         voucher=voucher,
         organization_id=booking.organization_id,
         user_class=booking.user_class,
-        service=service,
+        service=booking.instrument.voucher_service,
     )
     hours = math.ceil(booking.booked_minutes / 60)
     return vouchers.order_place(
@@ -135,20 +136,22 @@ def hold_for_booking(*, actor: Actor, booking: Booking, voucher: Any) -> Service
 
 def check_sample_voucher(*, sample_request: SampleRequest, voucher: Any) -> Voucher:
     """A sample request's voucher, checked at submission (its hold is placed when the owner accepts)."""
-    return _check_voucher(
+    _check_voucher(
         voucher=voucher,
         organization_id=sample_request.organization_id,
         user_class=sample_request.user_class,
         service=sample_request.instrument.voucher_sample_service,
     )
+    return voucher  # type: ignore[no-any-return]
 
 
 def hold_for_sample(*, sample_request: SampleRequest) -> ServiceOrder:
     """The owner accepted a sample request paid by voucher: the system places its voucher order on the
     requester's instruction given at submission (the voucher's share of samples × rate held) and accepts
     it for the owner. Refused (nothing written) when the voucher cannot pay any of it."""
-    service = sample_request.instrument.voucher_sample_service
     voucher = check_sample_voucher(sample_request=sample_request, voucher=sample_request.voucher)
+    service = sample_request.instrument.voucher_sample_service
+    assert service is not None  # checked above
     order = vouchers.order_place(
         actor=None,
         voucher=voucher,

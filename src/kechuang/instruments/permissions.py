@@ -25,7 +25,7 @@ from kechuang.core.predicates import add_perm, predicate
 from kechuang.directory.permissions import STAFF_ORGANIZATION_KINDS
 
 from .choices import InstrumentStatus
-from .models import Booking, Instrument, SampleRequest
+from .models import Booking, Instrument, Invoice, SampleRequest
 
 OWNER_ROLES = frozenset({Role.INSTITUTE, Role.PROVIDER})
 
@@ -104,6 +104,18 @@ def sample_request_visible_to(user: Any) -> QuerySet[SampleRequest]:
     return _scoped(SampleRequest.objects.all(), user)
 
 
+def invoice_visible_to(user: Any) -> QuerySet[Invoice]:
+    """Operators and leaders see every invoice; the owner's members those it issued; the payer's members
+    those addressed to their organization."""
+    if not signed_in(user):
+        return Invoice.objects.none()
+    if reads_all(user):
+        return Invoice.objects.all()
+    return Invoice.objects.filter(
+        Q(owner__in=owner_organization_ids(user)) | Q(payer__in=member_organization_ids(user))
+    )
+
+
 # --- predicates ----------------------------------------------------------------------------------
 
 
@@ -144,6 +156,7 @@ can_book = acts_for_some_organization
 can_handle_booking = is_operator | owns_instrument_of  # approve, reject, check in/out, no-show
 can_cancel_booking = member_of_requester | is_operator | owns_instrument_of
 can_confirm_sample = member_of_requester
+can_issue_invoice = is_operator | owns_instrument_of  # for a booking or a sample request
 
 add_perm("instruments.change_instrument", can_manage_instrument)
 add_perm("instruments.add_instrument", can_register_instrument)
@@ -151,3 +164,4 @@ add_perm("instruments.book_instrument", can_book)
 add_perm("instruments.handle_booking", can_handle_booking)
 add_perm("instruments.cancel_booking", can_cancel_booking)
 add_perm("instruments.confirm_samplerequest", can_confirm_sample)
+add_perm("instruments.issue_invoice", can_issue_invoice)

@@ -31,6 +31,7 @@ from kechuang.core.text import clean_text
 from kechuang.core.uploads import check_upload
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Building, Organization
+from kechuang.vouchers.choices import OrderStatus
 
 from . import matching, payment
 from . import permissions as perms
@@ -40,6 +41,7 @@ from .choices import (
     ApprovalRule,
     BookingStatus,
     InstrumentStatus,
+    InvoiceStatus,
     RateUnit,
     SampleStatus,
     ServiceMode,
@@ -51,6 +53,7 @@ from .models import (
     Instrument,
     InstrumentCategory,
     InstrumentPhoto,
+    Invoice,
     MaintenanceBlock,
     Qualification,
     Rate,
@@ -873,6 +876,117 @@ def sample_request_cancel(*, actor: Actor, sample_request: SampleRequest) -> Sam
         locked.save(update_fields=["status", "updated_at"])
         payment.release(actor=actor, booking=locked, reason=_("委托单位取消"))
         audit.record("instruments.sample.cancel", actor=actor, obj=locked)
+    return locked
+
+
+# --- invoices for direct payment ---------------------------------------------------------------------
+
+
+def direct_part_fen(record: Booking | SampleRequest) -> int:
+    """What the requester pays directly of a fixed charge: the charge less the voucher's share (the
+    share captured, or still to be captured from a delivered voucher order)."""
+    return direct_part_of(record.charge_fen or 0, payment._order(record))
+
+
+def direct_part_of(charge: int, order: Any) -> int:
+    """The charge less the voucher's share of it (``order``: the record's voucher order or ``None``)."""
+    if order is None:
+        return charge
+    if order.status == OrderStatus.CONFIRMED:
+        return charge - order.redeemed_fen
+    if order.status == OrderStatus.DELIVERED:
+        return charge - payment.voucher_share(order, charge)
+    return charge
+
+
+def _charge_is_fixed(record: Booking | SampleRequest) -> bool:
+    if isinstance(record, Booking):
+        return record.charge_fen is not None and (
+            record.status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW) or record.late_cancel
+        )
+    return record.status in (SampleStatus.REPORTED, SampleStatus.CONFIRMED)
+
+
+def invoice_issue(
+    *,
+    actor: Actor,
+    booking: Booking | None = None,
+    sample_request: SampleRequest | None = None,
+    number: str,
+    amount_fen: int | None = None,
+    issued_on: dt.date | None = None,
+) -> Invoice:
+    """The owner records the invoice it issued for the directly paid part of a booking's or a sample
+    test's charge (docs/adr/0024-instruments.md). One invoice per charge; the amount defaults to the
+    direct part and may not exceed it."""
+    if (booking is None) == (sample_request is None):
+        raise ValidationError(_("请指明为哪一笔预约或委托开票。"))
+    record: Booking | SampleRequest = booking if booking is not None else sample_request  # type: ignore[assignment]
+    require(perms.can_issue_invoice(actor, record), _("只有仪器所属单位可以开具发票。"))
+    number = clean_text(number, 40)
+    if not number:
+        raise ValidationError({"number": _("请填写发票号码。")})
+    today = timezone.localdate()
+    issued_on = issued_on or today
+    if issued_on > today:
+        raise ValidationError({"issued_on": _("开票日期不能晚于今天。")})
+    with transaction.atomic():
+        model = type(record)
+        locked = model.objects.select_for_update().select_related("instrument").get(pk=record.pk)
+        if not _charge_is_fixed(locked):
+            raise ValidationError(_("费用确定后才能开具发票。"))
+        if Invoice.objects.filter(
+            **{"booking" if booking is not None else "sample_request": locked}
+        ).exists():
+            raise ValidationError(_("这笔费用已开具发票。"))
+        direct = direct_part_fen(locked)
+        if direct <= 0:
+            raise ValidationError(_("这笔费用已全部由创新券支付，无需开具自付发票。"))
+        amount = direct if amount_fen is None else checked_fen(amount_fen, "amount_fen")
+        if amount > direct:
+            raise ValidationError({"amount_fen": _("发票金额不能超过自付部分。")})
+        owner_id = locked.instrument.owner_id
+        if Invoice.objects.filter(owner_id=owner_id, number=number).exists():
+            raise ValidationError({"number": _("本单位已登记过这个发票号码。")})
+        invoice = Invoice.objects.create(
+            code=new_code("FP"),
+            number=number,
+            owner_id=owner_id,
+            payer_id=locked.organization_id,
+            booking=locked if isinstance(locked, Booking) else None,
+            sample_request=locked if isinstance(locked, SampleRequest) else None,
+            amount_fen=amount,
+            issued_on=issued_on,
+            issued_by=user_of(actor),
+        )
+        audit.record(
+            "instruments.invoice.issue",
+            actor=actor,
+            obj=invoice,
+            detail={"for": locked.code, "amount_fen": amount, "number": number},
+        )
+    return invoice
+
+
+def invoice_mark_paid(*, actor: Actor, invoice: Invoice, paid_on: dt.date | None = None) -> Invoice:
+    """The owner records that the payer paid the invoice."""
+    with transaction.atomic():
+        locked = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("booking", "sample_request")
+            .get(pk=invoice.pk)
+        )
+        record = locked.booking or locked.sample_request
+        require(perms.can_issue_invoice(actor, record), _("只有开票单位可以登记付款。"))
+        if locked.status != InvoiceStatus.ISSUED:
+            raise ValidationError(_("该发票已登记付款。"))
+        today = timezone.localdate()
+        paid_on = paid_on or today
+        if paid_on > today or paid_on < locked.issued_on:
+            raise ValidationError({"paid_on": _("付款日期应在开票日期与今天之间。")})
+        locked.status, locked.paid_on, locked.paid_recorded_by = InvoiceStatus.PAID, paid_on, user_of(actor)
+        locked.save(update_fields=["status", "paid_on", "paid_recorded_by", "updated_at"])
+        audit.record("instruments.invoice.paid", actor=actor, obj=locked, detail={"paid_on": str(paid_on)})
     return locked
 
 

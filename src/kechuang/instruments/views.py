@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from kechuang.core.uploads import attachment_response
 from kechuang.core.web import (
     ActionView,
     acting_organization,
+    attach_errors,
     error_text,
     form_errors_text,
     paginate,
@@ -38,6 +40,8 @@ from .forms import (
     BookingForm,
     CheckOutForm,
     InstrumentForm,
+    InvoiceForm,
+    InvoicePaidForm,
     MaintenanceForm,
     PhotoForm,
     QualificationForm,
@@ -247,7 +251,7 @@ class BookingListView(LoginRequiredMixin, View):
         samples = (
             perms.sample_request_visible_to(request.user)
             .filter(organization__in=orgs)
-            .select_related("instrument", "instrument__owner")
+            .select_related("instrument", "instrument__owner", "voucher")
             .order_by("-submitted_at")[:50]
         )
         return render(
@@ -595,3 +599,141 @@ class PhotoView(View):
             InstrumentPhoto.objects.filter(instrument__in=perms.instrument_visible_to(request.user)), pk=pk
         )
         return attachment_response(photo.image, filename=photo.name, content_type=photo.content_type)
+
+
+# --- invoices for direct payment ------------------------------------------------------------------------
+
+
+def _uninvoiced(request: HttpRequest) -> list[tuple[str, Any, int]]:
+    """The owner's fixed charges with a directly paid part and no invoice yet: (kind, record, direct
+    part), newest first, at most 30 of each kind."""
+    owned = perms.owner_organization_ids(request.user)
+    if not owned:
+        return []
+    bookings = (
+        perms.booking_visible_to(request.user)
+        .filter(instrument__owner__in=owned, charge_fen__gt=0, invoice__isnull=True)
+        .filter(Q(status__in=[BookingStatus.COMPLETED, BookingStatus.NO_SHOW]) | Q(late_cancel=True))
+        .select_related("instrument", "organization", "voucher_order")
+        .order_by("-start_at")[:30]
+    )
+    samples = (
+        perms.sample_request_visible_to(request.user)
+        .filter(
+            instrument__owner__in=owned,
+            status__in=[SampleStatus.REPORTED, SampleStatus.CONFIRMED],
+            invoice__isnull=True,
+        )
+        .select_related("instrument", "organization", "voucher_order")
+        .order_by("-reported_at")[:30]
+    )
+    rows: list[tuple[str, Any, int]] = []
+    for kind, records in (("booking", bookings), ("sample", samples)):
+        for record in records:
+            direct = services.direct_part_of(record.charge_fen or 0, record.voucher_order)
+            if direct > 0:
+                rows.append((kind, record, direct))
+    return rows
+
+
+class InvoiceListView(LoginRequiredMixin, View):
+    """收费发票: the invoices an owner issued and those its payers received, with the owner's charges
+    still to invoice."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        invoices = (
+            perms.invoice_visible_to(request.user)
+            .select_related("owner", "payer", "booking__instrument", "sample_request__instrument")
+            .order_by("-issued_on", "-id")
+        )
+        owned = perms.owner_organization_ids(request.user)
+        return render(
+            request,
+            "instruments/invoice_list.html",
+            {
+                "page": paginate(request, invoices, PAGE_SIZE),
+                "query": query_without_page(request),
+                "owned": owned,
+                "uninvoiced": _uninvoiced(request),
+                "paid_form": InvoicePaidForm(),
+            },
+        )
+
+
+class InvoiceCreateView(LoginRequiredMixin, View):
+    """The owner records the invoice it issued for the directly paid part of one charge."""
+
+    def _record(self, request: HttpRequest, kind: str, code: str) -> Any:
+        if kind == "booking":
+            qs: Any = perms.booking_visible_to(request.user)
+        elif kind == "sample":
+            qs = perms.sample_request_visible_to(request.user)
+        else:
+            raise Http404
+        record = get_object_or_404(qs.select_related("instrument", "organization"), code=code)
+        if not perms.can_issue_invoice(request.user, record):
+            raise PermissionDenied(_("只有仪器所属单位可以开具发票。"))
+        return record
+
+    def _render(
+        self, request: HttpRequest, kind: str, record: Any, form: Any, status: int = 200
+    ) -> HttpResponse:
+        return render(
+            request,
+            "instruments/invoice_form.html",
+            {
+                "form": form,
+                "kind": kind,
+                "record": record,
+                "direct": services.direct_part_fen(record),
+                "voucher_part": (record.charge_fen or 0) - services.direct_part_fen(record),
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, kind: str, code: str) -> HttpResponse:
+        record = self._record(request, kind, code)
+        form = InvoiceForm(initial={"issued_on": timezone.localdate()})
+        return self._render(request, kind, record, form)
+
+    def post(self, request: HttpRequest, kind: str, code: str) -> HttpResponse:
+        record = self._record(request, kind, code)
+        form = InvoiceForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                invoice = services.invoice_issue(
+                    actor=request.user,
+                    booking=record if kind == "booking" else None,
+                    sample_request=record if kind == "sample" else None,
+                    number=data["number"],
+                    amount_fen=data["amount"],
+                    issued_on=data["issued_on"],
+                )
+            except ValidationError as error:
+                attach_errors(form, error, {"amount_fen": "amount"})
+            else:
+                messages.success(request, _("发票 %(n)s 已登记。") % {"n": invoice.number})
+                return HttpResponseRedirect(reverse("instruments:invoice-list"))
+        return self._render(request, kind, record, form, status=400)
+
+
+class InvoicePaidView(ActionView):
+    form_class = InvoicePaidForm
+    denied_message = _("只有开票单位可以登记付款。")
+    success_message = _("已登记付款。")
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return get_object_or_404(
+            perms.invoice_visible_to(request.user).select_related("booking", "sample_request"),
+            code=kwargs["code"],
+        )
+
+    def allowed(self, request: HttpRequest, obj: Any) -> bool:
+        return bool(perms.can_issue_invoice(request.user, obj.booking or obj.sample_request))
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        return services.invoice_mark_paid(actor=request.user, invoice=obj, paid_on=data.get("paid_on"))
+
+    def next_url(self, request: HttpRequest, obj: Any) -> str:
+        return reverse("instruments:invoice-list")
