@@ -49,6 +49,10 @@ APPROVED = {
         ("operator", "institute", "provider"), ("operator", "institute", "enterprise"), ("operator",)
     ),
     "instruments.confirm_samplerequest": cells((), ("enterprise",), ()),
+    # the invoice of a directly paid charge: issued and marked paid by the owner (or an operator)
+    "instruments.issue_invoice": cells(
+        ("operator", "institute", "provider"), ("operator", "institute"), ("operator",)
+    ),
 }
 
 

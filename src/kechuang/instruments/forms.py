@@ -78,6 +78,56 @@ class InstrumentForm(CleanTextForm):
     rate_outside_sample = YuanField(label=_("外部用户（元/样品）"), required=False, allow_zero=True)
 
 
+WEEKDAYS = [
+    ("1", _("周一")),
+    ("2", _("周二")),
+    ("3", _("周三")),
+    ("4", _("周四")),
+    ("5", _("周五")),
+    ("6", _("周六")),
+    ("7", _("周日")),
+]
+
+
+class InstrumentEditForm(InstrumentForm):
+    """The owner's or an operator's edit of a registered instrument: every field but the owner, with the
+    opening hours and days."""
+
+    open_from = forms.TimeField(
+        label=_("开放时间自"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    open_until = forms.TimeField(
+        label=_("开放时间至"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    open_weekdays = forms.MultipleChoiceField(
+        label=_("开放日"), choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple
+    )
+
+    field_order = [
+        "name",
+        "category",
+        "model_number",
+        "maker",
+        "original_value",
+        "purchase_year",
+        "room",
+        "service_mode",
+        "approval_rule",
+        "slot_minutes",
+        "min_notice_hours",
+        "free_cancel_hours",
+        "open_from",
+        "open_until",
+        "open_weekdays",
+        "description",
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        del self.fields["owner"]
+        self.order_fields(self.field_order)
+
+
 class QualificationForm(CleanTextForm):
     username = forms.CharField(label=_("用户名"), max_length=150)
     trained_on = dates.DateField(label=_("培训日期"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -140,10 +140,69 @@ def instrument_register(
     )
     if owner.kind not in (OrganizationKind.INSTITUTE, OrganizationKind.PROVIDER):
         raise ValidationError({"owner": _("共享仪器须属于科研院所或服务机构。")})
+    fields = _checked_fields(
+        name=name,
+        category=category,
+        building=building,
+        room=room,
+        model_number=model_number,
+        maker=maker,
+        original_value_fen=original_value_fen,
+        purchase_year=purchase_year,
+        description=description,
+        service_mode=service_mode,
+        approval_rule=approval_rule,
+        slot_minutes=slot_minutes,
+        open_from=open_from,
+        open_until=open_until,
+        open_weekdays=open_weekdays,
+        min_notice_hours=min_notice_hours,
+        free_cancel_hours=free_cancel_hours,
+    )
+    card = _checked_rates(rates)
+    with transaction.atomic():
+        instrument = Instrument.objects.create(
+            code=new_code("YQ"), owner=owner, created_by=user_of(actor), **fields
+        )
+        for (user_class, unit), price in card.items():
+            Rate.objects.create(instrument=instrument, user_class=user_class, unit=unit, price_fen=price)
+        matching.changed(instrument)
+        audit.record(
+            "instruments.instrument.register",
+            actor=actor,
+            obj=instrument,
+            detail={"owner": owner.pk, "category": category.code},
+        )
+    return instrument
+
+
+def _checked_fields(
+    *,
+    name: str,
+    category: InstrumentCategory,
+    building: Building | None,
+    room: str,
+    model_number: str,
+    maker: str,
+    original_value_fen: int,
+    purchase_year: int | None,
+    description: str,
+    service_mode: str,
+    approval_rule: str,
+    slot_minutes: int,
+    open_from: dt.time,
+    open_until: dt.time,
+    open_weekdays: str,
+    min_notice_hours: int,
+    free_cancel_hours: int,
+) -> dict[str, Any]:
+    """An instrument's fields checked all at once (every problem named, on its field) and cleaned."""
     errors: dict[str, str] = {}
     name = clean_text(name, 120)
     if not name:
         errors["name"] = _("请填写仪器名称。")
+    if not isinstance(category, InstrumentCategory):
+        errors["category"] = _("请选择分类。")
     if service_mode not in ServiceMode.values:
         errors["service_mode"] = _("服务方式无效。")
     if approval_rule not in ApprovalRule.values:
@@ -160,50 +219,116 @@ def instrument_register(
     if not 0 <= free_cancel_hours <= 24 * 30:
         errors["free_cancel_hours"] = _("免费取消时限应在 0 到 720 小时之间。")
     if purchase_year is not None and not 1950 <= purchase_year <= timezone.localdate().year:
-        errors["purchase_year"] = _("购置年份无效。")
+        errors["purchase_year"] = _("购置年份应在 1950 年到今年之间。")
     if errors:
         raise ValidationError(errors)
-    value = checked_fen(original_value_fen, "original_value_fen", allow_zero=True)
+    return {
+        "name": name,
+        "category": category,
+        "building": building,
+        "room": clean_text(room, 40),
+        "model_number": clean_text(model_number, 80),
+        "maker": clean_text(maker, 120),
+        "original_value_fen": checked_fen(original_value_fen, "original_value_fen", allow_zero=True),
+        "purchase_year": purchase_year,
+        "description": clean_text(description, 5000),
+        "service_mode": service_mode,
+        "approval_rule": approval_rule,
+        "slot_minutes": slot_minutes,
+        "open_from": open_from,
+        "open_until": open_until,
+        "open_weekdays": weekdays,
+        "min_notice_hours": min_notice_hours,
+        "free_cancel_hours": free_cancel_hours,
+    }
+
+
+def _checked_rates(rates: dict[tuple[str, str], int] | None) -> dict[tuple[str, str], int]:
+    card: dict[tuple[str, str], int] = {}
+    for (user_class, unit), price in (rates or {}).items():
+        if user_class not in UserClass.values or unit not in RateUnit.values:
+            raise ValidationError({"rates": _("收费标准的用户类别或计价单位无效。")})
+        card[(user_class, unit)] = checked_fen(price, "rates", allow_zero=True)
+    return card
+
+
+def instrument_update(
+    *,
+    actor: Actor,
+    instrument: Instrument,
+    name: str,
+    category: InstrumentCategory,
+    building: Building | None = None,
+    room: str = "",
+    model_number: str = "",
+    maker: str = "",
+    original_value_fen: int = 0,
+    purchase_year: int | None = None,
+    description: str = "",
+    service_mode: str = ServiceMode.BOTH,
+    approval_rule: str = ApprovalRule.OWNER,
+    slot_minutes: int = 60,
+    open_from: dt.time = dt.time(8, 30),
+    open_until: dt.time = dt.time(17, 30),
+    open_weekdays: str = "12345",
+    min_notice_hours: int = 24,
+    free_cancel_hours: int = 24,
+    rates: dict[tuple[str, str], int] | None = None,
+) -> Instrument:
+    """Edit a registered instrument, its rate card included (a class without a price is no longer served):
+    every field checked before anything is written, then one transaction, so a refusal (of a field, or of
+    the voucher catalogue that follows the district rates) leaves the instrument as it was. The owner does
+    not change here."""
+    require(perms.can_manage_instrument(actor, instrument), _("只有仪器所属单位或运营人员可以修改仪器。"))
+    fields = _checked_fields(
+        name=name,
+        category=category,
+        building=building,
+        room=room,
+        model_number=model_number,
+        maker=maker,
+        original_value_fen=original_value_fen,
+        purchase_year=purchase_year,
+        description=description,
+        service_mode=service_mode,
+        approval_rule=approval_rule,
+        slot_minutes=slot_minutes,
+        open_from=open_from,
+        open_until=open_until,
+        open_weekdays=open_weekdays,
+        min_notice_hours=min_notice_hours,
+        free_cancel_hours=free_cancel_hours,
+    )
+    card = _checked_rates(rates)
     with transaction.atomic():
-        instrument = Instrument.objects.create(
-            code=new_code("YQ"),
-            name=name,
-            owner=owner,
-            building=building,
-            room=clean_text(room, 40),
-            category=category,
-            model_number=clean_text(model_number, 80),
-            maker=clean_text(maker, 120),
-            original_value_fen=value,
-            purchase_year=purchase_year,
-            description=clean_text(description, 5000),
-            service_mode=service_mode,
-            approval_rule=approval_rule,
-            slot_minutes=slot_minutes,
-            open_from=open_from,
-            open_until=open_until,
-            open_weekdays=weekdays,
-            min_notice_hours=min_notice_hours,
-            free_cancel_hours=free_cancel_hours,
-            created_by=user_of(actor),
-        )
-        for (user_class, unit), price in (rates or {}).items():
-            if user_class not in UserClass.values or unit not in RateUnit.values:
-                raise ValidationError({"rates": _("收费标准的用户类别或计价单位无效。")})
-            Rate.objects.create(
-                instrument=instrument,
-                user_class=user_class,
-                unit=unit,
-                price_fen=checked_fen(price, "rates", allow_zero=True),
-            )
-        matching.changed(instrument)
-        audit.record(
-            "instruments.instrument.register",
-            actor=actor,
-            obj=instrument,
-            detail={"owner": owner.pk, "category": category.code},
-        )
-    return instrument
+        locked = _lock(instrument)
+        if (
+            fields["name"] != locked.name
+            and Instrument.objects.filter(owner_id=locked.owner_id, name=fields["name"])
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            raise ValidationError({"name": _("本单位已有同名仪器。")})
+        changed = [key for key, value in fields.items() if getattr(locked, key) != value]
+        for key in changed:
+            setattr(locked, key, fields[key])
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+        before = {(r.user_class, r.unit): r.price_fen for r in locked.rates.all()}
+        for line, price in card.items():
+            if before.get(line) != price:
+                Rate.objects.update_or_create(
+                    instrument=locked, user_class=line[0], unit=line[1], defaults={"price_fen": price}
+                )
+                changed.append(f"rate:{line[0]}:{line[1]}")
+        for line in set(before) - set(card):
+            Rate.objects.filter(instrument=locked, user_class=line[0], unit=line[1]).delete()
+            changed.append(f"rate:{line[0]}:{line[1]}")
+        if locked.voucher_service_id or locked.voucher_sample_service_id:
+            payment.enable_vouchers(instrument=locked)  # the catalogue entries follow the rates
+        matching.changed(locked)
+        audit.record("instruments.instrument.update", actor=actor, obj=locked, detail={"changed": changed})
+    return locked
 
 
 def instrument_set_status(*, actor: Actor, instrument: Instrument, status: str) -> Instrument:
@@ -893,7 +1018,7 @@ def direct_part_of(charge: int, order: Any) -> int:
     if order is None:
         return charge
     if order.status == OrderStatus.CONFIRMED:
-        return charge - order.redeemed_fen
+        return charge - int(order.redeemed_fen)
     if order.status == OrderStatus.DELIVERED:
         return charge - payment.voucher_share(order, charge)
     return charge

@@ -35,6 +35,7 @@ urlpatterns = [
     path("new/", views.InstrumentCreateView.as_view(), name="instrument-create"),
     path("photos/<int:pk>/", views.PhotoView.as_view(), name="photo"),
     path("<str:code>/", views.InstrumentDetailView.as_view(), name="instrument-detail"),
+    path("<str:code>/edit/", views.InstrumentUpdateView.as_view(), name="instrument-update"),
     path("<str:code>/qualifications/", views.QualificationGrantView.as_view(), name="qualification-grant"),
     path("<str:code>/maintenance/", views.MaintenanceBlockView.as_view(), name="maintenance-block"),
     path("<str:code>/status/", views.InstrumentStatusView.as_view(), name="instrument-status"),
