@@ -7,7 +7,7 @@ from rest_framework import serializers
 from kechuang.api import fields as bounded
 from kechuang.core.text import CleanTextMixin
 
-from ..models import Booking, Instrument, Rate, SampleRequest
+from ..models import Booking, Instrument, InstrumentPhoto, Rate, SampleRequest
 
 
 class RateOutput(serializers.ModelSerializer):
@@ -126,6 +126,8 @@ class SampleRequestOutput(serializers.ModelSerializer):
     instrument_name = serializers.CharField(source="instrument.name", read_only=True)
     organization = serializers.CharField(source="organization.name", read_only=True)
     has_report = serializers.SerializerMethodField()
+    voucher = serializers.SerializerMethodField()
+    voucher_order = serializers.SerializerMethodField()
 
     class Meta:
         model = SampleRequest
@@ -148,13 +150,45 @@ class SampleRequestOutput(serializers.ModelSerializer):
             "reported_at",
             "confirmed_at",
             "has_report",
+            "voucher",
+            "voucher_order",
         ]
 
     def get_has_report(self, obj: SampleRequest) -> bool:
         return bool(obj.report)
+
+    def get_voucher(self, obj: SampleRequest) -> str | None:
+        return obj.voucher.code if obj.voucher_id else None
+
+    def get_voucher_order(self, obj: SampleRequest) -> str | None:
+        return obj.voucher_order.code if obj.voucher_order_id else None
 
 
 class SampleRequestInput(CleanTextMixin, serializers.Serializer):
     sample_count = serializers.IntegerField(min_value=1, max_value=1000)
     sample_description = serializers.CharField(max_length=500)
     requirements = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    voucher = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, default="", help_text="用于支付的本企业创新券编号"
+    )
+
+
+class ReportInput(CleanTextMixin, serializers.Serializer):
+    """The test report (PDF, OFD, PNG, JPEG, XLSX or DOCX, checked by content; at most 20 MB)."""
+
+    report = serializers.FileField()
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class PhotoInput(serializers.Serializer):
+    """A photo of the instrument (PNG or JPEG, checked by content; at most 5 MB, six per instrument)."""
+
+    image = serializers.FileField()
+
+
+class PhotoOutput(serializers.ModelSerializer):
+    instrument = serializers.CharField(source="instrument.code", read_only=True)
+
+    class Meta:
+        model = InstrumentPhoto
+        fields = ["id", "instrument", "name", "content_type", "sha256", "created_at"]

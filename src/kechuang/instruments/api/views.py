@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +30,9 @@ from .serializers import (
     CheckOutInput,
     InstrumentOutput,
     NoteInput,
+    PhotoInput,
+    PhotoOutput,
+    ReportInput,
     SampleRequestInput,
     SampleRequestOutput,
     SlotOutput,
@@ -102,13 +106,7 @@ class InstrumentViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.R
         organization = acting_organization(request)
         if organization is None:
             raise PermissionDenied("请以所在单位成员身份预约。")
-        voucher = None
-        if data.validated_data["voucher"]:
-            voucher = Voucher.objects.filter(
-                code=data.validated_data["voucher"], enterprise=organization
-            ).first()
-            if voucher is None:
-                raise ValidationError({"voucher": "未找到本企业的这张创新券。"})
+        voucher = _voucher(data.validated_data["voucher"], organization)
         booking = _call(
             services.booking_create,
             actor=request.user,
@@ -127,14 +125,47 @@ class InstrumentViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.R
         instrument = self.get_object()
         data = SampleRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        organization = _member_organization(request)
+        values["voucher"] = _voucher(values.pop("voucher"), organization)
         sample = _call(
             services.sample_request_submit,
             actor=request.user,
             instrument=instrument,
-            organization=_member_organization(request),
-            **data.validated_data,
+            organization=organization,
+            **values,
         )
         return Response(SampleRequestOutput(sample).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": PhotoInput},
+        responses={201: PhotoOutput},
+        description="上传仪器照片（PNG 或 JPEG，按内容检查，最大 5 MB，每台最多 6 张）；仅仪器所属单位或运营人员。",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def photos(self, request: Request, code: str | None = None) -> Response:
+        instrument = self.get_object()
+        data = PhotoInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = data.validated_data["image"]
+        photo = _call(
+            services.instrument_photo_add,
+            actor=request.user,
+            instrument=instrument,
+            image=image,
+            name=image.name or "photo",
+        )
+        return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)
+
+
+def _voucher(code: str, organization: Any) -> Voucher | None:
+    """The organization's voucher named by ``code`` (``None`` for none)."""
+    if not code:
+        return None
+    voucher = Voucher.objects.filter(code=code, enterprise=organization).first()
+    if voucher is None:
+        raise ValidationError({"voucher": "未找到本企业的这张创新券。"})
+    return voucher
 
 
 def _member_organization(request: Request) -> Any:
@@ -208,8 +239,8 @@ class BookingViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retr
 
 
 class SampleRequestViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """委托测试: the requests the user may see; the owner accepts, rejects and records receipt (the report
-    is uploaded on the owner's page); the requester confirms or cancels."""
+    """委托测试: the requests the user may see; the owner accepts, rejects, records receipt and uploads the
+    report; the requester confirms or cancels."""
 
     serializer_class = SampleRequestOutput
     permission_classes = [IsAuthenticated]
@@ -221,7 +252,7 @@ class SampleRequestViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixin
 
         return (
             perms.sample_request_visible_to(self.request.user)
-            .select_related("instrument", "organization")
+            .select_related("instrument", "organization", "voucher", "voucher_order")
             .order_by("-submitted_at", "-id")
         )
 
@@ -247,6 +278,23 @@ class SampleRequestViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixin
     @action(detail=True, methods=["post"])
     def receive(self, request: Request, code: str | None = None) -> Response:
         return self._move(services.sample_request_receive)
+
+    @extend_schema(
+        request={"multipart/form-data": ReportInput},
+        responses={200: SampleRequestOutput},
+        description="上传测试报告（PDF、OFD、PNG、JPEG、XLSX 或 DOCX，按内容检查，最大 20 MB），费用随之确定。",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def report(self, request: Request, code: str | None = None) -> Response:
+        data = ReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = data.validated_data["report"]
+        return self._move(
+            services.sample_request_report,
+            report=report,
+            report_name=report.name or "report",
+            note=str(data.validated_data["note"]),
+        )
 
     @extend_schema(request=None, responses={200: SampleRequestOutput})
     @action(detail=True, methods=["post"])
