@@ -3,8 +3,16 @@ of its field (about 80 in all), rate cards, and a year of past bookings by the d
 completed with their actual minutes and charges, some no-shows and cancellations), plus a few
 upcoming ones.
 
+Paid by voucher (the vouchers' demo runs first): the first owner joins the voucher providers for 仪器共享
+and a few of its instruments accept vouchers; some enterprises with an active voucher book machine time
+and send samples through the real payment path (``instruments.payment`` over the vouchers services, as
+the system), so the pages and figures show holds, captures and releases and `ledger-reconcile` stays
+clean: upcoming bookings held, past ones captured at the actual minutes, a cancelled one released;
+sample tests accepted (held), confirmed (captured) and rejected (released).
+
 Registered with ``kechuang.directory.demo.register_demo_generator``: deterministic for a seed, idempotent
-(instruments by (owner, name); bookings only for instruments that have none), counts returned per kind.
+(instruments by (owner, name); bookings only for instruments that have none; the voucher part only once),
+counts returned per kind.
 """
 
 from __future__ import annotations
@@ -154,7 +162,7 @@ def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -
     enterprises = list(Organization.objects.filter(kind=OrganizationKind.ENTERPRISE).order_by("pk"))
     institutes = list(Organization.objects.filter(kind=OrganizationKind.INSTITUTE).order_by("pk"))
     categories = _categories()
-    created = {"共享仪器": 0, "机时预约": 0}
+    created = {"共享仪器": 0, "机时预约": 0, "创新券支付的机时预约": 0, "委托测试": 0}
     with transaction.atomic():
         for keyword, rows in CATALOGUE.items():
             owner = _owner_for(keyword)
@@ -211,6 +219,7 @@ def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -
                 created["机时预约"] += _bookings(
                     instrument, enterprises, institutes, per_instrument, today, rng
                 )
+        created.update(_voucher_paid(rng, today))
         # the instruments join the matching index (a demand's recommendations); their vectors follow
         from kechuang.transfer import matching
 
@@ -295,3 +304,201 @@ def _bookings(
         rows.append(booking)
     Booking.objects.bulk_create(rows)
     return len(rows)
+
+
+VOUCHER_INSTRUMENTS = 4  # of the first owner's instruments with a district rate
+
+
+def _voucher_paid(rng: random.Random, today: dt.date) -> dict[str, int]:
+    """Voucher-paid bookings and sample tests through the real payment path (held, captured, released)."""
+    from kechuang.core.codes import next_code
+    from kechuang.vouchers.choices import ProviderStatus, ServiceCategory, VoucherStatus
+    from kechuang.vouchers.models import Provider, Voucher
+    from kechuang.vouchers.services import payable_account
+
+    from . import payment, services
+    from .models import SampleRequest
+
+    counts = {"创新券支付的机时预约": 0, "委托测试": 0}
+    if SampleRequest.objects.exists() or Booking.objects.filter(voucher_order__isnull=False).exists():
+        return counts  # done on an earlier run
+    vouchers = [
+        v
+        for v in Voucher.objects.filter(status=VoucherStatus.ACTIVE, expires_on__gt=today)
+        .select_related("scheme", "account")
+        .order_by("code")
+        if ServiceCategory.INSTRUMENTS in v.scheme.categories and v.account.available_fen >= 5_000_00
+    ][:6]
+    owner = next((o for o in (_owner_for(k) for k in CATALOGUE) if o is not None), None)
+    if not vouchers or owner is None:
+        return counts
+    provider = Provider.objects.filter(organization=owner).first()
+    if provider is None:
+        provider = Provider.objects.create(
+            organization=owner,
+            code=next_code("vouchers", "FW", width=4),
+            status=ProviderStatus.APPROVED,
+            categories=[ServiceCategory.INSTRUMENTS],
+            introduction=f"{owner.name}共享仪器（仪器共享类创新券）。",
+            contact_name=owner.contact_name,
+            contact_phone=owner.contact_phone,
+            applied_at=timezone.now() - dt.timedelta(days=60),
+            reviewed_at=timezone.now() - dt.timedelta(days=58),
+            review_note="院所仪器共享，准予入驻（演示）",
+        )
+        payable_account(vouchers[0].scheme, provider)
+    if provider.status != ProviderStatus.APPROVED or ServiceCategory.INSTRUMENTS not in provider.categories:
+        return counts
+    instruments = [
+        payment.enable_vouchers(instrument=i)
+        for i in Instrument.objects.filter(owner=owner, rates__user_class=UserClass.DISTRICT)
+        .distinct()
+        .order_by("code")[:VOUCHER_INSTRUMENTS]
+    ]
+    for index, voucher in enumerate(vouchers):
+        instrument = instruments[index % len(instruments)]
+        enterprise = voucher.enterprise
+        if instrument.voucher_service_id:
+            counts["创新券支付的机时预约"] += _voucher_bookings(
+                instrument, enterprise, voucher, index, today, rng
+            )
+        if instrument.voucher_sample_service_id:
+            counts["委托测试"] += _voucher_samples(instrument, enterprise, voucher, index, services)
+    return counts
+
+
+def _free_start(instrument: Instrument, day: dt.date, hour: int) -> dt.datetime | None:
+    """A weekday slot of ``day`` or after it that no booking of the instrument holds."""
+    from .choices import HOLDING_BOOKING
+
+    for shift in range(0, 30):
+        candidate = day + dt.timedelta(days=shift)
+        if candidate.isoweekday() > 5:
+            continue
+        for h in (hour, 15, 10, 14):
+            start = _slot_start(candidate, h)
+            taken = Booking.objects.filter(
+                instrument=instrument,
+                status__in=HOLDING_BOOKING,
+                start_at__lt=start + dt.timedelta(hours=2),
+                end_at__gt=start,
+            ).exists()
+            if not taken:
+                return start
+    return None
+
+
+def _voucher_bookings(
+    instrument: Instrument,
+    enterprise: Organization,
+    voucher: Any,
+    index: int,
+    today: dt.date,
+    rng: random.Random,
+) -> int:
+    """One upcoming booking held, one past booking captured at its actual minutes, and (every other
+    enterprise) one cancelled in time, released."""
+    from . import payment
+
+    rate = Rate.objects.get(
+        instrument=instrument, user_class=UserClass.DISTRICT, unit=RateUnit.HOUR
+    ).price_fen
+    made = 0
+    for kind, day in (
+        ("held", today + dt.timedelta(days=3 + index)),
+        ("captured", today - dt.timedelta(days=10 + 2 * index)),
+        ("released", today + dt.timedelta(days=8 + index)),
+    ):
+        if kind == "released" and index % 2:
+            continue
+        start = _free_start(instrument, day, 9 if kind != "released" else 13)
+        if start is None:
+            continue
+        booking = Booking.objects.create(
+            code=new_code("YY"),
+            instrument=instrument,
+            organization=enterprise,
+            start_at=start,
+            end_at=start + dt.timedelta(hours=2),
+            purpose=rng.choice(["样品形貌表征", "器件电学性能测试", "工艺验证"]),
+            user_class=UserClass.DISTRICT,
+            rate_fen=rate,
+            status=BookingStatus.CONFIRMED,
+            decided_at=start - dt.timedelta(days=2),
+        )
+        booking.voucher_order = payment.hold_for_booking(actor=None, booking=booking, voucher=voucher)
+        booking.save(update_fields=["voucher_order"])
+        if kind == "captured":
+            minutes = 120 - rng.randint(0, 40)
+            booking.status = BookingStatus.COMPLETED
+            booking.actual_minutes = minutes
+            booking.checked_in_at = start
+            booking.checked_out_at = start + dt.timedelta(minutes=minutes)
+            booking.charge_fen = -(-rate * minutes // 60)
+            booking.save()
+            payment.record_delivery(booking=booking)
+            payment.capture(actor=None, booking=booking)
+            booking.charge_confirmed_at = booking.checked_out_at + dt.timedelta(hours=3)
+            booking.save(update_fields=["charge_confirmed_at"])
+        elif kind == "released":
+            booking.status = BookingStatus.CANCELLED
+            booking.charge_fen = 0
+            booking.save(update_fields=["status", "charge_fen"])
+            payment.release(actor=None, booking=booking, reason="企业改期（演示）")
+        made += 1
+    return made
+
+
+def _voucher_samples(
+    instrument: Instrument, enterprise: Organization, voucher: Any, index: int, services: Any
+) -> int:
+    """A sample test paid by voucher: accepted (held), confirmed with its report (captured), or rejected
+    after receipt (released), in turn."""
+    from django.core.files.base import ContentFile
+
+    from . import payment
+    from .choices import SampleStatus
+    from .models import SampleRequest
+
+    rate = Rate.objects.filter(
+        instrument=instrument, user_class=UserClass.DISTRICT, unit=RateUnit.SAMPLE
+    ).first()
+    if rate is None:
+        return 0
+    now = timezone.now()
+    sample = SampleRequest.objects.create(
+        code=new_code("WT"),
+        instrument=instrument,
+        organization=enterprise,
+        sample_count=1 + index % 3,
+        sample_description=["GaN 外延片", "MEMS 芯片截面", "薄膜样品"][index % 3],
+        requirements="按常规条件测试，出具中文报告。",
+        user_class=UserClass.DISTRICT,
+        rate_fen=rate.price_fen,
+        voucher=voucher,
+    )
+    sample.voucher_order = payment.hold_for_sample(sample_request=sample)
+    sample.status, sample.accepted_at = SampleStatus.ACCEPTED, now
+    sample.save(update_fields=["voucher_order", "status", "accepted_at"])
+    outcome = index % 3
+    if outcome == 1:  # reported and confirmed: captured
+        sample.status, sample.received_at, sample.reported_at = SampleStatus.REPORTED, now, now
+        sample.charge_fen = sample.rate_fen * sample.sample_count
+        sample.report.save("测试报告（演示）.pdf", ContentFile(_DEMO_REPORT), save=False)
+        sample.report_name, sample.report_content_type = "测试报告（演示）.pdf", "application/pdf"
+        sample.save()
+        payment.record_delivery(booking=sample)
+        payment.capture(actor=None, booking=sample)
+        sample.status, sample.confirmed_at = SampleStatus.CONFIRMED, now
+        sample.save(update_fields=["status", "confirmed_at"])
+    elif outcome == 2:  # the sample did not meet the requirements: released
+        sample.status, sample.note = SampleStatus.REJECTED, "样品尺寸不符合要求（演示）"
+        sample.save(update_fields=["status", "note"])
+        payment.release(actor=None, booking=sample, reason=sample.note)
+    return 1
+
+
+_DEMO_REPORT = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
