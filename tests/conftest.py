@@ -23,6 +23,12 @@ for _folder in [
 
 import hypothesis_profiles  # noqa: E402
 import template_db  # noqa: E402
+from cpu_report import (  # noqa: E402, F401  (`pytest --cpu-report=N`: hooks collected from this conftest)
+    pytest_addoption,
+    pytest_runtest_logstart,
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+)
 from kechuang.accounts.choices import Role  # noqa: E402
 from kechuang.directory.choices import OrganizationKind  # noqa: E402
 from kechuang.testing.factories import InstituteFactory, OrganizationFactory, user_with_role  # noqa: E402
