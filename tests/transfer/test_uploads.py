@@ -22,7 +22,9 @@ def _zip(entries, compression=zipfile.ZIP_DEFLATED):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, data in entries.items():
-            archive.writestr(name, data)
+            # A fixed date: the bytes (and so the parametrized test ids) are the same on every pytest-xdist
+            # worker, which collect at different seconds.
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, compression)
     return buffer.getvalue()
 
 
