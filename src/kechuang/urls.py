@@ -20,6 +20,7 @@ urlpatterns = [
     path("spaces/", include("kechuang.spaces.urls")),
     path("instruments/", include("kechuang.instruments.urls")),
     path("investment/", include("kechuang.investment.urls")),
+    path("ip/", include("kechuang.ip.urls")),
     path("insights/", include("kechuang.insights.urls")),
     path("events/", include("kechuang.events.urls")),
     path("api/v1/", include("kechuang.api.urls")),

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("kechuang.spaces.api.urls")),
     path("", include("kechuang.instruments.api.urls")),
     path("", include("kechuang.investment.api.urls")),
+    path("", include("kechuang.ip.api.urls")),
     path("", include("kechuang.insights.api.urls")),
     path("", include("kechuang.events.api.urls")),
 ]

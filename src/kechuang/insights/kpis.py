@@ -64,6 +64,8 @@ class Kpi:
     amount_field: str = ""  # summed instead of counted; "_fen" amounts are shown in 万元
     amount_divisor: int = 1  # a summed amount shown divided (minutes summed, hours shown: 60)
     distinct_field: str = ""  # counted once per distinct value instead of once per record
+    # a count shown per 10,000 people: the callable returns the population (0 when unknown: no value)
+    per_population: Callable[[], int] | None = None
     visible: Callable[[Any], QuerySet[Any]] | None = None  # the source's visibility queryset
     columns: tuple[Column, ...] = ()
     select_related: tuple[str, ...] = ()
@@ -83,6 +85,13 @@ class Kpi:
         """A raw aggregate (count, fen, or a decimal sum) in the KPI's display unit."""
         if raw is None:
             return 0
+        if self.per_population is not None:
+            population = self.per_population()
+            if population <= 0:
+                return Decimal(0)
+            return (Decimal(raw) * Decimal(10_000) / Decimal(population)).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
         if self.is_money:
             return (Decimal(raw) / Decimal(1_000_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         if self.amount_divisor != 1:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "kechuang.events",
     "kechuang.insights",
     "kechuang.investment",
+    "kechuang.ip",
 ]
 
 MIDDLEWARE = [

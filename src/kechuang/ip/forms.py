@@ -1,0 +1,43 @@
+"""Input shapes of the IP pages (Chinese labels; amounts in 元 or 万元 as staff type them)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kechuang.core.money import YuanField, wan_field
+from kechuang.core.text import CleanTextForm
+
+from .choices import LegalStatus, TransactionKind
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class OpenLicenceForm(CleanTextForm):
+    fee_yuan = YuanField(label=_("许可使用费（元/年）"), required=True, allow_zero=True)
+    royalty_permille = forms.IntegerField(label=_("提成比例（‰）"), min_value=0, max_value=500, initial=0)
+    term_years = forms.IntegerField(label=_("许可期限（年）"), min_value=1, max_value=20, initial=3)
+    terms = forms.CharField(
+        label=_("许可条件"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class TransactionForm(CleanTextForm):
+    kind = forms.ChoiceField(
+        label=_("类型"), choices=[c for c in TransactionKind.choices if c[0] != TransactionKind.LICENCE_OPEN]
+    )
+    counterparty_name = forms.CharField(label=_("对方（受让方/被许可方/质权银行）"), max_length=120)
+    amount_wan = wan_field(_("金额（万元）"), required=True)
+    signed_on = forms.DateField(label=_("签订日期"), widget=DATE)
+    term_start = forms.DateField(label=_("期限起"), required=False, widget=DATE)
+    term_end = forms.DateField(label=_("期限止"), required=False, widget=DATE)
+    contract_number = forms.CharField(label=_("合同编号"), max_length=40, required=False)
+
+
+class StatusForm(CleanTextForm):
+    legal_status = forms.ChoiceField(label=_("法律状态"), choices=LegalStatus.choices)
+    granted_on = forms.DateField(label=_("授权公告日"), required=False, widget=DATE)
+
+
+class TakeUpForm(CleanTextForm):
+    confirm = forms.BooleanField(label=_("我单位接受上述许可使用费和许可条件"), required=True)
