@@ -64,6 +64,33 @@ def objects(db):
         **_challenges(enterprise),
         **_instruments(),
         **_events(),
+        **_ip(),
+    }
+
+
+def _ip() -> dict:
+    """A granted patent with an open licence (public) and an application not yet published (private)."""
+    import datetime as dt
+
+    from kechuang.ip import services
+    from kechuang.ip.numbers import check_character
+
+    holder = InstituteFactory(name="匿名访问测试专利院所")
+
+    def asset(serial: int, **dates):
+        body = f"20171{serial:07d}"
+        return services.asset_create(
+            actor=None, kind="invention", number=f"{body}.{check_character(body)}", holder=holder,
+            title="匿名访问测试专利", filed_on=dt.date(2017, 3, 1), claims="1. 一种测试结构。", **dates,
+        )  # fmt: skip
+
+    granted = asset(
+        1, published_on=dt.date(2018, 9, 1), granted_on=dt.date(2020, 1, 2), legal_status="granted"
+    )
+    return {
+        "patent": granted,
+        "unpublished_patent": asset(2),
+        "open_licence": services.open_licence_publish(actor=None, asset=granted, fee_fen=100),
     }
 
 
@@ -179,6 +206,10 @@ def fill(objects) -> Callable[..., str]:
                 return objects["competition" if public else "draft_competition"].code
             if name == "code" and pattern.startswith(("/events/", "/api/v1/events/")):
                 return objects["event" if public else "draft_event"].code
+            if name == "number" and pattern.startswith(("/ip/assets/", "/api/v1/ip-assets/")):
+                return objects["patent" if public else "unpublished_patent"].number
+            if name == "code" and pattern.startswith(("/ip/licences/", "/api/v1/ip-licences/")):
+                return objects["open_licence"].code if public else "KF-0000-00000"
             if name == "code" and pattern.startswith(("/challenges/", "/api/v1/challenges/")):
                 return objects["challenge" if public else "draft_challenge"].code
             if name == "code":

@@ -75,6 +75,17 @@ PUBLIC = {
     "/api/v1/competitions/": "competitions past their draft",
     "/api/v1/competitions/<code>/": "a competition past its draft",
     "/api/v1/competitions/<code>/entries/": "the ranked results from the 公示 on (empty before)",
+    # Intellectual property (issue 19, docs/adr/0028-intellectual-property.md), reviewed 2026-12: assets start
+    # from ip.permissions.asset_visible_to (published and granted only: the patent office published them; an
+    # application not yet published 404s), open licences from open_licence_visible_to (published only);
+    # taking one up, transactions and the portfolio need a sign-in.
+    "/ip/": "the public catalogue of published and granted patents",
+    "/ip/licences/": "open licences (专利开放许可) on offer: fee and terms declared by the holder",
+    "/ip/assets/<number>/": "a published or granted patent's public page (unpublished applications 404)",
+    "/api/v1/ip-assets/": "published and granted patents",
+    "/api/v1/ip-assets/<number>/": "a published or granted patent (unpublished applications 404)",
+    "/api/v1/ip-licences/": "open licences on offer",
+    "/api/v1/ip-licences/<code>/": "an open licence on offer",
     "/challenges/": "the challenge board: public (published and later) challenges",
     "/challenges/<code>/": "public notice of a published challenge (drafts 404)",
     "/api/v1/challenges/": "published challenges, readable anonymously (issue 5)",

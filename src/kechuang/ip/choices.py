@@ -83,3 +83,11 @@ class ReminderKind(models.TextChoices):
     ANNUITY = "annuity", _("年费缴纳期限")
     GRACE = "grace", _("年费滞纳期")
     EXPIRY = "expiry", _("保护期届满")
+
+
+class ServiceKind(models.TextChoices):
+    """IP services bought with innovation vouchers (the vouchers' 知识产权 category)."""
+
+    VALUATION = "valuation", _("价值评估")
+    FTO = "fto", _("自由实施（FTO）分析")
+    LANDSCAPE = "landscape", _("专利导航分析")

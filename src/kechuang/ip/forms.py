@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from kechuang.core.money import YuanField, wan_field
 from kechuang.core.text import CleanTextForm
 
-from .choices import LegalStatus, TransactionKind
+from .choices import LegalStatus, ServiceKind, TransactionKind
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -41,3 +41,9 @@ class StatusForm(CleanTextForm):
 
 class TakeUpForm(CleanTextForm):
     confirm = forms.BooleanField(label=_("我单位接受上述许可使用费和许可条件"), required=True)
+
+
+class ServiceReportForm(CleanTextForm):
+    asset_number = forms.CharField(label=_("专利申请号"), max_length=40)
+    kind = forms.ChoiceField(label=_("服务类型"), choices=ServiceKind.choices)
+    file = forms.FileField(label=_("报告文件"))

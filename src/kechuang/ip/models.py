@@ -8,14 +8,17 @@ platform: the database refuses a second asset with the same number. Money is int
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.codes import next_code
 
-from .choices import AssetKind, LegalStatus, NationalAward, OpenLicenceStatus, TransactionKind
+from .choices import AssetKind, LegalStatus, NationalAward, OpenLicenceStatus, ServiceKind, TransactionKind
 
 USER = settings.AUTH_USER_MODEL
 SCOPE = "ip"
@@ -245,3 +248,40 @@ class IpTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.get_kind_display()}"
+
+
+def report_path(instance: ServiceReport, filename: str) -> str:
+    # The stored name never comes from the user (the original name is kept in a field).
+    return f"ip/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.bin"
+
+
+class ServiceReport(models.Model):
+    """The report of an IP service (valuation, freedom to operate, landscape) a provider delivered on a
+    voucher order of the 知识产权 category, attached to the asset it is about. Attaching it delivers the
+    order through the vouchers' own service; the enterprise confirms it there."""
+
+    asset = models.ForeignKey(
+        IpAsset, on_delete=models.PROTECT, related_name="service_reports", verbose_name=_("专利")
+    )
+    order = models.OneToOneField(
+        "vouchers.ServiceOrder", on_delete=models.PROTECT, related_name="+", verbose_name=_("创新券订单")
+    )
+    kind = models.CharField(_("服务类型"), max_length=12, choices=ServiceKind.choices)
+    token = models.UUIDField(_("下载标识"), unique=True, default=uuid.uuid4, editable=False)
+    file = models.FileField(_("报告"), upload_to=report_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("上传人")
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("知识产权服务报告")
+        verbose_name_plural = _("知识产权服务报告")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"

@@ -32,9 +32,10 @@ from .choices import (
     NationalAward,
     OpenLicenceStatus,
     ReminderKind,
+    ServiceKind,
     TransactionKind,
 )
-from .models import FamilyMember, IpAsset, IpTransaction, OpenLicence, new_code
+from .models import FamilyMember, IpAsset, IpTransaction, OpenLicence, ServiceReport, new_code
 from .permissions import can_manage_asset, can_manage_licence, can_register_contract, can_take_up
 
 GRACE_MONTHS = (
@@ -658,3 +659,66 @@ def holder_staff(holder_ids: Sequence[int]) -> Any:
         )
         .distinct()
     )
+
+
+# --- IP services bought with vouchers --------------------------------------------------------------
+
+
+@transaction.atomic
+def service_report_attach(*, actor: Any, asset: IpAsset, order: Any, kind: str, file: Any) -> ServiceReport:
+    """A provider attaches the report of an IP service (valuation, FTO, landscape) ordered with a voucher
+    by the asset's holder; attaching it delivers the order through ``vouchers.services.order_deliver``,
+    and the enterprise confirms and redeems it on the vouchers' pages as for any order."""
+    from django.core.files.base import ContentFile
+
+    from kechuang.core.uploads import check_upload
+    from kechuang.vouchers.choices import OrderStatus, ServiceCategory
+    from kechuang.vouchers.permissions import can_handle_order
+    from kechuang.vouchers.services import order_deliver
+
+    if not is_system(actor) and not can_handle_order(actor, order):
+        raise deny(_("只有承接该订单的服务机构可以上传报告。"))
+    errors: dict[str, str] = {}
+    if kind not in ServiceKind.values:
+        errors["kind"] = _("请选择服务类型。")
+    if order.category != ServiceCategory.IP:
+        errors["order"] = _("只有知识产权类的创新券订单可以附专利服务报告。")
+    elif order.enterprise_id != asset.holder_id:
+        errors["order"] = _("订单的下单企业不是该专利的权利人。")
+    elif order.status != OrderStatus.ACCEPTED:
+        errors["order"] = _("只有服务中的订单可以提交报告。")
+    if ServiceReport.objects.filter(order=order).exists():
+        errors["order"] = _("该订单已提交过报告。")
+    if errors:
+        raise ValidationError(errors)
+    checked = check_upload(file, name=getattr(file, "name", "") or "", field="file")
+    if hasattr(file, "seek"):
+        file.seek(0)
+    content = file.read() if hasattr(file, "read") else bytes(file)
+    report = ServiceReport(
+        asset=asset,
+        order=order,
+        kind=kind,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=None if is_system(actor) else actor,
+    )
+    report.file.save("upload.bin", ContentFile(content), save=False)
+    report.save()
+    order_deliver(
+        actor=actor,
+        order=order,
+        note=(
+            _("%(kind)s报告已附于专利 %(number)s。")
+            % {"kind": report.get_kind_display(), "number": asset.number}
+        )[:500],
+    )
+    audit.record(
+        "ip.service_report.attach",
+        actor=actor,
+        obj=report,
+        detail={"order": order.code, "sha256": checked.sha256},
+    )
+    return report

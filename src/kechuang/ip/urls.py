@@ -18,6 +18,8 @@ urlpatterns = [
     path(
         "transactions/<str:code>/contract/", views.ContractRegisterView.as_view(), name="transaction-contract"
     ),
+    path("service-orders/", views.ServiceOrdersView.as_view(), name="service-orders"),
+    path("reports/<uuid:token>/", views.ServiceReportDownloadView.as_view(), name="report-download"),
     path("demand-patents/", views.DemandPatentsView.as_view(), name="demand-patents"),
     path("import/", imports.ImportStartView.as_view(spec=ASSET_IMPORT), name="import-start"),
     path("import/template/", imports.ImportTemplateView.as_view(spec=ASSET_IMPORT), name="import-template"),

@@ -94,6 +94,9 @@ class AssetDetailView(View):
                 "fields": list(asset.fields.all()),
                 "inventors": list(asset.inventors.all()),
                 "transactions": list(selectors.transaction_list(actor=request.user).filter(asset=asset)),
+                "reports": list(asset.service_reports.all())
+                if (manage or perms.reads_all(request.user))
+                else [],
                 "licences": list(
                     selectors.open_licence_list(actor=request.user, published_only=False).filter(asset=asset)
                 ),
@@ -291,3 +294,88 @@ class ContractRegisterView(ActionView):
 
     def next_url(self, request: HttpRequest, obj: Any) -> str:
         return reverse("ip:transaction-list")
+
+
+class ServiceOrdersView(LoginRequiredMixin, View):
+    """A provider's voucher orders of the 知识产权 category in service: attach each one's report to the
+    holder's patent (which delivers the order)."""
+
+    def _orders(self, request: HttpRequest) -> Any:
+        from kechuang.vouchers.choices import OrderStatus, ServiceCategory
+        from kechuang.vouchers.models import ServiceOrder
+
+        orgs = perms.member_organization_ids(request.user)
+        return (
+            ServiceOrder.objects.filter(
+                provider__organization__in=orgs, category=ServiceCategory.IP, status=OrderStatus.ACCEPTED
+            )
+            .select_related("enterprise", "service")
+            .order_by("-pk")
+        )
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        from .forms import ServiceReportForm
+
+        return render(
+            request,
+            "ip/service_orders.html",
+            {"orders": list(self._orders(request)[:50]), "form": ServiceReportForm()},
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+        from django.shortcuts import redirect
+
+        from kechuang.core.web import error_text, form_errors_text
+
+        from .forms import ServiceReportForm
+        from .models import IpAsset
+
+        order = get_object_or_404(self._orders(request), code=request.POST.get("order", ""))
+        form = ServiceReportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, form_errors_text(form))
+            return redirect("ip:service-orders")
+        asset = IpAsset.objects.filter(
+            holder=order.enterprise, number=form.cleaned_data["asset_number"].strip()
+        ).first()
+        if asset is None:
+            messages.error(request, str(_lazy("下单企业名下没有这个申请号的知识产权。")))
+            return redirect("ip:service-orders")
+        try:
+            services.service_report_attach(
+                actor=request.user,
+                asset=asset,
+                order=order,
+                kind=form.cleaned_data["kind"],
+                file=form.cleaned_data["file"],
+            )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, str(_lazy("报告已上传，订单已提交交付，待企业确认。")))
+        return redirect("ip:service-orders")
+
+
+class ServiceReportDownloadView(LoginRequiredMixin, View):
+    """The report, for the holder's members, the provider's members and operators (a sandboxed download)."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        from kechuang.core.uploads import attachment_response
+
+        from .models import ServiceReport
+
+        report = get_object_or_404(
+            ServiceReport.objects.select_related("asset", "order__provider"), token=token
+        )
+        orgs = perms.member_organization_ids(request.user)
+        if not (
+            perms.reads_all(request.user)
+            or report.asset.holder_id in orgs
+            or report.order.provider.organization_id in orgs
+        ):
+            raise Http404
+        return attachment_response(
+            report.file, filename=report.original_name, content_type=report.content_type
+        )
