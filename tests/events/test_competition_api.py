@@ -130,27 +130,12 @@ def test_competition_calls_never_fail_and_match_the_schema_for_every_role_class(
 
 
 @pytest.mark.slow
-def test_roadshow_and_operator_calls_never_fail_with_real_codes(
-    operator,
-    district_office,
-    enterprise_user,
-    enterprise_org,
-    other_enterprise_user,
-    other_enterprise_org,
-    request,
-):
+def test_roadshow_and_operator_calls_never_fail_with_real_codes(roadshow, request):
     """The roadshow, after-prize and operator-step operations, half of the calls naming real objects (a
     competition in its defence, its finalists, an open meeting), so 400/403/404/409 are exercised too."""
-    from roadshow_helpers import investor, roadshow_world, soon
+    from roadshow_helpers import investor, soon
 
-    world = roadshow_world(
-        operator,
-        district_office,
-        enterprise_user,
-        enterprise_org,
-        other_enterprise_user,
-        other_enterprise_org,
-    )
+    world = roadshow
     fund, member = investor("上海天图创业投资管理有限公司", "vc")
     services.interest_register(actor=member, entry=world["a"], investor=fund)
     meeting = services.meeting_request(actor=member, entry=world["a"], investor=fund, proposed_at=soon())

@@ -434,12 +434,16 @@ class RoadshowInterestInput(serializers.Serializer):
         return _no_nul(attrs)
 
 
-class RoadshowInterestOutput(serializers.ModelSerializer):
+class RoadshowContactOutput(serializers.ModelSerializer):
+    """The fields every roadshow record shows: the entry (by code), its project and the investor."""
+
     entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
     project = serializers.CharField(source="entry.project", read_only=True)
     investor = serializers.CharField(source="investor.name", read_only=True)
     investor_id = serializers.IntegerField(read_only=True)
 
+
+class RoadshowInterestOutput(RoadshowContactOutput):
     class Meta:
         model = InvestorInterest
         fields = ["entry", "project", "investor", "investor_id", "note", "created_at"]
@@ -468,12 +472,7 @@ class RoadshowMeetingAnswerInput(serializers.Serializer):
         return _no_nul(attrs)
 
 
-class RoadshowMeetingOutput(serializers.ModelSerializer):
-    entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    project = serializers.CharField(source="entry.project", read_only=True)
-    investor = serializers.CharField(source="investor.name", read_only=True)
-    investor_id = serializers.IntegerField(read_only=True)
-
+class RoadshowMeetingOutput(RoadshowContactOutput):
     class Meta:
         model = Meeting
         fields = [
@@ -509,10 +508,7 @@ class RoadshowOutcomeInput(serializers.Serializer):
         return _no_nul(attrs)
 
 
-class RoadshowOutcomeOutput(serializers.ModelSerializer):
-    entry = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    investor = serializers.CharField(source="investor.name", read_only=True)
-    investor_id = serializers.IntegerField(read_only=True)
+class RoadshowOutcomeOutput(RoadshowContactOutput):
     meeting = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
@@ -520,6 +516,7 @@ class RoadshowOutcomeOutput(serializers.ModelSerializer):
         fields = [
             "code",
             "entry",
+            "project",
             "investor",
             "investor_id",
             "meeting",
