@@ -18,6 +18,7 @@ LABELS = {
     "enterprises": "企业",
     "providers": "服务机构",
     "incubators": "孵化器",
+    "investors": "投资机构",
     "people": "人员",
     "researchers": "其中科研人员",
     "experts": "其中入库专家",
@@ -27,7 +28,7 @@ LABELS = {
 
 class Command(BaseCommand):
     help = (
-        "生成演示数据（企业、服务机构、孵化器、科研人员与专家，以及各模块登记的演示数据）。"
+        "生成演示数据（企业、服务机构、孵化器、投资机构、科研人员与专家，以及各模块登记的演示数据）。"
         "同一随机种子重复运行不会新增记录。"
     )
 
@@ -86,7 +87,8 @@ class Command(BaseCommand):
             f"  库中合计：科研院所 {by_kind.get(OrganizationKind.INSTITUTE, 0)}，"
             f"企业 {by_kind.get(OrganizationKind.ENTERPRISE, 0)}，"
             f"服务机构 {by_kind.get(OrganizationKind.PROVIDER, 0)}，"
-            f"孵化器 {by_kind.get(OrganizationKind.INCUBATOR, 0)}；人员 {people['total']}，"
+            f"孵化器 {by_kind.get(OrganizationKind.INCUBATOR, 0)}，"
+            f"投资机构 {by_kind.get(OrganizationKind.INVESTOR, 0)}；人员 {people['total']}，"
             f"科研人员 {people['researchers']}"
             f"（中高级职称 {people['titled']}，院士 {people['academicians']}），"
             f"入库专家 {people['experts']}"
