@@ -249,6 +249,8 @@ def _leads(
             received = now - dt.timedelta(days=rng.randrange(20, 720), hours=rng.randrange(0, 8))
             latest = now - sum(gaps, dt.timedelta()) - dt.timedelta(days=rng.randrange(1, 20))
             received = min(received, latest)
+            if not closed and rng.random() < 0.2:  # moved on this week (the weekly brief has moves to show)
+                received = now - sum(gaps, dt.timedelta()) - dt.timedelta(hours=rng.randrange(2, 150))
         if reached >= PIPELINE.index(LeadStage.REGISTERED) and landed_pool:
             organization = landed_pool.pop()
             name, space_type = organization.name, rng.choice(TRADES)[1]
