@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +15,23 @@ from .choices import LegalStatus, ServiceKind, TransactionKind
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-class OpenLicenceForm(CleanTextForm):
+class StyledForm(CleanTextForm):
+    """Bootstrap's classes on every widget (the pages render fields one by one)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select form-select-sm"
+            else:
+                css = "form-control form-control-sm"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class OpenLicenceForm(StyledForm):
     fee_yuan = YuanField(label=_("许可使用费（元/年）"), required=True, allow_zero=True)
     royalty_permille = forms.IntegerField(label=_("提成比例（‰）"), min_value=0, max_value=500, initial=0)
     term_years = forms.IntegerField(label=_("许可期限（年）"), min_value=1, max_value=20, initial=3)
@@ -22,7 +40,7 @@ class OpenLicenceForm(CleanTextForm):
     )
 
 
-class TransactionForm(CleanTextForm):
+class TransactionForm(StyledForm):
     kind = forms.ChoiceField(
         label=_("类型"), choices=[c for c in TransactionKind.choices if c[0] != TransactionKind.LICENCE_OPEN]
     )
@@ -34,16 +52,16 @@ class TransactionForm(CleanTextForm):
     contract_number = forms.CharField(label=_("合同编号"), max_length=40, required=False)
 
 
-class StatusForm(CleanTextForm):
+class StatusForm(StyledForm):
     legal_status = forms.ChoiceField(label=_("法律状态"), choices=LegalStatus.choices)
     granted_on = forms.DateField(label=_("授权公告日"), required=False, widget=DATE)
 
 
-class TakeUpForm(CleanTextForm):
+class TakeUpForm(StyledForm):
     confirm = forms.BooleanField(label=_("我单位接受上述许可使用费和许可条件"), required=True)
 
 
-class ServiceReportForm(CleanTextForm):
+class ServiceReportForm(StyledForm):
     asset_number = forms.CharField(label=_("专利申请号"), max_length=40)
     kind = forms.ChoiceField(label=_("服务类型"), choices=ServiceKind.choices)
     file = forms.FileField(label=_("报告文件"))

@@ -424,7 +424,9 @@ def open_licence_take_up(
     from kechuang.transfer.choices import DealStage
     from kechuang.transfer.services import deal_create
 
-    locked = OpenLicence.objects.select_for_update().select_related("asset__holder").get(pk=licence.pk)
+    locked = (
+        OpenLicence.objects.select_for_update(of=("self",)).select_related("asset__holder").get(pk=licence.pk)
+    )
     if not is_system(actor) and not can_take_up.test(actor, locked):
         raise deny(_("请以权利人以外的机构身份接受开放许可。"))
     from .permissions import member_organization_ids
@@ -565,7 +567,7 @@ def transaction_register_contract(
     from kechuang.transfer.services import contract_register
 
     locked = (
-        IpTransaction.objects.select_for_update()
+        IpTransaction.objects.select_for_update(of=("self",))
         .select_related("asset__holder", "counterparty")
         .get(pk=record.pk)
     )

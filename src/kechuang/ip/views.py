@@ -81,6 +81,9 @@ class AssetDetailView(View):
             raise Http404
         abstract, claims = selectors.claims_for(request.user, asset)
         manage = bool(perms.can_manage_asset(request.user, asset))
+        licences = list(
+            selectors.open_licence_list(actor=request.user, published_only=False).filter(asset=asset)
+        )
         return render(
             request,
             "ip/asset_detail.html",
@@ -97,9 +100,8 @@ class AssetDetailView(View):
                 "reports": list(asset.service_reports.all())
                 if (manage or perms.reads_all(request.user))
                 else [],
-                "licences": list(
-                    selectors.open_licence_list(actor=request.user, published_only=False).filter(asset=asset)
-                ),
+                "licences": licences,
+                "has_published_licence": any(licence.status == "published" for licence in licences),
                 "manage": manage,
                 "licence_form": OpenLicenceForm() if manage else None,
                 "transaction_form": TransactionForm() if manage else None,
