@@ -6,6 +6,8 @@ the providers, so a module that is missing (or not installed) simply contributes
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -36,57 +38,58 @@ def directory_kpis() -> list[Kpi]:
     def org(kind: str) -> Q:
         return Q(kind=kind)
 
+    organization_kpi = partial(
+        Kpi,
+        module="directory",
+        model=lambda: Organization,
+        date_field="created_at",
+        visible=organization_visible_to,
+        columns=org_columns,
+        select_related=("block", "park"),
+    )
+    person_kpi = partial(
+        Kpi,
+        module="directory",
+        model=lambda: Person,
+        date_field="created_at",
+        visible=person_visible_to,
+        columns=person_columns,
+        select_related=("organization",),
+    )
+
     return [
-        Kpi(
+        organization_kpi(
             code="resources.institutes",
             height="resources",
             sort=10,
             kind=STOCK,
             name=_("科研院所"),
             unit=_("家"),
-            module="directory",
             definition=_("机构名录中类型为“科研院所”的机构数；按登记日期计，统计截至期末在册的机构。"),
-            model=lambda: Organization,
             condition=lambda: org(OrganizationKind.INSTITUTE),
-            date_field="created_at",
-            visible=organization_visible_to,
-            columns=org_columns,
-            select_related=("block", "park"),
         ),
-        Kpi(
+        organization_kpi(
             code="resources.providers",
             height="resources",
             sort=20,
             kind=STOCK,
             name=_("专业服务机构"),
             unit=_("家"),
-            module="directory",
             definition=_(
                 "机构名录中类型为“服务机构”（法律、金融、知识产权、检验检测、咨询等）的机构数；"
                 "按登记日期计，统计截至期末在册的机构。"
             ),
-            model=lambda: Organization,
             condition=lambda: org(OrganizationKind.PROVIDER),
-            date_field="created_at",
-            visible=organization_visible_to,
-            columns=org_columns,
-            select_related=("block", "park"),
         ),
-        Kpi(
+        organization_kpi(
             code="incubation.enterprises",
             height="incubation",
             sort=10,
             kind=STOCK,
             name=_("在册科技企业"),
             unit=_("家"),
-            module="directory",
             definition=_("机构名录中类型为“企业”的机构数；按登记日期计，统计截至期末在册的企业。"),
-            model=lambda: Organization,
             condition=lambda: org(OrganizationKind.ENTERPRISE),
-            date_field="created_at",
-            visible=organization_visible_to,
-            columns=org_columns,
-            select_related=("block", "park"),
         ),
         Kpi(
             code="incubation.new_enterprises",
@@ -104,85 +107,55 @@ def directory_kpis() -> list[Kpi]:
             columns=org_columns,
             select_related=("block", "park"),
         ),
-        Kpi(
+        organization_kpi(
             code="incubation.incubators",
             height="incubation",
             sort=30,
             kind=STOCK,
             name=_("孵化载体"),
             unit=_("家"),
-            module="directory",
             definition=_("机构名录中类型为“孵化器”的机构数；按登记日期计，统计截至期末在册的孵化载体。"),
-            model=lambda: Organization,
             condition=lambda: org(OrganizationKind.INCUBATOR),
-            date_field="created_at",
-            visible=organization_visible_to,
-            columns=org_columns,
-            select_related=("block", "park"),
         ),
-        Kpi(
+        person_kpi(
             code="talent.researchers",
             height="talent",
             sort=10,
             kind=STOCK,
             name=_("科研技术人员"),
             unit=_("人"),
-            module="directory",
             definition=_("人才库中标记为“科研人员”的人数；按登记日期计，统计截至期末在册的人员。"),
-            model=lambda: Person,
             condition=lambda: Q(is_researcher=True),
-            date_field="created_at",
-            visible=person_visible_to,
-            columns=person_columns,
-            select_related=("organization",),
         ),
-        Kpi(
+        person_kpi(
             code="talent.senior_titles",
             height="talent",
             sort=20,
             kind=STOCK,
             name=_("中高级职称人员"),
             unit=_("人"),
-            module="directory",
             definition=_("人才库中职称为中级、副高级或正高级的人数；按登记日期计，统计截至期末在册的人员。"),
-            model=lambda: Person,
             condition=lambda: Q(title__in=[Title.INTERMEDIATE, Title.ASSOCIATE_SENIOR, Title.SENIOR]),
-            date_field="created_at",
-            visible=person_visible_to,
-            columns=person_columns,
-            select_related=("organization",),
         ),
-        Kpi(
+        person_kpi(
             code="talent.academicians",
             height="talent",
             sort=30,
             kind=STOCK,
             name=_("两院院士"),
             unit=_("名"),
-            module="directory",
             definition=_("人才库中标记为“院士”的人数；按登记日期计，统计截至期末在册的人员。"),
-            model=lambda: Person,
             condition=lambda: Q(is_academician=True),
-            date_field="created_at",
-            visible=person_visible_to,
-            columns=person_columns,
-            select_related=("organization",),
         ),
-        Kpi(
+        person_kpi(
             code="talent.experts",
             height="talent",
             sort=40,
             kind=STOCK,
             name=_("入库专家"),
             unit=_("人"),
-            module="directory",
             definition=_("人才库中标记为“入库专家”的人数；按登记日期计，统计截至期末在册的专家。"),
-            model=lambda: Person,
             condition=lambda: Q(is_expert=True),
-            date_field="created_at",
-            visible=person_visible_to,
-            columns=person_columns,
-            select_related=("organization",),
         ),
     ]
 
@@ -214,6 +187,16 @@ def transfer_kpis() -> list[Kpi]:
         Column(_("合同成交额（万元）"), "contract_amount_fen"),
         Column(_("技术交易额（万元）"), "technology_amount_fen"),
     )
+    contract_registration_kpi = partial(
+        Kpi,
+        module="transfer",
+        model=lambda: ContractRegistration,
+        date_field="signed_on",
+        visible=contract_visible_to,
+        columns=contract_columns,
+        select_related=("seller", "buyer"),
+    )
+
     return [
         Kpi(
             code="transfer.achievements",
@@ -275,24 +258,18 @@ def transfer_kpis() -> list[Kpi]:
             ),
             select_related=("supplier", "buyer"),
         ),
-        Kpi(
+        contract_registration_kpi(
             code="transfer.contracts",
             height="transfer",
             sort=40,
             kind=FLOW,
             name=_("技术合同登记"),
             unit=_("份"),
-            module="transfer",
             definition=_(
                 "技术合同登记中签订日期在统计期内的合同份数（技术开发、转让、许可、咨询、服务五类）。"
             ),
-            model=lambda: ContractRegistration,
-            date_field="signed_on",
-            visible=contract_visible_to,
-            columns=contract_columns,
-            select_related=("seller", "buyer"),
         ),
-        Kpi(
+        contract_registration_kpi(
             code="transfer.contract_amount",
             height="transfer",
             sort=50,
@@ -300,19 +277,13 @@ def transfer_kpis() -> list[Kpi]:
             decimals=2,
             name=_("合同成交额"),
             unit=_("万元"),
-            module="transfer",
             definition=_(
                 "技术合同登记中签订日期在统计期内的合同成交额之和，单位万元（登记金额以分记，"
                 "汇总后折算并四舍五入到 0.01 万元）。"
             ),
-            model=lambda: ContractRegistration,
-            date_field="signed_on",
             amount_field="contract_amount_fen",
-            visible=contract_visible_to,
-            columns=contract_columns,
-            select_related=("seller", "buyer"),
         ),
-        Kpi(
+        contract_registration_kpi(
             code="transfer.technology_amount",
             height="transfer",
             sort=60,
@@ -320,16 +291,10 @@ def transfer_kpis() -> list[Kpi]:
             decimals=2,
             name=_("技术交易额"),
             unit=_("万元"),
-            module="transfer",
             definition=_(
                 "技术合同登记中签订日期在统计期内的技术交易额之和（合同成交额中的技术部分），单位万元。"
             ),
-            model=lambda: ContractRegistration,
-            date_field="signed_on",
             amount_field="technology_amount_fen",
-            visible=contract_visible_to,
-            columns=contract_columns,
-            select_related=("seller", "buyer"),
         ),
     ]
 
@@ -472,8 +437,18 @@ def instruments_kpis() -> list[Kpi]:
         Column(_("开始时间"), "start_at"),
         Column(_("实际机时（分钟）"), "actual_minutes"),
     )
+    booking_kpi = partial(
+        Kpi,
+        module="instruments",
+        model=lambda: Booking,
+        date_field="start_at",
+        visible=booking_visible_to,
+        columns=columns,
+        select_related=("instrument", "organization"),
+    )
+
     return [
-        Kpi(
+        booking_kpi(
             code="resources.instrument_hours",
             height="resources",
             sort=70,
@@ -481,36 +456,24 @@ def instruments_kpis() -> list[Kpi]:
             decimals=1,
             name=_("共享仪器机时"),
             unit=_("小时"),
-            module="instruments",
             definition=_(
                 "共享仪器中已完成（已上机并下机）的机时预约，开始时间在统计期内者的实际机时之和，"
                 "以小时计；未到场、取消和驳回的预约不计。"
             ),
-            model=lambda: Booking,
             condition=lambda: Q(status=BookingStatus.COMPLETED, actual_minutes__isnull=False),
-            date_field="start_at",
             amount_field="actual_minutes",
             amount_divisor=60,
-            visible=booking_visible_to,
-            columns=columns,
-            select_related=("instrument", "organization"),
         ),
-        Kpi(
+        booking_kpi(
             code="resources.instrument_enterprises",
             height="resources",
             sort=71,
             kind=FLOW,
             name=_("共享仪器服务企业数"),
             unit=_("家"),
-            module="instruments",
             definition=_("统计期内在共享仪器上完成过机时预约的街区企业家数（同一企业多次使用只计一次）。"),
-            model=lambda: Booking,
             condition=lambda: Q(status=BookingStatus.COMPLETED, user_class=UserClass.DISTRICT),
-            date_field="start_at",
             distinct_field="organization",
-            visible=booking_visible_to,
-            columns=columns,
-            select_related=("instrument", "organization"),
         ),
     ]
 
