@@ -66,6 +66,11 @@ def test_the_demo_pays_some_bookings_and_sample_tests_by_voucher_held_captured_a
     }
     captured = next(b for b in paid if b.voucher_order.status == OrderStatus.CONFIRMED)
     assert captured.voucher_order.redeemed_fen == captured.charge_fen // 2
+    from kechuang.instruments.models import Invoice
+
+    invoice = Invoice.objects.get()  # the captured booking's directly paid half
+    assert counts["收费发票"] == 1 and invoice.booking == captured
+    assert invoice.amount_fen == captured.charge_fen - captured.voucher_order.redeemed_fen
     sample = SampleRequest.objects.select_related("voucher_order").get()
     assert sample.voucher_order.status == OrderStatus.ACCEPTED  # the first enterprise's: held
     assert violations() == []

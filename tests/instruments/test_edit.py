@@ -109,6 +109,15 @@ def test_a_refused_edit_names_the_field_in_chinese_and_writes_nothing(
     assert (Instrument.objects.filter(pk=instrument.pk).values().get(), rate_card(instrument)) == before
 
 
+def test_every_problem_of_an_edit_is_named_at_once(client, instrument, owner_user):
+    client.force_login(owner_user)
+    text = client.post(
+        reverse("instruments:instrument-update", args=[instrument.code]),
+        form_data(instrument, open_from="18:00", open_until="08:00", rate_district_hour="abc"),
+    ).content.decode()
+    assert "开放结束时间须晚于开始时间" in text and "请输入金额" in text
+
+
 def test_an_edit_the_voucher_catalogue_refuses_is_not_half_written(
     operator, leader, enterprise_org, enterprise_user
 ):

@@ -162,7 +162,7 @@ def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -
     enterprises = list(Organization.objects.filter(kind=OrganizationKind.ENTERPRISE).order_by("pk"))
     institutes = list(Organization.objects.filter(kind=OrganizationKind.INSTITUTE).order_by("pk"))
     categories = _categories()
-    created = {"共享仪器": 0, "机时预约": 0, "创新券支付的机时预约": 0, "委托测试": 0}
+    created = {"共享仪器": 0, "机时预约": 0, "创新券支付的机时预约": 0, "委托测试": 0, "收费发票": 0}
     with transaction.atomic():
         for keyword, rows in CATALOGUE.items():
             owner = _owner_for(keyword)
@@ -319,7 +319,7 @@ def _voucher_paid(rng: random.Random, today: dt.date) -> dict[str, int]:
     from . import payment, services
     from .models import SampleRequest
 
-    counts = {"创新券支付的机时预约": 0, "委托测试": 0}
+    counts = {"创新券支付的机时预约": 0, "委托测试": 0, "收费发票": 0}
     if SampleRequest.objects.exists() or Booking.objects.filter(voucher_order__isnull=False).exists():
         return counts  # done on an earlier run
     vouchers = [
@@ -364,7 +364,49 @@ def _voucher_paid(rng: random.Random, today: dt.date) -> dict[str, int]:
             )
         if instrument.voucher_sample_service_id:
             counts["委托测试"] += _voucher_samples(instrument, enterprise, voucher, index, services)
+    counts["收费发票"] = _invoices(owner, today)
     return counts
+
+
+def _invoices(owner: Organization, today: dt.date) -> int:
+    """The owner's invoices for the directly paid part of its voucher-paid charges: every other one paid."""
+    from .choices import InvoiceStatus
+    from .models import Invoice, SampleRequest
+    from .services import direct_part_of
+
+    records: list[Any] = [
+        *Booking.objects.filter(
+            instrument__owner=owner,
+            voucher_order__isnull=False,
+            status=BookingStatus.COMPLETED,
+            charge_fen__gt=0,
+        )
+        .select_related("voucher_order")
+        .order_by("start_at"),
+        *SampleRequest.objects.filter(instrument__owner=owner, charge_fen__gt=0)
+        .select_related("voucher_order")
+        .order_by("pk"),
+    ]
+    made = 0
+    for number, record in enumerate(records, start=1):
+        direct = direct_part_of(record.charge_fen or 0, record.voucher_order)
+        if direct <= 0:
+            continue
+        paid = number % 2 == 1
+        Invoice.objects.create(
+            code=new_code("FP"),
+            number=f"3100{today.year % 100:02d}{number:06d}",
+            owner=owner,
+            payer_id=record.organization_id,
+            booking=record if isinstance(record, Booking) else None,
+            sample_request=record if isinstance(record, SampleRequest) else None,
+            amount_fen=direct,
+            issued_on=today - dt.timedelta(days=7),
+            status=InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
+            paid_on=today - dt.timedelta(days=2) if paid else None,
+        )
+        made += 1
+    return made
 
 
 VOUCHER_OWNER = "光学精密机械"  # the Juyuan profile's demo institute account works there (its demo.yaml)

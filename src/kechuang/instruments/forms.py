@@ -127,6 +127,13 @@ class InstrumentEditForm(InstrumentForm):
         del self.fields["owner"]
         self.order_fields(self.field_order)
 
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("open_from"), data.get("open_until")
+        if start and end and end <= start:  # said with the other problems, before the service's check
+            self.add_error("open_until", _("开放结束时间须晚于开始时间。"))
+        return data
+
 
 class QualificationForm(CleanTextForm):
     username = forms.CharField(label=_("用户名"), max_length=150)
