@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -113,24 +113,8 @@ def instrument_register(
     *,
     actor: Actor,
     owner: Organization,
-    name: str,
-    category: InstrumentCategory,
-    building: Building | None = None,
-    room: str = "",
-    model_number: str = "",
-    maker: str = "",
-    original_value_fen: int = 0,
-    purchase_year: int | None = None,
-    description: str = "",
-    service_mode: str = ServiceMode.BOTH,
-    approval_rule: str = ApprovalRule.OWNER,
-    slot_minutes: int = 60,
-    open_from: dt.time = dt.time(8, 30),
-    open_until: dt.time = dt.time(17, 30),
-    open_weekdays: str = "12345",
-    min_notice_hours: int = 24,
-    free_cancel_hours: int = 24,
     rates: dict[tuple[str, str], int] | None = None,
+    **data: Unpack[InstrumentData],
 ) -> Instrument:
     """Register an instrument; ``rates`` maps (user class, unit) to a price in fen (its rate card)."""
     probe = Instrument(owner=owner)
@@ -140,25 +124,7 @@ def instrument_register(
     )
     if owner.kind not in (OrganizationKind.INSTITUTE, OrganizationKind.PROVIDER):
         raise ValidationError({"owner": _("共享仪器须属于科研院所或服务机构。")})
-    fields = _checked_fields(
-        name=name,
-        category=category,
-        building=building,
-        room=room,
-        model_number=model_number,
-        maker=maker,
-        original_value_fen=original_value_fen,
-        purchase_year=purchase_year,
-        description=description,
-        service_mode=service_mode,
-        approval_rule=approval_rule,
-        slot_minutes=slot_minutes,
-        open_from=open_from,
-        open_until=open_until,
-        open_weekdays=open_weekdays,
-        min_notice_hours=min_notice_hours,
-        free_cancel_hours=free_cancel_hours,
-    )
+    fields = _checked_fields(data)
     card = _checked_rates(rates)
     with transaction.atomic():
         instrument = Instrument.objects.create(
@@ -171,32 +137,80 @@ def instrument_register(
             "instruments.instrument.register",
             actor=actor,
             obj=instrument,
-            detail={"owner": owner.pk, "category": category.code},
+            detail={"owner": owner.pk, "category": fields["category"].code},
         )
     return instrument
 
 
-def _checked_fields(
-    *,
-    name: str,
-    category: InstrumentCategory,
-    building: Building | None,
-    room: str,
-    model_number: str,
-    maker: str,
-    original_value_fen: int,
-    purchase_year: int | None,
-    description: str,
-    service_mode: str,
-    approval_rule: str,
-    slot_minutes: int,
-    open_from: dt.time,
-    open_until: dt.time,
-    open_weekdays: str,
-    min_notice_hours: int,
-    free_cancel_hours: int,
-) -> dict[str, Any]:
+class InstrumentData(TypedDict, total=False):
+    """The fields of an instrument a caller sets (registration and edit); the rest keep their defaults."""
+
+    name: Required[str]
+    category: Required[InstrumentCategory]
+    building: Building | None
+    room: str
+    model_number: str
+    maker: str
+    original_value_fen: int
+    purchase_year: int | None
+    description: str
+    service_mode: str
+    approval_rule: str
+    slot_minutes: int
+    open_from: dt.time
+    open_until: dt.time
+    open_weekdays: str
+    min_notice_hours: int
+    free_cancel_hours: int
+
+
+INSTRUMENT_DEFAULTS: dict[str, Any] = {
+    "building": None,
+    "room": "",
+    "model_number": "",
+    "maker": "",
+    "original_value_fen": 0,
+    "purchase_year": None,
+    "description": "",
+    "service_mode": ServiceMode.BOTH,
+    "approval_rule": ApprovalRule.OWNER,
+    "slot_minutes": 60,
+    "open_from": dt.time(8, 30),
+    "open_until": dt.time(17, 30),
+    "open_weekdays": "12345",
+    "min_notice_hours": 24,
+    "free_cancel_hours": 24,
+}
+
+
+def _checked_fields(data: InstrumentData) -> dict[str, Any]:
     """An instrument's fields checked all at once (every problem named, on its field) and cleaned."""
+    values: dict[str, Any] = {**INSTRUMENT_DEFAULTS, **data}
+    name, category, service_mode, approval_rule = (
+        values["name"],
+        values["category"],
+        values["service_mode"],
+        values["approval_rule"],
+    )
+    slot_minutes, open_from, open_until, open_weekdays = (
+        values["slot_minutes"],
+        values["open_from"],
+        values["open_until"],
+        values["open_weekdays"],
+    )
+    min_notice_hours, free_cancel_hours, purchase_year = (
+        values["min_notice_hours"],
+        values["free_cancel_hours"],
+        values["purchase_year"],
+    )
+    building, room, model_number, maker, original_value_fen, description = (
+        values["building"],
+        values["room"],
+        values["model_number"],
+        values["maker"],
+        values["original_value_fen"],
+        values["description"],
+    )
     errors: dict[str, str] = {}
     name = clean_text(name, 120)
     if not name:
@@ -256,49 +270,15 @@ def instrument_update(
     *,
     actor: Actor,
     instrument: Instrument,
-    name: str,
-    category: InstrumentCategory,
-    building: Building | None = None,
-    room: str = "",
-    model_number: str = "",
-    maker: str = "",
-    original_value_fen: int = 0,
-    purchase_year: int | None = None,
-    description: str = "",
-    service_mode: str = ServiceMode.BOTH,
-    approval_rule: str = ApprovalRule.OWNER,
-    slot_minutes: int = 60,
-    open_from: dt.time = dt.time(8, 30),
-    open_until: dt.time = dt.time(17, 30),
-    open_weekdays: str = "12345",
-    min_notice_hours: int = 24,
-    free_cancel_hours: int = 24,
     rates: dict[tuple[str, str], int] | None = None,
+    **data: Unpack[InstrumentData],
 ) -> Instrument:
     """Edit a registered instrument, its rate card included (a class without a price is no longer served):
     every field checked before anything is written, then one transaction, so a refusal (of a field, or of
     the voucher catalogue that follows the district rates) leaves the instrument as it was. The owner does
     not change here."""
     require(perms.can_manage_instrument(actor, instrument), _("只有仪器所属单位或运营人员可以修改仪器。"))
-    fields = _checked_fields(
-        name=name,
-        category=category,
-        building=building,
-        room=room,
-        model_number=model_number,
-        maker=maker,
-        original_value_fen=original_value_fen,
-        purchase_year=purchase_year,
-        description=description,
-        service_mode=service_mode,
-        approval_rule=approval_rule,
-        slot_minutes=slot_minutes,
-        open_from=open_from,
-        open_until=open_until,
-        open_weekdays=open_weekdays,
-        min_notice_hours=min_notice_hours,
-        free_cancel_hours=free_cancel_hours,
-    )
+    fields = _checked_fields(data)
     card = _checked_rates(rates)
     with transaction.atomic():
         locked = _lock(instrument)
