@@ -122,3 +122,20 @@ def test_a_lapsed_patent_leaves_the_open_licence_listings(holder, tto, licensee_
     with pytest.raises(ValidationError):
         services.open_licence_publish(actor=tto, asset=asset, fee_fen=1)
     assert OpenLicence.objects.count() == 1
+
+
+def test_an_asset_attaches_only_to_its_holders_achievement(holder, tto, other_institute, client):
+    from kechuang.transfer.factories import make_achievement
+
+    asset = make_asset(holder, 12)
+    own = make_achievement(holder, title="硅基MEMS压力传感器")
+    foreign = make_achievement(other_institute, title="激光晶体生长")
+    with pytest.raises(ValidationError, match="只能关联权利人自己发布的成果"):
+        services.asset_update(actor=tto, asset=asset, achievement=foreign)
+    client.force_login(tto)
+    client.post(reverse("ip:asset-achievement", args=[asset.number]), {"achievement": foreign.code})
+    asset.refresh_from_db()
+    assert asset.achievement is None
+    client.post(reverse("ip:asset-achievement", args=[asset.number]), {"achievement": own.code})
+    asset.refresh_from_db()
+    assert asset.achievement == own

@@ -65,3 +65,7 @@ class ServiceReportForm(StyledForm):
     asset_number = forms.CharField(label=_("专利申请号"), max_length=40)
     kind = forms.ChoiceField(label=_("服务类型"), choices=ServiceKind.choices)
     file = forms.FileField(label=_("报告文件"))
+
+
+class AchievementLinkForm(StyledForm):
+    achievement = forms.CharField(label=_("关联成果"), max_length=32, required=False)

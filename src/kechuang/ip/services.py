@@ -141,6 +141,12 @@ def _clean(asset: IpAsset, today: dt.date) -> dict[str, str]:
         asset.ipc_codes = [ipc.normalize_ipc(code) for code in asset.ipc_codes or []]
     except ValidationError as error:
         errors["ipc_codes"] = error.messages[0]
+    if (
+        asset.achievement_id
+        and asset.achievement is not None
+        and asset.achievement.organization_id != asset.holder_id
+    ):
+        errors["achievement"] = _("只能关联权利人自己发布的成果。")
     if asset.filed_on and (years := rules.protection_years(asset.kind, asset.filed_on)):
         asset.expires_on = _anniversary(asset.filed_on, asset.filed_on.year + years)
     return errors

@@ -33,5 +33,6 @@ urlpatterns = [
     path("assets/<str:number>/licence/", views.OpenLicencePublishView.as_view(), name="asset-licence"),
     path("assets/<str:number>/transaction/", views.TransactionRecordView.as_view(), name="asset-transaction"),
     path("assets/<str:number>/status/", views.AssetStatusView.as_view(), name="asset-status"),
+    path("assets/<str:number>/achievement/", views.AchievementLinkView.as_view(), name="asset-achievement"),
     path("assets/<str:number>/annuity/", views.AnnuityPayView.as_view(), name="asset-annuity"),
 ]

@@ -106,8 +106,19 @@ class AssetDetailView(View):
                 "licence_form": OpenLicenceForm() if manage else None,
                 "transaction_form": TransactionForm() if manage else None,
                 "status_form": StatusForm(initial={"legal_status": asset.legal_status}) if manage else None,
+                "achievements": _holder_achievements(asset) if manage else [],
             },
         )
+
+
+def _holder_achievements(asset: Any) -> list[Any]:
+    from kechuang.transfer.models import Achievement
+
+    return list(
+        Achievement.objects.filter(organization_id=asset.holder_id)
+        .order_by("-pk")
+        .only("code", "title")[:100]
+    )
 
 
 class LicenceListView(View):
@@ -230,6 +241,25 @@ class AssetStatusView(_AssetAction):
         if data.get("granted_on"):
             changes["granted_on"] = data["granted_on"]
         return services.asset_update(actor=request.user, asset=obj, **changes)
+
+
+class AchievementLinkView(_AssetAction):
+    """The holder attaches the asset to one of its achievements (or detaches it with an empty choice)."""
+
+    success_message = _lazy("已更新关联成果。")
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        from kechuang.transfer.models import Achievement
+
+        code = request.POST.get("achievement", "").strip()[:32]
+        achievement = (
+            Achievement.objects.filter(code=code, organization_id=obj.holder_id).first() if code else None
+        )
+        if code and achievement is None:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"achievement": _lazy("只能关联权利人自己发布的成果。")})
+        return services.asset_update(actor=request.user, asset=obj, achievement=achievement)
 
 
 class AnnuityPayView(_AssetAction):

@@ -90,6 +90,9 @@ class AssetInput(CleanTextMixin, serializers.Serializer):
     claims = serializers.CharField(max_length=50000, required=False, allow_blank=True)
     inventor_names = serializers.CharField(max_length=500, required=False, allow_blank=True)
     national_award = serializers.ChoiceField(choices=NationalAward.choices, required=False, allow_blank=True)
+    achievement = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text="成果编号（本单位的）"
+    )
 
 
 class LicenceOutput(serializers.ModelSerializer):

@@ -77,6 +77,13 @@ class AssetViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retrie
         if organization is None or organization.pk not in managed_organization_ids(request.user):
             raise PermissionDenied("请以权利人（院所或企业）的知识产权管理人员身份登记。")
         values = dict(data.validated_data)
+        code = values.pop("achievement", "")
+        if code:
+            from kechuang.transfer.models import Achievement
+
+            values["achievement"] = Achievement.objects.filter(code=code, organization=organization).first()
+            if values["achievement"] is None:
+                raise ValidationError({"achievement": "找不到本单位的这项成果。"})
         asset = _call(
             services.asset_create,
             actor=request.user,
