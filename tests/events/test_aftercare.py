@@ -147,6 +147,9 @@ def test_the_after_prize_pages_and_api(
     assert response.status_code == 302
     aftercare = Aftercare.objects.get(entry=world["a"])
     assert aftercare.space_request is not None and aftercare.voucher_application.requested_fen == 500_000
+    filed = client.get(page).content.decode()
+    assert reverse("spaces:request-detail", args=[aftercare.space_request.code]) in filed
+    assert reverse("vouchers:application-detail", args=[aftercare.voucher_application.code]) in filed
     api = APIClient()
     api.force_authenticate(enterprise_user)
     assert api.get(f"/api/v1/competitions/aftercare/{world['a'].code}/").json()["status"] == "accepted"

@@ -170,7 +170,9 @@ def test_query_count_does_not_grow_with_records(
             assert client.get(url).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], counts
-    with django_assert_max_num_queries(40):
+    # A ceiling, not a growth check: the dashboard computes each KPI in one aggregate query, so it grows
+    # with the catalogue (the competitions' three after-prize figures took it from 40 to 43 on PostgreSQL).
+    with django_assert_max_num_queries(45):
         client.get(url)
 
 

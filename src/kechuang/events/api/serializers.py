@@ -41,6 +41,13 @@ def _no_nul(attrs: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+class CleanInput(serializers.Serializer):
+    """An input whose text fields may not hold a NUL character (docs/reliability.md K2)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _no_nul(attrs)
+
+
 class SeriesOutput(serializers.ModelSerializer):
     class Meta:
         model = EventSeries
@@ -100,7 +107,7 @@ class SpeakerInputSerializer(serializers.Serializer):
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class EventInput(serializers.Serializer):
+class EventInput(CleanInput):
     organizer = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     title = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(choices=EventKind.choices)
@@ -124,9 +131,6 @@ class EventInput(serializers.Serializer):
         queryset=Organization.objects.all(), many=True, required=False, default=list
     )
     speakers = SpeakerInputSerializer(many=True, required=False, default=list)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
     def details(self) -> EventDetails:
         data = self.validated_data
@@ -158,33 +162,21 @@ class EventInput(serializers.Serializer):
         )
 
 
-class EventReviewInput(serializers.Serializer):
+class EventReviewInput(CleanInput):
     approve = serializers.BooleanField()
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
-
-class ReasonInput(serializers.Serializer):
+class ReasonInput(CleanInput):
     reason = serializers.CharField(max_length=500)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
-
-class CheckInInput(serializers.Serializer):
+class CheckInInput(CleanInput):
     code = serializers.CharField(max_length=20)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
-
-class WalkInInput(serializers.Serializer):
+class WalkInInput(CleanInput):
     name = serializers.CharField(max_length=60)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class RegistrationOutput(serializers.ModelSerializer):
@@ -214,12 +206,9 @@ class RegistrationOutput(serializers.ModelSerializer):
         return None
 
 
-class FeedbackInput(serializers.Serializer):
+class FeedbackInput(CleanInput):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class FeedbackOutput(serializers.ModelSerializer):
@@ -290,7 +279,7 @@ class EntryOutput(serializers.ModelSerializer):
         ]
 
 
-class EntryInput(serializers.Serializer):
+class EntryInput(CleanInput):
     track = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     project = serializers.CharField(max_length=120)
@@ -299,19 +288,13 @@ class EntryInput(serializers.Serializer):
     business_plan = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
     ip_summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
-
-class ScoreInput(serializers.Serializer):
+class ScoreInput(CleanInput):
     entry = serializers.CharField(max_length=20)
     values = serializers.DictField(
         child=serializers.IntegerField(min_value=0, max_value=100), allow_empty=False
     )
     comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class ScoreOutput(serializers.ModelSerializer):
@@ -323,12 +306,9 @@ class ScoreOutput(serializers.ModelSerializer):
         fields = ["entry", "judge", "values", "total_x100", "comment", "submitted_at"]
 
 
-class ObjectionInput(serializers.Serializer):
+class ObjectionInput(CleanInput):
     reason = serializers.CharField(max_length=5000)
     entry = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class ObjectionOutput(serializers.ModelSerializer):
@@ -346,13 +326,10 @@ class CompetitionErrorOutput(serializers.Serializer):
 # --- operators' competition steps -------------------------------------------------------------------------
 
 
-class EntryScreenInput(serializers.Serializer):
+class EntryScreenInput(CleanInput):
     entry = serializers.CharField(max_length=20)
     eligible = serializers.BooleanField()
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class PanelCriterionInput(serializers.Serializer):
@@ -361,16 +338,13 @@ class PanelCriterionInput(serializers.Serializer):
     weight = serializers.IntegerField(min_value=1, max_value=100)
 
 
-class CompetitionPanelInput(serializers.Serializer):
+class CompetitionPanelInput(CleanInput):
     track = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     round = serializers.ChoiceField(choices=Round.choices)
     experts = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), min_length=1, max_length=15
     )
     criteria = PanelCriterionInput(many=True, required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class CompetitionPanelOutput(serializers.ModelSerializer):
@@ -385,13 +359,10 @@ class CompetitionPanelOutput(serializers.ModelSerializer):
         return [judge.expert.name for judge in panel.judges.all()]
 
 
-class ObjectionResolveInput(serializers.Serializer):
+class ObjectionResolveInput(CleanInput):
     objection = serializers.CharField(max_length=20)
     upheld = serializers.BooleanField()
     resolution = serializers.CharField(max_length=1000)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class EntryCodeInput(serializers.Serializer):
@@ -426,12 +397,9 @@ class RoadshowEntryOutput(EntryOutput):
         ]
 
 
-class RoadshowInterestInput(serializers.Serializer):
+class RoadshowInterestInput(CleanInput):
     entry = serializers.CharField(max_length=20)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class RoadshowContactOutput(serializers.ModelSerializer):
@@ -449,7 +417,7 @@ class RoadshowInterestOutput(RoadshowContactOutput):
         fields = ["entry", "project", "investor", "investor_id", "note", "created_at"]
 
 
-class RoadshowMeetingInput(serializers.Serializer):
+class RoadshowMeetingInput(CleanInput):
     entry = serializers.CharField(max_length=20)
     investor = serializers.IntegerField(
         min_value=1, max_value=2**31 - 1, required=False, allow_null=True, default=None
@@ -458,18 +426,12 @@ class RoadshowMeetingInput(serializers.Serializer):
     place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     message = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
-
-class RoadshowMeetingAnswerInput(serializers.Serializer):
+class RoadshowMeetingAnswerInput(CleanInput):
     accept = serializers.BooleanField()
     scheduled_at = bounded.DateTimeField(required=False, allow_null=True, default=None)
     place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     answer = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class RoadshowMeetingOutput(RoadshowContactOutput):
@@ -493,7 +455,7 @@ class RoadshowMeetingOutput(RoadshowContactOutput):
         ]
 
 
-class RoadshowOutcomeInput(serializers.Serializer):
+class RoadshowOutcomeInput(CleanInput):
     entry = serializers.CharField(max_length=20)
     investor = serializers.IntegerField(
         min_value=1, max_value=2**31 - 1, required=False, allow_null=True, default=None
@@ -503,9 +465,6 @@ class RoadshowOutcomeInput(serializers.Serializer):
     occurred_on = bounded.DateField()
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     meeting = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _no_nul(attrs)
 
 
 class RoadshowOutcomeOutput(RoadshowContactOutput):
