@@ -58,3 +58,25 @@ def test_it_refuses_to_report_when_the_floor_moved(live_server, operator, capsys
         )
     assert exit_info.value.code == 3
     assert "不予报告" in capsys.readouterr().err
+
+
+def test_it_refuses_demo_accounts_outside_demo_mode(operator, settings):
+    """Demo accounts cannot sign in unless the site runs in demo mode: the pages would be measured signed
+    out, so the command says how to run it instead."""
+    from django.core.management.base import CommandError
+
+    settings.DEMO_MODE = False
+    operator.is_demo = True
+    operator.save(update_fields=["is_demo"])
+    with pytest.raises(CommandError, match="KECHUANG_DEMO=1"):
+        call_command("web_bench", url="http://127.0.0.1:9", roles="operator", seconds=0.2, concurrency=1)
+
+
+def test_it_refuses_a_session_the_server_does_not_know(live_server, operator, settings, monkeypatch):
+    from django.core.management.base import CommandError
+
+    from kechuang.insights.management.commands import web_bench
+
+    monkeypatch.setattr(web_bench, "_session_for", lambda user: "not-a-session")
+    with pytest.raises(CommandError, match="未登录"):
+        call_command("web_bench", url=live_server.url, roles="operator", seconds=0.2, concurrency=1)

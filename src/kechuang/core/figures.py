@@ -21,9 +21,10 @@ number, and an evicted counter would restart at a number already used.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -96,9 +97,20 @@ def _with_topic(pending: _Pending, topic: str) -> _Pending:
     return pending
 
 
+FLIGHT_LOCK_SECONDS = 30  # a leader that died mid-computation holds the others back at most this long
+FLIGHT_WAIT_SECONDS = 10.0  # a follower computes on its own after this
+FLIGHT_POLL_SECONDS = 0.05
+
+
 def cached_figures(key: str, compute: Callable[[], T]) -> T:
     """``compute()``, remembered under ``key`` until the next write anywhere (or for at most
-    ``INSIGHTS_CACHE_SECONDS``). A cache that cannot be reached costs the computation, never the page."""
+    ``INSIGHTS_CACHE_SECONDS``). A cache that cannot be reached costs the computation, never the page.
+
+    Computed once when many requests miss at the same moment (docs/adr/0029-page-speed.md): the first
+    takes a short lock in the shared cache (``cache.add``, atomic on Redis and on the database table) and
+    computes; the others, in any process of any app server, wait for its value (polling the cache) instead
+    of each running the same queries, and compute themselves only when the leader takes longer than
+    ``FLIGHT_WAIT_SECONDS`` or gave up."""
     seconds = getattr(settings, "INSIGHTS_CACHE_SECONDS", 60)
     if not seconds:
         return compute()
@@ -108,10 +120,44 @@ def cached_figures(key: str, compute: Callable[[], T]) -> T:
     except Exception as error:
         logger.warning("figures: the shared cache cannot be read (%s); computing %s", error, key)
         return compute()
-    if value is None:
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    lock_key = f"{full_key}:computing"
+    try:
+        leader = cache.add(lock_key, 1, FLIGHT_LOCK_SECONDS)
+    except Exception:
+        leader = True
+    if not leader:
+        waited = _wait_for(full_key, lock_key)
+        if waited is not None:
+            return waited  # type: ignore[no-any-return]
+    try:
         value = compute()
         try:
             cache.set(full_key, value, seconds)
         except Exception as error:
             logger.warning("figures: the shared cache cannot be written (%s)", error)
-    return value  # type: ignore[no-any-return]
+    finally:
+        if leader:
+            try:
+                cache.delete(lock_key)
+            except Exception as error:  # the lock expires by itself after FLIGHT_LOCK_SECONDS
+                logger.warning("figures: could not release the lock of %s (%s)", key, error)
+    return value
+
+
+def _wait_for(full_key: str, lock_key: str) -> Any:
+    """The leader's value once it is in the cache; None when it does not come in time or the leader
+    gave up (its lock is gone without a value)."""
+    deadline = time.monotonic() + FLIGHT_WAIT_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(FLIGHT_POLL_SECONDS)
+            value = cache.get(full_key)
+            if value is not None:
+                return value
+            if cache.get(lock_key) is None:
+                return cache.get(full_key)
+    except Exception:
+        return None
+    return None

@@ -13,9 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .figures import cached_figures
 from .registry import HomeAlert, HomePanel, home_sections
 from .web import acting_organization
 
@@ -295,33 +298,76 @@ def _layout(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return laid
 
 
-def _panel(panel: HomePanel) -> dict[str, Any]:
-    return {
-        "title": panel.title,
+def _panel(panel: HomePanel, request: HttpRequest) -> dict[str, Any]:
+    """A panel as the home template draws it: its card's header fields and its body rendered now (the
+    body's template sees ``panel`` and ``data`` only, and the request's context processors)."""
+    item = {
+        "title": _text(panel.title),
         "template": panel.template,
-        "context": panel.context,
         "url": panel.url,
-        "url_label": panel.url_label,
+        "url_label": _text(panel.url_label),
         "testid": panel.testid,
         "width": panel.width,
     }
+    item["html"] = render_to_string(
+        panel.template, {"panel": {**item, "context": panel.context}, "data": panel.context}, request=request
+    )
+    return item
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _alert(alert: HomeAlert) -> dict[str, Any]:
+    return {
+        "text": _text(alert.text),
+        "level": alert.level,
+        "url": alert.url,
+        "url_label": _text(alert.url_label),
+        "testid": alert.testid,
+    }
+
+
+def _sections(request: HttpRequest, role: str) -> dict[str, Any]:
+    """Every registered module's panels (rendered), alerts and extra context for this page."""
+    panels: list[dict[str, Any]] = []
+    alerts: list[dict[str, Any]] = []
+    extra: dict[str, Any] = {}
+    for section in home_sections(request, role):
+        panels.extend(_panel(panel, request) for panel in section.panels if panel.template)
+        alerts.extend(_alert(alert) for alert in section.alerts if alert.text)
+        extra.update(section.context)
+    return {**extra, "home_panels": _layout(panels), "home_alerts": alerts}
+
+
+def _viewer_key(request: HttpRequest, role: str, organization: Any) -> str:
+    user = request.user
+    return ":".join(
+        [
+            role,
+            str(getattr(user, "pk", None) or "-"),
+            str(getattr(organization, "pk", None) or "-"),
+            get_language() or "-",
+        ]
+    )
 
 
 def home_context(request: HttpRequest, role: str) -> dict[str, Any]:
     """The home page of ``role``: shortcuts, then every registered module's panels and alerts
-    (``core.registry.home_sections``), laid out two to a row."""
+    (``core.registry.home_sections``), laid out two to a row.
+
+    The panels are the page's cost (ten modules' queries and templates, issue 15), so what they show is
+    kept in the shared cache for this viewer (role, user, acting organization, language) under the data
+    generation of ``core.figures``: any committed write anywhere retires it, and
+    ``INSIGHTS_CACHE_SECONDS`` bounds what moves with the clock alone (an SLA clock turning red). A
+    second visit without a write in between costs one cache read (docs/adr/0029-page-speed.md)."""
     organization = acting_organization(request)
     context: dict[str, Any] = {
         "organization": organization,
         "shortcuts": shortcuts_for(role, organization),
         "show_heights": role in ("leader", "public"),
     }
-    panels: list[dict[str, Any]] = []
-    alerts: list[HomeAlert] = []
-    for section in home_sections(request, role):
-        panels.extend(_panel(panel) for panel in section.panels if panel.template)
-        alerts.extend(alert for alert in section.alerts if alert.text)
-        context.update(section.context)
-    context["home_panels"] = _layout(panels)
-    context["home_alerts"] = alerts
+    key = f"home:{_viewer_key(request, role, organization)}"
+    context.update(cached_figures(key, lambda: _sections(request, role)))
     return context

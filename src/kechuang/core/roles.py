@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import models
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -97,6 +98,21 @@ def is_operator(user: Any) -> bool:
     return Role.OPERATOR in roles_of(user)
 
 
+_REVERSED: dict[tuple[Any, str, str], str | None] = {}
+
+
+def _menu_url(url_name: str) -> str | None:
+    """``reverse(url_name)``, or None when the page is not installed, remembered per URL configuration and
+    script prefix: the menu reverses about thirty names on every page (docs/adr/0029-page-speed.md)."""
+    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), url_name)
+    if key not in _REVERSED:
+        try:
+            _REVERSED[key] = reverse(url_name)
+        except NoReverseMatch:
+            _REVERSED[key] = None
+    return _REVERSED[key]
+
+
 def navigation_for(user: Any) -> list[dict[str, Any]]:
     roles = roles_of(user)
     signed_in = bool(getattr(user, "is_authenticated", False))
@@ -106,9 +122,8 @@ def navigation_for(user: Any) -> list[dict[str, Any]]:
             continue
         if item.roles and not (roles & item.roles):
             continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:
+        url = _menu_url(item.url_name)
+        if url is None:
             continue
         items.append({"url": url, "label": item.label, "url_name": item.url_name, "group": item.group})
     return items

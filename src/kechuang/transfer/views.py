@@ -12,14 +12,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Q, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from kechuang.core import audit, exporting
+from kechuang.core.figures import cached_figures
 from kechuang.core.money import format_range, format_wan, wan_from_fen
 from kechuang.core.uploads import attachment_response
 from kechuang.core.web import attach_errors, error_text, query_without_page
@@ -655,11 +660,46 @@ class MatchingBoardView(LoginRequiredMixin, TemplateView):
         except ValueError:
             days = 30
         context.update(
-            rows=selectors.matching_board(actor=self.request.user, days=days),
-            days=days,
-            index=matching.index_status(),
+            board=matching_board_html(self.request, days), days=days, index=matching.index_status()
         )
         return context
+
+
+CSRF_PLACEHOLDER = "kc-csrf-placeholder"
+
+
+def matching_board_html(request: HttpRequest, days: int) -> str:
+    """The board's rows, rendered once per engine version, data generation, viewer and language and kept in
+    the shared cache: twenty demands' recommendations cost the engine, a dozen queries and a large
+    template, and the first visits after a change arrive together (docs/adr/0029-page-speed.md). Several
+    requests that miss at once wait for the one that computes (``cached_figures``). The rows' forms carry
+    this request's CSRF token, put in after the cache."""
+    from . import matching
+
+    user = request.user
+    viewer = matching.Viewer.of(user)
+    key = ":".join(
+        [
+            "transfer:matching-board",
+            str(days),
+            str(matching.current_version()),
+            f"{int(viewer.signed_in)}{int(viewer.operator)}",
+            ",".join(str(pk) for pk in sorted(viewer.organizations)),
+            get_language() or "-",
+        ]
+    )
+
+    def render() -> str:
+        rows = selectors.matching_board(actor=user, days=days)
+        return str(
+            render_to_string(
+                "transfer/partials/matching_rows.html", {"rows": rows, "csrf_token": CSRF_PLACEHOLDER}
+            )
+        )
+
+    html = cached_figures(key, render)
+    # our own template, escaped when it was rendered
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
 
 
 INBOX_LIMIT = 30

@@ -36,8 +36,8 @@ from django.core.management.base import BaseCommand, CommandError
 ROLES = ("leader", "operator", "commissioner", "enterprise", "institute", "provider", "expert")
 # Pages a role reaches beyond its menu (the menu itself comes from accounts.roles.navigation_for).
 EXTRA_PAGES: dict[str, list[str]] = {
-    "leader": ["/insights/briefing/", "/insights/kpi/transfer.contracts/"],
-    "operator": ["/insights/kpi/transfer.achievements/"],
+    "leader": ["/insights/briefing/", "/insights/kpi/transfer.contracts/", "/investment/pipeline/brief/"],
+    "operator": ["/insights/kpi/transfer.achievements/", "/events/calendar/"],
 }
 SKIPPED = ("/admin/",)
 

@@ -111,6 +111,30 @@ def _client(args: tuple[str, int, str, str | None, float, float]) -> tuple[list[
     return latencies, statuses
 
 
+def chosen(role: str, path: str, pages: str) -> bool:
+    """Whether ``--pages`` (``role:/path/`` or ``/path/`` entries, comma-separated; empty: all) takes it."""
+    wanted = [entry.strip() for entry in pages.split(",") if entry.strip()]
+    return not wanted or f"{role}:{path}" in wanted or path in wanted
+
+
+def signed_in(url: str, cookie: str) -> bool:
+    """Whether the server knows this session's user: the personal page answers 200, not a redirect to
+    the login page (a page measured signed out would be another page)."""
+    from django.urls import reverse
+
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
+    try:
+        connection.request("GET", reverse("accounts:profile"), headers={"Cookie": cookie})
+        response = connection.getresponse()
+        response.read()
+        return response.status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
 def drive(
     pool: Any, url: str, path: str, *, cookie: str | None, role: str, seconds: float, concurrency: int
 ) -> Measured:
@@ -147,10 +171,16 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4, help="每个 gunicorn 进程的线程数")
         parser.add_argument("--url", default="", help="已在运行的服务器（同一数据库），不另行启动")
         parser.add_argument("--roles", default=",".join(ROLES), help="逗号分隔的角色，默认全部")
+        parser.add_argument(
+            "--pages",
+            default="",
+            help="逗号分隔，只测这些页面：角色:/路径/ 或 /路径/（所有角色），默认每个角色的全部主要页面",
+        )
         parser.add_argument("--max-drift", type=float, default=0.25, help="前后两次 /healthz 允许的差异")
         parser.add_argument("--json", default="", help="另存结果为 JSON 文件")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from kechuang.accounts.backends import demo_account_refused
         from kechuang.accounts.models import User  # type: ignore[attr-defined]
 
         if not 1 <= options["concurrency"] <= 64 or not 0 < options["seconds"] <= 600:
@@ -163,9 +193,20 @@ class Command(BaseCommand):
             if user is None:
                 self.stderr.write(f"没有启用的 {role} 用户：跳过该角色")
                 continue
+            if demo_account_refused(user):
+                # the server would treat the session as signed out and every page as the public one
+                raise CommandError(
+                    f"{role} 是演示账号，演示模式未开启时不能登录，测得的将是未登录的页面。"
+                    "请以演示模式运行（KECHUANG_DEMO=1 kechuang web-bench），与 kechuang demo 的服务器相同。"
+                )
             cookie = f"{settings.SESSION_COOKIE_NAME}={_session_for(user)}"
-            pages = list(dict.fromkeys(["/", *_pages_of(user, role)]))
-            plans.append((role, cookie, pages))
+            pages = [
+                path
+                for path in dict.fromkeys(["/", *_pages_of(user, role)])
+                if chosen(role, path, options["pages"])
+            ]
+            if pages:
+                plans.append((role, cookie, pages))
         if not plans:
             raise CommandError(
                 "没有任何角色的用户：请先载入演示数据（kechuang demo 或 kechuang demo-data）。"
@@ -236,6 +277,12 @@ class Command(BaseCommand):
         seconds, concurrency = options["seconds"], options["concurrency"]
         context = multiprocessing.get_context("fork")
         with context.Pool(concurrency) as pool:
+            for role, cookie, _paths in plans:
+                if not signed_in(url, cookie):
+                    raise CommandError(
+                        f"{role} 的会话在服务器上未登录（个人中心转向了登录页）：服务器与本命令是否用同一数据库"
+                        "和同一 SECRET_KEY？演示账号另需演示模式（KECHUANG_DEMO=1）。"
+                    )
             for role, cookie, paths in plans:  # warm every page once: first visits' caches are not measured
                 for path in paths:
                     drive(pool, url, path, cookie=cookie, role=role, seconds=0.3, concurrency=1)

@@ -1,0 +1,81 @@
+"""``{% pagecache "name" vary… %}…{% endpagecache %}``: a template fragment that is the same for every viewer
+who gets the same rows, kept in the shared cache until the next write (docs/adr/0029-page-speed.md).
+
+A list page's rows (twenty cards or table rows, each with links, badges and formatted amounts) and its
+filter form (a select of every technology field) cost most of the page's time to render, and they depend
+only on which rows the viewer's query returned, the page's query string and the language. The fragment is
+filed under the data generation of ``core.figures`` (any committed write anywhere retires it), the language
+and the ``vary`` values: a page or list of model objects varies by their primary keys in order (the
+visibility check stays in the query, which still runs), anything else by its text. Nothing in a cached
+fragment may depend on the viewer beyond the rows: no user, permission or CSRF token inside.
+``INSIGHTS_CACHE_SECONDS`` bounds its age (0, as in the tests, renders every time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page
+from django.db.models import Model
+from django.utils.translation import get_language
+
+from kechuang.core.figures import topic_token
+
+register = template.Library()
+logger = logging.getLogger(__name__)
+
+
+def vary_text(value: Any) -> str:
+    """What a vary value contributes to the key."""
+    if isinstance(value, Page):
+        return f"page {value.number}/{value.paginator.num_pages}:{vary_text(value.object_list)}"
+    if isinstance(value, Model):
+        return f"{value._meta.label}:{value.pk}"
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes | dict):
+        return "[" + ",".join(vary_text(item) for item in value) + "]"
+    return str(value)
+
+
+class PageCacheNode(template.Node):
+    def __init__(self, name: str, vary: list[Any], nodelist: template.NodeList) -> None:
+        self.name = name
+        self.vary = vary
+        self.nodelist = nodelist
+
+    def render(self, context: template.Context) -> str:
+        seconds = int(getattr(settings, "INSIGHTS_CACHE_SECONDS", 60))
+        if not seconds:
+            return self.nodelist.render(context)
+        parts = [self.name, get_language() or "-", *(vary_text(v.resolve(context)) for v in self.vary)]
+        try:
+            digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+            key = f"kechuang:fragment:{topic_token()}:{self.name}:{digest}"
+            value = cache.get(key)
+        except Exception as error:
+            logger.warning("pagecache: the shared cache cannot be read (%s)", error)
+            return self.nodelist.render(context)
+        if value is None:
+            value = self.nodelist.render(context)
+            try:
+                cache.set(key, value, seconds)
+            except Exception as error:
+                logger.warning("pagecache: the shared cache cannot be written (%s)", error)
+        return value  # type: ignore[no-any-return]
+
+
+@register.tag("pagecache")
+def do_pagecache(parser: template.base.Parser, token: template.base.Token) -> PageCacheNode:
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError('{% pagecache "name" vary… %} needs a name')
+    name = bits[1].strip("\"'")
+    vary = [parser.compile_filter(bit) for bit in bits[2:]]
+    nodelist = parser.parse(("endpagecache",))
+    parser.delete_first_token()
+    return PageCacheNode(name, vary, nodelist)
