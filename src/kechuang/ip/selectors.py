@@ -23,7 +23,7 @@ def asset_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet
     filters = filters or {}
     qs = asset_visible_to(actor).select_related("holder")
     holder = str(filters.get("holder") or "")
-    if holder.isdigit():
+    if holder.isdigit() and len(holder) <= 12:
         qs = qs.filter(holder_id=int(holder))
     if filters.get("kind") in AssetKind.values:
         qs = qs.filter(kind=filters["kind"])
