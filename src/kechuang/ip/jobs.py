@@ -20,7 +20,7 @@ from .services import high_value_refresh_all, reminders_send_due
     schedule=Daily(at=dt.time(8, 30)),
     label=gettext_lazy("专利年费与届满提醒"),
     description=gettext_lazy(
-        "年费缴纳期限前 60、30、7 天内及滞纳期内提醒权利人（每个期限一次），保护期届满前提醒"
+        "年费缴纳期限前 60 天内、滞纳期内和保护期届满前 180 天内提醒权利人（每个期限一次）"
     ),
 )
 def send_reminders(run: JobContext) -> str:

@@ -41,7 +41,7 @@ from .permissions import can_manage_asset, can_manage_licence, can_register_cont
 GRACE_MONTHS = (
     6  # 专利法实施细则: an annuity may be paid within six months after its due date, with a surcharge
 )
-REMIND_DAYS = (60, 30, 7)  # days before the annuity deadline on which the holder is reminded
+REMIND_DAYS = 60  # the holder hears of an annuity deadline once, within this many days before it
 EXPIRY_REMIND_DAYS = 180
 
 
@@ -618,7 +618,7 @@ def due_reminders(today: dt.date) -> list[tuple[IpAsset, str, dt.date]]:
     past its date but within the six-month grace period (with the surcharge warning), a term of
     protection ending within 180 days."""
     found: list[tuple[IpAsset, str, dt.date]] = []
-    horizon = today + dt.timedelta(days=max(REMIND_DAYS))
+    horizon = today + dt.timedelta(days=REMIND_DAYS)
     grace_start = add_months(today, -GRACE_MONTHS)
     qs = IpAsset.objects.filter(legal_status=LegalStatus.GRANTED).select_related("holder")
     for asset in qs.filter(
