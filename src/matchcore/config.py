@@ -78,6 +78,14 @@ class EngineConfig:
     dense_threads: int = 2  # the exact vector scan is split over this many threads (see threads.py)
     dense_split_min: int = 20_000  # ... when the catalogue has at least this many slots
     compact_dead_ratio: float = 0.25
+    # the coarse dense scan (docs/adr/0030-engine-at-city-scale.md): from coarse_min vectors on, every
+    # query scans a projection of the vectors on their coarse_dims leading principal axes, and the
+    # exact vectors re-score the best max(coarse_candidates, coarse_factor x wanted) candidates; below
+    # coarse_min (or with coarse_dims 0) every vector is scored exactly
+    coarse_min: int = 20_000
+    coarse_dims: int = 64
+    coarse_candidates: int = 1000
+    coarse_factor: int = 5
     max_matched_terms: int = 12
     # reasons name only informative terms: not on text.REASON_STOPWORDS, and not common in the
     # catalogue (in more than this share of documents, once at least reason_common_min_df hold it)

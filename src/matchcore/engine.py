@@ -101,6 +101,15 @@ class Engine:
         self._vectors: FloatArray | None = None
         self._has_vec = np.zeros(1024, dtype=bool)
         self._n_vec = 0
+        # exact moments of the stored vectors (sum and sum of outer products over the slots with a
+        # vector), so the dense leg's z-score needs no full scan (docs/adr/0030-engine-at-city-scale.md)
+        self._vsum: npt.NDArray[np.float64] | None = None
+        self._vsq: npt.NDArray[np.float64] | None = None
+        # the coarse copy of the vectors (projection on the leading principal axes), scanned in full;
+        # the exact vectors are read only for the candidates it ranks first
+        self._proj: FloatArray | None = None
+        self._coarse: FloatArray | None = None
+        self._proj_fitted_at = 0
         self.index_version = 0
         self._query_vectors: dict[str, FloatArray] = {}
 
@@ -169,6 +178,10 @@ class Engine:
             vec = np.zeros((new_cap, self._vectors.shape[1]), dtype=np.float32)
             vec[: len(self._vectors)] = self._vectors
             self._vectors = vec
+        if self._coarse is not None:
+            coarse = np.zeros((new_cap, self._coarse.shape[1]), dtype=np.float32)
+            coarse[: len(self._coarse)] = self._coarse
+            self._coarse = coarse
 
     def _kind_id(self, kind: str) -> int:
         code = self._kind_code.get(kind)
@@ -229,9 +242,7 @@ class Engine:
                 self._alive[slot] = True
                 self._kinds[slot] = self._kind_id(doc.kind)
                 if carried is not None and self._vectors is not None:
-                    self._vectors[slot] = carried
-                    self._has_vec[slot] = True
-                    self._n_vec += 1
+                    self._put_vector(slot, carried)
                 slots.append(slot)
                 tokens_kept.append(tokens)
             if slots:
@@ -258,6 +269,7 @@ class Engine:
         if self._has_vec[slot]:
             self._has_vec[slot] = False
             self._n_vec -= 1
+            self._moments_add(self._vectors[slot : slot + 1], -1.0)  # type: ignore[index]
 
     def _maybe_compact(self) -> None:
         n = len(self._docs)
@@ -286,6 +298,9 @@ class Engine:
                 vec[: len(alive_slots)] = self._vectors[alive_slots]
                 self._vectors = vec
             self._docs, self._alive, self._kinds, self._has_vec = docs, alive, kinds, has_vec
+            self._refresh_moments()
+            self._proj = self._coarse = None
+            self._maybe_fit_coarse()
             self._slot_of = {d.id: i for i, d in enumerate(docs) if d is not None}
             self.index_version += 1
 
@@ -320,14 +335,77 @@ class Engine:
                     doc = self._docs[slot]
                     if doc is None or digests[i] != self.passage_digest(doc):
                         continue
-                self._vectors[slot] = mat[i]
-                if not self._has_vec[slot]:
-                    self._has_vec[slot] = True
-                    self._n_vec += 1
+                self._put_vector(slot, mat[i])
                 count += 1
             if count:
                 self.index_version += 1
+                self._maybe_fit_coarse()
         return count
+
+    def _put_vector(self, slot: int, vector: FloatArray) -> None:
+        """Store one (unit) vector in ``slot``, keeping the moments and the coarse copy up to date."""
+        assert self._vectors is not None
+        if self._has_vec[slot]:
+            self._moments_add(self._vectors[slot : slot + 1], -1.0)
+        else:
+            self._has_vec[slot] = True
+            self._n_vec += 1
+        self._vectors[slot] = vector
+        self._moments_add(self._vectors[slot : slot + 1], 1.0)
+        if self._coarse is not None and self._proj is not None:
+            self._coarse[slot] = vector @ self._proj
+
+    def _moments_add(self, rows: FloatArray, sign: float) -> None:
+        """Add (``sign`` 1) or remove (-1) rows from the exact first and second moments of the vectors."""
+        if len(rows) == 0:
+            return
+        r = np.asarray(rows, dtype=np.float64)
+        if self._vsum is None or self._vsq is None or self._vsum.shape[0] != r.shape[1]:
+            self._vsum = np.zeros(r.shape[1], dtype=np.float64)
+            self._vsq = np.zeros((r.shape[1], r.shape[1]), dtype=np.float64)
+        self._vsum += sign * r.sum(axis=0)
+        self._vsq += sign * (r.T @ r)
+
+    def _refresh_moments(self) -> None:
+        """Recompute the moments from the stored vectors (after a bulk change; removes rounding drift)."""
+        self._vsum = self._vsq = None
+        if self._vectors is None:
+            return
+        n = len(self._docs)
+        idx = np.flatnonzero(self._has_vec[:n] & self._alive[:n])
+        for start in range(0, len(idx), 65536):
+            self._moments_add(self._vectors[idx[start : start + 65536]], 1.0)
+
+    def _maybe_fit_coarse(self) -> None:
+        """Fit (or refit, once the vectors have doubled since) the coarse projection: the leading
+        ``config.coarse_dims`` principal axes of the stored vectors (docs/adr/0030-engine-at-city-scale.md)."""
+        cfg = self.config
+        if self._vectors is None or self._vsq is None or self._n_vec < cfg.coarse_min:
+            return
+        dim = self._vectors.shape[1]
+        if cfg.coarse_dims <= 0 or cfg.coarse_dims >= dim:
+            return
+        if self._proj is not None and self._n_vec < 2 * self._proj_fitted_at:
+            return
+        second = self._vsq / max(1, self._n_vec)
+        _, axes = np.linalg.eigh(second)  # ascending eigenvalues
+        proj = np.ascontiguousarray(axes[:, ::-1][:, : cfg.coarse_dims], dtype=np.float32)
+        coarse = np.zeros((len(self._vectors), cfg.coarse_dims), dtype=np.float32)
+        n = len(self._docs)
+        for start in range(0, n, 65536):
+            stop = min(n, start + 65536)
+            coarse[start:stop] = self._vectors[start:stop] @ proj
+        coarse[:n][~self._has_vec[:n]] = 0.0
+        self._proj, self._coarse, self._proj_fitted_at = proj, coarse, self._n_vec
+
+    def _dense_stats(self, qvec: FloatArray) -> tuple[float, float]:
+        """Exact mean and standard deviation of the query's cosine over every stored vector."""
+        assert self._vsum is not None and self._vsq is not None
+        q = np.asarray(qvec, dtype=np.float64)
+        n = max(1, self._n_vec)
+        mean = float(q @ self._vsum) / n
+        var = float(q @ (self._vsq @ q)) / n - mean * mean
+        return mean, math.sqrt(max(0.0, var))
 
     def vector_of(self, doc_id: str) -> FloatArray | None:
         """A copy of the document's stored vector (``None`` without one)."""
@@ -387,8 +465,10 @@ class Engine:
 
     def _score_all(
         self, tids: list[int], qvec: FloatArray | None
-    ) -> tuple[FloatArray, FloatArray | None, FloatArray, FloatArray]:
-        """Scores of every slot: raw BM25, raw cosine (or ``None``), and the two legs' fused contributions.
+    ) -> tuple[FloatArray, FloatArray | None, FloatArray, FloatArray, tuple[float, float] | None]:
+        """Scores of every slot: raw BM25, raw cosine (or ``None``), the two legs' fused contributions, and
+        the exact mean and deviation of the cosine when the cosines are the coarse scan's estimates
+        (``None`` when they are exact): :meth:`_refine` then replaces them for the best candidates.
 
         The fused score is ``lexical part + dense part``; a document without a vector has a dense part of
         0 and (z-score fusion) its lexical part carries the full weight.
@@ -398,10 +478,29 @@ class Engine:
         lex = self._lex.scores(tids, n)
         dense: FloatArray | None = None
         has_vec = self._has_vec[:n] & alive
-        if qvec is not None and self._vectors is not None and has_vec.any():
-            threads = self.config.dense_threads if n >= self.config.dense_split_min else 1
-            dense = parallel_matvec(self._vectors[:n], np.asarray(qvec, dtype=np.float32), threads)
         cfg = self.config
+        coarse_stats: tuple[float, float] | None = None
+        if qvec is not None and self._vectors is not None and self._n_vec > 0:
+            q = np.asarray(qvec, dtype=np.float32)
+            threads = cfg.dense_threads if n >= cfg.dense_split_min else 1
+            if (
+                self._coarse is not None
+                and self._proj is not None
+                and cfg.fusion == "zscore"
+                and self._vsum is not None
+                and self._vsq is not None
+            ):
+                qc = q @ self._proj
+                dense = parallel_matvec(self._coarse[:n], qc, threads)
+                # the coarse estimate's own exact moments: its z-score ranks the candidates
+                pc = self._proj.astype(np.float64)
+                m = max(1, self._n_vec)
+                qc64 = qc.astype(np.float64)
+                c_mean = float(qc64 @ (pc.T @ self._vsum)) / m
+                c_var = float(qc64 @ (pc.T @ (self._vsq @ (pc @ qc64)))) / m - c_mean * c_mean
+                coarse_stats = (c_mean, math.sqrt(max(0.0, c_var)))
+            else:
+                dense = parallel_matvec(self._vectors[:n], q, threads)
         w = cfg.lexical_weight if dense is not None else 1.0
         if cfg.fusion == "rrf":
             lex_part = w / (cfg.rrf_k + _ranks(lex, alive))
@@ -415,7 +514,12 @@ class Engine:
                 # a document without a vector yet is scored on the evidence it has: its lexical z-score
                 # takes the full weight (the weights are renormalised over the available legs)
                 lex_part = np.where(has_vec, w * lex_z, lex_z)
-                dense_part = (1 - w) * np.where(has_vec, _zscore(dense, has_vec), 0.0)
+                if coarse_stats is not None:
+                    mean, std = coarse_stats
+                    dz = (dense - np.float32(mean)) / np.float32(std) if std > 1e-12 else np.zeros_like(dense)
+                    dense_part = (1 - w) * np.where(has_vec, dz, 0.0)
+                else:
+                    dense_part = (1 - w) * np.where(has_vec, _zscore(dense, has_vec), 0.0)
             else:
                 lex_part = lex_z
                 dense_part = None
@@ -425,7 +529,33 @@ class Engine:
             if dense_part is not None
             else np.zeros(n, dtype=np.float32)
         )
-        return lex, dense, lex_part, dense_arr
+        exact_stats = self._dense_stats(qvec) if coarse_stats is not None and qvec is not None else None
+        return lex, dense, lex_part, dense_arr, exact_stats
+
+    def _refine(
+        self,
+        slots: IntArray,
+        qvec: FloatArray,
+        dense: FloatArray,
+        dense_part: FloatArray,
+        fused: FloatArray,
+        lex_part: FloatArray,
+        stats: tuple[float, float],
+    ) -> None:
+        """Replace the coarse cosines of ``slots`` by exact ones (the exact vectors, read only here), and
+        their dense and fused scores accordingly (in place)."""
+        assert self._vectors is not None
+        slots = slots[self._has_vec[slots]]
+        if len(slots) == 0:
+            return
+        order = np.sort(slots)  # ascending reads of the (possibly memory-mapped) exact vectors
+        exact = (self._vectors[order] @ np.asarray(qvec, dtype=np.float32)).astype(np.float32)
+        mean, std = stats
+        w = self.config.lexical_weight
+        dense[order] = exact
+        z = (exact - np.float32(mean)) / np.float32(std) if std > 1e-12 else np.zeros_like(exact)
+        dense_part[order] = (1 - w) * z
+        fused[order] = lex_part[order] + dense_part[order]
 
     def _candidate_mask(self, kinds: Iterable[str] | None, exclude: int | None) -> BoolArray:
         n = len(self._docs)
@@ -483,6 +613,34 @@ class Engine:
             window *= 8
         return chosen
 
+    def _select_refined(
+        self,
+        fused: FloatArray,
+        mask: BoolArray,
+        allowed: Allowed,
+        want: int,
+        qvec: FloatArray,
+        dense: FloatArray,
+        dense_part: FloatArray,
+        lex_part: FloatArray,
+        stats: tuple[float, float],
+    ) -> list[int]:
+        """:meth:`_select` on coarse scores: the best candidates by the coarse fused score are re-scored
+        exactly, then selected among; a filter that rejects too many widens the candidate set."""
+        cfg = self.config
+        total = int(mask.sum())
+        n_cand = max(cfg.coarse_candidates, cfg.coarse_factor * want)
+        while True:
+            n_cand = min(n_cand, total)
+            cand = np.asarray(self._select(fused, mask, None, n_cand), dtype=np.int64)
+            self._refine(cand, qvec, dense, dense_part, fused, lex_part, stats)
+            only = np.zeros(len(mask), dtype=bool)
+            only[cand] = True
+            slots = self._select(fused, mask & only, allowed, want)
+            if len(slots) >= want or n_cand >= total:
+                return slots
+            n_cand *= 8
+
     def _rank(
         self,
         *,
@@ -497,7 +655,7 @@ class Engine:
     ) -> tuple[list[Hit], list[int]]:
         cfg = self.config
         tids = self._query_terms(query_text, term_cap)
-        lex, dense, lex_part, dense_part = self._score_all(tids, qvec)
+        lex, dense, lex_part, dense_part, stats = self._score_all(tids, qvec)
         fused = lex_part + dense_part
         mask = self._candidate_mask(kinds, exclude)
         # only documents with some evidence: a shared term, or a vector
@@ -510,10 +668,14 @@ class Engine:
             if top:
                 q2 = qvec + cfg.prf_beta * self._vectors[top].mean(axis=0)
                 q2 = (q2 / np.linalg.norm(q2)).astype(np.float32)
-                lex, dense, lex_part, dense_part = self._score_all(tids, q2)
+                lex, dense, lex_part, dense_part, stats = self._score_all(tids, q2)
                 fused = lex_part + dense_part
+                qvec = q2
         pool = max(k, cfg.rerank_pool) if source is not None else k
-        slots = self._select(fused, mask, allowed, pool)
+        if stats is not None and dense is not None and qvec is not None:
+            slots = self._select_refined(fused, mask, allowed, pool, qvec, dense, dense_part, lex_part, stats)
+        else:
+            slots = self._select(fused, mask, allowed, pool)
         if not slots:
             return [], tids
         hits: list[Hit] = []
