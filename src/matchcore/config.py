@@ -86,6 +86,11 @@ class EngineConfig:
     coarse_dims: int = 64
     coarse_candidates: int = 1000
     coarse_factor: int = 5
+    # the candidate path (Engine._rank_candidates): the lexical leg's exact top-k without a full scan and
+    # the coarse dense scan's top-k, fused with the catalogue's statistics; off by default, it is not yet
+    # faster than the full lexical scan on the benchmark (docs/adr/0030-engine-at-city-scale.md)
+    candidate_path: bool = False
+    lexical_sample: int = 32_768  # documents the BM25 mean and deviation are measured on (candidate path)
     max_matched_terms: int = 12
     # reasons name only informative terms: not on text.REASON_STOPWORDS, and not common in the
     # catalogue (in more than this share of documents, once at least reason_common_min_df hold it)

@@ -91,6 +91,7 @@ class Engine:
             b=self.config.bm25_b,
             merge_min=self.config.merge_min,
             merge_ratio=self.config.merge_ratio,
+            sample_size=self.config.lexical_sample,
         )
         self._lock = threading.RLock()
         self._slot_of: dict[str, int] = {}
@@ -613,6 +614,122 @@ class Engine:
             window *= 8
         return chosen
 
+    def _candidates_path(self) -> bool:
+        """Whether queries take the candidate path (a large catalogue; docs/adr/0030-engine-at-city-scale.md):
+        the lexical leg's exact top candidates (:meth:`LexicalIndex.top_k`) and the coarse dense scan's,
+        fused with z-scores from the catalogue's statistics instead of scoring every document."""
+        cfg = self.config
+        return (
+            cfg.candidate_path
+            and cfg.fusion == "zscore"
+            and cfg.prf_docs == 0
+            and len(self._slot_of) >= cfg.coarse_min
+            and (self._n_vec == 0 or self._coarse is not None or not cfg.use_dense)
+        )
+
+    def _rank_candidates(
+        self, tids: list[int], qvec: FloatArray | None, mask: BoolArray, allowed: Allowed, want: int
+    ) -> tuple[FloatArray, FloatArray | None, FloatArray, FloatArray, FloatArray, list[int]]:
+        """The best ``want`` slots by fused score without scoring every document.
+
+        Candidates: the lexical leg's top ``m`` (exact, :meth:`LexicalIndex.top_k`) and the coarse dense
+        scan's top ``m``; both legs are then scored exactly for the candidates.  The z-scores use the
+        catalogue's statistics (the vectors' exact moments; the BM25 scores' mean and deviation from
+        :meth:`LexicalIndex.stats`).  A document outside both lists scores at most ``w z(L_m) +
+        (1 - w) z(D_m)`` (``L_m``, ``D_m``: the m-th scores of each list); while the ``want``-th
+        selected candidate is under that bound, ``m`` grows fourfold."""
+        cfg = self.config
+        n = len(self._docs)
+        has_vec = self._has_vec[:n] & self._alive[:n]
+        lex_mean, lex_std = self._lex.stats(tids)
+
+        def lz(x: npt.ArrayLike) -> FloatArray:
+            arr = np.asarray(x, dtype=np.float32)
+            if lex_std <= 1e-12:
+                return np.zeros_like(arr)
+            return ((arr - np.float32(lex_mean)) / np.float32(lex_std)).astype(np.float32)
+
+        dense_on = qvec is not None and self._vectors is not None and self._n_vec > 0 and cfg.use_dense
+        coarse_z: FloatArray | None = None
+        exact_stats = (0.0, 0.0)
+        if dense_on and qvec is not None:
+            q = np.asarray(qvec, dtype=np.float32)
+            threads = cfg.dense_threads if n >= cfg.dense_split_min else 1
+            if self._coarse is not None and self._proj is not None and self._vsum is not None:
+                qc = q @ self._proj
+                approx = parallel_matvec(self._coarse[:n], qc, threads)
+                pc = self._proj.astype(np.float64)
+                m_ = max(1, self._n_vec)
+                qc64 = qc.astype(np.float64)
+                c_mean = float(qc64 @ (pc.T @ self._vsum)) / m_
+                c_var = float(qc64 @ (pc.T @ (self._vsq @ (pc @ qc64)))) / m_ - c_mean * c_mean  # type: ignore[operator]
+                c_std = math.sqrt(max(0.0, c_var))
+            else:
+                approx = parallel_matvec(self._vectors[:n], q, threads)  # type: ignore[index]
+                c_mean, c_std = self._dense_stats(q)
+            coarse_z = (
+                ((approx - np.float32(c_mean)) / np.float32(c_std)).astype(np.float32)
+                if c_std > 1e-12
+                else np.zeros(n, dtype=np.float32)
+            )
+            coarse_z[~(has_vec & mask)] = -np.inf
+            exact_stats = self._dense_stats(q)
+        w = cfg.lexical_weight if coarse_z is not None else 1.0
+        lex = np.zeros(n, dtype=np.float32)
+        dense = np.zeros(n, dtype=np.float32) if coarse_z is not None else None
+        lex_part = np.zeros(n, dtype=np.float32)
+        dense_part = np.zeros(n, dtype=np.float32)
+        fused = np.full(n, -np.inf, dtype=np.float32)
+        n_vec_masked = int((has_vec & mask).sum()) if coarse_z is not None else 0
+        total = int(mask.sum())
+        m = max(cfg.coarse_candidates, cfg.coarse_factor * want)
+        while True:
+            l_slots, l_scores = self._lex.top_k(tids, m, n, mask)
+            parts = [l_slots]
+            d_bound = -np.inf
+            if coarse_z is not None:
+                take = min(m, n_vec_masked)
+                if take > 0:
+                    d_slots = np.argpartition(-coarse_z, take - 1)[:take] if take < n else np.arange(n)
+                    d_slots = d_slots[np.isfinite(coarse_z[d_slots])]
+                    parts.append(d_slots.astype(np.int64))
+                    if take < n_vec_masked:
+                        d_bound = float(coarse_z[d_slots].min())
+            cand = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            lex_c = self._lex.scores_of(tids, cand)
+            lex[cand] = lex_c
+            hv = has_vec[cand]
+            lzc = lz(lex_c)
+            if dense is not None and qvec is not None:
+                exact = np.zeros(len(cand), dtype=np.float32)
+                if hv.any():
+                    rows = cand[hv]
+                    exact[hv] = self._vectors[rows] @ np.asarray(qvec, dtype=np.float32)  # type: ignore[index]
+                dense[cand] = exact
+                mean, std = exact_stats
+                dz = (exact - np.float32(mean)) / np.float32(std) if std > 1e-12 else np.zeros_like(exact)
+                lex_part[cand] = np.where(hv, w * lzc, lzc)
+                dense_part[cand] = np.where(hv, (1 - w) * dz, 0.0)
+            else:
+                lex_part[cand] = lzc
+            fused[cand] = lex_part[cand] + dense_part[cand]
+            only = np.zeros(n, dtype=bool)
+            only[cand] = True
+            evidence = only & mask & ((lex > 0) | has_vec if dense is not None else lex > 0)
+            slots = self._select(fused, evidence, allowed, want)
+            # the best a document outside both lists can score
+            l_bound_raw = float(l_scores[-1]) if len(l_slots) >= m else 0.0
+            lzb = float(lz(l_bound_raw))
+            bound = -np.inf
+            if len(l_slots) >= m:
+                bound = lzb  # a document without a vector holding the query's terms
+            if d_bound > -np.inf:
+                bound = max(bound, w * lzb + (1 - w) * d_bound)
+            full = len(slots) >= want
+            if m >= total or (full and float(fused[slots[-1]]) >= bound) or (not full and bound == -np.inf):
+                return lex, dense, lex_part, dense_part, fused, slots
+            m *= 4
+
     def _select_refined(
         self,
         fused: FloatArray,
@@ -655,6 +772,14 @@ class Engine:
     ) -> tuple[list[Hit], list[int]]:
         cfg = self.config
         tids = self._query_terms(query_text, term_cap)
+        pool = max(k, cfg.rerank_pool) if source is not None else k
+        if self._candidates_path():
+            lex, dense, lex_part, dense_part, fused, slots = self._rank_candidates(
+                tids, qvec, self._candidate_mask(kinds, exclude), allowed, pool
+            )
+            return self._hits(
+                slots, tids, query_text, term_cap, k, source, lex, dense, lex_part, dense_part, fused
+            )
         lex, dense, lex_part, dense_part, stats = self._score_all(tids, qvec)
         fused = lex_part + dense_part
         mask = self._candidate_mask(kinds, exclude)
@@ -671,11 +796,30 @@ class Engine:
                 lex, dense, lex_part, dense_part, stats = self._score_all(tids, q2)
                 fused = lex_part + dense_part
                 qvec = q2
-        pool = max(k, cfg.rerank_pool) if source is not None else k
         if stats is not None and dense is not None and qvec is not None:
             slots = self._select_refined(fused, mask, allowed, pool, qvec, dense, dense_part, lex_part, stats)
         else:
             slots = self._select(fused, mask, allowed, pool)
+        return self._hits(
+            slots, tids, query_text, term_cap, k, source, lex, dense, lex_part, dense_part, fused
+        )
+
+    def _hits(
+        self,
+        slots: list[int],
+        tids: list[int],
+        query_text: str,
+        term_cap: int | None,
+        k: int,
+        source: Profile | None,
+        lex: FloatArray,
+        dense: FloatArray | None,
+        lex_part: FloatArray,
+        dense_part: FloatArray,
+        fused: FloatArray,
+    ) -> tuple[list[Hit], list[int]]:
+        """Hits for the selected slots: calibrated relevance, reasons, and the feature rerank."""
+        cfg = self.config
         if not slots:
             return [], tids
         hits: list[Hit] = []
