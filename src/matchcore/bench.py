@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import resource
 import sys
@@ -316,6 +317,108 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _pss_mb(pid: int) -> float:
+    """Proportional set size of a process (``/proc/PID/smaps_rollup``): shared pages count once in total
+    over the processes that share them, unlike RSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:  # pragma: no cover - non-Linux
+        pass
+    return float("nan")
+
+
+def _serve(
+    n: int,
+    seed: int,
+    sample_vectors: npt.NDArray[np.float32],
+    queries: list[str],
+    embedder: Embedder,
+    config: EngineConfig,
+    workers: int,
+    out: Any,
+) -> None:
+    """A server in one process tree (run in a forked child): build the engine from generated listings,
+    drop the listings, freeze the heap (``gc.freeze``: the collector would otherwise write to every
+    object and copy the shared pages), fork ``workers`` processes that each answer every query, and
+    report the sum of the PSS of the master and its workers while they are all alive."""
+    import os
+
+    docs = generate_listings(n, seed=seed)
+    vectors = np.vstack(
+        [
+            sample_vectors[: min(n, len(sample_vectors))],
+            _synth_vectors(sample_vectors, max(0, n - len(sample_vectors)), seed + n),
+        ]
+    )
+    engine = Engine(config, embedder=embedder)
+    engine.upsert_many(docs)
+    engine.set_vectors([d.id for d in docs], vectors)
+    del docs, vectors
+    gc.collect()
+    gc.freeze()
+    master_pss_alone = _pss_mb(os.getpid())
+    pids: list[int] = []
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: answer every query once (as a serving worker would), then wait
+            try:
+                os.close(ready_r)
+                os.close(go_w)
+                for q in queries:
+                    engine.search(q, k=10)
+                os.write(ready_w, b"1")
+                os.read(go_r, 1)
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    os.close(ready_w)
+    os.close(go_r)
+    for _ in range(workers):
+        os.read(ready_r, 1)
+    per_worker = [_pss_mb(p) for p in pids]
+    master = _pss_mb(os.getpid())
+    os.write(go_w, b"x" * workers)
+    for p in pids:
+        os.waitpid(p, 0)
+    out.send(
+        {
+            "workers": workers,
+            "master_pss_mb": round(master, 1),
+            "master_pss_mb_before_fork": round(master_pss_alone, 1),
+            "worker_pss_mb": [round(x, 1) for x in per_worker],
+            "server_pss_mb": round(master + sum(per_worker), 1),
+        }
+    )
+
+
+def _bench_server(
+    n: int,
+    seed: int,
+    sample_vectors: npt.NDArray[np.float32],
+    queries: list[str],
+    embedder: Embedder,
+    config: EngineConfig,
+    workers: int,
+) -> dict[str, Any]:
+    """Resident memory of a whole server with ``workers`` workers sharing one index (see :func:`_serve`)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_serve, args=(n, seed, sample_vectors, queries, embedder, config, workers, send), daemon=False
+    )
+    proc.start()
+    result: dict[str, Any] = recv.recv()
+    proc.join()
+    return result
+
+
 def _synth_vectors(sample: npt.NDArray[np.float32], n: int, seed: int) -> npt.NDArray[np.float32]:
     """``n`` unit vectors shaped like the measured ones: a measured vector plus small Gaussian noise."""
     rng = np.random.default_rng(seed)
@@ -415,6 +518,20 @@ def _bench_baseline(
     }
 
 
+_NO_BASELINE: dict[str, Any] = {
+    k: float("nan")
+    for k in (
+        "lexical_index_s",
+        "lexical_docs_per_s",
+        "upsert_ms_p50",
+        "upsert_ms_p95",
+        "query_ms_p50",
+        "query_ms_p95",
+        "rss_mb",
+    )
+}
+
+
 def run_bench(
     sizes: Sequence[int] = (10_000, 100_000),
     queries: int = 200,
@@ -422,8 +539,13 @@ def run_bench(
     embedder: Embedder | None = None,
     config: EngineConfig | None = None,
     seed: int = 20240601,
+    workers: int = 0,
+    baseline: bool = True,
 ) -> dict[str, Any]:
-    """Run the benchmark for each size (see the module docstring); returns a JSON-ready dict."""
+    """Run the benchmark for each size (see the module docstring); returns a JSON-ready dict.
+
+    ``workers`` > 0 also measures a whole server: the index built once, ``workers`` forked workers
+    answering the queries, the sum of their PSS (see :func:`_serve`)."""
     cfg = config or EngineConfig.default()
     emb = embedder or load_embedder(cfg.embedder)
     all_docs = generate_listings(max(sizes), seed=seed)
@@ -458,8 +580,9 @@ def run_bench(
             ]
         )
         eng = _bench_engine(docs, vectors, qs, emb, cfg)
-        base = _bench_baseline(docs, vectors, qs, emb, cfg)
+        base = _bench_baseline(docs, vectors, qs, emb, cfg) if baseline else _NO_BASELINE
         results["sizes"][str(n)] = {
+            "server": None,
             "engine": eng,
             "baseline": base,
             "dense_index_s_extrapolated": round(n / dense_rate, 1),
@@ -475,6 +598,15 @@ def run_bench(
             ),
             "peak_rss_mb_so_far": round(_peak_rss_mb(), 1),
         }
+    if workers > 0:
+        # the server measurements run after the listings above are dropped: the forked server shares no
+        # data with this process but the embedder (its PSS is reported with the driver's)
+        del all_docs, docs, vectors
+        gc.collect()
+        for n in sorted(sizes):
+            server = _bench_server(n, seed, sample_vectors, qs, emb, cfg, workers)
+            server["driver_pss_mb"] = round(_pss_mb(os.getpid()), 1)
+            results["sizes"][str(n)]["server"] = server
     return results
 
 
@@ -499,6 +631,14 @@ def _table(res: dict[str, Any]) -> str:
             f"{r['ratio_query_p50_engine_over_baseline']} | "
             f"{r['ratio_query_p95_engine_over_baseline']} | |"
         )
+    for n, r in res["sizes"].items():
+        sv = r.get("server")
+        if sv:
+            lines.append(
+                f"{n}: server with {sv['workers']} workers sharing one index: PSS {sv['server_pss_mb']} MB in all "
+                f"(master {sv['master_pss_mb']} MB, workers {sv['worker_pss_mb']} MB; the bench driver, which "
+                f"shares the embedder with it, {sv['driver_pss_mb']} MB)"
+            )
     lines.append(f"peak RSS of the process: {max(r['peak_rss_mb_so_far'] for r in res['sizes'].values())} MB")
     return "\n".join(lines)
 
@@ -511,12 +651,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dense-sample", type=int, default=500)
     parser.add_argument("--embedder", default=None, help="embedder spec (default: the config's)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--workers", type=int, default=0, help="also measure a server with N workers (PSS)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the brute-force baseline")
     args = parser.parse_args(argv)
     cfg = EngineConfig.default()
     if args.embedder:
         cfg = cfg.with_(embedder=args.embedder)
     sizes = [int(x) for x in args.docs.split(",") if x.strip()]
-    res = run_bench(sizes, queries=args.queries, dense_sample=args.dense_sample, config=cfg)
+    res = run_bench(
+        sizes,
+        queries=args.queries,
+        dense_sample=args.dense_sample,
+        config=cfg,
+        workers=args.workers,
+        baseline=not args.no_baseline,
+    )
     print(json.dumps(res, ensure_ascii=False, indent=1) if args.json else _table(res))
     return 0
 
