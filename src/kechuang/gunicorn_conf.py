@@ -17,8 +17,12 @@ defaults and when to change them are listed in docs/operations.md and deploy/kec
     WEB_ACCESS_LOG            access log file, "-" for standard output, "" for none (-)
     WEB_LOG_LEVEL             gunicorn's own log level (info)
     WEB_CONTROL_SOCKET        path of gunicorn's control socket (gunicornc); unset: none
+    WEB_SHARED_MATCHING       build the matching index once in the master, before the workers fork (1)
 
-Each worker warms the matching engine in a background thread as soon as it starts, so the first
+The master builds the matching engine once before it forks the workers (``WEB_SHARED_MATCHING``, on by
+default): the workers share its pages copy-on-write, so the host holds one copy of the index instead of
+one per worker, and each worker only applies the changes since through the index version check
+(docs/adr/0030-engine-at-city-scale.md). Each worker also warms the matching engine in a background thread as soon as it starts, so the first
 person to open a page with recommendations does not wait for the index to be built from the database
 (seconds on a district's catalogue); the worker answers other pages meanwhile. ``/healthz`` reports
 ``"matching": "warming"`` until this worker's engine is ready.
@@ -91,6 +95,40 @@ def warm_matching() -> None:
         logger.exception("matching warm-up failed")
     finally:
         connection.close()
+
+
+def build_shared_matching(server: Any) -> None:
+    """Build the matching engine in the master before any worker forks (``when_ready``), then close the
+    master's database connections (a forked worker must not share a socket) and freeze the heap, so the
+    workers' garbage collector does not write to (and so copy) every page of the shared index."""
+    if os.environ.get("WEB_SHARED_MATCHING", "1").strip() in ("0", "false", "no", ""):
+        return
+    import gc
+
+    try:
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kechuang.settings.base")
+        django.setup()
+        from kechuang.transfer import matching
+
+        matching.get_engine()
+        server.log.info("matching index built in the master, shared by the workers")
+    except Exception:  # an optimisation: each worker then builds its own, as without it
+        logger.exception("building the shared matching index failed")
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # pragma: no cover - Django not importable
+            logger.exception("closing the master's database connections failed")
+        gc.collect()
+        gc.freeze()
+
+
+def when_ready(server: Any) -> None:
+    build_shared_matching(server)
 
 
 def post_worker_init(worker: Any) -> None:

@@ -30,3 +30,43 @@ def test_healthz_says_warming_until_the_engine_is_built(client, achievement, mon
     assert matching.is_ready()
     assert client.get("/healthz").json()["matching"] == "ready"
     assert f"achievement:{achievement.pk}" in matching.get_engine()  # the warmed engine is the one used
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str, *args: object) -> None:
+        self.lines.append(message % args)
+
+
+class _Server:
+    def __init__(self) -> None:
+        self.log = _Log()
+
+
+def test_the_master_builds_one_shared_index_before_the_workers_fork(achievement, monkeypatch):
+    """docs/adr/0030-engine-at-city-scale.md: the engine is built in the master (the workers inherit it
+    copy-on-write), its database connections are closed before the fork and the heap is frozen."""
+    import gc
+
+    from django.db import connections
+
+    closed: list[bool] = []
+    frozen: list[bool] = []
+    monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    matching.reset()
+    server = _Server()
+    gunicorn_conf.when_ready(server)
+    assert matching.is_ready()
+    assert f"achievement:{achievement.pk}" in matching.get_engine()
+    assert closed == [True] and frozen == [True]
+    assert any("shared" in line for line in server.log.lines)
+
+
+def test_the_shared_index_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("WEB_SHARED_MATCHING", "0")
+    matching.reset()
+    gunicorn_conf.build_shared_matching(_Server())
+    assert not matching.is_ready()
