@@ -366,20 +366,27 @@ def _serve(
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # a worker: answer every query once (as a serving worker would), then wait
+            status = b"0"
             try:
                 os.close(ready_r)
                 os.close(go_w)
                 for q in queries:
                     engine.search(q, k=10)
-                os.write(ready_w, b"1")
-                os.read(go_r, 1)
+                status = b"1"
+            except BaseException:  # reported to the master, which must not wait forever
+                import traceback
+
+                traceback.print_exc()
             finally:
-                os._exit(0)
+                try:
+                    os.write(ready_w, status)
+                    os.read(go_r, 1)
+                finally:
+                    os._exit(0)
         pids.append(pid)
     os.close(ready_w)
     os.close(go_r)
-    for _ in range(workers):
-        os.read(ready_r, 1)
+    answered = sum(os.read(ready_r, 1) == b"1" for _ in range(workers))
     per_worker = [_pss_mb(p) for p in pids]
     master = _pss_mb(os.getpid())
     os.write(go_w, b"x" * workers)
@@ -388,6 +395,7 @@ def _serve(
     out.send(
         {
             "workers": workers,
+            "workers_answered": answered,
             "master_pss_mb": round(master, 1),
             "master_pss_mb_before_fork": round(master_pss_alone, 1),
             "worker_pss_mb": [round(x, 1) for x in per_worker],
@@ -414,7 +422,11 @@ def _bench_server(
         target=_serve, args=(n, seed, sample_vectors, queries, embedder, config, workers, send), daemon=False
     )
     proc.start()
-    result: dict[str, Any] = recv.recv()
+    send.close()  # so a server that dies before answering ends the wait below
+    try:
+        result: dict[str, Any] = recv.recv()
+    except EOFError:
+        result = {"workers": workers, "error": f"the server process exited with {proc.exitcode}"}
     proc.join()
     return result
 

@@ -65,6 +65,10 @@ def test_match_bench_json(db):
     result = json.loads(out.getvalue())
     assert set(result["sizes"]) == {"200", "400"}
     assert "ratio_query_p95_engine_over_baseline" in result["sizes"]["400"]
+    # the whole server: the index built once, two forked workers, the sum of their PSS
+    server = result["sizes"]["400"]["server"]
+    assert server["workers"] == 2 and len(server["worker_pss_mb"]) == 2
+    assert server["server_pss_mb"] >= server["master_pss_mb"] > 0
     with pytest.raises(CommandError):
         call_command("match_bench", docs="abc", json=True)
 
