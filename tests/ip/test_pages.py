@@ -17,7 +17,12 @@ def test_public_pages_for_an_anonymous_visitor(client, holder):
     services.open_licence_publish(actor=None, asset=asset, fee_fen=50_000_00, terms="普通许可，可续期")
     assert asset.title in client.get(reverse("ip:asset-list")).content.decode()
     page = client.get(reverse("ip:licence-list")).content.decode()
-    assert asset.title in page and "可续期" in page and "登录后接受" in page and 'data-testid="take-up"' not in page
+    assert (
+        asset.title in page
+        and "可续期" in page
+        and "登录后接受" in page
+        and 'data-testid="take-up"' not in page
+    )
     detail = client.get(reverse("ip:asset-detail", args=[asset.number])).content.decode()
     assert "年漂移小于" in detail and "发布开放许可" not in detail
     assert client.get(reverse("ip:portfolio")).status_code == 302
