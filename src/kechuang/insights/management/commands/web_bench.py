@@ -1,6 +1,7 @@
 """``kechuang web-bench``: how fast every main page answers, per role, against the server's own floor.
 
     kechuang web-bench [--seconds 6] [--concurrency 8] [--workers 2 --threads 4] [--url URL] [--json FILE]
+                       [--pages role:/path/,/path/,…]
 
 On the current database: signs in one demo user per role (a server-side session, no password), starts
 the production web server (gunicorn with the project's configuration, ``--workers`` × ``--threads``) on
@@ -11,6 +12,8 @@ Then it prints per page requests/s, p50, p95, p99 and the share of ``/healthz``'
 ``/healthz`` measured before and after the pages. When the two ``/healthz`` runs differ by more than
 ``--max-drift`` (25%) the machine was busy with something else, and the command refuses to report
 (exit status 3) rather than print numbers that mean nothing (docs/reliability.md I1, docs/benchmarks.md).
+It also refuses to measure signed-out pages: demo accounts outside demo mode, or a session the server
+does not know (its personal page must answer 200 first). ``--pages`` measures a subset.
 
 The locust harness (``kechuang load_test``) stays for mixed load and errors under load; this command is
 the per-page measurement of issue-tracker tables.
