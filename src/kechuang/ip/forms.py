@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core import dates
 from kechuang.core.money import YuanField, wan_field
 from kechuang.core.text import CleanTextForm
 
@@ -46,15 +47,15 @@ class TransactionForm(StyledForm):
     )
     counterparty_name = forms.CharField(label=_("对方（受让方/被许可方/质权银行）"), max_length=120)
     amount_wan = wan_field(_("金额（万元）"), required=True)
-    signed_on = forms.DateField(label=_("签订日期"), widget=DATE)
-    term_start = forms.DateField(label=_("期限起"), required=False, widget=DATE)
-    term_end = forms.DateField(label=_("期限止"), required=False, widget=DATE)
+    signed_on = dates.DateField(label=_("签订日期"), widget=DATE)
+    term_start = dates.DateField(label=_("期限起"), required=False, widget=DATE)
+    term_end = dates.DateField(label=_("期限止"), required=False, widget=DATE)
     contract_number = forms.CharField(label=_("合同编号"), max_length=40, required=False)
 
 
 class StatusForm(StyledForm):
     legal_status = forms.ChoiceField(label=_("法律状态"), choices=LegalStatus.choices)
-    granted_on = forms.DateField(label=_("授权公告日"), required=False, widget=DATE)
+    granted_on = dates.DateField(label=_("授权公告日"), required=False, widget=DATE)
 
 
 class TakeUpForm(StyledForm):
