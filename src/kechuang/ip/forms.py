@@ -11,7 +11,7 @@ from kechuang.core import dates
 from kechuang.core.money import YuanField, wan_field
 from kechuang.core.text import CleanTextForm
 
-from .choices import LegalStatus, ServiceKind, TransactionKind
+from .choices import LegalStatus, NationalAward, ServiceKind, TransactionKind
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -70,3 +70,67 @@ class ServiceReportForm(StyledForm):
 
 class AchievementLinkForm(StyledForm):
     achievement = forms.CharField(label=_("关联成果"), max_length=32, required=False)
+
+
+def _lines(text: str) -> list[str]:
+    """A list typed one per line (or separated by ；, ; or ，)."""
+    import re
+
+    return [part.strip() for part in re.split(r"[\n;；,，、]+", text or "") if part.strip()]
+
+
+class AssetEditForm(StyledForm):
+    """An asset's descriptive fields, as ``services.asset_update`` takes them (docs/adr/0028). The claims
+    and abstract of an unpublished application are dropped for a user who may not read them."""
+
+    number = forms.CharField(label=_("申请号/登记号"), max_length=40)
+    title = forms.CharField(label=_("名称"), max_length=200)
+    publication_number = forms.CharField(label=_("公开（公告）号"), max_length=40, required=False)
+    applicant_names = forms.CharField(label=_("申请人（原文）"), max_length=500, required=False)
+    inventor_names = forms.CharField(label=_("发明人（原文）"), max_length=500, required=False)
+    filed_on = forms.DateField(label=_("申请日"), widget=DATE)
+    published_on = forms.DateField(label=_("公开日"), required=False, widget=DATE)
+    granted_on = forms.DateField(label=_("授权公告日"), required=False, widget=DATE)
+    legal_status = forms.ChoiceField(label=_("法律状态"), choices=LegalStatus.choices)
+    national_award = forms.ChoiceField(label=_("中国专利奖"), choices=NationalAward.choices, required=False)
+    ipc_codes = forms.CharField(
+        label=_("IPC 分类号"),
+        required=False,
+        max_length=1000,
+        help_text=_("每行一个，或以分号分隔，如 G01L 9/00"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    family = forms.CharField(
+        label=_("海外同族"),
+        required=False,
+        max_length=2000,
+        help_text=_("每行一个，如 US10123456B2"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    abstract = forms.CharField(
+        label=_("摘要"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    claims = forms.CharField(
+        label=_("权利要求"), max_length=50000, required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+    def __init__(self, *args: Any, reads_claims: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not reads_claims:
+            del self.fields["abstract"], self.fields["claims"]
+
+    @classmethod
+    def initial_for(cls, asset: Any) -> dict[str, Any]:
+        names = [name for name in cls.base_fields if name not in ("ipc_codes", "family")]
+        initial = {name: getattr(asset, name) for name in names}
+        initial["ipc_codes"] = "\n".join(asset.ipc_codes or [])
+        initial["family"] = "\n".join(asset.family.values_list("number", flat=True))
+        return initial
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned data as the service's keyword arguments."""
+        data = dict(self.cleaned_data)
+        data["ipc_codes"] = _lines(data.get("ipc_codes", ""))
+        data["family"] = _lines(data.get("family", ""))
+        data["national_award"] = data.get("national_award") or ""
+        return data

@@ -65,6 +65,13 @@ class AssetData(TypedDict, total=False):
     achievement: Any
 
 
+class AssetChanges(AssetData, total=False):
+    """What :func:`asset_update` accepts: the asset's fields and a corrected number (checked like a new
+    one, by the asset's kind)."""
+
+    number: str
+
+
 SCALARS = (
     "title",
     "abstract",
@@ -288,32 +295,66 @@ def _create(
 
 
 @transaction.atomic
-def asset_update(*, actor: Any, asset: IpAsset, **data: Unpack[AssetData]) -> IpAsset:
-    """Change an asset's fields; a new legal status that is dead ends its open licences."""
+def asset_update(*, actor: Any, asset: IpAsset, **data: Unpack[AssetChanges]) -> IpAsset:
+    """Change an asset's fields; a new legal status that is dead ends its open licences. A changed number is
+    checked by the kind's format and check digit and refused when another asset has it."""
     locked = IpAsset.objects.select_for_update().get(pk=asset.pk)
     if not is_system(actor) and not can_manage_asset.test(actor, locked):
         raise deny(_("只有权利人的技术转移部门或运营人员可以修改该知识产权。"))
     return _update(actor=actor, locked=locked, data=data, record=True)
 
 
-def _update(*, actor: Any, locked: IpAsset, data: AssetData, record: bool) -> IpAsset:
+def _checked_number(locked: IpAsset, raw: str) -> str:
+    """The canonical form of a corrected number, or a ValidationError on ``number``."""
+    try:
+        canonical = numbers.asset_number(raw, locked.kind)
+    except ValidationError as error:
+        raise ValidationError({"number": error.messages[0]}) from None
+    if IpAsset.objects.filter(number=canonical).exclude(pk=locked.pk).exists():
+        raise ValidationError({"number": _("%(n)s 已经登记，不能重复登记。") % {"n": canonical}})
+    return canonical
+
+
+def _update(*, actor: Any, locked: IpAsset, data: AssetChanges, record: bool) -> IpAsset:
     """asset_update's work on a locked row; the import calls it for each changed row."""
     refuse_nul({k: v for k, v in data.items() if isinstance(v, str)})
     today = timezone.localdate()
     before = locked.legal_status
+    old_number = locked.number
+    errors: dict[str, str] = {}
+    if "number" in data and data["number"] != locked.number:
+        try:
+            locked.number = _checked_number(locked, data["number"])
+        except ValidationError as error:
+            errors.update({k: v[0] for k, v in error.message_dict.items()})
     changed = [name for name in SCALARS if name in data and getattr(locked, name) != data[name]]  # type: ignore[literal-required]
     for name in changed:
         setattr(locked, name, data[name])  # type: ignore[literal-required]
-    errors = _clean(locked, today)
+    for raw in data.get("family", []) if "family" in data else []:
+        try:
+            if clean_text(raw):
+                numbers.foreign_number(raw)
+        except ValidationError as error:
+            errors["family"] = error.messages[0]
+            break
+    errors = _clean(locked, today) | errors
     if errors:
         raise ValidationError(errors)
+    if locked.number != old_number:
+        changed.append("number")
     if locked.legal_status != before:
         locked.status_changed_on = today
         if locked.legal_status == LegalStatus.GRANTED and locked.annuity_due_on is None:
             locked.annuity_due_on = first_annuity_due(locked, today)
         if locked.legal_status in DEAD:
             locked.annuity_due_on = None
-    locked.save()
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"number": _("%(n)s 已经登记，不能重复登记。") % {"n": locked.number}}
+        ) from None
     if "ipc_codes" in changed:
         _set_fields(locked)
     if "co_applicants" in data:
@@ -321,11 +362,13 @@ def _update(*, actor: Any, locked: IpAsset, data: AssetData, record: bool) -> Ip
     if "inventors" in data:
         locked.inventors.set(data["inventors"])
     if "family" in data:
+        had = set(FamilyMember.objects.filter(asset=locked).values_list("number", flat=True))
         try:
             _set_family(locked, data["family"])
         except ValidationError as error:
             raise ValidationError({"family": error.messages[0]}) from None
-        changed.append("family")
+        if set(FamilyMember.objects.filter(asset=locked).values_list("number", flat=True)) != had:
+            changed.append("family")
     refresh_high_value(locked, today=today)
     _status_effects(locked, actor=actor)
     if record:
@@ -333,7 +376,11 @@ def _update(*, actor: Any, locked: IpAsset, data: AssetData, record: bool) -> Ip
             "ip.asset.update",
             actor=actor,
             obj=locked,
-            detail={"changed": sorted(changed), "legal_status": [before, locked.legal_status]},
+            detail={
+                "changed": sorted(changed),
+                "legal_status": [before, locked.legal_status],
+                **({"number": [old_number, locked.number]} if locked.number != old_number else {}),
+            },
         )
     _index_changed(locked)
     return locked

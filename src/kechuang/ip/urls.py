@@ -32,6 +32,7 @@ urlpatterns = [
     path("assets/<str:number>/", views.AssetDetailView.as_view(), name="asset-detail"),
     path("assets/<str:number>/licence/", views.OpenLicencePublishView.as_view(), name="asset-licence"),
     path("assets/<str:number>/transaction/", views.TransactionRecordView.as_view(), name="asset-transaction"),
+    path("assets/<str:number>/edit/", views.AssetEditView.as_view(), name="asset-edit"),
     path("assets/<str:number>/status/", views.AssetStatusView.as_view(), name="asset-status"),
     path("assets/<str:number>/achievement/", views.AchievementLinkView.as_view(), name="asset-achievement"),
     path("assets/<str:number>/annuity/", views.AnnuityPayView.as_view(), name="asset-annuity"),

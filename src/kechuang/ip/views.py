@@ -19,7 +19,7 @@ from kechuang.core.web import ActionView, acting_organization, paginate, query_w
 from . import permissions as perms
 from . import selectors, services
 from .choices import AssetKind, LegalStatus, TransactionKind
-from .forms import OpenLicenceForm, StatusForm, TakeUpForm, TransactionForm
+from .forms import AssetEditForm, OpenLicenceForm, StatusForm, TakeUpForm, TransactionForm
 from .models import IpTransaction, OpenLicence
 
 
@@ -241,6 +241,56 @@ class AssetStatusView(_AssetAction):
         if data.get("granted_on"):
             changes["granted_on"] = data["granted_on"]
         return services.asset_update(actor=request.user, asset=obj, **changes)
+
+
+class AssetEditView(LoginRequiredMixin, View):
+    """修改知识产权信息: the holder's technology transfer office or an operator corrects an asset's fields
+    through ``services.asset_update`` (the same checks as registration; one transaction, one audit
+    event). A service error shows on its field and nothing is saved."""
+
+    template_name = "ip/asset_edit.html"
+
+    def _asset(self, request: HttpRequest, number: str) -> Any:
+        asset = selectors.asset_get(actor=request.user, number=number)
+        if asset is None:
+            raise Http404
+        if not perms.can_manage_asset(request.user, asset):
+            raise PermissionDenied(_lazy("只有权利人的技术转移部门或运营人员可以修改该知识产权。"))
+        return asset
+
+    def _render(self, request: HttpRequest, asset: Any, form: AssetEditForm) -> HttpResponse:
+        status = 400 if form.errors else 200
+        for name in form.errors:
+            if name in form.fields:
+                widget = form.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+        return render(request, self.template_name, {"asset": asset, "form": form}, status=status)
+
+    def get(self, request: HttpRequest, number: str) -> HttpResponse:
+        asset = self._asset(request, number)
+        form = AssetEditForm(
+            initial=AssetEditForm.initial_for(asset), reads_claims=perms.reads_claims(request.user, asset)
+        )
+        return self._render(request, asset, form)
+
+    def post(self, request: HttpRequest, number: str) -> HttpResponse:
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+        from django.shortcuts import redirect
+
+        from kechuang.core.web import attach_errors
+
+        asset = self._asset(request, number)
+        form = AssetEditForm(request.POST, reads_claims=perms.reads_claims(request.user, asset))
+        if form.is_valid():
+            try:
+                asset = services.asset_update(actor=request.user, asset=asset, **form.changes())
+            except ValidationError as error:
+                attach_errors(form, error)
+            else:
+                messages.success(request, str(_lazy("已保存知识产权信息。")))
+                return redirect("ip:asset-detail", asset.number)
+        return self._render(request, asset, form)
 
 
 class AchievementLinkView(_AssetAction):
