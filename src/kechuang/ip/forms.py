@@ -88,9 +88,9 @@ class AssetEditForm(StyledForm):
     publication_number = forms.CharField(label=_("公开（公告）号"), max_length=40, required=False)
     applicant_names = forms.CharField(label=_("申请人（原文）"), max_length=500, required=False)
     inventor_names = forms.CharField(label=_("发明人（原文）"), max_length=500, required=False)
-    filed_on = forms.DateField(label=_("申请日"), widget=DATE)
-    published_on = forms.DateField(label=_("公开日"), required=False, widget=DATE)
-    granted_on = forms.DateField(label=_("授权公告日"), required=False, widget=DATE)
+    filed_on = dates.DateField(label=_("申请日"), widget=DATE)
+    published_on = dates.DateField(label=_("公开日"), required=False, widget=DATE)
+    granted_on = dates.DateField(label=_("授权公告日"), required=False, widget=DATE)
     legal_status = forms.ChoiceField(label=_("法律状态"), choices=LegalStatus.choices)
     national_award = forms.ChoiceField(label=_("中国专利奖"), choices=NationalAward.choices, required=False)
     ipc_codes = forms.CharField(
