@@ -82,9 +82,16 @@ def test_the_leaders_home_and_dashboard_are_filled_on_the_demo_data(
     data = chart_data(page)
     kpis = all_kpis()
     assert len(data["progress"]) == len(kpis)  # every KPI has this year's target
-    assert all(item["value"] is not None and item["value"] > 0 for item in data["progress"])
+    # Every figure is filled, except the after-prize ones, which follow the one competition of the demo (last
+    # year's; its twelve months of follow-up run into this year): 获奖项目落户 counts when a result becomes
+    # final (none this year), and the demo signs no lease for a winner (获奖企业入驻 is 0 in every year).
+    yearly = {"incubation.winners_located", "incubation.winners_space", "incubation.winners_raised"}
+    empty = [item for item in data["progress"] if item["value"] is None or item["value"] <= 0]
+    assert {item["code"] for item in empty} <= yearly, empty
     this_month = timezone.localdate().month
     for code, trend in data["trends"].items():
+        if code in yearly:
+            continue
         months = [m for m in trend["months"][:this_month] if m]
         assert months, f"{code}: no month of this year has data"
     for code in ("transfer.contract_amount", "transfer.technology_amount"):
@@ -99,7 +106,7 @@ def test_the_leaders_home_and_dashboard_are_filled_on_the_demo_data(
     data = chart_data(page)
     assert len(data["progress"]) == len(kpis)
     recorded = [k.code for k in kpis if k.kind != MANUAL]
-    quiet = [code for code in recorded if not any(data["trends"][code]["months"])]
+    quiet = [code for code in recorded if code not in yearly and not any(data["trends"][code]["months"])]
     # vouchers are granted in the first quarter and the service desk opened this year: still, at most a
     # KPI or two of all may lack last year's months
     assert len(quiet) <= 1, quiet
