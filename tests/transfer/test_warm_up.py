@@ -52,6 +52,7 @@ def test_the_master_builds_one_shared_index_before_the_workers_fork(achievement,
 
     from django.db import connections
 
+    monkeypatch.setenv("WEB_SHARED_MATCHING", "1")
     closed: list[bool] = []
     frozen: list[bool] = []
     monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
@@ -65,8 +66,12 @@ def test_the_master_builds_one_shared_index_before_the_workers_fork(achievement,
     assert any("shared" in line for line in server.log.lines)
 
 
-def test_the_shared_index_can_be_turned_off(monkeypatch):
-    monkeypatch.setenv("WEB_SHARED_MATCHING", "0")
+@pytest.mark.parametrize("setting", ["0", None])
+def test_the_shared_index_is_off_unless_turned_on(monkeypatch, setting):
+    if setting is None:
+        monkeypatch.delenv("WEB_SHARED_MATCHING", raising=False)
+    else:
+        monkeypatch.setenv("WEB_SHARED_MATCHING", setting)
     matching.reset()
     gunicorn_conf.build_shared_matching(_Server())
     assert not matching.is_ready()
