@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -32,8 +34,27 @@ def ip_kpis() -> list[Kpi]:
         Column(_("金额（万元）"), "amount_fen"),
     )
     high_value = lambda: Q(kind=AssetKind.INVENTION, legal_status=LegalStatus.GRANTED, high_value=True)  # noqa: E731
+    ip_asset_kpi = partial(
+        Kpi,
+        module="ip",
+        model=lambda: IpAsset,
+        date_field="granted_on",
+        visible=asset_visible_to,
+        columns=asset_columns,
+        select_related=("holder",),
+    )
+    ip_transaction_kpi = partial(
+        Kpi,
+        module="ip",
+        model=lambda: IpTransaction,
+        date_field="signed_on",
+        visible=transaction_visible_to,
+        columns=transaction_columns,
+        select_related=("asset",),
+    )
+
     return [
-        Kpi(
+        ip_asset_kpi(
             code="transfer.high_value_patents_per_10k",
             height="transfer",
             sort=80,
@@ -41,70 +62,46 @@ def ip_kpis() -> list[Kpi]:
             decimals=2,
             name=_("每万人高价值发明专利拥有量"),
             unit=_("件/万人"),
-            module="ip",
             definition=_(
                 "期末有效的高价值发明专利件数除以街区概况中的人数（有常住人口数时用常住人口，否则用“各类科研技术人员”数）"
                 "再乘以一万。高价值发明专利：有效发明专利中属于战略性新兴产业、有海外同族、维持年限超过10年、"
                 "实现较高金额质押融资或获得中国专利奖之一者。"
             ),
-            model=lambda: IpAsset,
             condition=high_value,
-            date_field="granted_on",
             per_population=lambda: population_basis()[0],
-            visible=asset_visible_to,
-            columns=asset_columns,
-            select_related=("holder",),
         ),
-        Kpi(
+        ip_asset_kpi(
             code="transfer.high_value_patents",
             height="transfer",
             sort=81,
             kind=STOCK,
             name=_("高价值发明专利"),
             unit=_("件"),
-            module="ip",
             definition=_("期末有效且符合高价值标准（见上）的发明专利件数，按授权公告日计入。"),
-            model=lambda: IpAsset,
             condition=high_value,
-            date_field="granted_on",
-            visible=asset_visible_to,
-            columns=asset_columns,
-            select_related=("holder",),
         ),
-        Kpi(
+        ip_transaction_kpi(
             code="transfer.ip_trade",
             height="transfer",
             sort=82,
             kind=FLOW,
             name=_("知识产权交易额"),
             unit=_("万元"),
-            module="ip",
             definition=_(
                 "签订日期在统计期内的专利等知识产权转让、许可（含开放许可）合同金额之和；质押不计。"
             ),
-            model=lambda: IpTransaction,
             condition=lambda: ~Q(kind=TransactionKind.PLEDGE),
-            date_field="signed_on",
             amount_field="amount_fen",
-            visible=transaction_visible_to,
-            columns=transaction_columns,
-            select_related=("asset",),
         ),
-        Kpi(
+        ip_transaction_kpi(
             code="transfer.ip_pledge",
             height="transfer",
             sort=83,
             kind=FLOW,
             name=_("知识产权质押融资额"),
             unit=_("万元"),
-            module="ip",
             definition=_("签订日期在统计期内的知识产权质押融资合同的融资金额之和。"),
-            model=lambda: IpTransaction,
             condition=lambda: Q(kind=TransactionKind.PLEDGE),
-            date_field="signed_on",
             amount_field="amount_fen",
-            visible=transaction_visible_to,
-            columns=transaction_columns,
-            select_related=("asset",),
         ),
     ]
