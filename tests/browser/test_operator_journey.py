@@ -70,6 +70,9 @@ def test_operator_finds_an_enterprise_then_imports_a_sheet_fixes_its_errors_and_
 
     # find the enterprise and open its page
     page.get_by_role("link", name="机构名录").first.click()
+    # the live search listens once htmx has started on the new page: typing before its load event is lost
+    expect(page).to_have_url(re.compile(r"/directory/organizations/"))
+    page.wait_for_load_state("load")
     page.fill("#id_q", enterprise_org.name)
     expect(page.get_by_test_id("org-total")).to_contain_text("共 1 家机构")
     page.get_by_role("link", name=enterprise_org.name).click()
