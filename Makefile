@@ -40,8 +40,8 @@ demo: $(STAMP)
 ## 2. Install and run the whole test suite: lint, migrations check, SQLite pass, PostgreSQL pass.
 test: $(STAMP) test-deps lint
 	$(BIN)/kechuang makemigrations --check --dry-run
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	@echo "SQLite 与 PostgreSQL 两遍测试同时运行，各自结束时打印结果（约十余分钟）……"
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 ## The same at full example counts: every state-machine sequence, the API fuzzing as every role (nightly).
 test-full:

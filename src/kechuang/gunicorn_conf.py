@@ -17,10 +17,10 @@ defaults and when to change them are listed in docs/operations.md and deploy/kec
     WEB_ACCESS_LOG            access log file, "-" for standard output, "" for none (-)
     WEB_LOG_LEVEL             gunicorn's own log level (info)
     WEB_CONTROL_SOCKET        path of gunicorn's control socket (gunicornc); unset: none
-    WEB_SHARED_MATCHING       build the matching index once in the master, before the workers fork (0: off)
+    WEB_SHARED_MATCHING       build the matching index once in the master, before the workers fork (1)
 
-The master builds the matching engine once before it forks the workers (``WEB_SHARED_MATCHING=1``; off by
-default until a forked worker's first query is shown not to hang: docs/adr/0030-engine-at-city-scale.md): the workers share its pages copy-on-write, so the host holds one copy of the index instead of
+The master builds the matching engine once before it forks the workers (``WEB_SHARED_MATCHING``, on by
+default): the workers share its pages copy-on-write, so the host holds one copy of the index instead of
 one per worker, and each worker only applies the changes since through the index version check
 (docs/adr/0030-engine-at-city-scale.md). Each worker also warms the matching engine in a background thread as soon as it starts, so the first
 person to open a page with recommendations does not wait for the index to be built from the database
@@ -101,13 +101,18 @@ def build_shared_matching(server: Any) -> None:
     """Build the matching engine in the master before any worker forks (``when_ready``), then close the
     master's database connections (a forked worker must not share a socket) and freeze the heap, so the
     workers' garbage collector does not write to (and so copy) every page of the shared index."""
-    if os.environ.get("WEB_SHARED_MATCHING", "0").strip() in ("0", "false", "no", ""):
+    if os.environ.get("WEB_SHARED_MATCHING", "1").strip() in ("0", "false", "no", ""):
         return
     import gc
 
     try:
         import django
 
+        from matchcore.threads import fork_friendly_openmp
+
+        # the master encodes (listings without a stored vector) on one OpenMP thread, so the workers do not
+        # inherit a thread pool that cannot survive fork(); each worker gets its threads back
+        fork_friendly_openmp()
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kechuang.settings.base")
         django.setup()
         from kechuang.transfer import matching

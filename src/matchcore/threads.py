@@ -25,7 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["limit_blas_threads", "parallel_matvec"]
+__all__ = [
+    "fork_friendly_openmp",
+    "guard_openmp_thread",
+    "limit_blas_threads",
+    "note_openmp_used",
+    "openmp_child_single_threaded",
+    "parallel_matvec",
+]
 
 _SYMBOLS = (
     "scipy_openblas_set_num_threads64_",
@@ -111,3 +118,120 @@ def parallel_matvec(
     for f in futures:
         f.result()
     return out
+
+
+# --- OpenMP across fork ---------------------------------------------------------------------------
+# The embedding engine runs its matrix products in OpenMP parallel regions (GNU libgomp).  libgomp's
+# thread pool does not survive fork(): a child whose parent had started the pool waits forever, on a
+# futex and with no CPU, in its first parallel region (measured: `match-bench --workers 2` at 100k
+# listings, and a gunicorn worker forked from a master that had encoded a listing; see
+# docs/adr/0030-engine-at-city-scale.md).  Two ways out, both applied here:
+# - a process that will fork workers calls :func:`fork_friendly_openmp` before it encodes anything: its
+#   own parallel regions then run on one thread, so no pool exists to be inherited, and each child gets
+#   the configured number of threads back;
+# - a child of a parent whose pool did start runs its parallel regions on one thread (they need no pool).
+
+_omp_lock = threading.Lock()
+_omp_pool_started = False  # a parallel region of this process ran on more than one thread
+_omp_restore: int | None = None  # the thread count a child gets back (set by fork_friendly_openmp)
+_omp_env: tuple[bool, str | None] | None = None  # OMP_NUM_THREADS as it was, when we set it before load
+_omp_child_threads: int | None = None  # in a forked child: the count every thread of it must use
+_gomp: ctypes.CDLL | None = None
+
+
+def _libgomp() -> ctypes.CDLL | None:
+    """The loaded GNU OpenMP runtime, or None when nothing in this process has loaded one yet."""
+    global _gomp
+    if _gomp is not None:  # a loaded library stays loaded, in forked children too
+        return _gomp
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                path = line.rsplit(" ", 1)[-1].strip()
+                if "libgomp" in path and ".so" in path:
+                    lib = ctypes.CDLL(path)
+                    lib.omp_get_max_threads.restype = ctypes.c_int
+                    lib.omp_set_num_threads.argtypes = [ctypes.c_int]
+                    lib.omp_set_num_threads.restype = None
+                    _gomp = lib
+                    return lib
+    except (OSError, AttributeError):
+        return None
+    return None
+
+
+def note_openmp_used() -> None:
+    """After an encoding: record whether this process's OpenMP pool may now be running (called by the
+    embedder; nothing to do once recorded)."""
+    global _omp_pool_started
+    if _omp_pool_started:
+        return
+    lib = _libgomp()
+    if lib is not None and lib.omp_get_max_threads() > 1:
+        with _omp_lock:
+            _omp_pool_started = True
+
+
+def guard_openmp_thread() -> None:
+    """Before an encoding in a forked child: hold this thread to the child's thread count (OpenMP keeps
+    the count per thread, and the fork handler could only set the forking thread's)."""
+    if _omp_child_threads is not None:
+        lib = _libgomp()
+        if lib is not None:
+            lib.omp_set_num_threads(_omp_child_threads)
+
+
+def fork_friendly_openmp() -> bool:
+    """In a process that will encode and then fork workers, before it encodes: run its own parallel
+    regions on one thread, so no pool exists to be inherited, and give each forked child back the
+    thread count this process had.  Returns False when the pool has already started (the children then
+    run on one thread)."""
+    global _omp_restore, _omp_env
+    with _omp_lock:
+        if _omp_pool_started:
+            return False
+        lib = _libgomp()
+        if lib is not None:
+            if _omp_restore is None:
+                _omp_restore = int(lib.omp_get_max_threads())
+            lib.omp_set_num_threads(1)
+        elif _omp_env is None:  # not loaded yet: it reads the environment when it loads
+            before = os.environ.get("OMP_NUM_THREADS")
+            _omp_env = ("OMP_NUM_THREADS" in os.environ, before)
+            try:
+                _omp_restore = max(1, int(before)) if before else len(os.sched_getaffinity(0))
+            except (ValueError, AttributeError):
+                _omp_restore = os.cpu_count() or 1
+            os.environ["OMP_NUM_THREADS"] = "1"
+    return True
+
+
+_omp_fallback = False  # this process is a child whose parent's pool had started
+
+
+def openmp_child_single_threaded() -> bool:
+    """Whether this process is a forked child that runs OpenMP on one thread because its parent's pool
+    had started (a server's workers then encode more slowly; they do not hang)."""
+    return _omp_fallback
+
+
+def _after_fork_in_child() -> None:
+    global _omp_pool_started, _omp_restore, _omp_env, _omp_child_threads, _omp_fallback
+    if _omp_pool_started:
+        _omp_child_threads, _omp_fallback = 1, True
+    elif _omp_restore is not None:
+        _omp_child_threads = _omp_restore
+    else:
+        return
+    if _omp_env is not None:  # the child's own runtime, if it loads one, reads the count it had
+        was_set, value = _omp_env
+        if was_set and value is not None:
+            os.environ["OMP_NUM_THREADS"] = value
+        else:
+            os.environ.pop("OMP_NUM_THREADS", None)
+    _omp_pool_started, _omp_restore, _omp_env = False, None, None
+    guard_openmp_thread()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

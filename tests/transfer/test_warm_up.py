@@ -52,9 +52,12 @@ def test_the_master_builds_one_shared_index_before_the_workers_fork(achievement,
 
     from django.db import connections
 
-    monkeypatch.setenv("WEB_SHARED_MATCHING", "1")
+    from matchcore import threads
+
     closed: list[bool] = []
     frozen: list[bool] = []
+    fork_ready: list[bool] = []
+    monkeypatch.setattr(threads, "fork_friendly_openmp", lambda: fork_ready.append(True))
     monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
     matching.reset()
@@ -63,15 +66,12 @@ def test_the_master_builds_one_shared_index_before_the_workers_fork(achievement,
     assert matching.is_ready()
     assert f"achievement:{achievement.pk}" in matching.get_engine()
     assert closed == [True] and frozen == [True]
+    assert fork_ready == [True]  # the workers must not inherit a started OpenMP pool (tests/matchcore/test_matchcore_fork.py)
     assert any("shared" in line for line in server.log.lines)
 
 
-@pytest.mark.parametrize("setting", ["0", None])
-def test_the_shared_index_is_off_unless_turned_on(monkeypatch, setting):
-    if setting is None:
-        monkeypatch.delenv("WEB_SHARED_MATCHING", raising=False)
-    else:
-        monkeypatch.setenv("WEB_SHARED_MATCHING", setting)
+def test_the_shared_index_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("WEB_SHARED_MATCHING", "0")
     matching.reset()
     gunicorn_conf.build_shared_matching(_Server())
     assert not matching.is_ready()
