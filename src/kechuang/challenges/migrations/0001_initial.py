@@ -13,9 +13,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
         ('ledger', '0002_journal_append_only'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -42,6 +42,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '揭榜申请',
                 'verbose_name_plural': '揭榜申请',
                 'ordering': ['challenge_id', 'rank', 'submitted_at', 'id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('budget_fen__gt', 0)), name='challenges_application_budget_positive')],
             },
         ),
         migrations.CreateModel(
@@ -98,6 +99,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '榜单',
                 'verbose_name_plural': '榜单',
                 'ordering': ['-created_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('issuer_fen__gte', 0), ('subsidy_fen__gte', 0)), name='challenges_budget_not_negative'), models.CheckConstraint(condition=models.Q(('issuer_fen__gt', 0), ('subsidy_fen__gt', 0), _connector='OR'), name='challenges_budget_positive'), models.CheckConstraint(condition=models.Q(('max_winners__gte', 1), ('max_winners__lte', 10)), name='challenges_winners_range'), models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('created_by')), _negated=True), _connector='OR'), name='challenges_reviewer_not_creator')],
             },
         ),
         migrations.CreateModel(
@@ -121,6 +123,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '立项',
                 'verbose_name_plural': '立项',
                 'ordering': ['challenge_id', 'id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='challenges_award_positive')],
             },
         ),
         migrations.AddField(
@@ -166,6 +169,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '里程碑与拨付',
                 'verbose_name_plural': '里程碑与拨付',
                 'ordering': ['award_id', 'sequence'],
+                'constraints': [models.UniqueConstraint(fields=('award', 'sequence'), name='challenges_milestone_sequence_unique'), models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='challenges_milestone_amount_positive'), models.CheckConstraint(condition=models.Q(('sequence__gte', 1)), name='challenges_milestone_sequence_positive')],
             },
         ),
         migrations.CreateModel(
@@ -197,6 +201,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '评审专家',
                 'verbose_name_plural': '评审专家',
                 'ordering': ['panel_id', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('panel', 'expert'), name='challenges_member_unique')],
             },
         ),
         migrations.CreateModel(
@@ -214,6 +219,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '评分',
                 'verbose_name_plural': '评分',
                 'ordering': ['application_id', 'member_id'],
+                'constraints': [models.UniqueConstraint(fields=('member', 'application'), name='challenges_score_once'), models.CheckConstraint(condition=models.Q(('total_x100__lte', 10000)), name='challenges_score_range')],
             },
         ),
         migrations.CreateModel(
@@ -232,66 +238,11 @@ class Migration(migrations.Migration):
                 'verbose_name': '拨付记录',
                 'verbose_name_plural': '拨付记录',
                 'ordering': ['paid_at', 'id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='challenges_payment_positive'), models.CheckConstraint(condition=models.Q(models.Q(('requested_by__isnull', True), ('approved_by__isnull', True)), models.Q(('requested_by__isnull', False), ('approved_by__isnull', False), models.Q(('approved_by', models.F('requested_by')), _negated=True)), _connector='OR'), name='challenges_payment_approver_not_requester')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='challenge',
-            constraint=models.CheckConstraint(condition=models.Q(('issuer_fen__gte', 0), ('subsidy_fen__gte', 0)), name='challenges_budget_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='challenge',
-            constraint=models.CheckConstraint(condition=models.Q(('issuer_fen__gt', 0), ('subsidy_fen__gt', 0), _connector='OR'), name='challenges_budget_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='challenge',
-            constraint=models.CheckConstraint(condition=models.Q(('max_winners__gte', 1), ('max_winners__lte', 10)), name='challenges_winners_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='challenge',
-            constraint=models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('created_by')), _negated=True), _connector='OR'), name='challenges_reviewer_not_creator'),
-        ),
-        migrations.AddConstraint(
-            model_name='award',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='challenges_award_positive'),
         ),
         migrations.AddConstraint(
             model_name='application',
             constraint=models.UniqueConstraint(fields=('challenge', 'organization'), name='challenges_one_application_per_org'),
-        ),
-        migrations.AddConstraint(
-            model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('budget_fen__gt', 0)), name='challenges_application_budget_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.UniqueConstraint(fields=('award', 'sequence'), name='challenges_milestone_sequence_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='challenges_milestone_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(('sequence__gte', 1)), name='challenges_milestone_sequence_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='panelmember',
-            constraint=models.UniqueConstraint(fields=('panel', 'expert'), name='challenges_member_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='score',
-            constraint=models.UniqueConstraint(fields=('member', 'application'), name='challenges_score_once'),
-        ),
-        migrations.AddConstraint(
-            model_name='score',
-            constraint=models.CheckConstraint(condition=models.Q(('total_x100__lte', 10000)), name='challenges_score_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='tranchepayment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='challenges_payment_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='tranchepayment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('requested_by__isnull', True), ('approved_by__isnull', True)), models.Q(('requested_by__isnull', False), ('approved_by__isnull', False), models.Q(('approved_by', models.F('requested_by')), _negated=True)), _connector='OR'), name='challenges_payment_approver_not_requester'),
         ),
     ]

@@ -12,8 +12,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -69,6 +69,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '活动',
                 'verbose_name_plural': '活动',
                 'ordering': ['-starts_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gte', models.F('starts_at'))), name='events_event_period_order'), models.CheckConstraint(condition=models.Q(('capacity__gte', 1), ('capacity__lte', 100000)), name='events_event_capacity_range'), models.CheckConstraint(condition=models.Q(models.Q(('venue_kind', 'building'), _negated=True), ('building__isnull', False), _connector='OR'), name='events_event_building_venue'), models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('created_by')), _negated=True), _connector='OR'), name='events_event_reviewer_not_creator')],
             },
         ),
         migrations.CreateModel(
@@ -92,6 +93,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '报名',
                 'verbose_name_plural': '报名',
                 'ordering': ['event_id', 'queued_at', 'id'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ('confirmed', 'waitlisted'))), fields=('event', 'user'), name='events_one_active_registration'), models.UniqueConstraint(fields=('event', 'checkin_code'), name='events_checkin_code_unique'), models.CheckConstraint(condition=models.Q(('checked_in_at__isnull', True), models.Q(('status', 'waitlisted'), _negated=True), _connector='OR'), name='events_checked_in_not_waitlisted')],
             },
         ),
         migrations.CreateModel(
@@ -107,6 +109,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '活动反馈',
                 'verbose_name_plural': '活动反馈',
                 'ordering': ['-created_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='events_feedback_rating')],
             },
         ),
         migrations.CreateModel(
@@ -124,42 +127,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '嘉宾',
                 'verbose_name_plural': '嘉宾',
                 'ordering': ['event_id', 'sort_order', 'id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('person__isnull', False), models.Q(('guest_name', ''), _negated=True), _connector='OR'), name='events_speaker_named')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gte', models.F('starts_at'))), name='events_event_period_order'),
-        ),
-        migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__gte', 1), ('capacity__lte', 100000)), name='events_event_capacity_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('venue_kind', 'building'), _negated=True), ('building__isnull', False), _connector='OR'), name='events_event_building_venue'),
-        ),
-        migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('created_by')), _negated=True), _connector='OR'), name='events_event_reviewer_not_creator'),
-        ),
-        migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('confirmed', 'waitlisted'))), fields=('event', 'user'), name='events_one_active_registration'),
-        ),
-        migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.UniqueConstraint(fields=('event', 'checkin_code'), name='events_checkin_code_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.CheckConstraint(condition=models.Q(('checked_in_at__isnull', True), models.Q(('status', 'waitlisted'), _negated=True), _connector='OR'), name='events_checked_in_not_waitlisted'),
-        ),
-        migrations.AddConstraint(
-            model_name='feedback',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='events_feedback_rating'),
-        ),
-        migrations.AddConstraint(
-            model_name='speaker',
-            constraint=models.CheckConstraint(condition=models.Q(('person__isnull', False), models.Q(('guest_name', ''), _negated=True), _connector='OR'), name='events_speaker_named'),
         ),
     ]

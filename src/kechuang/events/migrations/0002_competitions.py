@@ -9,11 +9,11 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
         ('events', '0001_initial'),
         ('ledger', '0002_journal_append_only'),
         ('transfer', '0002_match_index_state_row'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '奖项',
                 'verbose_name_plural': '奖项',
                 'ordering': ['track_id', 'rank'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='events_prize_positive'), models.CheckConstraint(condition=models.Q(('tranches__gte', 1), ('tranches__lte', 4)), name='events_prize_tranches')],
             },
         ),
         migrations.CreateModel(
@@ -57,6 +58,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '大赛',
                 'verbose_name_plural': '大赛',
                 'ordering': ['-created_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('publicity_working_days__gte', 1), ('publicity_working_days__lte', 30)), name='events_competition_publicity_range'), models.CheckConstraint(condition=models.Q(('finalists_per_track__gte', 1), ('finalists_per_track__lte', 100)), name='events_competition_finalists_range')],
             },
         ),
         migrations.CreateModel(
@@ -88,6 +90,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '参赛项目',
                 'verbose_name_plural': '参赛项目',
                 'ordering': ['competition_id', 'track_id', 'rank', 'submitted_at', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('competition', 'organization', 'project'), name='events_entry_unique')],
             },
         ),
         migrations.CreateModel(
@@ -117,6 +120,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '评分',
                 'verbose_name_plural': '评分',
                 'ordering': ['entry_id', 'judge_id'],
+                'constraints': [models.UniqueConstraint(fields=('judge', 'entry'), name='events_score_once'), models.CheckConstraint(condition=models.Q(('total_x100__lte', 10000)), name='events_score_range')],
             },
         ),
         migrations.CreateModel(
@@ -178,6 +182,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '奖金拨付',
                 'verbose_name_plural': '奖金拨付',
                 'ordering': ['entry_id', 'sequence'],
+                'constraints': [models.UniqueConstraint(fields=('entry', 'sequence'), name='events_prize_tranche_once'), models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='events_prize_payment_positive')],
             },
         ),
         migrations.CreateModel(
@@ -192,6 +197,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '赛道',
                 'verbose_name_plural': '赛道',
                 'ordering': ['competition_id', 'sort_order', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('competition', 'name'), name='events_track_unique')],
             },
         ),
         migrations.AddField(
@@ -210,55 +216,15 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='events.track', verbose_name='赛道'),
         ),
         migrations.AddConstraint(
-            model_name='competition',
-            constraint=models.CheckConstraint(condition=models.Q(('publicity_working_days__gte', 1), ('publicity_working_days__lte', 30)), name='events_competition_publicity_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='competition',
-            constraint=models.CheckConstraint(condition=models.Q(('finalists_per_track__gte', 1), ('finalists_per_track__lte', 100)), name='events_competition_finalists_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='entryscore',
-            constraint=models.UniqueConstraint(fields=('judge', 'entry'), name='events_score_once'),
-        ),
-        migrations.AddConstraint(
-            model_name='entryscore',
-            constraint=models.CheckConstraint(condition=models.Q(('total_x100__lte', 10000)), name='events_score_range'),
-        ),
-        migrations.AddConstraint(
             model_name='judge',
             constraint=models.UniqueConstraint(fields=('panel', 'expert'), name='events_judge_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='prizepayment',
-            constraint=models.UniqueConstraint(fields=('entry', 'sequence'), name='events_prize_tranche_once'),
-        ),
-        migrations.AddConstraint(
-            model_name='prizepayment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='events_prize_payment_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='track',
-            constraint=models.UniqueConstraint(fields=('competition', 'name'), name='events_track_unique'),
         ),
         migrations.AddConstraint(
             model_name='prize',
             constraint=models.UniqueConstraint(fields=('track', 'rank'), name='events_prize_rank_unique'),
         ),
         migrations.AddConstraint(
-            model_name='prize',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='events_prize_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='prize',
-            constraint=models.CheckConstraint(condition=models.Q(('tranches__gte', 1), ('tranches__lte', 4)), name='events_prize_tranches'),
-        ),
-        migrations.AddConstraint(
             model_name='judgingpanel',
             constraint=models.UniqueConstraint(fields=('track', 'round'), name='events_panel_per_round'),
-        ),
-        migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.UniqueConstraint(fields=('competition', 'organization', 'project'), name='events_entry_unique'),
         ),
     ]

@@ -9,12 +9,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0002_organization_kind_investor'),
         ('events', '0002_competitions'),
         ('servicedesk', '0004_mark_loaded_calendar_years'),
         ('spaces', '0002_no_overlapping_holds'),
         ('vouchers', '0004_instrument_sharing_category'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -66,6 +66,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '路演约谈',
                 'verbose_name_plural': '路演约谈',
                 'ordering': ['-requested_at', '-id'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'requested')), fields=('entry', 'investor'), name='events_meeting_one_open'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'accepted'), _negated=True), ('scheduled_at__isnull', False), _connector='OR'), name='events_meeting_accepted_has_time')],
             },
         ),
         migrations.CreateModel(
@@ -87,6 +88,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '路演对接结果',
                 'verbose_name_plural': '路演对接结果',
                 'ordering': ['-occurred_on', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gte', 0), ('amount_fen__lte', 10000000000000)), name='events_outcome_amount_range'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'invested'), _negated=True), ('amount_fen__gt', 0), _connector='OR'), name='events_outcome_invested_amount')],
             },
         ),
         migrations.CreateModel(
@@ -105,21 +107,5 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at', '-id'],
                 'constraints': [models.UniqueConstraint(fields=('investor', 'entry'), name='events_interest_once')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='meeting',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'requested')), fields=('entry', 'investor'), name='events_meeting_one_open'),
-        ),
-        migrations.AddConstraint(
-            model_name='meeting',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'accepted'), _negated=True), ('scheduled_at__isnull', False), _connector='OR'), name='events_meeting_accepted_has_time'),
-        ),
-        migrations.AddConstraint(
-            model_name='roadshowoutcome',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gte', 0), ('amount_fen__lte', 10000000000000)), name='events_outcome_amount_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='roadshowoutcome',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'invested'), _negated=True), ('amount_fen__gt', 0), _connector='OR'), name='events_outcome_invested_amount'),
         ),
     ]

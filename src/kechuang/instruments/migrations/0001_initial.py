@@ -12,9 +12,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
         ('vouchers', '0003_delete_codecounter'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -66,6 +66,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '共享仪器',
                 'verbose_name_plural': '共享仪器',
                 'ordering': ['owner_id', 'code'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('original_value_fen__gte', 0)), name='instrument_value_not_negative'), models.CheckConstraint(condition=models.Q(('slot_minutes__gte', 15), ('slot_minutes__lte', 1440)), name='instrument_slot_range'), models.CheckConstraint(condition=models.Q(('open_until__gt', models.F('open_from'))), name='instrument_open_hours')],
             },
         ),
         migrations.CreateModel(
@@ -83,6 +84,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '维护时段',
                 'verbose_name_plural': '维护时段',
                 'ordering': ['start_at', 'id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end_at__gt', models.F('start_at'))), name='maintenance_period_order')],
             },
         ),
         migrations.CreateModel(
@@ -100,6 +102,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '上机资格',
                 'verbose_name_plural': '上机资格',
                 'ordering': ['instrument_id', 'user_id'],
+                'constraints': [models.UniqueConstraint(fields=('user', 'instrument'), name='instrument_qualification_unique'), models.CheckConstraint(condition=models.Q(('expires_on__isnull', True), ('expires_on__gte', models.F('trained_on')), _connector='OR'), name='instrument_qualification_dates')],
             },
         ),
         migrations.CreateModel(
@@ -115,6 +118,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '收费标准',
                 'verbose_name_plural': '收费标准',
                 'ordering': ['instrument_id', 'unit', 'user_class'],
+                'constraints': [models.UniqueConstraint(fields=('instrument', 'user_class', 'unit'), name='instrument_rate_unique'), models.CheckConstraint(condition=models.Q(('price_fen__gte', 0)), name='instrument_rate_not_negative')],
             },
         ),
         migrations.CreateModel(
@@ -149,6 +153,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '委托测试',
                 'verbose_name_plural': '委托测试',
                 'ordering': ['-submitted_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('sample_count__gte', 1), ('sample_count__lte', 1000)), name='sample_count_range')],
             },
         ),
         migrations.CreateModel(
@@ -186,41 +191,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['instrument', 'start_at'], name='instr_booking_start')],
                 'constraints': [models.CheckConstraint(condition=models.Q(('end_at__gt', models.F('start_at'))), name='booking_period_order'), models.CheckConstraint(condition=models.Q(('charge_fen__isnull', True), ('charge_fen__gte', 0), _connector='OR'), name='booking_charge_not_negative')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='instrument',
-            constraint=models.CheckConstraint(condition=models.Q(('original_value_fen__gte', 0)), name='instrument_value_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='instrument',
-            constraint=models.CheckConstraint(condition=models.Q(('slot_minutes__gte', 15), ('slot_minutes__lte', 1440)), name='instrument_slot_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='instrument',
-            constraint=models.CheckConstraint(condition=models.Q(('open_until__gt', models.F('open_from'))), name='instrument_open_hours'),
-        ),
-        migrations.AddConstraint(
-            model_name='maintenanceblock',
-            constraint=models.CheckConstraint(condition=models.Q(('end_at__gt', models.F('start_at'))), name='maintenance_period_order'),
-        ),
-        migrations.AddConstraint(
-            model_name='qualification',
-            constraint=models.UniqueConstraint(fields=('user', 'instrument'), name='instrument_qualification_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='qualification',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_on__isnull', True), ('expires_on__gte', models.F('trained_on')), _connector='OR'), name='instrument_qualification_dates'),
-        ),
-        migrations.AddConstraint(
-            model_name='rate',
-            constraint=models.UniqueConstraint(fields=('instrument', 'user_class', 'unit'), name='instrument_rate_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='rate',
-            constraint=models.CheckConstraint(condition=models.Q(('price_fen__gte', 0)), name='instrument_rate_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='samplerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('sample_count__gte', 1), ('sample_count__lte', 1000)), name='sample_count_range'),
         ),
     ]

@@ -12,10 +12,10 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
         ('servicedesk', '0004_mark_loaded_calendar_years'),
         ('spaces', '0002_no_overlapping_holds'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -70,6 +70,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '招商线索',
                 'verbose_name_plural': '招商线索',
                 'ordering': ['-received_at', '-id'],
+                'indexes': [models.Index(fields=['stage', 'cluster'], name='investment__stage_05d124_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('planned_investment_fen__gte', 0)), name='lead_investment_not_negative'), models.CheckConstraint(condition=models.Q(models.Q(('stage__in', ['lost', 'withdrawn']), _negated=True), models.Q(('closed_reason', ''), _negated=True), _connector='OR'), name='lead_closed_has_reason')],
             },
         ),
         migrations.CreateModel(
@@ -94,6 +96,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '重点项目',
                 'verbose_name_plural': '重点项目',
                 'ordering': ['code'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('planned_investment_fen__gte', 0)), name='keyproject_investment_not_negative')],
             },
         ),
         migrations.CreateModel(
@@ -147,6 +150,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '线索超时升级',
                 'verbose_name_plural': '线索超时升级',
                 'ordering': ['-escalated_at', '-id'],
+                'constraints': [models.UniqueConstraint(fields=('lead', 'clock', 'due_at'), name='lead_escalation_once')],
             },
         ),
         migrations.CreateModel(
@@ -199,6 +203,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '月度状态',
                 'verbose_name_plural': '月度状态',
                 'ordering': ['-month', '-id'],
+                'constraints': [models.UniqueConstraint(fields=('project', 'month'), name='project_report_once_a_month')],
             },
         ),
         migrations.CreateModel(
@@ -220,6 +225,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '稳商案件',
                 'verbose_name_plural': '稳商案件',
                 'ordering': ['status', '-opened_at', '-id'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('organization', 'signal', 'signal_ref'), name='retention_one_open_case_per_signal')],
             },
         ),
         migrations.CreateModel(
@@ -259,33 +265,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '阶段材料',
                 'ordering': ['recorded_at', 'id'],
             },
-        ),
-        migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['stage', 'cluster'], name='investment__stage_05d124_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('planned_investment_fen__gte', 0)), name='lead_investment_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('stage__in', ['lost', 'withdrawn']), _negated=True), models.Q(('closed_reason', ''), _negated=True), _connector='OR'), name='lead_closed_has_reason'),
-        ),
-        migrations.AddConstraint(
-            model_name='keyproject',
-            constraint=models.CheckConstraint(condition=models.Q(('planned_investment_fen__gte', 0)), name='keyproject_investment_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='leadescalation',
-            constraint=models.UniqueConstraint(fields=('lead', 'clock', 'due_at'), name='lead_escalation_once'),
-        ),
-        migrations.AddConstraint(
-            model_name='projectstatusreport',
-            constraint=models.UniqueConstraint(fields=('project', 'month'), name='project_report_once_a_month'),
-        ),
-        migrations.AddConstraint(
-            model_name='retentioncase',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('organization', 'signal', 'signal_ref'), name='retention_one_open_case_per_signal'),
         ),
     ]

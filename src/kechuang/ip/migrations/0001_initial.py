@@ -12,10 +12,10 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
         ('transfer', '0002_match_index_state_row'),
         ('vouchers', '0004_instrument_sharing_category'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -56,6 +56,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '知识产权',
                 'verbose_name_plural': '知识产权',
                 'ordering': ['-filed_on', '-pk'],
+                'indexes': [models.Index(fields=['holder', 'kind', 'legal_status'], name='ip_ipasset_holder__9ea102_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('granted_on__isnull', True), ('granted_on__gte', models.F('filed_on')), _connector='OR'), name='ip_asset_granted_after_filed'), models.CheckConstraint(condition=models.Q(('number', ''), _negated=True), name='ip_asset_number_not_blank')],
             },
         ),
         migrations.CreateModel(
@@ -70,6 +72,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '海外同族',
                 'verbose_name_plural': '海外同族',
                 'ordering': ['country', 'number'],
+                'constraints': [models.UniqueConstraint(fields=('asset', 'number'), name='ip_family_unique_number')],
             },
         ),
         migrations.CreateModel(
@@ -91,6 +94,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '开放许可',
                 'verbose_name_plural': '开放许可',
                 'ordering': ['-published_at', '-pk'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('asset',), name='ip_open_licence_one_published'), models.CheckConstraint(condition=models.Q(('fee_fen__gte', 0)), name='ip_open_licence_fee_not_negative')],
             },
         ),
         migrations.CreateModel(
@@ -118,6 +122,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '知识产权交易',
                 'verbose_name_plural': '知识产权交易',
                 'ordering': ['-signed_on', '-pk'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gte', 0)), name='ip_transaction_amount_not_negative'), models.CheckConstraint(condition=models.Q(('term_end__isnull', True), ('term_start__isnull', True), ('term_end__gte', models.F('term_start')), _connector='OR'), name='ip_transaction_term_ordered')],
             },
         ),
         migrations.CreateModel(
@@ -141,37 +146,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '知识产权服务报告',
                 'ordering': ['-created_at', '-pk'],
             },
-        ),
-        migrations.AddIndex(
-            model_name='ipasset',
-            index=models.Index(fields=['holder', 'kind', 'legal_status'], name='ip_ipasset_holder__9ea102_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='ipasset',
-            constraint=models.CheckConstraint(condition=models.Q(('granted_on__isnull', True), ('granted_on__gte', models.F('filed_on')), _connector='OR'), name='ip_asset_granted_after_filed'),
-        ),
-        migrations.AddConstraint(
-            model_name='ipasset',
-            constraint=models.CheckConstraint(condition=models.Q(('number', ''), _negated=True), name='ip_asset_number_not_blank'),
-        ),
-        migrations.AddConstraint(
-            model_name='familymember',
-            constraint=models.UniqueConstraint(fields=('asset', 'number'), name='ip_family_unique_number'),
-        ),
-        migrations.AddConstraint(
-            model_name='openlicence',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('asset',), name='ip_open_licence_one_published'),
-        ),
-        migrations.AddConstraint(
-            model_name='openlicence',
-            constraint=models.CheckConstraint(condition=models.Q(('fee_fen__gte', 0)), name='ip_open_licence_fee_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='iptransaction',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gte', 0)), name='ip_transaction_amount_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='iptransaction',
-            constraint=models.CheckConstraint(condition=models.Q(('term_end__isnull', True), ('term_start__isnull', True), ('term_end__gte', models.F('term_start')), _connector='OR'), name='ip_transaction_term_ordered'),
         ),
     ]

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('accounts', '__first__'),
     ]
 
     operations = [
@@ -56,6 +56,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '记账凭证',
                 'verbose_name_plural': '记账凭证',
                 'ordering': ['-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('total_fen__gt', 0)), name='ledger_entry_total_positive'), models.CheckConstraint(condition=models.Q(('line_count__gte', 2)), name='ledger_entry_two_lines_or_more')],
             },
         ),
         migrations.CreateModel(
@@ -78,6 +79,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '资金冻结',
                 'verbose_name_plural': '资金冻结',
                 'ordering': ['-id'],
+                'indexes': [models.Index(fields=['status', 'expires_at'], name='ledger_hold_status_expiry')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='ledger_hold_amount_positive'), models.CheckConstraint(condition=models.Q(('captured_fen__gte', 0), ('captured_fen__lte', models.F('amount_fen'))), name='ledger_hold_capture_within_amount'), models.CheckConstraint(condition=models.Q(models.Q(('capture_entry__isnull', False), ('status', 'captured')), models.Q(models.Q(('status', 'captured'), _negated=True), ('capture_entry__isnull', True), ('captured_fen', 0)), _connector='OR'), name='ledger_hold_capture_entry_iff_captured'), models.CheckConstraint(condition=models.Q(('status', 'active'), ('resolved_at__isnull', False), _connector='OR'), name='ledger_hold_resolved_has_time')],
             },
         ),
         migrations.CreateModel(
@@ -94,6 +97,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '分录',
                 'verbose_name_plural': '分录',
                 'ordering': ['id'],
+                'indexes': [models.Index(fields=['account', 'id'], name='ledger_line_account_id')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='ledger_line_amount_positive', violation_error_message='金额必须大于零。'), models.CheckConstraint(condition=models.Q(('side__in', ['D', 'C'])), name='ledger_line_side_valid'), models.UniqueConstraint(fields=('entry', 'account'), name='ledger_line_one_per_account')],
             },
         ),
         migrations.CreateModel(
@@ -114,54 +119,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '记账请求',
                 'verbose_name_plural': '记账请求',
                 'ordering': ['-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('entry__isnull', False), ('operation__in', ['post', 'capture'])), models.Q(('entry__isnull', True), ('operation__in', ['hold', 'void', 'expire'])), _connector='OR'), name='ledger_posting_entry_matches_operation')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='journalentry',
-            constraint=models.CheckConstraint(condition=models.Q(('total_fen__gt', 0)), name='ledger_entry_total_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='journalentry',
-            constraint=models.CheckConstraint(condition=models.Q(('line_count__gte', 2)), name='ledger_entry_two_lines_or_more'),
-        ),
-        migrations.AddIndex(
-            model_name='hold',
-            index=models.Index(fields=['status', 'expires_at'], name='ledger_hold_status_expiry'),
-        ),
-        migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='ledger_hold_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.CheckConstraint(condition=models.Q(('captured_fen__gte', 0), ('captured_fen__lte', models.F('amount_fen'))), name='ledger_hold_capture_within_amount'),
-        ),
-        migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('capture_entry__isnull', False), ('status', 'captured')), models.Q(models.Q(('status', 'captured'), _negated=True), ('capture_entry__isnull', True), ('captured_fen', 0)), _connector='OR'), name='ledger_hold_capture_entry_iff_captured'),
-        ),
-        migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'active'), ('resolved_at__isnull', False), _connector='OR'), name='ledger_hold_resolved_has_time'),
-        ),
-        migrations.AddIndex(
-            model_name='journalline',
-            index=models.Index(fields=['account', 'id'], name='ledger_line_account_id'),
-        ),
-        migrations.AddConstraint(
-            model_name='journalline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='ledger_line_amount_positive', violation_error_message='金额必须大于零。'),
-        ),
-        migrations.AddConstraint(
-            model_name='journalline',
-            constraint=models.CheckConstraint(condition=models.Q(('side__in', ['D', 'C'])), name='ledger_line_side_valid'),
-        ),
-        migrations.AddConstraint(
-            model_name='journalline',
-            constraint=models.UniqueConstraint(fields=('entry', 'account'), name='ledger_line_one_per_account'),
-        ),
-        migrations.AddConstraint(
-            model_name='posting',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('entry__isnull', False), ('operation__in', ['post', 'capture'])), models.Q(('entry__isnull', True), ('operation__in', ['hold', 'void', 'expire'])), _connector='OR'), name='ledger_posting_entry_matches_operation'),
         ),
     ]

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('accounts', '__first__'),
         ('notifications', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -30,6 +30,8 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '每日汇总邮件',
                 'verbose_name_plural': '每日汇总邮件',
+                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='notificatio_status_26127b_idx')],
+                'constraints': [models.UniqueConstraint(fields=('user', 'day'), name='digest_once_per_day')],
             },
         ),
         migrations.CreateModel(
@@ -87,22 +89,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '通知投递',
                 'verbose_name_plural': '通知投递',
                 'ordering': ['-created_at', '-id'],
+                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='notificatio_status_00072e_idx')],
+                'constraints': [models.UniqueConstraint(fields=('notification', 'channel'), name='delivery_once_per_channel')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='digestemail',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='notificatio_status_26127b_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='digestemail',
-            constraint=models.UniqueConstraint(fields=('user', 'day'), name='digest_once_per_day'),
-        ),
-        migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='notificatio_status_00072e_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('notification', 'channel'), name='delivery_once_per_channel'),
         ),
     ]

@@ -13,8 +13,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -111,6 +111,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '企业诉求',
                 'verbose_name_plural': '企业诉求',
                 'ordering': ['-filed_at', '-id'],
+                'indexes': [models.Index(fields=['organization', 'status'], name='servicedesk_organiz_5b7b4b_idx'), models.Index(fields=['commissioner', 'status'], name='servicedesk_commiss_a9c5d6_idx'), models.Index(fields=['status', 'response_due_at'], name='servicedesk_status_76c641_idx'), models.Index(fields=['status', 'resolution_due_at'], name='servicedesk_status_04f27b_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('rating__isnull', True), models.Q(('rating__gte', 1), ('rating__lte', 5)), _connector='OR'), name='service_request_rating_1_to_5'), models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='service_request_version_positive'), models.CheckConstraint(condition=models.Q(('response_due_at__gte', models.F('filed_at'))), name='service_request_due_after_filing')],
             },
         ),
         migrations.CreateModel(
@@ -132,6 +134,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '诉求记录',
                 'verbose_name_plural': '诉求记录',
                 'ordering': ['created_at', 'id'],
+                'indexes': [models.Index(fields=['request', 'created_at'], name='servicedesk_request_be72d1_idx')],
             },
         ),
         migrations.CreateModel(
@@ -169,6 +172,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '服务时限',
                 'verbose_name_plural': '服务时限',
                 'ordering': ['category'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('response_days__gte', 1), ('resolution_days__gte', models.F('response_days'))), name='sla_resolution_not_before_response')],
             },
         ),
         migrations.CreateModel(
@@ -193,6 +197,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '走访',
                 'verbose_name_plural': '走访',
                 'ordering': ['-planned_for', '-id'],
+                'indexes': [models.Index(fields=['organization', 'planned_for', 'status'], name='servicedesk_organiz_ee3ce2_idx')],
             },
         ),
         migrations.CreateModel(
@@ -237,45 +242,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['user', 'role', 'ended_at'], name='servicedesk_user_id_d28767_idx')],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('organization', 'role'), name='assignment_one_current_per_role'), models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='assignment_ends_after_start')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='servicerequest',
-            index=models.Index(fields=['organization', 'status'], name='servicedesk_organiz_5b7b4b_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='servicerequest',
-            index=models.Index(fields=['commissioner', 'status'], name='servicedesk_commiss_a9c5d6_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='servicerequest',
-            index=models.Index(fields=['status', 'response_due_at'], name='servicedesk_status_76c641_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='servicerequest',
-            index=models.Index(fields=['status', 'resolution_due_at'], name='servicedesk_status_04f27b_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='servicerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__isnull', True), models.Q(('rating__gte', 1), ('rating__lte', 5)), _connector='OR'), name='service_request_rating_1_to_5'),
-        ),
-        migrations.AddConstraint(
-            model_name='servicerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='service_request_version_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='servicerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('response_due_at__gte', models.F('filed_at'))), name='service_request_due_after_filing'),
-        ),
-        migrations.AddIndex(
-            model_name='requestevent',
-            index=models.Index(fields=['request', 'created_at'], name='servicedesk_request_be72d1_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='slapolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('response_days__gte', 1), ('resolution_days__gte', models.F('response_days'))), name='sla_resolution_not_before_response'),
-        ),
-        migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['organization', 'planned_for', 'status'], name='servicedesk_organiz_ee3ce2_idx'),
         ),
     ]

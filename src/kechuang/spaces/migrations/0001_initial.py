@@ -10,8 +10,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '用房需求',
                 'verbose_name_plural': '用房需求',
                 'ordering': ['-created_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('area_min_m2__gt', 0), ('area_max_m2__gte', models.F('area_min_m2'))), name='spacerequest_area_range')],
             },
         ),
         migrations.CreateModel(
@@ -68,6 +69,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '房源',
                 'verbose_name_plural': '房源',
                 'ordering': ['building__code', 'floor', 'unit_code'],
+                'constraints': [models.UniqueConstraint(fields=('building', 'unit_code'), name='spaceunit_unique_building_unit'), models.CheckConstraint(condition=models.Q(('area_m2__gt', 0)), name='spaceunit_area_positive')],
             },
         ),
         migrations.CreateModel(
@@ -89,6 +91,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '预订',
                 'verbose_name_plural': '预订',
                 'ordering': ['-created_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='reservation_period_order')],
             },
         ),
         migrations.CreateModel(
@@ -114,6 +117,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '租约',
                 'verbose_name_plural': '租约',
                 'ordering': ['-start_date', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='lease_period_order')],
             },
         ),
         migrations.CreateModel(
@@ -136,25 +140,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '看房预约',
                 'ordering': ['scheduled_at', 'id'],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='spacerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('area_min_m2__gt', 0), ('area_max_m2__gte', models.F('area_min_m2'))), name='spacerequest_area_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='spaceunit',
-            constraint=models.UniqueConstraint(fields=('building', 'unit_code'), name='spaceunit_unique_building_unit'),
-        ),
-        migrations.AddConstraint(
-            model_name='spaceunit',
-            constraint=models.CheckConstraint(condition=models.Q(('area_m2__gt', 0)), name='spaceunit_area_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='reservation_period_order'),
-        ),
-        migrations.AddConstraint(
-            model_name='lease',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='lease_period_order'),
         ),
     ]

@@ -14,8 +14,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -69,6 +69,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '科技成果',
                 'verbose_name_plural': '科技成果',
                 'ordering': ['-published_at', '-id'],
+                'indexes': [models.Index(fields=['status', 'visibility'], name='transfer_ac_status_987a43_idx'), models.Index(fields=['organization', 'status'], name='transfer_ac_organiz_41042b_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('trl__gte', 1), ('trl__lte', 9)), name='achievement_trl_1_9', violation_error_message='技术成熟度（TRL）应为 1–9。'), models.CheckConstraint(condition=models.Q(('asking_price_fen__isnull', True), ('asking_price_fen__gte', 0), _connector='OR'), name='achievement_price_not_negative', violation_error_message='意向价格不能为负数。')],
             },
         ),
         migrations.CreateModel(
@@ -94,6 +96,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '项目对接',
                 'verbose_name_plural': '项目对接',
                 'ordering': ['-updated_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('expected_amount_fen__isnull', True), ('expected_amount_fen__gte', 0), _connector='OR'), name='deal_amount_not_negative', violation_error_message='金额不能为负数。'), models.CheckConstraint(condition=models.Q(('supplier', models.F('buyer')), _negated=True), name='deal_two_parties', violation_error_message='供给方与需求方不能是同一机构。')],
             },
         ),
         migrations.CreateModel(
@@ -118,6 +121,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '技术合同登记',
                 'verbose_name_plural': '技术合同登记',
                 'ordering': ['-signed_on', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('contract_amount_fen__gt', 0)), name='contract_amount_positive', violation_error_message='合同成交额必须大于零。'), models.CheckConstraint(condition=models.Q(('technology_amount_fen__gte', 0)), name='contract_tech_not_negative', violation_error_message='技术交易额不能为负数。'), models.CheckConstraint(condition=models.Q(('technology_amount_fen__lte', models.F('contract_amount_fen'))), name='contract_tech_within_amount', violation_error_message='技术交易额不能超过合同成交额。'), models.CheckConstraint(condition=models.Q(('seller', models.F('buyer')), _negated=True), name='contract_two_parties', violation_error_message='买卖双方不能是同一机构。')],
             },
         ),
         migrations.CreateModel(
@@ -173,6 +177,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '技术需求',
                 'verbose_name_plural': '技术需求',
                 'ordering': ['-published_at', '-id'],
+                'indexes': [models.Index(fields=['status', 'visibility'], name='transfer_de_status_87015d_idx'), models.Index(fields=['organization', 'status'], name='transfer_de_organiz_d3077f_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('trl_required__isnull', True), models.Q(('trl_required__gte', 1), ('trl_required__lte', 9)), _connector='OR'), name='demand_trl_1_9', violation_error_message='期望成熟度（TRL）应为 1–9。'), models.CheckConstraint(condition=models.Q(('budget_min_fen__isnull', True), ('budget_min_fen__gte', 0), _connector='OR'), name='demand_budget_min_not_negative', violation_error_message='预算不能为负数。'), models.CheckConstraint(condition=models.Q(('budget_min_fen__isnull', True), ('budget_max_fen__isnull', True), ('budget_max_fen__gte', models.F('budget_min_fen')), _connector='OR'), name='demand_budget_range_ordered', violation_error_message='预算上限不能低于预算下限。')],
             },
         ),
         migrations.AddField(
@@ -201,6 +207,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '附件',
                 'verbose_name_plural': '附件',
                 'ordering': ['created_at', 'id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('achievement__isnull', False), ('demand__isnull', True)), models.Q(('achievement__isnull', True), ('demand__isnull', False)), _connector='OR'), name='attachment_one_listing', violation_error_message='附件必须属于一项成果或一项需求。')],
             },
         ),
         migrations.CreateModel(
@@ -225,6 +232,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '意向',
                 'verbose_name_plural': '意向',
                 'ordering': ['-created_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('achievement__isnull', False), ('demand__isnull', True)), models.Q(('achievement__isnull', True), ('demand__isnull', False)), _connector='OR'), name='interest_one_listing', violation_error_message='意向必须针对一项成果或一项需求。'), models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'accepted'])), fields=('achievement', 'organization'), name='interest_open_unique_achievement'), models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'accepted'])), fields=('demand', 'organization'), name='interest_open_unique_demand')],
             },
         ),
         migrations.AddField(
@@ -262,86 +270,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '强匹配',
                 'verbose_name_plural': '强匹配',
+                'constraints': [models.UniqueConstraint(fields=('demand', 'achievement'), name='strong_match_once')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='achievement',
-            index=models.Index(fields=['status', 'visibility'], name='transfer_ac_status_987a43_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='achievement',
-            index=models.Index(fields=['organization', 'status'], name='transfer_ac_organiz_41042b_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='achievement',
-            constraint=models.CheckConstraint(condition=models.Q(('trl__gte', 1), ('trl__lte', 9)), name='achievement_trl_1_9', violation_error_message='技术成熟度（TRL）应为 1–9。'),
-        ),
-        migrations.AddConstraint(
-            model_name='achievement',
-            constraint=models.CheckConstraint(condition=models.Q(('asking_price_fen__isnull', True), ('asking_price_fen__gte', 0), _connector='OR'), name='achievement_price_not_negative', violation_error_message='意向价格不能为负数。'),
-        ),
-        migrations.AddConstraint(
-            model_name='contractregistration',
-            constraint=models.CheckConstraint(condition=models.Q(('contract_amount_fen__gt', 0)), name='contract_amount_positive', violation_error_message='合同成交额必须大于零。'),
-        ),
-        migrations.AddConstraint(
-            model_name='contractregistration',
-            constraint=models.CheckConstraint(condition=models.Q(('technology_amount_fen__gte', 0)), name='contract_tech_not_negative', violation_error_message='技术交易额不能为负数。'),
-        ),
-        migrations.AddConstraint(
-            model_name='contractregistration',
-            constraint=models.CheckConstraint(condition=models.Q(('technology_amount_fen__lte', models.F('contract_amount_fen'))), name='contract_tech_within_amount', violation_error_message='技术交易额不能超过合同成交额。'),
-        ),
-        migrations.AddConstraint(
-            model_name='contractregistration',
-            constraint=models.CheckConstraint(condition=models.Q(('seller', models.F('buyer')), _negated=True), name='contract_two_parties', violation_error_message='买卖双方不能是同一机构。'),
-        ),
-        migrations.AddIndex(
-            model_name='demand',
-            index=models.Index(fields=['status', 'visibility'], name='transfer_de_status_87015d_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='demand',
-            index=models.Index(fields=['organization', 'status'], name='transfer_de_organiz_d3077f_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='demand',
-            constraint=models.CheckConstraint(condition=models.Q(('trl_required__isnull', True), models.Q(('trl_required__gte', 1), ('trl_required__lte', 9)), _connector='OR'), name='demand_trl_1_9', violation_error_message='期望成熟度（TRL）应为 1–9。'),
-        ),
-        migrations.AddConstraint(
-            model_name='demand',
-            constraint=models.CheckConstraint(condition=models.Q(('budget_min_fen__isnull', True), ('budget_min_fen__gte', 0), _connector='OR'), name='demand_budget_min_not_negative', violation_error_message='预算不能为负数。'),
-        ),
-        migrations.AddConstraint(
-            model_name='demand',
-            constraint=models.CheckConstraint(condition=models.Q(('budget_min_fen__isnull', True), ('budget_max_fen__isnull', True), ('budget_max_fen__gte', models.F('budget_min_fen')), _connector='OR'), name='demand_budget_range_ordered', violation_error_message='预算上限不能低于预算下限。'),
-        ),
-        migrations.AddConstraint(
-            model_name='attachment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('achievement__isnull', False), ('demand__isnull', True)), models.Q(('achievement__isnull', True), ('demand__isnull', False)), _connector='OR'), name='attachment_one_listing', violation_error_message='附件必须属于一项成果或一项需求。'),
-        ),
-        migrations.AddConstraint(
-            model_name='interest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('achievement__isnull', False), ('demand__isnull', True)), models.Q(('achievement__isnull', True), ('demand__isnull', False)), _connector='OR'), name='interest_one_listing', violation_error_message='意向必须针对一项成果或一项需求。'),
-        ),
-        migrations.AddConstraint(
-            model_name='interest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'accepted'])), fields=('achievement', 'organization'), name='interest_open_unique_achievement'),
-        ),
-        migrations.AddConstraint(
-            model_name='interest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'accepted'])), fields=('demand', 'organization'), name='interest_open_unique_demand'),
-        ),
-        migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('expected_amount_fen__isnull', True), ('expected_amount_fen__gte', 0), _connector='OR'), name='deal_amount_not_negative', violation_error_message='金额不能为负数。'),
-        ),
-        migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('supplier', models.F('buyer')), _negated=True), name='deal_two_parties', violation_error_message='供给方与需求方不能是同一机构。'),
-        ),
-        migrations.AddConstraint(
-            model_name='strongmatch',
-            constraint=models.UniqueConstraint(fields=('demand', 'achievement'), name='strong_match_once'),
         ),
     ]

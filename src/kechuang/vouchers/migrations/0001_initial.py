@@ -12,9 +12,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('accounts', '__first__'),
         ('directory', '0001_initial'),
         ('ledger', '0002_journal_append_only'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -54,6 +54,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '服务机构',
                 'verbose_name_plural': '服务机构',
                 'ordering': ['code'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('applied_by')), _negated=True), _connector='OR'), name='vouchers_provider_reviewer_not_applicant')],
             },
         ),
         migrations.CreateModel(
@@ -75,6 +76,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '服务项目',
                 'verbose_name_plural': '服务项目',
                 'ordering': ['provider_id', 'category', 'name'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('price_fen__gt', 0)), name='vouchers_service_price_positive')],
             },
         ),
         migrations.CreateModel(
@@ -106,6 +108,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '创新券批次',
                 'verbose_name_plural': '创新券批次',
                 'ordering': ['-year', '-code'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('budget_fen__gt', 0)), name='vouchers_scheme_budget_positive'), models.CheckConstraint(condition=models.Q(('subsidy_ratio_bp__gte', 1), ('subsidy_ratio_bp__lte', 10000)), name='vouchers_scheme_ratio_range'), models.CheckConstraint(condition=models.Q(('enterprise_cap_fen__gt', 0)), name='vouchers_scheme_cap_positive'), models.CheckConstraint(condition=models.Q(('controller_cap_fen__gte', models.F('enterprise_cap_fen'))), name='vouchers_scheme_controller_cap_covers_enterprise_cap'), models.CheckConstraint(condition=models.Q(('apply_until__gte', models.F('apply_from'))), name='vouchers_scheme_window'), models.CheckConstraint(condition=models.Q(('expires_on__gte', models.F('apply_until'))), name='vouchers_scheme_expiry')],
             },
         ),
         migrations.CreateModel(
@@ -137,6 +140,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '创新券申领',
                 'verbose_name_plural': '创新券申领',
                 'ordering': ['-submitted_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('requested_fen__gt', 0)), name='vouchers_application_amount_positive'), models.CheckConstraint(condition=models.Q(('recommended_fen__isnull', True), models.Q(('recommended_fen__gt', 0), ('recommended_fen__lte', models.F('requested_fen'))), _connector='OR'), name='vouchers_application_recommendation_within_request'), models.UniqueConstraint(condition=models.Q(('status__in', ['submitted', 'reviewed'])), fields=('scheme', 'enterprise'), name='vouchers_application_one_open_per_scheme'), models.CheckConstraint(condition=models.Q(('operator_reviewer__isnull', True), models.Q(('operator_reviewer', models.F('submitted_by')), _negated=True), _connector='OR'), name='vouchers_application_reviewer_not_requester'), models.CheckConstraint(condition=models.Q(('leader_reviewer__isnull', True), models.Q(models.Q(('leader_reviewer', models.F('submitted_by')), _negated=True), models.Q(('leader_reviewer', models.F('operator_reviewer')), _negated=True)), _connector='OR'), name='vouchers_application_approver_not_requester_nor_reviewer')],
             },
         ),
         migrations.CreateModel(
@@ -175,6 +179,8 @@ class Migration(migrations.Migration):
                 'verbose_name': '服务订单',
                 'verbose_name_plural': '服务订单',
                 'ordering': ['-placed_at', '-id'],
+                'indexes': [models.Index(fields=['enterprise', 'status'], name='vouchers_order_ent_status'), models.Index(fields=['provider', 'status'], name='vouchers_order_prov_status')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('price_fen__gt', 0)), name='vouchers_order_price_positive'), models.CheckConstraint(condition=models.Q(('voucher_fen__gt', 0), ('voucher_fen__lte', models.F('price_fen'))), name='vouchers_order_voucher_share_within_price'), models.CheckConstraint(condition=models.Q(('redeemed_fen__gte', 0), ('redeemed_fen__lte', models.F('voucher_fen'))), name='vouchers_order_redeemed_within_share'), models.CheckConstraint(condition=models.Q(models.Q(('redeemed_fen__gt', 0), ('redemption_entry__isnull', False), ('status', 'confirmed')), models.Q(models.Q(('status', 'confirmed'), _negated=True), ('redeemed_fen', 0), ('redemption_entry__isnull', True)), _connector='OR'), name='vouchers_order_redeemed_iff_confirmed'), models.CheckConstraint(condition=models.Q(('confirmed_by__isnull', True), models.Q(('confirmed_by', models.F('delivered_by')), _negated=True), _connector='OR'), name='vouchers_order_confirmer_not_deliverer')],
             },
         ),
         migrations.CreateModel(
@@ -192,6 +198,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '服务评价',
                 'verbose_name_plural': '服务评价',
                 'ordering': ['-created_at'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='vouchers_rating_score_range')],
             },
         ),
         migrations.CreateModel(
@@ -215,6 +222,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '结算批次',
                 'verbose_name_plural': '结算批次',
                 'ordering': ['-period', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('total_fen__gte', 0)), name='vouchers_batch_total_not_negative'), models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('approved_by', models.F('created_by')), _negated=True), _connector='OR'), name='vouchers_batch_approver_not_creator'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'paid'), _negated=True), ('approved_at__isnull', False), _connector='OR'), name='vouchers_batch_paid_only_after_approval')],
             },
         ),
         migrations.CreateModel(
@@ -246,6 +254,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '结算申请',
                 'verbose_name_plural': '结算申请',
                 'ordering': ['-submitted_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='vouchers_claim_amount_positive'), models.CheckConstraint(condition=models.Q(('invoice_amount_fen__gte', models.F('amount_fen'))), name='vouchers_claim_invoice_covers_amount'), models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('submitted_by')), _negated=True), _connector='OR'), name='vouchers_claim_reviewer_not_requester'), models.CheckConstraint(condition=models.Q(models.Q(('payment_entry__isnull', False), ('status', 'paid')), models.Q(models.Q(('status', 'paid'), _negated=True), ('payment_entry__isnull', True)), _connector='OR'), name='vouchers_claim_paid_iff_payment_entry')],
             },
         ),
         migrations.CreateModel(
@@ -273,135 +282,13 @@ class Migration(migrations.Migration):
                 'verbose_name': '创新券',
                 'verbose_name_plural': '创新券',
                 'ordering': ['-granted_at', '-id'],
+                'indexes': [models.Index(fields=['scheme', 'enterprise'], name='vouchers_voucher_scheme_ent')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('granted_fen__gt', 0)), name='vouchers_voucher_granted_positive'), models.CheckConstraint(condition=models.Q(('returned_fen__gte', 0), ('returned_fen__lte', models.F('granted_fen'))), name='vouchers_voucher_returned_within_granted')],
             },
         ),
         migrations.AddField(
             model_name='serviceorder',
             name='voucher',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='vouchers.voucher', verbose_name='创新券'),
-        ),
-        migrations.AddConstraint(
-            model_name='provider',
-            constraint=models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('applied_by')), _negated=True), _connector='OR'), name='vouchers_provider_reviewer_not_applicant'),
-        ),
-        migrations.AddConstraint(
-            model_name='providerservice',
-            constraint=models.CheckConstraint(condition=models.Q(('price_fen__gt', 0)), name='vouchers_service_price_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='scheme',
-            constraint=models.CheckConstraint(condition=models.Q(('budget_fen__gt', 0)), name='vouchers_scheme_budget_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='scheme',
-            constraint=models.CheckConstraint(condition=models.Q(('subsidy_ratio_bp__gte', 1), ('subsidy_ratio_bp__lte', 10000)), name='vouchers_scheme_ratio_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='scheme',
-            constraint=models.CheckConstraint(condition=models.Q(('enterprise_cap_fen__gt', 0)), name='vouchers_scheme_cap_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='scheme',
-            constraint=models.CheckConstraint(condition=models.Q(('controller_cap_fen__gte', models.F('enterprise_cap_fen'))), name='vouchers_scheme_controller_cap_covers_enterprise_cap'),
-        ),
-        migrations.AddConstraint(
-            model_name='scheme',
-            constraint=models.CheckConstraint(condition=models.Q(('apply_until__gte', models.F('apply_from'))), name='vouchers_scheme_window'),
-        ),
-        migrations.AddConstraint(
-            model_name='scheme',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_on__gte', models.F('apply_until'))), name='vouchers_scheme_expiry'),
-        ),
-        migrations.AddConstraint(
-            model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('requested_fen__gt', 0)), name='vouchers_application_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('recommended_fen__isnull', True), models.Q(('recommended_fen__gt', 0), ('recommended_fen__lte', models.F('requested_fen'))), _connector='OR'), name='vouchers_application_recommendation_within_request'),
-        ),
-        migrations.AddConstraint(
-            model_name='application',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['submitted', 'reviewed'])), fields=('scheme', 'enterprise'), name='vouchers_application_one_open_per_scheme'),
-        ),
-        migrations.AddConstraint(
-            model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('operator_reviewer__isnull', True), models.Q(('operator_reviewer', models.F('submitted_by')), _negated=True), _connector='OR'), name='vouchers_application_reviewer_not_requester'),
-        ),
-        migrations.AddConstraint(
-            model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('leader_reviewer__isnull', True), models.Q(models.Q(('leader_reviewer', models.F('submitted_by')), _negated=True), models.Q(('leader_reviewer', models.F('operator_reviewer')), _negated=True)), _connector='OR'), name='vouchers_application_approver_not_requester_nor_reviewer'),
-        ),
-        migrations.AddConstraint(
-            model_name='rating',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='vouchers_rating_score_range'),
-        ),
-        migrations.AddConstraint(
-            model_name='settlementbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('total_fen__gte', 0)), name='vouchers_batch_total_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='settlementbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('approved_by', models.F('created_by')), _negated=True), _connector='OR'), name='vouchers_batch_approver_not_creator'),
-        ),
-        migrations.AddConstraint(
-            model_name='settlementbatch',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'paid'), _negated=True), ('approved_at__isnull', False), _connector='OR'), name='vouchers_batch_paid_only_after_approval'),
-        ),
-        migrations.AddConstraint(
-            model_name='settlementclaim',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='vouchers_claim_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='settlementclaim',
-            constraint=models.CheckConstraint(condition=models.Q(('invoice_amount_fen__gte', models.F('amount_fen'))), name='vouchers_claim_invoice_covers_amount'),
-        ),
-        migrations.AddConstraint(
-            model_name='settlementclaim',
-            constraint=models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('submitted_by')), _negated=True), _connector='OR'), name='vouchers_claim_reviewer_not_requester'),
-        ),
-        migrations.AddConstraint(
-            model_name='settlementclaim',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('payment_entry__isnull', False), ('status', 'paid')), models.Q(models.Q(('status', 'paid'), _negated=True), ('payment_entry__isnull', True)), _connector='OR'), name='vouchers_claim_paid_iff_payment_entry'),
-        ),
-        migrations.AddIndex(
-            model_name='voucher',
-            index=models.Index(fields=['scheme', 'enterprise'], name='vouchers_voucher_scheme_ent'),
-        ),
-        migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('granted_fen__gt', 0)), name='vouchers_voucher_granted_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('returned_fen__gte', 0), ('returned_fen__lte', models.F('granted_fen'))), name='vouchers_voucher_returned_within_granted'),
-        ),
-        migrations.AddIndex(
-            model_name='serviceorder',
-            index=models.Index(fields=['enterprise', 'status'], name='vouchers_order_ent_status'),
-        ),
-        migrations.AddIndex(
-            model_name='serviceorder',
-            index=models.Index(fields=['provider', 'status'], name='vouchers_order_prov_status'),
-        ),
-        migrations.AddConstraint(
-            model_name='serviceorder',
-            constraint=models.CheckConstraint(condition=models.Q(('price_fen__gt', 0)), name='vouchers_order_price_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='serviceorder',
-            constraint=models.CheckConstraint(condition=models.Q(('voucher_fen__gt', 0), ('voucher_fen__lte', models.F('price_fen'))), name='vouchers_order_voucher_share_within_price'),
-        ),
-        migrations.AddConstraint(
-            model_name='serviceorder',
-            constraint=models.CheckConstraint(condition=models.Q(('redeemed_fen__gte', 0), ('redeemed_fen__lte', models.F('voucher_fen'))), name='vouchers_order_redeemed_within_share'),
-        ),
-        migrations.AddConstraint(
-            model_name='serviceorder',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('redeemed_fen__gt', 0), ('redemption_entry__isnull', False), ('status', 'confirmed')), models.Q(models.Q(('status', 'confirmed'), _negated=True), ('redeemed_fen', 0), ('redemption_entry__isnull', True)), _connector='OR'), name='vouchers_order_redeemed_iff_confirmed'),
-        ),
-        migrations.AddConstraint(
-            model_name='serviceorder',
-            constraint=models.CheckConstraint(condition=models.Q(('confirmed_by__isnull', True), models.Q(('confirmed_by', models.F('delivered_by')), _negated=True), _connector='OR'), name='vouchers_order_confirmer_not_deliverer'),
         ),
     ]
