@@ -89,7 +89,9 @@ def test_a_child_of_a_parent_that_encoded_encodes_on_one_thread_instead_of_hangi
 
 
 @pytest.mark.parametrize("mode", ["friendly-before-load", "friendly-after-load"])
-def test_a_parent_made_fork_friendly_encodes_on_one_thread_and_its_child_gets_the_threads_back(mode: str) -> None:
+def test_a_parent_made_fork_friendly_encodes_on_one_thread_and_its_child_gets_the_threads_back(
+    mode: str,
+) -> None:
     result = run(mode)
     child = result["child"]
     assert result["parent_threads"] == 1

@@ -66,7 +66,9 @@ def test_the_master_builds_one_shared_index_before_the_workers_fork(achievement,
     assert matching.is_ready()
     assert f"achievement:{achievement.pk}" in matching.get_engine()
     assert closed == [True] and frozen == [True]
-    assert fork_ready == [True]  # the workers must not inherit a started OpenMP pool (tests/matchcore/test_matchcore_fork.py)
+    assert fork_ready == [
+        True
+    ]  # the workers must not inherit a started OpenMP pool (tests/matchcore/test_matchcore_fork.py)
     assert any("shared" in line for line in server.log.lines)
 
 
