@@ -9,7 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from kechuang.insights.management.commands.web_bench import drift, percentile
+from kechuang.insights.management.commands.web_bench import drift, percentile, unmatched
 
 pytestmark = pytest.mark.slow
 
@@ -58,6 +58,33 @@ def test_it_refuses_to_report_when_the_floor_moved(live_server, operator, capsys
         )
     assert exit_info.value.code == 3
     assert "不予报告" in capsys.readouterr().err
+
+
+def test_pages_that_name_no_main_page_are_reported():
+    offered = [("operator", "/"), ("operator", "/vouchers/"), ("leader", "/")]
+    assert unmatched("", offered) == []
+    assert unmatched("operator:/vouchers/, /", offered) == []
+    assert unmatched("operator:/ip/,leader:/vouchers/,/nowhere/,leader:/", offered) == [
+        "operator:/ip/",
+        "leader:/vouchers/",
+        "/nowhere/",
+    ]
+
+
+def test_it_refuses_pages_it_would_not_measure_before_starting_anything(operator):
+    """A typo in --pages would otherwise measure less than asked, silently."""
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"operator:/nowhere/ 不是所测角色的主要页面") as refused:
+        call_command(
+            "web_bench",
+            url="http://127.0.0.1:9",
+            roles="operator",
+            pages="operator:/,operator:/nowhere/",
+            seconds=0.2,
+            concurrency=1,
+        )
+    assert "operator:/vouchers/" in str(refused.value)  # it lists what can be measured
 
 
 def test_it_refuses_demo_accounts_outside_demo_mode(operator, settings):

@@ -120,6 +120,13 @@ def chosen(role: str, path: str, pages: str) -> bool:
     return not wanted or f"{role}:{path}" in wanted or path in wanted
 
 
+def unmatched(pages: str, offered: list[tuple[str, str]]) -> list[str]:
+    """The ``--pages`` entries that name no main page of any measured role (a typo, or a page web-bench
+    does not measure): reported instead of silently measuring less than asked."""
+    wanted = [entry.strip() for entry in pages.split(",") if entry.strip()]
+    return [entry for entry in wanted if not any(chosen(role, path, entry) for role, path in offered)]
+
+
 def signed_in(url: str, cookie: str) -> bool:
     """Whether the server knows this session's user: the personal page answers 200, not a redirect to
     the login page (a page measured signed out would be another page)."""
@@ -189,6 +196,7 @@ class Command(BaseCommand):
         if not 1 <= options["concurrency"] <= 64 or not 0 < options["seconds"] <= 600:
             raise CommandError("--concurrency 1…64, --seconds 0…600：这是一个只打本机回环地址的有界测量。")
         plans = []
+        offered: list[tuple[str, str]] = []  # every (role, main page) there is, for --pages
         for role in [r.strip() for r in options["roles"].split(",") if r.strip()]:
             if role not in ROLES:
                 raise CommandError(f"未知角色 {role}；可选：{', '.join(ROLES)}")
@@ -203,13 +211,17 @@ class Command(BaseCommand):
                     "请以演示模式运行（KECHUANG_DEMO=1 kechuang web-bench），与 kechuang demo 的服务器相同。"
                 )
             cookie = f"{settings.SESSION_COOKIE_NAME}={_session_for(user)}"
-            pages = [
-                path
-                for path in dict.fromkeys(["/", *_pages_of(user, role)])
-                if chosen(role, path, options["pages"])
-            ]
+            main_pages = list(dict.fromkeys(["/", *_pages_of(user, role)]))
+            offered.extend((role, path) for path in main_pages)
+            pages = [path for path in main_pages if chosen(role, path, options["pages"])]
             if pages:
                 plans.append((role, cookie, pages))
+        if missing := unmatched(options["pages"], offered):
+            known = "，".join(f"{role}:{path}" for role, path in offered)
+            raise CommandError(
+                f"--pages 中的 {'，'.join(missing)} 不是所测角色的主要页面（写法为 角色:/路径/ 或 /路径/）。"
+                f"可测的页面：{known}"
+            )
         if not plans:
             raise CommandError(
                 "没有任何角色的用户：请先载入演示数据（kechuang demo 或 kechuang demo-data）。"
