@@ -88,23 +88,13 @@ def _entry(user: Any, code: str) -> Entry:
     return entry
 
 
-def _acting_investor(request: HttpRequest) -> Organization | None:
-    """The investment institution the user acts for: the acting organization if it is one, else their
-    only one."""
-    ids = perms.investor_ids(request.user)
-    acting = acting_organization(request)
-    if acting is not None and acting.pk in ids:
-        return acting
-    return Organization.objects.get(pk=next(iter(ids))) if len(ids) == 1 else None
-
-
 def _named_investor(request: HttpRequest, post: Any = None) -> Organization:
     """The investor a POST names (a team speaking to it), or the one the user acts for."""
     raw = (post if post is not None else request.POST).get("investor", "")
     if raw.isdigit():
         investor = Organization.objects.filter(pk=int(raw), kind=OrganizationKind.INVESTOR).first()
     else:
-        investor = _acting_investor(request)
+        investor = selectors.investor_acted_for(request.user, acting_organization(request))
     if investor is None:
         raise Http404
     return investor
@@ -124,7 +114,7 @@ class RoadshowView(LoginRequiredMixin, View):
         board = selectors.roadshow_board(actor=request.user)
         board.update(
             {
-                "acting_investor": _acting_investor(request),
+                "acting_investor": selectors.investor_acted_for(request.user, acting_organization(request)),
                 "outcome_kinds": OutcomeKind.choices,
                 "reads_all": perms.reads_all(request.user),
                 "now": timezone.localtime(),
@@ -143,7 +133,7 @@ class RoadshowActionView(LoginRequiredMixin, View):
                 entry = _entry(user, post.get("entry", ""))
                 form: forms.Form = InterestForm(post)
                 if form.is_valid():
-                    investor = _acting_investor(request)
+                    investor = selectors.investor_acted_for(request.user, acting_organization(request))
                     if investor is None:
                         raise PermissionDenied(_("只有投资机构成员可以关注参赛项目。"))
                     services.interest_register(

@@ -370,3 +370,12 @@ def commissioner_choices() -> list[Any]:
         .objects.filter(groups__name=Role.COMMISSIONER, is_active=True)
         .order_by("display_name", "username")[:200]
     )
+
+
+def investor_acted_for(user: Any, acting: Organization | None) -> Organization | None:
+    """The investment institution ``user`` acts for on a roadshow page or call: the acting organization
+    (``core.web.acting_organization``) if it is one of the user's investors, else their only one."""
+    ids = perms.investor_ids(user)
+    if acting is not None and acting.pk in ids:
+        return acting
+    return Organization.objects.filter(pk=next(iter(ids))).first() if len(ids) == 1 else None

@@ -325,18 +325,10 @@ class PanelViewSet(viewsets.GenericViewSet):
 # --- roadshows -------------------------------------------------------------------------------------------
 
 
-def _acting_investor(request: Request) -> Organization | None:
-    ids = perms.investor_ids(request.user)
-    acting = acting_organization(request)
-    if acting is not None and acting.pk in ids:
-        return acting
-    return Organization.objects.filter(pk=next(iter(ids))).first() if len(ids) == 1 else None
-
-
 def _investor(request: Request, pk: int | None) -> Organization | None:
     if pk:
         return Organization.objects.filter(pk=pk, kind=OrganizationKind.INVESTOR).first()
-    return _acting_investor(request)
+    return selectors.investor_acted_for(request.user, acting_organization(request))
 
 
 def _roadshow_entry(request: Request, code: str) -> Entry | None:
@@ -387,7 +379,7 @@ class InterestViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         entry = _roadshow_entry(request, data.validated_data["entry"])
         if entry is None:
             raise NotFound(NOT_FOUND)
-        investor = _acting_investor(request)
+        investor = selectors.investor_acted_for(request.user, acting_organization(request))
         if investor is None:
             raise PermissionDenied("只有投资机构成员可以关注参赛项目。")
         interest = services.interest_register(
