@@ -97,35 +97,21 @@ def _headers(request: pytest.FixtureRequest, user_fixture: str | None) -> dict[s
     return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
 
 
-def _exercise(
-    operation: Any,
-    *,
-    app: Any,
-    headers: dict[str, str],
-    count: int,
-    real_codes: Sequence[str],
-    statuses: set[int],
-) -> str | None:
-    """Generated calls to one operation; the first failure, if any."""
+def _cases(operation: Any, *, count: int, real_codes: Sequence[str]) -> list[tuple[Any, str | None]]:
+    """``count`` generated calls to one operation (with, for half of those that name a ``code``, one of
+    ``real_codes``), drawn once and sent as every role class. The draws do not depend on the answers (a
+    failure is recorded, never raised, so hypothesis never shrinks), so drawing them once per role class
+    gave the same calls three times over; generating them is most of the fuzzing's cost."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    failures: list[str] = []
-    checks_ = checks()
+    drawn: list[tuple[Any, str | None]] = []
 
-    def call_with(case: Any, real: str | None) -> None:
-        if failures:
-            return  # one failure per operation is enough to report
-        if real and "code" in (case.path_parameters or {}):
-            case.path_parameters["code"] = real
-        try:
-            response = case.call(app=app, headers=headers)
-            statuses.add(response.status_code)
-            case.validate_response(response, checks=checks_, headers=headers)
-        except BaseException as error:
-            if isinstance(error, KeyboardInterrupt):
-                raise
-            failures.append(f"{operation.method.upper()} {operation.path}: {str(error)[:800]}")
+    def keep(case: Any, real: str | None) -> None:
+        drawn.append((case, real))
+
+    def keep_case(case: Any) -> None:
+        drawn.append((case, None))
 
     budget = settings(
         max_examples=count,
@@ -136,15 +122,36 @@ def _exercise(
     )
     if real_codes:
         reals = st.sampled_from([None] * len(real_codes) + list(real_codes))
-        run = budget(given(case=operation.as_strategy(), real=reals)(call_with))
+        budget(given(case=operation.as_strategy(), real=reals)(keep))()
     else:
+        budget(given(case=operation.as_strategy())(keep_case))()
+    return drawn
 
-        def call(case: Any) -> None:
-            call_with(case, None)
 
-        run = budget(given(case=operation.as_strategy())(call))
-    run()
-    return failures[0] if failures else None
+def _exercise(
+    operation: Any,
+    cases: list[tuple[Any, str | None]],
+    *,
+    app: Any,
+    headers: dict[str, str],
+    statuses: set[int],
+) -> str | None:
+    """Send the drawn calls to one operation; the first failure, if any (one per operation is enough to
+    report)."""
+    checks_ = checks()
+    for drawn, real in cases:
+        case = drawn.derive()  # a copy: a role class never sees another's changes to the call
+        if real and "code" in (case.path_parameters or {}):
+            case.path_parameters["code"] = real
+        try:
+            response = case.call(app=app, headers=headers)
+            statuses.add(response.status_code)
+            case.validate_response(response, checks=checks_, headers=headers)
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            return f"{operation.method.upper()} {operation.path}: {str(error)[:800]}"
+    return None
 
 
 def fuzz_roles(
@@ -170,6 +177,7 @@ def fuzz_roles(
     app = WSGIHandler()
     failures: list[str] = []
     seen: dict[str, set[int]] = {}
+    drawn: dict[int, list[tuple[Any, str | None]]] = {}  # per operation, drawn on first use
     with wsgi_calls():
         for role_class, user_fixture in roles():
             label = f"{role_class} ({user_fixture or 'no token'})"
@@ -180,13 +188,10 @@ def fuzz_roles(
                 for operation in found:
                     if skip(role_class, operation):
                         continue
+                    if id(operation) not in drawn:
+                        drawn[id(operation)] = _cases(operation, count=count, real_codes=real_codes)
                     failure = _exercise(
-                        operation,
-                        app=app,
-                        headers=headers,
-                        count=count,
-                        real_codes=real_codes,
-                        statuses=statuses,
+                        operation, drawn[id(operation)], app=app, headers=headers, statuses=statuses
                     )
                     if failure:
                         failures.append(f"as {label}: {failure}")

@@ -125,12 +125,14 @@ def page(
         viewport={"width": 1366, "height": 900},
         device_scale_factor=1,
     )
-    context.set_default_timeout(10_000)
-    # web-first assertions wait as long as actions do: a search typed into an htmx filter (400 ms
-    # debounce, then the request) may take more than expect()'s default 5 s on a loaded 2-core machine
+    # Actions, navigations and web-first assertions wait up to 20 s: on a loaded 2-core machine a search
+    # typed into an htmx filter (400 ms debounce, then the request) may take more than expect()'s default
+    # 5 s, and a click's navigation to a page that builds the matching index more than 10 s (it happened
+    # with the suite's two passes beside other work). A passing test waits no longer for it.
+    context.set_default_timeout(20_000)
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=10_000)
+    expect.set_options(timeout=20_000)
     own = urlsplit(live_server.url)
 
     def guard(route: Any) -> None:
