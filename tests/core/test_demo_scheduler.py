@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+import template_db
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
@@ -51,7 +53,11 @@ def _tool(env: dict[str, str], *args: str):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_the_demo_escalates_a_breached_request_on_its_own(tmp_path):
+def test_the_demo_escalates_a_breached_request_on_its_own(request, tmp_path, tmp_path_factory):
+    # the run's migrated database as the demo's embedded one (its migrate then has nothing to do): what
+    # this test is about starts after the migrations (tests/template_db.py)
+    (tmp_path / "home").mkdir()
+    template_db.migrated_sqlite(request, tmp_path_factory, tmp_path / "home" / "kechuang.sqlite3")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
         KECHUANG_HOME=str(tmp_path / "home"),

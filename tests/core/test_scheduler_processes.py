@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+import template_db
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
@@ -45,11 +47,14 @@ def _base_env(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def migrated_sqlite(tmp_path_factory) -> Path | None:
-    """A migrated SQLite file, made once per module and copied for each test (SQLite pass only)."""
+def migrated_sqlite(request, tmp_path_factory) -> Path | None:
+    """A migrated SQLite file, made once per module and copied for each test (SQLite pass only): the run's
+    migrated test database when there is one (tests/template_db.py), else a ``migrate`` of a new file."""
     if ON_POSTGRES:
         return None
     home = tmp_path_factory.mktemp("ops-template")
+    if template_db.migrated_sqlite(request, tmp_path_factory, home / "kechuang.sqlite3"):
+        return home / "kechuang.sqlite3"
     subprocess.run(
         [sys.executable, "-m", "kechuang", "migrate", "-v0"],
         env=_base_env(home),
