@@ -126,6 +126,22 @@ def migrated_sqlite(request: Any, tmp_path_factory: Any, target: Path) -> bool:
     return True
 
 
+def migrated_postgres(request: Any, tmp_path_factory: Any) -> str | None:
+    """The name of this run's migrated PostgreSQL template database (the PostgreSQL pass under
+    pytest-xdist), to create a platform's database from with ``CREATE DATABASE … TEMPLATE``; None
+    elsewhere (the platform then migrates its new database itself)."""
+    import os
+
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not os.environ.get("DATABASE_URL"):
+        return None
+    request.getfixturevalue("django_db_setup")  # the first worker to need a database makes the template
+    marker = tmp_path_factory.getbasetemp().parent / MARKER
+    if not marker.exists():
+        return None
+    template = json.loads(marker.read_text())
+    return str(template["name"]) if template.get("vendor") == "postgresql" else None
+
+
 def drop(folder: Path) -> None:
     """At the end of the run (controller): drop the PostgreSQL template, if a worker made one."""
     marker = folder / MARKER

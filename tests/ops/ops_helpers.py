@@ -115,9 +115,9 @@ def postgres_url() -> str | None:
 
 
 @contextlib.contextmanager
-def fresh_database(prefix: str) -> Iterator[str | None]:
+def fresh_database(prefix: str, *, template: str | None = None) -> Iterator[str | None]:
     """A new empty PostgreSQL database on this pass's server (dropped afterwards), or None: SQLite in
-    the data folder."""
+    the data folder. With ``template``, a copy of that database instead of an empty one."""
     server = postgres_url()
     if server is None:
         yield None
@@ -128,7 +128,8 @@ def fresh_database(prefix: str) -> Iterator[str | None]:
     name = f"kc_{prefix}_{secrets.token_hex(4)}"
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield parts._replace(path=f"/{name}").geturl()
     finally:
