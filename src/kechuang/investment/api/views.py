@@ -206,7 +206,8 @@ class KeyProjectViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.R
 
     @extend_schema(responses={200: MilestoneOutput(many=True)}, methods=["GET"])
     @extend_schema(request=MilestoneInput, responses={201: MilestoneOutput}, methods=["POST"])
-    @action(detail=True, methods=["get", "post"], url_path="milestones")
+    # a plain list (a project has a handful): not paginated, and the schema says so
+    @action(detail=True, methods=["get", "post"], url_path="milestones", pagination_class=None)
     def milestones(self, request: Request, code: str | None = None) -> Response:
         """The project's milestones (district staff); a new one (the project's leader and operators)."""
         if request.method == "GET":
