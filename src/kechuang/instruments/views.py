@@ -279,7 +279,7 @@ class OwnerQueueView(LoginRequiredMixin, View):
         now = timezone.now()
         instruments = Instrument.objects.filter(owner__in=owned).select_related("category").order_by("code")
         context = {
-            "instruments": [(i, selectors.instrument_figures(i)) for i in instruments[:60]],
+            "instruments": selectors.instruments_figures(list(instruments[:60])),
             "requested": bookings.filter(status=BookingStatus.REQUESTED).order_by("start_at")[:50],
             "to_handle": bookings.filter(
                 status__in=[BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN],

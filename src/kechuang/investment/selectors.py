@@ -63,12 +63,31 @@ class Column:
     count: int
 
 
+BOARD_FIELDS = (
+    "code",
+    "name",
+    "is_key",
+    "stage",
+    "stage_entered_at",
+    "source",
+    "planned_investment_fen",
+    "cluster__name",
+    "leader__username",
+    "leader__display_name",
+    "case_officer_id",
+)
+
+
 def board(*, actor: Any, filters: dict[str, Any] | None = None, per_column: int = 30) -> list[Column]:
     """The pipeline board: one column per stage (closed leads last), newest first in each."""
     leads = list(
-        lead_list(actor=actor, filters={**(filters or {}), "stage": None}).order_by(
-            "-stage_entered_at", "-pk"
-        )
+        lead_list(actor=actor, filters={**(filters or {}), "stage": None})
+        # what a card shows and who may see its figures: a lead has some 40 fields and its list five
+        # related rows, which cost more to load than the page to render (docs/adr/0029-page-speed.md)
+        .select_related(None)
+        .select_related("cluster", "leader")
+        .only(*BOARD_FIELDS)
+        .order_by("-stage_entered_at", "-pk")
     )
     by_stage: dict[str, list[Lead]] = defaultdict(list)
     for lead in leads:

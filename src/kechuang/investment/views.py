@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.contrib import messages
@@ -84,6 +85,23 @@ def _lead(request: HttpRequest, code: str) -> Lead:
 # --- leads ---------------------------------------------------------------------------------------------
 
 
+class _Board:
+    """The board's columns and the leads whose figures the viewer may see, loaded when the template first
+    asks: the board's fragment is kept per viewer and filter under the data generation (core pagecache,
+    docs/adr/0029-page-speed.md), and a kept fragment needs neither."""
+
+    def __init__(self, user: Any, filters: dict[str, Any]) -> None:
+        self.user, self.filters = user, filters
+
+    @cached_property
+    def columns(self) -> list[selectors.Column]:
+        return selectors.board(actor=self.user, filters=self.filters)
+
+    @cached_property
+    def confidential(self) -> set[int]:
+        return selectors.confidential_ids(self.user, [lead for c in self.columns for lead in c.leads])
+
+
 class LeadBoardView(StaffMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         filters = {
@@ -92,11 +110,8 @@ class LeadBoardView(StaffMixin, View):
             "cluster": request.GET.get("cluster") if (request.GET.get("cluster") or "").isdigit() else None,
             "leader": request.GET.get("leader") if (request.GET.get("leader") or "").isdigit() else None,
         }
-        columns = selectors.board(actor=request.user, filters=filters)
-        leads = [lead for column in columns for lead in column.leads]
         context = {
-            "columns": columns,
-            "confidential": selectors.confidential_ids(request.user, leads),
+            "board": _Board(request.user, filters),
             "filters": filters,
             "sources": LeadSource.choices,
             "clusters": TechnologyField.objects.filter(parent__isnull=True).order_by("sort_order", "code"),

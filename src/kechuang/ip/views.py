@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
+from kechuang.core.figures import cached_figures
 from kechuang.core.money import fen_from_wan
 from kechuang.core.web import ActionView, acting_organization, paginate, query_without_page
 
@@ -156,7 +157,8 @@ class OverviewView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not perms.reads_all(request.user):
             raise PermissionDenied(_lazy("只有运营人员和领导可以查看知识产权总览。"))
-        figures = selectors.district_figures()["figures"]
+        # the home panel's figures (whole-table counts), kept until the next write (core.figures)
+        figures = cached_figures("ip:district-figures", selectors.district_figures)["figures"]
         return render(request, "ip/overview.html", {"figures": figures})
 
 

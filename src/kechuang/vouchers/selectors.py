@@ -312,7 +312,9 @@ FIGURES_CACHE_KEY = "vouchers:overall-figures"
 
 def overall_figures_cached() -> dict[str, Any]:
     """:func:`overall_figures` kept for ``INSIGHTS_CACHE_SECONDS`` (default 60; 0 in tests): the staff home
-    pages show them on every visit and they sum whole tables. The voucher pages read them live."""
+    pages and the voucher pages show them on every visit and they sum whole tables (95,000 orders and 89,000
+    claims on the large demo data: 60 ms of the database per visit). Every audited write retires them, so
+    they are as fresh as a live read after any change through the services (core.figures)."""
     from kechuang.core.figures import cached_figures
 
     return cached_figures(FIGURES_CACHE_KEY, overall_figures)

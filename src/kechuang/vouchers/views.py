@@ -165,7 +165,7 @@ class HomeView(VoucherPage):
             )
         if context["is_operator"] or context["is_leader"]:
             context["counts"] = selectors.review_counts(actor=user)
-            context["figures"] = selectors.overall_figures()
+            context["figures"] = selectors.overall_figures_cached()
         return context
 
 
@@ -1078,7 +1078,7 @@ class ReportView(VoucherPage):
         schemes = list(selectors.scheme_list(actor=user).exclude(status=SchemeStatus.DRAFT))
         code = self.request.GET.get("scheme", "")
         scheme = next((s for s in schemes if s.code == code), schemes[0] if schemes else None)
-        context.update(schemes=schemes, scheme=scheme, overall=selectors.overall_figures())
+        context.update(schemes=schemes, scheme=scheme, overall=selectors.overall_figures_cached())
         if scheme is not None:
             context.update(
                 figures=selectors.scheme_figures(scheme),
