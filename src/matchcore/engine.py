@@ -820,21 +820,73 @@ class Engine:
         tids: list[int] | None = None,
         lex_stats: tuple[float, float] | None = None,
     ) -> list[int]:
-        """:meth:`_select` on coarse scores: the best candidates by the coarse fused score are re-scored
-        exactly, then selected among; a filter that rejects too many widens the candidate set."""
+        """:meth:`_select` on approximate scores, made exact.
+
+        Coarse cosines (``stats``): the best candidates by the coarse fused score are re-scored exactly,
+        then selected among; a filter that rejects too many widens the candidate set.  Quantised BM25
+        scores (``lex_stats``): every fused score is within ``E`` (the index's quantisation error in
+        z units) of its exact value, so with ``T`` the ``want``-th best approximate score, a document
+        under ``T - 2E`` cannot reach the exact top ``want``; only the others are re-scored exactly."""
         cfg = self.config
+        if stats is None:
+            return self._lex_refined(
+                self._select(fused, mask, allowed, want),
+                fused,
+                mask,
+                allowed,
+                want,
+                dense,
+                dense_part,
+                lex_part,
+                lex,
+                tids,
+                lex_stats,
+            )
         total = int(mask.sum())
         n_cand = max(cfg.coarse_candidates, cfg.coarse_factor * want)
         while True:
             n_cand = min(n_cand, total)
             cand = np.asarray(self._select(fused, mask, None, n_cand), dtype=np.int64)
-            self._refine(cand, qvec, dense, dense_part, fused, lex_part, stats, lex, tids, lex_stats)
+            self._refine(cand, qvec, dense, dense_part, fused, lex_part, stats)
             only = np.zeros(len(mask), dtype=bool)
             only[cand] = True
-            slots = self._select(fused, mask & only, allowed, want)
+            sub = mask & only
+            slots = self._select(fused, sub, allowed, want)
+            slots = self._lex_refined(
+                slots, fused, sub, allowed, want, dense, dense_part, lex_part, lex, tids, lex_stats
+            )
             if len(slots) >= want or n_cand >= total:
                 return slots
             n_cand *= 8
+
+    def _lex_refined(
+        self,
+        slots: list[int],
+        fused: FloatArray,
+        mask: BoolArray,
+        allowed: Allowed,
+        want: int,
+        dense: FloatArray | None,
+        dense_part: FloatArray,
+        lex_part: FloatArray,
+        lex: FloatArray | None,
+        tids: list[int] | None,
+        lex_stats: tuple[float, float] | None,
+    ) -> list[int]:
+        """The exact selection among ``mask`` when the BM25 scores are quantised (see
+        :meth:`_select_refined`); ``slots`` is the selection on the approximate scores."""
+        if lex_stats is None or lex is None or tids is None:
+            return slots
+        std = lex_stats[1]
+        err = self._lex.quantisation_error(tids) / std if std > 1e-12 else 0.0
+        if len(slots) >= want:
+            top = float(fused[slots[-1]])
+            floor = top - 2.0 * err - 1e-5 * max(1.0, abs(top))  # and float32 rounding
+        else:
+            floor = -np.inf
+        redo = np.flatnonzero(mask & (fused >= np.float32(floor)))
+        self._refine(redo, None, dense, dense_part, fused, lex_part, None, lex, tids, lex_stats)
+        return self._select(fused, mask, allowed, want)
 
     def _rank(
         self,
@@ -912,14 +964,15 @@ class Engine:
         unseen = len(set(self.segmenter.tokens(query_text))) - len(tids) if term_cap is None else 0
         n_alive = self._lex.n_alive
         idf_all = idf_total + max(0, unseen) * math.log(1.0 + (n_alive + 0.5) / 0.5)
-        for slot in slots:
+        held_by = self._lex.presence(tids, np.asarray(slots, dtype=np.int64))
+        for row, slot in enumerate(slots):
             doc_id = self._ids[slot]
             assert doc_id is not None
             relevance = float(fused[slot])
             has_vec = dense is not None and bool(self._has_vec[slot])
             lex_z = float(lex_part[slot]) / w if has_vec and w > 0 else float(lex_part[slot])
             dense_z = float(dense_part[slot]) / (1.0 - w) if has_vec and w < 1 else 0.0
-            present = self._lex.doc_has(slot, tids)
+            present = [t for t, h in zip(tids, held_by[row].tolist(), strict=True) if h]
             held = sum(self._lex.idf(t) for t in present)
             share = held / idf_total if idf_total > 0 else 0.0
             calibrated = self.calibrated_relevance(

@@ -558,12 +558,10 @@ class LexicalIndex:
         slots = sh.lo[idx].astype(np.int64) + sh.base
         return self._weights(sh.tf[idx].astype(np.float32), self._dl[slots], self._m_avgdl)
 
-    def scores_of(self, tids: Sequence[int], slots: npt.NDArray[np.int64]) -> FloatArray:
-        """Exact BM25 scores of just ``slots`` (each term's slot-sorted postings searched, no full scan)."""
-        slots = np.asarray(slots, dtype=np.int64)
-        out = np.zeros(len(slots), dtype=np.float32)
-        if len(slots) == 0:
-            return out
+    def _groups(
+        self, slots: npt.NDArray[np.int64]
+    ) -> list[tuple[_Shard, npt.NDArray[np.int64], npt.NDArray[np.uint16]]]:
+        """``slots`` by main-segment shard: (shard, positions in ``slots``, low 16 bits, ascending)."""
         order = np.argsort(slots, kind="stable")
         s_sorted = slots[order]
         cuts = np.searchsorted(s_sorted, np.arange(len(self._shards) + 1, dtype=np.int64) * SHARD)
@@ -572,6 +570,39 @@ class LexicalIndex:
             a, z = int(cuts[h]), int(cuts[h + 1])
             if z > a:
                 groups.append((sh, order[a:z], (s_sorted[a:z] - sh.base).astype(np.uint16)))
+        return groups
+
+    def presence(self, tids: Sequence[int], slots: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Which of ``tids`` each of ``slots`` holds: a ``(len(slots), len(tids))`` boolean matrix (one
+        search per term and shard, instead of one per term and document)."""
+        slots = np.asarray(slots, dtype=np.int64)
+        out = np.zeros((len(slots), len(tids)), dtype=bool)
+        if len(slots) == 0 or not tids:
+            return out
+        in_main = self._in_main[np.minimum(slots, len(self._in_main) - 1)] & (slots < self.n_slots)
+        main = np.flatnonzero(in_main)
+        groups = self._groups(slots[main])
+        for j, tid in enumerate(tids):
+            for sh, where, lo in groups:
+                a, z = sh.span(tid)
+                if z <= a:
+                    continue
+                plo = sh.lo[a:z]
+                i = np.minimum(np.searchsorted(plo, lo), z - a - 1)
+                hit = plo[i] == lo
+                out[main[where[hit]], j] = True
+        for r in np.flatnonzero(~in_main).tolist():
+            held = set(self.doc_terms(int(slots[r]))[0].tolist())
+            out[r] = [t in held for t in tids]
+        return out
+
+    def scores_of(self, tids: Sequence[int], slots: npt.NDArray[np.int64]) -> FloatArray:
+        """Exact BM25 scores of just ``slots`` (each term's slot-sorted postings searched, no full scan)."""
+        slots = np.asarray(slots, dtype=np.int64)
+        out = np.zeros(len(slots), dtype=np.float32)
+        if len(slots) == 0:
+            return out
+        groups = self._groups(slots)
         for tid in tids:
             idf = np.float32(self.idf(tid))
             for sh, where, lo in groups:

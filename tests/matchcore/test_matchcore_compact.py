@@ -93,6 +93,10 @@ def test_quantised_sharded_index_scores_exactly_on_random_corpora(
         assert got_slots.tolist() == order.tolist()
         assert np.array_equal(got_scores, want[order])
         # a document's terms and contributions are found in its shard
+        every = list(range(len(quant.terms)))
+        held_by = quant.presence(every, all_slots)
+        for s in range(n):
+            assert [t for t in every if held_by[s, t]] == quant.doc_has(s, every) == exact.doc_has(s, every)
         for s in list(alive)[:5]:
             held = sorted(set(exact.term_ids(alive[s])))
             assert sorted(quant.doc_has(s, list(range(len(quant.terms))))) == held
