@@ -567,7 +567,14 @@ class Engine:
             lex_part = w * _minmax(lex, alive)
             dense_part = (1 - w) * _minmax(dense, has_vec) if dense is not None else None
         else:
-            lex_stats = _zstats(lex, alive)
+            if self._lex.quantised:
+                # approximate scores anyway (re-scored exactly where it matters): the moments in two
+                # passes over the scores instead of a masked copy (a removed slot scores 0)
+                n_alive = max(1, self._lex.n_alive)
+                mean = float(lex.sum(dtype=np.float64)) / n_alive
+                lex_stats = (mean, math.sqrt(max(0.0, float(np.dot(lex, lex)) / n_alive - mean * mean)))
+            else:
+                lex_stats = _zstats(lex, alive)
             lex_z = _zapply(lex, lex_stats)
             if dense is not None:
                 # a document without a vector yet is scored on the evidence it has: its lexical z-score
