@@ -650,8 +650,30 @@ class Engine:
             mask[exclude] = False
         return mask
 
-    def _select(self, scores: FloatArray, mask: BoolArray, allowed: Allowed, want: int) -> list[int]:
-        """Best ``want`` slots by score among ``mask`` that pass ``allowed`` (checked before truncation)."""
+    @staticmethod
+    def _top_superset(scores: FloatArray, mask: BoolArray, want: int) -> IntArray:
+        """The slots of ``mask``, or (a large catalogue) only those at or above a threshold that at least
+        ``want`` of them reach: every one of the best ``want`` is kept, and the partition that follows
+        runs on a few thousand entries instead of the whole catalogue.  The threshold is an order
+        statistic of every 16th score; when fewer than ``want`` reach it, every slot is kept."""
+        n = len(mask)
+        step = 16
+        k_s = 2 * want // step + 8
+        if n < 65536 or k_s * step * 4 > n:
+            return np.flatnonzero(mask)
+        masked = np.where(mask, scores, np.float32(-np.inf))
+        sample = masked[::step]
+        t = np.partition(sample, len(sample) - k_s)[len(sample) - k_s]
+        if not np.isfinite(t):
+            return np.flatnonzero(mask)
+        idx = np.flatnonzero(masked >= t)
+        return idx if len(idx) >= want else np.flatnonzero(mask)
+
+    def _select(
+        self, scores: FloatArray, mask: BoolArray, allowed: Allowed, want: int, idx: IntArray | None = None
+    ) -> list[int]:
+        """Best ``want`` slots by score among ``mask`` that pass ``allowed`` (checked before truncation);
+        ``idx``: the slots of ``mask`` are among these (ascending), the rest of ``mask`` is not looked at."""
         if isinstance(allowed, set | frozenset):
             allowed_mask = np.zeros(len(mask), dtype=bool)
             for doc_id in allowed:
@@ -660,7 +682,12 @@ class Engine:
                     allowed_mask[slot] = True
             mask = mask & allowed_mask
             allowed = None
-        idx = np.flatnonzero(mask)
+        if idx is not None:
+            idx = idx[mask[idx]]
+        elif allowed is None:
+            idx = self._top_superset(scores, mask, want)
+        else:
+            idx = np.flatnonzero(mask)
         if len(idx) == 0 or want <= 0:
             return []
         sub = scores[idx]
@@ -855,12 +882,10 @@ class Engine:
             n_cand = min(n_cand, total)
             cand = np.asarray(self._select(fused, mask, None, n_cand), dtype=np.int64)
             self._refine(cand, qvec, dense, dense_part, fused, lex_part, stats)
-            only = np.zeros(len(mask), dtype=bool)
-            only[cand] = True
-            sub = mask & only
-            slots = self._select(fused, sub, allowed, want)
+            cand.sort()
+            slots = self._select(fused, mask, allowed, want, cand)
             slots = self._lex_refined(
-                slots, fused, sub, allowed, want, dense, dense_part, lex_part, lex, tids, lex_stats
+                slots, fused, mask, allowed, want, dense, dense_part, lex_part, lex, tids, lex_stats, cand
             )
             if len(slots) >= want or n_cand >= total:
                 return slots
@@ -879,9 +904,10 @@ class Engine:
         lex: FloatArray | None,
         tids: list[int] | None,
         lex_stats: tuple[float, float] | None,
+        idx: IntArray | None = None,
     ) -> list[int]:
-        """The exact selection among ``mask`` when the BM25 scores are quantised (see
-        :meth:`_select_refined`); ``slots`` is the selection on the approximate scores."""
+        """The exact selection among ``mask`` (and ``idx``, see :meth:`_select`) when the BM25 scores are
+        quantised (see :meth:`_select_refined`); ``slots`` is the selection on the approximate scores."""
         if lex_stats is None or lex is None or tids is None:
             return slots
         std = lex_stats[1]
@@ -891,9 +917,12 @@ class Engine:
             floor = top - 2.0 * err - 1e-5 * max(1.0, abs(top))  # and float32 rounding
         else:
             floor = -np.inf
-        redo = np.flatnonzero(mask & (fused >= np.float32(floor)))
+        if idx is None:
+            redo = np.flatnonzero(mask & (fused >= np.float32(floor)))
+        else:
+            redo = idx[mask[idx] & (fused[idx] >= np.float32(floor))]
         self._refine(redo, None, dense, dense_part, fused, lex_part, None, lex, tids, lex_stats)
-        return self._select(fused, mask, allowed, want)
+        return self._select(fused, mask, allowed, want, idx)
 
     def _rank(
         self,

@@ -198,3 +198,22 @@ def test_documents_in_compressed_blocks_come_back_equal() -> None:
     assert eng.index_version == version
     assert eng.get(docs[4].id) == docs[4]
     assert [h.kind for h in eng.search(docs[9].title, k=5, floor=False)]
+
+
+def test_top_superset_keeps_every_one_of_the_best() -> None:
+    rng = np.random.default_rng(4)
+    for n, want in ((200_000, 10), (200_000, 1000), (70_000, 200), (70_000, 5000)):
+        scores = rng.normal(size=n).astype(np.float32)
+        scores[rng.integers(0, n, size=50)] = 3.0  # ties
+        mask = rng.random(n) < 0.6
+        idx = Engine._top_superset(scores, mask, want)
+        assert bool(mask[idx].all())
+        full = np.flatnonzero(mask)
+        kth = np.sort(scores[full])[::-1][want - 1]
+        best = set(full[scores[full] >= kth].tolist())
+        assert best <= set(idx.tolist())
+        assert len(idx) < len(full) or want * 128 > n  # it did cut where it can
+    # a mask with fewer entries than wanted: every one of them
+    mask = np.zeros(100_000, dtype=bool)
+    mask[:5] = True
+    assert Engine._top_superset(np.ones(100_000, dtype=np.float32), mask, 10).tolist() == [0, 1, 2, 3, 4]
