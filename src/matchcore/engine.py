@@ -362,13 +362,19 @@ class Engine:
             ]
             if digests is not None:
                 found.sort()  # the documents are read block by block (store.DocStore)
+            last: dict[int, int] = {}  # slot -> row; the last write of a slot wins
             for slot, i in found:
                 if digests is not None:
                     doc = self._docs.get(slot)
                     if doc is None or digests[i] != self.passage_digest(doc):
                         continue
-                self._put_vector(slot, mat[i])
+                last[slot] = i
                 count += 1
+            if last:
+                self._put_vectors(
+                    np.fromiter(last.keys(), dtype=np.int64, count=len(last)),
+                    mat[np.fromiter(last.values(), dtype=np.int64, count=len(last))],
+                )
             if count:
                 self.index_version += 1
                 self._maybe_fit_coarse()
@@ -387,6 +393,28 @@ class Engine:
         self._vectors = file_backed(self._vectors, None, cfg.vector_dir)
         self._vec_file = True
         self._vec_private = 0
+
+    def _put_vectors(self, slots: IntArray, rows: FloatArray) -> None:
+        """Store (unit) vectors in distinct ``slots``, in blocks: the moments take one matrix product per
+        block instead of one outer product per vector."""
+        assert self._vectors is not None
+        order = np.argsort(slots, kind="stable")
+        slots, rows = slots[order], rows[order]
+        step = 65536
+        for start in range(0, len(slots), step):
+            s = slots[start : start + step]
+            r = rows[start : start + step]
+            had = self._has_vec[s]
+            if had.any():
+                self._moments_add(self._vectors[s[had]], -1.0)
+            self._vectors[s] = r
+            self._moments_add(self._vectors[s], 1.0)
+            if self._coarse is not None and self._proj is not None:
+                self._coarse[s] = r @ self._proj
+            self._n_vec += int(len(s) - had.sum())
+            self._has_vec[s] = True
+        if self._vec_file:
+            self._vec_private += len(slots)
 
     def _put_vector(self, slot: int, vector: FloatArray) -> None:
         """Store one (unit) vector in ``slot``, keeping the moments and the coarse copy up to date."""
