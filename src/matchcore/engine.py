@@ -30,7 +30,7 @@ from .config import EngineConfig
 from .embed import Embedder, load_embedder
 from .features import Profile, feature_reasons, profile_of
 from .lexical import LexicalIndex
-from .store import DocStore, file_backed
+from .store import DocStore, IdMap, file_backed, release_free_memory
 from .text import REASON_STOPWORDS, Segmenter, highlight
 from .threads import limit_blas_threads, parallel_matvec
 from .types import Document, Explanation, Hit, QueryContext, Reason
@@ -105,10 +105,9 @@ class Engine:
             quantise_min=self.config.lexical_quantise_min,
         )
         self._lock = threading.RLock()
-        self._slot_of: dict[str, int] = {}
+        self._slot_of = IdMap()  # id <-> slot (store.IdMap: no Python object per listing)
         # documents compressed by block (store.DocStore); ids and kinds at hand per slot
         self._docs = DocStore()
-        self._ids: list[str | None] = []
         self._kind_names: list[str] = []
         self._alive = np.zeros(1024, dtype=bool)
         self._kind_code: dict[str, int] = {}
@@ -233,6 +232,9 @@ class Engine:
                 for start in range(0, len(pending), _TOKEN_CHUNK):
                     self._upsert_batch(pending[start : start + _TOKEN_CHUNK], bulk=True)
                 self._lex.merge()
+                self._slot_of.fold()
+                # a first load frees many temporaries: hand them back (a server forks workers after it)
+                release_free_memory()
             return
         self._upsert_batch(pending, bulk=False)
 
@@ -260,8 +262,8 @@ class Engine:
                 slot = len(self._docs)
                 self._grow(slot + 1)
                 self._docs.append(doc)
-                self._ids.append(doc.id)
-                self._slot_of[doc.id] = slot
+                got = self._slot_of.append(doc.id)
+                assert got == slot, (got, slot)
                 self._alive[slot] = True
                 self._kinds[slot] = self._kind_id(doc.kind)
                 if carried is not None and self._vectors is not None:
@@ -280,7 +282,6 @@ class Engine:
             if slot is None:
                 return False
             self._drop_slot(slot)
-            del self._slot_of[doc_id]
             self.index_version += 1
             self._maybe_compact()
             return True
@@ -289,7 +290,7 @@ class Engine:
         self._lex.remove(slot)
         self._alive[slot] = False
         self._docs.remove(slot)
-        self._ids[slot] = None
+        self._slot_of.remove_slot(slot)
         if self._has_vec[slot]:
             self._has_vec[slot] = False
             self._n_vec -= 1
@@ -311,7 +312,7 @@ class Engine:
             self._lex.merge(remap)
             cap = max(1024, len(alive_slots))
             docs = self._docs.compacted(alive_slots)
-            ids = [self._ids[s] for s in alive_slots.tolist()]
+            idmap = self._slot_of.compacted(alive_slots)
             alive = np.zeros(cap, dtype=bool)
             alive[: len(alive_slots)] = True
             kinds = np.full(cap, -1, dtype=np.int32)
@@ -326,11 +327,10 @@ class Engine:
                 self._vectors = vec
                 self._vec_file = False
             self._docs, self._alive, self._kinds, self._has_vec = docs, alive, kinds, has_vec
-            self._ids = ids
             self._refresh_moments()
             self._proj = self._coarse = None
             self._maybe_fit_coarse()
-            self._slot_of = {d: i for i, d in enumerate(ids) if d is not None}
+            self._slot_of = idmap
             self._settle_vectors()
             self.index_version += 1
 
@@ -393,6 +393,7 @@ class Engine:
         self._vectors = file_backed(self._vectors, None, cfg.vector_dir)
         self._vec_file = True
         self._vec_private = 0
+        release_free_memory()  # the in-memory copy just freed
 
     def _put_vectors(self, slots: IntArray, rows: FloatArray) -> None:
         """Store (unit) vectors in distinct ``slots``, in blocks: the moments take one matrix product per
@@ -742,7 +743,7 @@ class Engine:
                 if slot in seen:
                     continue
                 seen.add(slot)
-                slot_id = self._ids[slot]
+                slot_id = self._slot_of.id_of(slot)
                 if slot_id is not None and allowed(slot_id):
                     chosen.append(slot)
                     if len(chosen) >= want:
@@ -1030,7 +1031,7 @@ class Engine:
         idf_all = idf_total + max(0, unseen) * math.log(1.0 + (n_alive + 0.5) / 0.5)
         held_by = self._lex.presence(tids, np.asarray(slots, dtype=np.int64))
         for row, slot in enumerate(slots):
-            doc_id = self._ids[slot]
+            doc_id = self._slot_of.id_of(slot)
             assert doc_id is not None
             relevance = float(fused[slot])
             has_vec = dense is not None and bool(self._has_vec[slot])

@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import tempfile
 import threading
 import zlib
+from array import array
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -23,7 +26,7 @@ import numpy.typing as npt
 
 from .types import Document
 
-__all__ = ["DocStore", "file_backed"]
+__all__ = ["DocStore", "IdMap", "file_backed", "release_free_memory"]
 
 _BLOCK_BYTES = 64 << 20
 
@@ -153,3 +156,142 @@ class DocStore:
         for s in slots.tolist():
             out.append(self.get(int(s)))
         return out
+
+
+class IdMap:
+    """Document id <-> slot for the engine's append-only slots, without a Python object per listing.
+
+    Ids are kept as UTF-8 in one ``bytearray`` with an offset per slot; lookups go through a sorted
+    array of the ids' hashes (with their slots) for the bulk of the catalogue and a dict for the ids
+    added since it was last rebuilt (:meth:`fold`).  A dict of a million ids costs about 800 MB once
+    the strings, the slot integers and the allocator's fragmentation are counted; this costs about 30
+    bytes per id plus the id's length.  Hashes are Python's own (per process, inherited by forked
+    workers, never stored)."""
+
+    def __init__(self) -> None:
+        self._blob = bytearray()
+        self._off = array("q", [0])
+        self._alive = bytearray()
+        self._n_alive = 0
+        self._recent: dict[str, int] = {}
+        self._sorted: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] = (
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return self._n_alive
+
+    @property
+    def n_slots(self) -> int:
+        """Slots handed out so far (alive or not)."""
+        return len(self._alive)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (not counting the recent ids' dict)."""
+        h, s = self._sorted
+        return len(self._blob) + self._off.itemsize * len(self._off) + len(self._alive) + h.nbytes + s.nbytes
+
+    def append(self, doc_id: str) -> int:
+        """A new slot for ``doc_id`` (the caller removes an older slot of the same id first)."""
+        slot = len(self._alive)
+        self._blob += doc_id.encode("utf-8")
+        self._off.append(len(self._blob))
+        self._alive.append(1)
+        self._n_alive += 1
+        self._recent[doc_id] = slot
+        if len(self._recent) > max(4096, len(self._alive) // 16):
+            self.fold()
+        return slot
+
+    def id_of(self, slot: int) -> str | None:
+        """The id in ``slot`` (``None`` when removed)."""
+        if slot < 0 or slot >= len(self._alive) or not self._alive[slot]:
+            return None
+        return self._blob[self._off[slot] : self._off[slot + 1]].decode("utf-8")
+
+    def __getitem__(self, slot: int) -> str | None:
+        return self.id_of(slot)
+
+    def remove_slot(self, slot: int) -> None:
+        """Forget the id in ``slot``."""
+        doc_id = self.id_of(slot)
+        if doc_id is None:
+            return
+        self._alive[slot] = 0
+        self._n_alive -= 1
+        if self._recent.get(doc_id) == slot:
+            del self._recent[doc_id]
+
+    def get(self, doc_id: str, default: int | None = None) -> int | None:
+        """The alive slot of ``doc_id``."""
+        slot = self._recent.get(doc_id)
+        if slot is not None:
+            return slot
+        h, s = self._sorted
+        if len(h):
+            key = hash(doc_id)
+            i = int(np.searchsorted(h, key))
+            while i < len(h) and int(h[i]) == key:
+                cand = int(s[i])
+                if self._alive[cand] and self.id_of(cand) == doc_id:
+                    return cand
+                i += 1
+        return default
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and self.get(doc_id) is not None
+
+    def slots(self) -> npt.NDArray[np.int64]:
+        """The alive slots, ascending."""
+        return np.flatnonzero(np.frombuffer(bytes(self._alive), dtype=np.uint8)).astype(np.int64)
+
+    def __iter__(self) -> Iterator[str]:
+        for slot in self.slots().tolist():
+            doc_id = self.id_of(slot)
+            if doc_id is not None:
+                yield doc_id
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        """(id, slot) of every alive slot, by slot."""
+        for slot in self.slots().tolist():
+            doc_id = self.id_of(slot)
+            if doc_id is not None:
+                yield doc_id, slot
+
+    def fold(self) -> None:
+        """Move the recent ids into the sorted hash arrays (dead slots are dropped from them)."""
+        if not self._recent:
+            return
+        h, s = self._sorted
+        keep = np.frombuffer(bytes(self._alive), dtype=np.uint8)[s] > 0 if len(s) else np.zeros(0, dtype=bool)
+        new_h = np.fromiter((hash(k) for k in self._recent), dtype=np.int64, count=len(self._recent))
+        new_s = np.fromiter(self._recent.values(), dtype=np.int64, count=len(self._recent))
+        all_h = np.concatenate([h[keep], new_h])
+        all_s = np.concatenate([s[keep], new_s])
+        order = np.argsort(all_h, kind="stable")
+        self._sorted = (all_h[order], all_s[order])
+        self._recent = {}
+
+    def compacted(self, slots: npt.NDArray[np.int64]) -> IdMap:
+        """A new map holding the ids of ``slots`` in that order."""
+        out = IdMap()
+        for s in slots.tolist():
+            doc_id = self.id_of(int(s))
+            if doc_id is not None:
+                out.append(doc_id)
+        out.fold()
+        return out
+
+
+def release_free_memory() -> bool:
+    """Give the C allocator's free memory back to the system (glibc ``malloc_trim``), best effort.
+
+    After a large build the heap holds freed temporaries; a process that then forks workers would
+    share those pages with them and every worker that reuses one gets a private copy of it."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False

@@ -217,3 +217,31 @@ def test_top_superset_keeps_every_one_of_the_best() -> None:
     mask = np.zeros(100_000, dtype=bool)
     mask[:5] = True
     assert Engine._top_superset(np.ones(100_000, dtype=np.float32), mask, 10).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_id_map_is_a_mapping_of_the_alive_slots() -> None:
+    from matchcore.store import IdMap
+
+    ids = IdMap()
+    model: dict[str, int] = {}
+    rng = np.random.default_rng(3)
+    names = [f"doc-{i}" for i in range(6000)] + ["长文档-é", ""]
+    for step in range(9000):
+        name = names[int(rng.integers(0, len(names)))]
+        if name in model and rng.random() < 0.4:
+            ids.remove_slot(model.pop(name))
+            continue
+        if name in model:
+            ids.remove_slot(model[name])
+        model[name] = ids.append(name)
+        if step % 2500 == 0:
+            ids.fold()
+    assert len(ids) == len(model)
+    for name in names:
+        assert ids.get(name) == model.get(name)
+        assert (name in ids) == (name in model)
+    assert dict(ids.items()) == model and sorted(ids) == sorted(model)
+    for name, slot in model.items():
+        assert ids.id_of(slot) == name
+    compact = ids.compacted(ids.slots())
+    assert sorted(compact) == sorted(model) and compact.get(next(iter(model))) is not None
