@@ -86,9 +86,9 @@ class EngineConfig:
     coarse_dims: int = 64
     coarse_candidates: int = 1000
     coarse_factor: int = 5
-    # from this many vectors on, the exact vectors live in a privately mapped temporary file (in
-    # vector_dir, default the system's temporary directory) and only the candidates' rows are read
-    # (store.file_backed; 0: always in memory)
+    # from this many vectors on, the exact vectors live in an unlinked temporary file (in vector_dir,
+    # default the system's temporary directory; a disk, not a tmpfs) and only the candidates' rows are
+    # read, with pread (store.FileRows; 0: always in memory)
     vector_file_min: int = 250_000
     vector_dir: str | None = None
     # the candidate path (Engine._rank_candidates): the lexical leg's exact top-k without a full scan and

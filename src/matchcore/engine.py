@@ -22,6 +22,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +31,7 @@ from .config import EngineConfig
 from .embed import Embedder, load_embedder
 from .features import Profile, feature_reasons, profile_of
 from .lexical import LexicalIndex
-from .store import DocStore, IdMap, file_backed, release_free_memory
+from .store import DocStore, FileRows, IdMap, release_free_memory
 from .text import REASON_STOPWORDS, Segmenter, highlight
 from .threads import limit_blas_threads, parallel_matvec
 from .types import Document, Explanation, Hit, QueryContext, Reason
@@ -112,9 +113,9 @@ class Engine:
         self._alive = np.zeros(1024, dtype=bool)
         self._kind_code: dict[str, int] = {}
         self._kinds = np.full(1024, -1, dtype=np.int32)
-        self._vectors: FloatArray | None = None
-        self._vec_file = False  # the vectors live in a private map of a file (store.file_backed)
-        self._vec_private = 0  # rows written since they were last written to the file
+        # float32 rows in memory, or (config.vector_file_min vectors on) in a file read by row
+        self._vectors: Any = None
+        self._vec_file = False  # the vectors live in a file (store.FileRows)
         self._has_vec = np.zeros(1024, dtype=bool)
         self._n_vec = 0
         # exact moments of the stored vectors (sum and sum of outer products over the slots with a
@@ -192,8 +193,7 @@ class Engine:
             setattr(self, name, arr)
         if self._vectors is not None:
             if self._vec_file:
-                self._vectors = file_backed(self._vectors, new_cap, self.config.vector_dir)
-                self._vec_private = 0
+                self._vectors = FileRows(self._vectors, new_cap, self.config.vector_dir)
             else:
                 vec = np.zeros((new_cap, self._vectors.shape[1]), dtype=np.float32)
                 vec[: len(self._vectors)] = self._vectors
@@ -294,7 +294,7 @@ class Engine:
         if self._has_vec[slot]:
             self._has_vec[slot] = False
             self._n_vec -= 1
-            self._moments_add(self._vectors[slot : slot + 1], -1.0)  # type: ignore[index]
+            self._moments_add(self._vectors[slot : slot + 1], -1.0)
 
     def _maybe_compact(self) -> None:
         n = len(self._docs)
@@ -388,11 +388,10 @@ class Engine:
         cfg = self.config
         if self._vectors is None or not cfg.vector_file_min or self._n_vec < cfg.vector_file_min:
             return
-        if self._vec_file and self._vec_private < max(65536, len(self._vectors) // 4):
+        if self._vec_file and self._vectors.private_rows < max(65536, len(self._vectors) // 4):
             return
-        self._vectors = file_backed(self._vectors, None, cfg.vector_dir)
+        self._vectors = FileRows(self._vectors, None, cfg.vector_dir)
         self._vec_file = True
-        self._vec_private = 0
         release_free_memory()  # the in-memory copy just freed
 
     def _put_vectors(self, slots: IntArray, rows: FloatArray) -> None:
@@ -414,8 +413,6 @@ class Engine:
                 self._coarse[s] = r @ self._proj
             self._n_vec += int(len(s) - had.sum())
             self._has_vec[s] = True
-        if self._vec_file:
-            self._vec_private += len(slots)
 
     def _put_vector(self, slot: int, vector: FloatArray) -> None:
         """Store one (unit) vector in ``slot``, keeping the moments and the coarse copy up to date."""
@@ -426,8 +423,6 @@ class Engine:
             self._has_vec[slot] = True
             self._n_vec += 1
         self._vectors[slot] = vector
-        if self._vec_file:
-            self._vec_private += 1
         self._moments_add(self._vectors[slot : slot + 1], 1.0)
         if self._coarse is not None and self._proj is not None:
             self._coarse[slot] = vector @ self._proj
@@ -667,7 +662,8 @@ class Engine:
     def _exact_cosines(self, slots: IntArray, qvec: FloatArray) -> FloatArray:
         """Exact cosines of the query with the stored vectors of ``slots`` (ascending)."""
         assert self._vectors is not None
-        return (self._vectors[slots] @ np.asarray(qvec, dtype=np.float32)).astype(np.float32)
+        rows: FloatArray = self._vectors[slots]
+        return (rows @ np.asarray(qvec, dtype=np.float32)).astype(np.float32)
 
     def _candidate_mask(self, kinds: Iterable[str] | None, exclude: int | None) -> BoolArray:
         n = len(self._docs)
@@ -803,7 +799,7 @@ class Engine:
                 c_var = float(qc64 @ (pc.T @ (self._vsq @ (pc @ qc64)))) / m_ - c_mean * c_mean  # type: ignore[operator]
                 c_std = math.sqrt(max(0.0, c_var))
             else:
-                approx = parallel_matvec(self._vectors[:n], q, threads)  # type: ignore[index]
+                approx = parallel_matvec(self._vectors[:n], q, threads)
                 c_mean, c_std = self._dense_stats(q)
             coarse_z = (
                 ((approx - np.float32(c_mean)) / np.float32(c_std)).astype(np.float32)
@@ -842,7 +838,7 @@ class Engine:
                 exact = np.zeros(len(cand), dtype=np.float32)
                 if hv.any():
                     rows = cand[hv]
-                    exact[hv] = self._vectors[rows] @ np.asarray(qvec, dtype=np.float32)  # type: ignore[index]
+                    exact[hv] = self._vectors[rows] @ np.asarray(qvec, dtype=np.float32)
                 dense[cand] = exact
                 mean, std = exact_stats
                 dz = (exact - np.float32(mean)) / np.float32(std) if std > 1e-12 else np.zeros_like(exact)

@@ -1,9 +1,10 @@
 """Compact storage for the engine at city scale (docs/adr/0030-engine-at-city-scale.md).
 
-* :func:`file_backed`: the exact vectors in an unlinked temporary file, mapped privately (copy on
-  write): a query reads only its candidates' rows, the operating system keeps the rest in its page cache
-  (evictable, shared by every process that maps the file, e.g. forked workers), and a process that
-  writes a row gets a private copy of that page only.
+* :class:`FileRows`: the exact vectors in an unlinked temporary file, read row by row with ``pread``:
+  a query reads only its candidates' rows, the operating system keeps the file in its page cache
+  (evictable, shared by every process, e.g. forked workers, and counted in none's resident memory);
+  rows written later stay in a per-process overlay.
+* :class:`IdMap`: document ids and their slots without a Python object per listing.
 * :class:`DocStore`: the catalogue's :class:`~matchcore.types.Document` objects kept as zlib-compressed
   blocks of pickled field tuples instead of one Python object graph per listing (a listing of the
   benchmark costs about 800 bytes as objects); ids and kinds stay at hand in the engine.
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import pickle
@@ -26,32 +28,9 @@ import numpy.typing as npt
 
 from .types import Document
 
-__all__ = ["DocStore", "IdMap", "file_backed", "release_free_memory"]
+__all__ = ["DocStore", "FileRows", "IdMap", "release_free_memory"]
 
 _BLOCK_BYTES = 64 << 20
-
-
-def file_backed(
-    arr: npt.NDArray[Any], rows: int | None = None, directory: str | None = None
-) -> npt.NDArray[Any]:
-    """A private memory map (mode ``c``) of a copy of ``arr`` padded with zero rows to ``rows`` rows, in
-    a temporary file that is unlinked at once (it lives as long as a mapping of it does).  The copy is
-    written through the file, not through the mapping, so this process touches none of its pages."""
-    total = max(len(arr), rows or 0)
-    row_bytes = arr.dtype.itemsize * int(np.prod(arr.shape[1:], dtype=np.int64))
-    if total == 0 or row_bytes == 0:
-        return np.zeros((total, *arr.shape[1:]), dtype=arr.dtype)
-    fd, path = tempfile.mkstemp(prefix="matchcore-", suffix=".bin", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            step = max(1, _BLOCK_BYTES // row_bytes)
-            for start in range(0, len(arr), step):
-                fh.write(np.ascontiguousarray(arr[start : start + step]).data)
-            fh.truncate(total * row_bytes)
-        mapped: npt.NDArray[Any] = np.memmap(path, dtype=arr.dtype, mode="c", shape=(total, *arr.shape[1:]))
-    finally:
-        os.unlink(path)
-    return mapped
 
 
 _FIELDS = (
@@ -295,3 +274,121 @@ def release_free_memory() -> bool:
         return bool(libc.malloc_trim(0))
     except (OSError, AttributeError):
         return False
+
+
+class FileRows:
+    """The rows of a matrix in an unlinked temporary file, **read with ``pread``, never mapped**: a query
+    reads its candidates' rows into its own buffers, so the file's pages stay in the operating system's
+    page cache (shared, evictable) and count in no process's resident memory or PSS.  (A memory map was
+    tried first: the kernel maps the cached pages around every faulting one, and at 1M listings each
+    worker ended up with most of the 1.5 GB file in its PSS.)
+
+    Rows written after the file was made (a new vector, a worker catching up after it forked: the file
+    is shared with forked processes) go to a per-process overlay; :attr:`private_rows` tells the owner
+    when to write a new file.  Supports ``len``, ``shape``, ``dtype``, and reading by index, slice or
+    index array, writing by index or index array, like the ndarray it replaces."""
+
+    def __init__(self, arr: Any, rows: int | None = None, directory: str | None = None) -> None:
+        total = max(len(arr), rows or 0)
+        self.shape: tuple[int, ...] = (total, *arr.shape[1:])
+        self.dtype = np.dtype(arr.dtype)
+        self._width = int(np.prod(self.shape[1:], dtype=np.int64))
+        self._row_bytes = self.dtype.itemsize * self._width
+        self._over: dict[int, npt.NDArray[Any]] = {}
+        fd, path = tempfile.mkstemp(prefix="matchcore-", suffix=".bin", dir=directory)
+        try:
+            os.unlink(path)
+            step = max(1, _BLOCK_BYTES // max(1, self._row_bytes))
+            offset = 0
+            for start in range(0, len(arr), step):
+                block = np.ascontiguousarray(arr[start : start + step], dtype=self.dtype)
+                view = memoryview(block).cast("B")  # type: ignore[arg-type]
+                while len(view):
+                    done = os.pwrite(fd, view, offset)
+                    offset += done
+                    view = view[done:]
+            os.ftruncate(fd, total * self._row_bytes)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def private_rows(self) -> int:
+        """Rows written since the file was made (held in this process's overlay)."""
+        return len(self._over)
+
+    def _read_into(self, out: npt.NDArray[Any], start: int) -> None:
+        view = memoryview(out).cast("B")  # type: ignore[arg-type]
+        offset = start * self._row_bytes
+        while len(view):
+            got = os.preadv(self._fd, [view], offset)
+            if got <= 0:
+                raise OSError("short read from the vector file")
+            offset += got
+            view = view[got:]
+
+    def _rows(self, idx: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+        out = np.empty((len(idx), *self.shape[1:]), dtype=self.dtype)
+        if len(idx) == 0:
+            return out
+        order = np.argsort(idx, kind="stable")
+        srt = idx[order]
+        # runs of consecutive rows are read at once
+        breaks = np.flatnonzero(np.diff(srt) != 1) + 1
+        starts = np.concatenate([[0], breaks])
+        stops = np.concatenate([breaks, [len(srt)]])
+        for a, z in zip(starts.tolist(), stops.tolist(), strict=True):
+            if z - a == 1 or bool(np.all(order[a:z] == np.arange(order[a], order[a] + z - a))):
+                # the rows land in consecutive places of ``out``: read straight into them
+                self._read_into(out[int(order[a]) : int(order[a]) + z - a], int(srt[a]))
+            else:
+                buf = np.empty((z - a, *self.shape[1:]), dtype=self.dtype)
+                self._read_into(buf, int(srt[a]))
+                out[order[a:z]] = buf
+        if self._over:
+            for pos, slot in enumerate(idx.tolist()):
+                row = self._over.get(slot)
+                if row is not None:
+                    out[pos] = row
+        return out
+
+    def __getitem__(self, key: Any) -> npt.NDArray[Any]:
+        n = self.shape[0]
+        if isinstance(key, int | np.integer):
+            k = int(key) + (n if int(key) < 0 else 0)
+            if not 0 <= k < n:
+                raise IndexError(key)
+            row: npt.NDArray[Any] = self._rows(np.array([k], dtype=np.int64))[0]
+            return row
+        if isinstance(key, slice):
+            start, stop, step = key.indices(n)
+            return self._rows(np.arange(start, stop, step, dtype=np.int64))
+        idx = np.asarray(key)
+        if idx.dtype == np.bool_:
+            idx = np.flatnonzero(idx)
+        idx = idx.astype(np.int64)
+        if len(idx) and (int(idx.min()) < 0 or int(idx.max()) >= n):
+            raise IndexError("row index out of range")
+        return self._rows(idx)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        vals = np.asarray(value, dtype=self.dtype)
+        if isinstance(key, int | np.integer):
+            self._over[int(key)] = np.array(vals.reshape(self.shape[1:]), dtype=self.dtype)
+            return
+        idx = np.asarray(key)
+        if idx.dtype == np.bool_:
+            idx = np.flatnonzero(idx)
+        vals = np.broadcast_to(vals, (len(idx), *self.shape[1:]))
+        for slot, row in zip(idx.tolist(), vals, strict=True):
+            self._over[int(slot)] = np.array(row, dtype=self.dtype)

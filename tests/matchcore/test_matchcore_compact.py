@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from matchcore import Document, Engine, EngineConfig, HashingEmbedder, lexical
 from matchcore.bench import generate_listings, generate_queries
 from matchcore.lexical import LexicalIndex
-from matchcore.store import DocStore
+from matchcore.store import DocStore, FileRows
 
 
 @contextmanager
@@ -152,9 +152,9 @@ def test_quantised_engine_returns_the_exact_top_k() -> None:
         assert ex_a.term_contributions == ex_b.term_contributions and ex_a.rank == ex_b.rank
 
 
-def test_file_backed_vectors_return_what_vectors_in_memory_return() -> None:
+def test_vectors_in_a_file_return_what_vectors_in_memory_return() -> None:
     exact, mapped, docs = _pair(1200, vector_file_min=100, coarse_min=10**9)
-    assert mapped._vec_file and isinstance(mapped._vectors, np.memmap)
+    assert mapped._vec_file and isinstance(mapped._vectors, FileRows)
     assert not exact._vec_file
     for q in generate_queries(30, seed=6):
         a = exact.search(q, k=10, floor=False)
@@ -245,3 +245,21 @@ def test_id_map_is_a_mapping_of_the_alive_slots() -> None:
         assert ids.id_of(slot) == name
     compact = ids.compacted(ids.slots())
     assert sorted(compact) == sorted(model) and compact.get(next(iter(model))) is not None
+
+
+def test_file_rows_read_and_write_like_an_array() -> None:
+    rng = np.random.default_rng(2)
+    arr = rng.normal(size=(300, 7)).astype(np.float32)
+    rows = FileRows(arr, 320)
+    model = np.zeros((320, 7), dtype=np.float32)
+    model[:300] = arr
+    assert len(rows) == 320 and rows.shape == (320, 7)
+    rows[5] = np.ones(7)
+    rows[np.array([7, 310])] = np.full((2, 7), 2.0)
+    model[5], model[[7, 310]] = 1.0, 2.0
+    assert rows.private_rows == 3
+    for key in (0, 5, 319, -1, slice(3, 9), slice(None), np.array([310, 7, 8, 9, 10, 2, 2]), model[:, 0] > 0):
+        np.testing.assert_array_equal(rows[key], model[key])
+    again = FileRows(rows)  # a new file from the old one, overlay included
+    assert again.private_rows == 0
+    np.testing.assert_array_equal(again[:], model)
