@@ -42,6 +42,7 @@ from .config import EngineConfig
 from .embed import Embedder, load_embedder
 from .engine import Engine
 from .eval import percentile
+from .store import release_free_memory
 from .text import Segmenter
 from .types import Document
 
@@ -358,6 +359,7 @@ def _serve(
     engine.set_vectors([d.id for d in docs], vectors)
     del docs, vectors
     gc.collect()
+    release_free_memory()  # the build's freed temporaries: not shared with (and copied by) the workers
     gc.freeze()
     master_pss_alone = _pss_mb(os.getpid())
     pids: list[int] = []
@@ -615,6 +617,7 @@ def run_bench(
         # data with this process but the embedder (its PSS is reported with the driver's)
         del all_docs, docs, vectors
         gc.collect()
+        release_free_memory()  # the forked server would otherwise count its share of this heap
         for n in sorted(sizes):
             server = _bench_server(n, seed, sample_vectors, qs, emb, cfg, workers)
             server["driver_pss_mb"] = round(_pss_mb(os.getpid()), 1)

@@ -86,10 +86,19 @@ class EngineConfig:
     coarse_dims: int = 64
     coarse_candidates: int = 1000
     coarse_factor: int = 5
+    # from this many vectors on, the exact vectors live in an unlinked temporary file (in vector_dir,
+    # default the system's temporary directory; a disk, not a tmpfs) and only the candidates' rows are
+    # read, with pread (store.FileRows; 0: always in memory)
+    vector_file_min: int = 250_000
+    vector_dir: str | None = None
     # the candidate path (Engine._rank_candidates): the lexical leg's exact top-k without a full scan and
     # the coarse dense scan's top-k, fused with the catalogue's statistics; off by default, it is not yet
     # faster than the full lexical scan on the benchmark (docs/adr/0030-engine-at-city-scale.md)
     candidate_path: bool = False
+    # from this many documents in the lexical main segment on, its BM25 weights are stored as uint16
+    # (the full scan is then approximate, within LexicalIndex.quantisation_error) and the candidates are
+    # re-scored exactly (docs/adr/0030-engine-at-city-scale.md); below it they are float32, exact
+    lexical_quantise_min: int = 20_000
     lexical_sample: int = 32_768  # documents the BM25 mean and deviation are measured on (candidate path)
     max_matched_terms: int = 12
     # reasons name only informative terms: not on text.REASON_STOPWORDS, and not common in the

@@ -22,6 +22,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,7 @@ from .config import EngineConfig
 from .embed import Embedder, load_embedder
 from .features import Profile, feature_reasons, profile_of
 from .lexical import LexicalIndex
+from .store import DocStore, FileRows, IdMap, release_free_memory
 from .text import REASON_STOPWORDS, Segmenter, highlight
 from .threads import limit_blas_threads, parallel_matvec
 from .types import Document, Explanation, Hit, QueryContext, Reason
@@ -45,16 +47,25 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 
-def _zscore(values: FloatArray, mask: BoolArray) -> FloatArray:
-    """Standardise ``values`` using the mean and deviation of the entries selected by ``mask``."""
+def _zstats(values: FloatArray, mask: BoolArray) -> tuple[float, float]:
+    """Mean and deviation of the entries of ``values`` selected by ``mask`` (0, 0 when none is)."""
     sel = values[mask]
     if sel.size == 0:
-        return np.zeros_like(values)
-    mean = float(sel.mean())
-    std = float(sel.std())
+        return 0.0, 0.0
+    return float(sel.mean()), float(sel.std())
+
+
+def _zapply(values: FloatArray, stats: tuple[float, float]) -> FloatArray:
+    """``values`` standardised with ``stats`` (zeros when the deviation is 0)."""
+    mean, std = stats
     if std <= 1e-12:
         return np.zeros_like(values)
     return ((values - mean) / std).astype(np.float32)
+
+
+def _zscore(values: FloatArray, mask: BoolArray) -> FloatArray:
+    """Standardise ``values`` using the mean and deviation of the entries selected by ``mask``."""
+    return _zapply(values, _zstats(values, mask))
 
 
 def _minmax(values: FloatArray, mask: BoolArray) -> FloatArray:
@@ -92,14 +103,19 @@ class Engine:
             merge_min=self.config.merge_min,
             merge_ratio=self.config.merge_ratio,
             sample_size=self.config.lexical_sample,
+            quantise_min=self.config.lexical_quantise_min,
         )
         self._lock = threading.RLock()
-        self._slot_of: dict[str, int] = {}
-        self._docs: list[Document | None] = []
+        self._slot_of = IdMap()  # id <-> slot (store.IdMap: no Python object per listing)
+        # documents compressed by block (store.DocStore); ids and kinds at hand per slot
+        self._docs = DocStore()
+        self._kind_names: list[str] = []
         self._alive = np.zeros(1024, dtype=bool)
         self._kind_code: dict[str, int] = {}
         self._kinds = np.full(1024, -1, dtype=np.int32)
-        self._vectors: FloatArray | None = None
+        # float32 rows in memory, or (config.vector_file_min vectors on) in a file read by row
+        self._vectors: Any = None
+        self._vec_file = False  # the vectors live in a file (store.FileRows)
         self._has_vec = np.zeros(1024, dtype=bool)
         self._n_vec = 0
         # exact moments of the stored vectors (sum and sum of outer products over the slots with a
@@ -136,7 +152,7 @@ class Engine:
     def get(self, doc_id: str) -> Document | None:
         """The stored document with this id, if any."""
         slot = self._slot_of.get(doc_id)
-        return None if slot is None else self._docs[slot]
+        return None if slot is None else self._docs.get(slot)
 
     def ids(self) -> list[str]:
         """Ids of every document in the engine."""
@@ -176,9 +192,12 @@ class Engine:
             arr[: len(old)] = old
             setattr(self, name, arr)
         if self._vectors is not None:
-            vec = np.zeros((new_cap, self._vectors.shape[1]), dtype=np.float32)
-            vec[: len(self._vectors)] = self._vectors
-            self._vectors = vec
+            if self._vec_file:
+                self._vectors = FileRows(self._vectors, new_cap, self.config.vector_dir)
+            else:
+                vec = np.zeros((new_cap, self._vectors.shape[1]), dtype=np.float32)
+                vec[: len(self._vectors)] = self._vectors
+                self._vectors = vec
         if self._coarse is not None:
             coarse = np.zeros((new_cap, self._coarse.shape[1]), dtype=np.float32)
             coarse[: len(self._coarse)] = self._coarse
@@ -189,6 +208,7 @@ class Engine:
         if code is None:
             code = len(self._kind_code)
             self._kind_code[kind] = code
+            self._kind_names.append(kind)
         return code
 
     def upsert(self, doc: Document) -> None:
@@ -212,6 +232,9 @@ class Engine:
                 for start in range(0, len(pending), _TOKEN_CHUNK):
                     self._upsert_batch(pending[start : start + _TOKEN_CHUNK], bulk=True)
                 self._lex.merge()
+                self._slot_of.fold()
+                # a first load frees many temporaries: hand them back (a server forks workers after it)
+                release_free_memory()
             return
         self._upsert_batch(pending, bulk=False)
 
@@ -225,7 +248,7 @@ class Engine:
                 carried: FloatArray | None = None
                 old_slot = self._slot_of.get(doc.id)
                 if old_slot is not None:
-                    old = self._docs[old_slot]
+                    old = self._docs.get(old_slot)
                     if old == doc:
                         continue
                     if (
@@ -239,7 +262,8 @@ class Engine:
                 slot = len(self._docs)
                 self._grow(slot + 1)
                 self._docs.append(doc)
-                self._slot_of[doc.id] = slot
+                got = self._slot_of.append(doc.id)
+                assert got == slot, (got, slot)
                 self._alive[slot] = True
                 self._kinds[slot] = self._kind_id(doc.kind)
                 if carried is not None and self._vectors is not None:
@@ -258,7 +282,6 @@ class Engine:
             if slot is None:
                 return False
             self._drop_slot(slot)
-            del self._slot_of[doc_id]
             self.index_version += 1
             self._maybe_compact()
             return True
@@ -266,11 +289,12 @@ class Engine:
     def _drop_slot(self, slot: int) -> None:
         self._lex.remove(slot)
         self._alive[slot] = False
-        self._docs[slot] = None
+        self._docs.remove(slot)
+        self._slot_of.remove_slot(slot)
         if self._has_vec[slot]:
             self._has_vec[slot] = False
             self._n_vec -= 1
-            self._moments_add(self._vectors[slot : slot + 1], -1.0)  # type: ignore[index]
+            self._moments_add(self._vectors[slot : slot + 1], -1.0)
 
     def _maybe_compact(self) -> None:
         n = len(self._docs)
@@ -287,7 +311,8 @@ class Engine:
             remap[alive_slots] = np.arange(len(alive_slots), dtype=np.int32)
             self._lex.merge(remap)
             cap = max(1024, len(alive_slots))
-            docs: list[Document | None] = [self._docs[s] for s in alive_slots]
+            docs = self._docs.compacted(alive_slots)
+            idmap = self._slot_of.compacted(alive_slots)
             alive = np.zeros(cap, dtype=bool)
             alive[: len(alive_slots)] = True
             kinds = np.full(cap, -1, dtype=np.int32)
@@ -296,13 +321,17 @@ class Engine:
             has_vec[: len(alive_slots)] = self._has_vec[alive_slots]
             if self._vectors is not None:
                 vec = np.zeros((cap, self._vectors.shape[1]), dtype=np.float32)
-                vec[: len(alive_slots)] = self._vectors[alive_slots]
+                for start in range(0, len(alive_slots), 65536):
+                    part = alive_slots[start : start + 65536]
+                    vec[start : start + len(part)] = self._vectors[part]
                 self._vectors = vec
+                self._vec_file = False
             self._docs, self._alive, self._kinds, self._has_vec = docs, alive, kinds, has_vec
             self._refresh_moments()
             self._proj = self._coarse = None
             self._maybe_fit_coarse()
-            self._slot_of = {d.id: i for i, d in enumerate(docs) if d is not None}
+            self._slot_of = idmap
+            self._settle_vectors()
             self.index_version += 1
 
     # ================================================================== vectors
@@ -328,20 +357,62 @@ class Engine:
                 raise ValueError(
                     f"vector dimension {mat.shape[1]} != index dimension {self._vectors.shape[1]}"
                 )
-            for i, doc_id in enumerate(ids):
-                slot = self._slot_of.get(doc_id)
-                if slot is None:
-                    continue
+            found = [
+                (slot, i) for i, doc_id in enumerate(ids) if (slot := self._slot_of.get(doc_id)) is not None
+            ]
+            if digests is not None:
+                found.sort()  # the documents are read block by block (store.DocStore)
+            last: dict[int, int] = {}  # slot -> row; the last write of a slot wins
+            for slot, i in found:
                 if digests is not None:
-                    doc = self._docs[slot]
+                    doc = self._docs.get(slot)
                     if doc is None or digests[i] != self.passage_digest(doc):
                         continue
-                self._put_vector(slot, mat[i])
+                last[slot] = i
                 count += 1
+            if last:
+                self._put_vectors(
+                    np.fromiter(last.keys(), dtype=np.int64, count=len(last)),
+                    mat[np.fromiter(last.values(), dtype=np.int64, count=len(last))],
+                )
             if count:
                 self.index_version += 1
                 self._maybe_fit_coarse()
+                self._settle_vectors()
         return count
+
+    def _settle_vectors(self) -> None:
+        """Move the vectors into a privately mapped file (``config.vector_file_min`` vectors on), or
+        write them to a new one once many rows have been written since (each written row is a private
+        copy of its page)."""
+        cfg = self.config
+        if self._vectors is None or not cfg.vector_file_min or self._n_vec < cfg.vector_file_min:
+            return
+        if self._vec_file and self._vectors.private_rows < max(65536, len(self._vectors) // 4):
+            return
+        self._vectors = FileRows(self._vectors, None, cfg.vector_dir)
+        self._vec_file = True
+        release_free_memory()  # the in-memory copy just freed
+
+    def _put_vectors(self, slots: IntArray, rows: FloatArray) -> None:
+        """Store (unit) vectors in distinct ``slots``, in blocks: the moments take one matrix product per
+        block instead of one outer product per vector."""
+        assert self._vectors is not None
+        order = np.argsort(slots, kind="stable")
+        slots, rows = slots[order], rows[order]
+        step = 65536
+        for start in range(0, len(slots), step):
+            s = slots[start : start + step]
+            r = rows[start : start + step]
+            had = self._has_vec[s]
+            if had.any():
+                self._moments_add(self._vectors[s[had]], -1.0)
+            self._vectors[s] = r
+            self._moments_add(self._vectors[s], 1.0)
+            if self._coarse is not None and self._proj is not None:
+                self._coarse[s] = r @ self._proj
+            self._n_vec += int(len(s) - had.sum())
+            self._has_vec[s] = True
 
     def _put_vector(self, slot: int, vector: FloatArray) -> None:
         """Store one (unit) vector in ``slot``, keeping the moments and the coarse copy up to date."""
@@ -466,10 +537,19 @@ class Engine:
 
     def _score_all(
         self, tids: list[int], qvec: FloatArray | None
-    ) -> tuple[FloatArray, FloatArray | None, FloatArray, FloatArray, tuple[float, float] | None]:
+    ) -> tuple[
+        FloatArray,
+        FloatArray | None,
+        FloatArray,
+        FloatArray,
+        tuple[float, float] | None,
+        tuple[float, float] | None,
+    ]:
         """Scores of every slot: raw BM25, raw cosine (or ``None``), the two legs' fused contributions, and
         the exact mean and deviation of the cosine when the cosines are the coarse scan's estimates
-        (``None`` when they are exact): :meth:`_refine` then replaces them for the best candidates.
+        (``None`` when they are exact): :meth:`_refine` then replaces them for the best candidates; and the
+        BM25 scores' mean and deviation when the BM25 scores are approximate (a quantised lexical index,
+        ``None`` when they are exact), with which :meth:`_refine` standardises the exact ones.
 
         The fused score is ``lexical part + dense part``; a document without a vector has a dense part of
         0 and (z-score fusion) its lexical part carries the full weight.
@@ -481,6 +561,7 @@ class Engine:
         has_vec = self._has_vec[:n] & alive
         cfg = self.config
         coarse_stats: tuple[float, float] | None = None
+        lex_stats = (0.0, 0.0)
         if qvec is not None and self._vectors is not None and self._n_vec > 0:
             q = np.asarray(qvec, dtype=np.float32)
             threads = cfg.dense_threads if n >= cfg.dense_split_min else 1
@@ -510,7 +591,15 @@ class Engine:
             lex_part = w * _minmax(lex, alive)
             dense_part = (1 - w) * _minmax(dense, has_vec) if dense is not None else None
         else:
-            lex_z = _zscore(lex, alive)
+            if self._lex.quantised:
+                # approximate scores anyway (re-scored exactly where it matters): the moments in two
+                # passes over the scores instead of a masked copy (a removed slot scores 0)
+                n_alive = max(1, self._lex.n_alive)
+                mean = float(lex.sum(dtype=np.float64)) / n_alive
+                lex_stats = (mean, math.sqrt(max(0.0, float(np.dot(lex, lex)) / n_alive - mean * mean)))
+            else:
+                lex_stats = _zstats(lex, alive)
+            lex_z = _zapply(lex, lex_stats)
             if dense is not None:
                 # a document without a vector yet is scored on the evidence it has: its lexical z-score
                 # takes the full weight (the weights are renormalised over the available legs)
@@ -531,32 +620,50 @@ class Engine:
             else np.zeros(n, dtype=np.float32)
         )
         exact_stats = self._dense_stats(qvec) if coarse_stats is not None and qvec is not None else None
-        return lex, dense, lex_part, dense_arr, exact_stats
+        approx_lex = lex_stats if cfg.fusion == "zscore" and self._lex.quantised else None
+        return lex, dense, lex_part, dense_arr, exact_stats, approx_lex
 
     def _refine(
         self,
         slots: IntArray,
-        qvec: FloatArray,
-        dense: FloatArray,
+        qvec: FloatArray | None,
+        dense: FloatArray | None,
         dense_part: FloatArray,
         fused: FloatArray,
         lex_part: FloatArray,
-        stats: tuple[float, float],
+        stats: tuple[float, float] | None,
+        lex: FloatArray | None = None,
+        tids: list[int] | None = None,
+        lex_stats: tuple[float, float] | None = None,
     ) -> None:
-        """Replace the coarse cosines of ``slots`` by exact ones (the exact vectors, read only here), and
-        their dense and fused scores accordingly (in place)."""
-        assert self._vectors is not None
-        slots = slots[self._has_vec[slots]]
-        if len(slots) == 0:
-            return
-        order = np.sort(slots)  # ascending reads of the (possibly memory-mapped) exact vectors
-        exact = (self._vectors[order] @ np.asarray(qvec, dtype=np.float32)).astype(np.float32)
-        mean, std = stats
+        """Replace the approximate scores of ``slots`` by exact ones, in place: the coarse cosines (with
+        ``stats``, the exact vectors' mean and deviation; the exact vectors are read only here) and the
+        quantised index's BM25 scores (with ``lex_stats``); their parts and fused scores follow."""
         w = self.config.lexical_weight
+        order = np.sort(slots)  # ascending reads of the exact vectors
+        if lex_stats is not None and lex is not None and tids is not None and len(order):
+            exact_lex = self._lex.scores_of(tids, order)
+            lex[order] = exact_lex
+            lz = _zapply(exact_lex, lex_stats)
+            lex_part[order] = np.where(self._has_vec[order], w * lz, lz) if dense is not None else lz
+            fused[order] = lex_part[order] + dense_part[order]
+        if stats is None or dense is None or qvec is None or self._vectors is None:
+            return
+        order = order[self._has_vec[order]]
+        if len(order) == 0:
+            return
+        exact = self._exact_cosines(order, qvec)
+        mean, std = stats
         dense[order] = exact
         z = (exact - np.float32(mean)) / np.float32(std) if std > 1e-12 else np.zeros_like(exact)
         dense_part[order] = (1 - w) * z
         fused[order] = lex_part[order] + dense_part[order]
+
+    def _exact_cosines(self, slots: IntArray, qvec: FloatArray) -> FloatArray:
+        """Exact cosines of the query with the stored vectors of ``slots`` (ascending)."""
+        assert self._vectors is not None
+        rows: FloatArray = self._vectors[slots]
+        return (rows @ np.asarray(qvec, dtype=np.float32)).astype(np.float32)
 
     def _candidate_mask(self, kinds: Iterable[str] | None, exclude: int | None) -> BoolArray:
         n = len(self._docs)
@@ -568,8 +675,30 @@ class Engine:
             mask[exclude] = False
         return mask
 
-    def _select(self, scores: FloatArray, mask: BoolArray, allowed: Allowed, want: int) -> list[int]:
-        """Best ``want`` slots by score among ``mask`` that pass ``allowed`` (checked before truncation)."""
+    @staticmethod
+    def _top_superset(scores: FloatArray, mask: BoolArray, want: int) -> IntArray:
+        """The slots of ``mask``, or (a large catalogue) only those at or above a threshold that at least
+        ``want`` of them reach: every one of the best ``want`` is kept, and the partition that follows
+        runs on a few thousand entries instead of the whole catalogue.  The threshold is an order
+        statistic of every 16th score; when fewer than ``want`` reach it, every slot is kept."""
+        n = len(mask)
+        step = 16
+        k_s = 2 * want // step + 8
+        if n < 65536 or k_s * step * 4 > n:
+            return np.flatnonzero(mask)
+        masked = np.where(mask, scores, np.float32(-np.inf))
+        sample = masked[::step]
+        t = np.partition(sample, len(sample) - k_s)[len(sample) - k_s]
+        if not np.isfinite(t):
+            return np.flatnonzero(mask)
+        idx = np.flatnonzero(masked >= t)
+        return idx if len(idx) >= want else np.flatnonzero(mask)
+
+    def _select(
+        self, scores: FloatArray, mask: BoolArray, allowed: Allowed, want: int, idx: IntArray | None = None
+    ) -> list[int]:
+        """Best ``want`` slots by score among ``mask`` that pass ``allowed`` (checked before truncation);
+        ``idx``: the slots of ``mask`` are among these (ascending), the rest of ``mask`` is not looked at."""
         if isinstance(allowed, set | frozenset):
             allowed_mask = np.zeros(len(mask), dtype=bool)
             for doc_id in allowed:
@@ -578,7 +707,12 @@ class Engine:
                     allowed_mask[slot] = True
             mask = mask & allowed_mask
             allowed = None
-        idx = np.flatnonzero(mask)
+        if idx is not None:
+            idx = idx[mask[idx]]
+        elif allowed is None:
+            idx = self._top_superset(scores, mask, want)
+        else:
+            idx = np.flatnonzero(mask)
         if len(idx) == 0 or want <= 0:
             return []
         sub = scores[idx]
@@ -605,8 +739,8 @@ class Engine:
                 if slot in seen:
                     continue
                 seen.add(slot)
-                doc = self._docs[slot]
-                if doc is not None and allowed(doc.id):
+                slot_id = self._slot_of.id_of(slot)
+                if slot_id is not None and allowed(slot_id):
                     chosen.append(slot)
                     if len(chosen) >= want:
                         return chosen
@@ -665,7 +799,7 @@ class Engine:
                 c_var = float(qc64 @ (pc.T @ (self._vsq @ (pc @ qc64)))) / m_ - c_mean * c_mean  # type: ignore[operator]
                 c_std = math.sqrt(max(0.0, c_var))
             else:
-                approx = parallel_matvec(self._vectors[:n], q, threads)  # type: ignore[index]
+                approx = parallel_matvec(self._vectors[:n], q, threads)
                 c_mean, c_std = self._dense_stats(q)
             coarse_z = (
                 ((approx - np.float32(c_mean)) / np.float32(c_std)).astype(np.float32)
@@ -704,7 +838,7 @@ class Engine:
                 exact = np.zeros(len(cand), dtype=np.float32)
                 if hv.any():
                     rows = cand[hv]
-                    exact[hv] = self._vectors[rows] @ np.asarray(qvec, dtype=np.float32)  # type: ignore[index]
+                    exact[hv] = self._vectors[rows] @ np.asarray(qvec, dtype=np.float32)
                 dense[cand] = exact
                 mean, std = exact_stats
                 dz = (exact - np.float32(mean)) / np.float32(std) if std > 1e-12 else np.zeros_like(exact)
@@ -736,27 +870,84 @@ class Engine:
         mask: BoolArray,
         allowed: Allowed,
         want: int,
-        qvec: FloatArray,
-        dense: FloatArray,
+        qvec: FloatArray | None,
+        dense: FloatArray | None,
         dense_part: FloatArray,
         lex_part: FloatArray,
-        stats: tuple[float, float],
+        stats: tuple[float, float] | None,
+        lex: FloatArray | None = None,
+        tids: list[int] | None = None,
+        lex_stats: tuple[float, float] | None = None,
     ) -> list[int]:
-        """:meth:`_select` on coarse scores: the best candidates by the coarse fused score are re-scored
-        exactly, then selected among; a filter that rejects too many widens the candidate set."""
+        """:meth:`_select` on approximate scores, made exact.
+
+        Coarse cosines (``stats``): the best candidates by the coarse fused score are re-scored exactly,
+        then selected among; a filter that rejects too many widens the candidate set.  Quantised BM25
+        scores (``lex_stats``): every fused score is within ``E`` (the index's quantisation error in
+        z units) of its exact value, so with ``T`` the ``want``-th best approximate score, a document
+        under ``T - 2E`` cannot reach the exact top ``want``; only the others are re-scored exactly."""
         cfg = self.config
+        if stats is None:
+            return self._lex_refined(
+                self._select(fused, mask, allowed, want),
+                fused,
+                mask,
+                allowed,
+                want,
+                dense,
+                dense_part,
+                lex_part,
+                lex,
+                tids,
+                lex_stats,
+            )
         total = int(mask.sum())
         n_cand = max(cfg.coarse_candidates, cfg.coarse_factor * want)
         while True:
             n_cand = min(n_cand, total)
             cand = np.asarray(self._select(fused, mask, None, n_cand), dtype=np.int64)
             self._refine(cand, qvec, dense, dense_part, fused, lex_part, stats)
-            only = np.zeros(len(mask), dtype=bool)
-            only[cand] = True
-            slots = self._select(fused, mask & only, allowed, want)
+            cand.sort()
+            slots = self._select(fused, mask, allowed, want, cand)
+            slots = self._lex_refined(
+                slots, fused, mask, allowed, want, dense, dense_part, lex_part, lex, tids, lex_stats, cand
+            )
             if len(slots) >= want or n_cand >= total:
                 return slots
             n_cand *= 8
+
+    def _lex_refined(
+        self,
+        slots: list[int],
+        fused: FloatArray,
+        mask: BoolArray,
+        allowed: Allowed,
+        want: int,
+        dense: FloatArray | None,
+        dense_part: FloatArray,
+        lex_part: FloatArray,
+        lex: FloatArray | None,
+        tids: list[int] | None,
+        lex_stats: tuple[float, float] | None,
+        idx: IntArray | None = None,
+    ) -> list[int]:
+        """The exact selection among ``mask`` (and ``idx``, see :meth:`_select`) when the BM25 scores are
+        quantised (see :meth:`_select_refined`); ``slots`` is the selection on the approximate scores."""
+        if lex_stats is None or lex is None or tids is None:
+            return slots
+        std = lex_stats[1]
+        err = self._lex.quantisation_error(tids) / std if std > 1e-12 else 0.0
+        if len(slots) >= want:
+            top = float(fused[slots[-1]])
+            floor = top - 2.0 * err - 1e-5 * max(1.0, abs(top))  # and float32 rounding
+        else:
+            floor = -np.inf
+        if idx is None:
+            redo = np.flatnonzero(mask & (fused >= np.float32(floor)))
+        else:
+            redo = idx[mask[idx] & (fused[idx] >= np.float32(floor))]
+        self._refine(redo, None, dense, dense_part, fused, lex_part, None, lex, tids, lex_stats)
+        return self._select(fused, mask, allowed, want, idx)
 
     def _rank(
         self,
@@ -780,7 +971,7 @@ class Engine:
             return self._hits(
                 slots, tids, query_text, term_cap, k, source, lex, dense, lex_part, dense_part, fused
             )
-        lex, dense, lex_part, dense_part, stats = self._score_all(tids, qvec)
+        lex, dense, lex_part, dense_part, stats, lex_stats = self._score_all(tids, qvec)
         fused = lex_part + dense_part
         mask = self._candidate_mask(kinds, exclude)
         # only documents with some evidence: a shared term, or a vector
@@ -793,11 +984,13 @@ class Engine:
             if top:
                 q2 = qvec + cfg.prf_beta * self._vectors[top].mean(axis=0)
                 q2 = (q2 / np.linalg.norm(q2)).astype(np.float32)
-                lex, dense, lex_part, dense_part, stats = self._score_all(tids, q2)
+                lex, dense, lex_part, dense_part, stats, lex_stats = self._score_all(tids, q2)
                 fused = lex_part + dense_part
                 qvec = q2
-        if stats is not None and dense is not None and qvec is not None:
-            slots = self._select_refined(fused, mask, allowed, pool, qvec, dense, dense_part, lex_part, stats)
+        if (stats is not None and dense is not None and qvec is not None) or lex_stats is not None:
+            slots = self._select_refined(
+                fused, mask, allowed, pool, qvec, dense, dense_part, lex_part, stats, lex, tids, lex_stats
+            )
         else:
             slots = self._select(fused, mask, allowed, pool)
         return self._hits(
@@ -832,14 +1025,15 @@ class Engine:
         unseen = len(set(self.segmenter.tokens(query_text))) - len(tids) if term_cap is None else 0
         n_alive = self._lex.n_alive
         idf_all = idf_total + max(0, unseen) * math.log(1.0 + (n_alive + 0.5) / 0.5)
-        for slot in slots:
-            doc = self._docs[slot]
-            assert doc is not None
+        held_by = self._lex.presence(tids, np.asarray(slots, dtype=np.int64))
+        for row, slot in enumerate(slots):
+            doc_id = self._slot_of.id_of(slot)
+            assert doc_id is not None
             relevance = float(fused[slot])
             has_vec = dense is not None and bool(self._has_vec[slot])
             lex_z = float(lex_part[slot]) / w if has_vec and w > 0 else float(lex_part[slot])
             dense_z = float(dense_part[slot]) / (1.0 - w) if has_vec and w < 1 else 0.0
-            present = self._lex.doc_has(slot, tids)
+            present = [t for t, h in zip(tids, held_by[row].tolist(), strict=True) if h]
             held = sum(self._lex.idf(t) for t in present)
             share = held / idf_total if idf_total > 0 else 0.0
             calibrated = self.calibrated_relevance(
@@ -862,6 +1056,8 @@ class Engine:
             feature = 0.0
             score = relevance
             if source is not None:
+                doc = self._docs.get(slot)
+                assert doc is not None
                 feature, freasons = feature_reasons(source, profile_of(doc), cfg.feature_weights)
                 reasons.extend(replace(r, weight=r.weight * cfg.feature_weight) for r in freasons)
                 span = top_fused - floor_fused
@@ -869,14 +1065,14 @@ class Engine:
                 score = (1 - cfg.feature_weight) * rel01 + cfg.feature_weight * feature
             hits.append(
                 Hit(
-                    id=doc.id,
+                    id=doc_id,
                     score=score,
                     lexical_score=float(lex[slot]),
                     dense_score=dense_score,
                     feature_score=feature,
                     matched_terms=matched,
                     reasons=reasons,
-                    kind=doc.kind,
+                    kind=self._kind_names[int(self._kinds[slot])],
                     relevance=calibrated,
                     tier=self.tier(calibrated),
                 )
@@ -987,13 +1183,13 @@ class Engine:
     def _source(self, doc_id_or_document: str | Document) -> tuple[Document, int | None]:
         if isinstance(doc_id_or_document, Document):
             slot = self._slot_of.get(doc_id_or_document.id)
-            if slot is not None and self._docs[slot] != doc_id_or_document:
+            if slot is not None and self._docs.get(slot) != doc_id_or_document:
                 slot = None  # an edited copy: do not reuse the stored vector
             return doc_id_or_document, slot
         slot = self._slot_of.get(doc_id_or_document)
         if slot is None:
             raise KeyError(doc_id_or_document)
-        doc = self._docs[slot]
+        doc = self._docs.get(slot)
         assert doc is not None
         return doc, slot
 
