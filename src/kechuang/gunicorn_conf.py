@@ -130,6 +130,11 @@ def build_shared_matching(server: Any) -> None:
             logger.exception("closing the master's database connections failed")
         gc.collect()
         gc.freeze()
+        # the build's freed temporaries back to the system before the fork, or every worker that reuses
+        # one of those pages copies it (docs/adr/0030-engine-at-city-scale.md)
+        from matchcore.store import release_free_memory
+
+        release_free_memory()
 
 
 def when_ready(server: Any) -> None:

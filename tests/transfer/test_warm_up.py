@@ -60,12 +60,16 @@ def test_the_master_builds_one_shared_index_before_the_workers_fork(achievement,
     monkeypatch.setattr(threads, "fork_friendly_openmp", lambda: fork_ready.append(True))
     monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    from matchcore import store
+
+    trimmed: list[bool] = []
+    monkeypatch.setattr(store, "release_free_memory", lambda: trimmed.append(True) or True)
     matching.reset()
     server = _Server()
     gunicorn_conf.when_ready(server)
     assert matching.is_ready()
     assert f"achievement:{achievement.pk}" in matching.get_engine()
-    assert closed == [True] and frozen == [True]
+    assert closed == [True] and frozen == [True] and trimmed == [True]
     assert fork_ready == [
         True
     ]  # the workers must not inherit a started OpenMP pool (tests/matchcore/test_matchcore_fork.py)
