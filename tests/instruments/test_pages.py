@@ -151,6 +151,12 @@ def test_another_enterprise_gets_404_on_a_booking_and_the_overview_is_staff_only
     login(client, operator)
     page = client.get(reverse("instruments:overview"))
     assert page.status_code == 200 and "共享仪器机时" in page.content.decode()
+    # the page's figures must not hide the district profile every page's header shows (they did, as
+    # "district": the header fell back to the generic name)
+    from kechuang.directory.selectors import district_profile
+
+    name = district_profile().get("platform_name")
+    assert name and f'<span class="kc-brand-name">{name}</span>' in page.content.decode()
 
 
 def test_the_booker_rates_a_completed_booking_once_and_the_figures_show_it(

@@ -304,7 +304,7 @@ class OverviewView(LoginRequiredMixin, View):
         return render(
             request,
             "instruments/overview.html",
-            {"district": selectors.district_figures(), "owners": selectors.owner_figures()},
+            {"totals": selectors.district_figures(), "owners": selectors.owner_figures()},
         )
 
 
