@@ -100,21 +100,29 @@ def setup(folder: Path, verbosity: int) -> list[tuple[Any, str, bool]]:
         return list(config)
 
 
+def _run_template(request: Any, tmp_path_factory: Any, vendor: str) -> dict[str, str] | None:
+    """This run's template (as :func:`_keep` described it) when it is of ``vendor``; None without
+    pytest-xdist (no template then) or in the other pass."""
+    import os
+
+    on_postgres = bool(os.environ.get("DATABASE_URL"))
+    if not os.environ.get("PYTEST_XDIST_WORKER") or on_postgres != (vendor == "postgresql"):
+        return None
+    request.getfixturevalue("django_db_setup")  # the first worker to need a database makes the template
+    marker = tmp_path_factory.getbasetemp().parent / MARKER
+    if not marker.exists():
+        return None
+    template: dict[str, str] = json.loads(marker.read_text())
+    return template if template.get("vendor") == vendor else None
+
+
 def migrated_sqlite(request: Any, tmp_path_factory: Any, target: Path) -> bool:
     """Copy this run's migrated SQLite database to ``target`` (a platform's data folder's
     ``kechuang.sqlite3``), so a test that starts the platform in a subprocess need not migrate a new
     file (13 s of CPU each). True when copied; False outside the SQLite pass or without pytest-xdist
-    (no template then: the subprocess migrates as before)."""
-    import os
-
-    if not os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("DATABASE_URL"):
-        return False
-    request.getfixturevalue("django_db_setup")  # the first worker to need a database makes the template
-    marker = tmp_path_factory.getbasetemp().parent / MARKER
-    if not marker.exists():
-        return False
-    template = json.loads(marker.read_text())
-    if template.get("vendor") != "sqlite":
+    (the subprocess migrates as before)."""
+    template = _run_template(request, tmp_path_factory, "sqlite")
+    if template is None:
         return False
     source = sqlite3.connect(template["path"])
     copy = sqlite3.connect(target)
@@ -130,16 +138,8 @@ def migrated_postgres(request: Any, tmp_path_factory: Any) -> str | None:
     """The name of this run's migrated PostgreSQL template database (the PostgreSQL pass under
     pytest-xdist), to create a platform's database from with ``CREATE DATABASE … TEMPLATE``; None
     elsewhere (the platform then migrates its new database itself)."""
-    import os
-
-    if not os.environ.get("PYTEST_XDIST_WORKER") or not os.environ.get("DATABASE_URL"):
-        return None
-    request.getfixturevalue("django_db_setup")  # the first worker to need a database makes the template
-    marker = tmp_path_factory.getbasetemp().parent / MARKER
-    if not marker.exists():
-        return None
-    template = json.loads(marker.read_text())
-    return str(template["name"]) if template.get("vendor") == "postgresql" else None
+    template = _run_template(request, tmp_path_factory, "postgresql")
+    return None if template is None else template["name"]
 
 
 def drop(folder: Path) -> None:
