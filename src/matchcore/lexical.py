@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -585,18 +586,25 @@ class LexicalIndex:
         main = np.flatnonzero(in_main)
         groups = self._groups(slots[main])
         for j, tid in enumerate(tids):
-            for sh, where, lo in groups:
-                a, z = sh.span(tid)
-                if z <= a:
-                    continue
-                plo = sh.lo[a:z]
-                i = np.minimum(np.searchsorted(plo, lo), z - a - 1)
-                hit = plo[i] == lo
+            for _sh, where, _a, _z, _i, hit in self._found(tid, groups):
                 out[main[where[hit]], j] = True
         for r in np.flatnonzero(~in_main).tolist():
             held = set(self.doc_terms(int(slots[r]))[0].tolist())
             out[r] = [t in held for t in tids]
         return out
+
+    @staticmethod
+    def _found(tid: int, groups: Any) -> Iterator[tuple[Any, Any, int, int, Any, Any]]:
+        """For each shard group of :meth:`_groups`, where ``tid``'s slot-sorted postings hold the
+        group's slots: (shard, where, a, z, i, hit) with ``hit[n]`` true when slot ``n`` has the term at
+        posting ``a + i[n]``."""
+        for sh, where, lo in groups:
+            a, z = sh.span(tid)
+            if z <= a:
+                continue
+            plo = sh.lo[a:z]
+            i = np.minimum(np.searchsorted(plo, lo), z - a - 1)
+            yield sh, where, a, z, i, plo[i] == lo
 
     def scores_of(self, tids: Sequence[int], slots: npt.NDArray[np.int64]) -> FloatArray:
         """Exact BM25 scores of just ``slots`` (each term's slot-sorted postings searched, no full scan)."""
@@ -607,13 +615,7 @@ class LexicalIndex:
         groups = self._groups(slots)
         for tid in tids:
             idf = np.float32(self.idf(tid))
-            for sh, where, lo in groups:
-                a, z = sh.span(tid)
-                if z <= a:
-                    continue
-                plo = sh.lo[a:z]
-                i = np.minimum(np.searchsorted(plo, lo), z - a - 1)
-                hit = plo[i] == lo
+            for sh, where, a, z, i, hit in self._found(tid, groups):
                 if hit.any():
                     out[where[hit]] += idf * self._exact_main(sh, a, z, i[hit])
             d = self._delta_postings(tid)
