@@ -121,10 +121,6 @@ def week_slots(instrument: Instrument, week_start: dt.date, *, now: dt.datetime 
 CHARGED = ("completed", "no_show")
 
 
-def _used(qs: QuerySet[Booking]) -> QuerySet[Booking]:
-    return qs.filter(status="completed", actual_minutes__isnull=False)
-
-
 @dataclass(frozen=True)
 class Figures:
     instruments: int
