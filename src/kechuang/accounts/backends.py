@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+UserModel = get_user_model()
 
 
 def demo_account_refused(user: Any) -> bool:
@@ -22,6 +25,13 @@ class AccountBackend(ModelBackend):
         if demo_account_refused(user):
             return False
         return super().user_can_authenticate(user)
+
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user with roles and memberships, from the shared cache (accounts.principal)."""
+        from .principal import load_principal
+
+        user = load_principal(UserModel, user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def lockout_username(request: Any, credentials: dict[str, Any] | None = None) -> str | None:

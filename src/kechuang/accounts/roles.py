@@ -20,5 +20,19 @@ def navigation_context(request: Any) -> dict[str, Any]:
     """The menu for every page (``core.context_processors.platform``)."""
     user = getattr(request, "user", None)
     if user is None:
-        return {"nav_items": [], "nav_groups": []}
-    return {"nav_items": navigation_for(user), "nav_groups": navigation_groups_for(user, request.path)}
+        return {"nav_groups": [], "nav_key": ""}
+    groups = navigation_groups_for(user, request.path)
+    return {"nav_groups": groups, "nav_key": navigation_key(groups)}
+
+
+def navigation_key(groups: list[dict[str, Any]]) -> str:
+    """Everything the menu bar shows but its labels (constants of the code, per language): the entries,
+    their addresses and which one is active. The base template keeps the rendered bar under this key
+    (``{% memo %}``, docs/adr/0029-page-speed.md)."""
+    return "|".join(
+        f"{group['key']}{'*' if group['active'] else ''}:"
+        + ",".join(
+            f"{item['url_name']}={item['url']}{'*' if item['active'] else ''}" for item in group["items"]
+        )
+        for group in groups
+    )

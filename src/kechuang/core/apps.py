@@ -31,7 +31,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台核心")
 
     def ready(self) -> None:
+        from django.core.signals import request_finished, request_started
+
         from . import signals  # noqa: F401  (login/logout/lockout audit receivers)
+        from .figures import request_began, request_ended
+
+        request_started.connect(request_began, dispatch_uid="kechuang-figures-request-began")
+        request_finished.connect(request_ended, dispatch_uid="kechuang-figures-request-ended")
 
         import_permission_modules()
 

@@ -21,6 +21,7 @@ number, and an evicted counter would restart at a number already used.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -37,21 +38,73 @@ GENERATION = "data"
 _PREFIX = "kechuang:token:"
 
 
+# The tokens read during the current request, per thread (docs/adr/0029-page-speed.md): a page reads the
+# data generation for each cached figure or fragment, and one read per request is enough. A write in this
+# request replaces its entry at once; a write elsewhere is seen from the next request on, as if the token
+# had been read once at the start. None outside a request (tasks, the shell): every read goes to the cache.
+_request = threading.local()
+
+
+def request_began(**_signal: Any) -> None:
+    _request.tokens = {}
+
+
+def request_ended(**_signal: Any) -> None:
+    _request.tokens = None
+
+
+def _memo() -> dict[str, str] | None:
+    return getattr(_request, "tokens", None)
+
+
+def remember_token(topic: str, value: Any) -> None:
+    """A token read together with other keys (``accounts.principal``), kept for the rest of the request."""
+    memo = _memo()
+    if memo is not None and value is not None:
+        memo[topic] = str(value)
+
+
 def topic_token(topic: str = GENERATION) -> str:
     """The current token of ``topic`` (the whole data generation by default), shared by all processes."""
+    memo = _memo()
+    if memo is not None and topic in memo:
+        return memo[topic]
     key = _PREFIX + topic
     value = cache.get(key)
     if value is None:
         cache.add(key, uuid.uuid4().hex, None)  # add: when two processes race, one token wins
         value = cache.get(key)
+    remember_token(topic, value)
     return str(value)
+
+
+def topic_key(topic: str) -> str:
+    """The cache key holding the token of ``topic`` (to read it together with other keys)."""
+    return _PREFIX + topic
+
+
+def _replace(topic: str) -> None:
+    token = uuid.uuid4().hex
+    cache.set(_PREFIX + topic, token, None)
+    memo = _memo()
+    if memo is not None:
+        memo[topic] = token
+
+
+def replace_topic_token(topic: str) -> None:
+    """Retire what is filed under ``topic`` alone (not the data generation): ``accounts.principal``."""
+    _replace(topic)
 
 
 def topic_tokens(*topics: str) -> dict[str, str]:
     """The current tokens of several topics in one round trip to the cache."""
-    keys = {_PREFIX + topic: topic for topic in topics}
-    found = cache.get_many(list(keys))
-    tokens = {keys[key]: str(value) for key, value in found.items()}
+    memo = _memo() or {}
+    tokens = {topic: memo[topic] for topic in topics if topic in memo}
+    keys = {_PREFIX + topic: topic for topic in topics if topic not in tokens}
+    if keys:
+        for key, value in cache.get_many(list(keys)).items():
+            tokens[keys[key]] = str(value)
+            remember_token(keys[key], value)
     for topic in topics:
         if topic not in tokens:
             tokens[topic] = topic_token(topic)
@@ -61,7 +114,7 @@ def topic_tokens(*topics: str) -> dict[str, str]:
 def data_changed(*topics: str) -> None:
     """Retire every remembered figure (and the tokens of ``topics``) in every process, now."""
     for topic in (GENERATION, *topics):
-        cache.set(_PREFIX + topic, uuid.uuid4().hex, None)
+        _replace(topic)
 
 
 class _Pending:

@@ -82,6 +82,7 @@ def register_navigation(*items: NavItem, before: str | None = None) -> None:
             continue
         index = next((i for i, e in enumerate(NAVIGATION) if e.url_name == before), len(NAVIGATION))
         NAVIGATION.insert(index, item)
+    _REVERSED.clear()
 
 
 def roles_of(user: Any) -> frozenset[str]:
@@ -98,31 +99,37 @@ def is_operator(user: Any) -> bool:
     return Role.OPERATOR in roles_of(user)
 
 
-_REVERSED: dict[tuple[Any, str, str], str | None] = {}
+_REVERSED: dict[tuple[Any, str], dict[str, str | None]] = {}
 
 
-def _menu_url(url_name: str) -> str | None:
-    """``reverse(url_name)``, or None when the page is not installed, remembered per URL configuration and
-    script prefix: the menu reverses about thirty names on every page (docs/adr/0029-page-speed.md)."""
-    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), url_name)
-    if key not in _REVERSED:
-        try:
-            _REVERSED[key] = reverse(url_name)
-        except NoReverseMatch:
-            _REVERSED[key] = None
-    return _REVERSED[key]
+def _menu_urls() -> dict[str, str | None]:
+    """``reverse(url_name)`` of every menu entry (None when the page is not installed), remembered per URL
+    configuration and script prefix: the menu reverses about thirty names on every page
+    (docs/adr/0029-page-speed.md). One lookup of the configuration per menu, not per entry."""
+    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    table = _REVERSED.get(key)
+    if table is None:
+        table = {}
+        for item in NAVIGATION:
+            try:
+                table[item.url_name] = reverse(item.url_name)
+            except NoReverseMatch:
+                table[item.url_name] = None
+        _REVERSED[key] = table
+    return table
 
 
 def navigation_for(user: Any) -> list[dict[str, Any]]:
     roles = roles_of(user)
     signed_in = bool(getattr(user, "is_authenticated", False))
+    urls = _menu_urls()
     items = []
     for item in NAVIGATION:
         if item.roles is None and not signed_in:
             continue
         if item.roles and not (roles & item.roles):
             continue
-        url = _menu_url(item.url_name)
+        url = urls.get(item.url_name)
         if url is None:
             continue
         items.append({"url": url, "label": item.label, "url_name": item.url_name, "group": item.group})

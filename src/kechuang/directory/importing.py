@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kechuang.accounts.principal import retire_principals
 from kechuang.core.importing import (
     CREATE,
     ERROR,
@@ -841,6 +842,7 @@ class DirectoryImport(ImportSpec):
             row.instance.created_by = creator
         Organization.objects.bulk_create([row.instance for row in new_orgs], batch_size=self.chunk)
         self._bulk_update([row for row in org_rows if row.action == UPDATE], Organization, now)
+        retire_principals()  # a bulk update sends no signal; the user menu shows organization names
         self._write_fields(org_rows, Organization, "organization_id")
 
         created_org_ids = {row.identity: row.instance.pk for row in new_orgs}

@@ -192,7 +192,8 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:home"
 
 # A3: idle timeout of 30 minutes, server-side sessions.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Read from the shared cache, written through to the database (docs/adr/0029-page-speed.md).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 # The expiry slides forward at most once a minute (accounts.middleware.SlidingSessionMiddleware), not
 # with a session write on every request.

@@ -22,6 +22,7 @@ from django.db import transaction
 from kechuang.accounts import services
 from kechuang.accounts.choices import Role
 from kechuang.accounts.models import Membership, User
+from kechuang.accounts.principal import retire_principals
 from kechuang.accounts.setup import ADMIN_SITE_ROLES
 from kechuang.core import audit
 
@@ -167,6 +168,7 @@ def _ensure_membership(user: User, organization: Organization, account: DemoAcco
         is_default=False
     )
     Membership.objects.filter(user=user, organization=organization, is_default=False).update(is_default=True)
+    retire_principals()  # the updates above send no signal (accounts.principal)
 
 
 def _ensure_expert_person(user: User, organization: Organization, position: str) -> Person:
