@@ -6,6 +6,7 @@ visibility queryset. Each export goes through core.excel (formula-safe cells) an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -16,11 +17,15 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
 
 from kechuang.core import exporting
 from kechuang.core.excel import SheetData, workbook_bytes, xlsx_response
+from kechuang.core.figures import cached_figures
 
 from . import exports
 from . import kpis as registry
@@ -51,6 +56,15 @@ def _years(year: int) -> list[int]:
     return list(range(now, now - 5, -1)) if year >= now - 4 else [year, *range(now, now - 5, -1)]
 
 
+def _script(element_id: str, part: str, compute: Callable[[], Any]) -> SafeString:
+    """``compute()`` as a JSON ``<script>`` element, kept with the figures it is drawn from until the next
+    write (core.figures): the dashboard's charts and map are some 30 KB of JSON, dumped and escaped on
+    every visit otherwise (docs/adr/0029-page-speed.md). Per language and day (labels; vacancy moves with
+    the date)."""
+    key = f"insights:script:{element_id}:{part}:{get_language()}:{timezone.localdate()}"
+    return cached_figures(key, lambda: json_script(compute(), element_id))
+
+
 def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     year = parse_year(request.GET.get("year"))
     rows = kpi_table(year)
@@ -59,7 +73,7 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "years": _years(year),
         "rows": rows,
         "heights": heights(rows),
-        "charts": chart_data(rows, year),
+        "charts_script": _script("insights-chart-data", str(year), lambda: chart_data(rows, year)),
         "may_edit": may_edit_targets(request.user),
         "today": timezone.localdate(),
     }
@@ -70,7 +84,7 @@ class LeaderDashboardView(InsightsMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         context = _dashboard_context(request)
-        context["map_data"] = map_data()
+        context["map_script"] = _script("district-map-data", "district", map_data)
         return render(request, "insights/dashboard.html", context)
 
 

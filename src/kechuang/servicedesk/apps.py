@@ -38,3 +38,18 @@ class ServicedeskConfig(AppConfig):
         register_demo_generator("servicedesk", make_demo_service_desk)
         register_after_demo_accounts(attach_demo_accounts)
         register_metric_source("servicedesk", sla_readings)
+
+        # The pages' cached calendar (workcalendar.shown_calendar) is retired by any change to it, the
+        # admin's included (core.figures).
+        from django.db.models.signals import post_delete, post_save
+
+        from kechuang.core.figures import changed_on_commit
+
+        def calendar_changed(**_signal: object) -> None:
+            changed_on_commit()
+
+        for model in ("servicedesk.CalendarDay", "servicedesk.CalendarYear"):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    calendar_changed, sender=model, weak=False, dispatch_uid=f"kechuang-calendar-{model}"
+                )

@@ -28,7 +28,7 @@ from .permissions import (
     request_visible_to,
     visit_visible_to,
 )
-from .workcalendar import work_calendar
+from .workcalendar import shown_calendar
 
 OPEN = tuple(OPEN_STATUSES)
 
@@ -129,7 +129,7 @@ def request_clocks(
 ) -> list[ClockView]:
     """The first-response and resolution clocks of ``request`` as they stand ``now``."""
     now = now or clock.now()
-    calendar = calendar or work_calendar()
+    calendar = calendar or shown_calendar()
     views = [
         _clock_view(
             _("首次响应"),
@@ -164,7 +164,7 @@ def annotate_clock_states(
 ) -> list[ServiceRequest]:
     """Attach ``clock`` (the clock that matters now) to each request of a page, with one calendar read."""
     now = now or clock.now()
-    calendar = calendar or work_calendar()
+    calendar = calendar or shown_calendar()
     for request in requests:
         clocks = request_clocks(request, now=now, calendar=calendar)
         running = [c for c in clocks if c.is_running]
@@ -177,7 +177,7 @@ def request_counts(*, actor: Any, now: dt.datetime | None = None) -> dict[str, i
     from .services import REMIND_BEFORE_MINUTES
 
     now = now or clock.now()
-    soon = clock.add_working_minutes(now, REMIND_BEFORE_MINUTES, work_calendar())
+    soon = clock.add_working_minutes(now, REMIND_BEFORE_MINUTES, shown_calendar())
     waiting_response = Q(status=RequestStatus.SUBMITTED)
     response_breached = waiting_response & Q(response_due_at__lte=now)
     resolution_breached = Q(status__in=OPEN, resolution_due_at__lte=now)

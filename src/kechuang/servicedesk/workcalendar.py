@@ -144,6 +144,22 @@ def work_calendar() -> WorkCalendar:
     return WorkCalendar.from_days(holidays, workdays, loaded_years=loaded_years())
 
 
+def shown_calendar() -> WorkCalendar:
+    """:func:`work_calendar` for pages that show clocks (request lists, the desk's tabs): kept in the shared
+    cache until the next write (``core.figures``; the calendar's own writes, audited or through the admin,
+    retire it: ``servicedesk.apps``). Services that set a due time read :func:`work_calendar` itself."""
+    from kechuang.core.figures import cached_figures
+
+    return cached_figures("servicedesk:work-calendar", work_calendar)
+
+
+def shown_loaded_years() -> frozenset[int]:
+    """:func:`loaded_years` for the pages' calendar warning, kept like :func:`shown_calendar`."""
+    from kechuang.core.figures import cached_figures
+
+    return cached_figures("servicedesk:loaded-years", loaded_years)
+
+
 @dataclass(frozen=True)
 class CalendarStatus:
     """Whether this year's and next year's arrangements are loaded, and what to warn about
@@ -189,7 +205,7 @@ def calendar_status(today: dt.date | None = None) -> CalendarStatus:
     from . import clock
 
     today = today or clock.now().astimezone(clock.TZ).date()
-    return CalendarStatus(today=today, loaded=loaded_years())
+    return CalendarStatus(today=today, loaded=shown_loaded_years())
 
 
 def calendar_from_file(path: Path | str | None = None) -> WorkCalendar:
