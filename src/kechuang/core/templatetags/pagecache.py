@@ -22,7 +22,7 @@ from django import template
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils.translation import get_language
 
 from kechuang.core.figures import topic_token
@@ -34,12 +34,23 @@ logger = logging.getLogger(__name__)
 def vary_text(value: Any) -> str:
     """What a vary value contributes to the key."""
     if isinstance(value, Page):
-        return f"page {value.number}/{value.paginator.num_pages}:{vary_text(value.object_list)}"
+        return f"page {value.number}/{value.paginator.num_pages}:{_rows_text(value.object_list)}"
     if isinstance(value, Model):
         return f"{value._meta.label}:{value.pk}"
     if isinstance(value, Iterable) and not isinstance(value, str | bytes | dict):
         return "[" + ",".join(vary_text(item) for item in value) + "]"
     return str(value)
+
+
+def _rows_text(rows: Any) -> str:
+    """A page's rows as keys: a queryset not read yet contributes its primary keys from one narrow query
+    (the fragment, when it is found, then never loads the rows, their related rows or prefetches); the
+    text is the same as for the loaded rows. DISTINCT querysets are read as they are."""
+    if isinstance(rows, QuerySet) and rows._result_cache is None and not rows.query.distinct:
+        label = rows.model._meta.label
+        keys = rows.prefetch_related(None).values_list("pk", flat=True)
+        return "[" + ",".join(f"{label}:{pk}" for pk in keys) + "]"
+    return vary_text(rows)
 
 
 class PageCacheNode(template.Node):

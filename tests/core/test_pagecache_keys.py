@@ -1,0 +1,40 @@
+"""``{% pagecache %}`` keys of a page of rows (core/templatetags/pagecache.py): a queryset not read yet is
+keyed by its primary keys from one narrow query, with the same text as the loaded rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.paginator import Paginator
+
+from kechuang.core.templatetags.pagecache import vary_text
+from kechuang.directory.models import Organization
+from kechuang.testing import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unread_rows_are_keyed_by_their_primary_keys_as_the_loaded_rows_are(django_assert_num_queries):
+    for _ in range(5):
+        factories.OrganizationFactory()
+
+    def rows():
+        return (
+            Organization.objects.select_related("created_by").prefetch_related("memberships").order_by("-pk")
+        )
+
+    loaded = Paginator(list(rows()), 2).page(2)
+    unread = Paginator(rows(), 2).page(2)  # counted here
+    with django_assert_num_queries(1):  # the primary keys alone: no rows, no related rows, no prefetch
+        text = vary_text(unread)
+    assert text == vary_text(loaded)
+    assert unread.object_list._result_cache is None  # the rows are read only when the fragment is rendered
+    assert [o.pk for o in unread] == [o.pk for o in loaded]
+
+
+def test_a_changed_page_gets_another_key():
+    first = factories.OrganizationFactory()
+    rows = Organization.objects.order_by("pk")
+    before = vary_text(Paginator(rows, 10).page(1))
+    factories.OrganizationFactory()
+    assert vary_text(Paginator(rows, 10).page(1)) != before
+    assert f"directory.Organization:{first.pk}" in before
