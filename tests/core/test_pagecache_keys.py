@@ -38,3 +38,19 @@ def test_a_changed_page_gets_another_key():
     factories.OrganizationFactory()
     assert vary_text(Paginator(rows, 10).page(1)) != before
     assert f"directory.Organization:{first.pk}" in before
+
+
+def test_a_distinct_page_is_keyed_by_the_same_primary_keys(django_assert_num_queries):
+    for _ in range(4):
+        organization = factories.OrganizationFactory()
+        factories.PersonFactory(organization=organization)
+        factories.PersonFactory(organization=organization)
+
+    def rows():  # a join that repeats each organization, made distinct again, ordered by another column
+        return Organization.objects.filter(people__isnull=False).distinct().order_by("name", "pk")
+
+    loaded = Paginator(list(rows()), 3).page(1)
+    unread = Paginator(rows(), 3).page(1)
+    with django_assert_num_queries(1):
+        text = vary_text(unread)
+    assert text == vary_text(loaded) and text.count("directory.Organization:") == 3

@@ -45,8 +45,10 @@ def vary_text(value: Any) -> str:
 def _rows_text(rows: Any) -> str:
     """A page's rows as keys: a queryset not read yet contributes its primary keys from one narrow query
     (the fragment, when it is found, then never loads the rows, their related rows or prefetches); the
-    text is the same as for the loaded rows. DISTINCT querysets are read as they are."""
-    if isinstance(rows, QuerySet) and rows._result_cache is None and not rows.query.distinct:
+    text is the same as for the loaded rows. A plain DISTINCT keeps its meaning (the primary key makes every
+    row distinct; the ordering columns Django adds to the select are not returned); DISTINCT ON is read
+    as it is."""
+    if isinstance(rows, QuerySet) and rows._result_cache is None and not rows.query.distinct_fields:
         label = rows.model._meta.label
         keys = rows.prefetch_related(None).values_list("pk", flat=True)
         return "[" + ",".join(f"{label}:{pk}" for pk in keys) + "]"
