@@ -125,6 +125,22 @@ def tabs_context(request: HttpRequest, active: str) -> dict[str, Any]:
 # --- requests ----------------------------------------------------------------------------------------
 
 
+class ClockedRows:
+    """A page's requests with their clocks (``selectors.annotate_clock_states``), read when the rows are
+    rendered: a page whose rows fragment is in the cache (request_rows.html) reads neither the rows nor
+    the calendar."""
+
+    def __init__(self, page: Any, now: Any) -> None:
+        self.page = page
+        self.now = now
+        self._rows: list[ServiceRequest] | None = None
+
+    def __iter__(self) -> Any:
+        if self._rows is None:
+            self._rows = selectors.annotate_clock_states(list(self.page.object_list), now=self.now)
+        return iter(self._rows)
+
+
 class RequestListView(DeskMixin, TemplateView):
     template_name = "servicedesk/request_list.html"
 
@@ -142,11 +158,11 @@ class RequestListView(DeskMixin, TemplateView):
         paginator = Paginator(qs.order_by("-filed_at", "-id"), PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         now = clock.now()
-        selectors.annotate_clock_states(list(page.object_list), now=now)
         enterprise = acting_enterprise(self.request)
         context.update(
             filter=filterset,
             page=page,
+            rows=ClockedRows(page, now),
             total=paginator.count,
             query_string=query_without_page(self.request),
             can_file=enterprise is not None and can_file_request(user, enterprise),
