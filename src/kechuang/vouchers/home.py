@@ -54,7 +54,7 @@ def voucher_home_panel(request: HttpRequest, role: str) -> HomeSection | None:
             reverse("vouchers:review-queue"),
             "staff",
             figures=selectors.overall_figures_cached(),
-            counts=selectors.review_counts(actor=user),
+            counts=selectors.review_counts_cached(actor=user),
             is_operator=perms.is_operator(user),
             is_leader=perms.is_leader(user),
         )

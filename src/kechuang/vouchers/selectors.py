@@ -320,6 +320,15 @@ def overall_figures_cached() -> dict[str, Any]:
     return cached_figures(FIGURES_CACHE_KEY, overall_figures)
 
 
+def review_counts_cached(*, actor: Any) -> dict[str, int]:
+    """:func:`review_counts` for the voucher pages' badges, kept per person until the next write anywhere
+    (core.figures): the counts follow from the rows alone, and every write to them is an audited service
+    call, so a kept count is the live count. The review queue itself lists live rows."""
+    from kechuang.core.figures import cached_figures
+
+    return cached_figures(f"vouchers:review-counts:{actor.pk}", lambda: review_counts(actor=actor))
+
+
 def review_counts(*, actor: Any) -> dict[str, int]:
     """How many items wait for this person, by queue (what :func:`review_queue` lists, counted in SQL)."""
     counts = {"applications": 0, "approvals": 0, "providers": 0, "claims": 0, "batches": 0}

@@ -164,7 +164,7 @@ class HomeView(VoucherPage):
                 )[:8]
             )
         if context["is_operator"] or context["is_leader"]:
-            context["counts"] = selectors.review_counts(actor=user)
+            context["counts"] = selectors.review_counts_cached(actor=user)
             context["figures"] = selectors.overall_figures_cached()
         return context
 
