@@ -65,6 +65,14 @@ class Measured:
         return sum(count for status, count in self.statuses.items() if status != 200)
 
 
+def _client_process() -> None:
+    """A client process ends on the pool's SIGTERM whatever handler it inherited from the process that
+    forked it (a test process that ran a command with its own handler, such as ``kechuang demo``): with
+    that handler a client waiting for work never exits and the pool's shutdown waits for ever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """The q-quantile (0..1) of already sorted values, nearest rank; 0 for no values."""
     if not sorted_values:
@@ -291,7 +299,7 @@ class Command(BaseCommand):
     ) -> dict[str, Any]:
         seconds, concurrency = options["seconds"], options["concurrency"]
         context = multiprocessing.get_context("fork")
-        with context.Pool(concurrency) as pool:
+        with context.Pool(concurrency, initializer=_client_process) as pool:
             for role, cookie, _paths in plans:
                 if not signed_in(url, cookie):
                     raise CommandError(
