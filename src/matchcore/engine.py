@@ -1019,7 +1019,9 @@ class Engine:
         top_fused = float(fused[slots[0]])
         floor_fused = float(fused[slots[-1]])
         w = cfg.lexical_weight if dense is not None else 1.0
-        idf_total = sum(self._lex.idf(t) for t in tids)
+        idf = {t: self._lex.idf(t) for t in tids}  # looked up once per query, not per hit
+        informative = {t for t in idf if self._informative(t)}
+        idf_total = sum(idf[t] for t in tids)
         # the verbatim rule counts the query's words the catalogue has never seen too (at the idf of a
         # term no document holds): a hit holding the one known word of a nonsense query is no match
         unseen = len(set(self.segmenter.tokens(query_text))) - len(tids) if term_cap is None else 0
@@ -1034,13 +1036,13 @@ class Engine:
             lex_z = float(lex_part[slot]) / w if has_vec and w > 0 else float(lex_part[slot])
             dense_z = float(dense_part[slot]) / (1.0 - w) if has_vec and w < 1 else 0.0
             present = [t for t, h in zip(tids, held_by[row].tolist(), strict=True) if h]
-            held = sum(self._lex.idf(t) for t in present)
+            held = sum(idf[t] for t in present)
             share = held / idf_total if idf_total > 0 else 0.0
             calibrated = self.calibrated_relevance(
                 dense_z if has_vec else None, lex_z, share, verbatim=held / idf_all if idf_all > 0 else 0.0
             )
             reasons: list[Reason] = []
-            matched = self._matched_terms(tids, slot, present)
+            matched = self._matched_terms(tids, slot, present, informative, idf)
             if matched:
                 reasons.append(
                     Reason(
@@ -1122,10 +1124,23 @@ class Engine:
             return "medium"
         return "weak"
 
-    def _matched_terms(self, tids: list[int], slot: int, present: list[int] | None = None) -> list[str]:
+    def _matched_terms(
+        self,
+        tids: list[int],
+        slot: int,
+        present: list[int] | None = None,
+        informative: set[int] | None = None,
+        idf: dict[int, float] | None = None,
+    ) -> list[str]:
+        """The informative query terms ``slot`` holds, as named in a reason (``informative`` and ``idf``:
+        the query terms' :meth:`_informative` and idf, computed once per query)."""
         if present is None:
             present = self._lex.doc_has(slot, tids)
-        present = [t for t in present if self._informative(t)]
+        present = (
+            [t for t in present if self._informative(t)]
+            if informative is None
+            else [t for t in present if t in informative]
+        )
         if not present:
             return []
         terms = sorted((self._lex.terms[t] for t in present), key=lambda t: (-len(t), t))
