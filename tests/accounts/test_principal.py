@@ -109,3 +109,19 @@ def test_without_the_cache_the_user_comes_from_the_database(client, enterprise_u
 
 def test_no_such_user_is_none(db):
     assert principal.load_principal(UserModel, 987654) is None
+
+
+def test_the_modules_read_the_memberships_from_the_principal(enterprise_user, django_assert_num_queries):
+    from kechuang.directory import permissions as directory
+    from kechuang.instruments import permissions as instruments
+    from kechuang.ip import permissions as ip
+    from kechuang.spaces import permissions as spaces
+
+    expected = directory.member_organization_ids(UserModel.objects.get(pk=enterprise_user.pk))
+    assert expected
+    user = principal.load_principal(UserModel, enterprise_user.pk)
+    with django_assert_num_queries(0):
+        assert directory.member_organization_ids(user) == expected
+        assert instruments.member_organization_ids(user) == expected
+        assert ip.member_organization_ids(user) == expected
+        assert spaces.member_organization_ids(user) == expected

@@ -40,7 +40,11 @@ def _memberships(user: Any) -> list[tuple[int, str]]:
         return []
     cached = getattr(user, "_instrument_memberships", None)
     if cached is None:
-        cached = list(user.memberships.values_list("organization_id", "organization__kind"))
+        loaded = getattr(user, "_memberships_cache", None)  # the request's principal (accounts.principal)
+        if loaded is not None:
+            cached = [(m.organization_id, m.organization.kind) for m in loaded]
+        else:
+            cached = list(user.memberships.values_list("organization_id", "organization__kind"))
         user._instrument_memberships = cached
     return cached
 

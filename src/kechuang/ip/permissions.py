@@ -42,11 +42,17 @@ def member_organization_ids(user: Any) -> set[int]:
         return set()
     cached = getattr(user, "_ip_member_orgs", None)
     if cached is None:
-        cached = set(
-            user.memberships.exclude(organization__kind__in=STAFF_ORGANIZATION_KINDS).values_list(
-                "organization_id", flat=True
+        loaded = getattr(user, "_memberships_cache", None)  # the request's principal (accounts.principal)
+        if loaded is not None:
+            cached = {
+                m.organization_id for m in loaded if m.organization.kind not in STAFF_ORGANIZATION_KINDS
+            }
+        else:
+            cached = set(
+                user.memberships.exclude(organization__kind__in=STAFF_ORGANIZATION_KINDS).values_list(
+                    "organization_id", flat=True
+                )
             )
-        )
         user._ip_member_orgs = cached
     return set(cached)
 

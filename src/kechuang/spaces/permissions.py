@@ -35,9 +35,13 @@ def _memberships(user: Any) -> list[tuple[int, str, int | None]]:
         return []
     cached = getattr(user, "_space_memberships", None)
     if cached is None:
-        cached = list(
-            user.memberships.values_list("organization_id", "organization__kind", "organization__park_id")
-        )
+        loaded = getattr(user, "_memberships_cache", None)  # the request's principal (accounts.principal)
+        if loaded is not None:
+            cached = [(m.organization_id, m.organization.kind, m.organization.park_id) for m in loaded]
+        else:
+            cached = list(
+                user.memberships.values_list("organization_id", "organization__kind", "organization__park_id")
+            )
         user._space_memberships = cached
     return cached
 
