@@ -4,7 +4,8 @@ who gets the same rows, kept in the shared cache until the next write (docs/adr/
 A list page's rows (twenty cards or table rows, each with links, badges and formatted amounts) and its
 filter form (a select of every technology field) cost most of the page's time to render, and they depend
 only on which rows the viewer's query returned, the page's query string and the language. The fragment is
-filed under the data generation of ``core.figures`` (any committed write anywhere retires it), the language
+filed under the data generation of ``core.figures`` (any committed write anywhere retires it; rendered once
+when several requests miss it together, as ``cached_figures`` does), the language
 and the ``vary`` values: a page or list of model objects varies by their primary keys in order (the
 visibility check stays in the query, which still runs), anything else by its text. Nothing in a cached
 fragment may depend on the viewer beyond the rows: no user, permission or CSRF token inside.
@@ -14,21 +15,18 @@ fragment may depend on the viewer beyond the rows: no user, permission or CSRF t
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django import template
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Page
 from django.db.models import Model, QuerySet
 from django.utils.translation import get_language
 
-from kechuang.core.figures import topic_token
+from kechuang.core.figures import cached_figures
 
 register = template.Library()
-logger = logging.getLogger(__name__)
 
 
 def vary_text(value: Any) -> str:
@@ -66,20 +64,10 @@ class PageCacheNode(template.Node):
         if not seconds:
             return self.nodelist.render(context)
         parts = [self.name, get_language() or "-", *(vary_text(v.resolve(context)) for v in self.vary)]
-        try:
-            digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-            key = f"kechuang:fragment:{topic_token()}:{self.name}:{digest}"
-            value = cache.get(key)
-        except Exception as error:
-            logger.warning("pagecache: the shared cache cannot be read (%s)", error)
-            return self.nodelist.render(context)
-        if value is None:
-            value = self.nodelist.render(context)
-            try:
-                cache.set(key, value, seconds)
-            except Exception as error:
-                logger.warning("pagecache: the shared cache cannot be written (%s)", error)
-        return value  # type: ignore[no-any-return]
+        digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        # cached_figures: under the data generation, and rendered once when many requests miss together
+        # (the fragments of a busy page expire at the same moment: docs/adr/0029-page-speed.md)
+        return cached_figures(f"fragment:{self.name}:{digest}", lambda: str(self.nodelist.render(context)))
 
 
 @register.tag("pagecache")
