@@ -24,6 +24,7 @@ from . import kinds
 from .choices import Channel, DeliveryStatus, EmailMode, Timing, WebhookFlavor, WebhookFormat
 from .models import Delivery, Notification, NotificationSettings, WebhookTarget
 from .permissions import can_manage_webhooks, webhook_member_candidates
+from .selectors import unread_changed
 from .text import render
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def notification_send(
             )
         )
     Notification.objects.bulk_create(rows, ignore_conflicts=bool(dedupe_key))
+    unread_changed(users)
     _plan_deliveries(rows, user_settings, kind=kind[:40], dedupe_key=dedupe_key[:120])
     return rows
 
@@ -246,12 +248,14 @@ def notification_mark_read(*, actor: Any, notification: Notification) -> Notific
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        unread_changed([notification.recipient_id])
     return notification
 
 
 @transaction.atomic
 def notification_mark_all_read(*, actor: Any) -> int:
     count = Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+    unread_changed([actor.pk])
     if count:
         audit.record(
             "notification.read_all",
