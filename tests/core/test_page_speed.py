@@ -132,3 +132,28 @@ def test_the_menu_reverses_each_address_once(operator, monkeypatch):
     items = roles.navigation_for(operator)
     assert items and not calls
     assert {"url": reverse("core:home")}.items() <= items[0].items()
+
+
+def test_a_kept_value_past_its_time_is_served_while_one_request_refreshes_it(cached, monkeypatch):
+    """Refreshed ahead: a value kept for INSIGHTS_CACHE_SECONDS without a write is recomputed by one
+    request while the others get the kept one, instead of all of them waiting for the computation."""
+    computed = []
+
+    def compute(n):
+        return lambda: computed.append(n) or n
+
+    assert cached_figures("test:ahead", compute(1)) == 1
+    assert cached_figures("test:ahead", compute(2)) == 1  # fresh: kept
+    now = time.time()
+    monkeypatch.setattr(figures.time, "time", lambda: now + 61)  # a minute later, no write meanwhile
+    lock = f"kechuang:figures:{figures.topic_token()}:test:ahead:computing"
+    cache.add(lock, 1, 30)  # another request is computing the next value
+    started = time.monotonic()
+    assert cached_figures("test:ahead", compute(3)) == 1  # served the kept value at once
+    assert time.monotonic() - started < 0.5
+    cache.delete(lock)
+    assert cached_figures("test:ahead", compute(4)) == 4  # this request refreshes it
+    assert cached_figures("test:ahead", compute(5)) == 4
+    assert computed == [1, 4]
+    data_changed()  # after a write nothing is kept under the new generation: computed at once
+    assert cached_figures("test:ahead", compute(6)) == 6

@@ -155,6 +155,22 @@ FLIGHT_WAIT_SECONDS = 10.0  # a follower computes on its own after this
 FLIGHT_POLL_SECONDS = 0.05
 
 
+_KEPT = "kechuang:kept"
+
+
+def _entry(value: Any, seconds: float) -> tuple[str, float, Any]:
+    """What is stored: the value and the moment it stops being fresh (then served while one request
+    computes the next one, up to ``seconds`` longer)."""
+    return (_KEPT, time.time() + seconds, value)
+
+
+def _unwrap(raw: Any) -> tuple[Any, bool]:
+    """(value, still fresh) of a stored entry; (None, False) for nothing usable."""
+    if isinstance(raw, tuple) and len(raw) == 3 and raw[0] == _KEPT:
+        return raw[2], time.time() < raw[1]
+    return None, False
+
+
 def cached_figures(key: str, compute: Callable[[], T]) -> T:
     """``compute()``, remembered under ``key`` until the next write anywhere (or for at most
     ``INSIGHTS_CACHE_SECONDS``). A cache that cannot be reached costs the computation, never the page.
@@ -163,17 +179,22 @@ def cached_figures(key: str, compute: Callable[[], T]) -> T:
     takes a short lock in the shared cache (``cache.add``, atomic on Redis and on the database table) and
     computes; the others, in any process of any app server, wait for its value (polling the cache) instead
     of each running the same queries, and compute themselves only when the leader takes longer than
-    ``FLIGHT_WAIT_SECONDS`` or gave up."""
+    ``FLIGHT_WAIT_SECONDS`` or gave up.
+
+    Refreshed ahead rather than inside every request: when a value has been kept for
+    ``INSIGHTS_CACHE_SECONDS`` without a write (what moves with the clock alone), the first request takes
+    the lock and computes the next value while the others are served the kept one, for at most as long
+    again. After a write there is nothing kept under the new generation: every request gets the new value."""
     seconds = getattr(settings, "INSIGHTS_CACHE_SECONDS", 60)
     if not seconds:
         return compute()
     try:
         full_key = f"kechuang:figures:{topic_token()}:{key}"
-        value = cache.get(full_key)
+        value, fresh = _unwrap(cache.get(full_key))
     except Exception as error:
         logger.warning("figures: the shared cache cannot be read (%s); computing %s", error, key)
         return compute()
-    if value is not None:
+    if value is not None and fresh:
         return value  # type: ignore[no-any-return]
     lock_key = f"{full_key}:computing"
     try:
@@ -181,13 +202,15 @@ def cached_figures(key: str, compute: Callable[[], T]) -> T:
     except Exception:
         leader = True
     if not leader:
+        if value is not None:
+            return value  # type: ignore[no-any-return]  # kept a little longer: the leader refreshes it
         waited = _wait_for(full_key, lock_key)
         if waited is not None:
             return waited  # type: ignore[no-any-return]
     try:
         value = compute()
         try:
-            cache.set(full_key, value, seconds)
+            cache.set(full_key, _entry(value, seconds), 2 * seconds)
         except Exception as error:
             logger.warning("figures: the shared cache cannot be written (%s)", error)
     finally:
@@ -206,11 +229,11 @@ def _wait_for(full_key: str, lock_key: str) -> Any:
     try:
         while time.monotonic() < deadline:
             time.sleep(FLIGHT_POLL_SECONDS)
-            value = cache.get(full_key)
+            value, _fresh = _unwrap(cache.get(full_key))
             if value is not None:
                 return value
             if cache.get(lock_key) is None:
-                return cache.get(full_key)
+                return _unwrap(cache.get(full_key))[0]
     except Exception:
         return None
     return None
