@@ -252,3 +252,15 @@ def sysadmin(db):
 @pytest.fixture
 def auditor(db):
     return user_with_role(Role.AUDITOR, None, username="auditor")
+
+
+@pytest.fixture
+def cached(settings):
+    """The shared cache on (the test settings keep nothing: ``INSIGHTS_CACHE_SECONDS = 0``), empty before
+    and after: for the tests of what is kept until the next write (docs/adr/0029-page-speed.md)."""
+    from django.core.cache import cache
+
+    settings.INSIGHTS_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()

@@ -20,14 +20,6 @@ from kechuang.testing import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def cached(settings):
-    settings.INSIGHTS_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def _panels(page) -> str:
     """The panels' section of a home page (the rest carries per-request tokens)."""
     text = page.content.decode()

@@ -3,19 +3,10 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from kechuang.insights.kpis import all_kpis
 from kechuang.insights.selectors import kpi_table
 from kechuang.insights.services import kpi_target_set
-
-
-@pytest.fixture
-def cached(settings):
-    settings.INSIGHTS_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,21 +4,12 @@ docs/adr/0029-page-speed.md): read once, and right after every send and every re
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from kechuang.notifications import services
 from kechuang.notifications.models import Notification
 from kechuang.notifications.selectors import unread_count
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cached(settings):
-    settings.INSIGHTS_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_the_count_is_kept_and_follows_every_send_and_read(

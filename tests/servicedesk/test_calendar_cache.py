@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 
 from kechuang.servicedesk.choices import CalendarDayKind
@@ -17,14 +16,6 @@ from kechuang.servicedesk.workcalendar import shown_calendar, work_calendar
 pytestmark = pytest.mark.django_db
 
 TUESDAY = dt.date(2031, 5, 6)
-
-
-@pytest.fixture
-def cached(settings):
-    settings.INSIGHTS_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_a_day_saved_outside_the_services_retires_the_shown_calendar(

@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 
 from kechuang.core.predicates import add_perm, predicate
 from kechuang.core.roles import Role, roles_of
-from kechuang.directory.permissions import STAFF_ORGANIZATION_KINDS
+from kechuang.directory.permissions import member_organization_ids as directory_member_organization_ids
 
 from .choices import LegalStatus, OpenLicenceStatus
 from .models import IpAsset, IpTransaction, OpenLicence
@@ -37,24 +37,8 @@ def signed_in(user: Any) -> bool:
 
 
 def member_organization_ids(user: Any) -> set[int]:
-    """Organizations the user acts for; a government unit grants nothing by itself."""
-    if not signed_in(user):
-        return set()
-    cached = getattr(user, "_ip_member_orgs", None)
-    if cached is None:
-        loaded = getattr(user, "_memberships_cache", None)  # the request's principal (accounts.principal)
-        if loaded is not None:
-            cached = {
-                m.organization_id for m in loaded if m.organization.kind not in STAFF_ORGANIZATION_KINDS
-            }
-        else:
-            cached = set(
-                user.memberships.exclude(organization__kind__in=STAFF_ORGANIZATION_KINDS).values_list(
-                    "organization_id", flat=True
-                )
-            )
-        user._ip_member_orgs = cached
-    return set(cached)
+    """Organizations the user acts for; a government unit grants nothing by itself (the directory's rule)."""
+    return set(directory_member_organization_ids(user))
 
 
 def managed_organization_ids(user: Any) -> set[int]:

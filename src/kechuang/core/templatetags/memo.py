@@ -25,7 +25,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from .pagecache import vary_text
+from .pagecache import parse_keyed_block, vary_text
 
 register = template.Library()
 
@@ -82,11 +82,4 @@ class MemoNode(template.Node):
 
 @register.tag("memo")
 def do_memo(parser: template.base.Parser, token: template.base.Token) -> MemoNode:
-    bits = token.split_contents()
-    if len(bits) < 2:
-        raise template.TemplateSyntaxError('{% memo "name" vary… %} needs a name')
-    name = bits[1].strip("\"'")
-    vary = [parser.compile_filter(bit) for bit in bits[2:]]
-    nodelist = parser.parse(("endmemo",))
-    parser.delete_first_token()
-    return MemoNode(name, vary, nodelist)
+    return MemoNode(*parse_keyed_block(parser, token))

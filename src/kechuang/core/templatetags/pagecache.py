@@ -70,13 +70,21 @@ class PageCacheNode(template.Node):
         return cached_figures(f"fragment:{self.name}:{digest}", lambda: str(self.nodelist.render(context)))
 
 
+def parse_keyed_block(
+    parser: template.base.Parser, token: template.base.Token
+) -> tuple[str, list[Any], template.NodeList]:
+    """``{% tag "name" vary… %}…{% endtag %}``: the name, the vary expressions and the enclosed nodes
+    (``pagecache`` here, ``memo`` in memo.py)."""
+    bits = token.split_contents()
+    tag = bits[0]
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(f'{{% {tag} "name" vary… %}} needs a name')
+    vary = [parser.compile_filter(bit) for bit in bits[2:]]
+    nodelist = parser.parse((f"end{tag}",))
+    parser.delete_first_token()
+    return bits[1].strip("\"'"), vary, nodelist
+
+
 @register.tag("pagecache")
 def do_pagecache(parser: template.base.Parser, token: template.base.Token) -> PageCacheNode:
-    bits = token.split_contents()
-    if len(bits) < 2:
-        raise template.TemplateSyntaxError('{% pagecache "name" vary… %} needs a name')
-    name = bits[1].strip("\"'")
-    vary = [parser.compile_filter(bit) for bit in bits[2:]]
-    nodelist = parser.parse(("endpagecache",))
-    parser.delete_first_token()
-    return PageCacheNode(name, vary, nodelist)
+    return PageCacheNode(*parse_keyed_block(parser, token))
