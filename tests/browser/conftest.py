@@ -197,12 +197,15 @@ def shot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
 
 
 def login(page: Any, username: str, password: str = PASSWORD, *, next_path: str = "/") -> None:
-    """Sign in through the form, as a person would, and wait until the user menu shows."""
+    """Sign in through the form, as a person would, and wait until the page with the user menu has loaded."""
     page.goto(f"/accounts/login/?next={next_path}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.get_by_role("button", name=re.compile("登录|Sign in|Log in")).last.click()
     page.wait_for_selector("[data-testid=user-menu]")
+    # The menu's button is parsed before the scripts at the end of the body: a click before the page's
+    # "load" would find no dropdown handler yet and open nothing (seen on a loaded CI machine).
+    page.wait_for_load_state("load")
 
 
 @pytest.fixture(name="login")

@@ -44,3 +44,20 @@ def test_every_kpi_gets_targets_for_this_year_and_last_and_the_dashboard_shows_t
     client.force_login(leader)
     page = client.get(reverse("insights:dashboard")).content.decode()
     assert "未设目标" not in page and "目标 77" in page
+
+
+def test_targets_are_set_after_every_module_generator_even_those_of_later_apps(monkeypatch):
+    """The investment and IP apps come after insights in INSTALLED_APPS; the targets ran before their data
+    existed, so their KPIs stood at 0 and got a target of 1 (the dashboard showed 21,000% of target)."""
+    from kechuang.core import registry
+
+    names = [name for name, _fn in registry.registered_generators()]
+    assert names[-1] == "insights.targets"
+    assert {"investment", "ip"} <= {name.split(".")[0] for name in names[:-1]}, names
+
+    monkeypatch.setattr(registry, "_demo_generators", dict(registry._demo_generators))
+    registry.register_demo_generator("later.module", lambda **kw: {})
+    assert [name for name, _fn in registry.registered_generators()][-2:] == [
+        "later.module",
+        "insights.targets",
+    ]

@@ -179,22 +179,33 @@ class DemoGenerator(Protocol):
 
 
 _demo_generators: dict[str, Callable[..., dict[str, int]]] = {}
+_after_every_module: set[str] = set()
 
 
-def register_demo_generator(name: str, fn: Callable[..., dict[str, int]]) -> None:
-    """Add (or replace, keeping its place) the demo generator called ``name``."""
+def register_demo_generator(name: str, fn: Callable[..., dict[str, int]], *, last: bool = False) -> None:
+    """Add (or replace, keeping its place) the demo generator called ``name``. ``last``: it summarises
+    the others' data (the dashboard's targets are set from every module's figures), so it runs after
+    every module's generator, whatever the order of ``INSTALLED_APPS``."""
     if not name:
         raise ValueError("演示数据生成器必须有名称。")
     _demo_generators[name] = fn
+    if last:
+        _after_every_module.add(name)
+    else:
+        _after_every_module.discard(name)
 
 
 def unregister_demo_generator(name: str) -> None:
     _demo_generators.pop(name, None)
+    _after_every_module.discard(name)
 
 
 def registered_generators() -> list[tuple[str, Callable[..., dict[str, int]]]]:
-    """The registered demo generators in registration order."""
-    return list(_demo_generators.items())
+    """The registered demo generators in registration order, those registered ``last`` at the end."""
+    items = list(_demo_generators.items())
+    return [item for item in items if item[0] not in _after_every_module] + [
+        item for item in items if item[0] in _after_every_module
+    ]
 
 
 # --- ledger reconciliation checks ---------------------------------------------------------------------

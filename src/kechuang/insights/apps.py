@@ -26,5 +26,6 @@ class InsightsConfig(AppConfig):
             before="admin:index",
         )
         register_home_panel(insights_home_panel)
-        # after every module's generator (INSTALLED_APPS order): targets are set from their figures
-        register_demo_generator("insights.targets", make_demo_targets)
+        # after every module's generator, those of apps installed later too (investment, IP): the targets
+        # are set from their figures, and a KPI at 0 when its target was set got a target of 1
+        register_demo_generator("insights.targets", make_demo_targets, last=True)

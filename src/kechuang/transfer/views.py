@@ -659,8 +659,9 @@ class MatchingBoardView(LoginRequiredMixin, TemplateView):
             days = max(1, min(365, int(self.request.GET.get("days") or 30)))
         except ValueError:
             days = 30
+        index = matching.index_status()  # brings this process's engine up to the stored version
         context.update(
-            board=matching_board_html(self.request, days), days=days, index=matching.index_status()
+            board=matching_board_html(self.request, days, index["version"]), days=days, index=index
         )
         return context
 
@@ -668,12 +669,13 @@ class MatchingBoardView(LoginRequiredMixin, TemplateView):
 CSRF_PLACEHOLDER = "kc-csrf-placeholder"
 
 
-def matching_board_html(request: HttpRequest, days: int) -> str:
+def matching_board_html(request: HttpRequest, days: int, version: int | None = None) -> str:
     """The board's rows, rendered once per engine version, data generation, viewer and language and kept in
     the shared cache: twenty demands' recommendations cost the engine, a dozen queries and a large
     template, and the first visits after a change arrive together (docs/adr/0029-page-speed.md). Several
     requests that miss at once wait for the one that computes (``cached_figures``). The rows' forms carry
-    this request's CSRF token, put in after the cache."""
+    this request's CSRF token, put in after the cache. ``version``: the index version this process's
+    engine was just brought to (``index_status``), saving a second read of it."""
     from . import matching
 
     user = request.user
@@ -682,7 +684,7 @@ def matching_board_html(request: HttpRequest, days: int) -> str:
         [
             "transfer:matching-board",
             str(days),
-            str(matching.current_version()),
+            str(matching.current_version() if version is None else version),
             f"{int(viewer.signed_in)}{int(viewer.operator)}",
             ",".join(str(pk) for pk in sorted(viewer.organizations)),
             get_language() or "-",
