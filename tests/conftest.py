@@ -101,12 +101,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL-only tests run in the PostgreSQL pass; the SQLite pass says so in its summary.
     Tests that touch no database are marked ``no_db`` (the PostgreSQL pass leaves them out: they ran in
-    the SQLite pass). Tests of a heavy session fixture are grouped on one pytest-xdist worker and
-    run first."""
+    the SQLite pass), and so are those marked ``any_database`` (what they prove is the same on either).
+    Tests of a heavy session fixture are grouped on one pytest-xdist worker and run first."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
     for item in items:
-        if not touches_a_database(item):
+        if not touches_a_database(item) or item.get_closest_marker("any_database"):
             item.add_marker(pytest.mark.no_db)
         if not on_postgres and "postgres" in item.keywords:
             item.add_marker(skip)

@@ -129,6 +129,7 @@ def page(
     # typed into an htmx filter (400 ms debounce, then the request) may take more than expect()'s default
     # 5 s, and a click's navigation to a page that builds the matching index more than 10 s (it happened
     # with the suite's two passes beside other work). A passing test waits no longer for it.
+    context._kc_base_url = live_server.url  # login(): the session cookie's site
     context.set_default_timeout(20_000)
     from playwright.sync_api import expect
 
@@ -196,12 +197,34 @@ def shot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
     return take
 
 
-def login(page: Any, username: str, password: str = PASSWORD, *, next_path: str = "/") -> None:
-    """Sign in through the form, as a person would, and wait until the page with the user menu has loaded."""
-    page.goto(f"/accounts/login/?next={next_path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name=re.compile("登录|Sign in|Log in")).last.click()
+def login(
+    page: Any, username: str, password: str = PASSWORD, *, next_path: str = "/", form: bool = False
+) -> None:
+    """Sign in and wait until the page at ``next_path`` with the user menu has loaded.
+
+    ``form=True`` (and any other password than the accounts' own, or a browser context the ``page``
+    fixture did not make) signs in through the login form, as a person would. Otherwise the session is made on the server, as Django's test client's ``force_login``
+    makes it (the same ``user_logged_in`` signal and audit record), and its cookie handed to the browser:
+    one page load instead of three, for the tests that are about what comes after signing in
+    (docs/adr/0017-test-suite-speed.md)."""
+    site = getattr(page.context, "_kc_base_url", None)  # set by the page fixture; a test's own context: form
+    if form or password != PASSWORD or site is None:
+        page.goto(f"/accounts/login/?next={next_path}")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.get_by_role("button", name=re.compile("登录|Sign in|Log in")).last.click()
+    else:
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        user = get_user_model().objects.get(username=username)
+        assert user.is_active and user.check_password(password), f"{username} cannot sign in with {password}"
+        client = Client()
+        client.force_login(user, backend="kechuang.accounts.backends.AccountBackend")
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": site}])
+        page.goto(next_path)
     page.wait_for_selector("[data-testid=user-menu]")
     # The menu's button is parsed before the scripts at the end of the body: a click before the page's
     # "load" would find no dropdown handler yet and open nothing (seen on a loaded CI machine).

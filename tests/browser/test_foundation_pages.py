@@ -95,7 +95,7 @@ def test_home_page_for_operator_shows_workbench_with_import_and_recent_organizat
     page.goto("/accounts/login/")
     expect(page.get_by_test_id("login-form")).to_be_visible()
     shot("login", full_page=False)
-    login(page, "op")
+    login(page, "op", form=True)
     expect(page.locator("[data-testid=home-hero]")).to_have_attribute("data-role", "operator")
     expect(page.locator("[data-testid=home-role]")).to_contain_text("运营工作台")
     expect(page.locator("[data-testid=acting-organization]")).to_be_visible()

@@ -117,6 +117,7 @@ def test_the_database_cache_table_is_created_when_the_database_cache_is_configur
     assert "kc_ops_cache" in connection.introspection.table_names()  # rolled back with the test
 
 
+@pytest.mark.any_database  # file modes; 27 s of CPU (every file compressed) once per run, not twice
 def test_every_static_file_is_left_readable_by_the_web_server_whatever_the_umask(upgrade_site, settings):
     """nginx reads STATIC_ROOT as another user (docs/operations.md, step 7): neither the uploads' 0600
     mode, nor the services' UMask, nor a file collected by an earlier release with a narrow mode may
