@@ -57,3 +57,32 @@ def test_matching_board_budget(client, many, operator, django_assert_max_num_que
     client.get(reverse("transfer:matching-board"))
     with django_assert_max_num_queries(110):  # about five per demand shown (20 at most)
         assert client.get(reverse("transfer:matching-board")).status_code == 200
+
+
+@pytest.mark.slow
+def test_the_matching_board_pages_through_every_demand_of_the_window(client, many, operator):
+    """25 demands: ten per page, the last page the remaining five; a page past the end or not a number
+    shows the last or the first page, never an error; the pager keeps the window."""
+    import re
+
+    client.force_login(operator)
+    url = reverse("transfer:matching-board")
+
+    def page(**params: str) -> str:
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    first = page(days="30")
+    assert first.count('data-testid="board-row"') == 10
+    assert "共 25 条需求，每页 10 条" in first and "1 / 3" in first
+    assert "?days=30&page=2" in first
+    titles = set()
+    for number in ("1", "2", "3"):
+        html = page(days="30", page=number)
+        titles |= set(re.findall(r"焊接气孔控制需求\d+", html))
+    assert titles == {f"焊接气孔控制需求{i}" for i in range(25)}  # every demand on exactly one of the pages
+    last = page(days="30", page="3")
+    assert last.count('data-testid="board-row"') == 5 and "下一页" not in last
+    assert page(page="99").count('data-testid="board-row"') == 5  # past the end: the last page
+    assert page(page="abc").count('data-testid="board-row"') == 10

@@ -39,7 +39,8 @@ class ServicedeskConfig(AppConfig):
         register_after_demo_accounts(attach_demo_accounts)
         register_metric_source("servicedesk", sla_readings)
 
-        # The pages' cached calendar (workcalendar.shown_calendar) is retired by any change to it, the
+        # The pages' cached calendar (workcalendar.shown_calendar) and a commissioner's assigned
+        # enterprises (permissions.assigned_organization_ids) are retired by any change to them, the
         # admin's included (core.figures).
         from django.db.models.signals import post_delete, post_save
 
@@ -48,7 +49,7 @@ class ServicedeskConfig(AppConfig):
         def calendar_changed(**_signal: object) -> None:
             changed_on_commit()
 
-        for model in ("servicedesk.CalendarDay", "servicedesk.CalendarYear"):
+        for model in ("servicedesk.CalendarDay", "servicedesk.CalendarYear", "servicedesk.Assignment"):
             for signal in (post_save, post_delete):
                 signal.connect(
                     calendar_changed, sender=model, weak=False, dispatch_uid=f"kechuang-calendar-{model}"

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 
 from kechuang.accounts.choices import Role
 from kechuang.accounts.roles import roles_of
+from kechuang.core.figures import cached_figures
 from kechuang.core.predicates import add_perm, predicate
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.permissions import member_organization_ids
@@ -37,16 +38,23 @@ def _has(user: Any, *roles: str) -> bool:
 
 def assigned_organization_ids(user: Any, role: str = AssignmentRole.COMMISSIONER) -> set[int]:
     """Enterprises the user currently serves as commissioner (or, with ``role="leader"``, is 包保 for).
-    Cached on the user object for the request."""
+    Kept on the user object for the request, and in the shared cache until the next write: every
+    assignment service records an audit entry, and any other save or delete of an assignment (the admin's)
+    retires the cache too (``apps``; docs/adr/0029-page-speed.md). A commissioner's every page filters
+    by it."""
     if not _signed_in(user):
         return set()
     cache: dict[str, set[int]] = user.__dict__.setdefault("_servicedesk_assigned", {})
     if role not in cache:
-        cache[role] = set(
-            Assignment.objects.filter(user=user, role=role, ended_at__isnull=True).values_list(
-                "organization_id", flat=True
+
+        def current() -> list[int]:
+            return sorted(
+                Assignment.objects.filter(user=user, role=role, ended_at__isnull=True).values_list(
+                    "organization_id", flat=True
+                )
             )
-        )
+
+        cache[role] = set(cached_figures(f"servicedesk:assigned:{user.pk}:{role}", current))
     return cache[role]
 
 

@@ -538,15 +538,25 @@ def achievement_recommendations(*, actor: Any, achievement: Achievement, k: int 
     return Recommendations(primary=demands, organizations=organizations, experts=[], challenges=challenges)
 
 
-def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3) -> list[dict[str, Any]]:
-    """For operators: demands published recently (or awaiting review) with their best candidates."""
+BOARD_PAGE = 10  # demands per page of the matching board, three candidates each
+
+
+def matching_board_demands(*, actor: Any, days: int = 30) -> Any:
+    """The board's demands: published recently (or awaiting review), newest first."""
     since = timezone.now() - timedelta(days=days)
+    return demand_visible_to(actor).filter(
+        Q(status__in=[DemandStatus.PUBLISHED, DemandStatus.SUBMITTED, DemandStatus.NEGOTIATING])
+        & (Q(published_at__gte=since) | Q(published_at__isnull=True))
+    )
+
+
+def matching_board(
+    *, actor: Any, days: int = 30, limit: int = BOARD_PAGE, offset: int = 0, per: int = 3
+) -> list[dict[str, Any]]:
+    """For operators: demands published recently (or awaiting review) with their best candidates, a page
+    of ``limit`` from ``offset``."""
     demands = list(
-        demand_visible_to(actor)
-        .filter(
-            Q(status__in=[DemandStatus.PUBLISHED, DemandStatus.SUBMITTED, DemandStatus.NEGOTIATING])
-            & (Q(published_at__gte=since) | Q(published_at__isnull=True))
-        )
+        matching_board_demands(actor=actor, days=days)
         .select_related("organization__park")
         .prefetch_related("fields")
         .annotate(
@@ -554,7 +564,7 @@ def matching_board(*, actor: Any, days: int = 30, limit: int = 20, per: int = 3)
                 "interests", filter=Q(interests__status__in=[InterestStatus.PENDING, InterestStatus.ACCEPTED])
             )
         )
-        .order_by("-published_at", "-id")[:limit]
+        .order_by("-published_at", "-id")[offset : offset + limit]
     )
     ctx = MatchContext.load()
     engine = ctx.engine

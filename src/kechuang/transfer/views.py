@@ -659,9 +659,15 @@ class MatchingBoardView(LoginRequiredMixin, TemplateView):
             days = max(1, min(365, int(self.request.GET.get("days") or 30)))
         except ValueError:
             days = 30
+        try:
+            page = max(1, min(10_000, int(self.request.GET.get("page") or 1)))
+        except ValueError:
+            page = 1
         index = matching.index_status()  # brings this process's engine up to the stored version
         context.update(
-            board=matching_board_html(self.request, days, index["version"]), days=days, index=index
+            board=matching_board_html(self.request, days, index["version"], page=page),
+            days=days,
+            index=index,
         )
         return context
 
@@ -669,10 +675,10 @@ class MatchingBoardView(LoginRequiredMixin, TemplateView):
 CSRF_PLACEHOLDER = "kc-csrf-placeholder"
 
 
-def matching_board_html(request: HttpRequest, days: int, version: int | None = None) -> str:
-    """The board's rows, rendered once per engine version, data generation, viewer and language and kept in
-    the shared cache: twenty demands' recommendations cost the engine, a dozen queries and a large
-    template, and the first visits after a change arrive together (docs/adr/0029-page-speed.md). Several
+def matching_board_html(request: HttpRequest, days: int, version: int | None = None, *, page: int = 1) -> str:
+    """The board's rows, a page of ten demands (``page``) with the pager, rendered once per engine version,
+    data generation, viewer and language and kept in the shared cache: ten demands' recommendations cost
+    the engine, a dozen queries and a large template, and the first visits after a change arrive together (docs/adr/0029-page-speed.md). Several
     requests that miss at once wait for the one that computes (``cached_figures``). The rows' forms carry
     this request's CSRF token, put in after the cache. ``version``: the index version this process's
     engine was just brought to (``index_status``), saving a second read of it."""
@@ -684,6 +690,7 @@ def matching_board_html(request: HttpRequest, days: int, version: int | None = N
         [
             "transfer:matching-board",
             str(days),
+            str(page),
             str(matching.current_version() if version is None else version),
             f"{int(viewer.signed_in)}{int(viewer.operator)}",
             ",".join(str(pk) for pk in sorted(viewer.organizations)),
@@ -692,10 +699,19 @@ def matching_board_html(request: HttpRequest, days: int, version: int | None = N
     )
 
     def render() -> str:
-        rows = selectors.matching_board(actor=user, days=days)
+        total = selectors.matching_board_demands(actor=user, days=days).count()
+        shown = Paginator(range(total), selectors.BOARD_PAGE).get_page(page)  # past the last: the last
+        rows = selectors.matching_board(actor=user, days=days, offset=shown.start_index() - 1 if total else 0)
         return str(
             render_to_string(
-                "transfer/partials/matching_rows.html", {"rows": rows, "csrf_token": CSRF_PLACEHOLDER}
+                "transfer/partials/matching_rows.html",
+                {
+                    "rows": rows,
+                    "csrf_token": CSRF_PLACEHOLDER,
+                    "total": total,
+                    "page": shown,
+                    "query_string": f"days={days}",
+                },
             )
         )
 
