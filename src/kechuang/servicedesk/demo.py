@@ -27,6 +27,7 @@ from kechuang.accounts.choices import Role
 from kechuang.accounts.models import Membership, User
 from kechuang.core import audit
 from kechuang.core.codes import next_code
+from kechuang.core.figures import changed_on_commit
 from kechuang.directory.choices import OrganizationKind
 from kechuang.directory.models import Organization
 
@@ -680,6 +681,8 @@ def attach_demo_accounts(*, now: dt.datetime | None = None) -> dict[str, int]:
         )
         enterprise = membership.organization if membership else None
     with transaction.atomic():
+        # bulk moves send no model signals: retire what the pages keep about assignments by hand
+        changed_on_commit()
         for demo_user, synthetic, role in (
             (demo_commissioner, "sd-commissioner-01", AssignmentRole.COMMISSIONER),
             (demo_leader, "sd-leader-01", AssignmentRole.LEADER),
