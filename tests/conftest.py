@@ -105,11 +105,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Tests of a heavy session fixture are grouped on one pytest-xdist worker and run first."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
+    # Production runs on PostgreSQL (docs/operations.md): the production site (demo data, collectstatic
+    # with the production storage, gunicorn under the production settings) is built and tested there only.
+    production = pytest.mark.skip(reason="the production site runs on PostgreSQL: in the PostgreSQL pass")
     for item in items:
         if not touches_a_database(item) or item.get_closest_marker("any_database"):
             item.add_marker(pytest.mark.no_db)
         if not on_postgres and "postgres" in item.keywords:
             item.add_marker(skip)
+        elif not on_postgres and "production_home" in getattr(item, "fixturenames", ()):
+            item.add_marker(production)
     # Longest first, so no worker is left with a long test at the end: the grouped tests, then the slow
     # ones, then the rest (a stable sort: the same order on every worker, as pytest-xdist requires).
     items.sort(
