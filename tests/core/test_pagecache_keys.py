@@ -54,3 +54,34 @@ def test_a_distinct_page_is_keyed_by_the_same_primary_keys(django_assert_num_que
     with django_assert_num_queries(1):
         text = vary_text(unread)
     assert text == vary_text(loaded) and text.count("directory.Organization:") == 3
+
+
+def test_a_pages_count_and_keys_are_kept_until_the_next_write(
+    cached, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """With the shared cache on, a second visit's total and row keys cost no query; a committed write
+    (core.figures' data generation) and another query (another viewer's visibility) are not served them."""
+    from django.db import connection
+
+    from kechuang.core import audit
+    from kechuang.core.web import KeptPaginator
+
+    first = factories.OrganizationFactory()
+    factories.OrganizationFactory()
+
+    def page():
+        return KeptPaginator(Organization.objects.order_by("pk"), 10).page(1)
+
+    text = vary_text(page())
+    with django_assert_num_queries(0):
+        again = page()
+        assert again.paginator.count == 2 and vary_text(again) == text
+    mine = KeptPaginator(Organization.objects.filter(pk=first.pk).order_by("pk"), 10).page(1)
+    assert mine.paginator.count == 1 and vary_text(mine) == f"page 1/1:[directory.Organization:{first.pk}]"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        third = factories.OrganizationFactory()
+        audit.record("organization.create", actor=None, obj=third)
+    connection.run_on_commit.clear()
+    after = page()
+    assert after.paginator.count == 3 and f"directory.Organization:{third.pk}" in vary_text(after)

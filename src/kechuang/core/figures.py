@@ -20,6 +20,7 @@ number, and an evicted counter would restart at a number already used.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -237,3 +238,26 @@ def _wait_for(full_key: str, lock_key: str) -> Any:
     except Exception:
         return None
     return None
+
+
+# --- a list page's count and keys, kept until the next write -------------------------------------------
+
+
+def query_key(queryset: Any) -> str:
+    """A key naming what ``queryset`` reads: its SQL and parameters (the viewer's visibility included,
+    since it is in the query), so two requests that would run the same query share what it returned."""
+    sql, params = queryset.query.sql_with_params()
+    return hashlib.sha256(f"{queryset.db}|{sql}|{params!r}".encode()).hexdigest()[:32]
+
+
+def kept_count(queryset: Any) -> int:
+    """``queryset.count()``, kept under the data generation (docs/adr/0029-page-speed.md): a list page's
+    total, asked on every visit, is the same until the next write."""
+    return int(cached_figures("count:" + query_key(queryset), queryset.count))
+
+
+def kept_pks(queryset: Any) -> list[Any]:
+    """The primary keys ``queryset`` returns, in order, kept under the data generation like
+    :func:`kept_count` (``{% pagecache %}`` keys a page of rows by them)."""
+    keys = queryset.values_list("pk", flat=True)
+    return list(cached_figures("pks:" + query_key(keys), lambda: list(keys)))

@@ -13,10 +13,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
 
 from . import registry
+from .figures import kept_count
 
 
 def acting_organization(request: Any) -> Any:
@@ -56,9 +58,20 @@ def attach_errors(form: Any, error: ValidationError, aliases: Mapping[str, str] 
         form.add_error(None, error.messages)
 
 
+class KeptPaginator(Paginator[Any]):
+    """A paginator whose total is kept until the next write (``figures.kept_count``): a list page asks for
+    it on every visit, and it is the same for every viewer whose query is the same."""
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet):
+            return kept_count(self.object_list)
+        return int(super().count)
+
+
 def paginate(request: HttpRequest, items: QuerySet[Any] | list[Any], per_page: int) -> Page[Any]:
     """The page ``?page=`` asks for (the last one when past the end, the first when not a number)."""
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+    return KeptPaginator(items, per_page).get_page(request.GET.get("page"))
 
 
 def query_without_page(request: HttpRequest) -> str:

@@ -7,14 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from kechuang.core.web import attach_errors
+from kechuang.core.web import KeptPaginator, attach_errors
 
 from . import selectors, services
 from .filters import OrganizationFilter, PersonFilter
@@ -55,7 +54,7 @@ class OrganizationListView(TemplateView):
         base = organization_visible_to(self.request.user).select_related("block", "park", "industry")
         filterset = OrganizationFilter(self.request.GET or None, queryset=base)
         qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-        paginator = Paginator(qs.order_by("kind", "name", "id"), PAGE_SIZE)
+        paginator = KeptPaginator(qs.order_by("kind", "name", "id"), PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         context.update(
             filter=filterset,
@@ -168,7 +167,7 @@ class PersonListView(LoginRequiredMixin, TemplateView):
         base = person_visible_to(user).select_related("organization")
         filterset = PersonFilter(self.request.GET or None, queryset=base)
         qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-        paginator = Paginator(qs.order_by("name", "id"), PAGE_SIZE)
+        paginator = KeptPaginator(qs.order_by("name", "id"), PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         for person in page.object_list:
             person.shown_phone = phone_for(user, person.phone, person.organization_id)

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.views.generic import TemplateView
 from kechuang.accounts.choices import Role
 from kechuang.core.uploads import attachment_response
 from kechuang.core.web import (
+    KeptPaginator,
     acting_organization,
     attach_errors,
     error_text,
@@ -155,7 +155,7 @@ class RequestListView(DeskMixin, TemplateView):
         base = request_visible_to(user).select_related("organization", "commissioner")
         filterset = ServiceRequestFilter(self.request.GET or None, queryset=base)
         qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-        paginator = Paginator(qs.order_by("-filed_at", "-id"), PAGE_SIZE)
+        paginator = KeptPaginator(qs.order_by("-filed_at", "-id"), PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         now = clock.now()
         enterprise = acting_enterprise(self.request)
@@ -476,7 +476,7 @@ class EnterpriseListView(DeskMixin, TemplateView):
         qs = selectors.enterprise_service_list(
             actor=self.request.user, q=self.request.GET.get("q", ""), scope=scope
         )
-        paginator = Paginator(qs, PAGE_SIZE)
+        paginator = KeptPaginator(qs, PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         selectors.attach_people(list(page.object_list))
         context.update(
@@ -682,7 +682,7 @@ class VisitListView(DeskMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         status = self.request.GET.get("status", "")
         qs = selectors.visit_list(actor=self.request.user, status=status)
-        paginator = Paginator(qs, PAGE_SIZE)
+        paginator = KeptPaginator(qs, PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         context.update(
             page=page,

@@ -27,7 +27,7 @@ from kechuang.core import audit, exporting
 from kechuang.core.figures import cached_figures
 from kechuang.core.money import format_range, format_wan, wan_from_fen
 from kechuang.core.uploads import attachment_response
-from kechuang.core.web import attach_errors, error_text, query_without_page
+from kechuang.core.web import KeptPaginator, attach_errors, error_text, query_without_page
 from kechuang.directory.permissions import member_organization_ids
 
 from . import exports, selectors, services
@@ -166,7 +166,7 @@ class ListingListView(TemplateView):
             qs = filterset.qs
         else:
             qs = base.order_by("-published_at", "-updated_at", "-id")
-        paginator = Paginator(qs, PAGE_SIZE)
+        paginator = KeptPaginator(qs, PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         context.update(
             filter=filterset,

@@ -24,7 +24,7 @@ from django.core.paginator import Page
 from django.db.models import Model, QuerySet
 from django.utils.translation import get_language
 
-from kechuang.core.figures import cached_figures
+from kechuang.core.figures import cached_figures, kept_pks
 
 register = template.Library()
 
@@ -48,7 +48,7 @@ def _rows_text(rows: Any) -> str:
     as it is."""
     if isinstance(rows, QuerySet) and rows._result_cache is None and not rows.query.distinct_fields:
         label = rows.model._meta.label
-        keys = rows.prefetch_related(None).values_list("pk", flat=True)
+        keys = kept_pks(rows.prefetch_related(None))  # the same query's keys, kept until the next write
         return "[" + ",".join(f"{label}:{pk}" for pk in keys) + "]"
     return vary_text(rows)
 
