@@ -85,3 +85,29 @@ def test_a_pages_count_and_keys_are_kept_until_the_next_write(
     connection.run_on_commit.clear()
     after = page()
     assert after.paginator.count == 3 and f"directory.Organization:{third.pk}" in vary_text(after)
+
+
+def test_a_query_that_can_match_nothing_is_counted_and_keyed_without_a_query(
+    cached, django_assert_num_queries
+):
+    from kechuang.core.web import KeptPaginator
+
+    factories.OrganizationFactory()
+    with django_assert_num_queries(0):
+        page = KeptPaginator(Organization.objects.filter(pk__in=[]).order_by("pk"), 10).page(1)
+        assert page.paginator.count == 0 and vary_text(page) == "page 1/1:[]"
+
+
+def test_a_query_with_a_moment_in_it_is_not_kept(cached, django_assert_num_queries):
+    """``created_at <= now`` differs on every request: keeping it would only fill the cache."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from kechuang.core.web import KeptPaginator
+
+    factories.OrganizationFactory()
+    cache.clear()
+    rows = Organization.objects.filter(created_at__lte=timezone.now()).order_by("pk")
+    page = KeptPaginator(rows, 10).page(1)
+    assert page.paginator.count == 1 and vary_text(page).startswith("page 1/1:[directory.Organization:")
+    assert not [key for key in cache._cache if ":count:" in key or ":pks:" in key]  # locmem's own table

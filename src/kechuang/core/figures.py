@@ -20,6 +20,7 @@ number, and an evicted counter would restart at a number already used.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import threading
@@ -30,6 +31,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 
 T = TypeVar("T")
@@ -243,21 +245,41 @@ def _wait_for(full_key: str, lock_key: str) -> Any:
 # --- a list page's count and keys, kept until the next write -------------------------------------------
 
 
-def query_key(queryset: Any) -> str:
+def query_key(queryset: Any) -> str | None:
     """A key naming what ``queryset`` reads: its SQL and parameters (the viewer's visibility included,
-    since it is in the query), so two requests that would run the same query share what it returned."""
+    since it is in the query), so two requests that would run the same query share what it returned.
+    None for a query with a moment in it (``ends_at >= now``): no two requests would share it."""
+    if _has_a_moment(queryset.query.where):
+        return None
     sql, params = queryset.query.sql_with_params()
     return hashlib.sha256(f"{queryset.db}|{sql}|{params!r}".encode()).hexdigest()[:32]
+
+
+def _has_a_moment(node: Any) -> bool:
+    """Whether a query's conditions compare with a datetime (the database may get it as text)."""
+    if hasattr(node, "children"):
+        return any(_has_a_moment(child) for child in node.children)
+    value = getattr(node, "rhs", None)
+    values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+    return any(isinstance(item, dt.datetime) for item in values)
 
 
 def kept_count(queryset: Any) -> int:
     """``queryset.count()``, kept under the data generation (docs/adr/0029-page-speed.md): a list page's
     total, asked on every visit, is the same until the next write."""
-    return int(cached_figures("count:" + query_key(queryset), queryset.count))
+    try:
+        key = query_key(queryset)
+    except EmptyResultSet:  # a query that can match nothing (``pk__in=[]``): no query, no key
+        return 0
+    return int(queryset.count() if key is None else cached_figures("count:" + key, queryset.count))
 
 
 def kept_pks(queryset: Any) -> list[Any]:
     """The primary keys ``queryset`` returns, in order, kept under the data generation like
     :func:`kept_count` (``{% pagecache %}`` keys a page of rows by them)."""
     keys = queryset.values_list("pk", flat=True)
-    return list(cached_figures("pks:" + query_key(keys), lambda: list(keys)))
+    try:
+        key = query_key(keys)
+    except EmptyResultSet:
+        return []
+    return list(keys) if key is None else list(cached_figures("pks:" + key, lambda: list(keys)))
