@@ -117,7 +117,10 @@ def build_shared_matching(server: Any) -> None:
         django.setup()
         from kechuang.transfer import matching
 
-        matching.get_engine()
+        # the listings read for the build are dropped by now: the engine's small objects re-created
+        # compactly, so the interpreter returns the build's memory before the workers share the heap
+        # (docs/adr/0030-engine-at-city-scale.md, fourth pass)
+        matching.get_engine().repack()
         server.log.info("matching index built in the master, shared by the workers")
     except Exception:  # an optimisation: each worker then builds its own, as without it
         logger.exception("building the shared matching index failed")
