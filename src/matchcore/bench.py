@@ -42,7 +42,7 @@ from .config import EngineConfig
 from .embed import Embedder, load_embedder
 from .engine import Engine
 from .eval import percentile
-from .store import release_free_memory
+from .store import no_huge_pages, release_free_memory
 from .text import Segmenter
 from .types import Document
 
@@ -359,6 +359,7 @@ def _serve(
     from .threads import fork_friendly_openmp
 
     fork_friendly_openmp()  # as the gunicorn master does before it builds and forks
+    no_huge_pages()  # likewise: no huge pages for the workers to fault in (store.no_huge_pages)
     vectors = np.vstack(
         [
             sample_vectors[: min(n, len(sample_vectors))],
@@ -373,6 +374,9 @@ def _serve(
     del vectors
     gc.collect()
     engine.repack()  # the build's leftovers in the small-object allocator back to the system
+    # the query encoder loaded once, here, on one OpenMP thread: the workers share its pages instead
+    # of each loading a copy of its own
+    engine.embedder.encode_queries(queries[:1])
     gc.collect()
     release_free_memory()  # the build's freed temporaries: not shared with (and copied by) the workers
     gc.freeze()

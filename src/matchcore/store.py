@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import importlib
 import io
 import os
 import pickle
@@ -30,7 +31,7 @@ import numpy.typing as npt
 
 from .types import Document
 
-__all__ = ["DocStore", "FileRows", "IdMap", "release_free_memory", "repack_in_place"]
+__all__ = ["DocStore", "FileRows", "IdMap", "no_huge_pages", "release_free_memory", "repack_in_place"]
 
 _BLOCK_BYTES = 64 << 20
 
@@ -276,6 +277,25 @@ def release_free_memory() -> bool:
         return bool(libc.malloc_trim(0))
     except (OSError, AttributeError):
         return False
+
+
+def no_huge_pages() -> bool:
+    """Stop numpy from asking for transparent huge pages (``madvise(MADV_HUGEPAGE)``) for its large
+    arrays, in a process that builds an index and then forks workers; returns whether it was on.
+
+    numpy marks every large allocation's range for huge pages, also where glibc placed it inside its
+    own heap; once the array is freed the range stays marked.  A forked worker whose small allocations
+    land there gets a fresh 2 MiB page for each first touch instead of a 4 KiB one: at 1M listings one
+    worker of the bench grew by 250 MB of huge pages it had not inherited
+    (docs/adr/0030-engine-at-city-scale.md, fourth pass)."""
+    for name in ("numpy._core.multiarray", "numpy.core.multiarray"):  # numpy 2, numpy 1
+        try:
+            setter = getattr(importlib.import_module(name), "_set_madvise_hugepage", None)
+        except ImportError:  # pragma: no cover - the other numpy
+            continue
+        if setter is not None:
+            return bool(setter(False))
+    return False  # pragma: no cover
 
 
 # the objects repack_in_place copies: Python's own small objects and the engine's containers of them
