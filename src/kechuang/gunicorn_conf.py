@@ -108,17 +108,29 @@ def build_shared_matching(server: Any) -> None:
     try:
         import django
 
+        from matchcore.store import no_huge_pages
         from matchcore.threads import fork_friendly_openmp
 
         # the master encodes (listings without a stored vector) on one OpenMP thread, so the workers do not
         # inherit a thread pool that cannot survive fork(); each worker gets its threads back
         fork_friendly_openmp()
+        # no transparent huge pages in the heap the workers inherit: a worker would fault in a 2 MiB page
+        # where 4 KiB do (docs/adr/0030-engine-at-city-scale.md, fourth pass)
+        no_huge_pages()
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kechuang.settings.base")
         django.setup()
         from kechuang.transfer import matching
 
-        matching.get_engine()
+        # the listings read for the build are dropped by now: the engine's small objects re-created
+        # compactly, so the interpreter returns the build's memory before the workers share the heap
+        # (docs/adr/0030-engine-at-city-scale.md, fourth pass)
+        engine = matching.get_engine()
+        engine.repack()
         server.log.info("matching index built in the master, shared by the workers")
+        try:  # the query encoder loaded once, here (one OpenMP thread): the workers share its pages
+            engine.embedder.encode_queries(["科技成果转化"])
+        except Exception:  # each worker loads its own, as without it
+            logger.exception("loading the query encoder in the master failed")
     except Exception:  # an optimisation: each worker then builds its own, as without it
         logger.exception("building the shared matching index failed")
     finally:

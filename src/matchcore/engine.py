@@ -31,8 +31,8 @@ from .config import EngineConfig
 from .embed import Embedder, load_embedder
 from .features import Profile, feature_reasons, profile_of
 from .lexical import LexicalIndex
-from .store import DocStore, FileRows, IdMap, release_free_memory
-from .text import REASON_STOPWORDS, Segmenter, highlight
+from .store import DocStore, FileRows, IdMap, release_free_memory, repack_in_place
+from .text import REASON_STOPWORDS, Segmenter, clear_caches, highlight
 from .threads import limit_blas_threads, parallel_matvec
 from .types import Document, Explanation, Hit, QueryContext, Reason
 
@@ -238,6 +238,34 @@ class Engine:
             return
         self._upsert_batch(pending, bulk=False)
 
+    def load(self, docs: Iterable[Document]) -> None:
+        """A first load read as a stream: ``docs`` (e.g. a generator, or rows read from a database in
+        chunks) is consumed a chunk at a time, so the caller never holds every listing at once; the
+        index is the one :meth:`upsert_many` builds from the same documents in a list.  A document whose
+        id came earlier in the stream replaces it (in a new slot).
+
+        The listings of a catalogue held at once as Python objects (about 800 bytes each) fill hundreds
+        of the interpreter's memory arenas; the few objects the build keeps (the vocabulary) land among
+        them and keep those arenas from being returned once the listings are dropped
+        (docs/adr/0030-engine-at-city-scale.md, fourth pass)."""
+        with self._lock:
+            chunk: dict[str, Document] = {}
+            loaded = False
+            for doc in docs:
+                chunk[doc.id] = doc
+                if len(chunk) >= _TOKEN_CHUNK:
+                    self._upsert_batch(list(chunk.values()), bulk=True)
+                    chunk = {}
+                    loaded = True
+            if chunk:
+                self._upsert_batch(list(chunk.values()), bulk=True)
+                loaded = True
+            del chunk
+            if loaded:
+                self._lex.merge()
+                self._slot_of.fold()
+                release_free_memory()
+
     def _upsert_batch(self, pending: list[Document], *, bulk: bool) -> None:
         token_lists = [self.segmenter.tokens(self.index_text(d)) for d in pending]
         latest = {d.id: d for d in pending}
@@ -274,6 +302,18 @@ class Engine:
                 self._lex.add_many(slots, tokens_kept, merge=not bulk)
                 self.index_version += 1
                 self._maybe_compact()
+
+    def repack(self) -> None:
+        """Give back the memory a large build leaves in the interpreter's small-object allocator: call
+        it after the first load, once the listings themselves are dropped (a server that forks workers
+        calls it before the fork).  The index, its arrays and the results are unchanged; the engine's
+        small Python objects (vocabulary, ids) are re-created compactly (``store.repack_in_place``,
+        docs/adr/0030-engine-at-city-scale.md)."""
+        with self._lock:
+            clear_caches()
+            repack_in_place(self._lex, frozenset())
+            repack_in_place(self, frozenset({DocStore, IdMap, Segmenter}))
+            release_free_memory()
 
     def remove(self, doc_id: str) -> bool:
         """Remove a document; returns whether it was present."""

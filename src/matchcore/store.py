@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
+import importlib
+import io
 import os
 import pickle
 import tempfile
@@ -28,7 +31,7 @@ import numpy.typing as npt
 
 from .types import Document
 
-__all__ = ["DocStore", "FileRows", "IdMap", "release_free_memory"]
+__all__ = ["DocStore", "FileRows", "IdMap", "no_huge_pages", "release_free_memory", "repack_in_place"]
 
 _BLOCK_BYTES = 64 << 20
 
@@ -274,6 +277,73 @@ def release_free_memory() -> bool:
         return bool(libc.malloc_trim(0))
     except (OSError, AttributeError):
         return False
+
+
+def no_huge_pages() -> bool:
+    """Stop numpy from asking for transparent huge pages (``madvise(MADV_HUGEPAGE)``) for its large
+    arrays, in a process that builds an index and then forks workers; returns whether it was on.
+
+    numpy marks every large allocation's range for huge pages, also where glibc placed it inside its
+    own heap; once the array is freed the range stays marked.  A forked worker whose small allocations
+    land there gets a fresh 2 MiB page for each first touch instead of a 4 KiB one: at 1M listings one
+    worker of the bench grew by 250 MB of huge pages it had not inherited
+    (docs/adr/0030-engine-at-city-scale.md, fourth pass)."""
+    for name in ("numpy._core.multiarray", "numpy.core.multiarray"):  # numpy 2, numpy 1
+        try:
+            setter = getattr(importlib.import_module(name), "_set_madvise_hugepage", None)
+        except ImportError:  # pragma: no cover - the other numpy
+            continue
+        if setter is not None:
+            return bool(setter(False))
+    return False  # pragma: no cover
+
+
+# the objects repack_in_place copies: Python's own small objects and the engine's containers of them
+_COPIED: frozenset[type] = frozenset({str, int, float, bool, type(None), tuple, list, dict, set, frozenset})
+
+
+def repack_in_place(obj: Any, copied: frozenset[type] = frozenset()) -> None:
+    """Re-create the small Python objects reachable from ``obj``'s attributes in a heap without the
+    build's leftovers, so the interpreter's allocator can give the build's memory back.
+
+    CPython's small-object allocator (pymalloc) returns a 1 MiB arena to the system only when every
+    object in it is gone; a large build leaves its long-lived small objects (the vocabulary's terms and
+    their ids) spread over hundreds of arenas among its freed temporaries, and they pin them all
+    (docs/adr/0030-engine-at-city-scale.md, section 9).  Here the attributes are pickled into one
+    buffer, **dropped** (so the arenas that held only them and freed temporaries are returned), and
+    loaded back: the copies fill the remaining arenas' free space first.  Instances of the types in
+    ``copied`` and of Python's own containers and scalars are copied; every other object (numpy arrays,
+    bytes, files, locks, a model) is the same object afterwards, passed by reference, not copied.
+    ``obj``'s identity is kept; no other reference to a copied object may exist (it would keep the old
+    one alive and see no update)."""
+    kinds = _COPIED | copied
+    kept: list[Any] = []
+    index: dict[int, int] = {}
+
+    class _Out(pickle.Pickler):
+        def persistent_id(self, o: Any) -> int | None:
+            if type(o) in kinds:
+                return None
+            i = index.get(id(o))
+            if i is None:
+                i = index[id(o)] = len(kept)
+                kept.append(o)
+            return i
+
+    class _In(pickle.Unpickler):
+        def persistent_load(self, pid: Any) -> Any:
+            return kept[pid]
+
+    buf = io.BytesIO()
+    _Out(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj.__dict__)
+    index.clear()
+    obj.__dict__.clear()
+    gc.collect()
+    buf.seek(0)
+    state = _In(buf).load()  # our own buffer, written just above
+    buf.close()
+    kept.clear()
+    obj.__dict__.update(state)
 
 
 class FileRows:

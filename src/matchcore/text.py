@@ -24,6 +24,7 @@ __all__ = [
     "STOPWORDS",
     "SegmentMode",
     "Segmenter",
+    "clear_caches",
     "highlight",
     "normalize",
 ]
@@ -76,6 +77,11 @@ def _norm_char(ch: str) -> str:
 
 
 _NORM_CACHE: dict[str, str] = {}
+
+
+def clear_caches() -> None:
+    """Forget the characters :func:`normalize` remembered (refilled on use)."""
+    _NORM_CACHE.clear()
 
 
 def normalize(text: str) -> str:

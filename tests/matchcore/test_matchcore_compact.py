@@ -263,3 +263,52 @@ def test_file_rows_read_and_write_like_an_array() -> None:
     again = FileRows(rows)  # a new file from the old one, overlay included
     assert again.private_rows == 0
     np.testing.assert_array_equal(again[:], model)
+
+
+def _answers(eng: Engine, docs: list[Document]) -> list[list[str]]:
+    out = [[repr(h) for h in eng.search(q, k=10, floor=False)] for q in generate_queries(40, seed=31)]
+    out.append([repr(h) for h in eng.recommend(docs[3].id, k=10)])
+    out.append([repr(eng.explain("激光雷达", docs[11].id))])
+    return out
+
+
+def test_a_streamed_load_builds_the_index_upsert_many_builds(monkeypatch) -> None:
+    from matchcore import engine as engine_module
+    from matchcore.bench import iter_listings
+
+    monkeypatch.setattr(engine_module, "_TOKEN_CHUNK", 256)  # several chunks
+    with _small_shards(9):
+        emb = HashingEmbedder(dim=64)
+        config = EngineConfig.default().with_(embedder="hashing", lexical_quantise_min=100, coarse_min=200)
+        docs = generate_listings(1500, seed=21)
+        vectors = emb.encode_passages([d.title + "\n" + d.text for d in docs])
+        listed, streamed = Engine(config, embedder=emb), Engine(config, embedder=emb)
+        listed.upsert_many(docs)
+        streamed.load(iter_listings(1500, seed=21))
+        assert streamed.ids() == listed.ids()
+        for eng in (listed, streamed):
+            eng.set_vectors([d.id for d in docs], vectors)
+        assert _answers(streamed, docs) == _answers(listed, docs)
+        # a later duplicate in the stream replaces the earlier listing
+        again = Engine(config, embedder=emb)
+        again.load([*docs[:300], Document(**{**docs[5].__dict__, "title": "替换后的标题"})])
+        assert len(again) == 300 and again.get(docs[5].id).title == "替换后的标题"
+
+
+def test_repack_keeps_every_answer_and_the_engine_writable() -> None:
+    with _small_shards(9):
+        changes = {"lexical_quantise_min": 100, "coarse_min": 200, "vector_file_min": 100}
+        _, twin, _ = _pair(1500, **changes)
+        _, packed, docs = _pair(1500, **changes)
+        before = _answers(packed, docs)
+        assert before == _answers(twin, docs)
+        lex, docs_store, vectors = packed._lex, packed._docs, packed._vectors
+        packed.repack()
+        assert packed._lex is lex and packed._docs is not docs_store  # re-created, the arrays shared
+        assert packed._vectors is vectors and isinstance(vectors, FileRows)
+        assert _answers(packed, docs) == before
+        for eng in (twin, packed):  # writes after the repack
+            eng.upsert(Document(**{**docs[20].__dict__, "id": "after-repack", "title": "激光雷达新品"}))
+            eng.remove(docs[30].id)
+            assert eng.embed_missing() > 0
+        assert _answers(packed, docs) == _answers(twin, docs)
