@@ -678,7 +678,8 @@ CSRF_PLACEHOLDER = "kc-csrf-placeholder"
 def matching_board_html(request: HttpRequest, days: int, version: int | None = None, *, page: int = 1) -> str:
     """The board's rows, a page of ten demands (``page``) with the pager, rendered once per engine version,
     data generation, viewer and language and kept in the shared cache: ten demands' recommendations cost
-    the engine, a dozen queries and a large template, and the first visits after a change arrive together (docs/adr/0029-page-speed.md). Several
+    the engine, a dozen queries and a large template, and the first visits after a change arrive
+    together (docs/adr/0029-page-speed.md). Several
     requests that miss at once wait for the one that computes (``cached_figures``). The rows' forms carry
     this request's CSRF token, put in after the cache. ``version``: the index version this process's
     engine was just brought to (``index_status``), saving a second read of it."""
