@@ -131,8 +131,8 @@ def production_home(
     with fresh_database(
         "ops", template=template_db.migrated_postgres(request, tmp_path_factory)
     ) as database_url:
-        if database_url is None:  # the SQLite pass
-            template_db.migrated_sqlite(request, tmp_path_factory, home / "kechuang.sqlite3")
+        # production runs on PostgreSQL: the SQLite pass skips the site's tests (tests/conftest.py)
+        assert database_url is not None, "the production site is built on PostgreSQL only"
         env = platform_env(home, database_url)
         started = time.monotonic()
         data = _run(
