@@ -154,3 +154,35 @@ def test_list_search_uses_the_engine_and_keeps_filters(client, institute_org, fi
     assert other.code not in page
     page = client.get("/transfer/achievements/", {"field": "OPT"}).content.decode()  # a parent field
     assert achievement.code in page and other.code not in page
+
+
+def test_the_first_build_reads_listings_and_vectors_in_chunks_and_builds_the_same_index(
+    institute_org, enterprise_org, fields, monkeypatch
+):
+    """docs/adr/0030-engine-at-city-scale.md, "The platform's build streamed": the build streams the listings into
+    Engine.load a chunk at a time; with chunks of two rows it gives the index one chunk gives."""
+    titles = ["太赫兹成像安检仪", "激光焊接在线监测", "固态电池电解质", "柔性显示薄膜", "碳化硅功率器件"]
+    achievements = [make_achievement(institute_org, title=t) for t in titles]
+    demands = [make_demand(enterprise_org, title=f"需求：{t}") for t in titles[:3]]
+    assert matching.compute_vectors([f"achievement:{a.pk}" for a in achievements]) == len(achievements)
+
+    def build(chunk):
+        monkeypatch.setattr(matching, "BUILD_CHUNK", chunk)
+        matching.reset()
+        engine = matching.get_engine()
+        hits = {q: [(h.id, round(h.score, 6)) for h in engine.search(q, k=10)] for q in titles}
+        return sorted(engine.ids()), dict(matching._index.meta), sorted(engine.missing_vectors()), hits
+
+    seen = []
+    real = matching._listing_rows
+    monkeypatch.setattr(
+        matching, "_listing_rows", lambda model, qs, tax: seen.append(qs.count()) or real(model, qs, tax)
+    )
+    small = build(2)
+    assert seen and max(seen) == 2  # never more than one chunk of listings read at a time
+    assert sum(seen) == len(achievements) + len(demands)
+    whole = build(10_000)
+    assert small == whole
+    ids, meta, missing, _ = small
+    assert {f"achievement:{a.pk}" for a in achievements} <= set(ids) and set(meta) == set(ids)
+    assert not {f"achievement:{a.pk}" for a in achievements} & set(missing)  # vectors loaded in chunks too

@@ -306,17 +306,22 @@ def _listing_rows(model: type, qs: Any, tax: Taxonomy) -> tuple[list[Any], dict[
     return docs, meta
 
 
+def _organizations() -> Any:
+    """The organizations the index holds: institutes and enterprises."""
+    return Organization.objects.filter(kind__in=[OrganizationKind.INSTITUTE, OrganizationKind.ENTERPRISE])
+
+
+def _experts() -> Any:
+    return Person.objects.filter(is_expert=True)
+
+
 def _organization_documents(
     tax: Taxonomy, pks: list[int] | None = None
 ) -> tuple[list[Any], dict[str, DocMeta]]:
     import matchcore
 
     docs, meta = [], {}
-    orgs = (
-        Organization.objects.filter(kind__in=[OrganizationKind.INSTITUTE, OrganizationKind.ENTERPRISE])
-        .select_related("park", "industry")
-        .prefetch_related("fields")
-    )
+    orgs = _organizations().select_related("park", "industry").prefetch_related("fields").order_by("pk")
     if pks is not None:
         orgs = orgs.filter(pk__in=pks)
     for org in orgs:
@@ -349,7 +354,7 @@ def _expert_documents(tax: Taxonomy, pks: list[int] | None = None) -> tuple[list
     import matchcore
 
     docs, meta = [], {}
-    people = Person.objects.filter(is_expert=True).select_related("organization").prefetch_related("fields")
+    people = _experts().select_related("organization").prefetch_related("fields").order_by("pk")
     if pks is not None:
         people = people.filter(pk__in=pks)
     for person in people:
@@ -433,6 +438,46 @@ def _org_stamp() -> tuple[Any, ...]:
     )
 
 
+# Listings read, and vectors loaded, this many at a time by the first build: the build never holds
+# every listing (docs/adr/0030-engine-at-city-scale.md, "The platform's build streamed").
+BUILD_CHUNK = 2000
+
+
+def _chunked(
+    qs: Any, loader: Callable[[list[int]], tuple[list[Any], dict[str, DocMeta]]], meta: dict[str, DocMeta]
+) -> Iterator[Any]:
+    """The documents of ``qs`` read ``BUILD_CHUNK`` primary keys at a time by ``loader`` (which reads the
+    rows of the keys it is given, with their related rows, in key order: the index's slots, and so the
+    order of tied hits, do not depend on the chunk size), each chunk's metadata added to ``meta``."""
+    pks = list(qs.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), BUILD_CHUNK):
+        docs, chunk_meta = loader(pks[start : start + BUILD_CHUNK])
+        meta.update(chunk_meta)
+        yield from docs
+
+
+def _all_documents(tax: Taxonomy, meta: dict[str, DocMeta]) -> Iterator[Any]:
+    """Every public document of the index, as a stream (see ``_chunked``)."""
+    for model, statuses in ((Achievement, ACHIEVEMENT_PUBLIC_STATUSES), (Demand, DEMAND_PUBLIC_STATUSES)):
+        yield from _chunked(
+            model.objects.filter(status__in=statuses),
+            lambda pks, model=model: _listing_rows(
+                model, model.objects.filter(pk__in=pks).order_by("pk"), tax
+            ),
+            meta,
+        )
+    for source in index_sources():
+        yield from _chunked(
+            source.model.objects.filter(source.public),
+            lambda pks, source=source: source.documents(
+                source.model.objects.filter(pk__in=pks).order_by("pk"), tax
+            ),
+            meta,
+        )
+    yield from _chunked(_organizations(), lambda pks: _organization_documents(tax, pks), meta)
+    yield from _chunked(_experts(), lambda pks: _expert_documents(tax, pks), meta)
+
+
 def _build() -> None:
     import matchcore
 
@@ -443,20 +488,7 @@ def _build() -> None:
     tax = Taxonomy.load()
     engine.add_words(tax.words())
     meta: dict[str, DocMeta] = {}
-    docs: list[Any] = []
-    for model, statuses in ((Achievement, ACHIEVEMENT_PUBLIC_STATUSES), (Demand, DEMAND_PUBLIC_STATUSES)):
-        d, m = _listing_rows(model, model.objects.filter(status__in=statuses), tax)
-        docs += d
-        meta.update(m)
-    for source in index_sources():
-        d, m = source.documents(source.model.objects.filter(source.public), tax)
-        docs += d
-        meta.update(m)
-    for loader in (_organization_documents, _expert_documents):
-        d, m = loader(tax)
-        docs += d
-        meta.update(m)
-    engine.upsert_many(docs)
+    engine.load(_all_documents(tax, meta))
     _load_vectors(engine, ListingVector.objects.all())
     idx.engine, idx.meta, idx.taxonomy, idx.version = engine, meta, tax, version
     idx.recommendations.clear()
@@ -466,13 +498,26 @@ def _build() -> None:
 
 
 def _load_vectors(engine: Any, qs: Any) -> int:
-    rows = list(qs.filter(embedder=engine.embedder_name).values_list("doc_id", "text_hash", "dim", "vector"))
-    rows = [r for r in rows if r[0] in engine]
-    if not rows:
-        return 0
-    dims = {r[2] for r in rows}
+    """Load the stored vectors of the documents in the index, ``BUILD_CHUNK`` rows at a time."""
+    rows = (
+        qs.filter(embedder=engine.embedder_name)
+        .order_by()
+        .values_list("doc_id", "text_hash", "dim", "vector")
+    )
     count = 0
-    for dim in dims:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows.iterator(chunk_size=BUILD_CHUNK):
+        if row[0] in engine:
+            batch.append(row)
+        if len(batch) >= BUILD_CHUNK:
+            count += _set_vectors(engine, batch)
+            batch = []
+    return count + _set_vectors(engine, batch)
+
+
+def _set_vectors(engine: Any, rows: list[tuple[Any, ...]]) -> int:
+    count = 0
+    for dim in sorted({r[2] for r in rows}):
         chunk = [r for r in rows if r[2] == dim]
         matrix = np.vstack([np.frombuffer(bytes(r[3]), dtype=np.float32) for r in chunk])
         try:
