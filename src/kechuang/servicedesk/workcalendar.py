@@ -154,10 +154,10 @@ def shown_calendar() -> WorkCalendar:
 
 
 def shown_loaded_years() -> frozenset[int]:
-    """:func:`loaded_years` for the pages' calendar warning, kept like :func:`shown_calendar`."""
-    from kechuang.core.figures import cached_figures
-
-    return cached_figures("servicedesk:loaded-years", loaded_years)
+    """:func:`loaded_years` for the pages' calendar warning: the kept calendar's own, so a page that shows
+    clocks and the warning reads one value from the shared cache, not two (docs/adr/0029-page-speed.md)."""
+    years = shown_calendar().loaded_years
+    return loaded_years() if years is None else years
 
 
 @dataclass(frozen=True)
