@@ -86,6 +86,16 @@ class EngineConfig:
     coarse_dims: int = 64
     coarse_candidates: int = 1000
     coarse_factor: int = 5
+    # the inverted file over the coarse vectors (matchcore.ivf, docs/adr/0030-engine-at-city-scale.md,
+    # fifth pass): from ivf_min vectors on, the coarse copy is cut into about sqrt(vectors) k-means cells;
+    # a query scans the coarse rows of the best cells (by centroid score) until ivf_probe of the vectors
+    # (at least ivf_min_scan) are read, every other vector is estimated by its cell's centroid score;
+    # the best candidates are re-scored exactly as before.  0 turns it off (the full coarse scan)
+    ivf_min: int = 0
+    ivf_probe: float = 0.1
+    ivf_min_scan: int = 8192
+    ivf_sample: int = 64  # k-means is trained on up to this many vectors per cell
+    ivf_iterations: int = 8
     # from this many vectors on, the exact vectors live in an unlinked temporary file (in vector_dir,
     # default the system's temporary directory; a disk, not a tmpfs) and only the candidates' rows are
     # read, with pread (store.FileRows; 0: always in memory)
