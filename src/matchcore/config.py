@@ -76,7 +76,11 @@ class EngineConfig:
     # housekeeping
     blas_threads: int | None = 1  # OpenBLAS threads (None: leave alone); see threads.py
     dense_threads: int = 2  # the exact vector scan is split over this many threads (see threads.py)
-    dense_split_min: int = 20_000  # ... when the catalogue has at least this many slots
+    # ... when the catalogue has at least this many slots: below, the coarse scan (100k x 64 float32,
+    # about 1.3 ms) is faster and steadier on the query's own thread than handed half to a pool thread
+    # that competes with the embedder's spinning OpenMP thread (docs/adr/0030-engine-at-city-scale.md,
+    # fifth pass)
+    dense_split_min: int = 250_000
     compact_dead_ratio: float = 0.25
     # the coarse dense scan (docs/adr/0030-engine-at-city-scale.md): from coarse_min vectors on, every
     # query scans a projection of the vectors on their coarse_dims leading principal axes, and the
