@@ -19,7 +19,7 @@ def _engines(n: int, **ivf: object) -> tuple[Engine, Engine, HashingEmbedder]:
             embedder="hashing",
             coarse_min=100,
             coarse_dims=48,
-            coarse_candidates=50,
+            coarse_candidates=150,
             ivf_min=100,
             ivf_min_scan=0,
             **ivf,
