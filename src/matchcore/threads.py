@@ -17,9 +17,11 @@ reference machine the scan drops from about 12.7 to 6.7 ms (README.md, "Latency"
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -31,6 +33,7 @@ __all__ = [
     "limit_blas_threads",
     "note_openmp_used",
     "openmp_child_single_threaded",
+    "openmp_threads",
     "parallel_matvec",
 ]
 
@@ -179,6 +182,27 @@ def guard_openmp_thread() -> None:
         lib = _libgomp()
         if lib is not None:
             lib.omp_set_num_threads(_omp_child_threads)
+
+
+@contextlib.contextmanager
+def openmp_threads(n: int | None) -> Iterator[None]:
+    """Inside the block, this thread's OpenMP regions run on at most ``n`` threads (``None``: unchanged);
+    the count is restored after it.  A query's encoding is a chain of small parallel regions whose
+    barriers cost more than a second thread gains, and whose spinning second thread takes the core the
+    rest of the query needs (docs/adr/0030-engine-at-city-scale.md, fifth pass)."""
+    lib = _libgomp() if n else None
+    if lib is None or n is None:
+        yield
+        return
+    before = int(lib.omp_get_max_threads())
+    if n >= before:
+        yield
+        return
+    lib.omp_set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        lib.omp_set_num_threads(before)
 
 
 def fork_friendly_openmp() -> bool:

