@@ -97,12 +97,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
     """PostgreSQL-only tests run in the PostgreSQL pass; the SQLite pass says so in its summary.
     Tests that touch no database are marked ``no_db`` (the PostgreSQL pass leaves them out: they ran in
     the SQLite pass), and so are those marked ``any_database`` (what they prove is the same on either).
-    Tests of a heavy session fixture are grouped on one pytest-xdist worker and run first."""
+    Tests of a heavy session fixture are grouped on one pytest-xdist worker and run first.
+
+    A wrapper: the marks are added before every other plugin's hook (the deselection by mark among them),
+    the heavy tests moved ahead after pytest-django's own ordering (``_heavy_first``)."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
     # Production runs on PostgreSQL (docs/operations.md): the production site (demo data, collectstatic
@@ -119,6 +122,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # ones, then the rest (a stable sort: the same order on every worker, as pytest-xdist requires).
     items.sort(
         key=lambda item: 0 if item.get_closest_marker("xdist_group") else 1 if "slow" in item.keywords else 2
+    )
+    yield
+    _heavy_first(items)
+
+
+def _in_no_django_test_database(item: pytest.Item) -> bool:
+    """What pytest-django orders last: a test without its test database (no ``django_db`` mark, no ``db``,
+    ``transactional_db`` or ``live_server`` fixture): it starts its own servers and databases."""
+    names = set(getattr(item, "fixturenames", ()))
+    return not item.get_closest_marker("django_db") and not names & {"db", "transactional_db", "live_server"}
+
+
+def _heavy_first(items: list[pytest.Item]) -> None:
+    """pytest-django orders the tests as Django does (the test database's tests, then its transactional
+    ones, then the rest), which put the heaviest tests of the PostgreSQL pass, the production site, the
+    documented install, the previous release and the crash test (servers and databases of their own), at
+    its very end, where one worker ran them while the other had nothing left: the pass's last minutes
+    on one core (docs/adr/0017-test-suite-speed.md). Those, grouped or slow, go first; they do not touch
+    the test database, so the order the test database's tests need is kept. A stable sort: the same
+    order on every worker, as pytest-xdist requires."""
+    items.sort(
+        key=lambda item: (
+            0
+            if _in_no_django_test_database(item)
+            and (item.get_closest_marker("xdist_group") or "slow" in item.keywords)
+            else 1
+        )
     )
 
 
