@@ -11,7 +11,9 @@ from django.core.management import call_command
 
 from kechuang.insights.management.commands.web_bench import drift, percentile, unmatched
 
-pytestmark = pytest.mark.slow
+# web-bench's measuring and refusing do not depend on the database the server reads: SQLite pass only
+# (docs/adr/0017-test-suite-speed.md)
+pytestmark = [pytest.mark.slow, pytest.mark.any_database]
 
 
 def test_percentile_is_the_nearest_rank():

@@ -12,7 +12,9 @@ from django.urls import reverse
 
 from kechuang.testing.factories import InstituteFactory, OrganizationFactory, PersonFactory
 
-pytestmark = pytest.mark.django_db
+# What the headers and the pages' references prove does not depend on the database (the middleware sets the
+# headers; the templates and static files name the origins): SQLite pass only (docs/adr/0017-test-suite-speed.md)
+pytestmark = [pytest.mark.django_db, pytest.mark.any_database]
 
 URL_ATTRIBUTES = {
     "src",
