@@ -37,7 +37,15 @@ def register() -> None:
     settings.load_profile(PROFILE)
 
 
-def examples(full: int, *, floor: int = 5) -> int:
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+
+def examples(full: int, *, floor: int = 5, postgres_share: float = 1.0) -> int:
     """The example count of an expensive property test: ``full`` under ``nightly``, a share of it
-    under ``ci`` and ``dev`` (never fewer than ``floor``)."""
-    return max(min(full, floor), math.ceil(full * SHARE[PROFILE]))
+    under ``ci`` and ``dev`` (never fewer than ``floor``). ``postgres_share``: the part of the ``ci``
+    count the PostgreSQL pass runs, as the API fuzzing does (tests/fuzz.py): the SQLite pass runs the
+    whole ``ci`` count, ``nightly`` every sequence in both (docs/adr/0017-test-suite-speed.md)."""
+    share = SHARE[PROFILE]
+    if PROFILE == "ci" and ON_POSTGRES:
+        share *= postgres_share
+    return max(min(full, floor), math.ceil(full * share))

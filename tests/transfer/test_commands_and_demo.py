@@ -48,6 +48,7 @@ def test_match_eval_refuses_a_missing_folder(tmp_path):
 
 
 @pytest.mark.skipif(not CSL.exists(), reason="the CSL-match benchmark is not beside the project")
+@pytest.mark.any_database  # the engine reads the benchmark's files, not the platform's tables
 def test_match_eval_on_the_real_benchmark_runs(db):
     out = StringIO()
     call_command(
@@ -57,6 +58,7 @@ def test_match_eval_on_the_real_benchmark_runs(db):
 
 
 @pytest.mark.slow
+@pytest.mark.any_database  # generated listings in the engine alone, no platform table
 def test_match_bench_json(db):
     out = StringIO()
     call_command(

@@ -43,7 +43,9 @@ from kechuang.vouchers.reconcile import quick_counts as voucher_quick_counts
 pytestmark = pytest.mark.django_db
 
 # ≥ 1000 under `make test-full` (profile nightly), a fifth under `make test` (tests/hypothesis_profiles.py)
-SEQUENCES = int(__import__("os").environ.get("G5_SEQUENCES", examples(1000)))
+# (the PostgreSQL pass runs half of that fifth: what only PostgreSQL refuses, its constraints and types, is
+# met by the first sequences; tests/hypothesis_profiles.py)
+SEQUENCES = int(__import__("os").environ.get("G5_SEQUENCES", examples(1000, postgres_share=0.5)))
 BUDGET = 1_000_000
 ENTERPRISE_CAP = 400_000
 CONTROLLER_CAP = 600_000
