@@ -3,7 +3,8 @@
 
 - ``dev`` (the default, e.g. ``.venv/bin/pytest tests/x -q`` while working): few examples;
 - ``ci`` (``make test``, ``make check``): hypothesis's usual 100 examples per test, the state machines
-  at a fifth of their full count, the API fuzzing with one role of each role class;
+  at a fifth of their full count (the voucher and booking ones at a tenth in the PostgreSQL pass), the
+  API fuzzing with one role of each role class;
 - ``nightly`` (``make test-full``): every test at its full count, the fuzzing with every role.
 
 tests/conftest.py registers the profiles and loads the chosen one; tests that pin their own count for
