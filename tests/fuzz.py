@@ -13,16 +13,13 @@ Role classes: ``make test`` (profile ``ci``) runs the first role of each class, 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from hypothesis_profiles import PROFILE
-
-ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+from hypothesis_profiles import ON_POSTGRES, PROFILE
 
 # The one role list of the API fuzzing: each class's users, as fixtures of tests/conftest.py; the first
 # of each class is the one `make test` runs.
