@@ -161,6 +161,8 @@ class Scheduler:
             owner=self.owner,
         )
         JobState.objects.filter(name=job.name, lease_owner=self.owner).update(last_started_at=started)
+        # set before the "started" line: a SIGTERM that follows that line finds the job named
+        self.running_job = job.name
         logger.info(
             "job %s started (due %s, attempt %s)",
             job.name,
@@ -170,7 +172,6 @@ class Scheduler:
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(job.name, job.lease, done), daemon=True)
         beat.start()
-        self.running_job = job.name
         tick = time.monotonic()
         error = ""
         summary = ""
