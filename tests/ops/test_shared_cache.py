@@ -43,11 +43,11 @@ def counting(value):
 
 def test_the_settings_read_cache_url(monkeypatch):
     assert cache_config("dbcache://kechuang_cache") == {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "BACKEND": "kechuang.core.readahead.DatabaseCache",  # Django's, with the read-ahead
         "LOCATION": "kechuang_cache",
     }
     redis = cache_config("redis://127.0.0.1:6379/4?key_prefix=site1&socket_timeout=2")
-    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"  # Django's own, not django-redis
+    assert redis["BACKEND"] == "kechuang.core.readahead.RedisCache"  # Django's own (not django-redis)
     assert redis["LOCATION"] == "redis://127.0.0.1:6379/4"
     assert redis["KEY_PREFIX"] == "site1"
     assert redis["OPTIONS"] == {"socket_timeout": 2}

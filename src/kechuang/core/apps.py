@@ -38,6 +38,10 @@ class CoreConfig(AppConfig):
 
         request_started.connect(request_began, dispatch_uid="kechuang-figures-request-began")
         request_finished.connect(request_ended, dispatch_uid="kechuang-figures-request-ended")
+        from . import readahead
+
+        request_started.connect(readahead.request_began, dispatch_uid="kechuang-readahead-began")
+        request_finished.connect(readahead.request_ended, dispatch_uid="kechuang-readahead-ended")
 
         import_permission_modules()
 

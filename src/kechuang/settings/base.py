@@ -151,6 +151,11 @@ def _cache(url: str) -> dict[str, object]:
     config = environ.Env.cache_url_config(url)
     if str(config["BACKEND"]).startswith("django_redis") or url.startswith(("redis", "rediss")):
         config["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis and database-table backends, with the read-ahead of a repeated request (core/readahead.py)
+    config["BACKEND"] = {
+        "django.core.cache.backends.redis.RedisCache": "kechuang.core.readahead.RedisCache",
+        "django.core.cache.backends.db.DatabaseCache": "kechuang.core.readahead.DatabaseCache",
+    }.get(str(config["BACKEND"]), config["BACKEND"])
     # django-environ keeps Django's own options (key_prefix, timeout) in lower case for RedisCache.
     for key in list(config):
         if key.upper() in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION") and key != key.upper():
