@@ -89,6 +89,16 @@ def test_only_the_owner_trains_users(trained_only, enterprise_user):
         )
 
 
+def test_a_start_in_the_past_is_refused_with_its_own_reason_even_without_a_minimum_notice(
+    owner_org, enterprise_user, enterprise_org
+):
+    instrument = make_instrument(owner_org, min_notice_hours=0)
+    with pytest.raises(ValidationError, match="开始时间已过") as refused:
+        book(enterprise_user, enterprise_org, instrument, next_weekday_at(9, days_ahead=-14))
+    assert "提前 0 小时" not in str(refused.value)
+    assert not Booking.objects.exists()
+
+
 def test_minimum_notice_and_opening_hours_are_enforced(owner_org, enterprise_user, enterprise_org):
     instrument = make_instrument(owner_org, min_notice_hours=240)
     with pytest.raises(ValidationError, match="至少提前 240 小时"):

@@ -501,6 +501,8 @@ def _check_period(
                 % {"a": instrument.open_from.strftime("%H:%M"), "b": instrument.open_until.strftime("%H:%M")}
             }
         )
+    if start_at <= now:
+        raise ValidationError({"start_at": _("所选开始时间已过，请选择之后的时段。")})
     if start_at < now + dt.timedelta(hours=instrument.min_notice_hours):
         raise ValidationError(
             {"start_at": _("该仪器须至少提前 %(h)s 小时预约。") % {"h": instrument.min_notice_hours}}
