@@ -193,3 +193,16 @@ def test_the_booker_rates_a_completed_booking_once_and_the_figures_show_it(
     login(client, owner_user)
     detail = client.get(reverse("instruments:instrument-detail", args=[instrument.code])).content.decode()
     assert "4.0（1）" in detail
+
+
+def test_the_detail_states_the_booking_terms_without_a_zero_hour_notice(client, owner_org):
+    strict = make_instrument(owner_org, name="透射电镜", min_notice_hours=24, free_cancel_hours=48)
+    open_any_time = make_instrument(owner_org, name="示波器", min_notice_hours=0, free_cancel_hours=0)
+
+    def terms(instrument):
+        text = client.get(reverse("instruments:instrument-detail", args=[instrument.code])).content.decode()
+        start = text.index('data-testid="booking-terms">') + len('data-testid="booking-terms">')
+        return text[start : text.index("</span>", start)]
+
+    assert terms(strict) == "每时段 60 分钟。至少提前 24 小时预约。开始前 48 小时以上取消免费。"
+    assert terms(open_any_time) == "每时段 60 分钟。无需提前预约。开始前取消均免费。"
