@@ -186,3 +186,43 @@ def test_the_first_build_reads_listings_and_vectors_in_chunks_and_builds_the_sam
     ids, meta, missing, _ = small
     assert {f"achievement:{a.pk}" for a in achievements} <= set(ids) and set(meta) == set(ids)
     assert not {f"achievement:{a.pk}" for a in achievements} & set(missing)  # vectors loaded in chunks too
+
+
+def test_the_build_reads_plain_rows_and_makes_the_documents_a_listing_instance_makes(
+    institute_org, enterprise_org, fields, django_assert_num_queries
+):
+    """docs/adr/0030-engine-at-city-scale.md, "The platform at 1M": the build reads each chunk's columns
+    and field links in two queries, without a model instance per listing, and the documents and
+    metadata are those that ``document_for`` makes from the instance."""
+    from kechuang.directory.models import Park
+    from kechuang.transfer.models import Achievement, Demand
+
+    institute_org.park = Park.objects.create(code="GJS", name="上海光机所菊园科创园")
+    institute_org.save()
+    fields["AUTO"].sort_order = 100  # after OPT.LASER although its code sorts first: fields.all()'s order
+    fields["AUTO"].save()
+    made = [
+        make_achievement(
+            institute_org, keywords="激光焊接，铝合金;车身、 电池", fields=["OPT.LASER", "AUTO"]
+        ),
+        make_achievement(institute_org, title="无领域的成果", keywords="", fields=["OPT.LASER"]),
+        make_demand(enterprise_org, budget_min_fen=100, budget_max_fen=5_000_000),
+        make_demand(enterprise_org, title="无预算的需求", visibility="members"),
+    ]
+    Achievement.fields.through.objects.filter(achievement_id=made[1].pk).delete()  # no field at all
+    tax = matching.Taxonomy.load()
+    for model in (Achievement, Demand):
+        listings = list(model.objects.order_by("pk"))
+        for listing in listings:
+            listing.refresh_from_db()
+        with django_assert_num_queries(2):
+            docs, meta = matching._listing_rows(model, model.objects.order_by("pk"), tax)
+        assert docs == [matching.document_for(listing, tax) for listing in listings]
+        assert meta == {
+            f"{model.KIND}:{x.pk}": matching.DocMeta(model.KIND, x.pk, x.visibility, x.organization_id)
+            for x in listings
+        }
+    first, no_field = matching._listing_rows(Achievement, Achievement.objects.order_by("pk"), tax)[0]
+    assert first.fields == ("OPT.LASER", "AUTO") and first.park == "GJS" and "电池" in first.tags
+    assert no_field.fields == () and no_field.cluster is None
+    assert matching._listing_rows(Achievement, Achievement.objects.none(), tax) == ([], {})

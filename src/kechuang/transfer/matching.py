@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -40,7 +41,7 @@ from kechuang.directory.models import Organization, Person, TechnologyField
 from kechuang.directory.permissions import member_organization_ids
 
 from .choices import Visibility
-from .models import Achievement, Demand, ListingVector, MatchIndexState
+from .models import Achievement, Demand, ListingVector, MatchIndexState, split_keywords
 from .shipped_vectors import shipped_file, shipped_vectors
 from .workflow import ACHIEVEMENT_PUBLIC_STATUSES, DEMAND_PUBLIC_STATUSES
 
@@ -166,7 +167,7 @@ def _public_statuses(model: type) -> frozenset[str]:
 # --- documents ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocMeta:
     kind: str
     pk: int
@@ -249,7 +250,7 @@ def _listing_document(listing: Any, tax: Taxonomy, field_codes: Sequence[str], p
     import matchcore
 
     names = [tax.names.get(c, "") for c in field_codes]
-    if isinstance(listing, Achievement):
+    if listing.KIND == Achievement.KIND:  # a model instance, or a build's _ListingRow
         text = "\n".join(
             _cap(p)
             for p in (listing.summary, listing.problem_solved, listing.advantages, listing.scenarios)
@@ -294,15 +295,77 @@ def document_for(listing: Achievement | Demand, tax: Taxonomy | None = None) -> 
     return _listing_document(listing, tax, codes, park)
 
 
+# The columns a listing's document and metadata are made of (``_listing_document``): the build reads
+# only these, as plain values.
+_ROW_COLUMNS = {
+    "achievement": (
+        "title",
+        "summary",
+        "problem_solved",
+        "advantages",
+        "scenarios",
+        "trl",
+        "asking_price_fen",
+    ),
+    "demand": (
+        "title",
+        "summary",
+        "current_state",
+        "target_indicators",
+        "trl_required",
+        "budget_min_fen",
+        "budget_max_fen",
+    ),
+}
+
+
+class _ListingRow:
+    """A listing's columns as attributes, for ``_listing_document``: what a model instance offers it,
+    without the instance (the build of a million listings spent half its time creating instances and
+    their prefetch querysets: docs/adr/0030-engine-at-city-scale.md, "The platform at 1M")."""
+
+    def __init__(self, kind: str, values: dict[str, Any]) -> None:
+        self.KIND = kind
+        self.__dict__.update(values)
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return split_keywords(self.keywords)
+
+
 def _listing_rows(model: type, qs: Any, tax: Taxonomy) -> tuple[list[Any], dict[str, DocMeta]]:
+    """The documents and metadata of the listings of ``qs``, in its order: two queries for any number of
+    listings (the columns with the organization's park, the technology fields), no model instance."""
+    columns = (
+        "pk",
+        "visibility",
+        "organization_id",
+        "organization__park__code",
+        "keywords",
+        *_ROW_COLUMNS[model.KIND],
+    )
+    rows = [dict(zip(columns, values, strict=True)) for values in qs.values_list(*columns)]
+    if not rows:
+        return [], {}
+    m2m = model._meta.get_field("fields")
+    own, other = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+    codes: dict[int, list[str]] = {}
+    # the order of ``listing.fields.all()``: TechnologyField's own ordering (sort_order, code)
+    links = (
+        m2m.remote_field.through.objects.filter(**{f"{own}_id__in": [r["pk"] for r in rows]})
+        .order_by(f"{other}__sort_order", f"{other}__code")
+        .values_list(f"{own}_id", f"{other}_id")
+    )
+    for listing_id, field_id in links:
+        if field_id in tax.by_pk:
+            codes.setdefault(listing_id, []).append(tax.by_pk[field_id])
     docs, meta = [], {}
-    rows = list(qs.select_related("organization__park").prefetch_related("fields"))
-    for listing in rows:
-        codes = [tax.by_pk[f.pk] for f in listing.fields.all() if f.pk in tax.by_pk]
-        park = listing.organization.park.code if listing.organization.park_id else None
-        doc = _listing_document(listing, tax, codes, park)
+    for row in rows:
+        doc = _listing_document(
+            _ListingRow(model.KIND, row), tax, codes.get(row["pk"], []), row["organization__park__code"]
+        )
         docs.append(doc)
-        meta[doc.id] = DocMeta(model.KIND, listing.pk, listing.visibility, listing.organization_id)
+        meta[doc.id] = DocMeta(model.KIND, row["pk"], sys.intern(row["visibility"]), row["organization_id"])
     return docs, meta
 
 

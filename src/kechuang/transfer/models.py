@@ -6,6 +6,7 @@ Money is integer fen. Public references are codes (CG-2026-000123, XQ-…, YX-�
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -32,6 +33,14 @@ TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
 def temporary_code() -> str:
     """A unique placeholder; the service replaces it with the public code once the row has its key."""
     return f"tmp-{uuid.uuid4().hex[:20]}"
+
+
+_KEYWORD_SEPARATORS = re.compile(r"[\s,，;；、]+")
+
+
+def split_keywords(keywords: str | None) -> list[str]:
+    """A listing's keywords field as a list: spaces, commas, semicolons and 、 separate them."""
+    return [k for k in _KEYWORD_SEPARATORS.split(keywords or "") if k]
 
 
 class Listing(models.Model):
@@ -85,9 +94,7 @@ class Listing(models.Model):
 
     @property
     def keyword_list(self) -> list[str]:
-        import re
-
-        return [k for k in re.split(r"[\s,，;；、]+", self.keywords or "") if k]
+        return split_keywords(self.keywords)
 
 
 class Achievement(Listing):
