@@ -44,14 +44,6 @@ KECHUANG = str(Path(sys.executable).with_name("kechuang"))
 BATCH = 5000
 
 
-def pss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -185,6 +177,7 @@ def get(url: str, timeout: float = 60) -> tuple[int, bytes]:
 
 
 def serve_and_measure(workers: int, queries: int, port: int) -> dict[str, object]:
+    from matchcore.bench import _pss_mb as pss_mb  # the bench's own PSS reading: the numbers compare
     from matchcore.bench import generate_queries
 
     base = f"http://127.0.0.2:{port}"
