@@ -120,26 +120,27 @@ def fill(listings: int, seed: int) -> None:
                 "published_at": now,
             }
             if doc.kind == "demand":
-                rows.append(
-                    Demand(
-                        **common,
-                        organization_id=rng.choice(enterprises),
-                        status=DemandStatus.PUBLISHED,
-                        trl_required=doc.trl,
-                        budget_min_fen=doc.budget_min_fen,
-                        budget_max_fen=doc.budget_max_fen,
-                    )
+                model, owners, own = (
+                    Demand,
+                    enterprises,
+                    {
+                        "status": DemandStatus.PUBLISHED,
+                        "trl_required": doc.trl,
+                        "budget_min_fen": doc.budget_min_fen,
+                        "budget_max_fen": doc.budget_max_fen,
+                    },
                 )
             else:
-                rows.append(
-                    Achievement(
-                        **common,
-                        organization_id=rng.choice(institutes),
-                        status=AchievementStatus.PUBLISHED,
-                        trl=doc.trl,
-                        asking_price_fen=doc.price_fen,
-                    )
+                model, owners, own = (
+                    Achievement,
+                    institutes,
+                    {
+                        "status": AchievementStatus.PUBLISHED,
+                        "trl": doc.trl,
+                        "asking_price_fen": doc.price_fen,
+                    },
                 )
+            rows.append(model(**common, **own, organization_id=rng.choice(owners)))
         with transaction.atomic():
             Achievement.objects.bulk_create([r for r in rows if isinstance(r, Achievement)])
             Demand.objects.bulk_create([r for r in rows if isinstance(r, Demand)])
