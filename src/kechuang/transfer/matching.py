@@ -22,11 +22,12 @@ import logging
 import sys
 import threading
 import time
+from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.conf import settings
@@ -167,12 +168,157 @@ def _public_statuses(model: type) -> frozenset[str]:
 # --- documents ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DocMeta:
+class DocMeta(NamedTuple):
+    """What the visibility filter needs of a document (a tuple: :class:`MetaTable` makes one per read)."""
+
     kind: str
     pk: int
     visibility: str  # public, members, operators
     organization_id: int | None
+
+
+class MetaTable(Mapping[str, DocMeta]):
+    """The index's :class:`DocMeta` by document id, held as two arrays per kind indexed by primary key
+    (docs/adr/0030-engine-at-city-scale.md, "The metadata as arrays").
+
+    A dict of a million ``DocMeta`` cost 185 MB in the server's master (the entries, the objects, their
+    integers); this costs nine bytes per primary key up to the kind's largest. The documents' ids are
+    ``kind:pk`` (:func:`doc_id_for`), so the id is parsed rather than stored. A primary key far beyond the
+    kind's count (a sparse or a negative key) goes to a small dict instead of stretching the arrays.
+    Reads allocate one ``DocMeta``; the index holds no object per document.
+    """
+
+    _NONE = -1  # organization_id of a document without one (no primary key is negative here)
+
+    def __init__(self) -> None:
+        # kind -> (visibility code per pk, 0 = absent; organization id per pk)
+        self._columns: dict[str, tuple[array, array]] = {}
+        self._sparse: dict[tuple[str, int], tuple[int, int | None]] = {}
+        self._visibility: list[str] = [""]  # code -> value; code 0 means "no document"
+        self._codes: dict[str, int] = {}
+        self._count = 0
+
+    def _code(self, visibility: str) -> int:
+        code = self._codes.get(visibility)
+        if code is None:
+            if len(self._visibility) >= 127:
+                raise ValueError(f"too many visibility values for the index: {visibility!r}")
+            code = self._codes[visibility] = len(self._visibility)
+            self._visibility.append(sys.intern(str(visibility)))  # a Visibility member reads as its value
+        return code
+
+    def _dense(self, kind: str, pk: int, grow: bool) -> tuple[array, array] | None:
+        """The kind's arrays when ``pk`` belongs in them (grown to hold it when ``grow``)."""
+        columns = self._columns.get(kind)
+        if columns is None:
+            if not grow:
+                return None
+            columns = self._columns[kind] = (array("b"), array("q"))
+        vis, org = columns
+        if 0 <= pk < len(vis):
+            return columns
+        if not grow or pk < 0 or pk >= 4 * self._count + 65536:
+            return None
+        extra = max(pk + 1, len(vis) * 3 // 2) - len(vis)
+        vis.frombytes(bytes(extra))
+        org.extend(array("q", [self._NONE]) * extra)
+        return columns
+
+    def __setitem__(self, doc_id: str, meta: DocMeta) -> None:
+        kind, pk = parse_doc_id(doc_id)
+        if (kind, pk) != (meta.kind, meta.pk):
+            raise ValueError(f"document id {doc_id!r} does not name {meta.kind}:{meta.pk}")
+        self.pop(doc_id, None)
+        columns = self._dense(kind, pk, grow=True)
+        if columns is None:
+            self._sparse[(kind, pk)] = (self._code(meta.visibility), meta.organization_id)
+        else:
+            columns[0][pk] = self._code(meta.visibility)
+            columns[1][pk] = self._NONE if meta.organization_id is None else meta.organization_id
+        self._count += 1
+
+    def update(self, other: Mapping[str, DocMeta]) -> None:  # type: ignore[override]
+        for doc_id, meta in other.items():
+            self[doc_id] = meta
+
+    def _find(self, doc_id: str) -> tuple[str, int, int, int | None] | None:
+        try:
+            kind, pk = parse_doc_id(doc_id)
+        except ValueError:
+            return None
+        columns = self._dense(kind, pk, grow=False)
+        if columns is not None:
+            code = columns[0][pk]
+            if not code:
+                return None
+            org = columns[1][pk]
+            return kind, pk, code, None if org == self._NONE else org
+        found = self._sparse.get((kind, pk))
+        return None if found is None else (kind, pk, found[0], found[1])
+
+    def __getitem__(self, doc_id: str) -> DocMeta:
+        found = self._find(doc_id) if isinstance(doc_id, str) else None
+        if found is None:
+            raise KeyError(doc_id)
+        kind, pk, code, org = found
+        return DocMeta(kind, pk, self._visibility[code], org)
+
+    def get(self, doc_id: str, default: Any = None) -> Any:  # type: ignore[override]
+        # the visibility filter's path (a few dozen calls per search): the dense case inline
+        kind, _sep, tail = doc_id.partition(":")
+        columns = self._columns.get(kind)
+        if columns is not None and tail.isdigit():
+            pk = int(tail)
+            vis, org = columns
+            if pk < len(vis):
+                code = vis[pk]
+                if not code:
+                    return default
+                o = org[pk]
+                return DocMeta(kind, pk, self._visibility[code], None if o == self._NONE else o)
+        found = self._find(doc_id) if isinstance(doc_id, str) else None
+        if found is None:
+            return default
+        return DocMeta(found[0], found[1], self._visibility[found[2]], found[3])
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and self._find(doc_id) is not None
+
+    def pop(self, doc_id: str, *default: Any) -> Any:
+        found = self._find(doc_id)
+        if found is None:
+            if default:
+                return default[0]
+            raise KeyError(doc_id)
+        kind, pk, code, org = found
+        columns = self._dense(kind, pk, grow=False)
+        if columns is not None:
+            columns[0][pk] = 0
+            columns[1][pk] = self._NONE
+        else:
+            del self._sparse[(kind, pk)]
+        self._count -= 1
+        return DocMeta(kind, pk, self._visibility[code], org)
+
+    def ids_of(self, kind: str) -> list[str]:
+        """The ids of the kind's documents, by primary key."""
+        vis = self._columns.get(kind, (array("b"), array("q")))[0]
+        dense = np.flatnonzero(np.frombuffer(vis, dtype=np.int8)).tolist() if len(vis) else []
+        pks = sorted([*dense, *(pk for k, pk in self._sparse if k == kind)])
+        return [f"{kind}:{pk}" for pk in pks]
+
+    def __iter__(self) -> Iterator[str]:
+        kinds = sorted({*self._columns, *(k for k, _pk in self._sparse)})
+        for kind in kinds:
+            yield from self.ids_of(kind)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (not the sparse keys' dict)."""
+        return sum(v.itemsize * len(v) + o.itemsize * len(o) for v, o in self._columns.values())
 
 
 @dataclass
@@ -463,7 +609,7 @@ class _Index:
         self.lock = threading.RLock()
         self.engine: Any = None
         self.version = -1
-        self.meta: dict[str, DocMeta] = {}
+        self.meta = MetaTable()
         self.taxonomy = Taxonomy()
         self.org_stamp: tuple[Any, ...] | None = None
         self.org_checked = 0.0
@@ -507,7 +653,7 @@ BUILD_CHUNK = 2000
 
 
 def _chunked(
-    qs: Any, loader: Callable[[list[int]], tuple[list[Any], dict[str, DocMeta]]], meta: dict[str, DocMeta]
+    qs: Any, loader: Callable[[list[int]], tuple[list[Any], dict[str, DocMeta]]], meta: MetaTable
 ) -> Iterator[Any]:
     """The documents of ``qs`` read ``BUILD_CHUNK`` primary keys at a time by ``loader`` (which reads the
     rows of the keys it is given, with their related rows, in key order: the index's slots, and so the
@@ -519,7 +665,7 @@ def _chunked(
         yield from docs
 
 
-def _all_documents(tax: Taxonomy, meta: dict[str, DocMeta]) -> Iterator[Any]:
+def _all_documents(tax: Taxonomy, meta: MetaTable) -> Iterator[Any]:
     """Every public document of the index, as a stream (see ``_chunked``)."""
     for model, statuses in ((Achievement, ACHIEVEMENT_PUBLIC_STATUSES), (Demand, DEMAND_PUBLIC_STATUSES)):
         yield from _chunked(
@@ -550,7 +696,7 @@ def _build() -> None:
     engine = matchcore.Engine(matchcore.EngineConfig.default(), embedder())
     tax = Taxonomy.load()
     engine.add_words(tax.words())
-    meta: dict[str, DocMeta] = {}
+    meta = MetaTable()
     engine.load(_all_documents(tax, meta))
     _load_vectors(engine, ListingVector.objects.all())
     idx.engine, idx.meta, idx.taxonomy, idx.version = engine, meta, tax, version
@@ -646,7 +792,7 @@ def _maybe_resync_organizations(tokens: dict[str, str]) -> None:
     tax = Taxonomy.load()
     idx.engine.add_words(tax.words())
     idx.taxonomy = tax
-    for doc_id in [d for d, m in idx.meta.items() if m.kind in ("organization", "expert")]:
+    for doc_id in [*idx.meta.ids_of("organization"), *idx.meta.ids_of("expert")]:
         idx.engine.remove(doc_id)
         idx.meta.pop(doc_id)
     for loader in (_organization_documents, _expert_documents):
@@ -834,7 +980,7 @@ class Viewer:
 class Allowed:
     """The engine's visibility filter for one viewer (a predicate on document ids)."""
 
-    def __init__(self, viewer: Viewer, meta: dict[str, DocMeta]) -> None:
+    def __init__(self, viewer: Viewer, meta: Mapping[str, DocMeta]) -> None:
         self.viewer = viewer
         self._meta = meta
 
