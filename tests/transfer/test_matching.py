@@ -226,3 +226,52 @@ def test_the_build_reads_plain_rows_and_makes_the_documents_a_listing_instance_m
     assert first.fields == ("OPT.LASER", "AUTO") and first.park == "GJS" and "电池" in first.tags
     assert no_field.fields == () and no_field.cluster is None
     assert matching._listing_rows(Achievement, Achievement.objects.none(), tax) == ([], {})
+
+
+def test_above_the_city_scale_threshold_the_substring_match_covers_only_what_the_engine_does_not_hold(
+    client, operator, fields, settings
+):
+    """docs/adr/0030-engine-at-city-scale.md, "The list search at city scale": with more documents in
+    the engine than SEARCH_SUBSTRING_ALL_MAX, a published listing is found through the engine's ranking
+    only (the substring scan read every row: 13 to 21 s at a million listings), while a listing under review, which the
+    engine does not hold, is still found by substring."""
+    from kechuang.testing.factories import InstituteFactory
+
+    org = InstituteFactory(name="菊园鸿鹄研究院")
+    published = make_achievement(org, title="固态电池电解质", keywords="固态电池", fields=["IOT.SENSOR"])
+    pending = make_achievement(org, status="submitted", title="鸿鹄焊缝跟踪算法", fields=["IOT.SENSOR"])
+    query = "鸿鹄"  # in the organization's name and the pending title, not in the published text
+    engine = matching.get_engine()
+    assert f"achievement:{published.pk}" not in _ids(engine.search(query, k=50, kinds=("achievement",)))
+    client.force_login(operator)
+
+    def listed():
+        # the API's list (every status the operator may see) and the public list page
+        found = {a.code for a in selectors.achievement_list(actor=operator, filters={"q": query})}
+        page = client.get("/transfer/achievements/", {"q": query}).content.decode()
+        return found, {a.code for a in (published, pending) if a.code in page}
+
+    settings.SEARCH_SUBSTRING_ALL_MAX = 50_000  # the district's catalogue: every listing by substring too
+    assert listed() == ({published.code, pending.code}, {published.code})
+    settings.SEARCH_SUBSTRING_ALL_MAX = 0  # as at city scale
+    assert listed() == ({pending.code}, set())
+    # a published listing the engine ranks is found as before
+    page = client.get("/transfer/achievements/", {"q": "固态电池电解质"}).content.decode()
+    assert published.code in page
+
+
+def test_a_city_scale_list_search_says_it_shows_the_most_relevant_only(
+    client, institute_org, fields, settings, monkeypatch
+):
+    from kechuang.transfer import filters
+
+    for i in range(3):
+        make_achievement(institute_org, title=f"钙钛矿光伏组件第{i}代", keywords="钙钛矿 光伏")
+    monkeypatch.setattr(filters, "SEARCH_LIMIT", 2)
+    settings.SEARCH_SUBSTRING_ALL_MAX = 0
+    page = client.get("/transfer/achievements/", {"q": "钙钛矿光伏"}).content.decode()
+    assert 'data-testid="search-capped"' in page and "最相关的 2 项" in page
+    assert "共 2 项成果" in page
+    settings.SEARCH_SUBSTRING_ALL_MAX = 50_000  # a district's catalogue: all three, no note
+    page = client.get("/transfer/achievements/", {"q": "钙钛矿光伏"}).content.decode()
+    assert 'data-testid="search-capped"' not in page and "共 3 项成果" in page

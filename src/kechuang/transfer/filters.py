@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from kechuang.directory.models import TechnologyField
 
 from .choices import AchievementStatus, CooperationMode, DemandStatus, Visibility
 from .models import Achievement, Demand
+from .workflow import ACHIEVEMENT_PUBLIC_STATUSES, DEMAND_PUBLIC_STATUSES
 
 logger = logging.getLogger(__name__)
 SEARCH_LIMIT = 200
@@ -28,22 +30,34 @@ def _clean(value: str) -> str:
     return (value or "").replace("\x00", "").strip()[:100]
 
 
-def _engine_ranked_ids(kind: str, text: str) -> list[int]:
+# Up to this many documents in the engine, ``q`` also matches every listing by substring (a small
+# district's whole catalogue); above it, only the listings the engine does not hold (see ``search``).
+SEARCH_SUBSTRING_ALL_MAX = 50_000
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _engine_ranked_ids(kind: str, text: str) -> tuple[list[int], int]:
+    """The engine's best ``SEARCH_LIMIT`` listings of ``kind`` for ``text``, and how many documents the
+    engine holds (0 when it failed: then the substring match answers alone, over every listing)."""
     from . import matching
 
     try:
         engine = matching.get_engine()
         hits = engine.search(text, k=SEARCH_LIMIT, kinds=(kind,))
+        indexed = len(engine)
     except Exception:  # the lexical fallback below still answers
         logger.exception("matching: list search failed")
-        return []
+        return [], 0
     ids = []
     for hit in hits:
         try:
             ids.append(matching.parse_doc_id(hit.id)[1])
         except ValueError:
             continue
-    return ids
+    return ids, indexed
 
 
 class ListingFilter(django_filters.FilterSet):
@@ -58,18 +72,29 @@ class ListingFilter(django_filters.FilterSet):
     organization = IdFilter(label=_("机构"), field_name="organization_id")
 
     KIND = ""
+    PUBLIC_STATUSES: frozenset[str] = frozenset()  # the statuses whose listings the engine holds
+    search_capped = 0  # set by ``search``: the published matches are the engine's best this many
 
     def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         text = _clean(value)
         if not text:
             return queryset
-        ranked = _engine_ranked_ids(self.KIND, text)
+        ranked, indexed = _engine_ranked_ids(self.KIND, text)
         plain = (
             Q(title__icontains=text)
             | Q(summary__icontains=text)
             | Q(keywords__icontains=text)
             | Q(organization__name__icontains=text)
         )
+        if indexed > _setting("SEARCH_SUBSTRING_ALL_MAX", SEARCH_SUBSTRING_ALL_MAX):
+            # A city-scale catalogue: the substring match reads every row it may match, 13 to 21 s at
+            # a million listings. It then covers only the listings the engine does not hold (drafts,
+            # listings under review or archived: the status index finds them), and the published ones
+            # come from the engine's ranking (docs/adr/0030-engine-at-city-scale.md, "The list search
+            # at city scale").
+            plain &= ~Q(status__in=self.PUBLIC_STATUSES)
+            if len(ranked) >= SEARCH_LIMIT:
+                self.search_capped = SEARCH_LIMIT  # the list says it shows the most relevant only
         qs = queryset.filter(Q(pk__in=ranked) | plain)
         if ranked:
             order = Case(
@@ -101,6 +126,7 @@ class ListingFilter(django_filters.FilterSet):
 
 class AchievementFilter(ListingFilter):
     KIND = "achievement"
+    PUBLIC_STATUSES = ACHIEVEMENT_PUBLIC_STATUSES
 
     status = django_filters.ChoiceFilter(label=_("状态"), choices=AchievementStatus.choices)
     trl_min = django_filters.NumberFilter(
@@ -123,6 +149,7 @@ class AchievementFilter(ListingFilter):
 
 class DemandFilter(ListingFilter):
     KIND = "demand"
+    PUBLIC_STATUSES = DEMAND_PUBLIC_STATUSES
 
     status = django_filters.ChoiceFilter(label=_("状态"), choices=DemandStatus.choices)
     trl_max = django_filters.NumberFilter(

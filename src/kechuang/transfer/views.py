@@ -175,6 +175,7 @@ class ListingListView(TemplateView):
             kind=self.kind,
             can_create=bool(self.kind.can_create(user)),
             query_string=query_without_page(self.request),
+            search_capped=getattr(filterset, "search_capped", 0),
         )
         return context
 
