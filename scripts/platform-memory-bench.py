@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -178,6 +177,7 @@ def get(url: str, timeout: float = 60) -> tuple[int, bytes]:
 
 
 def serve_and_measure(workers: int, queries: int, port: int) -> dict[str, object]:
+    from kechuang.core.processes import stop_group
     from matchcore.bench import _pss_mb as pss_mb  # the bench's own PSS reading: the numbers compare
     from matchcore.bench import generate_queries
 
@@ -229,11 +229,7 @@ def serve_and_measure(workers: int, queries: int, port: int) -> dict[str, object
             "list_search_ms_max": round(latencies[-1], 1),
         }
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_group(server, grace=60)
 
 
 def main() -> None:

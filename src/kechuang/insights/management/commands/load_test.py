@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from kechuang.core.processes import stop_group
 
 ROLES = ("leader", "operator", "commissioner", "enterprise", "institute", "provider", "expert")
 # Pages a role reaches beyond its menu (the menu itself comes from accounts.roles.navigation_for).
@@ -169,11 +170,7 @@ class Command(BaseCommand):
                 raise CommandError(f"locust failed: {locust.stderr[-2000:]}")
             self._report(prefix)
         finally:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(gunicorn.pid, signal.SIGKILL)
+            stop_group(gunicorn, grace=15)
 
     def _wait(self, host: str) -> None:
         for _ in range(100):

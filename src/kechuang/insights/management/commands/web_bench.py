@@ -39,6 +39,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kechuang.core.processes import stop_group
+
 from .load_test import ROLES, _free_port, _pages_of, _session_for
 
 
@@ -241,11 +243,7 @@ class Command(BaseCommand):
             results = self._measure(url, plans, options)
         finally:
             if server is not None:
-                os.killpg(server[0].pid, signal.SIGTERM)
-                try:
-                    server[0].wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(server[0].pid, signal.SIGKILL)
+                stop_group(server[0], grace=20)
         self._report(results, options)
 
     def _start(self, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -289,7 +287,7 @@ class Command(BaseCommand):
                 pass
             time.sleep(0.3)
         else:
-            os.killpg(process.pid, signal.SIGTERM)
+            stop_group(process, grace=20)
             raise CommandError("服务器三分钟内未就绪（/healthz 的 matching 不是 ready）。")
         self.stdout.write(f"gunicorn {url}：{workers} 个进程 × {threads} 个线程")
         return process, url

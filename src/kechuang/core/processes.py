@@ -1,0 +1,32 @@
+"""Stopping a server the platform's own commands started (``load-test``, ``web-bench``, the memory
+script): the server runs in its own session (``start_new_session=True``), so its whole process group
+(a gunicorn master and its workers) is asked to stop, given ``grace`` seconds, then killed.
+
+No Django here: scripts outside the app import it too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+
+def stop_group(
+    process: subprocess.Popen[bytes] | subprocess.Popen[str], *, grace: float = 15.0
+) -> int | None:
+    """SIGTERM the process group led by ``process``, wait up to ``grace`` seconds for the leader, then
+    SIGKILL the group. Returns the leader's exit code (``None`` if it could not be reaped)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:  # the group is already gone
+            break
+        try:
+            return process.wait(timeout=grace if sig == signal.SIGTERM else 5)
+        except subprocess.TimeoutExpired:
+            continue
+    try:
+        return process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        return None
