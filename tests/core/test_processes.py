@@ -59,6 +59,6 @@ def test_a_group_that_ignores_sigterm_is_killed_after_the_grace():
 
 
 def test_a_group_already_gone_is_not_an_error():
-    process, child = _start("obey")
+    process, _child = _start("obey")
     stop_group(process, grace=10)
     assert stop_group(process, grace=1) == -15
