@@ -33,6 +33,7 @@ def _clean(value: str) -> str:
 # Up to this many documents in the engine, ``q`` also matches every listing by substring (a small
 # district's whole catalogue); above it, only the listings the engine does not hold (see ``search``).
 SEARCH_SUBSTRING_ALL_MAX = 50_000
+SEARCH_UNHELD_LIMIT = 1000  # above it, the listings the engine does not hold: the most recent this many
 
 
 def _setting(name: str, default: int) -> int:
@@ -87,15 +88,25 @@ class ListingFilter(django_filters.FilterSet):
             | Q(organization__name__icontains=text)
         )
         if indexed > _setting("SEARCH_SUBSTRING_ALL_MAX", SEARCH_SUBSTRING_ALL_MAX):
-            # A city-scale catalogue: the substring match reads every row it may match, 13 to 21 s at
-            # a million listings. It then covers only the listings the engine does not hold (drafts,
-            # listings under review or archived: the status index finds them), and the published ones
-            # come from the engine's ranking (docs/adr/0030-engine-at-city-scale.md, "The list search
-            # at city scale").
-            plain &= ~Q(status__in=self.PUBLIC_STATUSES)
-            if len(ranked) >= SEARCH_LIMIT:
+            # A city-scale catalogue. Joined with the organization and OR-ed with the ranked keys, the
+            # substring match makes PostgreSQL read every listing: 13 to 21 s at a million. It then
+            # covers only the listings the engine does not hold (drafts, under review, archived),
+            # found through the status index by a statuses list (a negated one would not use it),
+            # and the published ones come from the engine's ranking; the keys of both then select the
+            # rows by primary key (docs/adr/0030-engine-at-city-scale.md, "The list search at city
+            # scale").
+            held = set(self.PUBLIC_STATUSES)
+            others = [v for v, _label in queryset.model._meta.get_field("status").choices if v not in held]
+            unheld = list(
+                queryset.filter(plain, status__in=others)
+                .order_by("-updated_at", "-id")
+                .values_list("pk", flat=True)[:SEARCH_UNHELD_LIMIT]
+            )
+            if len(ranked) >= SEARCH_LIMIT or len(unheld) >= SEARCH_UNHELD_LIMIT:
                 self.search_capped = SEARCH_LIMIT  # the list says it shows the most relevant only
-        qs = queryset.filter(Q(pk__in=ranked) | plain)
+            qs = queryset.filter(pk__in=[*ranked, *unheld])
+        else:
+            qs = queryset.filter(Q(pk__in=ranked) | plain)
         if ranked:
             order = Case(
                 *[When(pk=pk, then=Value(i)) for i, pk in enumerate(ranked)],
