@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from instruments_helpers import HOURLY, make_instrument, next_weekday_at
 
 from kechuang.instruments.choices import ApprovalRule, BookingStatus, ServiceMode, UserClass
@@ -94,6 +95,42 @@ def test_book_from_the_page_then_the_owner_approves_checks_in_and_out(
     assert "30 分钟" in answer.content.decode()
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
+
+
+def test_a_refused_booking_shows_the_page_again_with_what_the_user_entered(
+    client, owner_org, enterprise_user, enterprise_org
+):
+    """A refusal names its reason and keeps the form: the start, the slots and the purpose the user
+    typed, with the calendar on the week they asked for (a redirect used to empty the form)."""
+    instrument = make_instrument(owner_org, min_notice_hours=240)
+    start = next_weekday_at(9, days_ahead=7)
+    login(client, enterprise_user)
+    typed = timezone.localtime(start).strftime("%Y-%m-%dT%H:%M")
+    answer = client.post(
+        reverse("instruments:booking-create", args=[instrument.code]),
+        {"start_at": typed, "slots": 3, "purpose": "薄膜厚度测量"},
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 200 and "至少提前 240 小时" in text
+    assert f'value="{typed}"' in text and 'value="3"' in text and 'value="薄膜厚度测量"' in text
+    monday = start.date() - dt.timedelta(days=start.date().weekday())
+    assert f"week={(monday + dt.timedelta(days=7)).isoformat()}" in text  # the next-week link of that week
+    assert not Booking.objects.exists()
+    # a form the service never sees (no start) is kept the same way, with its own message
+    answer = client.post(
+        reverse("instruments:booking-create", args=[instrument.code]), {"slots": 2, "purpose": "再试一次"}
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 200 and "开始时间" in text and 'value="再试一次"' in text
+    # a sample request refused for a missing description keeps its count and requirements
+    instrument.service_mode = ServiceMode.BOTH
+    instrument.save()
+    answer = client.post(
+        reverse("instruments:sample-create", args=[instrument.code]),
+        {"sample_count": 4, "sample_description": "", "requirements": "测 XRD 图谱"},
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 200 and 'value="4"' in text and "测 XRD 图谱</textarea>" in text
 
 
 def test_check_out_with_actual_minutes_then_the_booker_confirms_the_charge(

@@ -142,47 +142,73 @@ class InstrumentDetailView(View):
             perms.instrument_visible_to(request.user).select_related("owner", "category", "building"),
             code=code,
         )
-        week = _week_start(request)
-        days = selectors.week_slots(instrument, week)
-        organization = _booking_organization(request)
-        context = {
-            "instrument": instrument,
-            "rates": instrument.rates.all(),
-            "photos": instrument.photos.all(),
-            "days": days,
-            "hours": sorted(
-                {
-                    slot.start.astimezone(timezone.get_current_timezone()).strftime("%H:%M")
-                    for d in days
-                    for slot in d.slots
-                }
-            ),
-            "week": week,
-            "previous_week": week - dt.timedelta(days=7),
-            "next_week": week + dt.timedelta(days=7),
-            "organization": organization,
-            "vouchers": _vouchers_of(organization)
-            if instrument.voucher_service_id or instrument.voucher_sample_service_id
-            else [],
-            "booking_form": BookingForm(),
-            "sample_form": SampleRequestForm(),
-            "can_manage": perms.can_manage_instrument(request.user, instrument),
-            "statuses": InstrumentStatus.choices,
-            "figures": selectors.instrument_figures(instrument)
-            if perms.can_manage_instrument(request.user, instrument) or perms.reads_all(request.user)
-            else None,
-        }
-        return render(request, "instruments/instrument_detail.html", context)
+        return _detail_page(request, instrument, _week_start(request))
+
+
+def _detail_page(
+    request: HttpRequest,
+    instrument: Instrument,
+    week: dt.date,
+    *,
+    booking_form: BookingForm | None = None,
+    sample_form: SampleRequestForm | None = None,
+) -> HttpResponse:
+    """The instrument's page; after a refused booking or request, with the user's entries kept and the
+    calendar on the week of the start they asked for."""
+    days = selectors.week_slots(instrument, week)
+    organization = _booking_organization(request)
+    context = {
+        "instrument": instrument,
+        "rates": instrument.rates.all(),
+        "photos": instrument.photos.all(),
+        "days": days,
+        "hours": sorted(
+            {
+                slot.start.astimezone(timezone.get_current_timezone()).strftime("%H:%M")
+                for d in days
+                for slot in d.slots
+            }
+        ),
+        "week": week,
+        "previous_week": week - dt.timedelta(days=7),
+        "next_week": week + dt.timedelta(days=7),
+        "organization": organization,
+        "vouchers": _vouchers_of(organization)
+        if instrument.voucher_service_id or instrument.voucher_sample_service_id
+        else [],
+        "booking_form": booking_form or BookingForm(),
+        "sample_form": sample_form or SampleRequestForm(),
+        "can_manage": perms.can_manage_instrument(request.user, instrument),
+        "statuses": InstrumentStatus.choices,
+        "figures": selectors.instrument_figures(instrument)
+        if perms.can_manage_instrument(request.user, instrument) or perms.reads_all(request.user)
+        else None,
+    }
+    return render(request, "instruments/instrument_detail.html", context)
+
+
+def _week_of(moment: dt.datetime | None) -> dt.date:
+    """The Monday of the week of ``moment`` (this week's when there is none)."""
+    day = timezone.localtime(moment).date() if moment else timezone.localdate()
+    return day - dt.timedelta(days=day.weekday())
 
 
 class BookingCreateView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        instrument = get_object_or_404(perms.instrument_visible_to(request.user), code=code)
-        back = reverse("instruments:instrument-detail", args=[code])
+        instrument = get_object_or_404(
+            perms.instrument_visible_to(request.user).select_related("owner", "category", "building"),
+            code=code,
+        )
         form = BookingForm(request.POST)
+
+        def refused(text: str) -> HttpResponse:
+            # the page again, with what the user entered, not an empty form (a redirect would lose it)
+            messages.error(request, text)
+            start = form.cleaned_data.get("start_at") if hasattr(form, "cleaned_data") else None
+            return _detail_page(request, instrument, _week_of(start), booking_form=form)
+
         if not form.is_valid():
-            messages.error(request, form_errors_text(form))
-            return HttpResponseRedirect(back)
+            return refused(form_errors_text(form))
         organization = _booking_organization(request)
         if organization is None:
             raise PermissionDenied(_("请以所在单位成员身份预约。"))
@@ -199,8 +225,7 @@ class BookingCreateView(LoginRequiredMixin, View):
                 voucher=voucher,
             )
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, error_text(error))
-            return HttpResponseRedirect(back)
+            return refused(error_text(error))
         if booking.status == BookingStatus.REQUESTED:
             messages.success(request, _("预约 %(c)s 已提交，等待管理方审批。") % {"c": booking.code})
         else:
@@ -210,12 +235,18 @@ class BookingCreateView(LoginRequiredMixin, View):
 
 class SampleRequestCreateView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        instrument = get_object_or_404(perms.instrument_visible_to(request.user), code=code)
-        back = reverse("instruments:instrument-detail", args=[code])
+        instrument = get_object_or_404(
+            perms.instrument_visible_to(request.user).select_related("owner", "category", "building"),
+            code=code,
+        )
         form = SampleRequestForm(request.POST)
+
+        def refused(text: str) -> HttpResponse:
+            messages.error(request, text)
+            return _detail_page(request, instrument, _week_of(None), sample_form=form)
+
         if not form.is_valid():
-            messages.error(request, form_errors_text(form))
-            return HttpResponseRedirect(back)
+            return refused(form_errors_text(form))
         organization = _booking_organization(request)
         if organization is None:
             raise PermissionDenied(_("请以所在单位成员身份提交委托。"))
@@ -226,8 +257,7 @@ class SampleRequestCreateView(LoginRequiredMixin, View):
                 actor=request.user, instrument=instrument, organization=organization, **data
             )
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, error_text(error))
-            return HttpResponseRedirect(back)
+            return refused(error_text(error))
         messages.success(request, _("委托 %(c)s 已提交。") % {"c": sample.code})
         return HttpResponseRedirect(reverse("instruments:booking-list"))
 
