@@ -42,6 +42,12 @@ def test_a_failing_view_shows_the_generic_error_page_with_its_reference_id(produ
         # the page is drawn with the site's style sheets, through the manifest, and they load
         for path in static_references(response.text):
             assert Client(server.host).get(path).status == 200, path
+        # the master and its worker run with the allocator settings serve adds (ADR 0030, "The allocator")
+        master = server.process.pid
+        worker = int(Path(f"/proc/{master}/task/{master}/children").read_text().split()[0])
+        for pid in (master, worker):
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert b"MALLOC_ARENA_MAX=2" in environ and b"MALLOC_MMAP_THRESHOLD_=131072" in environ
     finally:
         assert server.stop() == 0
     log = server.output()
