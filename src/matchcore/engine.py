@@ -315,6 +315,12 @@ class Engine:
         small Python objects (vocabulary, ids) are re-created compactly (``store.repack_in_place``,
         docs/adr/0030-engine-at-city-scale.md)."""
         with self._lock:
+            if self._vec_file and self._vectors.private_rows:
+                # vectors set after the file was made (a build that sets them a chunk at a time) sit in
+                # the overlay, a private array each: at 1M, 222,477 rows, about 360 MB of the master
+                # that every worker counted a share of; a new file holds them instead
+                # (docs/adr/0030-engine-at-city-scale.md, "The vectors' overlay")
+                self._vectors = FileRows(self._vectors, None, self.config.vector_dir)
             clear_caches()
             repack_in_place(self._lex, frozenset())
             repack_in_place(self, frozenset({DocStore, IdMap, Segmenter}))

@@ -312,3 +312,34 @@ def test_repack_keeps_every_answer_and_the_engine_writable() -> None:
             eng.remove(docs[30].id)
             assert eng.embed_missing() > 0
         assert _answers(packed, docs) == _answers(twin, docs)
+
+
+def test_repack_moves_the_vectors_set_after_the_file_into_a_new_file() -> None:
+    """docs/adr/0030-engine-at-city-scale.md, "The vectors' overlay": a build that sets its vectors a
+    chunk at a time leaves the later ones in the file's per-process overlay; repack writes them to a new
+    file, and the answers are those of vectors held in memory."""
+    docs = generate_listings(600, seed=21)
+    emb = HashingEmbedder(dim=64)
+    config = EngineConfig.default().with_(embedder="hashing", coarse_min=10**9)
+    exact = Engine(config, embedder=emb)
+    chunked = Engine(config.with_(vector_file_min=100), embedder=emb)
+    vectors = np.asarray(emb.encode_passages([exact.passage_text(d) for d in docs]))
+    exact.upsert_many(docs)
+    exact.set_vectors([d.id for d in docs], vectors)
+    # the platform's build: the listings first, then their stored vectors in chunks
+    chunked.upsert_many(docs)
+    for start in range(0, len(docs), 50):
+        chunked.set_vectors([d.id for d in docs[start : start + 50]], vectors[start : start + 50])
+    assert chunked._vec_file and chunked._vectors.private_rows == 500  # all but the first file's 100
+    queries = generate_queries(20, seed=4)
+
+    def answers(engine: Engine) -> list[list[tuple[str, float, float | None]]]:
+        return [
+            [(h.id, h.score, h.dense_score) for h in engine.search(q, k=10, floor=False)] for q in queries
+        ]
+
+    before = answers(chunked)
+    chunked.repack()
+    assert chunked._vec_file and chunked._vectors.private_rows == 0
+    assert answers(chunked) == before == answers(exact)
+    np.testing.assert_allclose(chunked.vector_of(docs[599].id), exact.vector_of(docs[599].id), atol=0)
