@@ -114,7 +114,9 @@ def test_a_refused_booking_shows_the_page_again_with_what_the_user_entered(
     assert answer.status_code == 200 and "至少提前 240 小时" in text
     assert f'value="{typed}"' in text and 'value="3"' in text and 'value="薄膜厚度测量"' in text
     monday = start.date() - dt.timedelta(days=start.date().weekday())
-    assert f"week={(monday + dt.timedelta(days=7)).isoformat()}" in text  # the next-week link of that week
+    # the next-week link of that week, to the instrument's page (the refusal answers at the booking URL)
+    next_week = f"{reverse('instruments:instrument-detail', args=[instrument.code])}?week={(monday + dt.timedelta(days=7)).isoformat()}"
+    assert f'href="{next_week}"' in text and client.get(next_week).status_code == 200
     assert not Booking.objects.exists()
     # a form the service never sees (no start) is kept the same way, with its own message
     answer = client.post(
