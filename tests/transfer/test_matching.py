@@ -279,7 +279,7 @@ def test_a_city_scale_list_search_says_it_shows_the_most_relevant_only(
     monkeypatch.setattr(filters, "SEARCH_LIMIT", 2)
     settings.SEARCH_SUBSTRING_ALL_MAX = 0
     page = client.get("/transfer/achievements/", {"q": "钙钛矿光伏"}).content.decode()
-    assert 'data-testid="search-capped"' in page and "最相关的 2 项" in page
+    assert 'data-testid="search-capped"' in page and "只按相关度列出最相关的一批" in page
     assert "共 2 项成果" in page
     settings.SEARCH_SUBSTRING_ALL_MAX = 50_000  # a district's catalogue: all three, no note
     page = client.get("/transfer/achievements/", {"q": "钙钛矿光伏"}).content.decode()

@@ -74,7 +74,7 @@ class ListingFilter(django_filters.FilterSet):
 
     KIND = ""
     PUBLIC_STATUSES: frozenset[str] = frozenset()  # the statuses whose listings the engine holds
-    search_capped = 0  # set by ``search``: the published matches are the engine's best this many
+    search_capped = 0  # set by ``search`` when the published matches are only the engine's best
 
     def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         text = _clean(value)
