@@ -37,7 +37,16 @@ def test_it_answers_as_the_dict_it_replaces_through_writes_removals_and_odd_keys
     assert dict(table) == plain
     for doc_id in list(plain)[:500]:
         assert doc_id in table and table.get(doc_id) == plain[doc_id] and table[doc_id] == plain[doc_id]
-    for missing in ["achievement:0", "achievement:999999", "nothing:1", "achievement", "achievement:x", ""]:
+    odd = [
+        "achievement:0",
+        "achievement:999999",
+        "nothing:1",
+        "achievement",
+        "achievement:x",
+        "",
+        "achievement:²",
+    ]
+    for missing in odd:
         assert missing not in table and table.get(missing) is None
         with pytest.raises(KeyError):
             table[missing]

@@ -267,7 +267,7 @@ class MetaTable(Mapping[str, DocMeta]):
         # the visibility filter's path (a few dozen calls per search): the dense case inline
         kind, _sep, tail = doc_id.partition(":")
         columns = self._columns.get(kind)
-        if columns is not None and tail.isdigit():
+        if columns is not None and tail.isascii() and tail.isdigit():
             pk = int(tail)
             vis, org = columns
             if pk < len(vis):
