@@ -7,6 +7,7 @@ No Django here: scripts outside the app import it too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,15 +18,14 @@ def stop_group(
 ) -> int | None:
     """SIGTERM the process group led by ``process``, wait up to ``grace`` seconds for the leader, then
     SIGKILL the group. Returns the leader's exit code (``None`` if it could not be reaped)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:  # the group is already gone
-            break
-        try:
-            return process.wait(timeout=grace if sig == signal.SIGTERM else 5)
-        except subprocess.TimeoutExpired:
-            continue
+    with contextlib.suppress(ProcessLookupError):  # the group may be gone already
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
     try:
         return process.wait(timeout=5)
     except subprocess.TimeoutExpired:

@@ -136,12 +136,16 @@ def _week_start(request: HttpRequest) -> dt.date:
     return asked if abs((asked - monday).days) <= 400 else monday
 
 
+def _visible_instrument(request: HttpRequest, code: str) -> Instrument:
+    """The instrument the user may see, with what its page shows beside it (404 otherwise)."""
+    return get_object_or_404(
+        perms.instrument_visible_to(request.user).select_related("owner", "category", "building"), code=code
+    )
+
+
 class InstrumentDetailView(View):
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
-        instrument = get_object_or_404(
-            perms.instrument_visible_to(request.user).select_related("owner", "category", "building"),
-            code=code,
-        )
+        instrument = _visible_instrument(request, code)
         return _detail_page(request, instrument, _week_start(request))
 
 
@@ -195,10 +199,7 @@ def _week_of(moment: dt.datetime | None) -> dt.date:
 
 class BookingCreateView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        instrument = get_object_or_404(
-            perms.instrument_visible_to(request.user).select_related("owner", "category", "building"),
-            code=code,
-        )
+        instrument = _visible_instrument(request, code)
         form = BookingForm(request.POST)
 
         def refused(text: str) -> HttpResponse:
@@ -235,10 +236,7 @@ class BookingCreateView(LoginRequiredMixin, View):
 
 class SampleRequestCreateView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        instrument = get_object_or_404(
-            perms.instrument_visible_to(request.user).select_related("owner", "category", "building"),
-            code=code,
-        )
+        instrument = _visible_instrument(request, code)
         form = SampleRequestForm(request.POST)
 
         def refused(text: str) -> HttpResponse:
