@@ -67,6 +67,10 @@ def test_match_bench_json(db):
     result = json.loads(out.getvalue())
     assert set(result["sizes"]) == {"200", "400"}
     assert "ratio_query_p95_engine_over_baseline" in result["sizes"]["400"]
+    # the encoding both systems pay, timed inside the baseline's own queries: a floor of the ratio
+    size = result["sizes"]["400"]
+    assert 0 < size["baseline"]["encode_ms_p95"] <= size["baseline"]["query_ms_p95"]
+    assert 0 < size["floor_ratio_query_p95_encoding_over_baseline"] <= 1
     # the whole server: the index built once, two forked workers, the sum of their PSS
     server = result["sizes"]["400"]["server"]
     assert server["workers"] == 2 and len(server["worker_pss_mb"]) == 2
