@@ -1,12 +1,15 @@
 """Stopping a server a command started: its whole process group, politely first."""
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from kechuang.core.processes import stop_group
+from kechuang.core.processes import sigterm_raises_exit, stop_group
 
 pytestmark = pytest.mark.no_db
 
@@ -62,3 +65,52 @@ def test_a_group_already_gone_is_not_an_error():
     process, _child = _start("obey")
     stop_group(process, grace=10)
     assert stop_group(process, grace=1) == -15
+
+
+# a command that starts a server in its own session and stops it in a finally clause, as web-bench and
+# load-test do; "guarded" runs that inside sigterm_raises_exit
+COMMAND = """
+import contextlib, subprocess, sys, time
+from kechuang.core.processes import sigterm_raises_exit, stop_group
+guard = sigterm_raises_exit() if sys.argv[1] == "guarded" else contextlib.nullcontext()
+with guard:
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    try:
+        print(server.pid, flush=True)
+        time.sleep(120)
+    finally:
+        stop_group(server, grace=5)
+"""
+
+
+@pytest.mark.parametrize("mode", ["guarded", "plain"])
+def test_a_command_sent_sigterm_stops_the_server_it_started_only_when_guarded(mode):
+    command = subprocess.Popen(
+        [sys.executable, "-c", COMMAND, mode],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    server = int(command.stdout.readline())
+    command.send_signal(signal.SIGTERM)
+    try:
+        if mode == "guarded":
+            assert command.wait(timeout=10) == 143  # SystemExit(128 + SIGTERM), after its finally ran
+            assert _gone(server)
+        else:  # the bug it guards against: the finally never ran and the server outlived its command
+            assert command.wait(timeout=10) == -signal.SIGTERM
+            assert not _gone(server, within=0.5)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server, signal.SIGKILL)
+
+
+def test_the_previous_sigterm_handler_is_restored_after_the_block():
+    previous = signal.getsignal(signal.SIGTERM)
+    with sigterm_raises_exit():
+        assert signal.getsignal(signal.SIGTERM) is not previous
+        with pytest.raises(SystemExit) as raised:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler runs between bytecodes, well before this ends
+    assert raised.value.code == 143
+    assert signal.getsignal(signal.SIGTERM) is previous

@@ -1,6 +1,9 @@
 """Stopping a server the platform's own commands started (``load-test``, ``web-bench``, the memory
 script): the server runs in its own session (``start_new_session=True``), so its whole process group
-(a gunicorn master and its workers) is asked to stop, given ``grace`` seconds, then killed.
+(a gunicorn master and its workers) is asked to stop, given ``grace`` seconds, then killed.  The command
+that started it stops it in a ``finally`` clause, which Python runs on Ctrl+C (``KeyboardInterrupt``) but
+not when the command itself is sent SIGTERM (``timeout``, ``kill``, a CI job's end): inside
+:func:`sigterm_raises_exit` it runs then too, and no server is left behind.
 
 No Django here: scripts outside the app import it too.
 """
@@ -11,6 +14,9 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
+from collections.abc import Iterator
+from types import FrameType
 
 
 def stop_group(
@@ -30,3 +36,23 @@ def stop_group(
         return process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         return None
+
+
+@contextlib.contextmanager
+def sigterm_raises_exit() -> Iterator[None]:
+    """Inside the block, SIGTERM raises ``SystemExit(143)`` (128 + SIGTERM, a shell's code for it) in the
+    main thread, so the ``finally`` clauses that stop what the block started run; the previous handler
+    is restored on the way out.  Outside the main thread (where Python cannot set a handler) it does
+    nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _exit(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

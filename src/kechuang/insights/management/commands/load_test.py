@@ -32,7 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kechuang.core.processes import stop_group
+from kechuang.core.processes import sigterm_raises_exit, stop_group
 
 ROLES = ("leader", "operator", "commissioner", "enterprise", "institute", "provider", "expert")
 # Pages a role reaches beyond its menu (the menu itself comes from accounts.roles.navigation_for).
@@ -113,64 +113,65 @@ class Command(BaseCommand):
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "kechuang.settings.base"),
         }
         bin_dir = Path(sys.executable).parent
-        gunicorn = subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                "kechuang.wsgi:application",
-                "--config",
-                "python:kechuang.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(options["workers"]),
-                "--threads",
-                str(options["threads"]),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(workdir / "gunicorn.log", "w"),  # noqa: SIM115
-            start_new_session=True,
-        )
-        try:
-            self._wait(host)
-            role_map = {r["role"]: Role(r["role"]).label for r in roles}
-            self.stdout.write(
-                f"gunicorn on {host} ({options['workers']} workers); roles: "
-                f"{', '.join(map(str, role_map.values()))}"
-            )
-            prefix = workdir / "stats"
-            locust = subprocess.run(
+        with sigterm_raises_exit():  # stopped by SIGTERM, it stops the server it started too
+            gunicorn = subprocess.Popen(
                 [
-                    str(bin_dir / "locust"),
-                    "-f",
-                    str(Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"),
-                    "--headless",
-                    "--host",
-                    host,
-                    "-u",
-                    str(options["users"]),
-                    "-r",
-                    str(options["spawn_rate"]),
-                    "--run-time",
-                    options["run_time"],
-                    "--csv",
-                    str(prefix),
-                    "--only-summary",
-                    "--stop-timeout",
-                    "5",
+                    str(bin_dir / "gunicorn"),
+                    "kechuang.wsgi:application",
+                    "--config",
+                    "python:kechuang.gunicorn_conf",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(options["workers"]),
+                    "--threads",
+                    str(options["threads"]),
+                    "--log-level",
+                    "warning",
                 ],
                 env=env,
-                capture_output=True,
-                text=True,
-                timeout=3600,
+                stdout=subprocess.DEVNULL,
+                stderr=open(workdir / "gunicorn.log", "w"),  # noqa: SIM115
+                start_new_session=True,
             )
-            if locust.returncode not in (0, 1):
-                raise CommandError(f"locust failed: {locust.stderr[-2000:]}")
-            self._report(prefix)
-        finally:
-            stop_group(gunicorn, grace=15)
+            try:
+                self._wait(host)
+                role_map = {r["role"]: Role(r["role"]).label for r in roles}
+                self.stdout.write(
+                    f"gunicorn on {host} ({options['workers']} workers); roles: "
+                    f"{', '.join(map(str, role_map.values()))}"
+                )
+                prefix = workdir / "stats"
+                locust = subprocess.run(
+                    [
+                        str(bin_dir / "locust"),
+                        "-f",
+                        str(Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"),
+                        "--headless",
+                        "--host",
+                        host,
+                        "-u",
+                        str(options["users"]),
+                        "-r",
+                        str(options["spawn_rate"]),
+                        "--run-time",
+                        options["run_time"],
+                        "--csv",
+                        str(prefix),
+                        "--only-summary",
+                        "--stop-timeout",
+                        "5",
+                    ],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=3600,
+                )
+                if locust.returncode not in (0, 1):
+                    raise CommandError(f"locust failed: {locust.stderr[-2000:]}")
+                self._report(prefix)
+            finally:
+                stop_group(gunicorn, grace=15)
 
     def _wait(self, host: str) -> None:
         for _ in range(100):

@@ -39,7 +39,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kechuang.core.processes import stop_group
+from kechuang.core.processes import sigterm_raises_exit, stop_group
 
 from .load_test import ROLES, _free_port, _pages_of, _session_for
 
@@ -237,13 +237,14 @@ class Command(BaseCommand):
                 "没有任何角色的用户：请先载入演示数据（kechuang demo 或 kechuang demo-data）。"
             )
 
-        server = None if options["url"] else self._start(options["workers"], options["threads"])
-        url = options["url"].rstrip("/") or server[1]  # type: ignore[index]
-        try:
-            results = self._measure(url, plans, options)
-        finally:
-            if server is not None:
-                stop_group(server[0], grace=20)
+        with sigterm_raises_exit():  # stopped by SIGTERM, the server it started is stopped too
+            server = None if options["url"] else self._start(options["workers"], options["threads"])
+            url = options["url"].rstrip("/") or server[1]  # type: ignore[index]
+            try:
+                results = self._measure(url, plans, options)
+            finally:
+                if server is not None:
+                    stop_group(server[0], grace=20)
         self._report(results, options)
 
     def _start(self, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -273,22 +274,25 @@ class Command(BaseCommand):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise CommandError(f"服务器启动失败：\n{log.read_text(errors='replace')[-3000:]}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/healthz")
-                body = connection.getresponse().read()
-                if json.loads(body).get("matching") == "ready":
-                    break
-            except (OSError, ValueError, http.client.HTTPException):
-                pass
-            time.sleep(0.3)
-        else:
+        try:  # a SIGTERM (sigterm_raises_exit) while it starts: stopped here, the caller has no handle yet
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise CommandError(f"服务器启动失败：\n{log.read_text(errors='replace')[-3000:]}")
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    connection.request("GET", "/healthz")
+                    body = connection.getresponse().read()
+                    if json.loads(body).get("matching") == "ready":
+                        break
+                except (OSError, ValueError, http.client.HTTPException):
+                    pass
+                time.sleep(0.3)
+            else:
+                raise CommandError("服务器三分钟内未就绪（/healthz 的 matching 不是 ready）。")
+        except BaseException:
             stop_group(process, grace=20)
-            raise CommandError("服务器三分钟内未就绪（/healthz 的 matching 不是 ready）。")
+            raise
         self.stdout.write(f"gunicorn {url}：{workers} 个进程 × {threads} 个线程")
         return process, url
 
