@@ -106,6 +106,31 @@ def test_list_page_queries_do_not_grow_with_events(
         client.get(reverse("events:event-list"))
 
 
+def test_the_management_list_counts_places_and_waiting_list_per_event_in_constant_queries(
+    client, operator, forum, enterprise_org, building, django_assert_max_num_queries
+):
+    from kechuang.events import selectors
+
+    people = participants(5, enterprise_org)
+    regs = [services.registration_create(actor=p, event=forum, organization=enterprise_org) for p in people]
+    services.registration_cancel(actor=people[0], registration=regs[0])  # the first waiting is promoted
+    empty = make_event(operator, enterprise_org, building)
+    counts = {e.code: (e.confirmed, e.waiting) for e in selectors.managed_events(actor=operator)}
+    assert counts[forum.code] == (3, 1) and counts[empty.code] == (0, 0)
+    client.force_login(operator)
+    client.get(reverse("events:manage-list"))
+    with django_assert_max_num_queries(12) as small:
+        page = client.get(reverse("events:manage-list")).content.decode()
+    queries = len(small.captured_queries)  # now: the next request clears the connection's query log
+    assert "3 / 3 (+1)" in page and f"0 / {empty.capacity}<" in page
+    for i in range(4):  # more events, each with a registration: the page reads no more rows one by one
+        more = make_event(operator, enterprise_org, building)
+        services.registration_create(actor=participants(1, enterprise_org, prefix=f"m{i}-")[0], event=more)
+    client.get(reverse("events:manage-list"))  # the shared caches the new accounts invalidated, read again
+    with django_assert_max_num_queries(queries):
+        client.get(reverse("events:manage-list"))
+
+
 def test_demo_generator_makes_two_years_of_the_series_and_is_idempotent(operator):
     from kechuang.events.demo import generate
 

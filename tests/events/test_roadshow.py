@@ -17,7 +17,7 @@ from roadshow_helpers import investor, soon
 
 from kechuang.core.models import AuditEvent
 from kechuang.events import permissions as perms
-from kechuang.events import services
+from kechuang.events import selectors, services
 from kechuang.events.choices import MeetingSide, MeetingStatus, OutcomeKind
 from kechuang.events.models import InvestorInterest, Meeting, RoadshowOutcome
 from kechuang.notifications.models import Notification
@@ -381,6 +381,13 @@ def test_the_roadshow_page_for_investor_team_and_operator(
     client.force_login(operator)
     page = client.get(reverse("events:roadshow")).content.decode()
     assert contacts["meeting"].code in page and contacts["outcome"].code in page
+    # each entry's count of interested investors, counted per entry (selectors._counted)
+    board = selectors.roadshow_board(actor=operator)
+    counts = {e.pk: e.interest_count for e in board["entries"]}
+    assert counts and all(
+        n == InvestorInterest.objects.filter(entry_id=pk).count() for pk, n in counts.items()
+    )
+    assert any(counts.values())
 
 
 def test_the_web_roadshow_steps(client, world, fund, enterprise_user):

@@ -253,6 +253,8 @@ class Registration(models.Model):
         verbose_name = _("报名")
         verbose_name_plural = _("报名")
         ordering = ["event_id", "queued_at", "id"]
+        # an event's confirmed and waiting counts (selectors.event_list, the sign-up's count under its lock)
+        indexes = [models.Index(fields=["event", "status"], name="events_reg_event_status")]
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "user"],
