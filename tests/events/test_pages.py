@@ -141,6 +141,18 @@ def test_demo_generator_makes_two_years_of_the_series_and_is_idempotent(operator
     assert again["活动"] == 0 and again["活动报名"] == 0
 
 
+def test_the_demo_never_confirms_more_people_than_an_event_has_places(operator):
+    """The small demo once showed "88 / 86": its no-shows were added on top of a full house."""
+    from django.db.models import Count, F, Q
+
+    from kechuang.events.demo import generate
+
+    generate(scale="small", seed=2026, rng=random.Random(2026))
+    events = Event.objects.annotate(n=Count("registrations", filter=Q(registrations__status="confirmed")))
+    assert events.filter(n__gt=0).exists()
+    assert not events.filter(n__gt=F("capacity")).exists()
+
+
 def test_the_calendar_names_its_month_in_each_language(client):
     from django.utils import translation
 

@@ -178,7 +178,8 @@ def generate(*, scale: str, seed: int, rng: random.Random, stdout: Any = None) -
                 if not past:
                     continue
                 attended = int(capacity * rng.uniform(0.55, 0.95) * ATTENDANCE.get(scale, 1.0))
-                no_show = int(attended * rng.uniform(0.05, 0.15))
+                # those who signed up and stayed away held places too: never more than the event had
+                no_show = min(int(attended * rng.uniform(0.05, 0.15)), capacity - attended)
                 used: set[str] = set()
                 year = starts.year
                 for person in range(attended + no_show):
