@@ -68,22 +68,30 @@ def test_a_group_already_gone_is_not_an_error():
 
 
 # a command that starts a server in its own session and stops it in a finally clause, as web-bench and
-# load-test do; "guarded" runs that inside sigterm_raises_exit
+# load-test do; "guarded" runs that inside sigterm_raises_exit, "decorated" under it as a decorator
 COMMAND = """
-import contextlib, subprocess, sys, time
+import subprocess, sys, time
 from kechuang.core.processes import sigterm_raises_exit, stop_group
-guard = sigterm_raises_exit() if sys.argv[1] == "guarded" else contextlib.nullcontext()
-with guard:
+
+def run():
     server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
     try:
         print(server.pid, flush=True)
         time.sleep(120)
     finally:
         stop_group(server, grace=5)
+
+if sys.argv[1] == "guarded":
+    with sigterm_raises_exit():
+        run()
+elif sys.argv[1] == "decorated":  # as the commands' handle methods use it
+    sigterm_raises_exit()(run)()
+else:
+    run()
 """
 
 
-@pytest.mark.parametrize("mode", ["guarded", "plain"])
+@pytest.mark.parametrize("mode", ["guarded", "decorated", "plain"])
 def test_a_command_sent_sigterm_stops_the_server_it_started_only_when_guarded(mode):
     command = subprocess.Popen(
         [sys.executable, "-c", COMMAND, mode],
@@ -94,7 +102,7 @@ def test_a_command_sent_sigterm_stops_the_server_it_started_only_when_guarded(mo
     server = int(command.stdout.readline())
     command.send_signal(signal.SIGTERM)
     try:
-        if mode == "guarded":
+        if mode != "plain":
             assert command.wait(timeout=10) == 143  # SystemExit(128 + SIGTERM), after its finally ran
             assert _gone(server)
         else:  # the bug it guards against: the finally never ran and the server outlived its command

@@ -43,7 +43,7 @@ def sigterm_raises_exit() -> Iterator[None]:
     """Inside the block, SIGTERM raises ``SystemExit(143)`` (128 + SIGTERM, a shell's code for it) in the
     main thread, so the ``finally`` clauses that stop what the block started run; the previous handler
     is restored on the way out.  Outside the main thread (where Python cannot set a handler) it does
-    nothing."""
+    nothing.  Also a decorator: ``@sigterm_raises_exit()`` on a command's ``handle``."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -85,6 +85,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=4)
         parser.add_argument("--threads", type=int, default=1)
 
+    @sigterm_raises_exit()  # stopped by SIGTERM, it stops the server it started too (its finally)
     def handle(self, *args: Any, **options: Any) -> None:
         from kechuang.accounts.choices import Role
         from kechuang.accounts.models import User  # type: ignore[attr-defined]
@@ -113,65 +114,64 @@ class Command(BaseCommand):
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "kechuang.settings.base"),
         }
         bin_dir = Path(sys.executable).parent
-        with sigterm_raises_exit():  # stopped by SIGTERM, it stops the server it started too
-            gunicorn = subprocess.Popen(
+        gunicorn = subprocess.Popen(
+            [
+                str(bin_dir / "gunicorn"),
+                "kechuang.wsgi:application",
+                "--config",
+                "python:kechuang.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(options["workers"]),
+                "--threads",
+                str(options["threads"]),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(workdir / "gunicorn.log", "w"),  # noqa: SIM115
+            start_new_session=True,
+        )
+        try:
+            self._wait(host)
+            role_map = {r["role"]: Role(r["role"]).label for r in roles}
+            self.stdout.write(
+                f"gunicorn on {host} ({options['workers']} workers); roles: "
+                f"{', '.join(map(str, role_map.values()))}"
+            )
+            prefix = workdir / "stats"
+            locust = subprocess.run(
                 [
-                    str(bin_dir / "gunicorn"),
-                    "kechuang.wsgi:application",
-                    "--config",
-                    "python:kechuang.gunicorn_conf",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(options["workers"]),
-                    "--threads",
-                    str(options["threads"]),
-                    "--log-level",
-                    "warning",
+                    str(bin_dir / "locust"),
+                    "-f",
+                    str(Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"),
+                    "--headless",
+                    "--host",
+                    host,
+                    "-u",
+                    str(options["users"]),
+                    "-r",
+                    str(options["spawn_rate"]),
+                    "--run-time",
+                    options["run_time"],
+                    "--csv",
+                    str(prefix),
+                    "--only-summary",
+                    "--stop-timeout",
+                    "5",
                 ],
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(workdir / "gunicorn.log", "w"),  # noqa: SIM115
-                start_new_session=True,
+                capture_output=True,
+                text=True,
+                timeout=3600,
             )
-            try:
-                self._wait(host)
-                role_map = {r["role"]: Role(r["role"]).label for r in roles}
-                self.stdout.write(
-                    f"gunicorn on {host} ({options['workers']} workers); roles: "
-                    f"{', '.join(map(str, role_map.values()))}"
-                )
-                prefix = workdir / "stats"
-                locust = subprocess.run(
-                    [
-                        str(bin_dir / "locust"),
-                        "-f",
-                        str(Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"),
-                        "--headless",
-                        "--host",
-                        host,
-                        "-u",
-                        str(options["users"]),
-                        "-r",
-                        str(options["spawn_rate"]),
-                        "--run-time",
-                        options["run_time"],
-                        "--csv",
-                        str(prefix),
-                        "--only-summary",
-                        "--stop-timeout",
-                        "5",
-                    ],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=3600,
-                )
-                if locust.returncode not in (0, 1):
-                    raise CommandError(f"locust failed: {locust.stderr[-2000:]}")
-                self._report(prefix)
-            finally:
-                stop_group(gunicorn, grace=15)
+            if locust.returncode not in (0, 1):
+                raise CommandError(f"locust failed: {locust.stderr[-2000:]}")
+            self._report(prefix)
+        finally:
+            stop_group(gunicorn, grace=15)
 
     def _wait(self, host: str) -> None:
         for _ in range(100):

@@ -199,6 +199,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-drift", type=float, default=0.25, help="前后两次 /healthz 允许的差异")
         parser.add_argument("--json", default="", help="另存结果为 JSON 文件")
 
+    @sigterm_raises_exit()  # stopped by SIGTERM, it stops the server it started too (its finally)
     def handle(self, *args: Any, **options: Any) -> None:
         from kechuang.accounts.backends import demo_account_refused
         from kechuang.accounts.models import User  # type: ignore[attr-defined]
@@ -237,14 +238,13 @@ class Command(BaseCommand):
                 "没有任何角色的用户：请先载入演示数据（kechuang demo 或 kechuang demo-data）。"
             )
 
-        with sigterm_raises_exit():  # stopped by SIGTERM, the server it started is stopped too
-            server = None if options["url"] else self._start(options["workers"], options["threads"])
-            url = options["url"].rstrip("/") or server[1]  # type: ignore[index]
-            try:
-                results = self._measure(url, plans, options)
-            finally:
-                if server is not None:
-                    stop_group(server[0], grace=20)
+        server = None if options["url"] else self._start(options["workers"], options["threads"])
+        url = options["url"].rstrip("/") or server[1]  # type: ignore[index]
+        try:
+            results = self._measure(url, plans, options)
+        finally:
+            if server is not None:
+                stop_group(server[0], grace=20)
         self._report(results, options)
 
     def _start(self, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
